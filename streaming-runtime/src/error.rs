@@ -1,0 +1,48 @@
+//! The one error type a pipeline reports.
+
+use std::io;
+use std::path::PathBuf;
+
+/// Everything that can stop a pipeline. Bad *input* is never one of these: it is decoded
+/// lossily or cut, counted in [`crate::SourceMetrics`] and logged, and the pipeline goes on.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StreamingError {
+    /// An output operation (or a source reading files) hit an I/O error.
+    #[error("{context}: {source}")]
+    Io {
+        context: String,
+        #[source]
+        source: io::Error,
+    },
+    /// A path given to a source or sink is unusable.
+    #[error("{path}: {reason}")]
+    BadPath { path: PathBuf, reason: String },
+    /// The pipeline was configured wrongly at run time (e.g. a zero batch interval from a const).
+    #[error("invalid configuration: {0}")]
+    Config(String),
+    /// A user function or sink panicked while processing a batch.
+    #[error("batch {time} failed: {message}")]
+    BatchPanicked {
+        time: crate::BatchTime,
+        message: String,
+    },
+    /// A custom receiver or output function reported an error.
+    #[error("{0}")]
+    Custom(String),
+}
+
+impl StreamingError {
+    /// An I/O error with what was being done when it happened.
+    pub fn io(context: impl Into<String>, source: io::Error) -> Self {
+        StreamingError::Io {
+            context: context.into(),
+            source,
+        }
+    }
+
+    /// A free-form error, for custom receivers and `foreach_batch` functions.
+    pub fn custom(message: impl Into<String>) -> Self {
+        StreamingError::Custom(message.into())
+    }
+}

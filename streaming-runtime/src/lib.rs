@@ -1,0 +1,39 @@
+//! Runtime for `stream_pipeline!`: receivers and sources, the batch clock and scheduler,
+//! data-parallel batches, operators' runtime halves, and Spark-style sinks.
+//!
+//! Data flows one way: a [`source`] hands each batch to the generated job (a fused loop per
+//! stage chain, see [`par`] and [`ops`]), whose sinks ([`sink`]) print, save or collect it.
+
+pub mod block;
+pub mod context;
+pub mod error;
+pub mod keyed;
+pub mod logging;
+pub mod metrics;
+pub mod ops;
+pub mod owned;
+pub mod par;
+pub mod pipeline;
+pub mod receiver;
+pub mod replay;
+mod scheduler;
+pub mod show;
+pub mod sink;
+pub mod source;
+pub mod store;
+pub mod time;
+
+pub use block::{Block, LineBlock, Lines};
+pub use context::BatchContext;
+pub use error::StreamingError;
+pub use keyed::{Keyed, KeyedMap, Pair};
+pub use metrics::{MetricsSnapshot, SourceMetrics};
+pub use ops::group_by_key::CompactBuffer;
+pub use owned::IntoOwned;
+pub use pipeline::{OutputBuffer, Pipeline, PipelineBuilder, PipelineConfig};
+pub use receiver::Receiver;
+pub use show::SparkDisplay;
+pub use sink::collect::Collector;
+pub use source::{IntoSource, Source, SourceControl};
+pub use store::Store;
+pub use time::BatchTime;

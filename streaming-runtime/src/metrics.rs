@@ -1,0 +1,121 @@
+//! Per-source counters: what was received and every bad-input event, so that nothing is
+//! lost silently. Read them with [`crate::Pipeline::metrics`].
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+/// Counters of one source. All are totals since the source was created.
+#[derive(Debug, Default)]
+pub struct SourceMetrics {
+    name: String,
+    records: AtomicU64,
+    bytes: AtomicU64,
+    invalid_utf8: AtomicU64,
+    truncated_lines: AtomicU64,
+    partial_lines: AtomicU64,
+    connects: AtomicU64,
+    disconnects: AtomicU64,
+    errors: AtomicU64,
+    // Lets tests wait for "N records received" without sleeping.
+    changed: Condvar,
+    lock: Mutex<()>,
+}
+
+/// A copy of a source's counters at one moment.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MetricsSnapshot {
+    pub name: String,
+    /// Records (lines, elements) stored for batches.
+    pub records: u64,
+    /// Bytes of input read.
+    pub bytes: u64,
+    /// Lines that were not valid UTF-8 and were decoded lossily (U+FFFD for bad bytes).
+    pub invalid_utf8: u64,
+    /// Lines longer than the source's maximum, cut to it (the rest of the line dropped).
+    pub truncated_lines: u64,
+    /// Lines cut short by the connection closing before their newline (kept, as Spark does).
+    pub partial_lines: u64,
+    /// Successful connections (sockets).
+    pub connects: u64,
+    /// Connections lost or refused, each followed by a reconnect attempt (sockets).
+    pub disconnects: u64,
+    /// Other errors (unreadable files, failed reads) that the source logged and survived.
+    pub errors: u64,
+}
+
+macro_rules! counter {
+    ($($inc:ident => $field:ident),* $(,)?) => {
+        $(
+            pub fn $inc(&self, n: u64) {
+                self.$field.fetch_add(n, Ordering::Relaxed);
+            }
+        )*
+    };
+}
+
+impl SourceMetrics {
+    pub fn new(name: impl Into<String>) -> Self {
+        SourceMetrics {
+            name: name.into(),
+            ..Default::default()
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    counter! {
+        add_bytes => bytes,
+        add_invalid_utf8 => invalid_utf8,
+        add_truncated_lines => truncated_lines,
+        add_partial_lines => partial_lines,
+        add_connects => connects,
+        add_disconnects => disconnects,
+        add_errors => errors,
+    }
+
+    /// Counts records stored and wakes anyone in [`SourceMetrics::wait_for_records`].
+    pub fn add_records(&self, n: u64) {
+        self.records.fetch_add(n, Ordering::Release);
+        let _guard = self.lock.lock();
+        self.changed.notify_all();
+    }
+
+    pub fn records(&self) -> u64 {
+        self.records.load(Ordering::Acquire)
+    }
+
+    /// Blocks until at least `n` records were received or `timeout` passed; true if reached.
+    pub fn wait_for_records(&self, n: u64, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        let mut guard = self.lock.lock().unwrap_or_else(|e| e.into_inner());
+        while self.records() < n {
+            let now = Instant::now();
+            if now >= deadline {
+                return false;
+            }
+            guard = match self.changed.wait_timeout(guard, deadline - now) {
+                Ok((g, _)) => g,
+                Err(e) => e.into_inner().0,
+            };
+        }
+        true
+    }
+
+    pub fn snapshot(&self) -> MetricsSnapshot {
+        let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        MetricsSnapshot {
+            name: self.name.clone(),
+            records: self.records(),
+            bytes: get(&self.bytes),
+            invalid_utf8: get(&self.invalid_utf8),
+            truncated_lines: get(&self.truncated_lines),
+            partial_lines: get(&self.partial_lines),
+            connects: get(&self.connects),
+            disconnects: get(&self.disconnects),
+            errors: get(&self.errors),
+        }
+    }
+}

@@ -1,0 +1,281 @@
+//! The value of `stream_pipeline! { .. }`: sources plus the generated batch job.
+
+use std::io::Write;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tracing::debug;
+
+use crate::context::BatchContext;
+use crate::error::StreamingError;
+use crate::metrics::{MetricsSnapshot, SourceMetrics};
+use crate::source::{Source, SourceControl};
+use crate::time::{BatchTime, duration_ms};
+
+/// The generated per-batch job.
+pub type BatchJob = Box<dyn FnMut(&mut BatchContext<'_>) -> Result<(), StreamingError> + Send>;
+
+/// Settings from the pipeline's config lines.
+#[derive(Clone, Debug)]
+pub struct PipelineConfig {
+    /// `batch D;`
+    pub batch_interval: Duration,
+    /// `parallelism N;` (`None`: the machine's available cores).
+    pub parallelism: Option<usize>,
+}
+
+impl PipelineConfig {
+    pub fn new(batch_interval: Duration) -> Self {
+        PipelineConfig {
+            batch_interval,
+            parallelism: None,
+        }
+    }
+}
+
+/// Collects sources while the generated code wires a pipeline.
+pub struct PipelineBuilder {
+    config: PipelineConfig,
+    sources: Vec<Arc<dyn SourceControl>>,
+}
+
+impl PipelineBuilder {
+    pub fn new(config: PipelineConfig) -> Self {
+        PipelineBuilder {
+            config,
+            sources: Vec::new(),
+        }
+    }
+
+    /// Registers `source`'s control half with the scheduler and hands the source back to be
+    /// moved into the batch job.
+    pub fn source<S: Source>(&mut self, source: S) -> S {
+        self.sources.push(source.control());
+        source
+    }
+
+    pub fn build(
+        self,
+        job: impl FnMut(&mut BatchContext<'_>) -> Result<(), StreamingError> + Send + 'static,
+    ) -> Pipeline {
+        Pipeline {
+            config: self.config,
+            sources: self.sources,
+            job: Box::new(job),
+            batches_run: 0,
+            started: false,
+            manual_runtime: None,
+            output: Output::Stdout,
+            error: None,
+        }
+    }
+}
+
+/// Where `print` writes.
+pub(crate) enum Output {
+    Stdout,
+    Buffer(OutputBuffer),
+}
+
+/// An in-memory stdout for tests: `pipeline.print_to(buffer.clone())`, then read it.
+#[derive(Clone, Default)]
+pub struct OutputBuffer(Arc<Mutex<Vec<u8>>>);
+
+impl OutputBuffer {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Everything written so far, lossily decoded.
+    pub fn contents(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap_or_else(|e| e.into_inner())).into_owned()
+    }
+
+    /// Everything written so far; the buffer is emptied.
+    pub fn take(&self) -> String {
+        let bytes = std::mem::take(&mut *self.0.lock().unwrap_or_else(|e| e.into_inner()));
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
+}
+
+impl Write for OutputBuffer {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// A built pipeline. Run it with [`Pipeline::run`] (real clock) or drive it batch by batch
+/// with [`Pipeline::run_batches`] (manual clock, for tests).
+pub struct Pipeline {
+    pub(crate) config: PipelineConfig,
+    pub(crate) sources: Vec<Arc<dyn SourceControl>>,
+    job: BatchJob,
+    batches_run: u64,
+    started: bool,
+    manual_runtime: Option<tokio::runtime::Runtime>,
+    pub(crate) output: Output,
+    /// Set when the macro found errors: running reports them instead of doing anything.
+    error: Option<&'static str>,
+}
+
+impl Pipeline {
+    /// The stand-in the macro expands to when the pipeline text has errors, so that the
+    /// surrounding code still type-checks while rustc shows the macro's messages.
+    #[doc(hidden)]
+    pub fn invalid(message: &'static str) -> Self {
+        let mut p =
+            PipelineBuilder::new(PipelineConfig::new(Duration::from_secs(1))).build(|_| Ok(()));
+        p.error = Some(message);
+        p
+    }
+
+    pub fn config(&self) -> &PipelineConfig {
+        &self.config
+    }
+
+    /// Threads a batch may use.
+    pub fn parallelism(&self) -> usize {
+        self.config.parallelism.unwrap_or_else(|| {
+            std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+        })
+    }
+
+    /// Sends `print` output to `buffer` instead of stdout.
+    pub fn print_to(&mut self, buffer: OutputBuffer) -> &mut Self {
+        self.output = Output::Buffer(buffer);
+        self
+    }
+
+    /// Counters of every source, in the order the sources appear in the pipeline.
+    pub fn metrics(&self) -> Vec<MetricsSnapshot> {
+        self.sources
+            .iter()
+            .map(|s| s.metrics().snapshot())
+            .collect()
+    }
+
+    /// Live counters of source `index` (e.g. to wait until a test's input has arrived).
+    pub fn source_metrics(&self, index: usize) -> Option<Arc<SourceMetrics>> {
+        self.sources.get(index).map(|s| s.metrics())
+    }
+
+    /// Batches run so far by [`Pipeline::run_batches`].
+    pub fn batches_run(&self) -> u64 {
+        self.batches_run
+    }
+
+    pub(crate) fn check_valid(&self) -> Result<(), StreamingError> {
+        match self.error {
+            Some(msg) => Err(StreamingError::Config(msg.to_string())),
+            None if self.config.batch_interval.is_zero() => Err(StreamingError::Config(
+                "the batch interval must be positive".into(),
+            )),
+            None => Ok(()),
+        }
+    }
+
+    /// Starts the sources for manual-clock runs without running a batch (receivers begin
+    /// buffering). [`Pipeline::run_batches`] calls this itself.
+    pub fn start(&mut self) -> Result<(), StreamingError> {
+        self.check_valid()?;
+        if self.started {
+            return Ok(());
+        }
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("streaming-receivers")
+            .enable_all()
+            .build()
+            .map_err(|e| StreamingError::io("starting the receivers' runtime", e))?;
+        for s in &self.sources {
+            s.start(runtime.handle())?;
+        }
+        self.manual_runtime = Some(runtime);
+        self.started = true;
+        Ok(())
+    }
+
+    /// Runs exactly `n` batches on the manual clock: synchronous, no sleeping. Batch `k`
+    /// (counting from 1 over all calls) has time `k × interval`; it gets whatever the sources
+    /// hold at that moment (a `queue` gives its `k`-th vec).
+    pub fn run_batches(&mut self, n: u64) -> Result<(), StreamingError> {
+        self.start()?;
+        let interval = duration_ms(self.config.batch_interval);
+        for _ in 0..n {
+            let time = BatchTime::from_millis((self.batches_run + 1).saturating_mul(interval));
+            for s in &self.sources {
+                s.seal(time);
+            }
+            self.run_batch(time, Instant::now())?;
+            self.batches_run += 1;
+        }
+        Ok(())
+    }
+
+    /// Runs the job for one sealed batch and logs its size and timings.
+    pub(crate) fn run_batch(
+        &mut self,
+        time: BatchTime,
+        due: Instant,
+    ) -> Result<(), StreamingError> {
+        let parallelism = self.parallelism();
+        let started = Instant::now();
+        let mut stdout;
+        let mut buffer;
+        let out: &mut dyn Write = match &self.output {
+            Output::Stdout => {
+                stdout = std::io::stdout().lock();
+                &mut stdout
+            }
+            Output::Buffer(b) => {
+                buffer = b.clone();
+                &mut buffer
+            }
+        };
+        let mut ctx = BatchContext::new(time, parallelism, out);
+        let job = &mut self.job;
+        let result = catch_unwind(AssertUnwindSafe(|| job(&mut ctx))).unwrap_or_else(|panic| {
+            let message = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "a user function panicked".into());
+            Err(StreamingError::BatchPanicked { time, message })
+        });
+        let records = ctx.input_records();
+        let _ = ctx.out().flush();
+        debug!(
+            batch = %time,
+            records,
+            processing_ms = started.elapsed().as_secs_f64() * 1e3,
+            scheduling_delay_ms = started.saturating_duration_since(due).as_secs_f64() * 1e3,
+            "batch done"
+        );
+        result
+    }
+
+    /// Stops every source.
+    pub(crate) fn stop_sources(&self) {
+        for s in &self.sources {
+            s.stop();
+        }
+    }
+}
+
+impl Drop for Pipeline {
+    fn drop(&mut self) {
+        self.stop_sources();
+        // Dropping a runtime inside an async context panics; never wait for its threads.
+        if let Some(rt) = self.manual_runtime.take() {
+            rt.shutdown_background();
+        }
+    }
+}

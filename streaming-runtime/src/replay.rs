@@ -1,0 +1,1 @@
+//! STUB (helper fills in): a line server replaying text over TCP, the project's `nc -lk`.

@@ -1,0 +1,138 @@
+//! The real clock: `Pipeline::run`. A job generator seals every source at each batch time
+//! (aligned to multiples of the interval, as Spark's), and one blocking thread runs the
+//! batches in time order. Sealing never waits for processing, so data lands in the batch
+//! during which it arrived even when processing falls behind.
+
+use std::sync::mpsc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use tracing::{info, warn};
+
+use crate::error::StreamingError;
+use crate::pipeline::Pipeline;
+use crate::time::{BatchTime, duration_ms};
+
+impl Pipeline {
+    /// Runs on the real clock until Ctrl-C / SIGTERM or until every source has ended, then
+    /// finishes the data already received and returns. Logs go to stderr (`RUST_LOG`).
+    pub async fn run(mut self) -> Result<(), StreamingError> {
+        crate::logging::init();
+        self.check_valid()?;
+        let handle = tokio::runtime::Handle::current();
+        for s in &self.sources {
+            s.start(&handle)?;
+        }
+        let interval = self.config.batch_interval;
+        let sources = self.sources.clone();
+        info!(
+            batch_ms = duration_ms(interval),
+            parallelism = self.parallelism(),
+            sources = sources.len(),
+            "pipeline started"
+        );
+
+        let (tx, rx) = mpsc::channel::<(BatchTime, Instant)>();
+        let mut processor = tokio::task::spawn_blocking(move || {
+            while let Ok((time, due)) = rx.recv() {
+                self.run_batch(time, due)?;
+            }
+            self.stop_sources();
+            Ok::<Pipeline, StreamingError>(self)
+        });
+
+        let mut shutdown = std::pin::pin!(shutdown_signal());
+        let mut time = first_batch_time(interval);
+        let mut processor_result = None;
+        loop {
+            let due = instant_of(time);
+            let mut last = false;
+            tokio::select! {
+                _ = tokio::time::sleep_until(due.into()) => {}
+                () = &mut shutdown => {
+                    info!("stop requested: processing what was received, then exiting (again to exit at once)");
+                    last = true;
+                }
+                r = &mut processor => { processor_result = Some(r); break; }
+            }
+            for s in &sources {
+                s.seal(time);
+            }
+            last |= sources.iter().all(|s| s.is_finished());
+            if tx.send((time, due)).is_err() || last {
+                break;
+            }
+            time = time.plus(interval);
+        }
+        drop(tx);
+
+        let result = match processor_result {
+            Some(r) => r,
+            None => tokio::select! {
+                r = &mut processor => r,
+                () = shutdown_signal() => {
+                    warn!("second stop request: exiting now");
+                    std::process::exit(130);
+                }
+            },
+        };
+        for s in &sources {
+            s.stop();
+        }
+        match result {
+            Ok(Ok(_pipeline)) => {
+                info!("pipeline stopped");
+                Ok(())
+            }
+            Ok(Err(e)) => Err(e),
+            Err(join) => Err(StreamingError::Custom(format!(
+                "batch thread failed: {join}"
+            ))),
+        }
+    }
+}
+
+/// Spark's first batch: the next multiple of the interval after now.
+fn first_batch_time(interval: Duration) -> BatchTime {
+    let now = duration_ms(
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default(),
+    );
+    let step = duration_ms(interval).max(1);
+    BatchTime::from_millis((now / step + 1) * step)
+}
+
+/// The monotonic instant at which wall-clock `time` arrives.
+fn instant_of(time: BatchTime) -> Instant {
+    let now_wall = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    let now = Instant::now();
+    match time.as_duration().checked_sub(now_wall) {
+        Some(ahead) => now + ahead,
+        None => now,
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

@@ -1,0 +1,62 @@
+//! Sources: what a pipeline reads from. Each source is split in two halves:
+//! the [`Source`] itself, owned by the batch job, which hands over each batch's data, and its
+//! [`SourceControl`], kept by the scheduler, which starts it, seals each batch at its batch
+//! time (possibly while the job is still busy with an earlier one) and tells when it ended.
+
+use std::sync::Arc;
+
+use crate::error::StreamingError;
+use crate::metrics::SourceMetrics;
+use crate::time::BatchTime;
+
+mod queue;
+mod receiver_source;
+mod text_files;
+
+pub use queue::{QueueSource, queue};
+pub use receiver_source::{ReceiverSource, receiver};
+pub use text_files::{TextFilesSource, text_files};
+
+pub use crate::receiver::socket::{SocketReceiver, socket};
+pub use crate::receiver::stdin::{StdinReceiver, stdin};
+
+/// The job's half of a source.
+pub trait Source: Send + 'static {
+    /// One batch of data: a [`crate::LineBlock`] for text sources, `Vec<T>` for typed ones.
+    type Batch: Send;
+
+    /// The scheduler's half. Called once, when the pipeline is built.
+    fn control(&self) -> Arc<dyn SourceControl>;
+
+    /// The data sealed for batch `time`. Called once per batch, in time order, after
+    /// [`SourceControl::seal`] was called with the same time.
+    fn next_batch(&mut self, time: BatchTime) -> Result<Self::Batch, StreamingError>;
+}
+
+/// The scheduler's half of a source.
+pub trait SourceControl: Send + Sync {
+    /// Starts receiving (spawns receivers on `runtime`). Called once, before the first seal.
+    fn start(&self, runtime: &tokio::runtime::Handle) -> Result<(), StreamingError>;
+    /// Everything that arrived until now belongs to the batch at `time`.
+    fn seal(&self, time: BatchTime);
+    /// No data will come after the batches sealed so far (a drained queue, stdin at EOF).
+    fn is_finished(&self) -> bool;
+    /// Stops receiving; called when the pipeline ends.
+    fn stop(&self);
+    /// The source's counters.
+    fn metrics(&self) -> Arc<SourceMetrics>;
+}
+
+/// What `source NAME(..)` in the DSL may evaluate to: a [`Source`], or a receiver builder
+/// such as [`socket`]`(..)` that becomes one.
+pub trait IntoSource {
+    type Source: Source;
+    fn into_source(self) -> Self::Source;
+}
+
+impl<S: Source> IntoSource for S {
+    type Source = S;
+    fn into_source(self) -> S {
+        self
+    }
+}

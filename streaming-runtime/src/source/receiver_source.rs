@@ -1,0 +1,107 @@
+//! `receiver(expr)` and every receiver-based source (socket, stdin): the receiver runs as a
+//! tokio task pushing into a bounded [`Store`]; batches take what was sealed for them.
+
+use std::sync::{Arc, Mutex};
+
+use tracing::{error, info};
+
+use super::{Source, SourceControl};
+use crate::error::StreamingError;
+use crate::metrics::SourceMetrics;
+use crate::receiver::Receiver;
+use crate::store::{DEFAULT_BUFFER_BYTES, Store};
+use crate::time::BatchTime;
+
+/// A [`Receiver`] wired to a bounded store.
+pub struct ReceiverSource<R: Receiver> {
+    shared: Arc<Shared<R>>,
+}
+
+struct Shared<R: Receiver> {
+    store: Arc<Store<R::Block>>,
+    receiver: Mutex<Option<R>>,
+    task: Mutex<Option<tokio::task::JoinHandle<()>>>,
+}
+
+/// A source running `receiver`, buffering at most [`DEFAULT_BUFFER_BYTES`].
+pub fn receiver<R: Receiver>(receiver: R) -> ReceiverSource<R> {
+    ReceiverSource::with_buffer(receiver, DEFAULT_BUFFER_BYTES)
+}
+
+impl<R: Receiver> ReceiverSource<R> {
+    /// A source running `receiver`, whose pushes wait once `bytes` are buffered.
+    pub fn with_buffer(receiver: R, bytes: usize) -> Self {
+        let metrics = Arc::new(SourceMetrics::new(receiver.name()));
+        ReceiverSource {
+            shared: Arc::new(Shared {
+                store: Arc::new(Store::new(bytes, metrics)),
+                receiver: Mutex::new(Some(receiver)),
+                task: Mutex::new(None),
+            }),
+        }
+    }
+
+    /// The store the receiver pushes into.
+    pub fn store(&self) -> &Arc<Store<R::Block>> {
+        &self.shared.store
+    }
+}
+
+impl<R: Receiver> Source for ReceiverSource<R> {
+    type Batch = R::Block;
+
+    fn control(&self) -> Arc<dyn SourceControl> {
+        self.shared.clone()
+    }
+
+    fn next_batch(&mut self, time: BatchTime) -> Result<R::Block, StreamingError> {
+        Ok(self.shared.store.take(time))
+    }
+}
+
+impl<R: Receiver> SourceControl for Shared<R> {
+    fn start(&self, runtime: &tokio::runtime::Handle) -> Result<(), StreamingError> {
+        let Some(receiver) = self
+            .receiver
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+        else {
+            return Ok(()); // already started
+        };
+        let store = Arc::clone(&self.store);
+        let name = receiver.name();
+        let task = runtime.spawn(async move {
+            info!(source = %name, "receiver started");
+            match receiver.receive(Arc::clone(&store)).await {
+                Ok(()) => info!(source = %name, "receiver ended"),
+                Err(e) => {
+                    store.metrics().add_errors(1);
+                    error!(source = %name, error = %e, "receiver failed; the source ends here");
+                }
+            }
+            store.close();
+        });
+        *self.task.lock().unwrap_or_else(|e| e.into_inner()) = Some(task);
+        Ok(())
+    }
+
+    fn seal(&self, time: BatchTime) {
+        self.store.seal(time);
+    }
+
+    fn is_finished(&self) -> bool {
+        self.store.is_finished()
+    }
+
+    fn stop(&self) {
+        self.store.stop();
+        if let Some(task) = self.task.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            task.abort();
+        }
+    }
+
+    fn metrics(&self) -> Arc<SourceMetrics> {
+        Arc::clone(self.store.metrics())
+    }
+}

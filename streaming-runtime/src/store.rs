@@ -1,0 +1,200 @@
+//! The bounded buffer between a receiver and the batches.
+//!
+//! A receiver appends records to the open block; at every batch time the scheduler *seals*
+//! it, so data is assigned to the batch during which it arrived even when processing runs
+//! late (as Spark's block generator does). Sealed blocks wait until the batch job takes
+//! them. When the buffered bytes reach the capacity, `push` waits: a socket receiver then
+//! stops reading, and TCP flow control slows the sender instead of memory growing.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use tokio::sync::Notify;
+
+use crate::block::Block;
+use crate::metrics::SourceMetrics;
+use crate::time::BatchTime;
+
+/// Default capacity of a receiver's buffer: 64 MiB.
+pub const DEFAULT_BUFFER_BYTES: usize = 64 << 20;
+
+/// Shared between a receiver (pushing), the scheduler (sealing) and the batch job (taking).
+pub struct Store<B: Block> {
+    state: Mutex<State<B>>,
+    space: Notify,
+    capacity: usize,
+    closed: AtomicBool,
+    stopping: AtomicBool,
+    metrics: Arc<SourceMetrics>,
+}
+
+struct State<B> {
+    open: B,
+    sealed: VecDeque<(BatchTime, B)>,
+    bytes: usize,
+}
+
+impl<B: Block> Store<B> {
+    pub fn new(capacity_bytes: usize, metrics: Arc<SourceMetrics>) -> Self {
+        Store {
+            state: Mutex::new(State {
+                open: B::default(),
+                sealed: VecDeque::new(),
+                bytes: 0,
+            }),
+            space: Notify::new(),
+            capacity: capacity_bytes.max(1),
+            closed: AtomicBool::new(false),
+            stopping: AtomicBool::new(false),
+            metrics,
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State<B>> {
+        // A panic while holding this lock cannot leave the state inconsistent (every
+        // critical section is a few moves), so a poisoned lock is still usable.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn metrics(&self) -> &Arc<SourceMetrics> {
+        &self.metrics
+    }
+
+    /// Appends `block`, waiting while the buffer is full. An empty buffer always accepts,
+    /// so a single block larger than the capacity still gets through.
+    pub async fn push(&self, block: B) {
+        let records = block.records() as u64;
+        if records == 0 {
+            return;
+        }
+        let mut block = Some(block);
+        loop {
+            let notified = self.space.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            {
+                let mut st = self.lock();
+                if st.bytes < self.capacity || self.stopping.load(Ordering::Acquire) {
+                    if let Some(b) = block.take() {
+                        st.bytes += b.byte_size();
+                        st.open.append(b);
+                    }
+                    break;
+                }
+            }
+            notified.await;
+        }
+        self.metrics.add_records(records);
+    }
+
+    /// Appends without waiting (for sources that must never block, e.g. tests).
+    pub fn push_now(&self, block: B) {
+        let records = block.records() as u64;
+        {
+            let mut st = self.lock();
+            st.bytes += block.byte_size();
+            st.open.append(block);
+        }
+        self.metrics.add_records(records);
+    }
+
+    /// Everything received so far belongs to batch `time`.
+    pub fn seal(&self, time: BatchTime) {
+        let mut st = self.lock();
+        let open = std::mem::take(&mut st.open);
+        st.sealed.push_back((time, open));
+    }
+
+    /// The data sealed for batches up to `time` (normally exactly one block).
+    pub fn take(&self, time: BatchTime) -> B {
+        let mut out = B::default();
+        {
+            let mut st = self.lock();
+            while st.sealed.front().is_some_and(|(t, _)| *t <= time) {
+                if let Some((_, b)) = st.sealed.pop_front() {
+                    st.bytes = st.bytes.saturating_sub(b.byte_size());
+                    out.append(b);
+                }
+            }
+        }
+        self.space.notify_waiters();
+        out
+    }
+
+    /// The receiver has ended: no more data will be pushed.
+    pub fn close(&self) {
+        self.closed.store(true, Ordering::Release);
+    }
+
+    /// Closed and nothing left open (sealed blocks may still wait to be taken).
+    pub fn is_finished(&self) -> bool {
+        self.closed.load(Ordering::Acquire) && self.lock().open.records() == 0
+    }
+
+    /// Asks the receiver to stop; pending and future pushes no longer wait for space.
+    pub fn stop(&self) {
+        self.stopping.store(true, Ordering::Release);
+        self.space.notify_waiters();
+    }
+
+    /// True once [`Store::stop`] was called: receivers should return.
+    pub fn is_stopping(&self) -> bool {
+        self.stopping.load(Ordering::Acquire)
+    }
+
+    /// Bytes currently buffered (open and sealed).
+    pub fn buffered_bytes(&self) -> usize {
+        self.lock().bytes
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn store(cap: usize) -> Arc<Store<Vec<u32>>> {
+        Arc::new(Store::new(cap, Arc::new(SourceMetrics::new("t"))))
+    }
+
+    #[test]
+    fn data_goes_to_the_batch_it_arrived_in() {
+        let s = store(1 << 20);
+        s.push_now(vec![1, 2]);
+        s.seal(BatchTime::from_millis(1000));
+        s.push_now(vec![3]);
+        s.seal(BatchTime::from_millis(2000));
+        assert_eq!(s.take(BatchTime::from_millis(1000)), vec![1, 2]);
+        assert_eq!(s.take(BatchTime::from_millis(2000)), vec![3]);
+        assert_eq!(s.take(BatchTime::from_millis(3000)), Vec::<u32>::new());
+        assert_eq!(s.metrics().records(), 3);
+    }
+
+    #[test]
+    fn full_buffer_makes_push_wait_until_taken() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let s = store(8); // two u32s
+            s.push(vec![1, 2]).await;
+            let s2 = Arc::clone(&s);
+            let pusher = tokio::spawn(async move { s2.push(vec![3]).await });
+            tokio::task::yield_now().await;
+            assert!(
+                !pusher.is_finished(),
+                "push must wait while the buffer is full"
+            );
+            s.seal(BatchTime::from_millis(1));
+            assert_eq!(s.take(BatchTime::from_millis(1)), vec![1, 2]);
+            tokio::time::timeout(Duration::from_secs(5), pusher)
+                .await
+                .unwrap()
+                .unwrap();
+            s.seal(BatchTime::from_millis(2));
+            assert_eq!(s.take(BatchTime::from_millis(2)), vec![3]);
+        });
+    }
+}

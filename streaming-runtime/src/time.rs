@@ -1,0 +1,50 @@
+//! Batch time: milliseconds on the pipeline's clock, shown as Spark shows `Time`.
+
+use std::fmt;
+use std::time::Duration;
+
+/// The time of a batch in milliseconds, like Spark's `Time`. With the real clock it is the
+/// Unix time at the end of the batch interval; with the manual clock batch `k` has time
+/// `k × interval`, counted from 0.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct BatchTime(u64);
+
+impl BatchTime {
+    pub const ZERO: BatchTime = BatchTime(0);
+
+    pub const fn from_millis(ms: u64) -> Self {
+        BatchTime(ms)
+    }
+
+    pub const fn milliseconds(self) -> u64 {
+        self.0
+    }
+
+    /// `self + d`, saturating.
+    pub fn plus(self, d: Duration) -> Self {
+        BatchTime(self.0.saturating_add(duration_ms(d)))
+    }
+
+    /// The time as an offset from the Unix epoch (meaningful for the real clock only).
+    pub fn as_duration(self) -> Duration {
+        Duration::from_millis(self.0)
+    }
+}
+
+/// Spark prints a `Time` as `1475052703000 ms`.
+impl fmt::Display for BatchTime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ms", self.0)
+    }
+}
+
+impl From<BatchTime> for u64 {
+    fn from(t: BatchTime) -> u64 {
+        t.0
+    }
+}
+
+/// Whole milliseconds of `d`, saturating at `u64::MAX`.
+pub fn duration_ms(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
