@@ -17,6 +17,7 @@ pub mod pipeline;
 pub mod receiver;
 pub mod replay;
 mod scheduler;
+pub mod shorthand;
 pub mod show;
 pub mod sink;
 pub mod source;

@@ -32,6 +32,12 @@ impl PipelineConfig {
             parallelism: None,
         }
     }
+
+    /// `parallelism N;` (`None`: available cores).
+    pub fn with_parallelism(mut self, parallelism: Option<usize>) -> Self {
+        self.parallelism = parallelism.map(|n| n.max(1));
+        self
+    }
 }
 
 /// Collects sources while the generated code wires a pipeline.

@@ -1,0 +1,50 @@
+//! The parsed pipeline text: config lines and statements, with spans for error messages.
+
+use proc_macro2::{Span, TokenStream};
+use syn::Ident;
+
+use crate::duration::Duration;
+use crate::ops::Operator;
+use crate::sources::SourceDef;
+
+pub struct Program {
+    pub config: Config,
+    pub statements: Vec<Statement>,
+}
+
+#[derive(Default)]
+pub struct Config {
+    /// `batch D;` (required).
+    pub batch: Option<Duration>,
+    /// `parallelism N;` or `parallelism { expr };`.
+    pub parallelism: Option<(TokenStream, Span)>,
+    /// `fusion off;` compiles operator at a time; default on.
+    pub fusion: Option<(bool, Span)>,
+}
+
+impl Config {
+    pub fn fused(&self) -> bool {
+        self.fusion.as_ref().is_none_or(|(on, _)| *on)
+    }
+}
+
+/// `[let NAME =] HEAD |> stage |> stage ...`
+pub struct Statement {
+    pub binding: Option<Ident>,
+    pub head: Head,
+    pub stages: Vec<Stage>,
+    /// The statement's first token.
+    pub span: Span,
+}
+
+pub enum Head {
+    /// `source socket(..)`
+    Source(SourceDef),
+    /// A named stream: `logs |> ...`
+    Stream(Ident),
+}
+
+pub struct Stage {
+    pub name: Ident,
+    pub op: Box<dyn Operator>,
+}

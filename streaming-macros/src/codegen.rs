@@ -1,0 +1,170 @@
+//! Plan → Rust. The pipeline expression builds the sources and each stage's setup values,
+//! then moves them into one batch job: per batch, every source's data is taken, and each
+//! flow's segments run through `rt::par::run` (one fused iterator chain per run of the
+//! batch, partials merged in order).
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
+use syn::Ident;
+
+use crate::duration;
+use crate::ops::{Gen, Role};
+use crate::plan::{Flow, Input, Plan};
+
+/// Path of the runtime as generated code sees it (through the facade crate).
+pub fn rt() -> TokenStream {
+    quote!(::streaming::__private::rt)
+}
+
+fn ident(name: &str) -> Ident {
+    Ident::new(name, Span::mixed_site())
+}
+
+/// The code of a pipeline without errors.
+pub fn pipeline(plan: &Plan) -> TokenStream {
+    let rt = rt();
+    let (ctx, time, builder) = (ident("__ctx"), ident("__time"), ident("__builder"));
+
+    let batch = plan.config.batch.as_ref().map(|d| duration::std_duration(d.to_millis_expr("the batch interval")));
+    let parallelism = match &plan.config.parallelism {
+        Some((e, span)) => quote_spanned!(*span=> ::core::option::Option::Some(#e)),
+        None => quote!(::core::option::Option::None),
+    };
+
+    let mut setup = TokenStream::new();
+    let mut take_inputs = TokenStream::new();
+    for (i, src) in plan.sources.iter().enumerate() {
+        let (s, input) = (format_ident!("__src{}", i, span = Span::mixed_site()), input_var(i));
+        let expr = src.expr();
+        setup.extend(quote_spanned! {src.span=>
+            let mut #s = #builder.source(#rt::IntoSource::into_source(#expr));
+        });
+        take_inputs.extend(quote! {
+            #[allow(unused_mut)]
+            let mut #input = #rt::Source::next_batch(&mut #s, #time)?;
+            #ctx.add_input(#rt::Block::records(&#input));
+        });
+    }
+
+    let remaining: RefCell<HashMap<String, usize>> = RefCell::new(plan.uses.clone());
+    let stream_value = |name: &Ident| -> TokenStream {
+        let var = stream_var(name);
+        let mut rem = remaining.borrow_mut();
+        let left = rem.entry(name.to_string()).or_insert(1);
+        *left = left.saturating_sub(1);
+        if *left == 0 { quote!(#var) } else { quote!(#rt::ops::fan_out(&#var)) }
+    };
+
+    let mut body = TokenStream::new();
+    let mut stage_id = 0;
+    for (f, flow) in plan.flows.iter().enumerate() {
+        body.extend(flow_code(f, flow, &mut stage_id, &ctx, &time, &stream_value, &mut setup));
+    }
+    let unused = plan.unused.iter().map(|name| quote!(let #name = ();));
+
+    quote! {{
+        let mut #builder = #rt::PipelineBuilder::new(
+            #rt::PipelineConfig::new(#batch).with_parallelism(#parallelism),
+        );
+        #setup
+        #(#unused)*
+        #builder.build(move |#ctx: &mut #rt::BatchContext<'_>| -> ::core::result::Result<(), #rt::StreamingError> {
+            let #time = #ctx.time();
+            #take_inputs
+            #body
+            ::core::result::Result::Ok(())
+        })
+    }}
+}
+
+fn input_var(i: usize) -> Ident {
+    format_ident!("__in{}", i, span = Span::mixed_site())
+}
+
+fn stream_var(name: &Ident) -> Ident {
+    format_ident!("__stream_{}", name, span = Span::mixed_site())
+}
+
+fn flow_code(
+    f: usize,
+    flow: &Flow,
+    stage_id: &mut usize,
+    ctx: &Ident,
+    time: &Ident,
+    stream_value: &dyn Fn(&Ident) -> TokenStream,
+    setup: &mut TokenStream,
+) -> TokenStream {
+    let rt = rt();
+    let mut code = TokenStream::new();
+    let mut current = match &flow.input {
+        Input::Source(i) => input_var(*i),
+        Input::Stream(name) => {
+            let v = format_ident!("__flow{}_in", f, span = Span::mixed_site());
+            let value = stream_value(name);
+            code.extend(quote!(let mut #v = #value;));
+            v
+        }
+    };
+    let (it, chunk, acc, a, b) = (ident("__it"), ident("__chunk"), ident("__acc"), ident("__a"), ident("__b"));
+    for (s, seg) in flow.segments.iter().enumerate() {
+        let mut gens = Vec::new();
+        for _ in seg.adapters.iter().chain(seg.end.iter()) {
+            gens.push(Gen { id: *stage_id, ctx, time, stream: stream_value });
+            *stage_id += 1;
+        }
+        let mut adapt = TokenStream::new();
+        for (st, g) in seg.adapters.iter().zip(&gens) {
+            setup.extend(st.op.setup(g));
+            let wrapped = st.op.adapt(g, &it);
+            adapt.extend(quote!(let #it = #wrapped;));
+        }
+        let (fold, merge, finish) = match (seg.end, gens.last()) {
+            (Some(end), Some(g)) => {
+                setup.extend(end.op.setup(g));
+                (end.op.fold(g, &it), end.op.merge(g, &a, &b), end.op.finish(g, &acc))
+            }
+            _ => (quote!(#rt::ops::collect_vec(#it)), quote!(#rt::ops::concat(#a, #b)), quote!(#acc)),
+        };
+        let run = quote! {
+            let #acc = #rt::par::run(
+                #ctx.parallelism(),
+                &mut #current,
+                |#chunk| {
+                    let #it = ::core::iter::IntoIterator::into_iter(#chunk);
+                    #adapt
+                    #fold
+                },
+                |#a, #b| { #merge; },
+            );
+        };
+        if seg.end.is_some_and(|e| e.op.role() == Role::Sink) {
+            code.extend(quote!({ #run #finish }));
+        } else {
+            let next = format_ident!("__flow{}_seg{}", f, s, span = Span::mixed_site());
+            code.extend(quote! {
+                #[allow(unused_mut)]
+                let mut #next = { #run #finish };
+            });
+            current = next;
+        }
+    }
+    if let Some(name) = flow.output {
+        let var = stream_var(name);
+        code.extend(quote!(let #var = #current;));
+    }
+    code
+}
+
+/// What the macro expands to when the text has errors: the errors, and a `Pipeline` value
+/// so that code using it still type-checks.
+pub fn invalid(errors: Vec<syn::Error>) -> TokenStream {
+    let rt = rt();
+    let errors = errors.iter().map(syn::Error::to_compile_error);
+    quote! {{
+        #(#errors)*
+        #rt::Pipeline::invalid("stream_pipeline! reported compile errors")
+    }}
+}

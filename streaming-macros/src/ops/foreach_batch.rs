@@ -1,0 +1,26 @@
+//! `foreach_batch(|time, batch| ...)`: Spark's `foreachRDD`; the function may return `()` or
+//! a `Result`, whose error stops the pipeline.
+
+use proc_macro2::{TokenStream, TokenTree};
+use quote::quote;
+use syn::Ident;
+
+use super::{Gen, Operator, Role};
+use crate::args::{self, FnArg};
+use crate::codegen::rt;
+
+pub struct ForeachBatch(FnArg);
+
+pub fn parse(op: &Ident, tokens: &[TokenTree]) -> syn::Result<Box<dyn Operator>> {
+    Ok(Box::new(ForeachBatch(args::function(op, tokens, 2)?)))
+}
+
+impl Operator for ForeachBatch {
+    fn role(&self) -> Role {
+        Role::Sink
+    }
+    fn finish(&self, g: &Gen, acc: &Ident) -> TokenStream {
+        let (rt, f, time) = (rt(), self.0.closure(2), g.time);
+        quote!(#rt::sink::foreach_batch::finish(#time, #acc, #f)?;)
+    }
+}

@@ -1,0 +1,24 @@
+//! `map f`: each element becomes `f(element)` (by value).
+
+use proc_macro2::TokenTree;
+use quote::quote;
+use syn::Ident;
+
+use super::{Gen, Operator, Role};
+use crate::args::{self, FnArg};
+
+pub struct Map(FnArg);
+
+pub fn parse(op: &Ident, tokens: &[TokenTree]) -> syn::Result<Box<dyn Operator>> {
+    Ok(Box::new(Map(args::function(op, tokens, 1)?)))
+}
+
+impl Operator for Map {
+    fn role(&self) -> Role {
+        Role::Adapter
+    }
+    fn adapt(&self, _: &Gen, it: &Ident) -> proc_macro2::TokenStream {
+        let f = self.0.closure(1);
+        quote!(::core::iter::Iterator::map(#it, #f))
+    }
+}

@@ -1,0 +1,25 @@
+//! `map_values f`: `(k, v)` becomes `(k, f(v))`.
+
+use proc_macro2::TokenTree;
+use quote::quote;
+use syn::Ident;
+
+use super::{Gen, Operator, Role};
+use crate::args::{self, FnArg};
+use crate::codegen::rt;
+
+pub struct MapValues(FnArg);
+
+pub fn parse(op: &Ident, tokens: &[TokenTree]) -> syn::Result<Box<dyn Operator>> {
+    Ok(Box::new(MapValues(args::function(op, tokens, 1)?)))
+}
+
+impl Operator for MapValues {
+    fn role(&self) -> Role {
+        Role::Adapter
+    }
+    fn adapt(&self, _: &Gen, it: &Ident) -> proc_macro2::TokenStream {
+        let (rt, f) = (rt(), self.0.closure(1));
+        quote!(#rt::ops::map_values::adapt(#it, #f))
+    }
+}

@@ -1,0 +1,169 @@
+//! The operators, one file each: how the stage's arguments parse, what is checked, and the
+//! code it contributes. [`OPERATORS`] is the table the parser looks names up in, so adding
+//! an operator is one new file plus one line here (and its runtime half in
+//! `streaming-runtime/src/ops/` or `sink/`).
+//!
+//! An operator plays one of three roles in the fused code ([`Role`]):
+//! - an *adapter* (map, filter, ...) wraps the element iterator and fuses with its
+//!   neighbours into one loop;
+//! - a *barrier* (count, reduce_by_key, sort, ...) needs the whole batch: it folds each run
+//!   of the batch into a partial, merges the partials and finishes into the next batch;
+//! - a *sink* (print, save_as_text_files, ...) is a barrier that ends the pipeline.
+
+use proc_macro2::{Span, TokenStream, TokenTree};
+use quote::{format_ident, quote};
+use syn::Ident;
+
+use crate::codegen::rt;
+use crate::ctxt::Ctxt;
+use crate::suggest;
+
+mod collect;
+mod count;
+mod count_by_value;
+mod filter;
+mod flat_map;
+mod flat_map_values;
+mod foreach_batch;
+mod group_by_key;
+mod map;
+mod map_values;
+mod print;
+mod reduce;
+mod reduce_by_key;
+mod save_as_text_files;
+mod sort;
+mod take;
+mod transform;
+mod union;
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Role {
+    Adapter,
+    Barrier,
+    Sink,
+}
+
+/// Names and places the code writers use.
+pub struct Gen<'a> {
+    /// This stage's number, unique in the pipeline (for its setup variables).
+    pub id: usize,
+    /// The `BatchContext` variable.
+    pub ctx: &'a Ident,
+    /// The batch time variable.
+    pub time: &'a Ident,
+    /// The value of a named stream for this use (a copy unless it is the last use).
+    pub stream: &'a dyn Fn(&Ident) -> TokenStream,
+}
+
+impl Gen<'_> {
+    /// A variable of this stage, set up before the batch loop.
+    pub fn var(&self, what: &str) -> Ident {
+        format_ident!("__stage{}_{}", self.id, what, span = Span::mixed_site())
+    }
+}
+
+/// One parsed stage.
+pub trait Operator {
+    fn role(&self) -> Role;
+
+    /// Named streams this stage reads besides its input (e.g. `union(other)`).
+    fn streams_read(&self) -> Vec<&Ident> {
+        Vec::new()
+    }
+
+    /// Statements run once when the pipeline is built (evaluating user arguments such as
+    /// `collect(handle)`), outside the per-batch job.
+    fn setup(&self, _g: &Gen) -> TokenStream {
+        TokenStream::new()
+    }
+
+    /// Adapters: an iterator expression wrapping the iterator `it`.
+    fn adapt(&self, _g: &Gen, it: &Ident) -> TokenStream {
+        quote!(#it)
+    }
+
+    /// Barriers and sinks: fold one run's iterator `it` into a partial result.
+    fn fold(&self, _g: &Gen, it: &Ident) -> TokenStream {
+        let rt = rt();
+        quote!(#rt::ops::collect_vec(#it))
+    }
+
+    /// Barriers and sinks: merge partial `b` into `a: &mut Partial`, keeping run order.
+    fn merge(&self, _g: &Gen, a: &Ident, b: &Ident) -> TokenStream {
+        let rt = rt();
+        quote!(#rt::ops::concat(#a, #b))
+    }
+
+    /// Barriers: the next batch (a `Vec`) from the merged partial `acc`. Sinks: a statement
+    /// writing it out (it may use `?`).
+    fn finish(&self, _g: &Gen, acc: &Ident) -> TokenStream {
+        quote!(#acc)
+    }
+}
+
+type ParseFn = fn(&Ident, &[TokenTree]) -> syn::Result<Box<dyn Operator>>;
+
+pub struct OpDef {
+    pub name: &'static str,
+    pub parse: ParseFn,
+}
+
+/// Every operator, by its DSL name (Spark's name in snake case).
+pub const OPERATORS: &[OpDef] = &[
+    OpDef { name: "map", parse: map::parse },
+    OpDef { name: "flat_map", parse: flat_map::parse },
+    OpDef { name: "filter", parse: filter::parse },
+    OpDef { name: "map_values", parse: map_values::parse },
+    OpDef { name: "flat_map_values", parse: flat_map_values::parse },
+    OpDef { name: "count", parse: count::parse },
+    OpDef { name: "reduce", parse: reduce::parse },
+    OpDef { name: "count_by_value", parse: count_by_value::parse },
+    OpDef { name: "reduce_by_key", parse: reduce_by_key::parse },
+    OpDef { name: "group_by_key", parse: group_by_key::parse },
+    OpDef { name: "transform", parse: transform::parse },
+    OpDef { name: "union", parse: union::parse },
+    OpDef { name: "sort", parse: sort::parse_sort },
+    OpDef { name: "sort_by_key", parse: sort::parse_sort_by_key },
+    OpDef { name: "sort_by", parse: sort::parse_sort_by },
+    OpDef { name: "take", parse: take::parse },
+    OpDef { name: "print", parse: print::parse },
+    OpDef { name: "save_as_text_files", parse: save_as_text_files::parse },
+    OpDef { name: "foreach_batch", parse: foreach_batch::parse },
+    OpDef { name: "collect", parse: collect::parse },
+];
+
+/// Spark's camelCase names, so `reduceByKey` gets a precise suggestion.
+fn spark_alias(name: &str) -> Option<&'static str> {
+    let snake: String = name
+        .chars()
+        .flat_map(|c| if c.is_ascii_uppercase() { vec!['_', c.to_ascii_lowercase()] } else { vec![c] })
+        .collect();
+    let snake = match snake.as_str() {
+        "foreach_r_d_d" => "foreach_batch".to_string(),
+        "save_as_text_file" => "save_as_text_files".to_string(),
+        "pprint" => "print".to_string(),
+        _ => snake,
+    };
+    OPERATORS.iter().map(|o| o.name).find(|&n| n == snake)
+}
+
+/// Parses one stage `name args...`; reports errors to `cx`.
+pub fn parse_stage(name: &Ident, args: &[TokenTree], cx: &Ctxt) -> Option<Box<dyn Operator>> {
+    let key = name.to_string();
+    let Some(def) = OPERATORS.iter().find(|o| o.name == key) else {
+        let hint = match spark_alias(&key) {
+            Some(n) if n != key => format!("; did you mean `{n}`?"),
+            _ => suggest::hint(&key, OPERATORS.iter().map(|o| o.name)),
+        };
+        cx.error(name.span(), format!("unknown operator `{key}`{hint}"));
+        return None;
+    };
+    match (def.parse)(name, args) {
+        Ok(op) => Some(op),
+        Err(e) => {
+            cx.syn(e);
+            None
+        }
+    }
+}

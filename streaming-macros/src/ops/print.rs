@@ -1,0 +1,45 @@
+//! `print` / `print(n)`: the first `n` (default 10) elements of each batch in Spark's layout.
+
+use proc_macro2::{TokenStream, TokenTree};
+use quote::{quote, quote_spanned};
+use syn::Ident;
+use syn::spanned::Spanned;
+
+use super::{Gen, Operator, Role};
+use crate::args;
+use crate::codegen::rt;
+
+pub struct Print(Option<syn::Expr>);
+
+pub fn parse(op: &Ident, tokens: &[TokenTree]) -> syn::Result<Box<dyn Operator>> {
+    if tokens.is_empty() {
+        return Ok(Box::new(Print(None)));
+    }
+    let mut e = args::exprs(op, tokens, 1, 1, "`print` or `print(20)`")?;
+    Ok(Box::new(Print(Some(e.remove(0)))))
+}
+
+impl Operator for Print {
+    fn role(&self) -> Role {
+        Role::Sink
+    }
+    fn setup(&self, g: &Gen) -> TokenStream {
+        let n = g.var("n");
+        match &self.0 {
+            Some(e) => quote_spanned!(e.span()=> let #n: usize = #e;),
+            None => quote!(let #n: usize = 10;),
+        }
+    }
+    fn fold(&self, g: &Gen, it: &Ident) -> TokenStream {
+        let (rt, n) = (rt(), g.var("n"));
+        quote!(#rt::sink::print::fold(#it, #n))
+    }
+    fn merge(&self, g: &Gen, a: &Ident, b: &Ident) -> TokenStream {
+        let (rt, n) = (rt(), g.var("n"));
+        quote!(#rt::sink::print::merge(#a, #b, #n))
+    }
+    fn finish(&self, g: &Gen, acc: &Ident) -> TokenStream {
+        let (rt, n, ctx) = (rt(), g.var("n"), g.ctx);
+        quote!(#rt::sink::print::finish(#ctx, &#acc, #n)?;)
+    }
+}

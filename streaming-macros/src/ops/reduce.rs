@@ -1,0 +1,40 @@
+//! `reduce(f)`: one element per batch, `f` applied pairwise (nothing for an empty batch).
+
+use proc_macro2::{TokenStream, TokenTree};
+use quote::quote;
+use syn::Ident;
+
+use super::{Gen, Operator, Role};
+use crate::args::{self, Reducer};
+use crate::codegen::rt;
+
+const USAGE: &str = "`reduce(+)`, `reduce(min)` or `reduce(|a, b| ...)`";
+
+pub struct Reduce(Reducer);
+
+pub fn parse(op: &Ident, tokens: &[TokenTree]) -> syn::Result<Box<dyn Operator>> {
+    let (mut fs, span, rest) = args::reducers(op, tokens, USAGE)?;
+    args::no_more(op, &rest, USAGE)?;
+    if fs.len() != 1 {
+        return Err(syn::Error::new(span, format!("`reduce` takes one function: {USAGE} (an inverse applies only to windows)")));
+    }
+    Ok(Box::new(Reduce(fs.remove(0))))
+}
+
+impl Operator for Reduce {
+    fn role(&self) -> Role {
+        Role::Barrier
+    }
+    fn fold(&self, _: &Gen, it: &Ident) -> TokenStream {
+        let (rt, f) = (rt(), self.0.closure());
+        quote!(#rt::ops::reduce::fold(#it, #f))
+    }
+    fn merge(&self, _: &Gen, a: &Ident, b: &Ident) -> TokenStream {
+        let (rt, f) = (rt(), self.0.closure());
+        quote!(#rt::ops::reduce::merge(#a, #b, #f))
+    }
+    fn finish(&self, _: &Gen, acc: &Ident) -> TokenStream {
+        let rt = rt();
+        quote!(#rt::ops::reduce::finish(#acc))
+    }
+}

@@ -1,0 +1,42 @@
+//! `save_as_text_files(prefix [, suffix])`: each batch to `prefix-<ms>[.suffix]/part-00000`.
+
+use proc_macro2::{TokenStream, TokenTree};
+use quote::{quote, quote_spanned};
+use syn::Ident;
+use syn::spanned::Spanned;
+
+use super::{Gen, Operator, Role};
+use crate::args;
+use crate::codegen::rt;
+
+pub struct SaveAsTextFiles {
+    prefix: syn::Expr,
+    suffix: Option<syn::Expr>,
+}
+
+pub fn parse(op: &Ident, tokens: &[TokenTree]) -> syn::Result<Box<dyn Operator>> {
+    let mut e = args::exprs(op, tokens, 1, 2, "`save_as_text_files(\"out/counts\")` or `save_as_text_files(\"out/counts\", \"txt\")`")?;
+    let suffix = if e.len() == 2 { e.pop() } else { None };
+    Ok(Box::new(SaveAsTextFiles { prefix: e.remove(0), suffix }))
+}
+
+impl Operator for SaveAsTextFiles {
+    fn role(&self) -> Role {
+        Role::Sink
+    }
+    fn setup(&self, g: &Gen) -> TokenStream {
+        let (p, s, prefix) = (g.var("prefix"), g.var("suffix"), &self.prefix);
+        let suffix = match &self.suffix {
+            Some(e) => quote_spanned!(e.span()=> ::core::option::Option::Some(::std::string::ToString::to_string(&#e))),
+            None => quote!(::core::option::Option::None),
+        };
+        quote_spanned! {prefix.span()=>
+            let #p: ::std::string::String = ::std::string::ToString::to_string(&#prefix);
+            let #s: ::core::option::Option<::std::string::String> = #suffix;
+        }
+    }
+    fn finish(&self, g: &Gen, acc: &Ident) -> TokenStream {
+        let (rt, p, s, ctx) = (rt(), g.var("prefix"), g.var("suffix"), g.ctx);
+        quote!(#rt::sink::save_as_text_files::finish(#ctx, &#p, ::core::option::Option::as_deref(&#s), &#acc)?;)
+    }
+}

@@ -1,0 +1,35 @@
+//! `take(n)`: the first `n` elements of each batch.
+
+use proc_macro2::{TokenStream, TokenTree};
+use quote::{quote, quote_spanned};
+use syn::Ident;
+use syn::spanned::Spanned;
+
+use super::{Gen, Operator, Role};
+use crate::args;
+use crate::codegen::rt;
+
+pub struct Take(syn::Expr);
+
+pub fn parse(op: &Ident, tokens: &[TokenTree]) -> syn::Result<Box<dyn Operator>> {
+    let mut e = args::exprs(op, tokens, 1, 1, "`take(10)`")?;
+    Ok(Box::new(Take(e.remove(0))))
+}
+
+impl Operator for Take {
+    fn role(&self) -> Role {
+        Role::Barrier
+    }
+    fn setup(&self, g: &Gen) -> TokenStream {
+        let (n, e) = (g.var("n"), &self.0);
+        quote_spanned!(e.span()=> let #n: usize = #e;)
+    }
+    fn fold(&self, g: &Gen, it: &Ident) -> TokenStream {
+        let (rt, n) = (rt(), g.var("n"));
+        quote!(#rt::ops::take::fold(#it, #n))
+    }
+    fn merge(&self, g: &Gen, a: &Ident, b: &Ident) -> TokenStream {
+        let (rt, n) = (rt(), g.var("n"));
+        quote!(#rt::ops::take::merge(#a, #b, #n))
+    }
+}

@@ -1,0 +1,181 @@
+//! Tokens → [`Program`]. Statements end with `;` (the last may omit it); a pipeline's stages
+//! are separated by `|>`, which never occurs in valid Rust, so closures with `|` inside a
+//! stage need no special care. Each operator parses its own arguments ([`crate::ops`]).
+
+use proc_macro2::{Span, TokenStream, TokenTree};
+use syn::Ident;
+
+use crate::ast::{Config, Head, Program, Stage, Statement};
+use crate::ctxt::Ctxt;
+use crate::{duration, ops, sources};
+
+const CONFIG_KEYWORDS: &[&str] = &["batch", "parallelism", "fusion", "checkpoint"];
+
+pub fn program(input: TokenStream, cx: &Ctxt) -> Option<Program> {
+    let tokens: Vec<TokenTree> = input.into_iter().collect();
+    let mut config = Config::default();
+    let mut statements = Vec::new();
+    for stmt in tokens.split(|t| matches!(t, TokenTree::Punct(p) if p.as_char() == ';')) {
+        let Some(first) = stmt.first() else { continue };
+        let is_config = matches!(first, TokenTree::Ident(i) if CONFIG_KEYWORDS.contains(&i.to_string().as_str()))
+            && !matches!(stmt.get(1), Some(TokenTree::Punct(p)) if p.as_char() == '|');
+        if is_config {
+            config_line(stmt, &mut config, cx);
+        } else if let Some(s) = statement(stmt, cx) {
+            statements.push(s);
+        }
+    }
+    if config.batch.is_none() {
+        cx.error(
+            Span::call_site(),
+            "missing batch interval: start the pipeline with a line such as `batch 1s;`",
+        );
+    }
+    if statements.is_empty() && !cx.has_errors() {
+        cx.error(
+            Span::call_site(),
+            "no pipeline: add one such as `source socket(\"localhost\", 9999) |> print`",
+        );
+    }
+    Some(Program { config, statements })
+}
+
+fn config_line(stmt: &[TokenTree], config: &mut Config, cx: &Ctxt) {
+    let TokenTree::Ident(key) = &stmt[0] else { return };
+    let rest = &stmt[1..];
+    let name = key.to_string();
+    let duplicate = |what: bool| {
+        if what {
+            cx.error(key.span(), format!("`{name}` is given twice; keep one"));
+        }
+    };
+    match name.as_str() {
+        "batch" => {
+            duplicate(config.batch.is_some());
+            match rest {
+                [t] => match duration::parse(t) {
+                    Ok(d) if d.millis() == Some(0) => cx.error(d.span(), "the batch interval must be positive, e.g. `batch 1s;`"),
+                    Ok(d) => config.batch = Some(d),
+                    Err(e) => cx.syn(e),
+                },
+                [] => cx.error(key.span(), "`batch` needs an interval, e.g. `batch 1s;`"),
+                [_, extra, ..] => cx.error(extra.span(), "unexpected tokens: write `batch 1s;`"),
+            }
+        }
+        "parallelism" => {
+            duplicate(config.parallelism.is_some());
+            match rest {
+                [TokenTree::Literal(lit)] => match syn::Lit::new(lit.clone()) {
+                    syn::Lit::Int(n) if n.base10_parse::<usize>().is_ok_and(|n| n > 0) && n.suffix().is_empty() => {
+                        config.parallelism = Some((quote::quote!(#n), lit.span()));
+                    }
+                    _ => cx.error(lit.span(), "`parallelism` takes a positive whole number of threads, e.g. `parallelism 4;`"),
+                },
+                [TokenTree::Group(g)] if g.delimiter() == proc_macro2::Delimiter::Brace => {
+                    let e = g.stream();
+                    config.parallelism = Some((quote::quote!({ #e }), g.span()));
+                }
+                _ => cx.error(key.span(), "`parallelism` takes a positive whole number of threads, e.g. `parallelism 4;`"),
+            }
+        }
+        "fusion" => {
+            duplicate(config.fusion.is_some());
+            match rest {
+                [TokenTree::Ident(v)] if v == "on" || v == "off" => config.fusion = Some((v == "on", v.span())),
+                _ => cx.error(key.span(), "write `fusion off;` (operator-at-a-time code) or `fusion on;` (the default)"),
+            }
+        }
+        "checkpoint" => cx.error(
+            key.span(),
+            "checkpoints are not available yet in this version; remove the `checkpoint` line",
+        ),
+        _ => {}
+    }
+}
+
+fn is_pipe(tokens: &[TokenTree], i: usize) -> bool {
+    matches!((tokens.get(i), tokens.get(i + 1)),
+        (Some(TokenTree::Punct(a)), Some(TokenTree::Punct(b)))
+            if a.as_char() == '|' && a.spacing() == proc_macro2::Spacing::Joint && b.as_char() == '>')
+}
+
+/// Splits at each `|>`; returns the parts and the span of the `|>` before each part after the first.
+fn split_pipes(tokens: &[TokenTree]) -> Vec<(&[TokenTree], Span)> {
+    let mut parts = Vec::new();
+    let (mut start, mut i, mut pipe_span) = (0, 0, tokens.first().map_or_else(Span::call_site, TokenTree::span));
+    while i < tokens.len() {
+        if is_pipe(tokens, i) {
+            parts.push((&tokens[start..i], pipe_span));
+            pipe_span = tokens[i].span();
+            i += 2;
+            start = i;
+        } else {
+            i += 1;
+        }
+    }
+    parts.push((&tokens[start..], pipe_span));
+    parts
+}
+
+fn statement(stmt: &[TokenTree], cx: &Ctxt) -> Option<Statement> {
+    let span = stmt[0].span();
+    let (binding, body) = match stmt {
+        [TokenTree::Ident(kw), rest @ ..] if kw == "let" => match rest {
+            [TokenTree::Ident(name), TokenTree::Punct(eq), body @ ..] if eq.as_char() == '=' => {
+                if body.is_empty() {
+                    cx.error(eq.span(), "expected a pipeline after `=`, e.g. `let lines = source stdin;`");
+                    return None;
+                }
+                (Some(name.clone()), body)
+            }
+            _ => {
+                cx.error(kw.span(), "expected `let NAME = source ...;`");
+                return None;
+            }
+        },
+        _ => (None, stmt),
+    };
+    let parts = split_pipes(body);
+    let (head_tokens, _) = parts[0];
+    let head = head(head_tokens, span, cx)?;
+    let mut stages = Vec::new();
+    for &(tokens, pipe) in &parts[1..] {
+        match tokens.first() {
+            Some(TokenTree::Ident(name)) => {
+                if let Some(op) = ops::parse_stage(name, &tokens[1..], cx) {
+                    stages.push(Stage { name: name.clone(), op });
+                }
+            }
+            Some(other) => cx.error(other.span(), "expected an operator name such as `map`, `filter` or `print`"),
+            None => cx.error(pipe, "expected an operator after `|>`"),
+        }
+    }
+    Some(Statement { binding, head, stages, span })
+}
+
+fn head(tokens: &[TokenTree], span: Span, cx: &Ctxt) -> Option<Head> {
+    match tokens {
+        [TokenTree::Ident(kw), rest @ ..] if kw == "source" => match sources::parse(kw, rest) {
+            Ok(def) => Some(Head::Source(def)),
+            Err(e) => {
+                cx.syn(e);
+                None
+            }
+        },
+        [TokenTree::Ident(name)] => Some(Head::Stream(name.clone())),
+        [first, ..] => {
+            cx.error(first.span(), "a pipeline starts with `source ...` or the name of a stream defined with `let`");
+            None
+        }
+        [] => {
+            cx.error(span, "expected `source ...` or a stream name before `|>`");
+            None
+        }
+    }
+}
+
+/// The identifier of a named stream, for errors: `Ident` is what users wrote.
+#[allow(dead_code)]
+pub fn stream_name(i: &Ident) -> String {
+    i.to_string()
+}

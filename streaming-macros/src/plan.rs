@@ -1,0 +1,171 @@
+//! Validated program → plan: named streams resolved and stages fused into segments.
+//!
+//! A named stream used once as a pipeline's head is spliced into that pipeline, so
+//! `let words = source .. |> flat_map split; words |> count |> print;` fuses end to end.
+//! One used more than once (or by `union`) is computed once per batch and materialised;
+//! each use gets a copy, the last use the original. A *flow* is one chain from a source or
+//! a materialised stream to a sink or a materialised stream; flows are ordered so that
+//! every stream is computed before it is read. Within a flow, adapters fuse into the
+//! segment that the next barrier (or sink) ends; with `fusion off` every stage is its own
+//! segment, materialising its output.
+
+use std::collections::HashMap;
+
+use syn::Ident;
+
+use crate::ast::{Config, Head, Program, Stage, Statement};
+use crate::ctxt::Ctxt;
+use crate::ops::Role;
+use crate::sources::SourceDef;
+
+pub struct Plan<'a> {
+    pub config: &'a Config,
+    pub sources: Vec<&'a SourceDef>,
+    pub flows: Vec<Flow<'a>>,
+    /// Uses of each materialised stream, for copy-or-move.
+    pub uses: HashMap<String, usize>,
+    /// Streams defined but never used: not computed (rustc warns on them).
+    pub unused: Vec<&'a Ident>,
+}
+
+pub struct Flow<'a> {
+    pub input: Input<'a>,
+    pub segments: Vec<Segment<'a>>,
+    /// The stream this flow materialises, or `None` when it ends in a sink.
+    pub output: Option<&'a Ident>,
+}
+
+pub enum Input<'a> {
+    Source(usize),
+    Stream(&'a Ident),
+}
+
+/// Fused adapters, ended by a barrier or sink (`None`: materialise the elements).
+pub struct Segment<'a> {
+    pub adapters: Vec<&'a Stage>,
+    pub end: Option<&'a Stage>,
+}
+
+pub fn build<'a>(p: &'a Program, cx: &Ctxt) -> Option<Plan<'a>> {
+    if cx.has_errors() {
+        return None;
+    }
+    let defs: HashMap<String, usize> = p
+        .statements
+        .iter()
+        .enumerate()
+        .filter_map(|(i, s)| s.binding.as_ref().map(|b| (b.to_string(), i)))
+        .collect();
+    // Uses of each name, and whether all of them are as a head.
+    let mut uses: HashMap<String, usize> = HashMap::new();
+    let mut head_only: HashMap<String, bool> = HashMap::new();
+    for s in &p.statements {
+        if let Head::Stream(n) = &s.head {
+            *uses.entry(n.to_string()).or_default() += 1;
+        }
+        for st in &s.stages {
+            for n in st.op.streams_read() {
+                *uses.entry(n.to_string()).or_default() += 1;
+                head_only.insert(n.to_string(), false);
+            }
+        }
+    }
+    let inlined = |name: &str| uses.get(name) == Some(&1) && head_only.get(name).copied().unwrap_or(true);
+
+    let mut sources = Vec::new();
+    let mut source_of: HashMap<usize, usize> = HashMap::new();
+    for (i, s) in p.statements.iter().enumerate() {
+        if let Head::Source(def) = &s.head {
+            source_of.insert(i, sources.len());
+            sources.push(def);
+        }
+    }
+
+    let mut flows = Vec::new();
+    let mut unused = Vec::new();
+    for (i, s) in p.statements.iter().enumerate() {
+        let output = match &s.binding {
+            Some(b) if !uses.contains_key(&b.to_string()) => {
+                unused.push(b);
+                continue;
+            }
+            Some(b) if inlined(&b.to_string()) => continue, // spliced into its one user
+            Some(b) => Some(b),
+            None => None,
+        };
+        // Walk back through streams spliced into this one.
+        let mut stages: Vec<&Stage> = s.stages.iter().collect();
+        let (mut cur, mut cur_i): (&Statement, usize) = (s, i);
+        let mut seen = vec![i];
+        let input = loop {
+            match &cur.head {
+                Head::Source(_) => break Input::Source(source_of[&cur_i]),
+                Head::Stream(n) if inlined(&n.to_string()) => {
+                    let j = defs[&n.to_string()];
+                    if seen.contains(&j) {
+                        cx.error(n.span(), format!("stream `{n}` is defined in terms of itself"));
+                        return None;
+                    }
+                    seen.push(j);
+                    let def = &p.statements[j];
+                    stages.splice(0..0, def.stages.iter());
+                    (cur, cur_i) = (def, j);
+                }
+                Head::Stream(n) => break Input::Stream(n),
+            }
+        };
+        flows.push(Flow { input, segments: segments(&stages, output.is_some(), p.config.fused()), output });
+    }
+    let flows = order(flows, cx)?;
+    Some(Plan { config: &p.config, sources, flows, uses, unused })
+}
+
+fn segments<'a>(stages: &[&'a Stage], materialise: bool, fused: bool) -> Vec<Segment<'a>> {
+    let mut out = Vec::new();
+    let mut adapters = Vec::new();
+    for &st in stages {
+        match st.op.role() {
+            Role::Adapter if fused => adapters.push(st),
+            Role::Adapter => out.push(Segment { adapters: vec![st], end: None }),
+            Role::Barrier | Role::Sink => out.push(Segment { adapters: std::mem::take(&mut adapters), end: Some(st) }),
+        }
+    }
+    if !adapters.is_empty() || (materialise && out.is_empty()) {
+        out.push(Segment { adapters, end: None });
+    }
+    out
+}
+
+/// Orders flows so that each stream is produced before it is read.
+fn order<'a>(flows: Vec<Flow<'a>>, cx: &Ctxt) -> Option<Vec<Flow<'a>>> {
+    let reads = |f: &Flow<'a>| -> Vec<String> {
+        let mut r: Vec<String> =
+            f.segments.iter().flat_map(|s| s.adapters.iter().chain(s.end.iter())).flat_map(|st| st.op.streams_read()).map(|n| n.to_string()).collect();
+        if let Input::Stream(n) = &f.input {
+            r.push(n.to_string());
+        }
+        r
+    };
+    let mut pending: Vec<Flow<'a>> = flows;
+    let mut done: Vec<Flow<'a>> = Vec::new();
+    let mut produced: Vec<String> = Vec::new();
+    while !pending.is_empty() {
+        let ready = pending.iter().position(|f| reads(f).iter().all(|n| produced.contains(n)));
+        match ready {
+            Some(i) => {
+                let f = pending.remove(i);
+                if let Some(o) = f.output {
+                    produced.push(o.to_string());
+                }
+                done.push(f);
+            }
+            None => {
+                let stuck: Vec<String> = pending.iter().filter_map(|f| f.output.map(|o| format!("`{o}`"))).collect();
+                let span = pending.iter().find_map(|f| f.output).map_or_else(proc_macro2::Span::call_site, Ident::span);
+                cx.error(span, format!("streams {} depend on each other in a cycle; a stream can only read streams defined before it is computed", stuck.join(", ")));
+                return None;
+            }
+        }
+    }
+    Some(done)
+}

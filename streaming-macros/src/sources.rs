@@ -1,0 +1,120 @@
+//! `source KIND(args)[.option(..)]*`: the receivers and sources of DESIGN §3. Trailing
+//! method calls configure the source's builder, e.g.
+//! `source socket("localhost", 9999).max_line_bytes(65536)`.
+
+use proc_macro2::{Delimiter, Span, TokenStream, TokenTree};
+use quote::{quote, quote_spanned};
+use syn::punctuated::Punctuated;
+use syn::{Expr, Ident, Token, parse::Parser};
+
+use crate::codegen::rt;
+use crate::suggest;
+
+pub struct SourceDef {
+    pub kind: Kind,
+    pub args: Vec<Expr>,
+    /// `.option(..)` calls applied to the source builder.
+    pub options: TokenStream,
+    pub span: Span,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Socket,
+    Stdin,
+    TextFiles,
+    Queue,
+    Receiver,
+}
+
+struct KindDef {
+    name: &'static str,
+    kind: Option<Kind>,
+    args: usize,
+    usage: &'static str,
+}
+
+const KINDS: &[KindDef] = &[
+    KindDef { name: "socket", kind: Some(Kind::Socket), args: 2, usage: "`source socket(\"localhost\", 9999)`" },
+    KindDef { name: "stdin", kind: Some(Kind::Stdin), args: 0, usage: "`source stdin`" },
+    KindDef { name: "text_files", kind: Some(Kind::TextFiles), args: 1, usage: "`source text_files(\"dir/\")`" },
+    KindDef { name: "queue", kind: Some(Kind::Queue), args: 1, usage: "`source queue(vec![batch1, batch2])`" },
+    KindDef { name: "receiver", kind: Some(Kind::Receiver), args: 1, usage: "`source receiver(my_receiver)`" },
+    KindDef { name: "kafka", kind: None, args: 0, usage: "" },
+];
+
+/// Parses what follows the `source` keyword.
+pub fn parse(keyword: &Ident, tokens: &[TokenTree]) -> syn::Result<SourceDef> {
+    let Some(TokenTree::Ident(name)) = tokens.first() else {
+        let span = tokens.first().map_or(keyword.span(), TokenTree::span);
+        return Err(syn::Error::new(span, format!("expected a source after `source`: {}", all_usages())));
+    };
+    let key = name.to_string();
+    let Some(def) = KINDS.iter().find(|k| k.name == key) else {
+        let hint = suggest::hint(&key, KINDS.iter().map(|k| k.name));
+        return Err(syn::Error::new(name.span(), format!("unknown source `{key}`{hint}; sources are {}", all_usages())));
+    };
+    let Some(kind) = def.kind else {
+        return Err(syn::Error::new(
+            name.span(),
+            "the `kafka` source is planned but not available yet; use socket, text_files, stdin, queue or receiver(..)",
+        ));
+    };
+    let mut rest = &tokens[1..];
+    let mut args = Vec::new();
+    if let Some(TokenTree::Group(g)) = rest.first() {
+        if g.delimiter() == Delimiter::Parenthesis {
+            args = Punctuated::<Expr, Token![,]>::parse_terminated.parse2(g.stream())?.into_iter().collect();
+            rest = &rest[1..];
+        }
+    }
+    if args.len() != def.args {
+        return Err(syn::Error::new(
+            name.span(),
+            format!("`{key}` takes {} argument{}: write {}", def.args, if def.args == 1 { "" } else { "s" }, def.usage),
+        ));
+    }
+    check_options(rest)?;
+    Ok(SourceDef { kind, args, options: rest.iter().cloned().collect(), span: name.span() })
+}
+
+/// Only `.name(args)` calls may follow a source.
+fn check_options(mut rest: &[TokenTree]) -> syn::Result<()> {
+    while let Some(first) = rest.first() {
+        match rest {
+            [TokenTree::Punct(dot), TokenTree::Ident(_), TokenTree::Group(g), tail @ ..]
+                if dot.as_char() == '.' && g.delimiter() == Delimiter::Parenthesis =>
+            {
+                rest = tail;
+            }
+            _ => {
+                return Err(syn::Error::new(
+                    first.span(),
+                    "expected `|>` or a source option such as `.max_line_bytes(65536)` after the source",
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn all_usages() -> String {
+    KINDS.iter().filter(|k| k.kind.is_some()).map(|k| k.usage).collect::<Vec<_>>().join(", ")
+}
+
+impl SourceDef {
+    /// An expression of a type implementing the runtime's `IntoSource`.
+    pub fn expr(&self) -> TokenStream {
+        let rt = rt();
+        let args = &self.args;
+        let options = &self.options;
+        let base = match self.kind {
+            Kind::Socket => quote_spanned!(self.span=> #rt::source::socket(#(#args),*)),
+            Kind::Stdin => quote_spanned!(self.span=> #rt::source::stdin()),
+            Kind::TextFiles => quote_spanned!(self.span=> #rt::source::text_files(#(#args),*)),
+            Kind::Queue => quote_spanned!(self.span=> #rt::source::queue(#(#args),*)),
+            Kind::Receiver => quote_spanned!(self.span=> #rt::source::receiver(#(#args),*)),
+        };
+        quote!(#base #options)
+    }
+}

@@ -1,0 +1,98 @@
+//! Method shorthands whose meaning depends on the element type: `flat_map split` on a
+//! borrowed line yields borrowed words (no allocation); on an owned `String` (e.g. after
+//! `map to_lowercase`) it yields owned words, since they cannot borrow from a temporary.
+
+/// `flat_map split`: split on whitespace.
+pub trait SplitWhitespace {
+    type Words: Iterator;
+    fn split_ws(self) -> Self::Words;
+}
+
+impl<'a> SplitWhitespace for &'a str {
+    type Words = std::str::SplitWhitespace<'a>;
+    #[inline]
+    fn split_ws(self) -> Self::Words {
+        self.split_whitespace()
+    }
+}
+
+impl<'a> SplitWhitespace for &'a String {
+    type Words = std::str::SplitWhitespace<'a>;
+    #[inline]
+    fn split_ws(self) -> Self::Words {
+        self.split_whitespace()
+    }
+}
+
+impl SplitWhitespace for String {
+    type Words = std::vec::IntoIter<String>;
+    fn split_ws(self) -> Self::Words {
+        self.split_whitespace().map(str::to_owned).collect::<Vec<_>>().into_iter()
+    }
+}
+
+#[inline]
+pub fn split_whitespace<S: SplitWhitespace>(s: S) -> S::Words {
+    s.split_ws()
+}
+
+/// A separator for `flat_map split(sep)`: a string or a char.
+pub trait Separator: Copy {
+    type Iter<'a>: Iterator<Item = &'a str>
+    where
+        Self: 'a;
+    fn split_str<'a>(self, s: &'a str) -> Self::Iter<'a>
+    where
+        Self: 'a;
+}
+
+impl<'p> Separator for &'p str {
+    type Iter<'a>
+        = std::str::Split<'a, &'p str>
+    where
+        Self: 'a;
+    #[inline]
+    fn split_str<'a>(self, s: &'a str) -> Self::Iter<'a>
+    where
+        Self: 'a,
+    {
+        s.split(self)
+    }
+}
+
+impl Separator for char {
+    type Iter<'a> = std::str::Split<'a, char>;
+    #[inline]
+    fn split_str<'a>(self, s: &'a str) -> Self::Iter<'a>
+    where
+        Self: 'a,
+    {
+        s.split(self)
+    }
+}
+
+/// `flat_map split(sep)`.
+pub trait SplitOn<P: Separator> {
+    type Parts: Iterator;
+    fn split_on(self, sep: P) -> Self::Parts;
+}
+
+impl<'a, P: Separator + 'a> SplitOn<P> for &'a str {
+    type Parts = P::Iter<'a>;
+    #[inline]
+    fn split_on(self, sep: P) -> Self::Parts {
+        sep.split_str(self)
+    }
+}
+
+impl<P: Separator> SplitOn<P> for String {
+    type Parts = std::vec::IntoIter<String>;
+    fn split_on(self, sep: P) -> Self::Parts {
+        sep.split_str(&self).map(str::to_owned).collect::<Vec<_>>().into_iter()
+    }
+}
+
+#[inline]
+pub fn split<S: SplitOn<P>, P: Separator>(s: S, sep: P) -> S::Parts {
+    s.split_on(sep)
+}
