@@ -23,20 +23,20 @@ pub enum FnArg {
 }
 
 impl FnArg {
-    pub fn span(&self) -> Span {
-        match self {
-            FnArg::Closure(c) => c.span(),
-            FnArg::Callable(e) => e.span(),
-            FnArg::Method { span, .. } => *span,
-        }
-    }
-
     /// A closure expression of `arity` arguments. Closures are emitted verbatim, where the
     /// runtime function receiving them gives rustc their argument types.
     pub fn closure(&self, arity: usize) -> TokenStream {
         let params: Vec<Ident> = (0..arity).map(|i| format_ident!("__a{}", i, span = Span::mixed_site())).collect();
         match self {
-            FnArg::Closure(c) => c.to_token_stream(),
+            // The batch job owns everything the pipeline captures (it is a `move` closure,
+            // like Spark's serialised closures) and re-creates each stage's closure per
+            // batch, so a stage closure's own `move` would move out of the job: drop it and
+            // let the closure borrow from the job instead.
+            FnArg::Closure(c) => {
+                let mut c = c.clone();
+                c.capture = None;
+                c.to_token_stream()
+            }
             FnArg::Callable(expr) => {
                 let f = Ident::new("__f", Span::mixed_site());
                 quote_spanned! {expr.span()=> {
@@ -182,16 +182,14 @@ impl Reducer {
             Reducer::Fn(f) => f.closure(2),
         }
     }
-
-    pub fn span(&self) -> Span {
-        match self {
-            Reducer::Op { span, .. } => *span,
-            Reducer::Fn(f) => f.span(),
-        }
-    }
 }
 
 struct ReducerSyn(Reducer);
+
+thread_local! {
+    // The operator being parsed, for ReducerSyn's messages (syn's Parse takes no context).
+    static OP_NAME: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+}
 
 impl Parse for ReducerSyn {
     fn parse(input: ParseStream) -> syn::Result<Self> {
@@ -218,7 +216,7 @@ impl Parse for ReducerSyn {
         }
         let expr: Expr = input.parse()?;
         Ok(ReducerSyn(Reducer::Fn(match expr {
-            Expr::Closure(c) => FnArg::Closure(Box::new(checked_closure("reduce", c, 2)?)),
+            Expr::Closure(c) => FnArg::Closure(Box::new(checked_closure(&OP_NAME.with(|n| n.borrow().clone()), c, 2)?)),
             other => FnArg::Callable(Box::new(other)),
         })))
     }
@@ -242,6 +240,7 @@ pub fn paren_group<'t>(op: &Ident, tokens: &'t [TokenTree], usage: &str) -> syn:
 /// `(r1, r2, ...)`: one or more reducers, e.g. `reduce(+)` or `reduce(+, -)`.
 pub fn reducers(op: &Ident, tokens: &[TokenTree], usage: &str) -> syn::Result<(Vec<Reducer>, Span, Vec<TokenTree>)> {
     let (inner, span, rest) = paren_group(op, tokens, usage)?;
+    OP_NAME.with(|n| *n.borrow_mut() = op.to_string());
     let parsed = Punctuated::<ReducerSyn, Token![,]>::parse_terminated.parse2(inner)?;
     if parsed.is_empty() {
         return Err(syn::Error::new(span, format!("`{op}` needs a function: write {usage}")));

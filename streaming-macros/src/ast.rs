@@ -20,6 +20,8 @@ pub struct Config {
     pub parallelism: Option<(TokenStream, Span)>,
     /// `fusion off;` compiles operator at a time; default on.
     pub fusion: Option<(bool, Span)>,
+    /// A `batch` line was written (even if invalid), so "missing batch" is not reported.
+    pub batch_line: bool,
 }
 
 impl Config {
@@ -33,6 +35,9 @@ pub struct Statement {
     pub binding: Option<Ident>,
     pub head: Head,
     pub stages: Vec<Stage>,
+    /// False when a stage failed to parse: whole-statement checks are skipped, so one
+    /// mistake gives one error.
+    pub complete: bool,
     /// The statement's first token.
     pub span: Span,
 }

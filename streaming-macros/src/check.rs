@@ -21,8 +21,11 @@ pub fn program(p: &Program, cx: &Ctxt) {
     let known = || defined.keys().map(String::as_str);
     let check_ref = |name: &syn::Ident| {
         if !defined.contains_key(&name.to_string()) {
-            let hint = suggest::hint(&name.to_string(), known());
-            cx.error(name.span(), format!("no stream named `{name}`{hint}; define it first with `let {name} = source ...;`"));
+            let fix = match suggest::closest(&name.to_string(), known()) {
+                Some(c) => format!("did you mean `{c}`?"),
+                None => format!("define it first with `let {name} = source ...;`"),
+            };
+            cx.error(name.span(), format!("no stream named `{name}`; {fix}"));
         }
     };
 
@@ -41,6 +44,9 @@ pub fn program(p: &Program, cx: &Ctxt) {
             if st.op.role() == Role::Sink && i != last {
                 cx.error(st.name.span(), format!("`{}` is an output operation and must be the last stage; start a new pipeline from a `let` stream to continue", st.name));
             }
+        }
+        if !s.complete {
+            continue;
         }
         let ends_in_sink = s.stages.last().is_some_and(|st| st.op.role() == Role::Sink);
         match &s.binding {

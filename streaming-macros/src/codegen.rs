@@ -19,6 +19,11 @@ pub fn rt() -> TokenStream {
     quote!(::streaming::__private::rt)
 }
 
+/// The runtime path with `span`, so errors in a call point at the user's tokens.
+pub fn rt_at(span: Span) -> TokenStream {
+    quote_spanned!(span=> ::streaming::__private::rt)
+}
+
 fn ident(name: &str) -> Ident {
     Ident::new(name, Span::mixed_site())
 }
@@ -111,20 +116,23 @@ fn flow_code(
     let (it, chunk, acc, a, b) = (ident("__it"), ident("__chunk"), ident("__acc"), ident("__a"), ident("__b"));
     for (s, seg) in flow.segments.iter().enumerate() {
         let mut gens = Vec::new();
-        for _ in seg.adapters.iter().chain(seg.end.iter()) {
-            gens.push(Gen { id: *stage_id, ctx, time, stream: stream_value });
+        for st in seg.adapters.iter().chain(seg.end.iter()) {
+            gens.push(Gen { span: st.name.span(), id: *stage_id, ctx, time, stream: stream_value });
             *stage_id += 1;
         }
+        // The iterator variable, located at each stage so that a type error in a stage's
+        // call is reported on that stage (mixed-site hygiene is kept).
+        let it_at = |span: Span| Ident::new("__it", Span::mixed_site().located_at(span));
         let mut adapt = TokenStream::new();
         for (st, g) in seg.adapters.iter().zip(&gens) {
             setup.extend(st.op.setup(g));
-            let wrapped = st.op.adapt(g, &it);
+            let wrapped = st.op.adapt(g, &it_at(g.span));
             adapt.extend(quote!(let #it = #wrapped;));
         }
         let (fold, merge, finish) = match (seg.end, gens.last()) {
             (Some(end), Some(g)) => {
                 setup.extend(end.op.setup(g));
-                (end.op.fold(g, &it), end.op.merge(g, &a, &b), end.op.finish(g, &acc))
+                (end.op.fold(g, &it_at(g.span)), end.op.merge(g, &a, &b), end.op.finish(g, &acc))
             }
             _ => (quote!(#rt::ops::collect_vec(#it)), quote!(#rt::ops::concat(#a, #b)), quote!(#acc)),
         };

@@ -43,17 +43,6 @@ impl Duration {
     }
 }
 
-/// Shows a millisecond count the way a user would write it.
-pub fn show(ms: u64) -> String {
-    match ms {
-        0 => "0ms".into(),
-        _ if ms % 3_600_000 == 0 => format!("{}h", ms / 3_600_000),
-        _ if ms % 60_000 == 0 => format!("{}m", ms / 60_000),
-        _ if ms % 1000 == 0 => format!("{}s", ms / 1000),
-        _ => format!("{ms}ms"),
-    }
-}
-
 /// Parses one duration token.
 pub fn parse(token: &TokenTree) -> syn::Result<Duration> {
     match token {
@@ -117,9 +106,4 @@ pub fn parse(token: &TokenTree) -> syn::Result<Duration> {
 /// `ms` as a `Duration` expression.
 pub fn std_duration(ms_expr: TokenStream) -> TokenStream {
     quote!(::core::time::Duration::from_millis(#ms_expr))
-}
-
-#[allow(dead_code)]
-pub fn spanned_millis(ms: u64, span: Span) -> TokenStream {
-    quote_spanned!(span=> #ms)
 }

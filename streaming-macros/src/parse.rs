@@ -3,7 +3,6 @@
 //! stage need no special care. Each operator parses its own arguments ([`crate::ops`]).
 
 use proc_macro2::{Span, TokenStream, TokenTree};
-use syn::Ident;
 
 use crate::ast::{Config, Head, Program, Stage, Statement};
 use crate::ctxt::Ctxt;
@@ -25,7 +24,7 @@ pub fn program(input: TokenStream, cx: &Ctxt) -> Option<Program> {
             statements.push(s);
         }
     }
-    if config.batch.is_none() {
+    if !config.batch_line {
         cx.error(
             Span::call_site(),
             "missing batch interval: start the pipeline with a line such as `batch 1s;`",
@@ -51,7 +50,8 @@ fn config_line(stmt: &[TokenTree], config: &mut Config, cx: &Ctxt) {
     };
     match name.as_str() {
         "batch" => {
-            duplicate(config.batch.is_some());
+            duplicate(config.batch_line);
+            config.batch_line = true;
             match rest {
                 [t] => match duration::parse(t) {
                     Ok(d) if d.millis() == Some(0) => cx.error(d.span(), "the batch interval must be positive, e.g. `batch 1s;`"),
@@ -139,18 +139,21 @@ fn statement(stmt: &[TokenTree], cx: &Ctxt) -> Option<Statement> {
     let (head_tokens, _) = parts[0];
     let head = head(head_tokens, span, cx)?;
     let mut stages = Vec::new();
+    let mut complete = true;
     for &(tokens, pipe) in &parts[1..] {
+        complete &= matches!(tokens.first(), Some(TokenTree::Ident(_)));
         match tokens.first() {
             Some(TokenTree::Ident(name)) => {
-                if let Some(op) = ops::parse_stage(name, &tokens[1..], cx) {
-                    stages.push(Stage { name: name.clone(), op });
+                match ops::parse_stage(name, &tokens[1..], cx) {
+                    Some(op) => stages.push(Stage { name: name.clone(), op }),
+                    None => complete = false,
                 }
             }
             Some(other) => cx.error(other.span(), "expected an operator name such as `map`, `filter` or `print`"),
             None => cx.error(pipe, "expected an operator after `|>`"),
         }
     }
-    Some(Statement { binding, head, stages, span })
+    Some(Statement { binding, head, stages, complete, span })
 }
 
 fn head(tokens: &[TokenTree], span: Span, cx: &Ctxt) -> Option<Head> {
@@ -172,10 +175,4 @@ fn head(tokens: &[TokenTree], span: Span, cx: &Ctxt) -> Option<Head> {
             None
         }
     }
-}
-
-/// The identifier of a named stream, for errors: `Ident` is what users wrote.
-#[allow(dead_code)]
-pub fn stream_name(i: &Ident) -> String {
-    i.to_string()
 }

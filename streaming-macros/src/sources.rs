@@ -52,7 +52,7 @@ pub fn parse(keyword: &Ident, tokens: &[TokenTree]) -> syn::Result<SourceDef> {
     let key = name.to_string();
     let Some(def) = KINDS.iter().find(|k| k.name == key) else {
         let hint = suggest::hint(&key, KINDS.iter().map(|k| k.name));
-        return Err(syn::Error::new(name.span(), format!("unknown source `{key}`{hint}; sources are {}", all_usages())));
+        return Err(syn::Error::new(name.span(), format!("unknown source `{key}`{hint}\nsources: {}", all_usages())));
     };
     let Some(kind) = def.kind else {
         return Err(syn::Error::new(

@@ -2,13 +2,12 @@
 //! elements (`&str`) are stored owned (`String`).
 
 use proc_macro2::{TokenStream, TokenTree};
-use quote::{quote, quote_spanned};
+use quote::quote_spanned;
 use syn::Ident;
 use syn::spanned::Spanned;
 
 use super::{Gen, Operator, Role};
 use crate::args;
-use crate::codegen::rt;
 
 pub struct Collect(syn::Expr);
 
@@ -22,16 +21,16 @@ impl Operator for Collect {
         Role::Sink
     }
     fn setup(&self, g: &Gen) -> TokenStream {
-        let (rt, h, e) = (rt(), g.var("handle"), &self.0);
+        let (rt, h, e) = (g.rt(), g.var("handle"), &self.0);
         // The pipeline keeps its own handle, so the caller's stays usable.
         quote_spanned!(e.span()=> let #h = #rt::Collector::clone(&#e);)
     }
-    fn fold(&self, _: &Gen, it: &Ident) -> TokenStream {
-        let rt = rt();
-        quote!(#rt::sink::collect::fold(#it))
+    fn fold(&self, g: &Gen, it: &Ident) -> TokenStream {
+        let rt = g.rt();
+        quote_spanned!(g.span=> #rt::sink::collect::fold(#it))
     }
     fn finish(&self, g: &Gen, acc: &Ident) -> TokenStream {
-        let (rt, h, time) = (rt(), g.var("handle"), g.time);
-        quote!(#rt::sink::collect::finish(&#h, #time, #acc);)
+        let (rt, h, time) = (g.rt(), g.var("handle"), g.time);
+        quote_spanned!(g.span=> #rt::sink::collect::finish(&#h, #time, #acc);)
     }
 }

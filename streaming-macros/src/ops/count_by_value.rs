@@ -1,12 +1,11 @@
 //! `count_by_value`: each distinct element with its number of occurrences in the batch.
 
 use proc_macro2::{TokenStream, TokenTree};
-use quote::quote;
+use quote::quote_spanned;
 use syn::Ident;
 
 use super::{Gen, Operator, Role};
 use crate::args;
-use crate::codegen::rt;
 
 pub struct CountByValue;
 
@@ -19,16 +18,16 @@ impl Operator for CountByValue {
     fn role(&self) -> Role {
         Role::Barrier
     }
-    fn fold(&self, _: &Gen, it: &Ident) -> TokenStream {
-        let rt = rt();
-        quote!(#rt::ops::count_by_value::fold(#it))
+    fn fold(&self, g: &Gen, it: &Ident) -> TokenStream {
+        let rt = g.rt();
+        quote_spanned!(g.span=> #rt::ops::count_by_value::fold(#it))
     }
-    fn merge(&self, _: &Gen, a: &Ident, b: &Ident) -> TokenStream {
-        let rt = rt();
-        quote!(#rt::ops::count_by_value::merge(#a, #b))
+    fn merge(&self, g: &Gen, a: &Ident, b: &Ident) -> TokenStream {
+        let rt = g.rt();
+        quote_spanned!(g.span=> #rt::ops::count_by_value::merge(#a, #b))
     }
-    fn finish(&self, _: &Gen, acc: &Ident) -> TokenStream {
-        let rt = rt();
-        quote!(#rt::ops::count_by_value::finish(#acc))
+    fn finish(&self, g: &Gen, acc: &Ident) -> TokenStream {
+        let rt = g.rt();
+        quote_spanned!(g.span=> #rt::ops::count_by_value::finish(#acc))
     }
 }

@@ -1,12 +1,11 @@
 //! `flat_map_values f`: `(k, v)` becomes `(k, u)` for each `u` in `f(v)`.
 
 use proc_macro2::TokenTree;
-use quote::quote;
+use quote::quote_spanned;
 use syn::Ident;
 
 use super::{Gen, Operator, Role};
 use crate::args::{self, FnArg};
-use crate::codegen::rt;
 
 pub struct FlatMapValues(FnArg);
 
@@ -18,8 +17,8 @@ impl Operator for FlatMapValues {
     fn role(&self) -> Role {
         Role::Adapter
     }
-    fn adapt(&self, _: &Gen, it: &Ident) -> proc_macro2::TokenStream {
-        let (rt, f) = (rt(), self.0.closure(1));
-        quote!(#rt::ops::flat_map_values::adapt(#it, #f))
+    fn adapt(&self, g: &Gen, it: &Ident) -> proc_macro2::TokenStream {
+        let (rt, f) = (g.rt(), self.0.closure(1));
+        quote_spanned!(g.span=> #rt::ops::flat_map_values::adapt(#it, #f))
     }
 }

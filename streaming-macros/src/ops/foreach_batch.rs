@@ -2,12 +2,11 @@
 //! a `Result`, whose error stops the pipeline.
 
 use proc_macro2::{TokenStream, TokenTree};
-use quote::quote;
+use quote::quote_spanned;
 use syn::Ident;
 
 use super::{Gen, Operator, Role};
 use crate::args::{self, FnArg};
-use crate::codegen::rt;
 
 pub struct ForeachBatch(FnArg);
 
@@ -20,7 +19,7 @@ impl Operator for ForeachBatch {
         Role::Sink
     }
     fn finish(&self, g: &Gen, acc: &Ident) -> TokenStream {
-        let (rt, f, time) = (rt(), self.0.closure(2), g.time);
-        quote!(#rt::sink::foreach_batch::finish(#time, #acc, #f)?;)
+        let (rt, f, time) = (g.rt(), self.0.closure(2), g.time);
+        quote_spanned!(g.span=> #rt::sink::foreach_batch::finish(#time, #acc, #f)?;)
     }
 }

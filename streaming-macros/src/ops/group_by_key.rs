@@ -1,12 +1,11 @@
 //! `group_by_key`: per batch, each key with all its values as a `CompactBuffer`.
 
 use proc_macro2::{TokenStream, TokenTree};
-use quote::quote;
+use quote::quote_spanned;
 use syn::Ident;
 
 use super::{Gen, Operator, Role};
 use crate::args;
-use crate::codegen::rt;
 
 pub struct GroupByKey;
 
@@ -19,16 +18,16 @@ impl Operator for GroupByKey {
     fn role(&self) -> Role {
         Role::Barrier
     }
-    fn fold(&self, _: &Gen, it: &Ident) -> TokenStream {
-        let rt = rt();
-        quote!(#rt::ops::group_by_key::fold(#it))
+    fn fold(&self, g: &Gen, it: &Ident) -> TokenStream {
+        let rt = g.rt();
+        quote_spanned!(g.span=> #rt::ops::group_by_key::fold(#it))
     }
-    fn merge(&self, _: &Gen, a: &Ident, b: &Ident) -> TokenStream {
-        let rt = rt();
-        quote!(#rt::ops::group_by_key::merge(#a, #b))
+    fn merge(&self, g: &Gen, a: &Ident, b: &Ident) -> TokenStream {
+        let rt = g.rt();
+        quote_spanned!(g.span=> #rt::ops::group_by_key::merge(#a, #b))
     }
-    fn finish(&self, _: &Gen, acc: &Ident) -> TokenStream {
-        let rt = rt();
-        quote!(#rt::ops::group_by_key::finish(#acc))
+    fn finish(&self, g: &Gen, acc: &Ident) -> TokenStream {
+        let rt = g.rt();
+        quote_spanned!(g.span=> #rt::ops::group_by_key::finish(#acc))
     }
 }

@@ -1,7 +1,7 @@
 //! `map f`: each element becomes `f(element)` (by value).
 
 use proc_macro2::TokenTree;
-use quote::quote;
+use quote::quote_spanned;
 use syn::Ident;
 
 use super::{Gen, Operator, Role};
@@ -17,8 +17,8 @@ impl Operator for Map {
     fn role(&self) -> Role {
         Role::Adapter
     }
-    fn adapt(&self, _: &Gen, it: &Ident) -> proc_macro2::TokenStream {
+    fn adapt(&self, g: &Gen, it: &Ident) -> proc_macro2::TokenStream {
         let f = self.0.closure(1);
-        quote!(::core::iter::Iterator::map(#it, #f))
+        quote_spanned!(g.span=> ::core::iter::Iterator::map(#it, #f))
     }
 }

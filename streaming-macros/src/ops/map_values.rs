@@ -1,12 +1,11 @@
 //! `map_values f`: `(k, v)` becomes `(k, f(v))`.
 
 use proc_macro2::TokenTree;
-use quote::quote;
+use quote::quote_spanned;
 use syn::Ident;
 
 use super::{Gen, Operator, Role};
 use crate::args::{self, FnArg};
-use crate::codegen::rt;
 
 pub struct MapValues(FnArg);
 
@@ -18,8 +17,8 @@ impl Operator for MapValues {
     fn role(&self) -> Role {
         Role::Adapter
     }
-    fn adapt(&self, _: &Gen, it: &Ident) -> proc_macro2::TokenStream {
-        let (rt, f) = (rt(), self.0.closure(1));
-        quote!(#rt::ops::map_values::adapt(#it, #f))
+    fn adapt(&self, g: &Gen, it: &Ident) -> proc_macro2::TokenStream {
+        let (rt, f) = (g.rt(), self.0.closure(1));
+        quote_spanned!(g.span=> #rt::ops::map_values::adapt(#it, #f))
     }
 }

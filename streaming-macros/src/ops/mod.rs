@@ -11,10 +11,9 @@
 //! - a *sink* (print, save_as_text_files, ...) is a barrier that ends the pipeline.
 
 use proc_macro2::{Span, TokenStream, TokenTree};
-use quote::{format_ident, quote};
+use quote::{format_ident, quote, quote_spanned};
 use syn::Ident;
 
-use crate::codegen::rt;
 use crate::ctxt::Ctxt;
 use crate::suggest;
 
@@ -46,6 +45,9 @@ pub enum Role {
 
 /// Names and places the code writers use.
 pub struct Gen<'a> {
+    /// The stage's operator name: generated calls carry it, so that type errors (say, a
+    /// keyed operator given non-pairs) point at the stage rather than the whole macro.
+    pub span: Span,
     /// This stage's number, unique in the pipeline (for its setup variables).
     pub id: usize,
     /// The `BatchContext` variable.
@@ -57,6 +59,11 @@ pub struct Gen<'a> {
 }
 
 impl Gen<'_> {
+    /// The runtime path, spanned at this stage.
+    pub fn rt(&self) -> TokenStream {
+        crate::codegen::rt_at(self.span)
+    }
+
     /// A variable of this stage, set up before the batch loop.
     pub fn var(&self, what: &str) -> Ident {
         format_ident!("__stage{}_{}", self.id, what, span = Span::mixed_site())
@@ -84,15 +91,15 @@ pub trait Operator {
     }
 
     /// Barriers and sinks: fold one run's iterator `it` into a partial result.
-    fn fold(&self, _g: &Gen, it: &Ident) -> TokenStream {
-        let rt = rt();
-        quote!(#rt::ops::collect_vec(#it))
+    fn fold(&self, g: &Gen, it: &Ident) -> TokenStream {
+        let rt = g.rt();
+        quote_spanned!(g.span=> #rt::ops::collect_vec(#it))
     }
 
     /// Barriers and sinks: merge partial `b` into `a: &mut Partial`, keeping run order.
-    fn merge(&self, _g: &Gen, a: &Ident, b: &Ident) -> TokenStream {
-        let rt = rt();
-        quote!(#rt::ops::concat(#a, #b))
+    fn merge(&self, g: &Gen, a: &Ident, b: &Ident) -> TokenStream {
+        let rt = g.rt();
+        quote_spanned!(g.span=> #rt::ops::concat(#a, #b))
     }
 
     /// Barriers: the next batch (a `Vec`) from the merged partial `acc`. Sinks: a statement

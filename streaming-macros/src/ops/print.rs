@@ -1,13 +1,12 @@
 //! `print` / `print(n)`: the first `n` (default 10) elements of each batch in Spark's layout.
 
 use proc_macro2::{TokenStream, TokenTree};
-use quote::{quote, quote_spanned};
+use quote::quote_spanned;
 use syn::Ident;
 use syn::spanned::Spanned;
 
 use super::{Gen, Operator, Role};
 use crate::args;
-use crate::codegen::rt;
 
 pub struct Print(Option<syn::Expr>);
 
@@ -27,19 +26,19 @@ impl Operator for Print {
         let n = g.var("n");
         match &self.0 {
             Some(e) => quote_spanned!(e.span()=> let #n: usize = #e;),
-            None => quote!(let #n: usize = 10;),
+            None => quote_spanned!(g.span=> let #n: usize = 10;),
         }
     }
     fn fold(&self, g: &Gen, it: &Ident) -> TokenStream {
-        let (rt, n) = (rt(), g.var("n"));
-        quote!(#rt::sink::print::fold(#it, #n))
+        let (rt, n) = (g.rt(), g.var("n"));
+        quote_spanned!(g.span=> #rt::sink::print::fold(#it, #n))
     }
     fn merge(&self, g: &Gen, a: &Ident, b: &Ident) -> TokenStream {
-        let (rt, n) = (rt(), g.var("n"));
-        quote!(#rt::sink::print::merge(#a, #b, #n))
+        let (rt, n) = (g.rt(), g.var("n"));
+        quote_spanned!(g.span=> #rt::sink::print::merge(#a, #b, #n))
     }
     fn finish(&self, g: &Gen, acc: &Ident) -> TokenStream {
-        let (rt, n, ctx) = (rt(), g.var("n"), g.ctx);
-        quote!(#rt::sink::print::finish(#ctx, &#acc, #n)?;)
+        let (rt, n, ctx) = (g.rt(), g.var("n"), g.ctx);
+        quote_spanned!(g.span=> #rt::sink::print::finish(#ctx, &#acc, #n)?;)
     }
 }

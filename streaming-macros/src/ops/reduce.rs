@@ -1,12 +1,11 @@
 //! `reduce(f)`: one element per batch, `f` applied pairwise (nothing for an empty batch).
 
 use proc_macro2::{TokenStream, TokenTree};
-use quote::quote;
+use quote::quote_spanned;
 use syn::Ident;
 
 use super::{Gen, Operator, Role};
 use crate::args::{self, Reducer};
-use crate::codegen::rt;
 
 const USAGE: &str = "`reduce(+)`, `reduce(min)` or `reduce(|a, b| ...)`";
 
@@ -25,16 +24,16 @@ impl Operator for Reduce {
     fn role(&self) -> Role {
         Role::Barrier
     }
-    fn fold(&self, _: &Gen, it: &Ident) -> TokenStream {
-        let (rt, f) = (rt(), self.0.closure());
-        quote!(#rt::ops::reduce::fold(#it, #f))
+    fn fold(&self, g: &Gen, it: &Ident) -> TokenStream {
+        let (rt, f) = (g.rt(), self.0.closure());
+        quote_spanned!(g.span=> #rt::ops::reduce::fold(#it, #f))
     }
-    fn merge(&self, _: &Gen, a: &Ident, b: &Ident) -> TokenStream {
-        let (rt, f) = (rt(), self.0.closure());
-        quote!(#rt::ops::reduce::merge(#a, #b, #f))
+    fn merge(&self, g: &Gen, a: &Ident, b: &Ident) -> TokenStream {
+        let (rt, f) = (g.rt(), self.0.closure());
+        quote_spanned!(g.span=> #rt::ops::reduce::merge(#a, #b, #f))
     }
-    fn finish(&self, _: &Gen, acc: &Ident) -> TokenStream {
-        let rt = rt();
-        quote!(#rt::ops::reduce::finish(#acc))
+    fn finish(&self, g: &Gen, acc: &Ident) -> TokenStream {
+        let rt = g.rt();
+        quote_spanned!(g.span=> #rt::ops::reduce::finish(#acc))
     }
 }

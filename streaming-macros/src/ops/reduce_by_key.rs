@@ -1,12 +1,11 @@
 //! `reduce_by_key(f)`: per batch, one `(key, value)` per key; bare elements count as `(x, 1)`.
 
 use proc_macro2::{TokenStream, TokenTree};
-use quote::quote;
+use quote::quote_spanned;
 use syn::Ident;
 
 use super::{Gen, Operator, Role};
 use crate::args::{self, Reducer};
-use crate::codegen::rt;
 
 const USAGE: &str = "`reduce_by_key(+)` or `reduce_by_key(|a, b| ...)`";
 
@@ -28,16 +27,16 @@ impl Operator for ReduceByKey {
     fn role(&self) -> Role {
         Role::Barrier
     }
-    fn fold(&self, _: &Gen, it: &Ident) -> TokenStream {
-        let (rt, f) = (rt(), self.0.closure());
-        quote!(#rt::ops::reduce_by_key::fold(#it, #f))
+    fn fold(&self, g: &Gen, it: &Ident) -> TokenStream {
+        let (rt, f) = (g.rt(), self.0.closure());
+        quote_spanned!(g.span=> #rt::ops::reduce_by_key::fold(#it, #f))
     }
-    fn merge(&self, _: &Gen, a: &Ident, b: &Ident) -> TokenStream {
-        let (rt, f) = (rt(), self.0.closure());
-        quote!(#rt::ops::reduce_by_key::merge(#a, #b, #f))
+    fn merge(&self, g: &Gen, a: &Ident, b: &Ident) -> TokenStream {
+        let (rt, f) = (g.rt(), self.0.closure());
+        quote_spanned!(g.span=> #rt::ops::reduce_by_key::merge(#a, #b, #f))
     }
-    fn finish(&self, _: &Gen, acc: &Ident) -> TokenStream {
-        let rt = rt();
-        quote!(#rt::ops::reduce_by_key::finish(#acc))
+    fn finish(&self, g: &Gen, acc: &Ident) -> TokenStream {
+        let rt = g.rt();
+        quote_spanned!(g.span=> #rt::ops::reduce_by_key::finish(#acc))
     }
 }

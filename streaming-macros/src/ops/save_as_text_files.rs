@@ -1,13 +1,12 @@
 //! `save_as_text_files(prefix [, suffix])`: each batch to `prefix-<ms>[.suffix]/part-00000`.
 
 use proc_macro2::{TokenStream, TokenTree};
-use quote::{quote, quote_spanned};
+use quote::quote_spanned;
 use syn::Ident;
 use syn::spanned::Spanned;
 
 use super::{Gen, Operator, Role};
 use crate::args;
-use crate::codegen::rt;
 
 pub struct SaveAsTextFiles {
     prefix: syn::Expr,
@@ -28,7 +27,7 @@ impl Operator for SaveAsTextFiles {
         let (p, s, prefix) = (g.var("prefix"), g.var("suffix"), &self.prefix);
         let suffix = match &self.suffix {
             Some(e) => quote_spanned!(e.span()=> ::core::option::Option::Some(::std::string::ToString::to_string(&#e))),
-            None => quote!(::core::option::Option::None),
+            None => quote_spanned!(g.span=> ::core::option::Option::None),
         };
         quote_spanned! {prefix.span()=>
             let #p: ::std::string::String = ::std::string::ToString::to_string(&#prefix);
@@ -36,7 +35,7 @@ impl Operator for SaveAsTextFiles {
         }
     }
     fn finish(&self, g: &Gen, acc: &Ident) -> TokenStream {
-        let (rt, p, s, ctx) = (rt(), g.var("prefix"), g.var("suffix"), g.ctx);
-        quote!(#rt::sink::save_as_text_files::finish(#ctx, &#p, ::core::option::Option::as_deref(&#s), &#acc)?;)
+        let (rt, p, s, ctx) = (g.rt(), g.var("prefix"), g.var("suffix"), g.ctx);
+        quote_spanned!(g.span=> #rt::sink::save_as_text_files::finish(#ctx, &#p, ::core::option::Option::as_deref(&#s), &#acc)?;)
     }
 }

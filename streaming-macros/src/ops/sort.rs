@@ -2,12 +2,11 @@
 //! `sort_by |x| key [asc|desc]`. Ascending unless `desc` is given.
 
 use proc_macro2::{TokenStream, TokenTree};
-use quote::quote;
+use quote::quote_spanned;
 use syn::Ident;
 
 use super::{Gen, Operator, Role};
 use crate::args::{self, FnArg};
-use crate::codegen::rt;
 
 enum By {
     Value,
@@ -44,16 +43,16 @@ impl Operator for Sort {
     fn role(&self) -> Role {
         Role::Barrier
     }
-    fn finish(&self, _: &Gen, acc: &Ident) -> TokenStream {
-        let (rt, desc) = (rt(), self.descending);
+    fn finish(&self, g: &Gen, acc: &Ident) -> TokenStream {
+        let (rt, desc) = (g.rt(), self.descending);
         let sort = match &self.by {
-            By::Value => quote!(#rt::ops::sort::by_value(&mut #acc, #desc)),
-            By::Key => quote!(#rt::ops::sort::by_key(&mut #acc, #desc)),
+            By::Value => quote_spanned!(g.span=> #rt::ops::sort::by_value(&mut #acc, #desc)),
+            By::Key => quote_spanned!(g.span=> #rt::ops::sort::by_key(&mut #acc, #desc)),
             By::Fn(f) => {
                 let f = f.closure(1);
-                quote!(#rt::ops::sort::by(&mut #acc, #f, #desc))
+                quote_spanned!(g.span=> #rt::ops::sort::by(&mut #acc, #f, #desc))
             }
         };
-        quote!({ let mut #acc = #acc; #sort; #acc })
+        quote_spanned!(g.span=> { let mut #acc = #acc; #sort; #acc })
     }
 }

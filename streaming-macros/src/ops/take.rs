@@ -1,13 +1,12 @@
 //! `take(n)`: the first `n` elements of each batch.
 
 use proc_macro2::{TokenStream, TokenTree};
-use quote::{quote, quote_spanned};
+use quote::quote_spanned;
 use syn::Ident;
 use syn::spanned::Spanned;
 
 use super::{Gen, Operator, Role};
 use crate::args;
-use crate::codegen::rt;
 
 pub struct Take(syn::Expr);
 
@@ -25,11 +24,11 @@ impl Operator for Take {
         quote_spanned!(e.span()=> let #n: usize = #e;)
     }
     fn fold(&self, g: &Gen, it: &Ident) -> TokenStream {
-        let (rt, n) = (rt(), g.var("n"));
-        quote!(#rt::ops::take::fold(#it, #n))
+        let (rt, n) = (g.rt(), g.var("n"));
+        quote_spanned!(g.span=> #rt::ops::take::fold(#it, #n))
     }
     fn merge(&self, g: &Gen, a: &Ident, b: &Ident) -> TokenStream {
-        let (rt, n) = (rt(), g.var("n"));
-        quote!(#rt::ops::take::merge(#a, #b, #n))
+        let (rt, n) = (g.rt(), g.var("n"));
+        quote_spanned!(g.span=> #rt::ops::take::merge(#a, #b, #n))
     }
 }

@@ -1,12 +1,11 @@
 //! `transform(|time, batch| ...)`: any batch-to-batch function (Spark's `transform`).
 
 use proc_macro2::{TokenStream, TokenTree};
-use quote::quote;
+use quote::quote_spanned;
 use syn::Ident;
 
 use super::{Gen, Operator, Role};
 use crate::args::{self, FnArg};
-use crate::codegen::rt;
 
 pub struct Transform(FnArg);
 
@@ -19,7 +18,7 @@ impl Operator for Transform {
         Role::Barrier
     }
     fn finish(&self, g: &Gen, acc: &Ident) -> TokenStream {
-        let (rt, f, time) = (rt(), self.0.closure(2), g.time);
-        quote!(#rt::ops::transform::finish(#time, #acc, #f))
+        let (rt, f, time) = (g.rt(), self.0.closure(2), g.time);
+        quote_spanned!(g.span=> #rt::ops::transform::finish(#time, #acc, #f))
     }
 }

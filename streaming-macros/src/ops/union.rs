@@ -1,12 +1,11 @@
 //! `union(other)`: this stream's batch followed by the named stream `other`'s batch.
 
 use proc_macro2::{TokenStream, TokenTree};
-use quote::quote;
+use quote::quote_spanned;
 use syn::Ident;
 
 use super::{Gen, Operator, Role};
 use crate::args;
-use crate::codegen::rt;
 
 const USAGE: &str = "`union(other_stream)` with a stream defined by `let other_stream = ...;`";
 
@@ -30,7 +29,7 @@ impl Operator for Union {
         vec![&self.0]
     }
     fn finish(&self, g: &Gen, acc: &Ident) -> TokenStream {
-        let (rt, other) = (rt(), (g.stream)(&self.0));
-        quote!(#rt::ops::union::finish(#acc, #other))
+        let (rt, other) = (g.rt(), (g.stream)(&self.0));
+        quote_spanned!(g.span=> #rt::ops::union::finish(#acc, #other))
     }
 }

@@ -1,10 +1,122 @@
-//! STUB (helper fills in): `foreach_batch(|time, batch| ..)`.
+//! `foreach_batch(|time, batch| ...)`: Spark's `DStream.foreachRDD`.
+//!
+//! The function gets each batch's time and its elements, and returns either nothing or a
+//! `Result<(), E>` for any displayable `E`; an `Err` stops the pipeline with
+//! [`StreamingError::Custom`] carrying the error's message.
+//!
+//! A closure that uses `?` must name its error type, since nothing else fixes it:
+//! `foreach_batch(|time, batch| { write(&batch)?; Ok::<(), std::io::Error>(()) })`.
+
+use std::fmt::Display;
+
 use crate::{BatchTime, StreamingError};
-pub fn finish<T, F: FnOnce(BatchTime, Vec<T>)>(
-    time: BatchTime,
-    batch: Vec<T>,
-    f: F,
-) -> Result<(), StreamingError> {
-    f(time, batch);
-    Ok(())
+
+/// What a `foreach_batch` function may return: `()` or `Result<(), E>` with `E: Display`.
+#[diagnostic::on_unimplemented(
+    message = "a `foreach_batch` function must return `()` or `Result<(), E>` with a displayable `E`, not `{Self}`",
+    label = "the function returns `{Self}`",
+    note = "end the closure with `;` to return nothing, or return `Ok(())`/`Err(e)`; with `?` name the error type, e.g. `Ok::<(), std::io::Error>(())`"
+)]
+pub trait BatchOutcome {
+    fn into_result(self) -> Result<(), StreamingError>;
+}
+
+impl BatchOutcome for () {
+    #[inline]
+    fn into_result(self) -> Result<(), StreamingError> {
+        Ok(())
+    }
+}
+
+impl<E: Display> BatchOutcome for Result<(), E> {
+    #[inline]
+    fn into_result(self) -> Result<(), StreamingError> {
+        self.map_err(|e| StreamingError::custom(e.to_string()))
+    }
+}
+
+/// Runs the user's function on the batch.
+#[inline]
+pub fn finish<T, F, R>(time: BatchTime, batch: Vec<T>, f: F) -> Result<(), StreamingError>
+where
+    F: FnOnce(BatchTime, Vec<T>) -> R,
+    R: BatchOutcome,
+{
+    f(time, batch).into_result()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fmt;
+
+    fn t(ms: u64) -> BatchTime {
+        BatchTime::from_millis(ms)
+    }
+
+    #[test]
+    fn closures_returning_nothing_infer() {
+        let mut seen = Vec::new();
+        finish(t(1000), vec!["a", "b"], |time, batch| {
+            seen.push((time.milliseconds(), batch.len()))
+        })
+        .unwrap();
+        finish(t(2000), vec![1, 2, 3], |time, batch| {
+            println!("{time}: {}", batch.iter().sum::<i32>())
+        })
+        .unwrap();
+        finish(t(3000), Vec::<u8>::new(), |_, _| {}).unwrap();
+        assert_eq!(seen, vec![(1000, 2)]);
+    }
+
+    #[test]
+    fn results_map_to_custom_errors() {
+        finish(t(1000), vec![1], |_, _| Ok::<(), String>(())).unwrap();
+        let err = finish(t(1000), vec![1], |time, batch| {
+            if batch.is_empty() {
+                Ok(())
+            } else {
+                Err(format!("refused batch at {time}"))
+            }
+        })
+        .unwrap_err();
+        match err {
+            StreamingError::Custom(m) => assert_eq!(m, "refused batch at 1000 ms"),
+            other => panic!("expected Custom, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn question_mark_with_named_error() {
+        fn check(x: i32) -> Result<i32, std::num::TryFromIntError> {
+            u8::try_from(x).map(i32::from)
+        }
+        let r = finish(t(1000), vec![1, 300], |_, batch| {
+            for x in batch {
+                check(x)?;
+            }
+            Ok::<(), std::num::TryFromIntError>(())
+        });
+        assert!(matches!(r, Err(StreamingError::Custom(_))));
+    }
+
+    #[derive(Debug)]
+    struct MyError;
+
+    impl fmt::Display for MyError {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("my error")
+        }
+    }
+
+    #[test]
+    fn any_displayable_error() {
+        let e = finish(t(1), vec![()], |_, _| Err::<(), _>(MyError)).unwrap_err();
+        assert_eq!(e.to_string(), "my error");
+        let e = finish(t(1), vec![()], |_, _| {
+            Err::<(), Box<dyn std::error::Error>>("boxed".into())
+        })
+        .unwrap_err();
+        assert_eq!(e.to_string(), "boxed");
+    }
 }

@@ -1,4 +1,15 @@
 //! Output operations (Spark's "output operators"): each ends a pipeline.
+//!
+//! | DSL | Spark | module |
+//! |---|---|---|
+//! | `print`, `print(n)` | `print(num)` | [`print`] |
+//! | `save_as_text_files(prefix [, suffix])` | `saveAsTextFiles(prefix, suffix)` | [`save_as_text_files`] |
+//! | `foreach_batch(\|time, batch\| ...)` | `foreachRDD` | [`foreach_batch`] |
+//! | `collect(handle)` | the test harness's output streams | [`collect`] |
+//!
+//! `print` and `save_as_text_files` show elements with [`SparkDisplay`](crate::SparkDisplay),
+//! as Scala's `toString` shows them; `collect` stores owned copies
+//! ([`IntoOwned`](crate::IntoOwned)).
 pub mod collect;
 pub mod foreach_batch;
 pub mod print;

@@ -1,32 +1,194 @@
-//! STUB (helper fills in): `print(n)` in Spark's layout.
+//! `print(n)`: Spark's `DStream.print(num)`.
+//!
+//! Per batch, the first `n` elements, shown with [`SparkDisplay`], in Spark's layout:
+//!
+//! ```text
+//! -------------------------------------------
+//! Time: 1475052703000 ms
+//! -------------------------------------------
+//! (orange,1)
+//! (apple,4)
+//! ...
+//!
+//! ```
+//!
+//! `...` appears only when the batch had more than `n` elements. Like Spark (which takes
+//! `n + 1` elements), at most `n + 1` elements of a batch are ever computed or kept.
+
+use std::fmt::Write as _;
+
 use crate::{
     BatchContext, StreamingError,
     show::{Spark, SparkDisplay},
+    time::BatchTime,
 };
+
+const RULE: &str = "-------------------------------------------";
+
+/// The first `n + 1` elements of a run of the batch; pulls no more than that from `it`.
+#[inline]
 pub fn fold<I: Iterator>(it: I, n: usize) -> Vec<I::Item> {
     it.take(n.saturating_add(1)).collect()
 }
+
+/// Appends a later run's elements to an earlier run's, keeping at most `n + 1`.
+#[inline]
 pub fn merge<T>(a: &mut Vec<T>, mut b: Vec<T>, n: usize) {
-    a.append(&mut b);
-    a.truncate(n.saturating_add(1));
+    let keep = n.saturating_add(1);
+    if a.len() < keep {
+        b.truncate(keep - a.len());
+        a.append(&mut b);
+    }
+    a.truncate(keep);
 }
+
+/// Writes the batch's block to the pipeline's stdout in a single write, so that blocks of
+/// concurrently finishing outputs never interleave. A failed write (e.g. stdout is a closed
+/// pipe) is returned as [`StreamingError::Io`].
 pub fn finish<T: SparkDisplay>(
     ctx: &mut BatchContext<'_>,
     batch: &[T],
     n: usize,
 ) -> Result<(), StreamingError> {
-    let t = ctx.time();
+    let block = format_batch(ctx.time(), batch, n);
     let out = ctx.out();
-    let _ = writeln!(
-        out,
-        "-------------------------------------------\nTime: {t}\n-------------------------------------------"
-    );
+    out.write_all(block.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(|e| StreamingError::io("print: writing to stdout", e))
+}
+
+/// The text `print(n)` writes for one batch: header, the first `n` elements one per line,
+/// `...` if there were more, and an empty line.
+pub fn format_batch<T: SparkDisplay>(time: BatchTime, batch: &[T], n: usize) -> String {
+    let mut s = String::with_capacity(3 * RULE.len() + 32 + 16 * batch.len().min(n));
+    // Writing into a `String` cannot fail, except if an element's own `SparkDisplay`
+    // reports an error; its partial output is kept then, as for any `Display`.
+    let _ = write!(s, "{RULE}\nTime: {time}\n{RULE}\n");
     for x in batch.iter().take(n) {
-        let _ = writeln!(out, "{}", Spark(x));
+        let _ = writeln!(s, "{}", Spark(x));
     }
     if batch.len() > n {
-        let _ = writeln!(out, "...");
+        s.push_str("...\n");
     }
-    let _ = writeln!(out);
-    Ok(())
+    s.push('\n');
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{self, Write};
+
+    fn t(ms: u64) -> BatchTime {
+        BatchTime::from_millis(ms)
+    }
+
+    #[test]
+    fn layout_byte_for_byte() {
+        let batch = vec![("orange", 1), ("apple", 4)];
+        assert_eq!(
+            format_batch(t(1475052703000), &batch, 10),
+            "-------------------------------------------\n\
+             Time: 1475052703000 ms\n\
+             -------------------------------------------\n\
+             (orange,1)\n\
+             (apple,4)\n\
+             \n"
+        );
+    }
+
+    #[test]
+    fn ellipsis_only_when_more_than_n() {
+        let batch: Vec<i64> = (1..=4).collect();
+        let header = "-------------------------------------------\n\
+                      Time: 2000 ms\n\
+                      -------------------------------------------\n";
+        assert_eq!(
+            format_batch(t(2000), &batch, 4),
+            format!("{header}1\n2\n3\n4\n\n")
+        );
+        assert_eq!(
+            format_batch(t(2000), &batch, 3),
+            format!("{header}1\n2\n3\n...\n\n")
+        );
+        assert_eq!(format_batch(t(2000), &batch, 0), format!("{header}...\n\n"));
+        assert_eq!(format_batch::<i64>(t(2000), &[], 10), format!("{header}\n"));
+        assert_eq!(format_batch::<i64>(t(2000), &[], 0), format!("{header}\n"));
+    }
+
+    #[test]
+    fn fold_takes_only_n_plus_one() {
+        let mut pulled = 0;
+        let it = (0..100).inspect(|_| pulled += 1);
+        let v = fold(it, 3);
+        assert_eq!(v, vec![0, 1, 2, 3]);
+        assert_eq!(pulled, 4);
+        assert_eq!(fold(0..2, 10), vec![0, 1]);
+        assert_eq!(fold(0..5, usize::MAX), vec![0, 1, 2, 3, 4]);
+    }
+
+    #[test]
+    fn merge_keeps_order_and_cuts() {
+        let mut a = vec![1, 2];
+        merge(&mut a, vec![3, 4, 5], 3);
+        assert_eq!(a, vec![1, 2, 3, 4]);
+        let mut a = vec![1, 2, 3, 4];
+        merge(&mut a, vec![5], 3);
+        assert_eq!(a, vec![1, 2, 3, 4]);
+        let mut a = vec![];
+        merge(&mut a, vec![1], 0);
+        assert_eq!(a, vec![1]);
+        let mut a = vec![1];
+        merge(&mut a, vec![2, 3], usize::MAX);
+        assert_eq!(a, vec![1, 2, 3]);
+    }
+
+    /// Counts `write` calls.
+    #[derive(Default)]
+    struct Writes(Vec<Vec<u8>>);
+
+    impl Write for Writes {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            self.0.push(buf.to_vec());
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn finish_writes_once() {
+        let mut out = Writes::default();
+        let mut ctx = BatchContext::new(t(1000), 1, &mut out);
+        finish(&mut ctx, &["a b", "c"], 10).unwrap();
+        assert_eq!(out.0.len(), 1);
+        assert_eq!(
+            String::from_utf8(out.0.concat()).unwrap(),
+            format_batch(t(1000), &["a b", "c"], 10)
+        );
+    }
+
+    struct ClosedPipe;
+
+    impl Write for ClosedPipe {
+        fn write(&mut self, _: &[u8]) -> io::Result<usize> {
+            Err(io::Error::from(io::ErrorKind::BrokenPipe))
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Err(io::Error::from(io::ErrorKind::BrokenPipe))
+        }
+    }
+
+    #[test]
+    fn closed_stdout_is_an_error_not_a_panic() {
+        let mut out = ClosedPipe;
+        let mut ctx = BatchContext::new(t(1000), 1, &mut out);
+        match finish(&mut ctx, &[1i64], 10) {
+            Err(StreamingError::Io { source, .. }) => {
+                assert_eq!(source.kind(), io::ErrorKind::BrokenPipe)
+            }
+            other => panic!("expected an I/O error, got {other:?}"),
+        }
+    }
 }

@@ -1,0 +1,16 @@
+use streaming::prelude::*;
+
+fn main() {
+    let _ = stream_pipeline! {
+        batch 1s;
+        source sockett("localhost", 9999) |> print
+    };
+    let _ = stream_pipeline! {
+        batch 1s;
+        source socket("localhost") |> print
+    };
+    let _ = stream_pipeline! {
+        batch 1s;
+        source kafka("topic") |> print
+    };
+}
