@@ -15,7 +15,14 @@ use crate::time::{BatchTime, duration_ms};
 impl Pipeline {
     /// Runs on the real clock until Ctrl-C / SIGTERM or until every source has ended, then
     /// finishes the data already received and returns. Logs go to stderr (`RUST_LOG`).
-    pub async fn run(mut self) -> Result<(), StreamingError> {
+    pub async fn run(self) -> Result<(), StreamingError> {
+        self.run_until(std::future::pending::<()>()).await
+    }
+
+    /// Like [`Pipeline::run`], but also stops (just as on Ctrl-C: the data already received
+    /// is processed first) when `stop` completes — Spark's `awaitTerminationOrTimeout`
+    /// is `run_until(tokio::time::sleep(d))`.
+    pub async fn run_until(mut self, stop: impl Future<Output = ()>) -> Result<(), StreamingError> {
         crate::logging::init();
         self.check_valid()?;
         let handle = tokio::runtime::Handle::current();
@@ -40,7 +47,12 @@ impl Pipeline {
             Ok::<Pipeline, StreamingError>(self)
         });
 
-        let mut shutdown = std::pin::pin!(shutdown_signal());
+        let mut shutdown = std::pin::pin!(async {
+            tokio::select! {
+                () = shutdown_signal() => {}
+                () = stop => {}
+            }
+        });
         let mut time = first_batch_time(interval);
         let mut processor_result = None;
         loop {

@@ -1,0 +1,152 @@
+//! Shared by the examples: built-in producers, so every example runs alone with no second
+//! terminal and no netcat. Each producer serves generated lines on a local port with the
+//! runtime's `ReplayServer`, and the example's pipeline reads them with `socket(..)`.
+
+#![allow(dead_code)] // each example uses part of this module
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Args;
+use streaming::replay::{LineFeed, ReplayOptions, ReplayServer};
+
+/// Options every socket example takes.
+#[derive(Args, Debug, Clone)]
+pub struct SourceArgs {
+    /// Read from this server (`host:port`, e.g. a `replay` or `nc -lk 9999`) instead of
+    /// starting the built-in producer.
+    #[arg(long, value_name = "HOST:PORT")]
+    pub connect: Option<String>,
+    /// Serve this file's lines (looping) from the built-in producer instead of generated ones.
+    #[arg(long, value_name = "PATH")]
+    pub file: Option<PathBuf>,
+    /// Lines per second the built-in producer sends.
+    #[arg(long, default_value_t = 2000.0)]
+    pub rate: f64,
+    /// Stop after this many seconds (default: run until Ctrl-C).
+    #[arg(long)]
+    pub seconds: Option<u64>,
+}
+
+impl SourceArgs {
+    /// Where the pipeline should connect: the given server, or a built-in producer of
+    /// `generated` lines (or of `--file`) started now on a free local port.
+    pub async fn endpoint(&self, generated: LineFeed) -> Result<(String, u16), Box<dyn std::error::Error>> {
+        if let Some(addr) = &self.connect {
+            let (host, port) = addr.rsplit_once(':').ok_or("--connect takes host:port, e.g. localhost:9999")?;
+            return Ok((host.to_string(), port.parse().map_err(|_| format!("bad port in --connect {addr}"))?));
+        }
+        let feed = match &self.file {
+            Some(path) => LineFeed::from_file(path).map_err(|e| format!("{}: {e}", path.display()))?,
+            None => generated,
+        };
+        let addr = start_producer(feed, self.rate).await?;
+        eprintln!("built-in producer: {} lines/s on {addr} (use --connect host:port to read another server)", self.rate);
+        Ok((addr.ip().to_string(), addr.port()))
+    }
+
+    /// Completes after `--seconds`, or never.
+    pub async fn stop_signal(&self) {
+        match self.seconds {
+            Some(s) => tokio::time::sleep(Duration::from_secs(s)).await,
+            None => std::future::pending().await,
+        }
+    }
+}
+
+/// Serves `feed` forever (looping) on 127.0.0.1 at `rate` lines/s.
+pub async fn start_producer(feed: LineFeed, rate: f64) -> std::io::Result<SocketAddr> {
+    let server = ReplayServer::bind("127.0.0.1:0").await?;
+    let addr = server.local_addr()?;
+    server.serve(feed, ReplayOptions::new().lines_per_second(rate).repeat(true));
+    Ok(addr)
+}
+
+/// A small deterministic PRNG (xorshift64*), so generated data is the same on every run.
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Self {
+        Rng(seed.max(1))
+    }
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+    /// Index in `0..n`, skewed towards small values (roughly Zipf-like: popular items).
+    pub fn skewed(&mut self, n: usize) -> usize {
+        let a = self.below(n);
+        let b = self.below(n);
+        a.min(b).min(self.below(n))
+    }
+}
+
+const WORDS: &[&str] = &[
+    "the", "stream", "is", "fast", "today", "rust", "data", "loving", "this", "new", "release",
+    "check", "out", "my", "blog", "about", "windows", "and", "state", "batch", "every", "second",
+    "great", "talk", "at", "the", "meetup", "so", "much", "fun", "learning", "spark", "again",
+];
+
+const HASHTAGS: &[&str] = &[
+    "#rust", "#spark", "#bigdata", "#streaming", "#datascience", "#ai", "#opensource",
+    "#devops", "#cloud", "#kafka", "#python", "#scala", "#tokio", "#analytics", "#ml",
+    "#programming", "#coding", "#tech", "#linux", "#database",
+];
+
+/// Tweet-like lines: a few words with hashtags, popular tags far more frequent.
+pub fn tweets(count: usize, seed: u64) -> Vec<String> {
+    let mut rng = Rng::new(seed);
+    (0..count)
+        .map(|_| {
+            let n = 4 + rng.below(8);
+            let mut words: Vec<&str> = (0..n).map(|_| WORDS[rng.below(WORDS.len())]).collect();
+            for _ in 0..1 + rng.below(3) {
+                let at = rng.below(words.len() + 1);
+                words.insert(at, HASHTAGS[rng.skewed(HASHTAGS.len())]);
+            }
+            if rng.below(4) == 0 {
+                words.insert(0, "@user");
+            }
+            words.join(" ")
+        })
+        .collect()
+}
+
+/// Sentences for word counting.
+pub fn sentences(count: usize, seed: u64) -> Vec<String> {
+    let mut rng = Rng::new(seed);
+    (0..count)
+        .map(|_| (0..3 + rng.below(10)).map(|_| WORDS[rng.skewed(WORDS.len())]).collect::<Vec<_>>().join(" "))
+        .collect()
+}
+
+/// Apache combined-format access log lines from the Loudacre site of the Spark course:
+/// some request knowledge-base articles (`/KBDOC-00nnn.html`).
+pub fn access_logs(count: usize, seed: u64) -> Vec<String> {
+    let mut rng = Rng::new(seed);
+    let pages = ["/home.html", "/theme.css", "/code.js", "/titanic_1100.jpg", "/sorrento_f10l.jpg", "/ronin_s4.jpg"];
+    let agents = ["Loudacre Mobile Browser Sorrento F10L", "Loudacre CSR Browser", "Loudacre Mobile Browser Titanic 1100"];
+    (0..count)
+        .map(|i| {
+            let ip = format!("{}.{}.{}.{}", 10 + rng.below(200), rng.below(256), rng.below(256), 1 + rng.below(254));
+            let user = rng.skewed(200);
+            let path = if rng.below(5) == 0 {
+                format!("/KBDOC-{:05}.html", rng.skewed(300))
+            } else {
+                pages[rng.below(pages.len())].to_string()
+            };
+            let (s, m) = (i % 60, (i / 60) % 60);
+            format!(
+                "{ip} - {user} [15/Sep/2013:23:{m:02}:{s:02} +0100] \"GET {path} HTTP/1.0\" 200 {} \"http://www.loudacre.com\" \"{}\"",
+                500 + rng.below(20_000),
+                agents[rng.below(agents.len())]
+            )
+        })
+        .collect()
+}

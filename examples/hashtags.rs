@@ -1,0 +1,39 @@
+//! The card's hashtag job: top hashtags of each batch, in Spark's print layout.
+//!
+//! ```text
+//! cargo run --release --example hashtags                      # built-in tweet producer
+//! cargo run --release --example hashtags -- --connect localhost:9999
+//! cargo run --release --example hashtags -- --file ../shared/data/tweeteval_emoji_tweets.txt
+//! ```
+
+mod common;
+
+use clap::Parser;
+use streaming::prelude::*;
+use streaming::replay::LineFeed;
+
+/// Counts hashtags per 1 s batch and prints the top ones, like Spark's TwitterPopularTags.
+#[derive(Parser, Debug)]
+struct Cli {
+    #[command(flatten)]
+    source: common::SourceArgs,
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let cli = Cli::parse();
+    let (host, port) = cli.source.endpoint(LineFeed::from_lines(common::tweets(50_000, 7))).await?;
+
+    stream_pipeline! {
+        batch 1s;
+        source socket(host, port)
+            |> flat_map split
+            |> filter starts_with("#")
+            |> reduce_by_key(+)
+            |> sort desc
+            |> print
+    }
+    .run_until(cli.source.stop_signal())
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,37 @@
+//! Spark's NetworkWordCount: counts words in text received from a TCP server every second.
+//!
+//! ```text
+//! cargo run --release --example network_word_count                    # built-in producer
+//! cargo run --release --example network_word_count -- --connect localhost:9999
+//! ```
+//! With `--connect`, feed it with `nc -lk 9999` or the `replay` example.
+
+mod common;
+
+use clap::Parser;
+use streaming::prelude::*;
+use streaming::replay::LineFeed;
+
+#[derive(Parser, Debug)]
+struct Cli {
+    #[command(flatten)]
+    source: common::SourceArgs,
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let cli = Cli::parse();
+    let (host, port) = cli.source.endpoint(LineFeed::from_lines(common::sentences(10_000, 3))).await?;
+
+    stream_pipeline! {
+        batch 1s;
+        source socket(host, port)
+            |> flat_map split
+            |> map |word| (word, 1)
+            |> reduce_by_key(+)
+            |> print
+    }
+    .run_until(cli.source.stop_signal())
+    .await?;
+    Ok(())
+}
