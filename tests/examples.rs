@@ -1,0 +1,105 @@
+//! The examples as real processes: they build, run alone (built-in producers on 127.0.0.1),
+//! print Spark's layout, and stop cleanly on SIGTERM, after `--seconds`, or at end of input.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// `cargo test` builds the examples next to the test binaries' parent directory.
+fn example(name: &str) -> Command {
+    let mut dir = std::env::current_exe().unwrap();
+    dir.pop(); // deps
+    if dir.ends_with("deps") {
+        dir.pop();
+    }
+    let path: PathBuf = dir.join("examples").join(name);
+    assert!(path.exists(), "{} not built (cargo test builds examples)", path.display());
+    let mut cmd = Command::new(path);
+    cmd.env("RUST_LOG", "warn");
+    cmd
+}
+
+fn spark_blocks(stdout: &str) -> usize {
+    stdout.matches("-------------------------------------------\nTime: ").count()
+}
+
+#[test]
+fn hashtags_prints_top_hashtags_every_batch() {
+    let out = example("hashtags").args(["--seconds", "3", "--rate", "5000"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(spark_blocks(&stdout) >= 2, "{stdout}");
+    assert!(stdout.lines().any(|l| l.starts_with("(#") && l.ends_with(')')), "{stdout}");
+    // Every Time line is a whole number of ms aligned to the 1 s batch.
+    for line in stdout.lines().filter(|l| l.starts_with("Time: ")) {
+        let ms: u64 = line.trim_start_matches("Time: ").trim_end_matches(" ms").parse().unwrap();
+        assert_eq!(ms % 1000, 0, "{line}");
+    }
+}
+
+#[test]
+fn kb_requests_prints_counts_and_saves_batches() {
+    let dir = tempfile::tempdir().unwrap();
+    let prefix = dir.path().join("kbreqs");
+    let out = example("kb_requests")
+        .args(["--seconds", "3", "--out", prefix.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(stdout.contains("Number of KB requests: "), "{stdout}");
+    let saved: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().path()).collect();
+    assert!(!saved.is_empty());
+    for d in &saved {
+        let name = d.file_name().unwrap().to_str().unwrap();
+        assert!(name.starts_with("kbreqs-") && name[7..].parse::<u64>().is_ok(), "{name}");
+        let part = std::fs::read_to_string(d.join("part-00000")).unwrap();
+        assert!(part.lines().all(|l| l.contains("KBDOC")));
+        assert!(d.join("_SUCCESS").exists());
+    }
+}
+
+#[test]
+fn sigterm_stops_cleanly() {
+    let mut child = example("network_word_count").stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut line = String::new();
+    while !line.starts_with("Time: ") {
+        line.clear();
+        assert!(stdout.read_line(&mut line).unwrap() > 0 && Instant::now() < deadline, "no batch printed");
+    }
+    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stdout, &mut rest).unwrap();
+    let code = child.wait().unwrap();
+    assert!(code.success(), "exit {code:?}");
+    assert!(rest.is_empty() || rest.ends_with("\n\n"), "output must end with a whole batch: {rest:?}");
+}
+
+#[test]
+fn stdin_pipeline_ends_at_end_of_input() {
+    let mut child = example("stdin_word_count").stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap();
+    {
+        let mut stdin = child.stdin.take().unwrap();
+        for _ in 0..1000 {
+            stdin.write_all(b"Apple apple banana\n").unwrap();
+        }
+    } // EOF
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let mut apples = 0;
+    let mut bananas = 0;
+    for l in stdout.lines() {
+        if let Some(n) = l.strip_prefix("(apple,").and_then(|r| r.strip_suffix(')')) {
+            apples += n.parse::<u64>().unwrap();
+        }
+        if let Some(n) = l.strip_prefix("(banana,").and_then(|r| r.strip_suffix(')')) {
+            bananas += n.parse::<u64>().unwrap();
+        }
+    }
+    assert_eq!((apples, bananas), (2000, 1000), "{stdout}");
+}
