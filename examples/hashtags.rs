@@ -22,7 +22,10 @@ struct Cli {
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let cli = Cli::parse();
-    let (host, port) = cli.source.endpoint(LineFeed::from_lines(common::tweets(50_000, 7))).await?;
+    let (host, port) = cli
+        .source
+        .endpoint(LineFeed::from_lines(common::tweets(50_000, 7)))
+        .await?;
 
     stream_pipeline! {
         batch 1s;

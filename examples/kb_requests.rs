@@ -25,7 +25,10 @@ struct Cli {
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let cli = Cli::parse();
-    let (host, port) = cli.source.endpoint(LineFeed::from_lines(common::access_logs(20_000, 11))).await?;
+    let (host, port) = cli
+        .source
+        .endpoint(LineFeed::from_lines(common::access_logs(20_000, 11)))
+        .await?;
     let out = cli.out.clone();
 
     stream_pipeline! {

@@ -21,7 +21,10 @@ struct Cli {
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let cli = Cli::parse();
-    let (host, port) = cli.source.endpoint(LineFeed::from_lines(common::sentences(10_000, 3))).await?;
+    let (host, port) = cli
+        .source
+        .endpoint(LineFeed::from_lines(common::sentences(10_000, 3)))
+        .await?;
 
     stream_pipeline! {
         batch 1s;

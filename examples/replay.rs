@@ -33,14 +33,24 @@ struct Cli {
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let cli = Cli::parse();
-    let feed = LineFeed::from_file(&cli.file).map_err(|e| format!("{}: {e}", cli.file.display()))?;
+    let feed =
+        LineFeed::from_file(&cli.file).map_err(|e| format!("{}: {e}", cli.file.display()))?;
     let server = ReplayServer::bind((cli.host.as_str(), cli.port)).await?;
     let stats = server.stats();
     let mut options = ReplayOptions::new().repeat(!cli.once);
     if cli.rate > 0.0 {
         options = options.lines_per_second(cli.rate);
     }
-    eprintln!("replay: serving {} on {} ({} lines/s)", cli.file.display(), server.local_addr()?, if cli.rate > 0.0 { cli.rate.to_string() } else { "max".into() });
+    eprintln!(
+        "replay: serving {} on {} ({} lines/s)",
+        cli.file.display(),
+        server.local_addr()?,
+        if cli.rate > 0.0 {
+            cli.rate.to_string()
+        } else {
+            "max".into()
+        }
+    );
     let task = server.serve(feed, options);
 
     let started = Instant::now();

@@ -14,26 +14,48 @@ fn example(name: &str) -> Command {
         dir.pop();
     }
     let path: PathBuf = dir.join("examples").join(name);
-    assert!(path.exists(), "{} not built (cargo test builds examples)", path.display());
+    assert!(
+        path.exists(),
+        "{} not built (cargo test builds examples)",
+        path.display()
+    );
     let mut cmd = Command::new(path);
     cmd.env("RUST_LOG", "warn");
     cmd
 }
 
 fn spark_blocks(stdout: &str) -> usize {
-    stdout.matches("-------------------------------------------\nTime: ").count()
+    stdout
+        .matches("-------------------------------------------\nTime: ")
+        .count()
 }
 
 #[test]
 fn hashtags_prints_top_hashtags_every_batch() {
-    let out = example("hashtags").args(["--seconds", "3", "--rate", "5000"]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = example("hashtags")
+        .args(["--seconds", "3", "--rate", "5000"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let stdout = String::from_utf8(out.stdout).unwrap();
     assert!(spark_blocks(&stdout) >= 2, "{stdout}");
-    assert!(stdout.lines().any(|l| l.starts_with("(#") && l.ends_with(')')), "{stdout}");
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.starts_with("(#") && l.ends_with(')')),
+        "{stdout}"
+    );
     // Every Time line is a whole number of ms aligned to the 1 s batch.
     for line in stdout.lines().filter(|l| l.starts_with("Time: ")) {
-        let ms: u64 = line.trim_start_matches("Time: ").trim_end_matches(" ms").parse().unwrap();
+        let ms: u64 = line
+            .trim_start_matches("Time: ")
+            .trim_end_matches(" ms")
+            .parse()
+            .unwrap();
         assert_eq!(ms % 1000, 0, "{line}");
     }
 }
@@ -46,14 +68,24 @@ fn kb_requests_prints_counts_and_saves_batches() {
         .args(["--seconds", "3", "--out", prefix.to_str().unwrap()])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let stdout = String::from_utf8(out.stdout).unwrap();
     assert!(stdout.contains("Number of KB requests: "), "{stdout}");
-    let saved: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().path()).collect();
+    let saved: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     assert!(!saved.is_empty());
     for d in &saved {
         let name = d.file_name().unwrap().to_str().unwrap();
-        assert!(name.starts_with("kbreqs-") && name[7..].parse::<u64>().is_ok(), "{name}");
+        assert!(
+            name.starts_with("kbreqs-") && name[7..].parse::<u64>().is_ok(),
+            "{name}"
+        );
         let part = std::fs::read_to_string(d.join("part-00000")).unwrap();
         assert!(part.lines().all(|l| l.contains("KBDOC")));
         assert!(d.join("_SUCCESS").exists());
@@ -62,26 +94,43 @@ fn kb_requests_prints_counts_and_saves_batches() {
 
 #[test]
 fn sigterm_stops_cleanly() {
-    let mut child = example("network_word_count").stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+    let mut child = example("network_word_count")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
     let deadline = Instant::now() + Duration::from_secs(30);
     let mut line = String::new();
     while !line.starts_with("Time: ") {
         line.clear();
-        assert!(stdout.read_line(&mut line).unwrap() > 0 && Instant::now() < deadline, "no batch printed");
+        assert!(
+            stdout.read_line(&mut line).unwrap() > 0 && Instant::now() < deadline,
+            "no batch printed"
+        );
     }
-    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
     assert!(status.success());
     let mut rest = String::new();
     std::io::Read::read_to_string(&mut stdout, &mut rest).unwrap();
     let code = child.wait().unwrap();
     assert!(code.success(), "exit {code:?}");
-    assert!(rest.is_empty() || rest.ends_with("\n\n"), "output must end with a whole batch: {rest:?}");
+    assert!(
+        rest.is_empty() || rest.ends_with("\n\n"),
+        "output must end with a whole batch: {rest:?}"
+    );
 }
 
 #[test]
 fn stdin_pipeline_ends_at_end_of_input() {
-    let mut child = example("stdin_word_count").stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap();
+    let mut child = example("stdin_word_count")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
     {
         let mut stdin = child.stdin.take().unwrap();
         for _ in 0..1000 {

@@ -38,11 +38,17 @@ fn map_filter_flat_map_fuse_and_keep_order() {
     };
     p.run_batches(4).unwrap();
     let b = out.batches();
-    assert_eq!(b.iter().map(|(time, _)| *time).collect::<Vec<_>>(), [t(1), t(2), t(3), t(4)]);
+    assert_eq!(
+        b.iter().map(|(time, _)| *time).collect::<Vec<_>>(),
+        [t(1), t(2), t(3), t(4)]
+    );
     assert_eq!(b[0].1, [s("A"), s("B"), s("C"), s("E")]);
     assert!(b[1].1.is_empty());
     assert_eq!(b[2].1, [s("F")]);
-    assert!(b[3].1.is_empty(), "batches after the queue ran out are empty");
+    assert!(
+        b[3].1.is_empty(),
+        "batches after the queue ran out are empty"
+    );
 }
 
 #[test]
@@ -94,7 +100,10 @@ fn map_values_and_flat_map_values() {
             |> collect(out)
     };
     p.run_batches(2).unwrap();
-    assert_eq!(out.batches()[0].1, [(s("a"), 20), (s("a"), 21), (s("b"), 0), (s("b"), 1)]);
+    assert_eq!(
+        out.batches()[0].1,
+        [(s("a"), 20), (s("a"), 21), (s("b"), 0), (s("b"), 1)]
+    );
     assert!(out.batches()[1].1.is_empty());
 }
 
@@ -109,7 +118,14 @@ fn count_is_zero_on_empty_batches() {
     };
     p.run_batches(3).unwrap();
     let b = out.batches();
-    assert_eq!(b, vec![(BatchTime::from_millis(500), vec![3]), (BatchTime::from_millis(1000), vec![0]), (BatchTime::from_millis(1500), vec![0])]);
+    assert_eq!(
+        b,
+        vec![
+            (BatchTime::from_millis(500), vec![3]),
+            (BatchTime::from_millis(1000), vec![0]),
+            (BatchTime::from_millis(1500), vec![0])
+        ]
+    );
 }
 
 #[test]
@@ -166,8 +182,14 @@ fn reduce_by_key_on_pairs_and_bare_elements() {
         words |> filter starts_with("#") |> reduce_by_key(+) |> collect(bare)
     };
     p.run_batches(2).unwrap();
-    assert_eq!(sorted(&pairs), vec![vec![(s("#a"), 4), (s("#b"), 2), (s("x"), 2)], vec![]]);
-    assert_eq!(sorted(&bare), vec![vec![(s("#a"), 2), (s("#b"), 1)], vec![]]);
+    assert_eq!(
+        sorted(&pairs),
+        vec![vec![(s("#a"), 4), (s("#b"), 2), (s("x"), 2)], vec![]]
+    );
+    assert_eq!(
+        sorted(&bare),
+        vec![vec![(s("#a"), 2), (s("#b"), 1)], vec![]]
+    );
 }
 
 #[test]
@@ -181,7 +203,10 @@ fn group_by_key_keeps_arrival_order() {
             |> collect(out)
     };
     p.run_batches(2).unwrap();
-    assert_eq!(sorted(&out), vec![vec![(s("j"), vec![1]), (s("k"), vec![3, 1])], vec![]]);
+    assert_eq!(
+        sorted(&out),
+        vec![vec![(s("j"), vec![1]), (s("k"), vec![3, 1])], vec![]]
+    );
 }
 
 #[test]
@@ -204,21 +229,38 @@ fn transform_sees_time_and_whole_batch() {
 
 #[test]
 fn sorts() {
-    let (desc, asc, by_key, by) = (Collector::new(), Collector::new(), Collector::new(), Collector::new());
+    let (desc, asc, by_key, by) = (
+        Collector::new(),
+        Collector::new(),
+        Collector::new(),
+        Collector::new(),
+    );
     let mut p = stream_pipeline! {
         batch 1s;
         let pairs = source queue(vec![vec![("b", 2), ("a", 2), ("c", 9), ("d", 1)], vec![]]);
         pairs |> sort desc |> collect(desc);
         pairs |> sort |> collect(asc);
         pairs |> sort_by_key desc |> collect(by_key);
-        pairs |> sort_by |(k, _)| k.len() * 0 desc |> collect(by)
+        pairs |> sort_by |(_, v)| *v desc |> collect(by)
     };
     p.run_batches(2).unwrap();
-    assert_eq!(desc.batches()[0].1, [(s("c"), 9), (s("a"), 2), (s("b"), 2), (s("d"), 1)]);
-    assert_eq!(asc.batches()[0].1, [(s("d"), 1), (s("a"), 2), (s("b"), 2), (s("c"), 9)]);
-    assert_eq!(by_key.batches()[0].1, [(s("d"), 1), (s("c"), 9), (s("b"), 2), (s("a"), 2)]);
-    // sort_by is stable: equal keys keep their order.
-    assert_eq!(by.batches()[0].1, [(s("b"), 2), (s("a"), 2), (s("c"), 9), (s("d"), 1)]);
+    assert_eq!(
+        desc.batches()[0].1,
+        [(s("c"), 9), (s("a"), 2), (s("b"), 2), (s("d"), 1)]
+    );
+    assert_eq!(
+        asc.batches()[0].1,
+        [(s("d"), 1), (s("a"), 2), (s("b"), 2), (s("c"), 9)]
+    );
+    assert_eq!(
+        by_key.batches()[0].1,
+        [(s("d"), 1), (s("c"), 9), (s("b"), 2), (s("a"), 2)]
+    );
+    // sort_by is stable: equal keys keep their input order (b before a).
+    assert_eq!(
+        by.batches()[0].1,
+        [(s("c"), 9), (s("b"), 2), (s("a"), 2), (s("d"), 1)]
+    );
     assert!(desc.batches()[1].1.is_empty());
 }
 
@@ -232,7 +274,13 @@ fn take_first_n() {
             |> collect(out)
     };
     p.run_batches(3).unwrap();
-    assert_eq!(out.batches().into_iter().map(|(_, v)| v).collect::<Vec<_>>(), vec![vec![0, 1, 2], vec![1], vec![]]);
+    assert_eq!(
+        out.batches()
+            .into_iter()
+            .map(|(_, v)| v)
+            .collect::<Vec<_>>(),
+        vec![vec![0, 1, 2], vec![1], vec![]]
+    );
 }
 
 #[test]
@@ -248,9 +296,19 @@ fn union_and_fan_out_compute_a_stream_once() {
         a |> filter |x| x % 2 == 0 |> collect(evens)
     };
     p.run_batches(2).unwrap();
-    assert_eq!(all.batches().into_iter().map(|(_, v)| v).collect::<Vec<_>>(), vec![vec![1, 2, 10], vec![20]]);
+    assert_eq!(
+        all.batches()
+            .into_iter()
+            .map(|(_, v)| v)
+            .collect::<Vec<_>>(),
+        vec![vec![1, 2, 10], vec![20]]
+    );
     assert_eq!(evens.batches()[0].1, [2]);
-    assert_eq!(*calls.lock().unwrap(), 2, "a named stream used twice is computed once per batch");
+    assert_eq!(
+        *calls.lock().unwrap(),
+        2,
+        "a named stream used twice is computed once per batch"
+    );
 }
 
 #[test]
@@ -297,7 +355,10 @@ fn foreach_batch_gets_time_and_batch() {
             })
     };
     p.run_batches(2).unwrap();
-    assert_eq!(*seen.lock().unwrap(), BTreeMap::from([(1000, 2), (2000, 0)]));
+    assert_eq!(
+        *seen.lock().unwrap(),
+        BTreeMap::from([(1000, 2), (2000, 0)])
+    );
 }
 
 #[test]
@@ -322,10 +383,16 @@ fn save_as_text_files_writes_spark_layout() {
     };
     p.run_batches(2).unwrap();
     let first = dir.path().join("counts-1000.txt");
-    assert_eq!(std::fs::read_to_string(first.join("part-00000")).unwrap(), "(a,1)\n(b,2)\n");
+    assert_eq!(
+        std::fs::read_to_string(first.join("part-00000")).unwrap(),
+        "(a,1)\n(b,2)\n"
+    );
     assert!(first.join("_SUCCESS").exists());
     let second = dir.path().join("counts-2000.txt");
-    assert_eq!(std::fs::read_to_string(second.join("part-00000")).unwrap(), "");
+    assert_eq!(
+        std::fs::read_to_string(second.join("part-00000")).unwrap(),
+        ""
+    );
 }
 
 #[test]
@@ -343,7 +410,9 @@ fn a_panicking_function_fails_the_batch_not_the_process() {
 
 #[test]
 fn parallelism_gives_the_same_results() {
-    let lines: Vec<String> = (0..50_000).map(|i| format!("w{} w{} #t{}", i % 97, i % 13, i % 7)).collect();
+    let lines: Vec<String> = (0..50_000)
+        .map(|i| format!("w{} w{} #t{}", i % 97, i % 13, i % 7))
+        .collect();
     let run = |par: usize| {
         let out = Collector::new();
         let batch = lines.clone();

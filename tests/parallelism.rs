@@ -8,13 +8,16 @@ use std::path::{Path, PathBuf};
 use streaming::prelude::*;
 
 fn input_file(dir: &Path) -> PathBuf {
-    let real = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/tweeteval_emoji_tweets.txt");
+    let real =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/tweeteval_emoji_tweets.txt");
     let target = dir.join("incoming.txt");
     if real.exists() {
         std::fs::copy(&real, &target).unwrap();
     } else {
         eprintln!("note: {} not found; using generated tweets", real.display());
-        let lines: Vec<String> = (0..100_000).map(|i| format!("tweet {i} #tag{} #t{} words", i % 101, i % 7)).collect();
+        let lines: Vec<String> = (0..100_000)
+            .map(|i| format!("tweet {i} #tag{} #t{} words", i % 101, i % 7))
+            .collect();
         std::fs::write(&target, lines.join("\n")).unwrap();
     }
     target
@@ -38,7 +41,8 @@ fn hashtag_counts(parallelism: usize) -> (Vec<(String, i64)>, String) {
     };
     p.run_batches(1).unwrap();
     let file = input_file(work.path());
-    let text = std::fs::read_to_string(&file).unwrap_or_else(|_| String::from_utf8_lossy(&std::fs::read(&file).unwrap()).into_owned());
+    let text = std::fs::read_to_string(&file)
+        .unwrap_or_else(|_| String::from_utf8_lossy(&std::fs::read(&file).unwrap()).into_owned());
     std::fs::rename(&file, watched.join("tweets.txt")).unwrap();
     p.run_batches(1).unwrap();
     let batches = out.batches();
@@ -55,10 +59,15 @@ fn parallel_batches_equal_sequential_and_a_plain_loop() {
 
     // The same job as a plain Rust loop.
     let mut naive: HashMap<&str, i64> = HashMap::new();
-    for w in text.lines().flat_map(str::split_whitespace).filter(|w| w.starts_with('#')) {
+    for w in text
+        .lines()
+        .flat_map(str::split_whitespace)
+        .filter(|w| w.starts_with('#'))
+    {
         *naive.entry(w).or_default() += 1;
     }
-    let mut naive: Vec<(String, i64)> = naive.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+    let mut naive: Vec<(String, i64)> =
+        naive.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
     naive.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     assert_eq!(one, naive);
 }

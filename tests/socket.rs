@@ -18,7 +18,9 @@ fn serve(conns: Vec<Vec<u8>>) -> u16 {
         let last = conns.len() - 1;
         let mut keep = Vec::new();
         for (i, bytes) in conns.into_iter().enumerate() {
-            let Ok((mut stream, _)) = listener.accept() else { return };
+            let Ok((mut stream, _)) = listener.accept() else {
+                return;
+            };
             let _ = stream.write_all(&bytes);
             if i == last {
                 keep.push(stream); // held open
@@ -32,7 +34,9 @@ fn serve(conns: Vec<Vec<u8>>) -> u16 {
 
 #[test]
 fn word_counts_over_a_socket_in_spark_layout() {
-    let port = serve(vec![b"to be or not to be\nthat is the question\nto be\n".to_vec()]);
+    let port = serve(vec![
+        b"to be or not to be\nthat is the question\nto be\n".to_vec(),
+    ]);
     let out = OutputBuffer::new();
     let counts = Collector::new();
     let mut p = stream_pipeline! {
@@ -46,7 +50,10 @@ fn word_counts_over_a_socket_in_spark_layout() {
     };
     p.print_to(out.clone());
     p.start().unwrap();
-    assert!(p.source_metrics(0).unwrap().wait_for_records(3, WAIT), "lines did not arrive");
+    assert!(
+        p.source_metrics(0).unwrap().wait_for_records(3, WAIT),
+        "lines did not arrive"
+    );
     p.run_batches(2).unwrap();
 
     assert_eq!(
@@ -90,7 +97,11 @@ fn bad_input_is_counted_and_never_loses_the_lines_around_it() {
             |> collect(out)
     };
     p.start().unwrap();
-    assert!(p.source_metrics(0).unwrap().wait_for_records(7, WAIT), "lines did not arrive: {:?}", p.metrics());
+    assert!(
+        p.source_metrics(0).unwrap().wait_for_records(7, WAIT),
+        "lines did not arrive: {:?}",
+        p.metrics()
+    );
     p.run_batches(1).unwrap();
 
     let x = "x".repeat(24);
@@ -105,7 +116,11 @@ fn bad_input_is_counted_and_never_loses_the_lines_around_it() {
     ];
     assert_eq!(out.batches()[0].1, expected);
     let m = &p.metrics()[0];
-    assert_eq!((m.invalid_utf8, m.truncated_lines, m.partial_lines), (1, 1, 1), "{m:?}");
+    assert_eq!(
+        (m.invalid_utf8, m.truncated_lines, m.partial_lines),
+        (1, 1, 1),
+        "{m:?}"
+    );
     assert!(m.connects >= 2 && m.disconnects >= 1, "{m:?}");
     assert_eq!(m.records, 7);
 }

@@ -32,17 +32,31 @@ pub struct SourceArgs {
 impl SourceArgs {
     /// Where the pipeline should connect: the given server, or a built-in producer of
     /// `generated` lines (or of `--file`) started now on a free local port.
-    pub async fn endpoint(&self, generated: LineFeed) -> Result<(String, u16), Box<dyn std::error::Error>> {
+    pub async fn endpoint(
+        &self,
+        generated: LineFeed,
+    ) -> Result<(String, u16), Box<dyn std::error::Error>> {
         if let Some(addr) = &self.connect {
-            let (host, port) = addr.rsplit_once(':').ok_or("--connect takes host:port, e.g. localhost:9999")?;
-            return Ok((host.to_string(), port.parse().map_err(|_| format!("bad port in --connect {addr}"))?));
+            let (host, port) = addr
+                .rsplit_once(':')
+                .ok_or("--connect takes host:port, e.g. localhost:9999")?;
+            return Ok((
+                host.to_string(),
+                port.parse()
+                    .map_err(|_| format!("bad port in --connect {addr}"))?,
+            ));
         }
         let feed = match &self.file {
-            Some(path) => LineFeed::from_file(path).map_err(|e| format!("{}: {e}", path.display()))?,
+            Some(path) => {
+                LineFeed::from_file(path).map_err(|e| format!("{}: {e}", path.display()))?
+            }
             None => generated,
         };
         let addr = start_producer(feed, self.rate).await?;
-        eprintln!("built-in producer: {} lines/s on {addr} (use --connect host:port to read another server)", self.rate);
+        eprintln!(
+            "built-in producer: {} lines/s on {addr} (use --connect host:port to read another server)",
+            self.rate
+        );
         Ok((addr.ip().to_string(), addr.port()))
     }
 
@@ -59,7 +73,10 @@ impl SourceArgs {
 pub async fn start_producer(feed: LineFeed, rate: f64) -> std::io::Result<SocketAddr> {
     let server = ReplayServer::bind("127.0.0.1:0").await?;
     let addr = server.local_addr()?;
-    server.serve(feed, ReplayOptions::new().lines_per_second(rate).repeat(true));
+    server.serve(
+        feed,
+        ReplayOptions::new().lines_per_second(rate).repeat(true),
+    );
     Ok(addr)
 }
 
@@ -94,9 +111,26 @@ const WORDS: &[&str] = &[
 ];
 
 const HASHTAGS: &[&str] = &[
-    "#rust", "#spark", "#bigdata", "#streaming", "#datascience", "#ai", "#opensource",
-    "#devops", "#cloud", "#kafka", "#python", "#scala", "#tokio", "#analytics", "#ml",
-    "#programming", "#coding", "#tech", "#linux", "#database",
+    "#rust",
+    "#spark",
+    "#bigdata",
+    "#streaming",
+    "#datascience",
+    "#ai",
+    "#opensource",
+    "#devops",
+    "#cloud",
+    "#kafka",
+    "#python",
+    "#scala",
+    "#tokio",
+    "#analytics",
+    "#ml",
+    "#programming",
+    "#coding",
+    "#tech",
+    "#linux",
+    "#database",
 ];
 
 /// Tweet-like lines: a few words with hashtags, popular tags far more frequent.
@@ -122,7 +156,12 @@ pub fn tweets(count: usize, seed: u64) -> Vec<String> {
 pub fn sentences(count: usize, seed: u64) -> Vec<String> {
     let mut rng = Rng::new(seed);
     (0..count)
-        .map(|_| (0..3 + rng.below(10)).map(|_| WORDS[rng.skewed(WORDS.len())]).collect::<Vec<_>>().join(" "))
+        .map(|_| {
+            (0..3 + rng.below(10))
+                .map(|_| WORDS[rng.skewed(WORDS.len())])
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
         .collect()
 }
 
@@ -130,8 +169,19 @@ pub fn sentences(count: usize, seed: u64) -> Vec<String> {
 /// some request knowledge-base articles (`/KBDOC-00nnn.html`).
 pub fn access_logs(count: usize, seed: u64) -> Vec<String> {
     let mut rng = Rng::new(seed);
-    let pages = ["/home.html", "/theme.css", "/code.js", "/titanic_1100.jpg", "/sorrento_f10l.jpg", "/ronin_s4.jpg"];
-    let agents = ["Loudacre Mobile Browser Sorrento F10L", "Loudacre CSR Browser", "Loudacre Mobile Browser Titanic 1100"];
+    let pages = [
+        "/home.html",
+        "/theme.css",
+        "/code.js",
+        "/titanic_1100.jpg",
+        "/sorrento_f10l.jpg",
+        "/ronin_s4.jpg",
+    ];
+    let agents = [
+        "Loudacre Mobile Browser Sorrento F10L",
+        "Loudacre CSR Browser",
+        "Loudacre Mobile Browser Titanic 1100",
+    ];
     (0..count)
         .map(|i| {
             let ip = format!("{}.{}.{}.{}", 10 + rng.below(200), rng.below(256), rng.below(256), 1 + rng.below(254));

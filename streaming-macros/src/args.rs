@@ -19,14 +19,21 @@ use crate::codegen::rt;
 pub enum FnArg {
     Closure(Box<ExprClosure>),
     Callable(Box<Expr>),
-    Method { method: Ident, turbofish: TokenStream, args: Option<TokenStream>, span: Span },
+    Method {
+        method: Ident,
+        turbofish: TokenStream,
+        args: Option<TokenStream>,
+        span: Span,
+    },
 }
 
 impl FnArg {
     /// A closure expression of `arity` arguments. Closures are emitted verbatim, where the
     /// runtime function receiving them gives rustc their argument types.
     pub fn closure(&self, arity: usize) -> TokenStream {
-        let params: Vec<Ident> = (0..arity).map(|i| format_ident!("__a{}", i, span = Span::mixed_site())).collect();
+        let params: Vec<Ident> = (0..arity)
+            .map(|i| format_ident!("__a{}", i, span = Span::mixed_site()))
+            .collect();
         match self {
             // The batch job owns everything the pipeline captures (it is a `move` closure,
             // like Spark's serialised closures) and re-creates each stage's closure per
@@ -45,14 +52,23 @@ impl FnArg {
                     move |#(#params),*| #f(#(#params),*)
                 }}
             }
-            FnArg::Method { method, turbofish, args, span } => {
+            FnArg::Method {
+                method,
+                turbofish,
+                args,
+                span,
+            } => {
                 let x = Ident::new("__x", Span::mixed_site());
                 let rt = rt();
                 match (method.to_string().as_str(), args) {
                     // `split` on its own splits on whitespace, as Spark's examples' split(" ")
                     // is meant; on owned strings it yields owned pieces.
-                    ("split", None) => quote_spanned!(*span=> |#x| #rt::shorthand::split_whitespace(#x)),
-                    ("split", Some(a)) => quote_spanned!(*span=> |#x| #rt::shorthand::split(#x, #a)),
+                    ("split", None) => {
+                        quote_spanned!(*span=> |#x| #rt::shorthand::split_whitespace(#x))
+                    }
+                    ("split", Some(a)) => {
+                        quote_spanned!(*span=> |#x| #rt::shorthand::split(#x, #a))
+                    }
                     (_, Some(a)) => quote_spanned!(*span=> |#x| #x.#method #turbofish (#a)),
                     (_, None) => quote_spanned!(*span=> |#x| #x.#method #turbofish ()),
                 }
@@ -78,7 +94,10 @@ fn is_punct(t: &TokenTree, c: char) -> bool {
 pub fn function(op: &Ident, tokens: &[TokenTree], arity: usize) -> syn::Result<FnArg> {
     let name = op.to_string();
     let Some(first) = tokens.first() else {
-        return Err(syn::Error::new(op.span(), format!("`{name}` needs a function: {}", usage_fn(&name, arity))));
+        return Err(syn::Error::new(
+            op.span(),
+            format!("`{name}` needs a function: {}", usage_fn(&name, arity)),
+        ));
     };
     let stream: TokenStream = tokens.iter().cloned().collect();
     // A closure: `|x| ...`, `|| ...`, `move |x| ...`.
@@ -101,7 +120,10 @@ pub fn function(op: &Ident, tokens: &[TokenTree], arity: usize) -> syn::Result<F
         if arity != 1 {
             return Err(syn::Error::new(
                 method.span(),
-                format!("`{name}` needs a function of {arity} arguments: {}", usage_fn(&name, arity)),
+                format!(
+                    "`{name}` needs a function of {arity} arguments: {}",
+                    usage_fn(&name, arity)
+                ),
             ));
         }
         let shorthand: MethodShorthand = syn::parse2(stream)?;
@@ -112,7 +134,10 @@ pub fn function(op: &Ident, tokens: &[TokenTree], arity: usize) -> syn::Result<F
             span: first.span(),
         });
     }
-    Err(syn::Error::new(first.span(), format!("`{name}` needs a function: {}", usage_fn(&name, arity))))
+    Err(syn::Error::new(
+        first.span(),
+        format!("`{name}` needs a function: {}", usage_fn(&name, arity)),
+    ))
 }
 
 fn checked_closure(op: &str, closure: ExprClosure, arity: usize) -> syn::Result<ExprClosure> {
@@ -157,7 +182,11 @@ impl Parse for MethodShorthand {
                 "unexpected tokens after the method shorthand; use a closure `|x| ...` for anything longer",
             ));
         }
-        Ok(MethodShorthand { method, turbofish, args })
+        Ok(MethodShorthand {
+            method,
+            turbofish,
+            args,
+        })
     }
 }
 
@@ -169,7 +198,10 @@ pub enum Reducer {
 
 impl Reducer {
     pub fn closure(&self) -> TokenStream {
-        let (a, b) = (Ident::new("__a", Span::mixed_site()), Ident::new("__b", Span::mixed_site()));
+        let (a, b) = (
+            Ident::new("__a", Span::mixed_site()),
+            Ident::new("__b", Span::mixed_site()),
+        );
         match self {
             Reducer::Op { op, span } => match *op {
                 "+" => quote_spanned!(*span=> |#a, #b| #a + #b),
@@ -204,7 +236,10 @@ impl Parse for ReducerSyn {
             input.parse::<Token![*]>()?;
             Some("*")
         } else if (input.peek(syn::Ident) && (input.peek2(Token![,]) || is_last_token(input)))
-            && (input.fork().parse::<Ident>().is_ok_and(|i| i == "min" || i == "max"))
+            && (input
+                .fork()
+                .parse::<Ident>()
+                .is_ok_and(|i| i == "min" || i == "max"))
         {
             let i: Ident = input.parse()?;
             Some(if i == "min" { "min" } else { "max" })
@@ -216,7 +251,11 @@ impl Parse for ReducerSyn {
         }
         let expr: Expr = input.parse()?;
         Ok(ReducerSyn(Reducer::Fn(match expr {
-            Expr::Closure(c) => FnArg::Closure(Box::new(checked_closure(&OP_NAME.with(|n| n.borrow().clone()), c, 2)?)),
+            Expr::Closure(c) => FnArg::Closure(Box::new(checked_closure(
+                &OP_NAME.with(|n| n.borrow().clone()),
+                c,
+                2,
+            )?)),
             other => FnArg::Callable(Box::new(other)),
         })))
     }
@@ -229,33 +268,65 @@ fn is_last_token(input: ParseStream) -> bool {
 }
 
 /// The contents of `( ... )` directly after an operator name, and what follows it.
-pub fn paren_group<'t>(op: &Ident, tokens: &'t [TokenTree], usage: &str) -> syn::Result<(TokenStream, Span, &'t [TokenTree])> {
+pub fn paren_group<'t>(
+    op: &Ident,
+    tokens: &'t [TokenTree],
+    usage: &str,
+) -> syn::Result<(TokenStream, Span, &'t [TokenTree])> {
     match tokens.first() {
-        Some(TokenTree::Group(g)) if g.delimiter() == Delimiter::Parenthesis => Ok((g.stream(), g.span(), &tokens[1..])),
-        Some(t) => Err(syn::Error::new(t.span(), format!("expected `(` after `{op}`: write {usage}"))),
-        None => Err(syn::Error::new(op.span(), format!("`{op}` needs arguments: write {usage}"))),
+        Some(TokenTree::Group(g)) if g.delimiter() == Delimiter::Parenthesis => {
+            Ok((g.stream(), g.span(), &tokens[1..]))
+        }
+        Some(t) => Err(syn::Error::new(
+            t.span(),
+            format!("expected `(` after `{op}`: write {usage}"),
+        )),
+        None => Err(syn::Error::new(
+            op.span(),
+            format!("`{op}` needs arguments: write {usage}"),
+        )),
     }
 }
 
 /// `(r1, r2, ...)`: one or more reducers, e.g. `reduce(+)` or `reduce(+, -)`.
-pub fn reducers(op: &Ident, tokens: &[TokenTree], usage: &str) -> syn::Result<(Vec<Reducer>, Span, Vec<TokenTree>)> {
+pub fn reducers(
+    op: &Ident,
+    tokens: &[TokenTree],
+    usage: &str,
+) -> syn::Result<(Vec<Reducer>, Span, Vec<TokenTree>)> {
     let (inner, span, rest) = paren_group(op, tokens, usage)?;
     OP_NAME.with(|n| *n.borrow_mut() = op.to_string());
     let parsed = Punctuated::<ReducerSyn, Token![,]>::parse_terminated.parse2(inner)?;
     if parsed.is_empty() {
-        return Err(syn::Error::new(span, format!("`{op}` needs a function: write {usage}")));
+        return Err(syn::Error::new(
+            span,
+            format!("`{op}` needs a function: write {usage}"),
+        ));
     }
-    Ok((parsed.into_iter().map(|r| r.0).collect(), span, rest.to_vec()))
+    Ok((
+        parsed.into_iter().map(|r| r.0).collect(),
+        span,
+        rest.to_vec(),
+    ))
 }
 
 /// `(e1, e2, ...)` with between `min` and `max` expressions.
-pub fn exprs(op: &Ident, tokens: &[TokenTree], min: usize, max: usize, usage: &str) -> syn::Result<Vec<Expr>> {
+pub fn exprs(
+    op: &Ident,
+    tokens: &[TokenTree],
+    min: usize,
+    max: usize,
+    usage: &str,
+) -> syn::Result<Vec<Expr>> {
     let (inner, span, rest) = paren_group(op, tokens, usage)?;
     no_more(op, rest, usage)?;
     let parsed = Punctuated::<Expr, Token![,]>::parse_terminated.parse2(inner)?;
     let n = parsed.len();
     if n < min || n > max {
-        return Err(syn::Error::new(span, format!("wrong number of arguments to `{op}` ({n}): write {usage}")));
+        return Err(syn::Error::new(
+            span,
+            format!("wrong number of arguments to `{op}` ({n}): write {usage}"),
+        ));
     }
     Ok(parsed.into_iter().collect())
 }
@@ -264,7 +335,10 @@ pub fn exprs(op: &Ident, tokens: &[TokenTree], min: usize, max: usize, usage: &s
 pub fn no_more(op: &Ident, tokens: &[TokenTree], usage: &str) -> syn::Result<()> {
     match tokens.first() {
         None => Ok(()),
-        Some(t) => Err(syn::Error::new(t.span(), format!("unexpected tokens after `{op}`: write {usage}"))),
+        Some(t) => Err(syn::Error::new(
+            t.span(),
+            format!("unexpected tokens after `{op}`: write {usage}"),
+        )),
     }
 }
 

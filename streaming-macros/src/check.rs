@@ -14,7 +14,10 @@ pub fn program(p: &Program, cx: &Ctxt) {
         if let Some(name) = &s.binding {
             if let Some(first) = defined.insert(name.to_string(), name) {
                 let _ = first;
-                cx.error(name.span(), format!("stream `{name}` is defined twice; rename one of them"));
+                cx.error(
+                    name.span(),
+                    format!("stream `{name}` is defined twice; rename one of them"),
+                );
             }
         }
     }

@@ -33,7 +33,11 @@ pub fn pipeline(plan: &Plan) -> TokenStream {
     let rt = rt();
     let (ctx, time, builder) = (ident("__ctx"), ident("__time"), ident("__builder"));
 
-    let batch = plan.config.batch.as_ref().map(|d| duration::std_duration(d.to_millis_expr("the batch interval")));
+    let batch = plan
+        .config
+        .batch
+        .as_ref()
+        .map(|d| duration::std_duration(d.to_millis_expr("the batch interval")));
     let parallelism = match &plan.config.parallelism {
         Some((e, span)) => quote_spanned!(*span=> ::core::option::Option::Some(#e)),
         None => quote!(::core::option::Option::None),
@@ -42,7 +46,10 @@ pub fn pipeline(plan: &Plan) -> TokenStream {
     let mut setup = TokenStream::new();
     let mut take_inputs = TokenStream::new();
     for (i, src) in plan.sources.iter().enumerate() {
-        let (s, input) = (format_ident!("__src{}", i, span = Span::mixed_site()), input_var(i));
+        let (s, input) = (
+            format_ident!("__src{}", i, span = Span::mixed_site()),
+            input_var(i),
+        );
         let expr = src.expr();
         setup.extend(quote_spanned! {src.span=>
             let mut #s = #builder.source(#rt::IntoSource::into_source(#expr));
@@ -60,13 +67,25 @@ pub fn pipeline(plan: &Plan) -> TokenStream {
         let mut rem = remaining.borrow_mut();
         let left = rem.entry(name.to_string()).or_insert(1);
         *left = left.saturating_sub(1);
-        if *left == 0 { quote!(#var) } else { quote!(#rt::ops::fan_out(&#var)) }
+        if *left == 0 {
+            quote!(#var)
+        } else {
+            quote!(#rt::ops::fan_out(&#var))
+        }
     };
 
     let mut body = TokenStream::new();
     let mut stage_id = 0;
     for (f, flow) in plan.flows.iter().enumerate() {
-        body.extend(flow_code(f, flow, &mut stage_id, &ctx, &time, &stream_value, &mut setup));
+        body.extend(flow_code(
+            f,
+            flow,
+            &mut stage_id,
+            &ctx,
+            &time,
+            &stream_value,
+            &mut setup,
+        ));
     }
     let unused = plan.unused.iter().map(|name| quote!(let #name = ();));
 
@@ -113,11 +132,23 @@ fn flow_code(
             v
         }
     };
-    let (it, chunk, acc, a, b) = (ident("__it"), ident("__chunk"), ident("__acc"), ident("__a"), ident("__b"));
+    let (it, chunk, acc, a, b) = (
+        ident("__it"),
+        ident("__chunk"),
+        ident("__acc"),
+        ident("__a"),
+        ident("__b"),
+    );
     for (s, seg) in flow.segments.iter().enumerate() {
         let mut gens = Vec::new();
         for st in seg.adapters.iter().chain(seg.end.iter()) {
-            gens.push(Gen { span: st.name.span(), id: *stage_id, ctx, time, stream: stream_value });
+            gens.push(Gen {
+                span: st.name.span(),
+                id: *stage_id,
+                ctx,
+                time,
+                stream: stream_value,
+            });
             *stage_id += 1;
         }
         // The iterator variable, located at each stage so that a type error in a stage's
@@ -132,9 +163,17 @@ fn flow_code(
         let (fold, merge, finish) = match (seg.end, gens.last()) {
             (Some(end), Some(g)) => {
                 setup.extend(end.op.setup(g));
-                (end.op.fold(g, &it_at(g.span)), end.op.merge(g, &a, &b), end.op.finish(g, &acc))
+                (
+                    end.op.fold(g, &it_at(g.span)),
+                    end.op.merge(g, &a, &b),
+                    end.op.finish(g, &acc),
+                )
             }
-            _ => (quote!(#rt::ops::collect_vec(#it)), quote!(#rt::ops::concat(#a, #b)), quote!(#acc)),
+            _ => (
+                quote!(#rt::ops::collect_vec(#it)),
+                quote!(#rt::ops::concat(#a, #b)),
+                quote!(#acc),
+            ),
         };
         let run = quote! {
             let #acc = #rt::par::run(

@@ -12,11 +12,15 @@ pub struct Ctxt {
 
 impl Ctxt {
     pub fn new() -> Self {
-        Ctxt { errors: RefCell::new(Vec::new()) }
+        Ctxt {
+            errors: RefCell::new(Vec::new()),
+        }
     }
 
     pub fn error(&self, span: Span, message: impl Display) {
-        self.errors.borrow_mut().push(syn::Error::new(span, message));
+        self.errors
+            .borrow_mut()
+            .push(syn::Error::new(span, message));
     }
 
     pub fn syn(&self, error: syn::Error) {
@@ -29,6 +33,10 @@ impl Ctxt {
 
     pub fn finish(self) -> Result<(), Vec<syn::Error>> {
         let errors = self.errors.into_inner();
-        if errors.is_empty() { Ok(()) } else { Err(errors) }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        }
     }
 }

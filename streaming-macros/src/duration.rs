@@ -47,7 +47,10 @@ impl Duration {
 pub fn parse(token: &TokenTree) -> syn::Result<Duration> {
     match token {
         TokenTree::Group(g) if g.delimiter() == proc_macro2::Delimiter::Brace => {
-            Ok(Duration::Const { expr: g.stream(), span: g.span() })
+            Ok(Duration::Const {
+                expr: g.stream(),
+                span: g.span(),
+            })
         }
         TokenTree::Literal(lit) => {
             let span = lit.span();
@@ -93,7 +96,10 @@ pub fn parse(token: &TokenTree) -> syn::Result<Duration> {
                         f
                     ),
                 )),
-                _ => Err(syn::Error::new(span, "expected a duration such as `1s`, `500ms`, `5m`")),
+                _ => Err(syn::Error::new(
+                    span,
+                    "expected a duration such as `1s`, `500ms`, `5m`",
+                )),
             }
         }
         other => Err(syn::Error::new(

@@ -40,7 +40,9 @@ pub fn program(input: TokenStream, cx: &Ctxt) -> Option<Program> {
 }
 
 fn config_line(stmt: &[TokenTree], config: &mut Config, cx: &Ctxt) {
-    let TokenTree::Ident(key) = &stmt[0] else { return };
+    let TokenTree::Ident(key) = &stmt[0] else {
+        return;
+    };
     let rest = &stmt[1..];
     let name = key.to_string();
     let duplicate = |what: bool| {
@@ -54,7 +56,10 @@ fn config_line(stmt: &[TokenTree], config: &mut Config, cx: &Ctxt) {
             config.batch_line = true;
             match rest {
                 [t] => match duration::parse(t) {
-                    Ok(d) if d.millis() == Some(0) => cx.error(d.span(), "the batch interval must be positive, e.g. `batch 1s;`"),
+                    Ok(d) if d.millis() == Some(0) => cx.error(
+                        d.span(),
+                        "the batch interval must be positive, e.g. `batch 1s;`",
+                    ),
                     Ok(d) => config.batch = Some(d),
                     Err(e) => cx.syn(e),
                 },
@@ -81,8 +86,13 @@ fn config_line(stmt: &[TokenTree], config: &mut Config, cx: &Ctxt) {
         "fusion" => {
             duplicate(config.fusion.is_some());
             match rest {
-                [TokenTree::Ident(v)] if v == "on" || v == "off" => config.fusion = Some((v == "on", v.span())),
-                _ => cx.error(key.span(), "write `fusion off;` (operator-at-a-time code) or `fusion on;` (the default)"),
+                [TokenTree::Ident(v)] if v == "on" || v == "off" => {
+                    config.fusion = Some((v == "on", v.span()))
+                }
+                _ => cx.error(
+                    key.span(),
+                    "write `fusion off;` (operator-at-a-time code) or `fusion on;` (the default)",
+                ),
             }
         }
         "checkpoint" => cx.error(
@@ -102,7 +112,11 @@ fn is_pipe(tokens: &[TokenTree], i: usize) -> bool {
 /// Splits at each `|>`; returns the parts and the span of the `|>` before each part after the first.
 fn split_pipes(tokens: &[TokenTree]) -> Vec<(&[TokenTree], Span)> {
     let mut parts = Vec::new();
-    let (mut start, mut i, mut pipe_span) = (0, 0, tokens.first().map_or_else(Span::call_site, TokenTree::span));
+    let (mut start, mut i, mut pipe_span) = (
+        0,
+        0,
+        tokens.first().map_or_else(Span::call_site, TokenTree::span),
+    );
     while i < tokens.len() {
         if is_pipe(tokens, i) {
             parts.push((&tokens[start..i], pipe_span));
@@ -123,7 +137,10 @@ fn statement(stmt: &[TokenTree], cx: &Ctxt) -> Option<Statement> {
         [TokenTree::Ident(kw), rest @ ..] if kw == "let" => match rest {
             [TokenTree::Ident(name), TokenTree::Punct(eq), body @ ..] if eq.as_char() == '=' => {
                 if body.is_empty() {
-                    cx.error(eq.span(), "expected a pipeline after `=`, e.g. `let lines = source stdin;`");
+                    cx.error(
+                        eq.span(),
+                        "expected a pipeline after `=`, e.g. `let lines = source stdin;`",
+                    );
                     return None;
                 }
                 (Some(name.clone()), body)
@@ -143,17 +160,27 @@ fn statement(stmt: &[TokenTree], cx: &Ctxt) -> Option<Statement> {
     for &(tokens, pipe) in &parts[1..] {
         complete &= matches!(tokens.first(), Some(TokenTree::Ident(_)));
         match tokens.first() {
-            Some(TokenTree::Ident(name)) => {
-                match ops::parse_stage(name, &tokens[1..], cx) {
-                    Some(op) => stages.push(Stage { name: name.clone(), op }),
-                    None => complete = false,
-                }
-            }
-            Some(other) => cx.error(other.span(), "expected an operator name such as `map`, `filter` or `print`"),
+            Some(TokenTree::Ident(name)) => match ops::parse_stage(name, &tokens[1..], cx) {
+                Some(op) => stages.push(Stage {
+                    name: name.clone(),
+                    op,
+                }),
+                None => complete = false,
+            },
+            Some(other) => cx.error(
+                other.span(),
+                "expected an operator name such as `map`, `filter` or `print`",
+            ),
             None => cx.error(pipe, "expected an operator after `|>`"),
         }
     }
-    Some(Statement { binding, head, stages, complete, span })
+    Some(Statement {
+        binding,
+        head,
+        stages,
+        complete,
+        span,
+    })
 }
 
 fn head(tokens: &[TokenTree], span: Span, cx: &Ctxt) -> Option<Head> {
@@ -167,7 +194,10 @@ fn head(tokens: &[TokenTree], span: Span, cx: &Ctxt) -> Option<Head> {
         },
         [TokenTree::Ident(name)] => Some(Head::Stream(name.clone())),
         [first, ..] => {
-            cx.error(first.span(), "a pipeline starts with `source ...` or the name of a stream defined with `let`");
+            cx.error(
+                first.span(),
+                "a pipeline starts with `source ...` or the name of a stream defined with `let`",
+            );
             None
         }
         [] => {

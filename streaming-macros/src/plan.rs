@@ -70,7 +70,8 @@ pub fn build<'a>(p: &'a Program, cx: &Ctxt) -> Option<Plan<'a>> {
             }
         }
     }
-    let inlined = |name: &str| uses.get(name) == Some(&1) && head_only.get(name).copied().unwrap_or(true);
+    let inlined =
+        |name: &str| uses.get(name) == Some(&1) && head_only.get(name).copied().unwrap_or(true);
 
     let mut sources = Vec::new();
     let mut source_of: HashMap<usize, usize> = HashMap::new();
@@ -103,7 +104,10 @@ pub fn build<'a>(p: &'a Program, cx: &Ctxt) -> Option<Plan<'a>> {
                 Head::Stream(n) if inlined(&n.to_string()) => {
                     let j = defs[&n.to_string()];
                     if seen.contains(&j) {
-                        cx.error(n.span(), format!("stream `{n}` is defined in terms of itself"));
+                        cx.error(
+                            n.span(),
+                            format!("stream `{n}` is defined in terms of itself"),
+                        );
                         return None;
                     }
                     seen.push(j);
@@ -114,10 +118,20 @@ pub fn build<'a>(p: &'a Program, cx: &Ctxt) -> Option<Plan<'a>> {
                 Head::Stream(n) => break Input::Stream(n),
             }
         };
-        flows.push(Flow { input, segments: segments(&stages, output.is_some(), p.config.fused()), output });
+        flows.push(Flow {
+            input,
+            segments: segments(&stages, output.is_some(), p.config.fused()),
+            output,
+        });
     }
     let flows = order(flows, cx)?;
-    Some(Plan { config: &p.config, sources, flows, uses, unused })
+    Some(Plan {
+        config: &p.config,
+        sources,
+        flows,
+        uses,
+        unused,
+    })
 }
 
 fn segments<'a>(stages: &[&'a Stage], materialise: bool, fused: bool) -> Vec<Segment<'a>> {
@@ -126,12 +140,21 @@ fn segments<'a>(stages: &[&'a Stage], materialise: bool, fused: bool) -> Vec<Seg
     for &st in stages {
         match st.op.role() {
             Role::Adapter if fused => adapters.push(st),
-            Role::Adapter => out.push(Segment { adapters: vec![st], end: None }),
-            Role::Barrier | Role::Sink => out.push(Segment { adapters: std::mem::take(&mut adapters), end: Some(st) }),
+            Role::Adapter => out.push(Segment {
+                adapters: vec![st],
+                end: None,
+            }),
+            Role::Barrier | Role::Sink => out.push(Segment {
+                adapters: std::mem::take(&mut adapters),
+                end: Some(st),
+            }),
         }
     }
     if !adapters.is_empty() || (materialise && out.is_empty()) {
-        out.push(Segment { adapters, end: None });
+        out.push(Segment {
+            adapters,
+            end: None,
+        });
     }
     out
 }
@@ -139,8 +162,13 @@ fn segments<'a>(stages: &[&'a Stage], materialise: bool, fused: bool) -> Vec<Seg
 /// Orders flows so that each stream is produced before it is read.
 fn order<'a>(flows: Vec<Flow<'a>>, cx: &Ctxt) -> Option<Vec<Flow<'a>>> {
     let reads = |f: &Flow<'a>| -> Vec<String> {
-        let mut r: Vec<String> =
-            f.segments.iter().flat_map(|s| s.adapters.iter().chain(s.end.iter())).flat_map(|st| st.op.streams_read()).map(|n| n.to_string()).collect();
+        let mut r: Vec<String> = f
+            .segments
+            .iter()
+            .flat_map(|s| s.adapters.iter().chain(s.end.iter()))
+            .flat_map(|st| st.op.streams_read())
+            .map(|n| n.to_string())
+            .collect();
         if let Input::Stream(n) = &f.input {
             r.push(n.to_string());
         }
@@ -150,7 +178,9 @@ fn order<'a>(flows: Vec<Flow<'a>>, cx: &Ctxt) -> Option<Vec<Flow<'a>>> {
     let mut done: Vec<Flow<'a>> = Vec::new();
     let mut produced: Vec<String> = Vec::new();
     while !pending.is_empty() {
-        let ready = pending.iter().position(|f| reads(f).iter().all(|n| produced.contains(n)));
+        let ready = pending
+            .iter()
+            .position(|f| reads(f).iter().all(|n| produced.contains(n)));
         match ready {
             Some(i) => {
                 let f = pending.remove(i);
@@ -160,8 +190,14 @@ fn order<'a>(flows: Vec<Flow<'a>>, cx: &Ctxt) -> Option<Vec<Flow<'a>>> {
                 done.push(f);
             }
             None => {
-                let stuck: Vec<String> = pending.iter().filter_map(|f| f.output.map(|o| format!("`{o}`"))).collect();
-                let span = pending.iter().find_map(|f| f.output).map_or_else(proc_macro2::Span::call_site, Ident::span);
+                let stuck: Vec<String> = pending
+                    .iter()
+                    .filter_map(|f| f.output.map(|o| format!("`{o}`")))
+                    .collect();
+                let span = pending
+                    .iter()
+                    .find_map(|f| f.output)
+                    .map_or_else(proc_macro2::Span::call_site, Ident::span);
                 cx.error(span, format!("streams {} depend on each other in a cycle; a stream can only read streams defined before it is computed", stuck.join(", ")));
                 return None;
             }

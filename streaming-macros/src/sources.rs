@@ -35,24 +35,60 @@ struct KindDef {
 }
 
 const KINDS: &[KindDef] = &[
-    KindDef { name: "socket", kind: Some(Kind::Socket), args: 2, usage: "`source socket(\"localhost\", 9999)`" },
-    KindDef { name: "stdin", kind: Some(Kind::Stdin), args: 0, usage: "`source stdin`" },
-    KindDef { name: "text_files", kind: Some(Kind::TextFiles), args: 1, usage: "`source text_files(\"dir/\")`" },
-    KindDef { name: "queue", kind: Some(Kind::Queue), args: 1, usage: "`source queue(vec![batch1, batch2])`" },
-    KindDef { name: "receiver", kind: Some(Kind::Receiver), args: 1, usage: "`source receiver(my_receiver)`" },
-    KindDef { name: "kafka", kind: None, args: 0, usage: "" },
+    KindDef {
+        name: "socket",
+        kind: Some(Kind::Socket),
+        args: 2,
+        usage: "`source socket(\"localhost\", 9999)`",
+    },
+    KindDef {
+        name: "stdin",
+        kind: Some(Kind::Stdin),
+        args: 0,
+        usage: "`source stdin`",
+    },
+    KindDef {
+        name: "text_files",
+        kind: Some(Kind::TextFiles),
+        args: 1,
+        usage: "`source text_files(\"dir/\")`",
+    },
+    KindDef {
+        name: "queue",
+        kind: Some(Kind::Queue),
+        args: 1,
+        usage: "`source queue(vec![batch1, batch2])`",
+    },
+    KindDef {
+        name: "receiver",
+        kind: Some(Kind::Receiver),
+        args: 1,
+        usage: "`source receiver(my_receiver)`",
+    },
+    KindDef {
+        name: "kafka",
+        kind: None,
+        args: 0,
+        usage: "",
+    },
 ];
 
 /// Parses what follows the `source` keyword.
 pub fn parse(keyword: &Ident, tokens: &[TokenTree]) -> syn::Result<SourceDef> {
     let Some(TokenTree::Ident(name)) = tokens.first() else {
         let span = tokens.first().map_or(keyword.span(), TokenTree::span);
-        return Err(syn::Error::new(span, format!("expected a source after `source`: {}", all_usages())));
+        return Err(syn::Error::new(
+            span,
+            format!("expected a source after `source`: {}", all_usages()),
+        ));
     };
     let key = name.to_string();
     let Some(def) = KINDS.iter().find(|k| k.name == key) else {
         let hint = suggest::hint(&key, KINDS.iter().map(|k| k.name));
-        return Err(syn::Error::new(name.span(), format!("unknown source `{key}`{hint}\nsources: {}", all_usages())));
+        return Err(syn::Error::new(
+            name.span(),
+            format!("unknown source `{key}`{hint}\nsources: {}", all_usages()),
+        ));
     };
     let Some(kind) = def.kind else {
         return Err(syn::Error::new(
@@ -64,27 +100,43 @@ pub fn parse(keyword: &Ident, tokens: &[TokenTree]) -> syn::Result<SourceDef> {
     let mut args = Vec::new();
     if let Some(TokenTree::Group(g)) = rest.first() {
         if g.delimiter() == Delimiter::Parenthesis {
-            args = Punctuated::<Expr, Token![,]>::parse_terminated.parse2(g.stream())?.into_iter().collect();
+            args = Punctuated::<Expr, Token![,]>::parse_terminated
+                .parse2(g.stream())?
+                .into_iter()
+                .collect();
             rest = &rest[1..];
         }
     }
     if args.len() != def.args {
         return Err(syn::Error::new(
             name.span(),
-            format!("`{key}` takes {} argument{}: write {}", def.args, if def.args == 1 { "" } else { "s" }, def.usage),
+            format!(
+                "`{key}` takes {} argument{}: write {}",
+                def.args,
+                if def.args == 1 { "" } else { "s" },
+                def.usage
+            ),
         ));
     }
     check_options(rest)?;
-    Ok(SourceDef { kind, args, options: rest.iter().cloned().collect(), span: name.span() })
+    Ok(SourceDef {
+        kind,
+        args,
+        options: rest.iter().cloned().collect(),
+        span: name.span(),
+    })
 }
 
 /// Only `.name(args)` calls may follow a source.
 fn check_options(mut rest: &[TokenTree]) -> syn::Result<()> {
     while let Some(first) = rest.first() {
         match rest {
-            [TokenTree::Punct(dot), TokenTree::Ident(_), TokenTree::Group(g), tail @ ..]
-                if dot.as_char() == '.' && g.delimiter() == Delimiter::Parenthesis =>
-            {
+            [
+                TokenTree::Punct(dot),
+                TokenTree::Ident(_),
+                TokenTree::Group(g),
+                tail @ ..,
+            ] if dot.as_char() == '.' && g.delimiter() == Delimiter::Parenthesis => {
                 rest = tail;
             }
             _ => {
@@ -99,7 +151,12 @@ fn check_options(mut rest: &[TokenTree]) -> syn::Result<()> {
 }
 
 fn all_usages() -> String {
-    KINDS.iter().filter(|k| k.kind.is_some()).map(|k| k.usage).collect::<Vec<_>>().join(", ")
+    KINDS
+        .iter()
+        .filter(|k| k.kind.is_some())
+        .map(|k| k.usage)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 impl SourceDef {

@@ -27,7 +27,10 @@ impl<'a> SplitWhitespace for &'a String {
 impl SplitWhitespace for String {
     type Words = std::vec::IntoIter<String>;
     fn split_ws(self) -> Self::Words {
-        self.split_whitespace().map(str::to_owned).collect::<Vec<_>>().into_iter()
+        self.split_whitespace()
+            .map(str::to_owned)
+            .collect::<Vec<_>>()
+            .into_iter()
     }
 }
 
@@ -88,7 +91,10 @@ impl<'a, P: Separator + 'a> SplitOn<P> for &'a str {
 impl<P: Separator> SplitOn<P> for String {
     type Parts = std::vec::IntoIter<String>;
     fn split_on(self, sep: P) -> Self::Parts {
-        sep.split_str(&self).map(str::to_owned).collect::<Vec<_>>().into_iter()
+        sep.split_str(&self)
+            .map(str::to_owned)
+            .collect::<Vec<_>>()
+            .into_iter()
     }
 }
 

@@ -12,7 +12,13 @@ use crate::args;
 pub struct Collect(syn::Expr);
 
 pub fn parse(op: &Ident, tokens: &[TokenTree]) -> syn::Result<Box<dyn Operator>> {
-    let mut e = args::exprs(op, tokens, 1, 1, "`collect(handle)` with `let handle = Collector::new();`")?;
+    let mut e = args::exprs(
+        op,
+        tokens,
+        1,
+        1,
+        "`collect(handle)` with `let handle = Collector::new();`",
+    )?;
     Ok(Box::new(Collect(e.remove(0))))
 }
 

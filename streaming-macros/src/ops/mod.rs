@@ -118,33 +118,99 @@ pub struct OpDef {
 
 /// Every operator, by its DSL name (Spark's name in snake case).
 pub const OPERATORS: &[OpDef] = &[
-    OpDef { name: "map", parse: map::parse },
-    OpDef { name: "flat_map", parse: flat_map::parse },
-    OpDef { name: "filter", parse: filter::parse },
-    OpDef { name: "map_values", parse: map_values::parse },
-    OpDef { name: "flat_map_values", parse: flat_map_values::parse },
-    OpDef { name: "count", parse: count::parse },
-    OpDef { name: "reduce", parse: reduce::parse },
-    OpDef { name: "count_by_value", parse: count_by_value::parse },
-    OpDef { name: "reduce_by_key", parse: reduce_by_key::parse },
-    OpDef { name: "group_by_key", parse: group_by_key::parse },
-    OpDef { name: "transform", parse: transform::parse },
-    OpDef { name: "union", parse: union::parse },
-    OpDef { name: "sort", parse: sort::parse_sort },
-    OpDef { name: "sort_by_key", parse: sort::parse_sort_by_key },
-    OpDef { name: "sort_by", parse: sort::parse_sort_by },
-    OpDef { name: "take", parse: take::parse },
-    OpDef { name: "print", parse: print::parse },
-    OpDef { name: "save_as_text_files", parse: save_as_text_files::parse },
-    OpDef { name: "foreach_batch", parse: foreach_batch::parse },
-    OpDef { name: "collect", parse: collect::parse },
+    OpDef {
+        name: "map",
+        parse: map::parse,
+    },
+    OpDef {
+        name: "flat_map",
+        parse: flat_map::parse,
+    },
+    OpDef {
+        name: "filter",
+        parse: filter::parse,
+    },
+    OpDef {
+        name: "map_values",
+        parse: map_values::parse,
+    },
+    OpDef {
+        name: "flat_map_values",
+        parse: flat_map_values::parse,
+    },
+    OpDef {
+        name: "count",
+        parse: count::parse,
+    },
+    OpDef {
+        name: "reduce",
+        parse: reduce::parse,
+    },
+    OpDef {
+        name: "count_by_value",
+        parse: count_by_value::parse,
+    },
+    OpDef {
+        name: "reduce_by_key",
+        parse: reduce_by_key::parse,
+    },
+    OpDef {
+        name: "group_by_key",
+        parse: group_by_key::parse,
+    },
+    OpDef {
+        name: "transform",
+        parse: transform::parse,
+    },
+    OpDef {
+        name: "union",
+        parse: union::parse,
+    },
+    OpDef {
+        name: "sort",
+        parse: sort::parse_sort,
+    },
+    OpDef {
+        name: "sort_by_key",
+        parse: sort::parse_sort_by_key,
+    },
+    OpDef {
+        name: "sort_by",
+        parse: sort::parse_sort_by,
+    },
+    OpDef {
+        name: "take",
+        parse: take::parse,
+    },
+    OpDef {
+        name: "print",
+        parse: print::parse,
+    },
+    OpDef {
+        name: "save_as_text_files",
+        parse: save_as_text_files::parse,
+    },
+    OpDef {
+        name: "foreach_batch",
+        parse: foreach_batch::parse,
+    },
+    OpDef {
+        name: "collect",
+        parse: collect::parse,
+    },
 ];
 
 /// Spark's camelCase names, so `reduceByKey` gets a precise suggestion.
 fn spark_alias(name: &str) -> Option<&'static str> {
     let snake: String = name
         .chars()
-        .flat_map(|c| if c.is_ascii_uppercase() { vec!['_', c.to_ascii_lowercase()] } else { vec![c] })
+        .flat_map(|c| {
+            if c.is_ascii_uppercase() {
+                vec!['_', c.to_ascii_lowercase()]
+            } else {
+                vec![c]
+            }
+        })
         .collect();
     let snake = match snake.as_str() {
         "foreach_r_d_d" => "foreach_batch".to_string(),

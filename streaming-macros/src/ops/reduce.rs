@@ -15,7 +15,10 @@ pub fn parse(op: &Ident, tokens: &[TokenTree]) -> syn::Result<Box<dyn Operator>>
     let (mut fs, span, rest) = args::reducers(op, tokens, USAGE)?;
     args::no_more(op, &rest, USAGE)?;
     if fs.len() != 1 {
-        return Err(syn::Error::new(span, format!("`reduce` takes one function: {USAGE} (an inverse applies only to windows)")));
+        return Err(syn::Error::new(
+            span,
+            format!("`reduce` takes one function: {USAGE} (an inverse applies only to windows)"),
+        ));
     }
     Ok(Box::new(Reduce(fs.remove(0))))
 }

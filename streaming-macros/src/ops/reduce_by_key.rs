@@ -17,7 +17,9 @@ pub fn parse(op: &Ident, tokens: &[TokenTree]) -> syn::Result<Box<dyn Operator>>
     if fs.len() != 1 {
         return Err(syn::Error::new(
             span,
-            format!("`reduce_by_key` takes one function: {USAGE} (an inverse applies only to windows)"),
+            format!(
+                "`reduce_by_key` takes one function: {USAGE} (an inverse applies only to windows)"
+            ),
         ));
     }
     Ok(Box::new(ReduceByKey(fs.remove(0))))

@@ -14,9 +14,18 @@ pub struct SaveAsTextFiles {
 }
 
 pub fn parse(op: &Ident, tokens: &[TokenTree]) -> syn::Result<Box<dyn Operator>> {
-    let mut e = args::exprs(op, tokens, 1, 2, "`save_as_text_files(\"out/counts\")` or `save_as_text_files(\"out/counts\", \"txt\")`")?;
+    let mut e = args::exprs(
+        op,
+        tokens,
+        1,
+        2,
+        "`save_as_text_files(\"out/counts\")` or `save_as_text_files(\"out/counts\", \"txt\")`",
+    )?;
     let suffix = if e.len() == 2 { e.pop() } else { None };
-    Ok(Box::new(SaveAsTextFiles { prefix: e.remove(0), suffix }))
+    Ok(Box::new(SaveAsTextFiles {
+        prefix: e.remove(0),
+        suffix,
+    }))
 }
 
 impl Operator for SaveAsTextFiles {
@@ -26,7 +35,9 @@ impl Operator for SaveAsTextFiles {
     fn setup(&self, g: &Gen) -> TokenStream {
         let (p, s, prefix) = (g.var("prefix"), g.var("suffix"), &self.prefix);
         let suffix = match &self.suffix {
-            Some(e) => quote_spanned!(e.span()=> ::core::option::Option::Some(::std::string::ToString::to_string(&#e))),
+            Some(e) => {
+                quote_spanned!(e.span()=> ::core::option::Option::Some(::std::string::ToString::to_string(&#e)))
+            }
             None => quote_spanned!(g.span=> ::core::option::Option::None),
         };
         quote_spanned! {prefix.span()=>

@@ -22,7 +22,10 @@ pub struct Sort {
 fn order_only(op: &Ident, tokens: &[TokenTree], by: By) -> syn::Result<Box<dyn Operator>> {
     let (rest, order) = args::order_suffix(tokens);
     args::no_more(op, rest, &format!("`{op} desc` or `{op} asc`"))?;
-    Ok(Box::new(Sort { by, descending: order.unwrap_or(false) }))
+    Ok(Box::new(Sort {
+        by,
+        descending: order.unwrap_or(false),
+    }))
 }
 
 pub fn parse_sort(op: &Ident, tokens: &[TokenTree]) -> syn::Result<Box<dyn Operator>> {
@@ -36,7 +39,10 @@ pub fn parse_sort_by_key(op: &Ident, tokens: &[TokenTree]) -> syn::Result<Box<dy
 pub fn parse_sort_by(op: &Ident, tokens: &[TokenTree]) -> syn::Result<Box<dyn Operator>> {
     let (rest, order) = args::order_suffix(tokens);
     let f = args::function(op, rest, 1)?;
-    Ok(Box::new(Sort { by: By::Fn(f), descending: order.unwrap_or(false) }))
+    Ok(Box::new(Sort {
+        by: By::Fn(f),
+        descending: order.unwrap_or(false),
+    }))
 }
 
 impl Operator for Sort {

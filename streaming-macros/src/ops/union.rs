@@ -14,10 +14,16 @@ pub struct Union(Ident);
 pub fn parse(op: &Ident, tokens: &[TokenTree]) -> syn::Result<Box<dyn Operator>> {
     let mut e = args::exprs(op, tokens, 1, 1, USAGE)?;
     match e.remove(0) {
-        syn::Expr::Path(p) if p.path.get_ident().is_some() => {
-            Ok(Box::new(Union(p.path.get_ident().cloned().ok_or_else(|| syn::Error::new(op.span(), USAGE))?)))
-        }
-        other => Err(syn::Error::new_spanned(other, format!("`union` takes the name of a stream: {USAGE}"))),
+        syn::Expr::Path(p) if p.path.get_ident().is_some() => Ok(Box::new(Union(
+            p.path
+                .get_ident()
+                .cloned()
+                .ok_or_else(|| syn::Error::new(op.span(), USAGE))?,
+        ))),
+        other => Err(syn::Error::new_spanned(
+            other,
+            format!("`union` takes the name of a stream: {USAGE}"),
+        )),
     }
 }
 

@@ -1,31 +1,163 @@
-//! STUB (helper fills in): `text_files(dir)`.
-use super::{Source, SourceControl};
-use crate::{BatchTime, LineBlock, SourceMetrics, StreamingError};
-use std::sync::Arc;
+//! `text_files(dir)`: every file moved into `dir` becomes input once, like Spark's
+//! `textFileStream`.
+//!
+//! Files present when the source is created are ignored (Spark's `newFilesOnly`). New files
+//! are found by name rather than by modification time, so a file moved in with an old mtime
+//! is still read (Spark would skip it). Names starting with `.` or `_` are in-progress
+//! files by convention and are ignored until renamed. Listing happens when a batch is sealed;
+//! reading happens when the batch runs.
 
+use std::collections::{HashSet, VecDeque};
+use std::ffi::OsString;
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::SystemTime;
+
+use tracing::{debug, error, info, warn};
+
+use super::{Source, SourceControl};
+use crate::block::{Block, LineBlock};
+use crate::error::StreamingError;
+use crate::metrics::SourceMetrics;
+use crate::receiver::lines::{DEFAULT_MAX_LINE_BYTES, LineDecoder};
+use crate::time::BatchTime;
+
+/// Bytes read from a file at once.
+const READ_BUFFER_BYTES: usize = 256 << 10;
+
+/// New files of a directory, one batch's worth at a time. Build it with [`text_files`].
 pub struct TextFilesSource {
     shared: Arc<Shared>,
-}
-struct Shared {
-    metrics: Arc<SourceMetrics>,
+    max_line_bytes: usize,
 }
 
-pub fn text_files(dir: impl AsRef<std::path::Path>) -> TextFilesSource {
-    let _ = dir;
+struct Shared {
+    dir: PathBuf,
+    metrics: Arc<SourceMetrics>,
+    state: Mutex<State>,
+}
+
+struct State {
+    /// Names present at the last listing (already read or pre-existing); `None` until the
+    /// directory could be listed once. Names that disappear are dropped, so it stays as small
+    /// as the directory and a name reused by a new file is read again.
+    seen: Option<HashSet<OsString>>,
+    /// The directory is currently unlistable (logged once per outage).
+    listing_failed: bool,
+    /// Files assigned to sealed batches not yet run.
+    sealed: VecDeque<(BatchTime, Vec<PathBuf>)>,
+}
+
+/// A source reading each file that appears in `dir` after its creation. A missing or
+/// unreadable directory is logged and counted, and listed again at every batch.
+pub fn text_files(dir: impl AsRef<Path>) -> TextFilesSource {
+    let dir = dir.as_ref().to_path_buf();
+    let metrics = Arc::new(SourceMetrics::new(format!("text_files {}", dir.display())));
+    let mut state = State {
+        seen: None,
+        listing_failed: false,
+        sealed: VecDeque::new(),
+    };
+    match list(&dir) {
+        Ok(files) => state.seen = Some(files.into_iter().map(|f| f.name).collect()),
+        Err(e) => {
+            metrics.add_errors(1);
+            state.listing_failed = true;
+            error!(source = %metrics.name(), error = %e,
+                "cannot list the directory; will retry at every batch");
+        }
+    }
     TextFilesSource {
         shared: Arc::new(Shared {
-            metrics: Arc::new(SourceMetrics::new("text_files")),
+            dir,
+            metrics,
+            state: Mutex::new(state),
         }),
+        max_line_bytes: DEFAULT_MAX_LINE_BYTES,
+    }
+}
+
+impl TextFilesSource {
+    /// Longer lines are cut to `max` bytes (default [`DEFAULT_MAX_LINE_BYTES`]).
+    pub fn max_line_bytes(mut self, max: usize) -> Self {
+        self.max_line_bytes = max;
+        self
+    }
+
+    /// The watched directory.
+    pub fn dir(&self) -> &Path {
+        &self.shared.dir
+    }
+
+    /// Reads one file's lines; all or nothing, so a failed read adds no lines.
+    fn read_file(&self, path: &Path) -> io::Result<(LineBlock, u64)> {
+        let mut file = File::open(path)?;
+        let mut decoder = LineDecoder::new(Arc::clone(&self.shared.metrics))
+            .with_max_line_bytes(self.max_line_bytes);
+        let mut buf = vec![0u8; READ_BUFFER_BYTES];
+        let mut block = LineBlock::new();
+        let mut bytes = 0u64;
+        loop {
+            let n = match file.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            bytes += n as u64;
+            decoder.feed(buf.get(..n).unwrap_or_default(), &mut block);
+        }
+        decoder.end_of_input(&mut block);
+        Ok((block, bytes))
     }
 }
 
 impl Source for TextFilesSource {
     type Batch = LineBlock;
+
     fn control(&self) -> Arc<dyn SourceControl> {
         self.shared.clone()
     }
-    fn next_batch(&mut self, _time: BatchTime) -> Result<LineBlock, StreamingError> {
-        Ok(LineBlock::new())
+
+    fn next_batch(&mut self, time: BatchTime) -> Result<LineBlock, StreamingError> {
+        let files: Vec<PathBuf> = {
+            let mut st = self.shared.lock();
+            let mut files = Vec::new();
+            while st.sealed.front().is_some_and(|(t, _)| *t <= time) {
+                if let Some((_, f)) = st.sealed.pop_front() {
+                    files.extend(f);
+                }
+            }
+            files
+        };
+        let metrics = &self.shared.metrics;
+        let mut batch = LineBlock::new();
+        for path in files {
+            match self.read_file(&path) {
+                Ok((block, bytes)) => {
+                    debug!(source = %metrics.name(), file = %path.display(), lines = block.len(),
+                        "read file");
+                    metrics.add_bytes(bytes);
+                    batch.append(block);
+                }
+                Err(e) => {
+                    metrics.add_errors(1);
+                    warn!(source = %metrics.name(), file = %path.display(), error = %e,
+                        "cannot read file; skipping it");
+                }
+            }
+        }
+        metrics.add_records(batch.len() as u64);
+        Ok(batch)
+    }
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // Every critical section is a few moves; a poisoned lock is still consistent.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
@@ -33,12 +165,74 @@ impl SourceControl for Shared {
     fn start(&self, _: &tokio::runtime::Handle) -> Result<(), StreamingError> {
         Ok(())
     }
-    fn seal(&self, _: BatchTime) {}
-    fn is_finished(&self) -> bool {
-        false
+
+    fn seal(&self, time: BatchTime) {
+        let listed = list(&self.dir);
+        let mut st = self.lock();
+        let mut new = Vec::new();
+        match listed {
+            Ok(mut files) => {
+                if st.listing_failed {
+                    st.listing_failed = false;
+                    info!(source = %self.metrics.name(), "directory can be listed again");
+                }
+                let present: HashSet<OsString> = files.iter().map(|f| f.name.clone()).collect();
+                // Before the first successful listing everything present is new: the
+                // directory was missing or unreadable when the source was created.
+                if let Some(seen) = &st.seen {
+                    files.retain(|f| !seen.contains(&f.name));
+                }
+                files.sort_by(|a, b| (a.modified, &a.name).cmp(&(b.modified, &b.name)));
+                new = files.iter().map(|f| self.dir.join(&f.name)).collect();
+                st.seen = Some(present);
+            }
+            Err(e) => {
+                if !st.listing_failed {
+                    st.listing_failed = true;
+                    self.metrics.add_errors(1);
+                    error!(source = %self.metrics.name(), error = %e,
+                        "cannot list the directory; will retry at every batch");
+                } else {
+                    debug!(source = %self.metrics.name(), error = %e, "cannot list the directory");
+                }
+            }
+        }
+        st.sealed.push_back((time, new));
     }
+
+    fn is_finished(&self) -> bool {
+        false // a directory can always get new files
+    }
+
     fn stop(&self) {}
+
     fn metrics(&self) -> Arc<SourceMetrics> {
         self.metrics.clone()
     }
+}
+
+struct Listed {
+    modified: SystemTime,
+    name: OsString,
+}
+
+/// The regular files of `dir` (following symlinks) whose names do not start with `.`/`_`.
+fn list(dir: &Path) -> io::Result<Vec<Listed>> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let Ok(entry) = entry else { continue };
+        let name = entry.file_name();
+        if matches!(name.as_encoded_bytes().first(), Some(b'.' | b'_')) {
+            continue;
+        }
+        // A file deleted meanwhile or a dangling symlink is simply not there.
+        let Ok(meta) = std::fs::metadata(entry.path()) else {
+            continue;
+        };
+        if meta.is_file() {
+            let modified = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
+            files.push(Listed { modified, name });
+        }
+    }
+    Ok(files)
 }
