@@ -431,3 +431,25 @@ fn parallelism_gives_the_same_results() {
     };
     assert_eq!(run(1), run(4));
 }
+
+#[test]
+fn fusion_off_gives_the_same_results() {
+    let batches = vec![vec!["a b #x", "#x #y c"], vec![], vec!["#y"]];
+    let (fused, unfused) = (Collector::new(), Collector::new());
+    let b2 = batches.clone();
+    let mut p = stream_pipeline! {
+        batch 1s;
+        source queue(batches) |> flat_map split |> filter starts_with("#") |> map |w| (w, 1)
+            |> reduce_by_key(+) |> sort desc |> collect(fused)
+    };
+    let mut q = stream_pipeline! {
+        batch 1s;
+        fusion off;
+        source queue(b2) |> flat_map split |> filter starts_with("#") |> map |w| (w, 1)
+            |> reduce_by_key(+) |> sort desc |> collect(unfused)
+    };
+    p.run_batches(3).unwrap();
+    q.run_batches(3).unwrap();
+    assert_eq!(fused.batches(), unfused.batches());
+    assert_eq!(fused.batches()[0].1, [(s("#x"), 2), (s("#y"), 1)]);
+}

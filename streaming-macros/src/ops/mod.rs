@@ -14,6 +14,7 @@ use proc_macro2::{Span, TokenStream, TokenTree};
 use quote::{format_ident, quote, quote_spanned};
 use syn::Ident;
 
+use crate::args;
 use crate::ctxt::Ctxt;
 use crate::suggest;
 
@@ -106,6 +107,123 @@ pub trait Operator {
     /// writing it out (it may use `?`).
     fn finish(&self, _g: &Gen, acc: &Ident) -> TokenStream {
         quote!(#acc)
+    }
+}
+
+/// A barrier whose runtime half is a module of `streaming-runtime/src/ops/` with
+/// `fold(it)`, `merge(a, b)` and `finish(acc)`; the operator takes no arguments.
+pub struct RuntimeBarrier {
+    module: &'static str,
+}
+
+impl RuntimeBarrier {
+    /// `name` takes no arguments and is implemented by `rt::ops::<name>`.
+    pub fn parse(
+        op: &Ident,
+        tokens: &[TokenTree],
+        module: &'static str,
+    ) -> syn::Result<Box<dyn Operator>> {
+        args::no_more(op, tokens, &format!("`{op}` (it takes no arguments)"))?;
+        Ok(Box::new(RuntimeBarrier { module }))
+    }
+
+    fn module(&self, g: &Gen) -> TokenStream {
+        let (rt, m) = (g.rt(), Ident::new(self.module, g.span));
+        quote_spanned!(g.span=> #rt::ops::#m)
+    }
+}
+
+impl Operator for RuntimeBarrier {
+    fn role(&self) -> Role {
+        Role::Barrier
+    }
+    fn fold(&self, g: &Gen, it: &Ident) -> TokenStream {
+        let m = self.module(g);
+        quote_spanned!(g.span=> #m::fold(#it))
+    }
+    fn merge(&self, g: &Gen, a: &Ident, b: &Ident) -> TokenStream {
+        let m = self.module(g);
+        quote_spanned!(g.span=> #m::merge(#a, #b))
+    }
+    fn finish(&self, g: &Gen, acc: &Ident) -> TokenStream {
+        let m = self.module(g);
+        quote_spanned!(g.span=> #m::finish(#acc))
+    }
+}
+
+/// A reduction by one function (`reduce`, `reduce_by_key`): like [`RuntimeBarrier`], with
+/// the reducer passed to the module's `fold` and `merge`.
+pub struct ReducerBarrier {
+    module: &'static str,
+    f: args::Reducer,
+}
+
+impl ReducerBarrier {
+    pub fn parse(
+        op: &Ident,
+        tokens: &[TokenTree],
+        module: &'static str,
+    ) -> syn::Result<Box<dyn Operator>> {
+        let usage = format!("`{op}(+)`, `{op}(max)` or `{op}(|a, b| ...)`");
+        let (mut fs, span, rest) = args::reducers(op, tokens, &usage)?;
+        args::no_more(op, &rest, &usage)?;
+        if fs.len() != 1 {
+            return Err(syn::Error::new(
+                span,
+                format!("`{op}` takes one function: {usage} (an inverse applies only to windows)"),
+            ));
+        }
+        Ok(Box::new(ReducerBarrier {
+            module,
+            f: fs.remove(0),
+        }))
+    }
+}
+
+impl Operator for ReducerBarrier {
+    fn role(&self) -> Role {
+        Role::Barrier
+    }
+    fn fold(&self, g: &Gen, it: &Ident) -> TokenStream {
+        let (rt, m, f) = (g.rt(), Ident::new(self.module, g.span), self.f.closure());
+        quote_spanned!(g.span=> #rt::ops::#m::fold(#it, #f))
+    }
+    fn merge(&self, g: &Gen, a: &Ident, b: &Ident) -> TokenStream {
+        let (rt, m, f) = (g.rt(), Ident::new(self.module, g.span), self.f.closure());
+        quote_spanned!(g.span=> #rt::ops::#m::merge(#a, #b, #f))
+    }
+    fn finish(&self, g: &Gen, acc: &Ident) -> TokenStream {
+        let (rt, m) = (g.rt(), Ident::new(self.module, g.span));
+        quote_spanned!(g.span=> #rt::ops::#m::finish(#acc))
+    }
+}
+
+/// A stateless stage whose code wraps the iterator with its function, e.g. `map`.
+pub struct Adapter {
+    f: args::FnArg,
+    write: fn(&Gen, &Ident, TokenStream) -> TokenStream,
+}
+
+impl Adapter {
+    /// `op f` where `f` is a function of one element; `write(g, it, closure)` is the code.
+    pub fn parse(
+        op: &Ident,
+        tokens: &[TokenTree],
+        write: fn(&Gen, &Ident, TokenStream) -> TokenStream,
+    ) -> syn::Result<Box<dyn Operator>> {
+        Ok(Box::new(Adapter {
+            f: args::function(op, tokens, 1)?,
+            write,
+        }))
+    }
+}
+
+impl Operator for Adapter {
+    fn role(&self) -> Role {
+        Role::Adapter
+    }
+    fn adapt(&self, g: &Gen, it: &Ident) -> TokenStream {
+        (self.write)(g, it, self.f.closure(1))
     }
 }
 
