@@ -8,15 +8,23 @@ use crate::time::BatchTime;
 /// `print` writes (stdout unless a test redirected it).
 pub struct BatchContext<'a> {
     time: BatchTime,
+    zero: BatchTime,
     parallelism: usize,
     out: &'a mut dyn Write,
     input_records: u64,
 }
 
 impl<'a> BatchContext<'a> {
-    pub fn new(time: BatchTime, parallelism: usize, out: &'a mut dyn Write) -> Self {
+    /// `zero`: the pipeline's start, one interval before its first batch.
+    pub fn new(
+        time: BatchTime,
+        zero: BatchTime,
+        parallelism: usize,
+        out: &'a mut dyn Write,
+    ) -> Self {
         BatchContext {
             time,
+            zero,
             parallelism: parallelism.max(1),
             out,
             input_records: 0,
@@ -25,6 +33,11 @@ impl<'a> BatchContext<'a> {
 
     pub fn time(&self) -> BatchTime {
         self.time
+    }
+
+    /// The pipeline's start: windows slide from here (batch `k` is at `zero + k × interval`).
+    pub fn zero(&self) -> BatchTime {
+        self.zero
     }
 
     pub fn parallelism(&self) -> usize {

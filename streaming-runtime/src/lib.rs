@@ -23,6 +23,7 @@ pub mod sink;
 pub mod source;
 pub mod store;
 pub mod time;
+pub mod window;
 
 pub use block::{Block, LineBlock, Lines};
 pub use context::BatchContext;

@@ -73,6 +73,7 @@ impl PipelineBuilder {
             started: false,
             manual_runtime: None,
             output: Output::Stdout,
+            zero: None,
             error: None,
         }
     }
@@ -128,6 +129,8 @@ pub struct Pipeline {
     started: bool,
     manual_runtime: Option<tokio::runtime::Runtime>,
     pub(crate) output: Output,
+    /// The start of the pipeline's clock, fixed by its first batch.
+    zero: Option<BatchTime>,
     /// Set when the macro found errors: running reports them instead of doing anything.
     error: Option<&'static str>,
 }
@@ -246,7 +249,11 @@ impl Pipeline {
                 &mut buffer
             }
         };
-        let mut ctx = BatchContext::new(time, parallelism, out);
+        let interval = duration_ms(self.config.batch_interval);
+        let zero = *self.zero.get_or_insert(BatchTime::from_millis(
+            time.milliseconds().saturating_sub(interval),
+        ));
+        let mut ctx = BatchContext::new(time, zero, parallelism, out);
         let job = &mut self.job;
         let result = catch_unwind(AssertUnwindSafe(|| job(&mut ctx))).unwrap_or_else(|panic| {
             let message = panic

@@ -33,7 +33,7 @@ fn print_into_an_output_buffer() {
     let mut out = buffer.clone();
     let line = String::from("to be or not to be");
     for (k, ms) in [(2, 1000), (10, 2000)] {
-        let mut ctx = BatchContext::new(t(ms), 4, &mut out);
+        let mut ctx = BatchContext::new(t(ms), BatchTime::ZERO, 4, &mut out);
         let mut part = print::fold(line.split(' ').map(|w| (w, 1)), k);
         print::merge(&mut part, print::fold(std::iter::once(("x", 2)), k), k);
         print::finish(&mut ctx, &part, k).unwrap();
@@ -85,7 +85,7 @@ fn save_then_read_back() {
     let prefix = prefix.to_str().unwrap();
     let mut sink = Vec::new();
     for ms in [1000, 2000] {
-        let mut ctx = BatchContext::new(t(ms), 1, &mut sink);
+        let mut ctx = BatchContext::new(t(ms), BatchTime::ZERO, 1, &mut sink);
         let batch = vec![("w", ms as f64 / 1000.0), ("z", 0.5)];
         save_as_text_files::finish(&mut ctx, prefix, Some("txt"), &batch).unwrap();
     }

@@ -160,7 +160,7 @@ mod tests {
     #[test]
     fn finish_writes_once() {
         let mut out = Writes::default();
-        let mut ctx = BatchContext::new(t(1000), 1, &mut out);
+        let mut ctx = BatchContext::new(t(1000), BatchTime::ZERO, 1, &mut out);
         finish(&mut ctx, &["a b", "c"], 10).unwrap();
         assert_eq!(out.0.len(), 1);
         assert_eq!(
@@ -183,7 +183,7 @@ mod tests {
     #[test]
     fn closed_stdout_is_an_error_not_a_panic() {
         let mut out = ClosedPipe;
-        let mut ctx = BatchContext::new(t(1000), 1, &mut out);
+        let mut ctx = BatchContext::new(t(1000), BatchTime::ZERO, 1, &mut out);
         match finish(&mut ctx, &[1i64], 10) {
             Err(StreamingError::Io { source, .. }) => {
                 assert_eq!(source.kind(), io::ErrorKind::BrokenPipe)

@@ -194,7 +194,7 @@ mod tests {
         batch: &[T],
     ) -> Result<(), StreamingError> {
         let mut out = Vec::new();
-        let mut ctx = BatchContext::new(t(time), 1, &mut out);
+        let mut ctx = BatchContext::new(t(time), BatchTime::ZERO, 1, &mut out);
         finish(&mut ctx, prefix, suffix, batch)
     }
 

@@ -1,0 +1,324 @@
+//! Windows (Spark's `window`, `reduceByKeyAndWindow`, ...).
+//!
+//! A window of length `W` sliding every `S` emits at batch times `t = zero + k·S` (k ≥ 1,
+//! `zero` being the pipeline's start) the data of the batches in `(t − W, t]`; windows at
+//! the start are partial. Data is kept in *panes* of `gcd(W, S)`, so `W` need not be a
+//! multiple of `S`: a window is always a whole number of panes and every slide ends on a
+//! pane boundary.
+//!
+//! - [`WindowBuffer`] keeps each pane's elements (`window(W, S)`: later stages see them all).
+//! - [`KeyedWindow`] keeps one partial aggregate per key per pane (`window(W, S) reduce(f)`):
+//!   a window's result combines its panes' partials, never the raw elements; with an
+//!   inverse (`reduce(f, inv)`) it keeps a running result, adds the entering pane and
+//!   subtracts the leaving one, so a slide costs what the two panes hold, whatever `W` is.
+//!   A key is dropped when no pane in the window holds it any more, so the inverse form
+//!   always equals the plain one (Spark instead keeps zero-valued keys unless filtered).
+
+use std::collections::VecDeque;
+use std::hash::Hash;
+
+use hashbrown::hash_map::Entry;
+
+use crate::error::StreamingError;
+use crate::keyed::KeyedMap;
+use crate::time::BatchTime;
+
+/// Window length, slide and the slide of the stream it applies to, in milliseconds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WindowSpec {
+    pub window_ms: u64,
+    pub slide_ms: u64,
+    pub parent_ms: u64,
+}
+
+impl WindowSpec {
+    /// Checks Spark's rules (the macro checks literals at compile time; this catches
+    /// durations given as const expressions).
+    pub fn new(window_ms: u64, slide_ms: u64, parent_ms: u64) -> Result<Self, StreamingError> {
+        let bad = |what: &str, v: u64| {
+            StreamingError::Config(format!(
+                "window {what} {v}ms is not a positive multiple of the stream's slide {parent_ms}ms"
+            ))
+        };
+        if parent_ms == 0 {
+            return Err(StreamingError::Config(
+                "the stream's slide must be positive".into(),
+            ));
+        }
+        if window_ms == 0 || window_ms % parent_ms != 0 {
+            return Err(bad("length", window_ms));
+        }
+        if slide_ms == 0 || slide_ms % parent_ms != 0 {
+            return Err(bad("slide", slide_ms));
+        }
+        Ok(WindowSpec {
+            window_ms,
+            slide_ms,
+            parent_ms,
+        })
+    }
+
+    fn pane_ms(&self) -> u64 {
+        gcd(self.window_ms, self.slide_ms)
+    }
+
+    fn panes_per_window(&self) -> usize {
+        (self.window_ms / self.pane_ms()) as usize
+    }
+}
+
+fn gcd(a: u64, b: u64) -> u64 {
+    if b == 0 { a } else { gcd(b, a % b) }
+}
+
+/// Where a batch falls: does it end a pane, and does it end a slide (emit)?
+#[derive(Debug)]
+struct Clock {
+    spec: WindowSpec,
+    zero: u64,
+}
+
+impl Clock {
+    fn since_zero(&self, time: BatchTime) -> u64 {
+        time.milliseconds().saturating_sub(self.zero)
+    }
+    fn ends_pane(&self, time: BatchTime) -> bool {
+        self.since_zero(time) % self.spec.pane_ms() == 0
+    }
+    fn ends_slide(&self, time: BatchTime) -> bool {
+        let t = self.since_zero(time);
+        t > 0 && t % self.spec.slide_ms == 0
+    }
+}
+
+/// `window(W, S)`: the elements of the batches in each window.
+#[derive(Debug)]
+pub struct WindowBuffer<T> {
+    clock: Clock,
+    open: Vec<T>,
+    panes: VecDeque<Vec<T>>,
+}
+
+impl<T: Clone> WindowBuffer<T> {
+    /// `zero` is the pipeline's start (the batch before the first one).
+    pub fn new(spec: WindowSpec, zero: BatchTime) -> Self {
+        WindowBuffer {
+            clock: Clock {
+                spec,
+                zero: zero.milliseconds(),
+            },
+            open: Vec::new(),
+            panes: VecDeque::new(),
+        }
+    }
+
+    /// Adds the batch at `time`; at a slide time returns the window's elements (oldest first).
+    pub fn push(&mut self, time: BatchTime, mut batch: Vec<T>) -> Option<Vec<T>> {
+        self.open.append(&mut batch);
+        if self.clock.ends_pane(time) {
+            self.panes.push_back(std::mem::take(&mut self.open));
+            while self.panes.len() > self.clock.spec.panes_per_window() {
+                self.panes.pop_front();
+            }
+        }
+        self.clock
+            .ends_slide(time)
+            .then(|| self.panes.iter().flatten().cloned().collect())
+    }
+}
+
+/// A key's partial aggregate and how many panes of the window contributed to it.
+type Partial<V> = (V, u32);
+
+/// `window(W, S) reduce(f [, inv])`: per-key results over each window.
+pub struct KeyedWindow<K, V> {
+    clock: Clock,
+    open: KeyedMap<K, V>,
+    panes: VecDeque<KeyedMap<K, V>>,
+    /// The running window result, kept only with an inverse.
+    running: Option<KeyedMap<K, Partial<V>>>,
+}
+
+impl<K: Hash + Eq + Clone, V: Clone> KeyedWindow<K, V> {
+    /// `incremental`: an inverse function will be given to every [`KeyedWindow::push`].
+    pub fn new(spec: WindowSpec, zero: BatchTime, incremental: bool) -> Self {
+        KeyedWindow {
+            clock: Clock {
+                spec,
+                zero: zero.milliseconds(),
+            },
+            open: KeyedMap::default(),
+            panes: VecDeque::new(),
+            running: incremental.then(KeyedMap::default),
+        }
+    }
+
+    /// Adds one batch's per-key partials (`(key, value)`s, keys owned or convertible), and at
+    /// a slide time returns the window's `(key, value)`s. `inv` must be `Some` exactly when
+    /// the window was made incremental.
+    pub fn push<I, F, G>(
+        &mut self,
+        time: BatchTime,
+        batch: I,
+        mut f: F,
+        mut inv: Option<G>,
+    ) -> Option<Vec<(K, V)>>
+    where
+        I: IntoIterator<Item = (K, V)>,
+        F: FnMut(V, V) -> V,
+        G: FnMut(V, V) -> V,
+    {
+        for (k, v) in batch {
+            combine(&mut self.open, k, v, &mut f);
+        }
+        if self.clock.ends_pane(time) {
+            let pane = std::mem::take(&mut self.open);
+            if let Some(running) = &mut self.running {
+                for (k, v) in &pane {
+                    match running.entry(k.clone()) {
+                        Entry::Occupied(mut e) => {
+                            let (acc, n) = e.get_mut();
+                            replace_with(acc, |a| f(a, v.clone()));
+                            *n += 1;
+                        }
+                        Entry::Vacant(e) => {
+                            e.insert((v.clone(), 1));
+                        }
+                    }
+                }
+            }
+            self.panes.push_back(pane);
+            while self.panes.len() > self.clock.spec.panes_per_window() {
+                let Some(leaving) = self.panes.pop_front() else {
+                    break;
+                };
+                if let (Some(running), Some(inv)) = (&mut self.running, inv.as_mut()) {
+                    for (k, v) in leaving {
+                        if let Entry::Occupied(mut e) = running.entry(k) {
+                            let (acc, n) = e.get_mut();
+                            *n -= 1;
+                            if *n == 0 {
+                                e.remove();
+                            } else {
+                                replace_with(acc, |a| inv(a, v));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        if !self.clock.ends_slide(time) {
+            return None;
+        }
+        Some(match &self.running {
+            Some(running) => running
+                .iter()
+                .map(|(k, (v, _))| (k.clone(), v.clone()))
+                .collect(),
+            None => {
+                let mut window: KeyedMap<K, V> = KeyedMap::default();
+                for pane in &self.panes {
+                    for (k, v) in pane {
+                        combine(&mut window, k.clone(), v.clone(), &mut f);
+                    }
+                }
+                window.into_iter().collect()
+            }
+        })
+    }
+
+    /// Keys held by the running result (incremental) or by all panes.
+    pub fn keys_held(&self) -> usize {
+        match &self.running {
+            Some(r) => r.len(),
+            None => self.panes.iter().map(|p| p.len()).sum(),
+        }
+    }
+}
+
+fn combine<K: Hash + Eq, V>(map: &mut KeyedMap<K, V>, k: K, v: V, f: &mut impl FnMut(V, V) -> V) {
+    match map.entry(k) {
+        Entry::Occupied(e) => {
+            e.replace_entry_with(|_, old| Some(f(old, v)));
+        }
+        Entry::Vacant(e) => {
+            e.insert(v);
+        }
+    }
+}
+
+/// `*slot = f(*slot)` for a non-`Default` value.
+fn replace_with<V: Clone>(slot: &mut V, f: impl FnOnce(V) -> V) {
+    let old = slot.clone();
+    *slot = f(old);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(s: u64) -> BatchTime {
+        BatchTime::from_millis(s * 1000)
+    }
+
+    #[test]
+    fn spec_rejects_non_multiples() {
+        assert!(WindowSpec::new(7000, 2000, 2000).is_err());
+        assert!(WindowSpec::new(6000, 3000, 2000).is_err());
+        assert!(WindowSpec::new(6000, 4000, 2000).is_ok());
+    }
+
+    #[test]
+    fn window_emits_at_slides_over_partial_then_full_windows() {
+        let mut w = WindowBuffer::new(WindowSpec::new(3000, 2000, 1000).unwrap(), BatchTime::ZERO);
+        let out: Vec<_> = (1..=6).map(|k| w.push(t(k), vec![k])).collect();
+        assert_eq!(
+            out,
+            [
+                None,
+                Some(vec![1, 2]),
+                None,
+                Some(vec![2, 3, 4]),
+                None,
+                Some(vec![4, 5, 6])
+            ]
+        );
+    }
+
+    #[test]
+    fn slide_longer_than_window_skips_batches() {
+        let mut w = WindowBuffer::new(WindowSpec::new(1000, 3000, 1000).unwrap(), BatchTime::ZERO);
+        let out: Vec<_> = (1..=6).map(|k| w.push(t(k), vec![k])).collect();
+        assert_eq!(out, [None, None, Some(vec![3]), None, None, Some(vec![6])]);
+    }
+
+    #[test]
+    fn inverse_equals_plain_and_drops_keys_that_left() {
+        let spec = WindowSpec::new(3000, 1000, 1000).unwrap();
+        let mut plain = KeyedWindow::new(spec, BatchTime::ZERO, false);
+        let mut inc = KeyedWindow::new(spec, BatchTime::ZERO, true);
+        let batches: Vec<Vec<(&str, i64)>> = vec![
+            vec![("a", 1), ("b", -1)],
+            vec![("b", 1)],
+            vec![],
+            vec![("a", 2)],
+            vec![],
+            vec![],
+            vec![],
+        ];
+        for (k, b) in batches.into_iter().enumerate() {
+            let time = t(k as u64 + 1);
+            let add = |x: i64, y: i64| x + y;
+            let mut p = plain
+                .push(time, b.clone(), add, None::<fn(i64, i64) -> i64>)
+                .unwrap();
+            let mut i = inc
+                .push(time, b, add, Some(|x: i64, y: i64| x - y))
+                .unwrap();
+            p.sort();
+            i.sort();
+            assert_eq!(p, i, "at {time}");
+        }
+        assert_eq!(inc.keys_held(), 0, "everything left the window");
+    }
+}
