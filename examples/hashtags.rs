@@ -1,4 +1,5 @@
-//! The card's hashtag job: top hashtags of each batch, in Spark's print layout.
+//! The card's hashtag job: top hashtags over the last 5 minutes, every second, in Spark's
+//! print layout.
 //!
 //! ```text
 //! cargo run --release --example hashtags                      # built-in tweet producer
@@ -12,7 +13,8 @@ use clap::Parser;
 use streaming::prelude::*;
 use streaming::replay::LineFeed;
 
-/// Counts hashtags per 1 s batch and prints the top ones, like Spark's TwitterPopularTags.
+/// Counts hashtags over a 300 s window sliding every second and prints the top ones, like
+/// Spark's TwitterPopularTags.
 #[derive(Parser, Debug)]
 struct Cli {
     #[command(flatten)]
@@ -32,7 +34,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         source socket(host, port)
             |> flat_map split
             |> filter starts_with("#")
-            |> reduce_by_key(+)
+            |> window(300s, 1s) reduce(+, -)
             |> sort desc
             |> print
     }

@@ -197,6 +197,14 @@ pub enum Reducer {
 }
 
 impl Reducer {
+    /// The operator shorthand (`+`, `min`, ...), if the reducer is one.
+    pub fn shorthand(&self) -> Option<&'static str> {
+        match self {
+            Reducer::Op { op, .. } => Some(op),
+            Reducer::Fn(_) => None,
+        }
+    }
+
     pub fn closure(&self) -> TokenStream {
         let (a, b) = (
             Ident::new("__a", Span::mixed_site()),

@@ -62,15 +62,33 @@ pub fn pipeline(plan: &Plan) -> TokenStream {
     }
 
     let remaining: RefCell<HashMap<String, usize>> = RefCell::new(plan.uses.clone());
-    let stream_value = |name: &Ident| -> TokenStream {
+    let windowed: HashMap<String, bool> = plan
+        .flows
+        .iter()
+        .filter_map(|f| f.output.map(|o| (o.to_string(), f.windowed)))
+        .collect();
+    // A named stream's value for one use: the original at its last use, a copy before. A
+    // windowed stream is an `Option` (present at its slide times); `as_option: false` asks
+    // for its elements (empty when absent).
+    let stream_value = |name: &Ident, as_option: bool| -> TokenStream {
         let var = stream_var(name);
         let mut rem = remaining.borrow_mut();
         let left = rem.entry(name.to_string()).or_insert(1);
         *left = left.saturating_sub(1);
-        if *left == 0 {
-            quote!(#var)
-        } else {
-            quote!(#rt::ops::fan_out(&#var))
+        let last = *left == 0;
+        match (
+            windowed.get(&name.to_string()).copied().unwrap_or(false),
+            as_option,
+            last,
+        ) {
+            (false, _, true) => quote!(#var),
+            (false, _, false) => quote!(#rt::ops::fan_out(&#var)),
+            (true, true, true) => quote!(#var),
+            (true, true, false) => quote!(#rt::ops::fan_out_windowed(&#var)),
+            (true, false, true) => quote!(::core::option::Option::unwrap_or_default(#var)),
+            (true, false, false) => {
+                quote!(::core::option::Option::unwrap_or_default(#rt::ops::fan_out_windowed(&#var)))
+            }
         }
     };
 
@@ -112,25 +130,28 @@ fn stream_var(name: &Ident) -> Ident {
     format_ident!("__stream_{}", name, span = Span::mixed_site())
 }
 
+/// One segment's code: `code` binds `next` (or, for a sink, writes the output).
+struct SegmentCode {
+    code: TokenStream,
+    next: Option<Ident>,
+    windowed: bool,
+}
+
+#[allow(clippy::too_many_arguments)]
 fn flow_code(
     f: usize,
     flow: &Flow,
     stage_id: &mut usize,
     ctx: &Ident,
     time: &Ident,
-    stream_value: &dyn Fn(&Ident) -> TokenStream,
+    stream_value: &dyn Fn(&Ident, bool) -> TokenStream,
     setup: &mut TokenStream,
 ) -> TokenStream {
     let rt = rt();
-    let mut code = TokenStream::new();
+    let input = format_ident!("__flow{}_in", f, span = Span::mixed_site());
     let mut current = match &flow.input {
         Input::Source(i) => input_var(*i),
-        Input::Stream(name) => {
-            let v = format_ident!("__flow{}_in", f, span = Span::mixed_site());
-            let value = stream_value(name);
-            code.extend(quote!(let mut #v = #value;));
-            v
-        }
+        Input::Stream(_) => input.clone(),
     };
     let (it, chunk, acc, a, b) = (
         ident("__it"),
@@ -139,7 +160,13 @@ fn flow_code(
         ident("__a"),
         ident("__b"),
     );
+    let stream_vec = |name: &Ident| stream_value(name, false);
+    let mut pieces = Vec::new();
     for (s, seg) in flow.segments.iter().enumerate() {
+        let slide = seg.slide.as_ref().map_or_else(
+            || quote!(0u64),
+            |sl| sl.duration.to_millis_expr("a stream's slide"),
+        );
         let mut gens = Vec::new();
         for st in seg.adapters.iter().chain(seg.end.iter()) {
             gens.push(Gen {
@@ -147,7 +174,8 @@ fn flow_code(
                 id: *stage_id,
                 ctx,
                 time,
-                stream: stream_value,
+                stream: &stream_vec,
+                slide: slide.clone(),
             });
             *stage_id += 1;
         }
@@ -188,21 +216,77 @@ fn flow_code(
             );
         };
         if seg.end.is_some_and(|e| e.op.role() == Role::Sink) {
-            code.extend(quote!({ #run #finish }));
+            pieces.push(SegmentCode {
+                code: quote!({ #run #finish }),
+                next: None,
+                windowed: false,
+            });
         } else {
             let next = format_ident!("__flow{}_seg{}", f, s, span = Span::mixed_site());
-            code.extend(quote! {
-                #[allow(unused_mut)]
-                let mut #next = { #run #finish };
+            pieces.push(SegmentCode {
+                code: quote! {
+                    #[allow(unused_mut)]
+                    let mut #next = { #run #finish };
+                },
+                next: Some(next.clone()),
+                windowed: seg.windowed,
             });
             current = next;
         }
     }
-    if let Some(name) = flow.output {
-        let var = stream_var(name);
-        code.extend(quote!(let #var = #current;));
+
+    // The flow's output, then each segment from the last: what follows a window runs
+    // only when the window emitted.
+    let mut code = match flow.output {
+        Some(name) if flow.windowed => {
+            let var = stream_var(name);
+            quote!(#var = ::core::option::Option::Some(#current);)
+        }
+        Some(name) => {
+            let var = stream_var(name);
+            quote!(let #var = #current;)
+        }
+        None => TokenStream::new(),
+    };
+    for piece in pieces.into_iter().rev() {
+        let SegmentCode {
+            code: seg,
+            next,
+            windowed,
+        } = piece;
+        code = match (windowed, next) {
+            (true, Some(next)) => quote! {
+                #seg
+                if let ::core::option::Option::Some(mut #next) = #next {
+                    let _ = &mut #next;
+                    #code
+                }
+            },
+            _ => quote!(#seg #code),
+        };
     }
-    code
+    if let Input::Stream(name) = &flow.input {
+        let value = stream_value(name, flow.input_windowed);
+        code = if flow.input_windowed {
+            quote! {
+                if let ::core::option::Option::Some(mut #input) = #value {
+                    #code
+                }
+            }
+        } else {
+            quote!(let mut #input = #value; #code)
+        };
+    }
+    match flow.output {
+        Some(name) if flow.windowed => {
+            let var = stream_var(name);
+            quote! {
+                let mut #var = ::core::option::Option::None;
+                #code
+            }
+        }
+        _ => code,
+    }
 }
 
 /// What the macro expands to when the text has errors: the errors, and a `Pipeline` value

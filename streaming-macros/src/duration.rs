@@ -43,6 +43,17 @@ impl Duration {
     }
 }
 
+/// Shows a millisecond count the way a user would write it (`6s`, `1500ms`, `5m`).
+pub fn show(ms: u64) -> String {
+    match ms {
+        0 => "0ms".into(),
+        _ if ms % 3_600_000 == 0 => format!("{}h", ms / 3_600_000),
+        _ if ms % 60_000 == 0 => format!("{}m", ms / 60_000),
+        _ if ms % 1000 == 0 => format!("{}s", ms / 1000),
+        _ => format!("{ms}ms"),
+    }
+}
+
 /// Parses one duration token.
 pub fn parse(token: &TokenTree) -> syn::Result<Duration> {
     match token {

@@ -28,8 +28,20 @@ pub struct Plan<'a> {
     pub unused: Vec<&'a Ident>,
 }
 
+/// How often a stream has data: the batch interval, or a window's slide.
+#[derive(Clone)]
+pub struct Slide {
+    pub duration: crate::duration::Duration,
+    /// For messages: "the batch interval", "the previous window's slide".
+    pub what: String,
+}
+
 pub struct Flow<'a> {
     pub input: Input<'a>,
+    /// The input is a windowed stream (present only at its slide times).
+    pub input_windowed: bool,
+    /// The output exists only at slide times (the input or a stage is windowed).
+    pub windowed: bool,
     pub segments: Vec<Segment<'a>>,
     /// The stream this flow materialises, or `None` when it ends in a sink.
     pub output: Option<&'a Ident>,
@@ -44,6 +56,10 @@ pub enum Input<'a> {
 pub struct Segment<'a> {
     pub adapters: Vec<&'a Stage>,
     pub end: Option<&'a Stage>,
+    /// The slide of the stream entering this segment.
+    pub slide: Option<Slide>,
+    /// The end stage is a window: its result exists only at its slide times.
+    pub windowed: bool,
 }
 
 pub fn build<'a>(p: &'a Program, cx: &Ctxt) -> Option<Plan<'a>> {
@@ -120,11 +136,14 @@ pub fn build<'a>(p: &'a Program, cx: &Ctxt) -> Option<Plan<'a>> {
         };
         flows.push(Flow {
             input,
+            input_windowed: false,
+            windowed: false,
             segments: segments(&stages, output.is_some(), p.config.fused()),
             output,
         });
     }
-    let flows = order(flows, cx)?;
+    let mut flows = order(flows, cx)?;
+    slides(&mut flows, &p.config, cx);
     Some(Plan {
         config: &p.config,
         sources,
@@ -143,10 +162,14 @@ fn segments<'a>(stages: &[&'a Stage], materialise: bool, fused: bool) -> Vec<Seg
             Role::Adapter => out.push(Segment {
                 adapters: vec![st],
                 end: None,
+                slide: None,
+                windowed: false,
             }),
             Role::Barrier | Role::Sink => out.push(Segment {
                 adapters: std::mem::take(&mut adapters),
                 end: Some(st),
+                slide: None,
+                windowed: false,
             }),
         }
     }
@@ -154,6 +177,8 @@ fn segments<'a>(stages: &[&'a Stage], materialise: bool, fused: bool) -> Vec<Seg
         out.push(Segment {
             adapters,
             end: None,
+            slide: None,
+            windowed: false,
         });
     }
     out
@@ -204,4 +229,54 @@ fn order<'a>(flows: Vec<Flow<'a>>, cx: &Ctxt) -> Option<Vec<Flow<'a>>> {
         }
     }
     Some(done)
+}
+
+/// Follows each stream's slide through the flows (in evaluation order), checks windows
+/// against the slide they apply to, and marks what is windowed.
+fn slides(flows: &mut [Flow], config: &Config, cx: &Ctxt) {
+    let Some(batch) = &config.batch else { return };
+    let batch = Slide {
+        duration: batch.clone(),
+        what: "the batch interval".into(),
+    };
+    let mut streams: HashMap<String, (Slide, bool)> = HashMap::new();
+    for flow in flows.iter_mut() {
+        let (mut slide, mut windowed) = match &flow.input {
+            Input::Source(_) => (batch.clone(), false),
+            Input::Stream(n) => streams
+                .get(&n.to_string())
+                .cloned()
+                .unwrap_or((batch.clone(), false)),
+        };
+        flow.input_windowed = windowed;
+        for seg in &mut flow.segments {
+            seg.slide = Some(slide.clone());
+            for st in seg.adapters.iter().chain(seg.end.iter()) {
+                st.op.check_slide(&slide, cx);
+                for other in st.op.streams_read() {
+                    if let Some((theirs, _)) = streams.get(&other.to_string()) {
+                        if let (Some(a), Some(b)) =
+                            (slide.duration.millis(), theirs.duration.millis())
+                        {
+                            if a != b {
+                                cx.error(
+                                    other.span(),
+                                    format!("`{}` joins streams with different slides ({} and {}); window them to the same slide first", st.name, crate::duration::show(a), crate::duration::show(b)),
+                                );
+                            }
+                        }
+                    }
+                }
+            }
+            if let Some(next) = seg.end.and_then(|e| e.op.output_slide()) {
+                slide = next;
+                seg.windowed = true;
+                windowed = true;
+            }
+        }
+        flow.windowed = windowed;
+        if let Some(o) = flow.output {
+            streams.insert(o.to_string(), (slide, windowed));
+        }
+    }
 }

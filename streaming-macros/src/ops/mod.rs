@@ -16,6 +16,7 @@ use syn::Ident;
 
 use crate::args;
 use crate::ctxt::Ctxt;
+use crate::plan::Slide;
 use crate::suggest;
 
 mod collect;
@@ -36,6 +37,7 @@ mod sort;
 mod take;
 mod transform;
 mod union;
+mod window;
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Role {
@@ -57,6 +59,8 @@ pub struct Gen<'a> {
     pub time: &'a Ident,
     /// The value of a named stream for this use (a copy unless it is the last use).
     pub stream: &'a dyn Fn(&Ident) -> TokenStream,
+    /// The slide of the stage's incoming stream, in milliseconds (a `u64` expression).
+    pub slide: TokenStream,
 }
 
 impl Gen<'_> {
@@ -79,6 +83,14 @@ pub trait Operator {
     fn streams_read(&self) -> Vec<&Ident> {
         Vec::new()
     }
+
+    /// Windows: the slide of this stage's output, which then exists only at those times.
+    fn output_slide(&self) -> Option<Slide> {
+        None
+    }
+
+    /// Checks the stage against the slide of its incoming stream.
+    fn check_slide(&self, _incoming: &Slide, _cx: &Ctxt) {}
 
     /// Statements run once when the pipeline is built (evaluating user arguments such as
     /// `collect(handle)`), outside the per-batch job.
@@ -299,6 +311,10 @@ pub const OPERATORS: &[OpDef] = &[
     OpDef {
         name: "take",
         parse: take::parse,
+    },
+    OpDef {
+        name: "window",
+        parse: window::parse,
     },
     OpDef {
         name: "print",

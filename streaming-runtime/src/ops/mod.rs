@@ -16,6 +16,7 @@ pub mod sort;
 pub mod take;
 pub mod transform;
 pub mod union;
+pub mod window;
 
 /// Materialises a run of a batch (the fold of every operator that needs the whole batch).
 #[inline]
@@ -33,6 +34,12 @@ pub fn concat<T>(a: &mut Vec<T>, mut b: Vec<T>) {
 #[inline]
 pub fn fan_out<T: FanOut>(batch: &[T]) -> Vec<T> {
     batch.to_vec()
+}
+
+/// A copy of a windowed named stream's batch (present only at the window's slide times).
+#[inline]
+pub fn fan_out_windowed<T: FanOut>(batch: &Option<Vec<T>>) -> Option<Vec<T>> {
+    batch.clone()
 }
 
 /// Elements of a named stream used more than once.

@@ -1,0 +1,110 @@
+//! Windows with Spark's semantics (DESIGN §5), through queue + run_batches + collect.
+
+use streaming::prelude::*;
+
+fn times_and_values<T: Clone + Ord>(c: &Collector<T>) -> Vec<(u64, Vec<T>)> {
+    c.batches()
+        .into_iter()
+        .map(|(t, mut v)| {
+            v.sort();
+            (t.milliseconds(), v)
+        })
+        .collect()
+}
+
+#[test]
+fn window_emits_at_slides_with_partial_windows_at_the_start_and_after_input_ends() {
+    let out = Collector::new();
+    let mut p = stream_pipeline! {
+        batch 1s;
+        source queue(vec![vec![1], vec![2], vec![3], vec![4]])
+            |> window(3s, 2s)
+            |> collect(out)
+    };
+    p.run_batches(8).unwrap();
+    assert_eq!(
+        times_and_values(&out),
+        vec![
+            (2000, vec![1, 2]),
+            (4000, vec![2, 3, 4]),
+            (6000, vec![4]),
+            (8000, vec![])
+        ]
+    );
+}
+
+#[test]
+fn slide_longer_than_window_skips_batches() {
+    let out = Collector::new();
+    let mut p = stream_pipeline! {
+        batch 1s;
+        source queue((1..=6).map(|i| vec![i]).collect::<Vec<_>>())
+            |> window(1s, 3s)
+            |> count
+            |> collect(out)
+    };
+    p.run_batches(6).unwrap();
+    assert_eq!(
+        times_and_values(&out),
+        vec![(3000, vec![1]), (6000, vec![1])]
+    );
+}
+
+#[test]
+fn the_cards_pipeline_counts_hashtags_over_the_window() {
+    let (inv, plain) = (Collector::new(), Collector::new());
+    let mut p = stream_pipeline! {
+        batch 1s;
+        let tags = source queue(vec![vec!["#a #b x"], vec!["#a"], vec![], vec!["#b #b"], vec![], vec![]])
+            |> flat_map split
+            |> filter starts_with("#");
+        tags |> window(3s, 1s) reduce(+, -) |> sort desc |> collect(inv);
+        tags |> window(3s, 1s) reduce(+) |> sort desc |> collect(plain)
+    };
+    p.run_batches(7).unwrap();
+    let s = |k: &str, n: i64| (k.to_string(), n);
+    let expected = vec![
+        vec![s("#a", 1), s("#b", 1)],
+        vec![s("#a", 2), s("#b", 1)],
+        vec![s("#a", 2), s("#b", 1)],
+        vec![s("#b", 2), s("#a", 1)],
+        vec![s("#b", 2)],
+        vec![s("#b", 2)],
+        vec![],
+    ];
+    let got: Vec<_> = inv.batches().into_iter().map(|(_, v)| v).collect();
+    assert_eq!(got, expected);
+    assert_eq!(
+        inv.batches(),
+        plain.batches(),
+        "the inverse is an optimisation, never a change of result"
+    );
+}
+
+#[test]
+fn keep_filters_window_results_and_windows_chain() {
+    let (kept, outer) = (Collector::new(), Collector::new());
+    let mut p = stream_pipeline! {
+        batch 1s;
+        let pairs = source queue(vec![vec![("a", 1i64), ("b", 5)], vec![("a", 1)], vec![("b", -5)], vec![]]);
+        pairs |> window(2s, 1s) reduce(+, -) keep |_k, v| *v > 1 |> collect(kept);
+        pairs |> window(2s, 2s) |> window(4s, 4s) |> count |> collect(outer)
+    };
+    p.run_batches(4).unwrap();
+    let got: Vec<_> = times_and_values(&kept);
+    let s = |k: &str, n: i64| (k.to_string(), n);
+    assert_eq!(
+        got,
+        vec![
+            (1000, vec![s("b", 5)]),
+            (2000, vec![s("a", 2), s("b", 5)]),
+            (3000, vec![]),
+            (4000, vec![])
+        ]
+    );
+    assert_eq!(
+        times_and_values(&outer),
+        vec![(4000, vec![4])],
+        "all four elements, through two windows"
+    );
+}
