@@ -43,6 +43,17 @@ pub fn pipeline(plan: &Plan) -> TokenStream {
         None => quote!(::core::option::Option::None),
     };
 
+    // Windows chained one after another can each hold back data: drain their total length.
+    let windows: Vec<TokenStream> = plan
+        .flows
+        .iter()
+        .flat_map(|f| &f.segments)
+        .flat_map(|s| s.end.iter())
+        .filter_map(|st| st.op.window_length())
+        .map(|d| d.to_millis_expr("a window's length"))
+        .collect();
+    let drain = duration::std_duration(quote!(0u64 #(+ #windows)*));
+
     let mut setup = TokenStream::new();
     let mut take_inputs = TokenStream::new();
     for (i, src) in plan.sources.iter().enumerate() {
@@ -109,7 +120,7 @@ pub fn pipeline(plan: &Plan) -> TokenStream {
 
     quote! {{
         let mut #builder = #rt::PipelineBuilder::new(
-            #rt::PipelineConfig::new(#batch).with_parallelism(#parallelism),
+            #rt::PipelineConfig::new(#batch).with_parallelism(#parallelism).with_drain(#drain),
         );
         #setup
         #(#unused)*

@@ -23,6 +23,9 @@ pub struct PipelineConfig {
     pub batch_interval: Duration,
     /// `parallelism N;` (`None`: the machine's available cores).
     pub parallelism: Option<usize>,
+    /// How far back windows reach: after every source has ended, `run` goes on this long
+    /// (without waiting for the clock) so that pending windows emit their last results.
+    pub drain: Duration,
 }
 
 impl PipelineConfig {
@@ -30,7 +33,14 @@ impl PipelineConfig {
         PipelineConfig {
             batch_interval,
             parallelism: None,
+            drain: Duration::ZERO,
         }
+    }
+
+    /// See [`PipelineConfig::drain`].
+    pub fn with_drain(mut self, drain: Duration) -> Self {
+        self.drain = drain;
+        self
     }
 
     /// `parallelism N;` (`None`: available cores).

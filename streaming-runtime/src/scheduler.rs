@@ -30,6 +30,7 @@ impl Pipeline {
             s.start(&handle)?;
         }
         let interval = self.config.batch_interval;
+        let self_drain = self.config.drain;
         let sources = self.sources.clone();
         info!(
             batch_ms = duration_ms(interval),
@@ -55,8 +56,14 @@ impl Pipeline {
         });
         let mut time = first_batch_time(interval);
         let mut processor_result = None;
+        // Once every source has ended: the last batch time windows still need.
+        let mut draining_until: Option<BatchTime> = None;
         loop {
-            let due = instant_of(time);
+            let due = if draining_until.is_some() {
+                Instant::now()
+            } else {
+                instant_of(time)
+            };
             let mut last = false;
             tokio::select! {
                 _ = tokio::time::sleep_until(due.into()) => {}
@@ -69,7 +76,14 @@ impl Pipeline {
             for s in &sources {
                 s.seal(time);
             }
-            last |= sources.iter().all(|s| s.is_finished());
+            if draining_until.is_none() && !last && sources.iter().all(|s| s.is_finished()) {
+                let until = time.plus(self_drain);
+                if until > time {
+                    info!(until = %until, "every source has ended: emitting the pending windows");
+                }
+                draining_until = Some(until);
+            }
+            last |= draining_until.is_some_and(|until| time >= until);
             if tx.send((time, due)).is_err() || last {
                 break;
             }

@@ -89,6 +89,11 @@ pub trait Operator {
         None
     }
 
+    /// Windows: how far back the stage reaches (drained when the sources end).
+    fn window_length(&self) -> Option<&crate::duration::Duration> {
+        None
+    }
+
     /// Checks the stage against the slide of its incoming stream.
     fn check_slide(&self, _incoming: &Slide, _cx: &Ctxt) {}
 

@@ -139,6 +139,10 @@ impl Operator for Window {
         })
     }
 
+    fn window_length(&self) -> Option<&Duration> {
+        Some(&self.length)
+    }
+
     fn check_slide(&self, incoming: &Slide, cx: &Ctxt) {
         check_multiple("length", &self.length, incoming, cx);
         check_multiple("slide", &self.slide, incoming, cx);
