@@ -57,6 +57,17 @@ pub fn show(ms: u64) -> String {
 /// Parses one duration token.
 pub fn parse(token: &TokenTree) -> syn::Result<Duration> {
     match token {
+        // A `$d:literal` from `macro_rules!` arrives in an invisible group.
+        TokenTree::Group(g) if g.delimiter() == proc_macro2::Delimiter::None => {
+            let inner: Vec<TokenTree> = g.stream().into_iter().collect();
+            match inner.as_slice() {
+                [one] => parse(one),
+                _ => Err(syn::Error::new(
+                    g.span(),
+                    "expected a duration such as `1s`, `500ms`, `5m`",
+                )),
+            }
+        }
         TokenTree::Group(g) if g.delimiter() == proc_macro2::Delimiter::Brace => {
             Ok(Duration::Const {
                 expr: g.stream(),

@@ -106,7 +106,9 @@ fn config_line(stmt: &[TokenTree], config: &mut Config, cx: &Ctxt) {
 fn is_pipe(tokens: &[TokenTree], i: usize) -> bool {
     matches!((tokens.get(i), tokens.get(i + 1)),
         (Some(TokenTree::Punct(a)), Some(TokenTree::Punct(b)))
-            if a.as_char() == '|' && a.spacing() == proc_macro2::Spacing::Joint && b.as_char() == '>')
+            // `|` then `>` never occurs in valid Rust; spacing is not relied on because
+            // tokens passed through `macro_rules!` may lose it.
+            if a.as_char() == '|' && b.as_char() == '>')
 }
 
 /// Splits at each `|>`; returns the parts and the span of the `|>` before each part after the first.
