@@ -138,3 +138,79 @@ async fn run_finishes_pending_windows_after_the_sources_end() {
         "the last window is empty: {values:?}"
     );
 }
+
+#[test]
+fn count_and_reduce_by_window() {
+    let (counts, sums, sums_inv, maxes) = (
+        Collector::new(),
+        Collector::new(),
+        Collector::new(),
+        Collector::new(),
+    );
+    let mut p = stream_pipeline! {
+        batch 1s;
+        let xs = source queue(vec![vec![1i64, 2], vec![3], vec![], vec![4]]);
+        xs |> count_by_window(2s, 1s) |> collect(counts);
+        xs |> reduce_by_window(+, 2s, 1s) |> collect(sums);
+        xs |> reduce_by_window(|a, b| a + b, |a, b| a - b, 2s, 1s) |> collect(sums_inv);
+        xs |> reduce_by_window(max, 3s, 3s) |> collect(maxes)
+    };
+    p.run_batches(6).unwrap();
+    let values = |c: &Collector<i64>| c.batches().into_iter().map(|(_, v)| v).collect::<Vec<_>>();
+    assert_eq!(
+        values(&counts),
+        vec![vec![2], vec![3], vec![1], vec![1], vec![1], vec![0]],
+        "count of an empty window is 0"
+    );
+    assert_eq!(
+        values(&sums),
+        vec![vec![3], vec![6], vec![3], vec![4], vec![4], vec![]],
+        "reduce of an empty window is empty"
+    );
+    assert_eq!(values(&sums), values(&sums_inv));
+    assert_eq!(values(&maxes), vec![vec![3], vec![4]]);
+}
+
+#[test]
+fn count_by_value_and_window_never_shows_zero_counts() {
+    let out = Collector::new();
+    let mut p = stream_pipeline! {
+        batch 1s;
+        source queue(vec![vec!["a", "b", "a"], vec!["b"], vec![]])
+            |> count_by_value_and_window(2s, 1s)
+            |> collect(out)
+    };
+    p.run_batches(4).unwrap();
+    let s = |k: &str, n: i64| (k.to_string(), n);
+    assert_eq!(
+        times_and_values(&out),
+        vec![
+            (1000, vec![s("a", 2), s("b", 1)]),
+            (2000, vec![s("a", 2), s("b", 2)]),
+            (3000, vec![s("b", 1)]),
+            (4000, vec![]),
+        ]
+    );
+}
+
+#[test]
+fn group_by_key_and_window_collects_values_of_the_window() {
+    let out = Collector::new();
+    let mut p = stream_pipeline! {
+        batch 1s;
+        source queue(vec![vec![("k", 1)], vec![("k", 2), ("j", 9)], vec![]])
+            |> group_by_key_and_window(2s, 1s)
+            |> map |(k, vs)| (k, vs.into_vec())
+            |> collect(out)
+    };
+    p.run_batches(3).unwrap();
+    let s = |k: &str, v: Vec<i32>| (k.to_string(), v);
+    assert_eq!(
+        times_and_values(&out),
+        vec![
+            (1000, vec![s("k", vec![1])]),
+            (2000, vec![s("j", vec![9]), s("k", vec![1, 2])]),
+            (3000, vec![s("j", vec![9]), s("k", vec![2])])
+        ]
+    );
+}

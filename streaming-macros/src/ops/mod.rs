@@ -322,6 +322,22 @@ pub const OPERATORS: &[OpDef] = &[
         parse: window::parse,
     },
     OpDef {
+        name: "count_by_window",
+        parse: window::parse_count_by_window,
+    },
+    OpDef {
+        name: "reduce_by_window",
+        parse: window::parse_reduce_by_window,
+    },
+    OpDef {
+        name: "count_by_value_and_window",
+        parse: window::parse_count_by_value_and_window,
+    },
+    OpDef {
+        name: "group_by_key_and_window",
+        parse: window::parse_group_by_key_and_window,
+    },
+    OpDef {
         name: "print",
         parse: print::parse,
     },

@@ -3,6 +3,10 @@
 //! `window(W, S) reduce(f, inv)`: the same, incrementally (old panes subtracted with `inv`);
 //! `... keep |k, v| ..`: keeps only the results for which the function is true.
 //!
+//! The rest of the window family shares the durations, checks and stores, so it lives
+//! here too: `count_by_window(W, S)`, `reduce_by_window(f [, inv], W, S)`,
+//! `count_by_value_and_window(W, S)`, `group_by_key_and_window(W, S)`.
+//!
 //! `W` and `S` must be positive multiples of the incoming stream's slide (the batch
 //! interval, or an earlier window's slide); `W` need not be a multiple of `S`.
 
@@ -21,66 +25,170 @@ const USAGE: &str = "`window(30s, 10s)`, optionally followed by `reduce(+)`, `re
 pub struct Window {
     length: Duration,
     slide: Duration,
-    reduce: Option<(Reducer, Option<Reducer>)>,
-    keep: Option<FnArg>,
+    kind: Kind,
     span: Span,
+}
+
+enum Kind {
+    /// `window(W, S)`
+    Elements,
+    /// `window(W, S) reduce(f [, inv]) [keep ..]`
+    ReduceByKey {
+        f: Reducer,
+        inv: Option<Reducer>,
+        keep: Option<FnArg>,
+    },
+    /// `count_by_window(W, S)`
+    Count,
+    /// `reduce_by_window(f [, inv], W, S)`
+    Reduce { f: Reducer, inv: Option<Reducer> },
+    /// `count_by_value_and_window(W, S)`
+    CountByValue,
+    /// `group_by_key_and_window(W, S)`
+    GroupByKey,
+}
+
+/// `(W, S)` at the end of `tokens` (a group's contents); returns them and what precedes.
+fn durations(
+    op: &Ident,
+    span: Span,
+    tokens: &[TokenTree],
+    usage: &str,
+) -> syn::Result<(Duration, Duration, Vec<TokenTree>)> {
+    let comma = |t: &TokenTree| matches!(t, TokenTree::Punct(p) if p.as_char() == ',');
+    match tokens {
+        [before @ .., l, c, s] if comma(c) => {
+            let before = match before {
+                [rest @ .., c] if comma(c) => rest.to_vec(),
+                [] => Vec::new(),
+                _ => return Err(syn::Error::new(span, format!("`{op}` takes {usage}"))),
+            };
+            Ok((duration::parse(l)?, duration::parse(s)?, before))
+        }
+        _ => Err(syn::Error::new(span, format!("`{op}` takes {usage}"))),
+    }
+}
+
+/// A window operator taking exactly `(W, S)`.
+fn just_durations(op: &Ident, tokens: &[TokenTree], kind: Kind) -> syn::Result<Box<dyn Operator>> {
+    let usage = format!("a window length and slide: `{op}(30s, 10s)`");
+    let (inner, span, rest) = args::paren_group(op, tokens, &usage)?;
+    args::no_more(op, rest, &usage)?;
+    let parts: Vec<TokenTree> = inner.into_iter().collect();
+    let (length, slide, before) = durations(op, span, &parts, &usage)?;
+    if !before.is_empty() {
+        return Err(syn::Error::new(span, format!("`{op}` takes {usage}")));
+    }
+    Ok(Box::new(Window {
+        length,
+        slide,
+        kind,
+        span: op.span(),
+    }))
+}
+
+pub fn parse_count_by_window(op: &Ident, tokens: &[TokenTree]) -> syn::Result<Box<dyn Operator>> {
+    just_durations(op, tokens, Kind::Count)
+}
+
+pub fn parse_count_by_value_and_window(
+    op: &Ident,
+    tokens: &[TokenTree],
+) -> syn::Result<Box<dyn Operator>> {
+    just_durations(op, tokens, Kind::CountByValue)
+}
+
+pub fn parse_group_by_key_and_window(
+    op: &Ident,
+    tokens: &[TokenTree],
+) -> syn::Result<Box<dyn Operator>> {
+    just_durations(op, tokens, Kind::GroupByKey)
+}
+
+pub fn parse_reduce_by_window(op: &Ident, tokens: &[TokenTree]) -> syn::Result<Box<dyn Operator>> {
+    let usage = "a function, an optional inverse, a window length and slide: `reduce_by_window(+, -, 30s, 10s)`";
+    let (inner, span, rest) = args::paren_group(op, tokens, usage)?;
+    args::no_more(op, rest, usage)?;
+    let parts: Vec<TokenTree> = inner.into_iter().collect();
+    let (length, slide, before) = durations(op, span, &parts, usage)?;
+    let group = TokenTree::Group(proc_macro2::Group::new(
+        proc_macro2::Delimiter::Parenthesis,
+        before.into_iter().collect(),
+    ));
+    let (f, inv) = reducer_and_inverse(op, &[group], usage)?;
+    Ok(Box::new(Window {
+        length,
+        slide,
+        kind: Kind::Reduce { f, inv },
+        span: op.span(),
+    }))
+}
+
+/// `(f)` or `(f, inv)`; an inverse of `min`/`max` is refused.
+fn reducer_and_inverse(
+    op: &Ident,
+    tokens: &[TokenTree],
+    usage: &str,
+) -> syn::Result<(Reducer, Option<Reducer>)> {
+    let (mut fs, fspan, after) = args::reducers(op, tokens, usage)?;
+    args::no_more(op, &after, usage)?;
+    let f = fs.remove(0);
+    let inv = if fs.is_empty() {
+        None
+    } else {
+        Some(fs.remove(0))
+    };
+    if !fs.is_empty() {
+        return Err(syn::Error::new(
+            fspan,
+            "a window reduction takes a function and at most one inverse: `reduce(+, -)`",
+        ));
+    }
+    if let (Some(name), Some(_)) = (f.shorthand(), &inv) {
+        if name == "min" || name == "max" {
+            return Err(syn::Error::new(
+                fspan,
+                format!(
+                    "`{name}` has no inverse: write `{op}({name})`; its windows are combined from per-slide partials"
+                ),
+            ));
+        }
+    }
+    Ok((f, inv))
 }
 
 pub fn parse(op: &Ident, tokens: &[TokenTree]) -> syn::Result<Box<dyn Operator>> {
     let (inner, span, rest) = args::paren_group(op, tokens, USAGE)?;
-    let mut rest: Vec<TokenTree> = rest.to_vec();
     let parts: Vec<TokenTree> = inner.into_iter().collect();
-    let durations: Vec<&[TokenTree]> = parts
-        .split(|t| matches!(t, TokenTree::Punct(p) if p.as_char() == ','))
-        .filter(|p| !p.is_empty())
-        .collect();
-    let [[length], [slide]] = durations.as_slice() else {
+    let (length, slide, before) = durations(op, span, &parts, USAGE)?;
+    if !before.is_empty() {
         return Err(syn::Error::new(
             span,
             format!("`window` takes a length and a slide: {USAGE}"),
         ));
-    };
-    let (length, slide) = (duration::parse(length)?, duration::parse(slide)?);
-    let mut reduce = None;
-    if let Some(TokenTree::Ident(kw)) = rest.first() {
+    }
+    let mut rest: Vec<TokenTree> = rest.to_vec();
+    let mut kind = Kind::Elements;
+    if let Some(TokenTree::Ident(kw)) = rest.first().cloned() {
         if kw == "reduce" {
-            let (mut fs, fspan, after) = args::reducers(kw, &rest[1..], USAGE)?;
-            let f = fs.remove(0);
-            let inv = if fs.is_empty() {
-                None
-            } else {
-                Some(fs.remove(0))
-            };
-            if !fs.is_empty() {
-                return Err(syn::Error::new(
-                    fspan,
-                    "`reduce` takes a function and at most one inverse: `reduce(+, -)`",
-                ));
-            }
-            if let (Some(name), Some(_)) = (f.shorthand(), &inv) {
-                if name == "min" || name == "max" {
-                    return Err(syn::Error::new(
-                        fspan,
-                        format!(
-                            "`{name}` has no inverse: write `reduce({name})`; its windows are combined from per-slide partials"
-                        ),
-                    ));
-                }
-            }
-            reduce = Some((f, inv));
-            rest = after;
+            let end = rest
+                .iter()
+                .position(|t| matches!(t, TokenTree::Ident(i) if i == "keep"))
+                .unwrap_or(rest.len());
+            let (f, inv) = reducer_and_inverse(&kw, &rest[1..end], USAGE)?;
+            kind = Kind::ReduceByKey { f, inv, keep: None };
+            rest.drain(..end);
         }
     }
-    let mut keep = None;
-    if let Some(TokenTree::Ident(kw)) = rest.first() {
+    if let Some(TokenTree::Ident(kw)) = rest.first().cloned() {
         if kw == "keep" {
-            if reduce.is_none() {
+            let Kind::ReduceByKey { keep, .. } = &mut kind else {
                 return Err(syn::Error::new(
                     kw.span(),
                     "`keep` filters a window's reduced results: write `window(W, S) reduce(f) keep |k, v| ...`",
                 ));
-            }
-            keep = Some(args::function(kw, &rest[1..], 2)?);
+            };
+            *keep = Some(args::function(&kw, &rest[1..], 2)?);
             rest.clear();
         }
     }
@@ -88,8 +196,7 @@ pub fn parse(op: &Ident, tokens: &[TokenTree]) -> syn::Result<Box<dyn Operator>>
     Ok(Box::new(Window {
         length,
         slide,
-        reduce,
-        keep,
+        kind,
         span: op.span(),
     }))
 }
@@ -155,23 +262,37 @@ impl Operator for Window {
 
     fn fold(&self, g: &Gen, it: &Ident) -> TokenStream {
         let rt = g.rt();
-        match &self.reduce {
-            None => quote_spanned!(g.span=> #rt::ops::window::fold(#it)),
-            Some((f, _)) => {
+        match &self.kind {
+            Kind::Elements | Kind::GroupByKey => {
+                quote_spanned!(g.span=> #rt::ops::window::fold(#it))
+            }
+            Kind::ReduceByKey { f, .. } => {
                 let f = f.closure();
                 quote_spanned!(g.span=> #rt::ops::reduce_by_key::fold(#it, #f))
             }
+            Kind::Count => quote_spanned!(g.span=> #rt::ops::count::fold(#it)),
+            Kind::Reduce { f, .. } => {
+                let f = f.closure();
+                quote_spanned!(g.span=> #rt::ops::reduce::fold(#it, #f))
+            }
+            Kind::CountByValue => quote_spanned!(g.span=> #rt::ops::count_by_value::fold(#it)),
         }
     }
 
     fn merge(&self, g: &Gen, a: &Ident, b: &Ident) -> TokenStream {
         let rt = g.rt();
-        match &self.reduce {
-            None => quote_spanned!(g.span=> #rt::ops::concat(#a, #b)),
-            Some((f, _)) => {
+        match &self.kind {
+            Kind::Elements | Kind::GroupByKey => quote_spanned!(g.span=> #rt::ops::concat(#a, #b)),
+            Kind::ReduceByKey { f, .. } => {
                 let f = f.closure();
                 quote_spanned!(g.span=> #rt::ops::reduce_by_key::merge(#a, #b, #f))
             }
+            Kind::Count => quote_spanned!(g.span=> #rt::ops::count::merge(#a, #b)),
+            Kind::Reduce { f, .. } => {
+                let f = f.closure();
+                quote_spanned!(g.span=> #rt::ops::reduce::merge(#a, #b, #f))
+            }
+            Kind::CountByValue => quote_spanned!(g.span=> #rt::ops::count_by_value::merge(#a, #b)),
         }
     }
 
@@ -179,30 +300,39 @@ impl Operator for Window {
         let (rt, w, ctx, time, parent) = (g.rt(), g.var("window"), g.ctx, g.time, &g.slide);
         let length = self.length.to_millis_expr("a window's length");
         let slide = self.slide.to_millis_expr("a window's slide");
-        match &self.reduce {
-            None => quote_spanned! {g.span=>
-                #rt::ops::window::buffer(&mut #w, #ctx, #length, #slide, #parent)?.push(#time, #acc)
+        let spec = quote_spanned!(g.span=> (#length, #slide, #parent));
+        let inverse = |inv: &Option<Reducer>| match inv {
+            Some(i) => {
+                let i = i.closure();
+                quote_spanned!(g.span=> ::core::option::Option::Some(#i))
+            }
+            None => quote_spanned!(g.span=> #rt::ops::window::no_inverse()),
+        };
+        let buffer = quote_spanned! {g.span=>
+            #rt::ops::window::buffer(&mut #w, #ctx, #length, #slide, #parent)?.push(#time, #acc)
+        };
+        match &self.kind {
+            Kind::Elements => buffer,
+            Kind::GroupByKey => quote_spanned!(g.span=> #rt::ops::window::group(#buffer)),
+            Kind::Count => {
+                quote_spanned!(g.span=> #rt::ops::window::count(&mut #w, #ctx, #spec, #acc)?)
+            }
+            Kind::Reduce { f, inv } => {
+                let (f, inv) = (f.closure(), inverse(inv));
+                quote_spanned!(g.span=> #rt::ops::window::reduce(&mut #w, #ctx, #spec, #acc, #f, #inv)?)
+            }
+            Kind::CountByValue => quote_spanned! {g.span=>
+                #rt::ops::window::keyed(&mut #w, #ctx, #length, #slide, #parent, true)?
+                    .push(#time, #rt::ops::window::owned_keys(#acc), |a: i64, b: i64| a + b, ::core::option::Option::Some(|a: i64, b: i64| a - b))
             },
-            Some((f, inv)) => {
-                let f = f.closure();
-                let (incremental, inv) = match inv {
-                    Some(i) => {
-                        let i = i.closure();
-                        (
-                            true,
-                            quote_spanned!(g.span=> ::core::option::Option::Some(#i)),
-                        )
-                    }
-                    None => (
-                        false,
-                        quote_spanned!(g.span=> #rt::ops::window::no_inverse()),
-                    ),
-                };
+            Kind::ReduceByKey { f, inv, keep } => {
+                let incremental = inv.is_some();
+                let (f, inv) = (f.closure(), inverse(inv));
                 let out = quote_spanned! {g.span=>
                     #rt::ops::window::keyed(&mut #w, #ctx, #length, #slide, #parent, #incremental)?
                         .push(#time, #rt::ops::window::owned_keys(#acc), #f, #inv)
                 };
-                match &self.keep {
+                match keep {
                     Some(k) => {
                         let k = k.closure(2);
                         quote_spanned!(g.span=> #rt::ops::window::keep(#out, #k))

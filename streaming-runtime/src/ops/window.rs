@@ -76,3 +76,47 @@ pub fn keep<K, V, F: FnMut(&K, &V) -> bool>(
 ) -> Option<Vec<(K, V)>> {
     out.map(|v| v.into_iter().filter(|(k, x)| f(k, x)).collect())
 }
+
+/// `count_by_window(W, S)`: the number of elements in each window (`[0]` for an empty one,
+/// as `count` gives for an empty batch). One running count, updated incrementally.
+pub fn count(
+    slot: &mut Option<KeyedWindow<(), i64>>,
+    ctx: &BatchContext<'_>,
+    (window_ms, slide_ms, parent_ms): (u64, u64, u64),
+    n: i64,
+) -> Result<Option<Vec<i64>>, StreamingError> {
+    let w = keyed(slot, ctx, window_ms, slide_ms, parent_ms, true)?;
+    let out = w.push(
+        ctx.time(),
+        [((), n)],
+        |a, b| a + b,
+        Some(|a: i64, b: i64| a - b),
+    );
+    Ok(out.map(|v| vec![v.into_iter().map(|(_, n)| n).sum()]))
+}
+
+/// `reduce_by_window(f [, inv], W, S)`: one element per window (nothing for an empty one).
+#[allow(clippy::too_many_arguments)]
+pub fn reduce<T: Clone, F, G>(
+    slot: &mut Option<KeyedWindow<(), T>>,
+    ctx: &BatchContext<'_>,
+    (window_ms, slide_ms, parent_ms): (u64, u64, u64),
+    batch: Option<T>,
+    f: F,
+    inv: Option<G>,
+) -> Result<Option<Vec<T>>, StreamingError>
+where
+    F: FnMut(T, T) -> T,
+    G: FnMut(T, T) -> T,
+{
+    let w = keyed(slot, ctx, window_ms, slide_ms, parent_ms, inv.is_some())?;
+    let out = w.push(ctx.time(), batch.map(|x| ((), x)), f, inv);
+    Ok(out.map(|v| v.into_iter().map(|(_, x)| x).collect()))
+}
+
+/// `group_by_key_and_window(W, S)`: each key with all its values in the window.
+pub fn group<K: Hash + Eq, V>(
+    window: Option<Vec<(K, V)>>,
+) -> Option<Vec<(K, crate::CompactBuffer<V>)>> {
+    window.map(|v| crate::ops::group_by_key::finish(crate::ops::group_by_key::fold(v.into_iter())))
+}
