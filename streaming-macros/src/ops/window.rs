@@ -160,12 +160,10 @@ fn reducer_and_inverse(
 pub fn parse(op: &Ident, tokens: &[TokenTree]) -> syn::Result<Box<dyn Operator>> {
     let (inner, span, rest) = args::paren_group(op, tokens, USAGE)?;
     let parts: Vec<TokenTree> = inner.into_iter().collect();
-    let (length, slide, before) = durations(op, span, &parts, USAGE)?;
+    let usage = format!("a length and a slide: {USAGE}");
+    let (length, slide, before) = durations(op, span, &parts, &usage)?;
     if !before.is_empty() {
-        return Err(syn::Error::new(
-            span,
-            format!("`window` takes a length and a slide: {USAGE}"),
-        ));
+        return Err(syn::Error::new(span, format!("`window` takes {usage}")));
     }
     let mut rest: Vec<TokenTree> = rest.to_vec();
     let mut kind = Kind::Elements;
