@@ -37,6 +37,7 @@ mod sort;
 mod take;
 mod transform;
 mod union;
+mod update_state_by_key;
 mod window;
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -316,6 +317,10 @@ pub const OPERATORS: &[OpDef] = &[
     OpDef {
         name: "take",
         parse: take::parse,
+    },
+    OpDef {
+        name: "update_state_by_key",
+        parse: update_state_by_key::parse,
     },
     OpDef {
         name: "window",

@@ -16,6 +16,7 @@ pub mod sort;
 pub mod take;
 pub mod transform;
 pub mod union;
+pub mod update_state_by_key;
 pub mod window;
 
 /// Materialises a run of a batch (the fold of every operator that needs the whole batch).

@@ -1,0 +1,72 @@
+//! `update_state_by_key(f) [initial(expr)]`, Spark's `updateStateByKey`: every batch,
+//! `f(new_values, old_state)` runs for every key that has state or new values (keys without
+//! new data get an empty vec); `None` removes the key; the whole state is the batch's output.
+//! An initial state is merged into the first batch (its keys are updated like any other).
+
+use std::hash::Hash;
+
+use crate::keyed::KeyedMap;
+use crate::owned::IntoOwned;
+
+/// The state of every key, kept across batches with owned keys.
+pub struct State<K, S> {
+    state: KeyedMap<K, S>,
+}
+
+impl<K: Hash + Eq + Clone, S: Clone> State<K, S> {
+    pub fn new() -> Self {
+        State {
+            state: KeyedMap::default(),
+        }
+    }
+
+    /// `initial(expr)`: the state before the first batch.
+    pub fn with_initial<I: IntoIterator<Item = (K, S)>>(initial: I) -> Self {
+        State {
+            state: initial.into_iter().collect(),
+        }
+    }
+
+    /// Applies one batch's values (grouped by key, in arrival order) and returns the whole
+    /// state.
+    pub fn update<Kb, V, F>(&mut self, batch: KeyedMap<Kb, Vec<V>>, mut f: F) -> Vec<(K, S)>
+    where
+        Kb: IntoOwned<Owned = K>,
+        F: FnMut(Vec<V>, Option<S>) -> Option<S>,
+    {
+        let mut next: KeyedMap<K, S> =
+            KeyedMap::with_capacity_and_hasher(self.state.len() + batch.len(), Default::default());
+        for (k, values) in batch {
+            let k = k.into_owned();
+            let old = self.state.remove(&k);
+            if let Some(s) = f(values, old) {
+                next.insert(k, s);
+            }
+        }
+        // Keys with state but no new values this batch.
+        for (k, old) in self.state.drain() {
+            if let Some(s) = f(Vec::new(), Some(old)) {
+                next.insert(k, s);
+            }
+        }
+        self.state = next;
+        self.state
+            .iter()
+            .map(|(k, s)| (k.clone(), s.clone()))
+            .collect()
+    }
+
+    pub fn len(&self) -> usize {
+        self.state.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.state.is_empty()
+    }
+}
+
+impl<K: Hash + Eq + Clone, S: Clone> Default for State<K, S> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
