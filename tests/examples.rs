@@ -152,3 +152,36 @@ fn stdin_pipeline_ends_at_end_of_input() {
     }
     assert_eq!((apples, bananas), (2000, 1000), "{stdout}");
 }
+
+#[test]
+fn user_requests_prints_window_counts_and_running_totals() {
+    let out = example("user_requests")
+        .args(["--seconds", "4", "--rate", "2000"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    // The window count appears every 2 s as a bare number; the totals every second as pairs.
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.parse::<u64>().is_ok_and(|n| n > 0)),
+        "{stdout}"
+    );
+    let totals: Vec<u64> = stdout
+        .lines()
+        .filter_map(|l| {
+            l.strip_prefix('(')?
+                .strip_suffix(')')?
+                .rsplit_once(',')?
+                .1
+                .parse()
+                .ok()
+        })
+        .collect();
+    assert!(!totals.is_empty(), "{stdout}");
+}
