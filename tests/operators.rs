@@ -12,13 +12,7 @@ fn t(k: u64) -> BatchTime {
 
 /// Each batch's elements, sorted, for operators whose order within a batch is unspecified.
 fn sorted<T: Ord + Clone>(c: &Collector<T>) -> Vec<Vec<T>> {
-    c.batches()
-        .into_iter()
-        .map(|(_, mut v)| {
-            v.sort();
-            v
-        })
-        .collect()
+    c.sorted_batches().into_iter().map(|(_, v)| v).collect()
 }
 
 fn s(x: &str) -> String {

@@ -5,13 +5,7 @@ use std::sync::{Arc, Mutex};
 use streaming::prelude::*;
 
 fn sorted<T: Ord + Clone>(c: &Collector<T>) -> Vec<Vec<T>> {
-    c.batches()
-        .into_iter()
-        .map(|(_, mut v)| {
-            v.sort();
-            v
-        })
-        .collect()
+    c.sorted_batches().into_iter().map(|(_, v)| v).collect()
 }
 
 #[test]

@@ -3,12 +3,9 @@
 use streaming::prelude::*;
 
 fn times_and_values<T: Clone + Ord>(c: &Collector<T>) -> Vec<(u64, Vec<T>)> {
-    c.batches()
+    c.sorted_batches()
         .into_iter()
-        .map(|(t, mut v)| {
-            v.sort();
-            (t.milliseconds(), v)
-        })
+        .map(|(t, v)| (t.milliseconds(), v))
         .collect()
 }
 

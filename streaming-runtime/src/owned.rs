@@ -415,3 +415,14 @@ mod tests {
         assert_send_static(&v);
     }
 }
+
+/// Owned copies of a run of a batch: what `collect` hands to a `Collector` and what a window
+/// keeps across batches.
+#[inline]
+pub fn collect_owned<I>(it: I) -> Vec<<I::Item as IntoOwned>::Owned>
+where
+    I: Iterator,
+    I::Item: IntoOwned,
+{
+    it.map(IntoOwned::into_owned).collect()
+}

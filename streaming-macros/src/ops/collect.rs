@@ -33,7 +33,7 @@ impl Operator for Collect {
     }
     fn fold(&self, g: &Gen, it: &Ident) -> TokenStream {
         let rt = g.rt();
-        quote_spanned!(g.span=> #rt::sink::collect::fold(#it))
+        quote_spanned!(g.span=> #rt::owned::collect_owned(#it))
     }
     fn finish(&self, g: &Gen, acc: &Ident) -> TokenStream {
         let (rt, h, time) = (g.rt(), g.var("handle"), g.time);

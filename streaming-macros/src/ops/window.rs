@@ -262,7 +262,7 @@ impl Operator for Window {
         let rt = g.rt();
         match &self.kind {
             Kind::Elements | Kind::GroupByKey => {
-                quote_spanned!(g.span=> #rt::ops::window::fold(#it))
+                quote_spanned!(g.span=> #rt::owned::collect_owned(#it))
             }
             Kind::ReduceByKey { f, .. } => {
                 let f = f.closure();

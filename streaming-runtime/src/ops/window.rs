@@ -10,16 +10,6 @@ use crate::keyed::KeyedMap;
 use crate::owned::IntoOwned;
 use crate::window::{KeyedWindow, WindowBuffer, WindowSpec};
 
-/// A raw window keeps owned copies of its elements across batches.
-#[inline]
-pub fn fold<I>(it: I) -> Vec<<I::Item as IntoOwned>::Owned>
-where
-    I: Iterator,
-    I::Item: IntoOwned,
-{
-    it.map(IntoOwned::into_owned).collect()
-}
-
 /// The window's element buffer, created on first use.
 pub fn buffer<'w, T: Clone>(
     slot: &'w mut Option<WindowBuffer<T>>,

@@ -7,7 +7,9 @@
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use crate::{BatchTime, IntoOwned};
+use crate::BatchTime;
+#[cfg(doc)]
+use crate::IntoOwned;
 
 /// The batches a collector holds, shared by its clones.
 type SharedBatches<T> = Arc<Mutex<Vec<(BatchTime, Vec<T>)>>>;
@@ -92,6 +94,19 @@ impl<T: Clone> Collector<T> {
         self.lock().clone()
     }
 
+    /// Like [`Collector::batches`] with each batch's elements sorted: the order within a
+    /// batch is unspecified unless the pipeline sorts, so tests compare these.
+    pub fn sorted_batches(&self) -> Vec<(BatchTime, Vec<T>)>
+    where
+        T: Ord,
+    {
+        let mut batches = self.batches();
+        for (_, batch) in &mut batches {
+            batch.sort();
+        }
+        batches
+    }
+
     /// The elements of every batch so far, batch after batch.
     pub fn elements(&self) -> Vec<T> {
         self.lock()
@@ -99,16 +114,6 @@ impl<T: Clone> Collector<T> {
             .flat_map(|(_, batch)| batch.iter().cloned())
             .collect()
     }
-}
-
-/// Owned copies of a run of the batch.
-#[inline]
-pub fn fold<I>(it: I) -> Vec<<I::Item as IntoOwned>::Owned>
-where
-    I: Iterator,
-    I::Item: IntoOwned,
-{
-    it.map(IntoOwned::into_owned).collect()
 }
 
 /// Hands the batch to the collector.
