@@ -283,6 +283,17 @@ tuples! {
     (A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7)
 }
 
+/// Owned copies of a run of a batch: what `collect` hands to a `Collector` and what a window
+/// keeps across batches.
+#[inline]
+pub fn collect_owned<I>(it: I) -> Vec<<I::Item as IntoOwned>::Owned>
+where
+    I: Iterator,
+    I::Item: IntoOwned,
+{
+    it.map(IntoOwned::into_owned).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -414,15 +425,4 @@ mod tests {
         let v = owned((line.as_str(), vec![Some(&line)]));
         assert_send_static(&v);
     }
-}
-
-/// Owned copies of a run of a batch: what `collect` hands to a `Collector` and what a window
-/// keeps across batches.
-#[inline]
-pub fn collect_owned<I>(it: I) -> Vec<<I::Item as IntoOwned>::Owned>
-where
-    I: Iterator,
-    I::Item: IntoOwned,
-{
-    it.map(IntoOwned::into_owned).collect()
 }

@@ -74,7 +74,11 @@ fn user_types_print_and_collect() {
 
     let c = Collector::new();
     let batch = [("a", p.clone())];
-    collect::finish(&c, t(1000), collect::fold(batch.iter()));
+    collect::finish(
+        &c,
+        t(1000),
+        streaming_runtime::owned::collect_owned(batch.iter()),
+    );
     assert_eq!(c.elements(), vec![("a".to_string(), p)]);
 }
 
