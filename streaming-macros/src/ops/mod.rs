@@ -27,6 +27,7 @@ mod flat_map;
 mod flat_map_values;
 mod foreach_batch;
 mod group_by_key;
+mod join;
 mod map;
 mod map_values;
 mod print;
@@ -317,6 +318,26 @@ pub const OPERATORS: &[OpDef] = &[
     OpDef {
         name: "take",
         parse: take::parse,
+    },
+    OpDef {
+        name: "join",
+        parse: join::parse_join,
+    },
+    OpDef {
+        name: "left_outer_join",
+        parse: join::parse_left_outer_join,
+    },
+    OpDef {
+        name: "right_outer_join",
+        parse: join::parse_right_outer_join,
+    },
+    OpDef {
+        name: "full_outer_join",
+        parse: join::parse_full_outer_join,
+    },
+    OpDef {
+        name: "cogroup",
+        parse: join::parse_cogroup,
     },
     OpDef {
         name: "update_state_by_key",

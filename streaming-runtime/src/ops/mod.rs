@@ -9,6 +9,7 @@ pub mod count;
 pub mod count_by_value;
 pub mod flat_map_values;
 pub mod group_by_key;
+pub mod join;
 pub mod map_values;
 pub mod reduce;
 pub mod reduce_by_key;

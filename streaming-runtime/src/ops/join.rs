@@ -1,0 +1,248 @@
+//! Joins of a stream's batch with another stream's batch for the same time, or with a
+//! static `table(expr)` indexed once: `join`, `left_outer_join`, `right_outer_join`,
+//! `full_outer_join`, `cogroup` (Spark's pair-DStream joins). Output order is unspecified.
+
+use std::hash::Hash;
+
+use hashbrown::hash_map::Entry;
+
+use crate::keyed::{KeyedMap, Pair};
+use crate::ops::group_by_key::CompactBuffer;
+
+/// The other side of a join, by key; a key's values keep their order.
+pub type Index<K, W> = KeyedMap<K, Vec<W>>;
+
+/// Indexes the other side (a batch, or a table given as any iterable of pairs).
+pub fn index<I, K, W>(side: I) -> Index<K, W>
+where
+    I: IntoIterator<Item = (K, W)>,
+    K: Hash + Eq,
+{
+    let mut map: Index<K, W> = KeyedMap::default();
+    for (k, w) in side {
+        map.entry(k).or_default().push(w);
+    }
+    map
+}
+
+/// Finds a batch key in an index whose keys may be owned versions of it (a `&str` word in a
+/// `String`-keyed table) without allocating.
+pub trait KeyLookup<TK> {
+    fn find<'m, W>(&self, index: &'m KeyedMap<TK, W>) -> Option<&'m W>;
+}
+
+impl<K: Hash + Eq> KeyLookup<K> for K {
+    #[inline]
+    fn find<'m, W>(&self, index: &'m KeyedMap<K, W>) -> Option<&'m W> {
+        index.get(self)
+    }
+}
+
+impl KeyLookup<String> for &str {
+    #[inline]
+    fn find<'m, W>(&self, index: &'m KeyedMap<String, W>) -> Option<&'m W> {
+        index.get(*self)
+    }
+}
+
+impl KeyLookup<String> for &String {
+    #[inline]
+    fn find<'m, W>(&self, index: &'m KeyedMap<String, W>) -> Option<&'m W> {
+        index.get(self.as_str())
+    }
+}
+
+type K<P> = <P as Pair>::Key;
+type V<P> = <P as Pair>::Value;
+
+/// `join`: `(k, (v, w))` for every matching pair.
+pub fn inner<P, TK, W>(batch: Vec<P>, other: &Index<TK, W>) -> Vec<(K<P>, (V<P>, W))>
+where
+    P: Pair,
+    K<P>: KeyLookup<TK> + Clone,
+    V<P>: Clone,
+    W: Clone,
+{
+    let mut out = Vec::new();
+    for p in batch {
+        let (k, v) = p.into_pair();
+        if let Some(ws) = k.find(other) {
+            for w in ws {
+                out.push((k.clone(), (v.clone(), w.clone())));
+            }
+        }
+    }
+    out
+}
+
+/// `left_outer_join`: every element of this side, with each match or `None`.
+pub fn left_outer<P, TK, W>(batch: Vec<P>, other: &Index<TK, W>) -> Vec<(K<P>, (V<P>, Option<W>))>
+where
+    P: Pair,
+    K<P>: KeyLookup<TK> + Clone,
+    V<P>: Clone,
+    W: Clone,
+{
+    let mut out = Vec::new();
+    for p in batch {
+        let (k, v) = p.into_pair();
+        match k.find(other) {
+            Some(ws) if !ws.is_empty() => {
+                for w in ws {
+                    out.push((k.clone(), (v.clone(), Some(w.clone()))));
+                }
+            }
+            _ => out.push((k, (v, None))),
+        }
+    }
+    out
+}
+
+/// Both sides grouped by key, every key of either side: the basis of the other joins.
+fn cogrouped<Kk: Hash + Eq, Vv, W>(
+    batch: Vec<(Kk, Vv)>,
+    other: Index<Kk, W>,
+) -> KeyedMap<Kk, (Vec<Vv>, Vec<W>)> {
+    let mut map: KeyedMap<Kk, (Vec<Vv>, Vec<W>)> = KeyedMap::default();
+    for (k, v) in batch {
+        map.entry(k).or_default().0.push(v);
+    }
+    for (k, ws) in other {
+        match map.entry(k) {
+            Entry::Occupied(mut e) => e.get_mut().1 = ws,
+            Entry::Vacant(e) => {
+                e.insert((Vec::new(), ws));
+            }
+        }
+    }
+    map
+}
+
+fn pairs<P: Pair>(batch: Vec<P>) -> Vec<(K<P>, V<P>)> {
+    batch.into_iter().map(Pair::into_pair).collect()
+}
+
+/// `right_outer_join`: every element of the other side, with each match or `None`.
+pub fn right_outer<P, W>(batch: Vec<P>, other: Index<K<P>, W>) -> Vec<(K<P>, (Option<V<P>>, W))>
+where
+    P: Pair,
+    K<P>: Hash + Eq + Clone,
+    V<P>: Clone,
+    W: Clone,
+{
+    let mut out = Vec::new();
+    for (k, (vs, ws)) in cogrouped(pairs(batch), other) {
+        for w in ws {
+            if vs.is_empty() {
+                out.push((k.clone(), (None, w)));
+            } else {
+                out.extend(vs.iter().map(|v| (k.clone(), (Some(v.clone()), w.clone()))));
+            }
+        }
+    }
+    out
+}
+
+/// `full_outer_join`: every element of either side, matched where the key is on both.
+pub fn full_outer<P, W>(
+    batch: Vec<P>,
+    other: Index<K<P>, W>,
+) -> Vec<(K<P>, (Option<V<P>>, Option<W>))>
+where
+    P: Pair,
+    K<P>: Hash + Eq + Clone,
+    V<P>: Clone,
+    W: Clone,
+{
+    let mut out = Vec::new();
+    for (k, (vs, ws)) in cogrouped(pairs(batch), other) {
+        match (vs.is_empty(), ws.is_empty()) {
+            (false, true) => out.extend(vs.into_iter().map(|v| (k.clone(), (Some(v), None)))),
+            (true, false) => out.extend(ws.into_iter().map(|w| (k.clone(), (None, Some(w))))),
+            _ => {
+                for v in &vs {
+                    out.extend(
+                        ws.iter()
+                            .map(|w| (k.clone(), (Some(v.clone()), Some(w.clone())))),
+                    );
+                }
+            }
+        }
+    }
+    out
+}
+
+/// `cogroup`: each key of either side with all its values from both.
+pub fn cogroup<P, W>(
+    batch: Vec<P>,
+    other: Index<K<P>, W>,
+) -> Vec<(K<P>, (CompactBuffer<V<P>>, CompactBuffer<W>))>
+where
+    P: Pair,
+    K<P>: Hash + Eq,
+{
+    cogrouped(pairs(batch), other)
+        .into_iter()
+        .map(|(k, (vs, ws))| (k, (CompactBuffer(vs), CompactBuffer(ws))))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sorted<T: Ord>(mut v: Vec<T>) -> Vec<T> {
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn joins_match_spark() {
+        let left = vec![("a", 1), ("b", 2), ("a", 3)];
+        let right = || index(vec![("a", 'x'), ("c", 'y')]);
+        assert_eq!(
+            sorted(inner(left.clone(), &right())),
+            [("a", (1, 'x')), ("a", (3, 'x'))]
+        );
+        assert_eq!(
+            sorted(left_outer(left.clone(), &right())),
+            [
+                ("a", (1, Some('x'))),
+                ("a", (3, Some('x'))),
+                ("b", (2, None))
+            ]
+        );
+        assert_eq!(
+            sorted(right_outer(left.clone(), right())),
+            [
+                ("a", (Some(1), 'x')),
+                ("a", (Some(3), 'x')),
+                ("c", (None, 'y'))
+            ]
+        );
+        assert_eq!(
+            sorted(full_outer(left.clone(), right())),
+            [
+                ("a", (Some(1), Some('x'))),
+                ("a", (Some(3), Some('x'))),
+                ("b", (Some(2), None)),
+                ("c", (None, Some('y')))
+            ]
+        );
+        let cg = sorted(cogroup(left, right()));
+        assert_eq!(
+            cg[0],
+            ("a", (CompactBuffer(vec![1, 3]), CompactBuffer(vec!['x'])))
+        );
+        assert_eq!(cg.len(), 3);
+    }
+
+    #[test]
+    fn borrowed_keys_find_owned_table_keys() {
+        let table = index(vec![("happy".to_string(), 3), ("sad".to_string(), -2)]);
+        assert_eq!(
+            inner(vec![("happy", 1), ("meh", 1)], &table),
+            [("happy", (1, 3))]
+        );
+    }
+}
