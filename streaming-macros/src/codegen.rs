@@ -43,14 +43,21 @@ pub fn pipeline(plan: &Plan) -> TokenStream {
         None => quote!(::core::option::Option::None),
     };
 
-    // Windows chained one after another can each hold back data: drain their total length.
+    // Windows chained one after another can each hold back data for a window and a slide:
+    // drain their total.
     let windows: Vec<TokenStream> = plan
         .flows
         .iter()
         .flat_map(|f| &f.segments)
         .flat_map(|s| s.end.iter())
-        .filter_map(|st| st.op.window_length())
-        .map(|d| d.to_millis_expr("a window's length"))
+        .filter_map(|st| st.op.window_length().zip(st.op.output_slide()))
+        .map(|(w, s)| {
+            let (w, s) = (
+                w.to_millis_expr("a window's length"),
+                s.duration.to_millis_expr("a window's slide"),
+            );
+            quote!((#w + #s))
+        })
         .collect();
     let drain = duration::std_duration(quote!(0u64 #(+ #windows)*));
 

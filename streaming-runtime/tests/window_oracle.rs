@@ -53,7 +53,8 @@ proptest! {
         let mut inc = KeyedWindow::new(spec, BatchTime::ZERO, true);
         let mut elements = WindowBuffer::new(spec, BatchTime::ZERO);
         // Run past the input so windows drain.
-        let total = input.len() as u64 + w / interval + 2;
+        // Long enough for every pane holding data to leave: a window and a slide.
+        let total = input.len() as u64 + (w + s) / interval + 2;
         for k in 1..=total {
             let t = k * interval;
             let batch = input.get(k as usize - 1).cloned().unwrap_or_default();

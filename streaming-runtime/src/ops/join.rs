@@ -54,9 +54,11 @@ impl KeyLookup<String> for &String {
 
 type K<P> = <P as Pair>::Key;
 type V<P> = <P as Pair>::Value;
+/// A joined element: `(k, (left, right))`.
+type Joined<P, L, R> = (K<P>, (L, R));
 
 /// `join`: `(k, (v, w))` for every matching pair.
-pub fn inner<P, TK, W>(batch: Vec<P>, other: &Index<TK, W>) -> Vec<(K<P>, (V<P>, W))>
+pub fn inner<P, TK, W>(batch: Vec<P>, other: &Index<TK, W>) -> Vec<Joined<P, V<P>, W>>
 where
     P: Pair,
     K<P>: KeyLookup<TK> + Clone,
@@ -76,7 +78,7 @@ where
 }
 
 /// `left_outer_join`: every element of this side, with each match or `None`.
-pub fn left_outer<P, TK, W>(batch: Vec<P>, other: &Index<TK, W>) -> Vec<(K<P>, (V<P>, Option<W>))>
+pub fn left_outer<P, TK, W>(batch: Vec<P>, other: &Index<TK, W>) -> Vec<Joined<P, V<P>, Option<W>>>
 where
     P: Pair,
     K<P>: KeyLookup<TK> + Clone,
@@ -123,7 +125,7 @@ fn pairs<P: Pair>(batch: Vec<P>) -> Vec<(K<P>, V<P>)> {
 }
 
 /// `right_outer_join`: every element of the other side, with each match or `None`.
-pub fn right_outer<P, W>(batch: Vec<P>, other: Index<K<P>, W>) -> Vec<(K<P>, (Option<V<P>>, W))>
+pub fn right_outer<P, W>(batch: Vec<P>, other: Index<K<P>, W>) -> Vec<Joined<P, Option<V<P>>, W>>
 where
     P: Pair,
     K<P>: Hash + Eq + Clone,
@@ -147,7 +149,7 @@ where
 pub fn full_outer<P, W>(
     batch: Vec<P>,
     other: Index<K<P>, W>,
-) -> Vec<(K<P>, (Option<V<P>>, Option<W>))>
+) -> Vec<Joined<P, Option<V<P>>, Option<W>>>
 where
     P: Pair,
     K<P>: Hash + Eq + Clone,
@@ -176,7 +178,7 @@ where
 pub fn cogroup<P, W>(
     batch: Vec<P>,
     other: Index<K<P>, W>,
-) -> Vec<(K<P>, (CompactBuffer<V<P>>, CompactBuffer<W>))>
+) -> Vec<Joined<P, CompactBuffer<V<P>>, CompactBuffer<W>>>
 where
     P: Pair,
     K<P>: Hash + Eq,
