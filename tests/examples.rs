@@ -185,3 +185,34 @@ fn user_requests_prints_window_counts_and_running_totals() {
         .collect();
     assert!(!totals.is_empty(), "{stdout}");
 }
+
+#[test]
+fn happiest_words_ranks_words_by_sentiment() {
+    let out = example("happiest_words")
+        .args(["--seconds", "5", "--rate", "3000"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    // Every printed pair is a word of the sample table with a non-zero happiness.
+    let known = [
+        "love", "loving", "great", "fun", "happy", "good", "awesome", "new", "sad", "bad", "hate",
+        "slow",
+    ];
+    let pairs: Vec<(String, i64)> = stdout
+        .lines()
+        .filter_map(|l| {
+            let (w, n) = l.strip_prefix('(')?.strip_suffix(')')?.rsplit_once(',')?;
+            Some((w.to_string(), n.parse().ok()?))
+        })
+        .collect();
+    assert!(!pairs.is_empty(), "{stdout}");
+    assert!(
+        pairs.iter().all(|(w, _)| known.contains(&w.as_str())),
+        "{stdout}"
+    );
+}
