@@ -216,3 +216,27 @@ fn happiest_words_ranks_words_by_sentiment() {
         "{stdout}"
     );
 }
+
+#[test]
+fn log_urls_counts_urls_and_reports_malformed_lines() {
+    let out = example("log_urls")
+        .args(["--seconds", "3", "--rate", "3000"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (stdout, stderr) = (
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    );
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.starts_with("(/") && l.ends_with(')')),
+        "{stdout}"
+    );
+    assert!(stderr.contains("malformed lines skipped"), "{stderr}");
+}
