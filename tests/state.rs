@@ -81,3 +81,37 @@ fn initial_state_is_merged_into_the_first_batch() {
         vec![vec![("a".to_string(), 11), ("z".to_string(), 5)]]
     );
 }
+
+#[test]
+fn map_with_state_runs_per_record_and_times_out_keys() {
+    let out = Collector::new();
+    let mut p = stream_pipeline! {
+        batch 1s;
+        source queue(vec![vec!["a", "b", "a"], vec!["a"], vec![], vec![]])
+            |> map |w| (w, 1i64)
+            |> map_with_state(|word, one, state| {
+                let total = state.get().copied().unwrap_or(0i64) + one.unwrap_or(0);
+                if !state.is_timing_out() {
+                    state.update(total);
+                }
+                (word.clone(), total, state.is_timing_out())
+            }) timeout 2s
+            |> collect(out)
+    };
+    p.run_batches(5).unwrap();
+    let s = |k: &str, n: i64, t: bool| (k.to_string(), n, t);
+    let batches: Vec<_> = out.batches().into_iter().map(|(_, v)| v).collect();
+    assert_eq!(
+        batches[0],
+        vec![s("a", 1, false), s("b", 1, false), s("a", 2, false)],
+        "once per record, in order"
+    );
+    assert_eq!(batches[1], vec![s("a", 3, false)]);
+    assert_eq!(
+        batches[2],
+        vec![s("b", 1, true)],
+        "b idle since 1s times out at 3s with one last call"
+    );
+    assert_eq!(batches[3], vec![s("a", 3, true)]);
+    assert!(batches[4].is_empty(), "timed-out keys are gone");
+}

@@ -30,6 +30,7 @@ mod group_by_key;
 mod join;
 mod map;
 mod map_values;
+mod map_with_state;
 mod print;
 mod reduce;
 mod reduce_by_key;
@@ -338,6 +339,10 @@ pub const OPERATORS: &[OpDef] = &[
     OpDef {
         name: "cogroup",
         parse: join::parse_cogroup,
+    },
+    OpDef {
+        name: "map_with_state",
+        parse: map_with_state::parse,
     },
     OpDef {
         name: "update_state_by_key",

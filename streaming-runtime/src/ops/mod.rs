@@ -11,6 +11,7 @@ pub mod flat_map_values;
 pub mod group_by_key;
 pub mod join;
 pub mod map_values;
+pub mod map_with_state;
 pub mod reduce;
 pub mod reduce_by_key;
 pub mod sort;

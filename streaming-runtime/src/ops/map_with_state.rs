@@ -1,0 +1,162 @@
+//! `map_with_state(|key, value, state| ..) [timeout D]`, Spark's `mapWithState`: the function
+//! runs once per record with `Some(value)` and the key's [`StateHandle`]; its results form
+//! the output stream. With a timeout, a key that received no record for `D` gets one last
+//! call with `None` (and [`StateHandle::is_timing_out`] true), then is removed.
+
+use std::hash::Hash;
+
+use crate::keyed::{KeyedMap, Pair};
+use crate::ops::join::KeyLookup;
+use crate::owned::IntoOwned;
+use crate::time::BatchTime;
+
+/// A key's state as the function sees it: read, replace or remove it.
+#[derive(Debug)]
+pub struct StateHandle<'s, S> {
+    state: &'s mut Option<S>,
+    timing_out: bool,
+}
+
+impl<S> StateHandle<'_, S> {
+    pub fn exists(&self) -> bool {
+        self.state.is_some()
+    }
+    pub fn get(&self) -> Option<&S> {
+        self.state.as_ref()
+    }
+    /// Replaces the state (ignored in a key's last, timing-out call: it is removed anyway).
+    pub fn update(&mut self, state: S) {
+        *self.state = Some(state);
+    }
+    pub fn remove(&mut self) {
+        *self.state = None;
+    }
+    /// True in the last call for a key that timed out.
+    pub fn is_timing_out(&self) -> bool {
+        self.timing_out
+    }
+}
+
+/// Every key's state and the time it last received a record.
+pub struct MapWithState<K, S> {
+    state: KeyedMap<K, (Option<S>, BatchTime)>,
+    timeout_ms: Option<u64>,
+}
+
+type Kb<P> = <P as Pair>::Key;
+
+impl<K: Hash + Eq, S> MapWithState<K, S> {
+    pub fn new(timeout_ms: Option<u64>) -> Self {
+        MapWithState {
+            state: KeyedMap::default(),
+            timeout_ms,
+        }
+    }
+
+    /// Runs `f` for each record of the batch at `time` (in order), then for each timed-out
+    /// key; returns the results.
+    pub fn process<P, U, F>(&mut self, time: BatchTime, batch: Vec<P>, mut f: F) -> Vec<U>
+    where
+        P: Pair,
+        Kb<P>: KeyLookup<K> + IntoOwned<Owned = K>,
+        F: FnMut(&K, Option<P::Value>, &mut StateHandle<'_, S>) -> U,
+    {
+        let mut out = Vec::with_capacity(batch.len());
+        for p in batch {
+            let (k, v) = p.into_pair();
+            if let Some((key, (state, seen))) = k.find_mut(&mut self.state) {
+                *seen = time;
+                out.push(f(
+                    key,
+                    Some(v),
+                    &mut StateHandle {
+                        state,
+                        timing_out: false,
+                    },
+                ));
+            } else {
+                // A new key: the only place a key is copied into the state.
+                let key = k.into_owned();
+                let mut state = None;
+                out.push(f(
+                    &key,
+                    Some(v),
+                    &mut StateHandle {
+                        state: &mut state,
+                        timing_out: false,
+                    },
+                ));
+                if state.is_some() {
+                    self.state.insert(key, (state, time));
+                }
+            }
+        }
+        self.state.retain(|_, (s, _)| s.is_some());
+        if let Some(timeout) = self.timeout_ms {
+            let expired = |seen: BatchTime| {
+                time.milliseconds().saturating_sub(seen.milliseconds()) >= timeout
+            };
+            self.state.retain(|key, (state, seen)| {
+                if !expired(*seen) {
+                    return true;
+                }
+                out.push(f(
+                    key,
+                    None,
+                    &mut StateHandle {
+                        state,
+                        timing_out: true,
+                    },
+                ));
+                false
+            });
+        }
+        out
+    }
+
+    /// Keys with state.
+    pub fn len(&self) -> usize {
+        self.state.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.state.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn runs_per_record_and_times_out_idle_keys() {
+        let mut m: MapWithState<String, i64> = MapWithState::new(Some(2000));
+        let run = |m: &mut MapWithState<String, i64>, t: u64, batch: Vec<(&str, i64)>| {
+            m.process(
+                BatchTime::from_millis(t),
+                batch,
+                |k: &String, v: Option<i64>, s: &mut StateHandle<'_, i64>| {
+                    let total = s.get().copied().unwrap_or(0) + v.unwrap_or(0);
+                    if !s.is_timing_out() {
+                        s.update(total);
+                    }
+                    (k.clone(), total, s.is_timing_out())
+                },
+            )
+        };
+        assert_eq!(
+            run(&mut m, 1000, vec![("a", 1), ("a", 2), ("b", 5)]).len(),
+            3,
+            "once per record"
+        );
+        assert_eq!(
+            run(&mut m, 2000, vec![("a", 1)]),
+            [("a".to_string(), 4, false)]
+        );
+        // b last seen at 1000: times out at 3000 with one last call.
+        assert_eq!(run(&mut m, 3000, vec![]), [("b".to_string(), 5, true)]);
+        assert_eq!(m.len(), 1);
+        assert_eq!(run(&mut m, 4000, vec![]), [("a".to_string(), 4, true)]);
+        assert!(m.is_empty());
+    }
+}
