@@ -211,3 +211,19 @@ fn group_by_key_and_window_collects_values_of_the_window() {
         ]
     );
 }
+
+const WINDOW_MS: u64 = 2 * 1000;
+
+#[test]
+fn const_durations_work_and_are_checked_at_compile_time() {
+    let out = Collector::new();
+    let mut p = stream_pipeline! {
+        batch { 500 * 2 };
+        source queue(vec![vec![1i64], vec![2], vec![3]])
+            |> window({ WINDOW_MS }, { WINDOW_MS / 2 }) reduce(+, -)
+            |> collect(out)
+    };
+    p.run_batches(3).unwrap();
+    let counts: Vec<usize> = out.batches().into_iter().map(|(_, v)| v.len()).collect();
+    assert_eq!(counts, [1, 2, 2]);
+}

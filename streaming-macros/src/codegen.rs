@@ -185,6 +185,10 @@ fn flow_code(
             || quote!(0u64),
             |sl| sl.duration.to_millis_expr("a stream's slide"),
         );
+        let slide_is_literal = seg
+            .slide
+            .as_ref()
+            .is_some_and(|sl| sl.duration.millis().is_some());
         let mut gens = Vec::new();
         for st in seg.adapters.iter().chain(seg.end.iter()) {
             gens.push(Gen {
@@ -194,6 +198,7 @@ fn flow_code(
                 time,
                 stream: &stream_vec,
                 slide: slide.clone(),
+                slide_is_literal,
             });
             *stage_id += 1;
         }

@@ -64,6 +64,8 @@ pub struct Gen<'a> {
     pub stream: &'a dyn Fn(&Ident) -> TokenStream,
     /// The slide of the stage's incoming stream, in milliseconds (a `u64` expression).
     pub slide: TokenStream,
+    /// The incoming slide is a literal (already checked by the macro).
+    pub slide_is_literal: bool,
 }
 
 impl Gen<'_> {

@@ -255,7 +255,29 @@ impl Operator for Window {
 
     fn setup(&self, g: &Gen) -> TokenStream {
         let w = g.var("window");
-        quote_spanned!(self.span=> let mut #w = ::core::option::Option::None;)
+        let store = quote_spanned!(self.span=> let mut #w = ::core::option::Option::None;);
+        // Literal durations were checked by the macro; anything given as `{ const_expr }`
+        // (here or upstream) is checked by rustc's const evaluation instead.
+        let literal =
+            self.length.millis().is_some() && self.slide.millis().is_some() && g.slide_is_literal;
+        if literal {
+            return store;
+        }
+        let (length, slide, parent) = (
+            self.length.to_millis_expr("a window's length"),
+            self.slide.to_millis_expr("a window's slide"),
+            &g.slide,
+        );
+        quote_spanned! {self.span=>
+            const _: () = {
+                let (length, slide, parent): (u64, u64, u64) = (#length, #slide, #parent);
+                ::core::assert!(parent > 0 && length > 0 && length % parent == 0,
+                    "the window length must be a positive multiple of the incoming stream's slide (the batch interval or the previous window's slide)");
+                ::core::assert!(slide > 0 && slide % parent == 0,
+                    "the window slide must be a positive multiple of the incoming stream's slide (the batch interval or the previous window's slide)");
+            };
+            #store
+        }
     }
 
     fn fold(&self, g: &Gen, it: &Ident) -> TokenStream {
