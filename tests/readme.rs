@@ -1,0 +1,35 @@
+//! The README's pipelines compile as written (they are built, not run: building starts
+//! nothing until `run` or `run_batches`).
+
+use streaming::prelude::*;
+
+#[test]
+fn the_cards_pipeline_compiles() {
+    let p: Pipeline = stream_pipeline! {
+        batch 1s;
+        source socket("localhost", 9999)
+            |> flat_map split
+            |> filter starts_with("#")
+            |> window(300s, 1s) reduce(+, -)
+            |> sort desc
+            |> print
+    };
+    assert_eq!(p.config().batch_interval, std::time::Duration::from_secs(1));
+}
+
+#[test]
+fn the_writing_pipelines_example_compiles() {
+    let (host, port) = ("localhost", 9999);
+    let _ = (host, port);
+    let p: Pipeline = stream_pipeline! {
+        batch 2s;                        // required: the batch interval (ms, s, m, h)
+        parallelism 4;                   // optional: threads per batch (default: all cores)
+
+        let lines = source socket(host, port);            // a named stream
+        let errors = lines |> filter contains("ERROR");
+        errors |> count |> print;                         // a stream used twice is
+        errors |> map |l| l.to_uppercase() |> print(5);   // computed once per batch
+        lines |> union(errors) |> count |> print
+    };
+    assert_eq!(p.parallelism(), 4);
+}
