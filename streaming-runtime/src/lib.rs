@@ -5,6 +5,7 @@
 //! stage chain, see [`par`] and [`ops`]), whose sinks ([`sink`]) print, save or collect it.
 
 pub mod block;
+pub mod checkpoint;
 pub mod context;
 pub mod error;
 pub mod keyed;

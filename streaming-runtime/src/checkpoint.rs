@@ -1,0 +1,361 @@
+//! Checkpoint files (DESIGN §6): one file per checkpointed batch time in the checkpoint
+//! directory, named `checkpoint-<ms>`, holding
+//!
+//! ```text
+//! magic "SPKCKPT\0" | format version u32 | pipeline fingerprint u64 | batch time u64
+//! | payload length u64 | CRC32 of everything before it and the payload u32 | payload
+//! ```
+//!
+//! (integers little-endian; the payload is serde + postcard). A file is written to a temp
+//! file in the same directory, fsynced, renamed into place and the directory fsynced, so a
+//! reader sees the old file or the new one, never half of one. The newest valid file wins:
+//! a truncated or corrupt one is reported and the one before it used; a file written by a
+//! different pipeline is refused with an error saying how to start fresh.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use tracing::{info, warn};
+
+use crate::error::StreamingError;
+use crate::time::BatchTime;
+
+const MAGIC: &[u8; 8] = b"SPKCKPT\0";
+/// Bumped whenever the layout of the header or of any operator's state changes.
+pub const FORMAT_VERSION: u32 = 1;
+const HEADER_LEN: usize = 8 + 4 + 8 + 8 + 8 + 4;
+const PREFIX: &str = "checkpoint-";
+/// How many checkpoints are kept.
+pub const KEEP: usize = 3;
+
+/// A pipeline's checkpoint directory.
+#[derive(Debug, Clone)]
+pub struct CheckpointDir {
+    dir: PathBuf,
+    fingerprint: u64,
+}
+
+/// What a valid checkpoint file held.
+#[derive(Debug)]
+pub struct Restored<T> {
+    pub time: BatchTime,
+    pub state: T,
+}
+
+/// Why a file could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum CorruptCheckpoint {
+    #[error("not a checkpoint file (bad magic)")]
+    BadMagic,
+    #[error("written by format version {0}, this build reads version {FORMAT_VERSION}")]
+    Version(u32),
+    #[error("truncated: {0} bytes")]
+    Truncated(usize),
+    #[error("checksum mismatch (the file is damaged)")]
+    Checksum,
+    #[error("payload does not decode: {0}")]
+    Decode(String),
+}
+
+impl CheckpointDir {
+    /// `fingerprint` identifies the pipeline (its text and types); checkpoints of other
+    /// pipelines are refused.
+    pub fn new(dir: impl Into<PathBuf>, fingerprint: u64) -> Self {
+        CheckpointDir {
+            dir: dir.into(),
+            fingerprint,
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.dir
+    }
+
+    fn file_for(&self, time: BatchTime) -> PathBuf {
+        self.dir
+            .join(format!("{PREFIX}{:020}", time.milliseconds()))
+    }
+
+    /// Writes the checkpoint of batch `time` atomically and keeps only the newest [`KEEP`].
+    pub fn write<T: Serialize>(
+        &self,
+        time: BatchTime,
+        state: &T,
+    ) -> Result<PathBuf, StreamingError> {
+        let ctx = |what: &str| format!("checkpoint {}: {what}", self.dir.display());
+        fs::create_dir_all(&self.dir)
+            .map_err(|e| StreamingError::io(ctx("creating the directory"), e))?;
+        let payload = postcard::to_stdvec(state)
+            .map_err(|e| StreamingError::Custom(ctx(&format!("encoding: {e}"))))?;
+        let mut bytes = Vec::with_capacity(HEADER_LEN + payload.len());
+        bytes.extend_from_slice(MAGIC);
+        bytes.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+        bytes.extend_from_slice(&self.fingerprint.to_le_bytes());
+        bytes.extend_from_slice(&time.milliseconds().to_le_bytes());
+        bytes.extend_from_slice(&(payload.len() as u64).to_le_bytes());
+        let mut crc = crc32fast::Hasher::new();
+        crc.update(&bytes);
+        crc.update(&payload);
+        bytes.extend_from_slice(&crc.finalize().to_le_bytes());
+        bytes.extend_from_slice(&payload);
+
+        let target = self.file_for(time);
+        let tmp = self.dir.join(format!(
+            ".{PREFIX}{}.tmp-{}",
+            time.milliseconds(),
+            std::process::id()
+        ));
+        let write = || -> io::Result<()> {
+            let mut f = OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .open(&tmp)?;
+            f.write_all(&bytes)?;
+            f.sync_all()?;
+            fs::rename(&tmp, &target)?;
+            sync_dir(&self.dir)
+        };
+        if let Err(e) = write() {
+            let _ = fs::remove_file(&tmp);
+            return Err(StreamingError::io(ctx("writing"), e));
+        }
+        self.prune();
+        Ok(target)
+    }
+
+    /// Checkpoint files, newest first.
+    fn files(&self) -> Vec<(u64, PathBuf)> {
+        let Ok(entries) = fs::read_dir(&self.dir) else {
+            return Vec::new();
+        };
+        let mut files: Vec<(u64, PathBuf)> = entries
+            .filter_map(Result::ok)
+            .filter_map(|e| {
+                let name = e.file_name().into_string().ok()?;
+                let ms = name.strip_prefix(PREFIX)?.parse().ok()?;
+                Some((ms, e.path()))
+            })
+            .collect();
+        files.sort_by(|a, b| b.0.cmp(&a.0));
+        files
+    }
+
+    fn prune(&self) {
+        for (_, old) in self.files().into_iter().skip(KEEP) {
+            if let Err(e) = fs::remove_file(&old) {
+                warn!(file = %old.display(), error = %e, "could not remove an old checkpoint");
+            }
+        }
+    }
+
+    /// The newest valid checkpoint, if any. Corrupt files are reported (warn) and skipped;
+    /// a checkpoint of a different pipeline is an error.
+    pub fn restore<T: DeserializeOwned>(&self) -> Result<Option<Restored<T>>, StreamingError> {
+        for (_, path) in self.files() {
+            match read_file(&path) {
+                Ok((fingerprint, _, _)) if fingerprint != self.fingerprint => {
+                    return Err(StreamingError::Config(format!(
+                        "{} was written by a different pipeline (its text or types changed); \
+                         to start fresh, delete or move the checkpoint directory {}",
+                        path.display(),
+                        self.dir.display()
+                    )));
+                }
+                Ok((_, time, payload)) => match postcard::from_bytes::<T>(&payload) {
+                    Ok(state) => {
+                        info!(file = %path.display(), batch = %time, "restored checkpoint");
+                        return Ok(Some(Restored { time, state }));
+                    }
+                    Err(e) => {
+                        warn!(file = %path.display(), error = %CorruptCheckpoint::Decode(e.to_string()), "skipping unusable checkpoint")
+                    }
+                },
+                Err(e) => {
+                    warn!(file = %path.display(), error = %e, "skipping corrupt checkpoint; using the one before it")
+                }
+            }
+        }
+        Ok(None)
+    }
+}
+
+/// Reads and checks one file: (fingerprint, time, payload).
+pub fn read_file(path: &Path) -> Result<(u64, BatchTime, Vec<u8>), CorruptCheckpoint> {
+    let mut bytes = Vec::new();
+    File::open(path)
+        .and_then(|mut f| f.read_to_end(&mut bytes))
+        .map_err(|e| CorruptCheckpoint::Decode(e.to_string()))?;
+    if bytes.len() < HEADER_LEN {
+        return Err(CorruptCheckpoint::Truncated(bytes.len()));
+    }
+    if &bytes[..8] != MAGIC {
+        return Err(CorruptCheckpoint::BadMagic);
+    }
+    let u32_at = |i: usize| u32::from_le_bytes(bytes[i..i + 4].try_into().unwrap_or_default());
+    let u64_at = |i: usize| u64::from_le_bytes(bytes[i..i + 8].try_into().unwrap_or_default());
+    let version = u32_at(8);
+    if version != FORMAT_VERSION {
+        return Err(CorruptCheckpoint::Version(version));
+    }
+    let (fingerprint, time, len, crc) = (u64_at(12), u64_at(20), u64_at(28), u32_at(36));
+    let payload = &bytes[HEADER_LEN..];
+    if payload.len() as u64 != len {
+        return Err(CorruptCheckpoint::Truncated(bytes.len()));
+    }
+    let mut hasher = crc32fast::Hasher::new();
+    hasher.update(&bytes[..36]);
+    hasher.update(payload);
+    if hasher.finalize() != crc {
+        return Err(CorruptCheckpoint::Checksum);
+    }
+    Ok((fingerprint, BatchTime::from_millis(time), payload.to_vec()))
+}
+
+fn sync_dir(dir: &Path) -> io::Result<()> {
+    #[cfg(unix)]
+    {
+        File::open(dir)?.sync_all()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = dir;
+        Ok(())
+    }
+}
+
+/// A stable 64-bit fingerprint (FNV-1a) of a pipeline's text and types, computed by the
+/// macro's generated code; stable across builds and platforms, unlike `std`'s hashers.
+pub const fn fingerprint(text: &str) -> u64 {
+    let bytes = text.as_bytes();
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut i = 0;
+    while i < bytes.len() {
+        hash ^= bytes[i] as u64;
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+        i += 1;
+    }
+    hash
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    type State = (BTreeMap<String, i64>, u64);
+
+    fn state(n: i64) -> State {
+        (BTreeMap::from([("a".to_string(), n)]), n as u64)
+    }
+
+    fn t(ms: u64) -> BatchTime {
+        BatchTime::from_millis(ms)
+    }
+
+    #[test]
+    fn round_trip_keeps_the_newest_three() {
+        let dir = tempfile::tempdir().unwrap();
+        let cp = CheckpointDir::new(dir.path().join("cp"), fingerprint("pipeline"));
+        assert!(
+            cp.restore::<State>().unwrap().is_none(),
+            "no checkpoint: start normally"
+        );
+        for i in 1..=5 {
+            cp.write(t(i * 1000), &state(i as i64)).unwrap();
+        }
+        let r = cp.restore::<State>().unwrap().unwrap();
+        assert_eq!((r.time, r.state), (t(5000), state(5)));
+        assert_eq!(cp.files().len(), KEEP);
+    }
+
+    #[test]
+    fn a_corrupt_newest_file_falls_back_to_the_previous_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let cp = CheckpointDir::new(dir.path(), fingerprint("p"));
+        cp.write(t(1000), &state(1)).unwrap();
+        let newest = cp.write(t(2000), &state(2)).unwrap();
+        // A flipped byte in the payload.
+        let mut bytes = fs::read(&newest).unwrap();
+        let last = bytes.len() - 1;
+        bytes[last] ^= 0xff;
+        fs::write(&newest, &bytes).unwrap();
+        assert!(matches!(
+            read_file(&newest),
+            Err(CorruptCheckpoint::Checksum)
+        ));
+        assert_eq!(cp.restore::<State>().unwrap().unwrap().state, state(1));
+        // Truncated.
+        fs::write(&newest, &bytes[..10]).unwrap();
+        assert!(matches!(
+            read_file(&newest),
+            Err(CorruptCheckpoint::Truncated(10))
+        ));
+        assert_eq!(cp.restore::<State>().unwrap().unwrap().time, t(1000));
+    }
+
+    #[test]
+    fn another_pipelines_checkpoint_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        CheckpointDir::new(dir.path(), fingerprint("one"))
+            .write(t(1000), &state(1))
+            .unwrap();
+        let err = CheckpointDir::new(dir.path(), fingerprint("two"))
+            .restore::<State>()
+            .unwrap_err();
+        let msg = err.to_string();
+        assert!(
+            msg.contains("different pipeline") && msg.contains("start fresh"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn an_unwritable_directory_is_a_clear_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("not-a-dir");
+        fs::write(&file, b"x").unwrap();
+        let err = CheckpointDir::new(&file, 1)
+            .write(t(1000), &state(1))
+            .unwrap_err();
+        assert!(err.to_string().contains("not-a-dir"), "{err}");
+    }
+
+    #[test]
+    fn a_reader_racing_the_writer_never_sees_a_partial_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let cp = CheckpointDir::new(dir.path(), fingerprint("race"));
+        let big: BTreeMap<String, i64> = (0..20_000).map(|i| (format!("key{i}"), i)).collect();
+        let done = std::sync::atomic::AtomicBool::new(false);
+        std::thread::scope(|s| {
+            let reader = s.spawn(|| {
+                let mut seen = 0;
+                while !done.load(std::sync::atomic::Ordering::Acquire) {
+                    for (_, path) in cp.files() {
+                        match read_file(&path) {
+                            Ok(_) => seen += 1,
+                            // Pruned between listing and opening: fine; anything else is not.
+                            Err(CorruptCheckpoint::Decode(e)) if e.contains("No such file") => {}
+                            Err(e) => panic!("saw a partial checkpoint {}: {e}", path.display()),
+                        }
+                    }
+                }
+                seen
+            });
+            for i in 1..=40 {
+                cp.write(t(i * 1000), &(big.clone(), i)).unwrap();
+            }
+            done.store(true, std::sync::atomic::Ordering::Release);
+            assert!(reader.join().unwrap() > 0);
+        });
+    }
+
+    #[test]
+    fn fingerprints_are_stable() {
+        assert_eq!(fingerprint(""), 0xcbf2_9ce4_8422_2325);
+        assert_ne!(fingerprint("a"), fingerprint("b"));
+    }
+}
