@@ -140,7 +140,7 @@ impl CheckpointDir {
                 Some((ms, e.path()))
             })
             .collect();
-        files.sort_by(|a, b| b.0.cmp(&a.0));
+        files.sort_by_key(|f| std::cmp::Reverse(f.0));
         files
     }
 
