@@ -24,6 +24,14 @@ fn example(name: &str) -> Command {
     cmd
 }
 
+/// Runs an example to completion; it must succeed. Returns (stdout, stderr).
+fn run_example(name: &str, args: &[&str]) -> (String, String) {
+    let out = example(name).args(args).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{name} failed: {stderr}");
+    (String::from_utf8(out.stdout).unwrap(), stderr)
+}
+
 fn spark_blocks(stdout: &str) -> usize {
     stdout
         .matches("-------------------------------------------\nTime: ")
@@ -32,16 +40,7 @@ fn spark_blocks(stdout: &str) -> usize {
 
 #[test]
 fn hashtags_prints_top_hashtags_every_batch() {
-    let out = example("hashtags")
-        .args(["--seconds", "3", "--rate", "5000"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let stdout = String::from_utf8(out.stdout).unwrap();
+    let (stdout, _) = run_example("hashtags", &["--seconds", "3", "--rate", "5000"]);
     assert!(spark_blocks(&stdout) >= 2, "{stdout}");
     assert!(
         stdout
@@ -64,16 +63,10 @@ fn hashtags_prints_top_hashtags_every_batch() {
 fn kb_requests_prints_counts_and_saves_batches() {
     let dir = tempfile::tempdir().unwrap();
     let prefix = dir.path().join("kbreqs");
-    let out = example("kb_requests")
-        .args(["--seconds", "3", "--out", prefix.to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let (stdout, _) = run_example(
+        "kb_requests",
+        &["--seconds", "3", "--out", prefix.to_str().unwrap()],
     );
-    let stdout = String::from_utf8(out.stdout).unwrap();
     assert!(stdout.contains("Number of KB requests: "), "{stdout}");
     let saved: Vec<_> = std::fs::read_dir(dir.path())
         .unwrap()
@@ -155,16 +148,7 @@ fn stdin_pipeline_ends_at_end_of_input() {
 
 #[test]
 fn user_requests_prints_window_counts_and_running_totals() {
-    let out = example("user_requests")
-        .args(["--seconds", "4", "--rate", "2000"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let stdout = String::from_utf8(out.stdout).unwrap();
+    let (stdout, _) = run_example("user_requests", &["--seconds", "4", "--rate", "2000"]);
     // The window count appears every 2 s as a bare number; the totals every second as pairs.
     assert!(
         stdout
@@ -188,16 +172,7 @@ fn user_requests_prints_window_counts_and_running_totals() {
 
 #[test]
 fn happiest_words_ranks_words_by_sentiment() {
-    let out = example("happiest_words")
-        .args(["--seconds", "5", "--rate", "3000"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let stdout = String::from_utf8(out.stdout).unwrap();
+    let (stdout, _) = run_example("happiest_words", &["--seconds", "5", "--rate", "3000"]);
     // Every printed pair is a word of the sample table with a non-zero happiness.
     let known = [
         "love", "loving", "great", "fun", "happy", "good", "awesome", "new", "sad", "bad", "hate",
@@ -219,19 +194,7 @@ fn happiest_words_ranks_words_by_sentiment() {
 
 #[test]
 fn log_urls_counts_urls_and_reports_malformed_lines() {
-    let out = example("log_urls")
-        .args(["--seconds", "3", "--rate", "3000"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let (stdout, stderr) = (
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    );
+    let (stdout, stderr) = run_example("log_urls", &["--seconds", "3", "--rate", "3000"]);
     assert!(
         stdout
             .lines()

@@ -4,13 +4,8 @@ use std::collections::HashMap;
 
 use streaming::prelude::*;
 
-fn values<T: Ord + Clone>(c: &Collector<T>) -> Vec<Vec<T>> {
-    c.sorted_batches().into_iter().map(|(_, v)| v).collect()
-}
-
-fn s(x: &str) -> String {
-    x.to_string()
-}
+mod common;
+use common::*;
 
 #[test]
 fn stream_joins_per_batch() {
@@ -32,23 +27,23 @@ fn stream_joins_per_batch() {
         clicks |> cogroup(users) |> map |(k, (a, b))| (k, a.len(), b.len()) |> collect(cg)
     };
     p.run_batches(2).unwrap();
-    assert_eq!(values(&inner), vec![vec![(s("u1"), (1, s("ann")))], vec![]]);
+    assert_eq!(sorted(&inner), vec![vec![(s("u1"), (1, s("ann")))], vec![]]);
     assert_eq!(
-        values(&left),
+        sorted(&left),
         vec![
             vec![(s("u1"), (1, Some(s("ann")))), (s("u2"), (1, None))],
             vec![(s("u1"), (1, None))]
         ]
     );
     assert_eq!(
-        values(&right),
+        sorted(&right),
         vec![
             vec![(s("u1"), (Some(1), s("ann"))), (s("u3"), (None, s("cy")))],
             vec![]
         ]
     );
     assert_eq!(
-        values(&full),
+        sorted(&full),
         vec![
             vec![
                 (s("u1"), (Some(1), Some(s("ann")))),
@@ -59,7 +54,7 @@ fn stream_joins_per_batch() {
         ]
     );
     assert_eq!(
-        values(&cg),
+        sorted(&cg),
         vec![
             vec![(s("u1"), 1, 1), (s("u2"), 1, 0), (s("u3"), 0, 1)],
             vec![(s("u1"), 1, 0)]

@@ -6,18 +6,14 @@ use std::sync::{Arc, Mutex};
 
 use streaming::prelude::*;
 
+mod common;
+use common::*;
+
 fn t(k: u64) -> BatchTime {
     BatchTime::from_millis(k * 1000)
 }
 
 /// Each batch's elements, sorted, for operators whose order within a batch is unspecified.
-fn sorted<T: Ord + Clone>(c: &Collector<T>) -> Vec<Vec<T>> {
-    c.sorted_batches().into_iter().map(|(_, v)| v).collect()
-}
-
-fn s(x: &str) -> String {
-    x.to_string()
-}
 
 #[test]
 fn map_filter_flat_map_fuse_and_keep_order() {

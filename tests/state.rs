@@ -4,9 +4,8 @@ use std::sync::{Arc, Mutex};
 
 use streaming::prelude::*;
 
-fn sorted<T: Ord + Clone>(c: &Collector<T>) -> Vec<Vec<T>> {
-    c.sorted_batches().into_iter().map(|(_, v)| v).collect()
-}
+mod common;
+use common::*;
 
 #[test]
 fn running_totals_are_emitted_every_batch_including_empty_ones() {

@@ -2,12 +2,8 @@
 
 use streaming::prelude::*;
 
-fn times_and_values<T: Clone + Ord>(c: &Collector<T>) -> Vec<(u64, Vec<T>)> {
-    c.sorted_batches()
-        .into_iter()
-        .map(|(t, v)| (t.milliseconds(), v))
-        .collect()
-}
+mod common;
+use common::*;
 
 #[test]
 fn window_emits_at_slides_with_partial_windows_at_the_start_and_after_input_ends() {

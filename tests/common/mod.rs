@@ -1,0 +1,23 @@
+//! Helpers shared by the integration tests.
+
+#![allow(dead_code)] // each test file uses part of this module
+
+use streaming::prelude::*;
+
+/// Each batch's elements, sorted (order within a batch is unspecified unless the pipeline
+/// sorts).
+pub fn sorted<T: Ord + Clone>(c: &Collector<T>) -> Vec<Vec<T>> {
+    c.sorted_batches().into_iter().map(|(_, v)| v).collect()
+}
+
+/// `(time in ms, sorted elements)` per batch.
+pub fn times_and_values<T: Ord + Clone>(c: &Collector<T>) -> Vec<(u64, Vec<T>)> {
+    c.sorted_batches()
+        .into_iter()
+        .map(|(t, v)| (t.milliseconds(), v))
+        .collect()
+}
+
+pub fn s(x: &str) -> String {
+    x.to_string()
+}
