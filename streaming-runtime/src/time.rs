@@ -6,7 +6,19 @@ use std::time::Duration;
 /// The time of a batch in milliseconds, like Spark's `Time`. With the real clock it is the
 /// Unix time at the end of the batch interval; with the manual clock batch `k` has time
 /// `k × interval`, counted from 0.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
+)]
 pub struct BatchTime(u64);
 
 impl BatchTime {

@@ -24,7 +24,7 @@ use crate::keyed::KeyedMap;
 use crate::time::BatchTime;
 
 /// Window length, slide and the slide of the stream it applies to, in milliseconds.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct WindowSpec {
     pub window_ms: u64,
     pub slide_ms: u64,
@@ -72,7 +72,7 @@ fn gcd(a: u64, b: u64) -> u64 {
 }
 
 /// Where a batch falls: does it end a pane, and does it end a slide (emit)?
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 struct Clock {
     spec: WindowSpec,
     zero: u64,
@@ -92,7 +92,7 @@ impl Clock {
 }
 
 /// `window(W, S)`: the elements of the batches in each window.
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub struct WindowBuffer<T> {
     clock: Clock,
     open: Vec<T>,
@@ -131,6 +131,11 @@ impl<T: Clone> WindowBuffer<T> {
 type Partial<V> = (V, u32);
 
 /// `window(W, S) reduce(f [, inv])`: per-key results over each window.
+#[derive(serde::Serialize, serde::Deserialize)]
+#[serde(bound(
+    serialize = "K: serde::Serialize + Hash + Eq, V: serde::Serialize",
+    deserialize = "K: serde::Deserialize<'de> + Hash + Eq, V: serde::Deserialize<'de>"
+))]
 pub struct KeyedWindow<K, V> {
     clock: Clock,
     open: KeyedMap<K, V>,
@@ -290,6 +295,41 @@ mod tests {
         let mut w = WindowBuffer::new(WindowSpec::new(1000, 3000, 1000).unwrap(), BatchTime::ZERO);
         let out: Vec<_> = (1..=6).map(|k| w.push(t(k), vec![k])).collect();
         assert_eq!(out, [None, None, Some(vec![3]), None, None, Some(vec![6])]);
+    }
+
+    #[test]
+    fn a_window_restored_from_a_checkpoint_continues_identically() {
+        let spec = WindowSpec::new(3000, 1000, 1000).unwrap();
+        let batches: Vec<Vec<(String, i64)>> =
+            (0..8).map(|i| vec![(format!("k{}", i % 3), i)]).collect();
+        let add = |a: i64, b: i64| a + b;
+        let sub = Some(|a: i64, b: i64| a - b);
+        let mut straight = KeyedWindow::new(spec, BatchTime::ZERO, true);
+        let mut outputs = Vec::new();
+        for (k, b) in batches.iter().enumerate() {
+            outputs.push(straight.push(t(k as u64 + 1), b.clone(), add, sub));
+        }
+        let mut first = KeyedWindow::new(spec, BatchTime::ZERO, true);
+        let mut resumed_outputs = Vec::new();
+        for (k, b) in batches.iter().enumerate().take(4) {
+            resumed_outputs.push(first.push(t(k as u64 + 1), b.clone(), add, sub));
+        }
+        let bytes = postcard::to_stdvec(&first).unwrap();
+        let mut resumed: KeyedWindow<String, i64> = postcard::from_bytes(&bytes).unwrap();
+        for (k, b) in batches.iter().enumerate().skip(4) {
+            resumed_outputs.push(resumed.push(t(k as u64 + 1), b.clone(), add, sub));
+        }
+        let sorted = |v: Vec<Option<Vec<(String, i64)>>>| {
+            v.into_iter()
+                .map(|o| {
+                    o.map(|mut x| {
+                        x.sort();
+                        x
+                    })
+                })
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(sorted(outputs), sorted(resumed_outputs));
     }
 
     #[test]

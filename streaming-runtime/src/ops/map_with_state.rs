@@ -38,6 +38,11 @@ impl<S> StateHandle<'_, S> {
 }
 
 /// Every key's state and the time it last received a record.
+#[derive(serde::Serialize, serde::Deserialize)]
+#[serde(bound(
+    serialize = "K: serde::Serialize + Hash + Eq, S: serde::Serialize",
+    deserialize = "K: serde::Deserialize<'de> + Hash + Eq, S: serde::Deserialize<'de>"
+))]
 pub struct MapWithState<K, S> {
     state: KeyedMap<K, (Option<S>, BatchTime)>,
     timeout_ms: Option<u64>,

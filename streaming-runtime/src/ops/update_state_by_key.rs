@@ -9,6 +9,11 @@ use crate::keyed::KeyedMap;
 use crate::owned::IntoOwned;
 
 /// The state of every key, kept across batches with owned keys.
+#[derive(serde::Serialize, serde::Deserialize)]
+#[serde(bound(
+    serialize = "K: serde::Serialize + Hash + Eq, S: serde::Serialize",
+    deserialize = "K: serde::Deserialize<'de> + Hash + Eq, S: serde::Deserialize<'de>"
+))]
 pub struct State<K, S> {
     state: KeyedMap<K, S>,
 }
