@@ -45,6 +45,43 @@ pub trait SourceControl: Send + Sync {
     fn stop(&self);
     /// The source's counters.
     fn metrics(&self) -> Arc<SourceMetrics>;
+
+    /// Replayable sources start recording their position at every seal (called once, before
+    /// the first seal, when the pipeline checkpoints).
+    fn record_positions(&self) {}
+
+    /// Replayable sources: the position reached once the batch sealed at `time` is consumed,
+    /// for a checkpoint. `None` for sources that cannot replay (sockets, stdin).
+    fn position(&self, _time: BatchTime) -> Option<Vec<u8>> {
+        None
+    }
+
+    /// Rewinds to a position taken from a checkpoint (before the first seal).
+    fn restore_position(&self, _position: &[u8]) -> Result<(), StreamingError> {
+        Ok(())
+    }
+}
+
+/// The position recorded for `time`: the entry at it, or the last one before it.
+pub(crate) fn position_at<P: Clone>(
+    positions: &std::collections::VecDeque<(BatchTime, P)>,
+    time: BatchTime,
+) -> Option<P> {
+    positions
+        .iter()
+        .rev()
+        .find(|(t, _)| *t <= time)
+        .map(|(_, p)| p.clone())
+}
+
+/// Drops positions older than the one in force at `time`.
+pub(crate) fn prune_positions<P>(
+    positions: &mut std::collections::VecDeque<(BatchTime, P)>,
+    time: BatchTime,
+) {
+    while positions.len() > 1 && positions.get(1).is_some_and(|(t, _)| *t <= time) {
+        positions.pop_front();
+    }
 }
 
 /// What `source NAME(..)` in the DSL may evaluate to: a [`Source`], or a receiver builder

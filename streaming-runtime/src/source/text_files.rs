@@ -48,6 +48,8 @@ struct State {
     listing_failed: bool,
     /// Files assigned to sealed batches not yet run.
     sealed: VecDeque<(BatchTime, Vec<PathBuf>)>,
+    /// When checkpointing: the names seen as of each seal (the source's position).
+    positions: Option<VecDeque<(BatchTime, Arc<HashSet<OsString>>)>>,
 }
 
 /// A source reading each file that appears in `dir` after its creation. A missing or
@@ -59,6 +61,7 @@ pub fn text_files(dir: impl AsRef<Path>) -> TextFilesSource {
         seen: None,
         listing_failed: false,
         sealed: VecDeque::new(),
+        positions: None,
     };
     match list(&dir) {
         Ok(files) => state.seen = Some(files.into_iter().map(|f| f.name).collect()),
@@ -184,6 +187,9 @@ impl SourceControl for Shared {
                 }
                 files.sort_by(|a, b| (a.modified, &a.name).cmp(&(b.modified, &b.name)));
                 new = files.iter().map(|f| self.dir.join(&f.name)).collect();
+                if let Some(p) = &mut st.positions {
+                    p.push_back((time, Arc::new(present.clone())));
+                }
                 st.seen = Some(present);
             }
             Err(e) => {
@@ -202,6 +208,38 @@ impl SourceControl for Shared {
 
     fn is_finished(&self) -> bool {
         false // a directory can always get new files
+    }
+
+    fn record_positions(&self) {
+        let mut st = self.lock();
+        if st.positions.is_none() {
+            let seen = Arc::new(st.seen.clone().unwrap_or_default());
+            st.positions = Some(VecDeque::from([(BatchTime::ZERO, seen)]));
+        }
+    }
+
+    fn position(&self, time: BatchTime) -> Option<Vec<u8>> {
+        let mut st = self.lock();
+        let positions = st.positions.as_mut()?;
+        let seen = super::position_at(positions, time)?;
+        super::prune_positions(positions, time);
+        let names: Vec<Vec<u8>> = seen.iter().map(name_bytes).collect();
+        postcard::to_stdvec(&names).ok()
+    }
+
+    fn restore_position(&self, position: &[u8]) -> Result<(), StreamingError> {
+        let names: Vec<Vec<u8>> = postcard::from_bytes(position).map_err(|e| {
+            StreamingError::Config(format!("text_files position in checkpoint: {e}"))
+        })?;
+        let seen: HashSet<OsString> = names.into_iter().map(name_from_bytes).collect();
+        let mut st = self.lock();
+        if let Some(p) = &mut st.positions {
+            p.clear();
+            p.push_back((BatchTime::ZERO, Arc::new(seen.clone())));
+        }
+        // Files read before the checkpoint stay read; any other file is new again.
+        st.seen = Some(seen);
+        Ok(())
     }
 
     fn stop(&self) {}
@@ -235,4 +273,67 @@ fn list(dir: &Path) -> io::Result<Vec<Listed>> {
         }
     }
     Ok(files)
+}
+
+#[cfg(unix)]
+fn name_bytes(name: &OsString) -> Vec<u8> {
+    use std::os::unix::ffi::OsStrExt;
+    name.as_bytes().to_vec()
+}
+
+#[cfg(unix)]
+fn name_from_bytes(bytes: Vec<u8>) -> OsString {
+    use std::os::unix::ffi::OsStringExt;
+    OsString::from_vec(bytes)
+}
+
+#[cfg(not(unix))]
+fn name_bytes(name: &OsString) -> Vec<u8> {
+    name.to_string_lossy().into_owned().into_bytes()
+}
+
+#[cfg(not(unix))]
+fn name_from_bytes(bytes: Vec<u8>) -> OsString {
+    OsString::from(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resumes_from_a_recorded_position_reading_each_file_once() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("old.txt"), "ignored\n").unwrap();
+        let t = BatchTime::from_millis;
+        let mut src = text_files(dir.path());
+        let control = src.control();
+        control.record_positions();
+        std::fs::write(dir.path().join("a.txt"), "a\n").unwrap();
+        control.seal(t(1000));
+        assert_eq!(
+            src.next_batch(t(1000)).unwrap().iter().collect::<Vec<_>>(),
+            ["a"]
+        );
+        let pos = control.position(t(1000)).unwrap();
+        // More files arrive and are read, then the process "crashes".
+        std::fs::write(dir.path().join("b.txt"), "b\n").unwrap();
+        control.seal(t(2000));
+        assert_eq!(src.next_batch(t(2000)).unwrap().len(), 1);
+
+        // A new process restores the checkpoint of batch 1000: `b` is read again (its batch
+        // was lost with the crash), `a` and the pre-existing file are not.
+        let mut resumed = text_files(dir.path());
+        let rc = resumed.control();
+        rc.restore_position(&pos).unwrap();
+        rc.seal(t(2000));
+        assert_eq!(
+            resumed
+                .next_batch(t(2000))
+                .unwrap()
+                .iter()
+                .collect::<Vec<_>>(),
+            ["b"]
+        );
+    }
 }
