@@ -22,6 +22,15 @@ pub struct Config {
     pub fusion: Option<(bool, Span)>,
     /// A `batch` line was written (even if invalid), so "missing batch" is not reported.
     pub batch_line: bool,
+    /// `checkpoint "dir" [every D];`
+    pub checkpoint: Option<Checkpoint>,
+    /// A fingerprint of the pipeline's text: checkpoints of another pipeline are refused.
+    pub fingerprint: u64,
+}
+
+pub struct Checkpoint {
+    pub dir: TokenStream,
+    pub every: Option<Duration>,
 }
 
 impl Config {

@@ -112,6 +112,7 @@ pub fn pipeline(plan: &Plan) -> TokenStream {
 
     let mut body = TokenStream::new();
     let mut stage_id = 0;
+    let mut state_vars: Vec<Ident> = Vec::new();
     for (f, flow) in plan.flows.iter().enumerate() {
         body.extend(flow_code(
             f,
@@ -121,20 +122,64 @@ pub fn pipeline(plan: &Plan) -> TokenStream {
             &time,
             &stream_value,
             &mut setup,
+            &mut state_vars,
         ));
     }
     let unused = plan.unused.iter().map(|name| quote!(let #name = ();));
 
+    // Checkpoints: the stateful stages' stores go into the checkpoint of the batches the
+    // pipeline asks for, and come back from it on the first batch after a restart.
+    let (with_checkpoint, restore_state, save_state) = match &plan.config.checkpoint {
+        None => (TokenStream::new(), TokenStream::new(), TokenStream::new()),
+        Some(cp) => {
+            let dir = &cp.dir;
+            let fingerprint = plan.config.fingerprint;
+            let batch_ms = plan
+                .config
+                .batch
+                .as_ref()
+                .map(|d| d.to_millis_expr("the batch interval"));
+            let every = match &cp.every {
+                Some(d) => d.to_millis_expr("the checkpoint interval"),
+                None => {
+                    let slides = plan
+                        .flows
+                        .iter()
+                        .flat_map(|f| &f.segments)
+                        .filter_map(|seg| seg.end.and_then(|e| e.op.output_slide()))
+                        .map(|sl| sl.duration.to_millis_expr("a window's slide"));
+                    quote!(#rt::checkpoint::default_interval(&[#batch_ms #(, #slides)*]))
+                }
+            };
+            let bytes = ident("__state");
+            (
+                quote!(.with_checkpoint(#dir, #every, #fingerprint)),
+                quote! {
+                    if let ::core::option::Option::Some(#bytes) = #ctx.take_restored_state() {
+                        (#(#state_vars,)*) = #rt::checkpoint::decode(&#bytes)?;
+                    }
+                },
+                quote! {
+                    if #ctx.checkpoint_requested() {
+                        #ctx.save_state(&(#(&#state_vars,)*))?;
+                    }
+                },
+            )
+        }
+    };
+
     quote! {{
         let mut #builder = #rt::PipelineBuilder::new(
-            #rt::PipelineConfig::new(#batch).with_parallelism(#parallelism).with_drain(#drain),
+            #rt::PipelineConfig::new(#batch).with_parallelism(#parallelism).with_drain(#drain)#with_checkpoint,
         );
         #setup
         #(#unused)*
         #builder.build(move |#ctx: &mut #rt::BatchContext<'_>| -> ::core::result::Result<(), #rt::StreamingError> {
             let #time = #ctx.time();
+            #restore_state
             #take_inputs
             #body
+            #save_state
             ::core::result::Result::Ok(())
         })
     }}
@@ -164,6 +209,7 @@ fn flow_code(
     time: &Ident,
     stream_value: &dyn Fn(&Ident, bool) -> TokenStream,
     setup: &mut TokenStream,
+    state_vars: &mut Vec<Ident>,
 ) -> TokenStream {
     let rt = rt();
     let input = format_ident!("__flow{}_in", f, span = Span::mixed_site());
@@ -214,6 +260,7 @@ fn flow_code(
         let (fold, merge, finish) = match (seg.end, gens.last()) {
             (Some(end), Some(g)) => {
                 setup.extend(end.op.setup(g));
+                state_vars.extend(end.op.state_var(g));
                 (
                     end.op.fold(g, &it_at(g.span)),
                     end.op.merge(g, &a, &b),

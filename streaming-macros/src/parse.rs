@@ -4,15 +4,19 @@
 
 use proc_macro2::{Span, TokenStream, TokenTree};
 
-use crate::ast::{Config, Head, Program, Stage, Statement};
+use crate::ast::{Checkpoint, Config, Head, Program, Stage, Statement};
 use crate::ctxt::Ctxt;
 use crate::{duration, ops, sources};
 
 const CONFIG_KEYWORDS: &[&str] = &["batch", "parallelism", "fusion", "checkpoint"];
 
 pub fn program(input: TokenStream, cx: &Ctxt) -> Option<Program> {
+    let fingerprint = fnv1a(&input.to_string());
     let tokens: Vec<TokenTree> = input.into_iter().collect();
-    let mut config = Config::default();
+    let mut config = Config {
+        fingerprint,
+        ..Config::default()
+    };
     let mut statements = Vec::new();
     for stmt in tokens.split(|t| matches!(t, TokenTree::Punct(p) if p.as_char() == ';')) {
         let Some(first) = stmt.first() else { continue };
@@ -95,10 +99,39 @@ fn config_line(stmt: &[TokenTree], config: &mut Config, cx: &Ctxt) {
                 ),
             }
         }
-        "checkpoint" => cx.error(
-            key.span(),
-            "checkpoints are not available yet in this version; remove the `checkpoint` line",
-        ),
+        "checkpoint" => {
+            duplicate(config.checkpoint.is_some());
+            let usage = "write `checkpoint \"dir\";` or `checkpoint \"dir\" every 10s;`";
+            let Some(dir) = rest.first() else {
+                cx.error(
+                    key.span(),
+                    format!("`checkpoint` needs a directory: {usage}"),
+                );
+                return;
+            };
+            let mut every = None;
+            let mut i = 1;
+            while i < rest.len() {
+                match &rest[i] {
+                    TokenTree::Ident(kw) if kw == "every" => match rest.get(i + 1).map(duration::parse) {
+                        Some(Ok(d)) if d.millis() == Some(0) => cx.error(d.span(), "the checkpoint interval must be positive"),
+                        Some(Ok(d)) => every = Some(d),
+                        Some(Err(e)) => cx.syn(e),
+                        None => cx.error(kw.span(), format!("`every` needs a duration: {usage}")),
+                    },
+                    TokenTree::Ident(kw) if kw == "wal" => cx.error(
+                        kw.span(),
+                        "the write-ahead log for socket sources is not available yet; remove `wal` (replayable sources, text_files and queue, are exactly-once without it)",
+                    ),
+                    other => cx.error(other.span(), format!("unexpected tokens after `checkpoint`: {usage}")),
+                }
+                i += 2;
+            }
+            config.checkpoint = Some(Checkpoint {
+                dir: dir.clone().into(),
+                every,
+            });
+        }
         _ => {}
     }
 }
@@ -207,4 +240,11 @@ fn head(tokens: &[TokenTree], span: Span, cx: &Ctxt) -> Option<Head> {
             None
         }
     }
+}
+
+/// FNV-1a, as the runtime's `checkpoint::fingerprint`: stable across builds.
+fn fnv1a(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }

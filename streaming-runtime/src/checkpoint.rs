@@ -183,6 +183,51 @@ impl CheckpointDir {
     }
 }
 
+/// What a pipeline stores per checkpoint.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+pub struct PipelineCheckpoint {
+    /// The pipeline's start (windows slide from it).
+    pub zero: BatchTime,
+    /// The generated job's operator state (postcard).
+    pub state: Vec<u8>,
+    /// Each source's position, in pipeline order (`None`: not replayable).
+    pub sources: Vec<Option<Vec<u8>>>,
+}
+
+/// `checkpoint "dir" [every D] [wal];`
+#[derive(Clone, Debug)]
+pub struct CheckpointConfig {
+    pub dir: PathBuf,
+    /// Checkpoint every this often (a multiple of the batch interval).
+    pub every_ms: u64,
+    pub fingerprint: u64,
+}
+
+/// Spark's default checkpoint interval: the smallest multiple of the pipeline's slides
+/// (batch interval and window slides) that is at least 10 seconds.
+pub fn default_interval(slides_ms: &[u64]) -> u64 {
+    let lcm = slides_ms
+        .iter()
+        .copied()
+        .filter(|&s| s > 0)
+        .fold(1u64, |acc, s| acc / gcd(acc, s) * s);
+    lcm * 10_000u64.div_ceil(lcm).max(1)
+}
+
+fn gcd(a: u64, b: u64) -> u64 {
+    if b == 0 { a } else { gcd(b, a % b) }
+}
+
+/// Decodes the job's operator state (the generated code assigns it to its stores).
+pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, StreamingError> {
+    postcard::from_bytes(bytes).map_err(|e| {
+        StreamingError::Config(format!(
+            "checkpoint: the operator state does not decode ({e}); the pipeline's types changed — \
+             delete or move the checkpoint directory to start fresh"
+        ))
+    })
+}
+
 /// Reads and checks one file: (fingerprint, time, payload).
 pub fn read_file(path: &Path) -> Result<(u64, BatchTime, Vec<u8>), CorruptCheckpoint> {
     let mut bytes = Vec::new();
@@ -351,6 +396,14 @@ mod tests {
             done.store(true, std::sync::atomic::Ordering::Release);
             assert!(reader.join().unwrap() > 0);
         });
+    }
+
+    #[test]
+    fn spark_default_interval() {
+        assert_eq!(default_interval(&[1000]), 10_000);
+        assert_eq!(default_interval(&[3000]), 12_000);
+        assert_eq!(default_interval(&[1000, 4000, 6000]), 12_000);
+        assert_eq!(default_interval(&[15_000]), 15_000);
     }
 
     #[test]

@@ -12,6 +12,10 @@ pub struct BatchContext<'a> {
     parallelism: usize,
     out: &'a mut dyn Write,
     input_records: u64,
+    /// Operator state restored from a checkpoint, for the job to take on its first batch.
+    restored: Option<Vec<u8>>,
+    /// Set when this batch is checkpointed: the job stores its operator state here.
+    checkpoint: Option<Option<Vec<u8>>>,
 }
 
 impl<'a> BatchContext<'a> {
@@ -28,6 +32,8 @@ impl<'a> BatchContext<'a> {
             parallelism: parallelism.max(1),
             out,
             input_records: 0,
+            restored: None,
+            checkpoint: None,
         }
     }
 
@@ -52,6 +58,40 @@ impl<'a> BatchContext<'a> {
     /// Records that came in from sources for this batch (for the scheduler's log line).
     pub fn input_records(&self) -> u64 {
         self.input_records
+    }
+
+    /// Operator state from a checkpoint (first batch after a restart only).
+    pub fn take_restored_state(&mut self) -> Option<Vec<u8>> {
+        self.restored.take()
+    }
+
+    /// Whether the job must hand its operator state over with [`BatchContext::save_state`].
+    pub fn checkpoint_requested(&self) -> bool {
+        self.checkpoint.is_some()
+    }
+
+    /// The job's operator state for this batch's checkpoint.
+    pub fn save_state<T: serde::Serialize>(
+        &mut self,
+        state: &T,
+    ) -> Result<(), crate::StreamingError> {
+        let bytes = postcard::to_stdvec(state).map_err(|e| {
+            crate::StreamingError::Custom(format!("checkpoint: encoding operator state: {e}"))
+        })?;
+        self.checkpoint = Some(Some(bytes));
+        Ok(())
+    }
+
+    pub(crate) fn set_restored_state(&mut self, state: Option<Vec<u8>>) {
+        self.restored = state;
+    }
+
+    pub(crate) fn request_checkpoint(&mut self) {
+        self.checkpoint = Some(None);
+    }
+
+    pub(crate) fn saved_state(&mut self) -> Option<Vec<u8>> {
+        self.checkpoint.take().flatten()
     }
 
     /// Called by the generated code with the size of each source's batch.

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use tracing::debug;
 
+use crate::checkpoint::{CheckpointConfig, CheckpointDir, PipelineCheckpoint};
 use crate::context::BatchContext;
 use crate::error::StreamingError;
 use crate::metrics::{MetricsSnapshot, SourceMetrics};
@@ -26,6 +27,8 @@ pub struct PipelineConfig {
     /// How far back windows reach: after every source has ended, `run` goes on this long
     /// (without waiting for the clock) so that pending windows emit their last results.
     pub drain: Duration,
+    /// `checkpoint "dir" [every D];`
+    pub checkpoint: Option<CheckpointConfig>,
 }
 
 impl PipelineConfig {
@@ -34,7 +37,24 @@ impl PipelineConfig {
             batch_interval,
             parallelism: None,
             drain: Duration::ZERO,
+            checkpoint: None,
         }
+    }
+
+    /// `checkpoint "dir" [every D];`: `every_ms` defaults to Spark's rule (see
+    /// [`crate::checkpoint::default_interval`]); `fingerprint` identifies the pipeline.
+    pub fn with_checkpoint(
+        mut self,
+        dir: impl Into<std::path::PathBuf>,
+        every_ms: u64,
+        fingerprint: u64,
+    ) -> Self {
+        self.checkpoint = Some(CheckpointConfig {
+            dir: dir.into(),
+            every_ms,
+            fingerprint,
+        });
+        self
     }
 
     /// See [`PipelineConfig::drain`].
@@ -84,6 +104,8 @@ impl PipelineBuilder {
             manual_runtime: None,
             output: Output::Stdout,
             zero: None,
+            pending_state: None,
+            checkpoints_prepared: false,
             error: None,
         }
     }
@@ -139,8 +161,12 @@ pub struct Pipeline {
     started: bool,
     manual_runtime: Option<tokio::runtime::Runtime>,
     pub(crate) output: Output,
-    /// The start of the pipeline's clock, fixed by its first batch.
+    /// The start of the pipeline's clock, fixed by its first batch (or a checkpoint).
     zero: Option<BatchTime>,
+    /// Operator state restored from a checkpoint, handed to the next batch.
+    pending_state: Option<Vec<u8>>,
+    /// Checkpoints were looked for (once per pipeline).
+    checkpoints_prepared: bool,
     /// Set when the macro found errors: running reports them instead of doing anything.
     error: Option<&'static str>,
 }
@@ -214,6 +240,7 @@ impl Pipeline {
             .enable_all()
             .build()
             .map_err(|e| StreamingError::io("starting the receivers' runtime", e))?;
+        self.prepare_checkpoints()?;
         for s in &self.sources {
             s.start(runtime.handle())?;
         }
@@ -228,22 +255,71 @@ impl Pipeline {
     pub fn run_batches(&mut self, n: u64) -> Result<(), StreamingError> {
         self.start()?;
         let interval = duration_ms(self.config.batch_interval);
+        let zero = self.zero.unwrap_or(BatchTime::ZERO).milliseconds();
         for _ in 0..n {
-            let time = BatchTime::from_millis((self.batches_run + 1).saturating_mul(interval));
+            let time =
+                BatchTime::from_millis(zero + (self.batches_run + 1).saturating_mul(interval));
             for s in &self.sources {
                 s.seal(time);
             }
-            self.run_batch(time, Instant::now())?;
+            self.run_batch(time, Instant::now(), false)?;
             self.batches_run += 1;
         }
         Ok(())
     }
 
-    /// Runs the job for one sealed batch and logs its size and timings.
+    /// With `checkpoint "dir"`: sources record their positions, and the newest valid
+    /// checkpoint (if any) is restored — positions rewound, the clock's start and the
+    /// operator state taken back — so processing resumes after the checkpointed batch.
+    pub(crate) fn prepare_checkpoints(&mut self) -> Result<(), StreamingError> {
+        if self.checkpoints_prepared {
+            return Ok(());
+        }
+        self.checkpoints_prepared = true;
+        let Some(cfg) = self.config.checkpoint.clone() else {
+            return Ok(());
+        };
+        for s in &self.sources {
+            s.record_positions();
+        }
+        let dir = CheckpointDir::new(&cfg.dir, cfg.fingerprint);
+        let Some(restored) = dir.restore::<PipelineCheckpoint>()? else {
+            tracing::info!(dir = %cfg.dir.display(), "no checkpoint yet: starting fresh");
+            return Ok(());
+        };
+        let cp = restored.state;
+        if cp.sources.len() != self.sources.len() {
+            return Err(StreamingError::Config(format!(
+                "checkpoint in {} has {} sources, this pipeline {}; delete or move the directory to start fresh",
+                cfg.dir.display(),
+                cp.sources.len(),
+                self.sources.len()
+            )));
+        }
+        for (source, position) in self.sources.iter().zip(&cp.sources) {
+            if let Some(p) = position {
+                source.restore_position(p)?;
+            }
+        }
+        let interval = duration_ms(self.config.batch_interval).max(1);
+        self.batches_run = restored
+            .time
+            .milliseconds()
+            .saturating_sub(cp.zero.milliseconds())
+            / interval;
+        self.zero = Some(cp.zero);
+        self.pending_state = Some(cp.state);
+        tracing::info!(batch = %restored.time, "resuming after the checkpointed batch");
+        Ok(())
+    }
+
+    /// Runs the job for one sealed batch and logs its size and timings; checkpoints it when
+    /// the interval says so or `final_batch` is set.
     pub(crate) fn run_batch(
         &mut self,
         time: BatchTime,
         due: Instant,
+        final_batch: bool,
     ) -> Result<(), StreamingError> {
         let parallelism = self.parallelism();
         let started = Instant::now();
@@ -264,6 +340,14 @@ impl Pipeline {
             time.milliseconds().saturating_sub(interval),
         ));
         let mut ctx = BatchContext::new(time, zero, parallelism, out);
+        ctx.set_restored_state(self.pending_state.take());
+        let checkpoint = self.config.checkpoint.as_ref().filter(|cfg| {
+            let since = time.milliseconds().saturating_sub(zero.milliseconds());
+            final_batch || (cfg.every_ms > 0 && since % cfg.every_ms == 0)
+        });
+        if checkpoint.is_some() {
+            ctx.request_checkpoint();
+        }
         let job = &mut self.job;
         let result = catch_unwind(AssertUnwindSafe(|| job(&mut ctx))).unwrap_or_else(|panic| {
             let message = panic
@@ -275,6 +359,16 @@ impl Pipeline {
         });
         let records = ctx.input_records();
         let _ = ctx.out().flush();
+        if let (Ok(()), Some(cfg)) = (&result, checkpoint) {
+            let written = Instant::now();
+            let cp = PipelineCheckpoint {
+                zero,
+                state: ctx.saved_state().unwrap_or_default(),
+                sources: self.sources.iter().map(|s| s.position(time)).collect(),
+            };
+            let path = CheckpointDir::new(&cfg.dir, cfg.fingerprint).write(time, &cp)?;
+            debug!(batch = %time, file = %path.display(), ms = written.elapsed().as_secs_f64() * 1e3, "checkpoint written");
+        }
         debug!(
             batch = %time,
             records,

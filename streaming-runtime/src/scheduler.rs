@@ -25,6 +25,7 @@ impl Pipeline {
     pub async fn run_until(mut self, stop: impl Future<Output = ()>) -> Result<(), StreamingError> {
         crate::logging::init();
         self.check_valid()?;
+        self.prepare_checkpoints()?;
         let handle = tokio::runtime::Handle::current();
         for s in &self.sources {
             s.start(&handle)?;
@@ -39,10 +40,10 @@ impl Pipeline {
             "pipeline started"
         );
 
-        let (tx, rx) = mpsc::channel::<(BatchTime, Instant)>();
+        let (tx, rx) = mpsc::channel::<(BatchTime, Instant, bool)>();
         let mut processor = tokio::task::spawn_blocking(move || {
-            while let Ok((time, due)) = rx.recv() {
-                self.run_batch(time, due)?;
+            while let Ok((time, due, last)) = rx.recv() {
+                self.run_batch(time, due, last)?;
             }
             self.stop_sources();
             Ok::<Pipeline, StreamingError>(self)
@@ -84,7 +85,7 @@ impl Pipeline {
                 draining_until = Some(until);
             }
             last |= draining_until.is_some_and(|until| time >= until);
-            if tx.send((time, due)).is_err() || last {
+            if tx.send((time, due, last)).is_err() || last {
                 break;
             }
             time = time.plus(interval);

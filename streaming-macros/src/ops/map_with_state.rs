@@ -58,6 +58,10 @@ impl Operator for MapWithState {
     fn role(&self) -> Role {
         Role::Barrier
     }
+
+    fn state_var(&self, g: &Gen) -> Option<Ident> {
+        Some(g.var("state"))
+    }
     fn setup(&self, g: &Gen) -> TokenStream {
         let (rt, state) = (g.rt(), g.var("state"));
         let timeout = match &self.timeout {

@@ -94,6 +94,12 @@ pub trait Operator {
         None
     }
 
+    /// Stateful stages: the variable holding their store (set up by `setup`), saved in
+    /// checkpoints (it must be serde-serialisable then).
+    fn state_var(&self, _g: &Gen) -> Option<Ident> {
+        None
+    }
+
     /// Windows: how far back the stage reaches (drained when the sources end).
     fn window_length(&self) -> Option<&crate::duration::Duration> {
         None

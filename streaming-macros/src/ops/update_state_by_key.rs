@@ -61,6 +61,10 @@ impl Operator for UpdateStateByKey {
     fn role(&self) -> Role {
         Role::Barrier
     }
+
+    fn state_var(&self, g: &Gen) -> Option<Ident> {
+        Some(g.var("state"))
+    }
     fn setup(&self, g: &Gen) -> TokenStream {
         let (rt, state) = (g.rt(), g.var("state"));
         match &self.initial {

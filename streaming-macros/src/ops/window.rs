@@ -237,6 +237,10 @@ impl Operator for Window {
         Role::Barrier
     }
 
+    fn state_var(&self, g: &Gen) -> Option<Ident> {
+        Some(g.var("window"))
+    }
+
     fn output_slide(&self) -> Option<Slide> {
         Some(Slide {
             duration: self.slide.clone(),
