@@ -188,8 +188,9 @@ impl CheckpointDir {
 pub struct PipelineCheckpoint {
     /// The pipeline's start (windows slide from it).
     pub zero: BatchTime,
-    /// The generated job's operator state (postcard).
-    pub state: Vec<u8>,
+    /// The generated job's operator state (postcard); `None` in the initial checkpoint a
+    /// fresh pipeline writes before its first batch (source positions only).
+    pub state: Option<Vec<u8>>,
     /// Each source's position, in pipeline order (`None`: not replayable).
     pub sources: Vec<Option<Vec<u8>>>,
 }

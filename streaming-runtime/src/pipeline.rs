@@ -240,7 +240,7 @@ impl Pipeline {
             .enable_all()
             .build()
             .map_err(|e| StreamingError::io("starting the receivers' runtime", e))?;
-        self.prepare_checkpoints()?;
+        self.prepare_checkpoints(BatchTime::ZERO)?;
         for s in &self.sources {
             s.start(runtime.handle())?;
         }
@@ -271,7 +271,14 @@ impl Pipeline {
     /// With `checkpoint "dir"`: sources record their positions, and the newest valid
     /// checkpoint (if any) is restored — positions rewound, the clock's start and the
     /// operator state taken back — so processing resumes after the checkpointed batch.
-    pub(crate) fn prepare_checkpoints(&mut self) -> Result<(), StreamingError> {
+    ///
+    /// A fresh pipeline writes an initial checkpoint at `fresh_zero` (its clock's start)
+    /// holding only its sources' starting positions, so that a crash before the first
+    /// regular checkpoint does not forget which input was already there.
+    pub(crate) fn prepare_checkpoints(
+        &mut self,
+        fresh_zero: BatchTime,
+    ) -> Result<(), StreamingError> {
         if self.checkpoints_prepared {
             return Ok(());
         }
@@ -284,6 +291,17 @@ impl Pipeline {
         }
         let dir = CheckpointDir::new(&cfg.dir, cfg.fingerprint);
         let Some(restored) = dir.restore::<PipelineCheckpoint>()? else {
+            let initial = PipelineCheckpoint {
+                zero: fresh_zero,
+                state: None,
+                sources: self
+                    .sources
+                    .iter()
+                    .map(|s| s.position(fresh_zero))
+                    .collect(),
+            };
+            dir.write(fresh_zero, &initial)?;
+            self.zero = Some(fresh_zero);
             tracing::info!(dir = %cfg.dir.display(), "no checkpoint yet: starting fresh");
             return Ok(());
         };
@@ -308,7 +326,7 @@ impl Pipeline {
             .saturating_sub(cp.zero.milliseconds())
             / interval;
         self.zero = Some(cp.zero);
-        self.pending_state = Some(cp.state);
+        self.pending_state = cp.state;
         tracing::info!(batch = %restored.time, "resuming after the checkpointed batch");
         Ok(())
     }
@@ -363,7 +381,7 @@ impl Pipeline {
             let written = Instant::now();
             let cp = PipelineCheckpoint {
                 zero,
-                state: ctx.saved_state().unwrap_or_default(),
+                state: Some(ctx.saved_state().unwrap_or_default()),
                 sources: self.sources.iter().map(|s| s.position(time)).collect(),
             };
             let path = CheckpointDir::new(&cfg.dir, cfg.fingerprint).write(time, &cp)?;

@@ -25,7 +25,12 @@ impl Pipeline {
     pub async fn run_until(mut self, stop: impl Future<Output = ()>) -> Result<(), StreamingError> {
         crate::logging::init();
         self.check_valid()?;
-        self.prepare_checkpoints()?;
+        let first = first_batch_time(self.config.batch_interval);
+        self.prepare_checkpoints(BatchTime::from_millis(
+            first
+                .milliseconds()
+                .saturating_sub(duration_ms(self.config.batch_interval)),
+        ))?;
         let handle = tokio::runtime::Handle::current();
         for s in &self.sources {
             s.start(&handle)?;
@@ -33,6 +38,13 @@ impl Pipeline {
         let interval = self.config.batch_interval;
         let self_drain = self.config.drain;
         let sources = self.sources.clone();
+        let signal = shutdown_signal();
+        let mut shutdown = std::pin::pin!(async {
+            tokio::select! {
+                () = signal => {}
+                () = stop => {}
+            }
+        });
         info!(
             batch_ms = duration_ms(interval),
             parallelism = self.parallelism(),
@@ -49,12 +61,6 @@ impl Pipeline {
             Ok::<Pipeline, StreamingError>(self)
         });
 
-        let mut shutdown = std::pin::pin!(async {
-            tokio::select! {
-                () = shutdown_signal() => {}
-                () = stop => {}
-            }
-        });
         let mut time = first_batch_time(interval);
         let mut processor_result = None;
         // Once every source has ended: the last batch time windows still need.
@@ -141,25 +147,32 @@ fn instant_of(time: BatchTime) -> Instant {
     }
 }
 
-/// Resolves on Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
+/// Resolves on Ctrl-C or SIGTERM. The handlers are registered now, not when the future is
+/// first polled, so a signal arriving right after start-up is not lost (or fatal).
+fn shutdown_signal() -> impl Future<Output = ()> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
+        let term = signal(SignalKind::terminate());
+        let int = signal(SignalKind::interrupt());
+        async move {
+            match (term, int) {
+                (Ok(mut term), Ok(mut int)) => {
+                    tokio::select! {
+                        _ = term.recv() => {}
+                        _ = int.recv() => {}
+                    }
                 }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
+                _ => {
+                    let _ = tokio::signal::ctrl_c().await;
+                }
             }
         }
     }
     #[cfg(not(unix))]
     {
-        let _ = tokio::signal::ctrl_c().await;
+        async {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }
