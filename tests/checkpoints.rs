@@ -127,3 +127,47 @@ fn a_pipeline_without_state_checkpoints_and_restarts_too() {
     // The last checkpoint was batch 2 (every 2s): batch 3 is replayed.
     assert_eq!(run(2), vec![(3000, vec![3]), (4000, vec![4])]);
 }
+
+#[test]
+fn an_unwritable_checkpoint_directory_is_a_clear_error() {
+    let work = tempfile::tempdir().unwrap();
+    let blocked = work.path().join("a-file");
+    std::fs::write(&blocked, "not a directory").unwrap();
+    let d = blocked.clone();
+    let mut p = stream_pipeline! {
+        batch 1s;
+        checkpoint d;
+        source queue(vec![vec![1]]) |> count |> print
+    };
+    let err = p.run_batches(1).unwrap_err().to_string();
+    assert!(
+        err.contains("a-file"),
+        "the error names the directory: {err}"
+    );
+}
+
+#[test]
+fn a_corrupt_newest_checkpoint_falls_back_to_the_one_before() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = (Collector::new(), Collector::new());
+    pipeline(dir.path(), &out).run_batches(3).unwrap();
+    // Damage the newest checkpoint (batch 3): recovery uses batch 2's and replays batch 3.
+    let newest = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .max()
+        .unwrap();
+    let mut bytes = std::fs::read(&newest).unwrap();
+    let n = bytes.len();
+    bytes[n - 1] ^= 0xff;
+    std::fs::write(&newest, bytes).unwrap();
+
+    let resumed = (Collector::new(), Collector::new());
+    pipeline(dir.path(), &resumed).run_batches(1).unwrap();
+    assert_eq!(
+        resumed.0.batches()[0].0.milliseconds(),
+        3000,
+        "batch 3 is replayed"
+    );
+    assert_eq!(from_batch(&resumed.0, 3000), from_batch(&out.0, 3000));
+}

@@ -33,3 +33,15 @@ fn the_writing_pipelines_example_compiles() {
     };
     assert_eq!(p.parallelism(), 4);
 }
+
+#[test]
+fn the_checkpoint_example_compiles() {
+    let _p: Pipeline = stream_pipeline! {
+        batch 200ms;
+        checkpoint "checkpoint/" every 1s;   // `every` defaults to Spark's rule: the smallest
+                                              // multiple of the slides that is at least 10 s
+        source text_files("in/") |> flat_map split |> map |w| (w, 1i64)
+            |> update_state_by_key(|new, old| Some(new.into_iter().sum::<i64>() + old.unwrap_or(0)))
+            |> print
+    };
+}
