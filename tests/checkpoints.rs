@@ -171,3 +171,74 @@ fn a_corrupt_newest_checkpoint_falls_back_to_the_one_before() {
     );
     assert_eq!(from_batch(&resumed.0, 3000), from_batch(&out.0, 3000));
 }
+
+#[test]
+fn socket_lines_accepted_but_not_checkpointed_are_replayed_from_the_wal_once() {
+    use std::io::Write;
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    // A server whose first connection sends `first`, then `second` when told; the next
+    // connection sends `third` and both stay open.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (go, wait) = mpsc::channel::<()>();
+    std::thread::spawn(move || {
+        let (mut a, _) = listener.accept().unwrap();
+        a.write_all(b"x y\nx\n").unwrap();
+        wait.recv().unwrap();
+        a.write_all(b"y z\nz\n").unwrap();
+        let (mut b, _) = listener.accept().unwrap();
+        b.write_all(b"x z\n").unwrap();
+        std::thread::sleep(Duration::from_secs(60));
+        drop((a, b));
+    });
+
+    let dir = tempfile::tempdir().unwrap();
+    let run = |totals: &Collector<(String, i64)>| {
+        let (d, out) = (dir.path().to_path_buf(), totals.clone());
+        stream_pipeline! {
+            batch 1s;
+            checkpoint d every 1s wal;
+            source socket("127.0.0.1", port)
+                |> flat_map split
+                |> map |w| (w, 1i64)
+                |> update_state_by_key(|new, old| Some(new.into_iter().sum::<i64>() + old.unwrap_or(0)))
+                |> collect(out)
+        }
+    };
+    let wait_for = |p: &Pipeline, n: u64| {
+        assert!(
+            p.source_metrics(0)
+                .unwrap()
+                .wait_for_records(n, Duration::from_secs(30)),
+            "{:?}",
+            p.metrics()
+        )
+    };
+
+    let first = Collector::new();
+    let mut a = run(&first);
+    a.start().unwrap();
+    wait_for(&a, 2);
+    a.run_batches(1).unwrap(); // batch 1 counted and checkpointed
+    go.send(()).unwrap();
+    wait_for(&a, 4); // two more lines accepted (logged), never processed:
+    drop(a); // the process "crashes"
+
+    let totals = Collector::new();
+    let mut b = run(&totals);
+    b.start().unwrap();
+    wait_for(&b, 3); // 2 replayed from the log + 1 from the new connection
+    b.run_batches(1).unwrap();
+    let last = totals.sorted_batches().pop().unwrap().1;
+    assert_eq!(
+        last,
+        [
+            ("x".to_string(), 3),
+            ("y".to_string(), 2),
+            ("z".to_string(), 3)
+        ],
+        "every accepted line counted once"
+    );
+}

@@ -31,6 +31,8 @@ pub struct Config {
 pub struct Checkpoint {
     pub dir: TokenStream,
     pub every: Option<Duration>,
+    /// `wal`: receivers keep a write-ahead log.
+    pub wal: bool,
 }
 
 impl Config {

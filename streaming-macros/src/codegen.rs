@@ -153,7 +153,10 @@ pub fn pipeline(plan: &Plan) -> TokenStream {
             };
             let bytes = ident("__state");
             (
-                quote!(.with_checkpoint(#dir, #every, #fingerprint)),
+                {
+                    let wal = cp.wal.then(|| quote!(.with_write_ahead_log()));
+                    quote!(.with_checkpoint(#dir, #every, #fingerprint) #wal)
+                },
                 quote! {
                     if let ::core::option::Option::Some(#bytes) = #ctx.take_restored_state() {
                         (#(#state_vars,)*) = #rt::checkpoint::decode(&#bytes)?;

@@ -101,7 +101,7 @@ fn config_line(stmt: &[TokenTree], config: &mut Config, cx: &Ctxt) {
         }
         "checkpoint" => {
             duplicate(config.checkpoint.is_some());
-            let usage = "write `checkpoint \"dir\";` or `checkpoint \"dir\" every 10s;`";
+            let usage = "write `checkpoint \"dir\";`, `checkpoint \"dir\" every 10s;` or `checkpoint \"dir\" wal;`";
             let Some(dir) = rest.first() else {
                 cx.error(
                     key.span(),
@@ -110,26 +110,40 @@ fn config_line(stmt: &[TokenTree], config: &mut Config, cx: &Ctxt) {
                 return;
             };
             let mut every = None;
+            let mut wal = false;
             let mut i = 1;
             while i < rest.len() {
                 match &rest[i] {
-                    TokenTree::Ident(kw) if kw == "every" => match rest.get(i + 1).map(duration::parse) {
-                        Some(Ok(d)) if d.millis() == Some(0) => cx.error(d.span(), "the checkpoint interval must be positive"),
-                        Some(Ok(d)) => every = Some(d),
-                        Some(Err(e)) => cx.syn(e),
-                        None => cx.error(kw.span(), format!("`every` needs a duration: {usage}")),
-                    },
-                    TokenTree::Ident(kw) if kw == "wal" => cx.error(
-                        kw.span(),
-                        "the write-ahead log for socket sources is not available yet; remove `wal` (replayable sources, text_files and queue, are exactly-once without it)",
-                    ),
-                    other => cx.error(other.span(), format!("unexpected tokens after `checkpoint`: {usage}")),
+                    TokenTree::Ident(kw) if kw == "every" => {
+                        match rest.get(i + 1).map(duration::parse) {
+                            Some(Ok(d)) if d.millis() == Some(0) => {
+                                cx.error(d.span(), "the checkpoint interval must be positive")
+                            }
+                            Some(Ok(d)) => every = Some(d),
+                            Some(Err(e)) => cx.syn(e),
+                            None => {
+                                cx.error(kw.span(), format!("`every` needs a duration: {usage}"))
+                            }
+                        }
+                        i += 2;
+                    }
+                    TokenTree::Ident(kw) if kw == "wal" => {
+                        wal = true;
+                        i += 1;
+                    }
+                    other => {
+                        cx.error(
+                            other.span(),
+                            format!("unexpected tokens after `checkpoint`: {usage}"),
+                        );
+                        break;
+                    }
                 }
-                i += 2;
             }
             config.checkpoint = Some(Checkpoint {
                 dir: dir.clone().into(),
                 every,
+                wal,
             });
         }
         _ => {}

@@ -11,6 +11,17 @@ pub trait Block: Default + Send + 'static {
     fn byte_size(&self) -> usize;
     /// Moves `other`'s records after `self`'s.
     fn append(&mut self, other: Self);
+
+    /// A write-ahead log for blocks of this kind at `path` (`checkpoint "dir" wal;`), with
+    /// the data to replay after the checkpoint of `restored`. `None`: this kind of block
+    /// cannot be logged (only lines can).
+    #[allow(clippy::type_complexity)]
+    fn write_ahead_log(
+        _path: &std::path::Path,
+        _restored: Option<crate::time::BatchTime>,
+    ) -> Option<std::io::Result<(Box<dyn crate::wal::BlockLog<Self>>, Self)>> {
+        None
+    }
 }
 
 impl<T: Send + 'static> Block for Vec<T> {
@@ -136,6 +147,18 @@ impl fmt::Debug for LineBlock {
 }
 
 impl Block for LineBlock {
+    #[allow(clippy::type_complexity)]
+    fn write_ahead_log(
+        path: &std::path::Path,
+        restored: Option<crate::time::BatchTime>,
+    ) -> Option<std::io::Result<(Box<dyn crate::wal::BlockLog<Self>>, Self)>> {
+        Some(
+            crate::wal::Wal::open(path, restored).map(|(wal, replay)| {
+                (Box::new(wal) as Box<dyn crate::wal::BlockLog<Self>>, replay)
+            }),
+        )
+    }
+
     fn records(&self) -> usize {
         self.len()
     }

@@ -202,6 +202,8 @@ pub struct CheckpointConfig {
     /// Checkpoint every this often (a multiple of the batch interval).
     pub every_ms: u64,
     pub fingerprint: u64,
+    /// `wal`: receivers keep a write-ahead log in the directory.
+    pub wal: bool,
 }
 
 /// Spark's default checkpoint interval: the smallest multiple of the pipeline's slides

@@ -24,6 +24,7 @@ pub mod sink;
 pub mod source;
 pub mod store;
 pub mod time;
+pub mod wal;
 pub mod window;
 
 pub use block::{Block, LineBlock, Lines};

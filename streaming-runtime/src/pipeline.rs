@@ -53,7 +53,16 @@ impl PipelineConfig {
             dir: dir.into(),
             every_ms,
             fingerprint,
+            wal: false,
         });
+        self
+    }
+
+    /// `checkpoint "dir" wal;`: receivers (socket, stdin) log what they accept.
+    pub fn with_write_ahead_log(mut self) -> Self {
+        if let Some(cp) = &mut self.checkpoint {
+            cp.wal = true;
+        }
         self
     }
 
@@ -301,6 +310,7 @@ impl Pipeline {
                     .collect(),
             };
             dir.write(fresh_zero, &initial)?;
+            self.enable_wals(&cfg, None)?;
             self.zero = Some(fresh_zero);
             tracing::info!(dir = %cfg.dir.display(), "no checkpoint yet: starting fresh");
             return Ok(());
@@ -319,6 +329,7 @@ impl Pipeline {
                 source.restore_position(p)?;
             }
         }
+        self.enable_wals(&cfg, Some(restored.time))?;
         let interval = duration_ms(self.config.batch_interval).max(1);
         self.batches_run = restored
             .time
@@ -328,6 +339,20 @@ impl Pipeline {
         self.zero = Some(cp.zero);
         self.pending_state = cp.state;
         tracing::info!(batch = %restored.time, "resuming after the checkpointed batch");
+        Ok(())
+    }
+
+    /// `checkpoint "dir" wal;`: each receiver logs to `dir/wal-<source index>`.
+    fn enable_wals(
+        &self,
+        cfg: &CheckpointConfig,
+        restored: Option<BatchTime>,
+    ) -> Result<(), StreamingError> {
+        if cfg.wal {
+            for (i, s) in self.sources.iter().enumerate() {
+                s.enable_wal(&cfg.dir.join(format!("wal-{i}")), restored)?;
+            }
+        }
         Ok(())
     }
 
@@ -385,6 +410,9 @@ impl Pipeline {
                 sources: self.sources.iter().map(|s| s.position(time)).collect(),
             };
             let path = CheckpointDir::new(&cfg.dir, cfg.fingerprint).write(time, &cp)?;
+            for s in &self.sources {
+                s.checkpointed(time);
+            }
             debug!(batch = %time, file = %path.display(), ms = written.elapsed().as_secs_f64() * 1e3, "checkpoint written");
         }
         debug!(

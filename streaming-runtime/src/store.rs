@@ -15,6 +15,7 @@ use tokio::sync::Notify;
 use crate::block::Block;
 use crate::metrics::SourceMetrics;
 use crate::time::BatchTime;
+use crate::wal::BlockLog;
 
 /// Default capacity of a receiver's buffer: 64 MiB.
 pub const DEFAULT_BUFFER_BYTES: usize = 64 << 20;
@@ -33,6 +34,9 @@ struct State<B> {
     open: B,
     sealed: VecDeque<(BatchTime, B)>,
     bytes: usize,
+    /// `checkpoint "dir" wal;`: written under the same lock as `open`, so the log's seal
+    /// markers split the data exactly as the batches do.
+    wal: Option<Box<dyn BlockLog<B>>>,
 }
 
 impl<B: Block> Store<B> {
@@ -42,6 +46,7 @@ impl<B: Block> Store<B> {
                 open: B::default(),
                 sealed: VecDeque::new(),
                 bytes: 0,
+                wal: None,
             }),
             space: Notify::new(),
             capacity: capacity_bytes.max(1),
@@ -77,6 +82,7 @@ impl<B: Block> Store<B> {
                 let mut st = self.lock();
                 if st.bytes < self.capacity || self.stopping.load(Ordering::Acquire) {
                     if let Some(b) = block.take() {
+                        self.log(&mut st, &b);
                         st.bytes += b.byte_size();
                         st.open.append(b);
                     }
@@ -93,15 +99,56 @@ impl<B: Block> Store<B> {
         let records = block.records() as u64;
         {
             let mut st = self.lock();
+            self.log(&mut st, &block);
             st.bytes += block.byte_size();
             st.open.append(block);
         }
         self.metrics.add_records(records);
     }
 
+    /// Logs an accepted block (durably) before it enters the pipeline. A failing log is
+    /// counted and logged; the data still flows (stopping the receiver would lose more).
+    fn log(&self, st: &mut State<B>, block: &B) {
+        if let Some(wal) = &mut st.wal {
+            if let Err(e) = wal.append(block) {
+                self.metrics.add_errors(1);
+                tracing::error!(source = %self.metrics.name(), error = %e, "write-ahead log: cannot append");
+            }
+        }
+    }
+
+    /// Turns the write-ahead log on (before the receiver starts): `replay` holds the lines
+    /// received after the restored checkpoint, which go into the next batch.
+    pub fn enable_wal(&self, wal: Box<dyn BlockLog<B>>, replay: B) {
+        let records = replay.records() as u64;
+        let mut st = self.lock();
+        st.bytes += replay.byte_size();
+        st.open.append(replay);
+        st.wal = Some(wal);
+        drop(st);
+        self.metrics.add_records(records);
+    }
+
+    /// Batch `time` is checkpointed: the log before its seal is no longer needed.
+    pub fn checkpointed(&self, time: BatchTime) {
+        let mut st = self.lock();
+        if let Some(wal) = &mut st.wal {
+            if let Err(e) = wal.truncate_through(time) {
+                self.metrics.add_errors(1);
+                tracing::error!(source = %self.metrics.name(), error = %e, "write-ahead log: cannot truncate");
+            }
+        }
+    }
+
     /// Everything received so far belongs to batch `time`.
     pub fn seal(&self, time: BatchTime) {
         let mut st = self.lock();
+        if let Some(wal) = &mut st.wal {
+            if let Err(e) = wal.seal(time) {
+                self.metrics.add_errors(1);
+                tracing::error!(source = %self.metrics.name(), error = %e, "write-ahead log: cannot seal");
+            }
+        }
         let open = std::mem::take(&mut st.open);
         st.sealed.push_back((time, open));
     }

@@ -60,6 +60,20 @@ pub trait SourceControl: Send + Sync {
     fn restore_position(&self, _position: &[u8]) -> Result<(), StreamingError> {
         Ok(())
     }
+
+    /// `checkpoint "dir" wal;`: receivers log what they accept to `path` and replay what
+    /// came after the restored checkpoint's batch (`None`: a fresh start, the old log is
+    /// discarded). Replayable sources need no log.
+    fn enable_wal(
+        &self,
+        _path: &std::path::Path,
+        _restored: Option<BatchTime>,
+    ) -> Result<(), StreamingError> {
+        Ok(())
+    }
+
+    /// The batch at `time` is checkpointed.
+    fn checkpointed(&self, _time: BatchTime) {}
 }
 
 /// The position recorded for `time`: the entry at it, or the last one before it.

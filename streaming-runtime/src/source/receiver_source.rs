@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 use tracing::{error, info};
 
 use super::{Source, SourceControl};
+use crate::block::Block;
 use crate::error::StreamingError;
 use crate::metrics::SourceMetrics;
 use crate::receiver::Receiver;
@@ -103,5 +104,33 @@ impl<R: Receiver> SourceControl for Shared<R> {
 
     fn metrics(&self) -> Arc<SourceMetrics> {
         Arc::clone(self.store.metrics())
+    }
+
+    fn enable_wal(
+        &self,
+        path: &std::path::Path,
+        restored: Option<BatchTime>,
+    ) -> Result<(), StreamingError> {
+        match <R::Block as crate::block::Block>::write_ahead_log(path, restored) {
+            Some(Ok((wal, replay))) => {
+                if replay.records() > 0 {
+                    info!(source = %self.store.metrics().name(), lines = replay.records(), "write-ahead log: replaying lines received after the checkpoint");
+                }
+                self.store.enable_wal(wal, replay);
+                Ok(())
+            }
+            Some(Err(e)) => Err(StreamingError::io(
+                format!("write-ahead log {}", path.display()),
+                e,
+            )),
+            None => {
+                tracing::warn!(source = %self.store.metrics().name(), "this receiver's records cannot be write-ahead logged (only lines can); continuing without");
+                Ok(())
+            }
+        }
+    }
+
+    fn checkpointed(&self, time: BatchTime) {
+        self.store.checkpointed(time);
     }
 }
