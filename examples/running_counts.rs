@@ -6,6 +6,7 @@
 //! ```text
 //! cargo run --release --example running_counts              # built-in producer of files
 //! cargo run --release --example running_counts -- --input in/ --checkpoint cp/ --totals totals.txt
+//! cargo run --release --example running_counts -- --connect localhost:9999   # a socket, with a write-ahead log
 //! ```
 //! Reset by deleting the checkpoint directory (default `target/running_counts/checkpoint`).
 
@@ -32,6 +33,10 @@ struct Cli {
     /// Do not start the built-in producer of input files.
     #[arg(long)]
     no_producer: bool,
+    /// Read lines from this TCP server (`host:port`) instead of a directory; received lines
+    /// are kept in a write-ahead log until checkpointed.
+    #[arg(long, value_name = "HOST:PORT")]
+    connect: Option<String>,
     /// Stop after this many seconds (default: run until Ctrl-C).
     #[arg(long)]
     seconds: Option<u64>,
@@ -73,7 +78,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     if let Some(parent) = cli.totals.parent() {
         std::fs::create_dir_all(parent)?;
     }
-    if !cli.no_producer {
+    if !cli.no_producer && cli.connect.is_none() {
         start_producer(cli.input.clone());
     }
     let (input, checkpoint, totals_file) = (
@@ -93,20 +98,39 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             None => std::future::pending().await,
         }
     };
-    stream_pipeline! {
-        batch 200ms;
-        checkpoint checkpoint every 1s;
-        let words = source text_files(input) |> flat_map split;
-        words |> map |w| (w, 1i64)
-              |> update_state_by_key(|new, old| Some(new.into_iter().sum::<i64>() + old.unwrap_or(0)))
-              |> sort_by_key
-              |> foreach_batch(|_time, totals| {
-                  let text: String = totals.iter().map(|(w, n)| format!("{w} {n}\n")).collect();
-                  write_atomically(&totals_file, &text)
-              });
-        words |> window(2s, 1s) reduce(+, -) |> sort desc |> print(5)
-    }
-    .run_until(stop)
-    .await?;
+    let write_totals = move |totals: Vec<(String, i64)>| {
+        let text: String = totals.iter().map(|(w, n)| format!("{w} {n}\n")).collect();
+        write_atomically(&totals_file, &text)
+    };
+    let pipeline = match &cli.connect {
+        None => stream_pipeline! {
+            batch 200ms;
+            checkpoint checkpoint every 1s;
+            let words = source text_files(input) |> flat_map split;
+            words |> map |w| (w, 1i64)
+                  |> update_state_by_key(|new, old| Some(new.into_iter().sum::<i64>() + old.unwrap_or(0)))
+                  |> sort_by_key
+                  |> foreach_batch(|_time, totals| write_totals(totals));
+            words |> window(2s, 1s) reduce(+, -) |> sort desc |> print(5)
+        },
+        Some(addr) => {
+            let (host, port) = addr.rsplit_once(':').ok_or("--connect takes host:port")?;
+            let (host, port) = (
+                host.to_string(),
+                port.parse::<u16>().map_err(|_| "bad port in --connect")?,
+            );
+            stream_pipeline! {
+                batch 200ms;
+                checkpoint checkpoint every 1s wal;
+                let words = source socket(host, port) |> flat_map split;
+                words |> map |w| (w, 1i64)
+                      |> update_state_by_key(|new, old| Some(new.into_iter().sum::<i64>() + old.unwrap_or(0)))
+                      |> sort_by_key
+                      |> foreach_batch(|_time, totals| write_totals(totals));
+                words |> window(2s, 1s) reduce(+, -) |> sort desc |> print(5)
+            }
+        }
+    };
+    pipeline.run_until(stop).await?;
     Ok(())
 }
