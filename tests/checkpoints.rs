@@ -242,3 +242,38 @@ fn socket_lines_accepted_but_not_checkpointed_are_replayed_from_the_wal_once() {
         "every accepted line counted once"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stopping_checkpoints_the_last_batch() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_path_buf();
+    let out = Collector::new();
+    let p = stream_pipeline! {
+        batch 100ms;
+        checkpoint d every 1h;
+        source queue(std::iter::repeat_with(|| vec![1i64]))
+            |> map |x| ("n", x)
+            |> update_state_by_key(|new, old| Some(new.into_iter().sum::<i64>() + old.unwrap_or(0)))
+            |> collect(out)
+    };
+    // Same path as Ctrl-C / SIGTERM: the current batch finishes and is checkpointed.
+    p.run_until(tokio::time::sleep(std::time::Duration::from_millis(500)))
+        .await
+        .unwrap();
+    let files: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert_eq!(
+        files.len(),
+        2,
+        "the initial checkpoint and the final one: {files:?}"
+    );
+    let last_batch = out.batches().last().unwrap().0.milliseconds();
+    assert!(
+        files
+            .iter()
+            .any(|f| f.ends_with(&format!("{last_batch:020}"))),
+        "{files:?} vs {last_batch}"
+    );
+}
