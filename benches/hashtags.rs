@@ -1,5 +1,5 @@
 //! The card's per-batch hashtag job on one large batch of tweets: the fused pipeline against
-//! a hand-written Rust loop doing the same job, and with `parallelism 2`.
+//! a hand-written Rust loop doing the same job, with `parallelism 2`, and with `fusion off`.
 //!
 //! `cargo bench --bench hashtags` (uses ../shared/data's tweets when present).
 
@@ -54,6 +54,21 @@ fn pipeline(lines: Vec<&'static str>, threads: usize) -> Pipeline {
     }
 }
 
+fn unfused(lines: Vec<&'static str>) -> Pipeline {
+    stream_pipeline! {
+        batch 1s;
+        parallelism 1;
+        fusion off;
+        source queue(vec![lines])
+            |> flat_map split
+            |> filter starts_with("#")
+            |> reduce_by_key(+)
+            |> sort desc
+            |> take(10)
+            |> foreach_batch(|_time, top| { black_box(top); })
+    }
+}
+
 fn bench(c: &mut Criterion) {
     let lines = tweets();
     let mut g = c.benchmark_group("hashtags_per_batch");
@@ -70,6 +85,13 @@ fn bench(c: &mut Criterion) {
             )
         });
     }
+    g.bench_function("fusion_off_parallelism_1", |b| {
+        b.iter_batched(
+            || unfused(lines.clone()),
+            |mut p| p.run_batches(1).map_err(|e| e.to_string()),
+            BatchSize::LargeInput,
+        )
+    });
     g.finish();
 }
 
