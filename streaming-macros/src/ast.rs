@@ -36,8 +36,12 @@ pub struct Checkpoint {
 }
 
 impl Config {
+    /// Fused unless `fusion off;` (or, with the crate feature `unfused`, unless `fusion on;`:
+    /// lets the test suites run every pipeline operator-at-a-time).
     pub fn fused(&self) -> bool {
-        self.fusion.as_ref().is_none_or(|(on, _)| *on)
+        self.fusion
+            .as_ref()
+            .map_or(!cfg!(feature = "unfused"), |(on, _)| *on)
     }
 }
 

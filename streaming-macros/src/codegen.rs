@@ -123,6 +123,7 @@ pub fn pipeline(plan: &Plan) -> TokenStream {
             &stream_value,
             &mut setup,
             &mut state_vars,
+            plan.config.fused(),
         ));
     }
     let unused = plan.unused.iter().map(|name| quote!(let #name = ();));
@@ -213,6 +214,7 @@ fn flow_code(
     stream_value: &dyn Fn(&Ident, bool) -> TokenStream,
     setup: &mut TokenStream,
     state_vars: &mut Vec<Ident>,
+    fused: bool,
 ) -> TokenStream {
     let rt = rt();
     let input = format_ident!("__flow{}_in", f, span = Span::mixed_site());
@@ -255,13 +257,26 @@ fn flow_code(
         // call is reported on that stage (mixed-site hygiene is kept).
         let it_at = |span: Span| Ident::new("__it", Span::mixed_site().located_at(span));
         let mut adapt = TokenStream::new();
+        // `fusion off`: a lone adapter is a stage of its own over the materialised batch.
+        let mut unfused = None;
         for (st, g) in seg.adapters.iter().zip(&gens) {
             setup.extend(st.op.setup(g));
+            if !fused && seg.adapters.len() == 1 && seg.end.is_none() {
+                let batch = ident("__batch");
+                if let Some(stage) = st.op.adapt_unfused(g, &batch) {
+                    unfused = Some(quote! {{
+                        let #batch = #rt::ops::collect_vec(#it);
+                        #stage
+                    }});
+                    continue;
+                }
+            }
             let wrapped = st.op.adapt(g, &it_at(g.span));
             adapt.extend(quote!(let #it = #wrapped;));
         }
-        let (fold, merge, finish) = match (seg.end, gens.last()) {
-            (Some(end), Some(g)) => {
+        let (fold, merge, finish) = match (seg.end, gens.last(), unfused) {
+            (None, _, Some(stage)) => (stage, quote!(#rt::ops::concat(#a, #b)), quote!(#acc)),
+            (Some(end), Some(g), _) => {
                 setup.extend(end.op.setup(g));
                 state_vars.extend(end.op.state_var(g));
                 (

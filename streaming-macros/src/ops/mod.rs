@@ -119,6 +119,11 @@ pub trait Operator {
         quote!(#it)
     }
 
+    /// Adapters with `fusion off`: the stage's output `Vec` from the materialised `batch`.
+    fn adapt_unfused(&self, _g: &Gen, _batch: &Ident) -> Option<TokenStream> {
+        None
+    }
+
     /// Barriers and sinks: fold one run's iterator `it` into a partial result.
     fn fold(&self, g: &Gen, it: &Ident) -> TokenStream {
         let rt = g.rt();
@@ -226,22 +231,30 @@ impl Operator for ReducerBarrier {
     }
 }
 
-/// A stateless stage whose code wraps the iterator with its function, e.g. `map`.
+/// Writes a stage's code from the generator, its input and its closure.
+type Writer = fn(&Gen, &Ident, TokenStream) -> TokenStream;
+
+/// A stateless stage whose code wraps the iterator with its function, e.g. `map`; with
+/// `fusion off` it is a stage of its own over a materialised batch (`unfused`).
 pub struct Adapter {
     f: args::FnArg,
-    write: fn(&Gen, &Ident, TokenStream) -> TokenStream,
+    write: Writer,
+    unfused: Writer,
 }
 
 impl Adapter {
-    /// `op f` where `f` is a function of one element; `write(g, it, closure)` is the code.
+    /// `op f` where `f` is a function of one element. `write(g, it, closure)` wraps the
+    /// iterator `it`; `unfused(g, batch, closure)` maps the materialised `batch` to a `Vec`.
     pub fn parse(
         op: &Ident,
         tokens: &[TokenTree],
-        write: fn(&Gen, &Ident, TokenStream) -> TokenStream,
+        write: Writer,
+        unfused: Writer,
     ) -> syn::Result<Box<dyn Operator>> {
         Ok(Box::new(Adapter {
             f: args::function(op, tokens, 1)?,
             write,
+            unfused,
         }))
     }
 }
@@ -252,6 +265,9 @@ impl Operator for Adapter {
     }
     fn adapt(&self, g: &Gen, it: &Ident) -> TokenStream {
         (self.write)(g, it, self.f.closure(1))
+    }
+    fn adapt_unfused(&self, g: &Gen, batch: &Ident) -> Option<TokenStream> {
+        Some((self.unfused)(g, batch, self.f.closure(1)))
     }
 }
 

@@ -17,6 +17,7 @@ pub mod reduce_by_key;
 pub mod sort;
 pub mod take;
 pub mod transform;
+pub mod unfused;
 pub mod union;
 pub mod update_state_by_key;
 pub mod window;
