@@ -40,33 +40,30 @@ fn hand_written(lines: &[&str]) -> Vec<(String, i64)> {
     v.into_iter().map(|(k, n)| (k.to_string(), n)).collect()
 }
 
+/// The same pipeline text, compiled with any extra config lines (`fusion off;`).
+macro_rules! hashtags {
+    ($lines:expr, $threads:expr; $($config:tt)*) => {
+        stream_pipeline! {
+            batch 1s;
+            parallelism { $threads };
+            $($config)*
+            source queue(vec![$lines])
+                |> flat_map split
+                |> filter starts_with("#")
+                |> reduce_by_key(+)
+                |> sort desc
+                |> take(10)
+                |> foreach_batch(|_time, top| { black_box(top); })
+        }
+    };
+}
+
 fn pipeline(lines: Vec<&'static str>, threads: usize) -> Pipeline {
-    stream_pipeline! {
-        batch 1s;
-        parallelism { threads };
-        source queue(vec![lines])
-            |> flat_map split
-            |> filter starts_with("#")
-            |> reduce_by_key(+)
-            |> sort desc
-            |> take(10)
-            |> foreach_batch(|_time, top| { black_box(top); })
-    }
+    hashtags!(lines, threads;)
 }
 
 fn unfused(lines: Vec<&'static str>) -> Pipeline {
-    stream_pipeline! {
-        batch 1s;
-        parallelism 1;
-        fusion off;
-        source queue(vec![lines])
-            |> flat_map split
-            |> filter starts_with("#")
-            |> reduce_by_key(+)
-            |> sort desc
-            |> take(10)
-            |> foreach_batch(|_time, top| { black_box(top); })
-    }
+    hashtags!(lines, 1; fusion off;)
 }
 
 fn bench(c: &mut Criterion) {

@@ -180,15 +180,12 @@ impl<K: Hash + Eq + Clone, V: Clone> KeyedWindow<K, V> {
             let pane = std::mem::take(&mut self.open);
             if let Some(running) = &mut self.running {
                 for (k, v) in &pane {
-                    match running.entry(k.clone()) {
-                        Entry::Occupied(mut e) => {
-                            let (acc, n) = e.get_mut();
-                            replace_with(acc, |a| f(a, v.clone()));
-                            *n += 1;
-                        }
-                        Entry::Vacant(e) => {
-                            e.insert((v.clone(), 1));
-                        }
+                    // Look up by reference: a key already in the window is not copied again.
+                    if let Some((acc, n)) = running.get_mut(k) {
+                        replace_with(acc, |a| f(a, v.clone()));
+                        *n += 1;
+                    } else {
+                        running.insert(k.clone(), (v.clone(), 1));
                     }
                 }
             }
