@@ -1,20 +1,30 @@
-//! The card's per-batch hashtag job on one large batch of tweets: the fused pipeline against
-//! a hand-written Rust loop doing the same job, with `parallelism 2`, and with `fusion off`.
+//! The card's hashtag job on real tweets, the fused pipeline against a hand-written Rust loop
+//! doing the same job, against `parallelism 2` and against `fusion off`:
 //!
-//! `cargo bench --bench hashtags` (uses ../shared/data's tweets when present).
+//! - `hashtags_per_batch`: top 10 hashtags of one large batch (all the tweets);
+//! - `hashtags_windowed`: the card's `window(300s, 1s) reduce(+, -)`, steady state (window
+//!   full), each batch 1,000 tweets; the hand-written loop keeps one count map per batch and
+//!   running totals, adding the new batch and subtracting the one that leaves.
+//!
+//! `cargo bench --bench hashtags` (uses ../shared/data's tweets when present, or the file
+//! named by `STREAMING_BENCH_TWEETS`).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::hint::black_box;
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use streaming::prelude::*;
 
 fn tweets() -> Vec<&'static str> {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../shared/data/tweeteval_emoji_tweets.txt"
-    );
-    let text = match std::fs::read(path) {
+    // STREAMING_BENCH_TWEETS lets scripts/spark/side_by_side.sh give Spark and us one file.
+    let path = std::env::var("STREAMING_BENCH_TWEETS").unwrap_or_else(|_| {
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../shared/data/tweeteval_emoji_tweets.txt"
+        )
+        .to_string()
+    });
+    let text = match std::fs::read(&path) {
         Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
         Err(_) => (0..100_000)
             .map(|i| format!("some words #tag{} more #t{} words here\n", i % 211, i % 7))
@@ -25,8 +35,14 @@ fn tweets() -> Vec<&'static str> {
     text.lines().collect()
 }
 
-fn hand_written(lines: &[&str]) -> Vec<(String, i64)> {
-    let mut counts: HashMap<&str, i64, ahash::RandomState> = HashMap::default();
+fn hand_written(lines: &[&'static str]) -> Vec<(String, i64)> {
+    top10(hashtag_counts(lines).into_iter())
+}
+
+type Counts = HashMap<&'static str, i64, ahash::RandomState>;
+
+fn hashtag_counts(lines: &[&'static str]) -> Counts {
+    let mut counts = Counts::default();
     for line in lines {
         for word in line.split_whitespace() {
             if word.starts_with('#') {
@@ -34,10 +50,76 @@ fn hand_written(lines: &[&str]) -> Vec<(String, i64)> {
             }
         }
     }
-    let mut v: Vec<(&str, i64)> = counts.into_iter().collect();
+    counts
+}
+
+/// The top 10 of `(tag, count)` pairs as `sort desc |> take(10)` gives them.
+fn top10<'a>(pairs: impl Iterator<Item = (&'a str, i64)>) -> Vec<(String, i64)> {
+    let mut v: Vec<(&str, i64)> = pairs.collect();
     v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
     v.truncate(10);
     v.into_iter().map(|(k, n)| (k.to_string(), n)).collect()
+}
+
+const WINDOW_BATCHES: usize = 300;
+const WINDOWED_BATCH: usize = 1_000;
+
+/// The card's windowed job by hand: counts per batch, running totals with the number of
+/// batches holding each tag (a tag leaves when no batch in the window holds it).
+#[derive(Default)]
+struct HandWindow {
+    panes: VecDeque<Counts>,
+    totals: HashMap<&'static str, (i64, u32), ahash::RandomState>,
+}
+
+impl HandWindow {
+    fn batch(&mut self, lines: &[&'static str]) -> Vec<(String, i64)> {
+        let pane = hashtag_counts(lines);
+        for (&tag, &n) in &pane {
+            let total = self.totals.entry(tag).or_insert((0, 0));
+            total.0 += n;
+            total.1 += 1;
+        }
+        self.panes.push_back(pane);
+        if self.panes.len() > WINDOW_BATCHES
+            && let Some(old) = self.panes.pop_front()
+        {
+            for (tag, n) in old {
+                if let Some(total) = self.totals.get_mut(tag) {
+                    total.0 -= n;
+                    total.1 -= 1;
+                    if total.1 == 0 {
+                        self.totals.remove(tag);
+                    }
+                }
+            }
+        }
+        top10(self.totals.iter().map(|(&k, &(n, _))| (k, n)))
+    }
+}
+
+/// The tweets cut into batches of `WINDOWED_BATCH`, repeated for ever.
+fn windowed_batches(lines: &[&'static str]) -> impl Iterator<Item = Vec<&'static str>> + use<> {
+    let chunks: Vec<Vec<&'static str>> = lines.chunks(WINDOWED_BATCH).map(<[_]>::to_vec).collect();
+    chunks.into_iter().cycle()
+}
+
+/// The card's windowed pipeline, with any extra config lines (`fusion off;`).
+macro_rules! windowed {
+    ($lines:expr; $($config:tt)*) => {
+        stream_pipeline! {
+            batch 1s;
+            parallelism 1;
+            $($config)*
+            source queue(windowed_batches($lines))
+                |> flat_map split
+                |> filter starts_with("#")
+                |> window(300s, 1s) reduce(+, -)
+                |> sort desc
+                |> take(10)
+                |> foreach_batch(|_time, top| { black_box(top); })
+        }
+    };
 }
 
 /// The same pipeline text, compiled with any extra config lines (`fusion off;`).
@@ -66,6 +148,11 @@ fn unfused(lines: Vec<&'static str>) -> Pipeline {
     hashtags!(lines, 1; fusion off;)
 }
 
+/// Runs the pipeline's one batch; the pipeline is returned so criterion drops it untimed.
+fn run_one(mut p: Pipeline) -> (Result<(), String>, Pipeline) {
+    (p.run_batches(1).map_err(|e| e.to_string()), p)
+}
+
 fn bench(c: &mut Criterion) {
     let lines = tweets();
     let mut g = c.benchmark_group("hashtags_per_batch");
@@ -77,18 +164,40 @@ fn bench(c: &mut Criterion) {
         g.bench_function(format!("fused_parallelism_{threads}"), |b| {
             b.iter_batched(
                 || pipeline(lines.clone(), threads),
-                |mut p| p.run_batches(1).map_err(|e| e.to_string()),
+                run_one,
                 BatchSize::LargeInput,
             )
         });
     }
     g.bench_function("fusion_off_parallelism_1", |b| {
+        b.iter_batched(|| unfused(lines.clone()), run_one, BatchSize::LargeInput)
+    });
+    g.finish();
+
+    let mut g = c.benchmark_group("hashtags_windowed");
+    g.throughput(Throughput::Elements(WINDOWED_BATCH as u64));
+    let mut by_hand = HandWindow::default();
+    let mut batches = windowed_batches(&lines);
+    for batch in batches.by_ref().take(WINDOW_BATCHES + 1) {
+        by_hand.batch(&batch);
+    }
+    g.bench_function("hand_written_loop", |b| {
         b.iter_batched(
-            || unfused(lines.clone()),
-            |mut p| p.run_batches(1).map_err(|e| e.to_string()),
-            BatchSize::LargeInput,
+            || batches.next().unwrap_or_default(),
+            |batch| black_box(by_hand.batch(&batch)),
+            BatchSize::SmallInput,
         )
     });
+    let fused = windowed!(&lines;);
+    let unfused = windowed!(&lines; fusion off;);
+    for (name, mut p) in [
+        ("fused_parallelism_1", fused),
+        ("fusion_off_parallelism_1", unfused),
+    ] {
+        p.run_batches(WINDOW_BATCHES as u64 + 1)
+            .unwrap_or_else(|e| panic!("{e}")); // fill the window
+        g.bench_function(name, |b| b.iter(|| p.run_batches(1)));
+    }
     g.finish();
 }
 

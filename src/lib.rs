@@ -32,8 +32,8 @@ pub use streaming_runtime::*;
 pub mod prelude {
     pub use crate::stream_pipeline;
     pub use streaming_runtime::{
-        BatchTime, Collector, CompactBuffer, IntoOwned, LineBlock, OutputBuffer, Pipeline,
-        Receiver, SparkDisplay, Store, StreamingError,
+        BatchInfo, BatchTime, Collector, CompactBuffer, IntoOwned, LineBlock, OutputBuffer,
+        Pipeline, Receiver, SparkDisplay, Store, StreamingError,
     };
 }
 

@@ -399,6 +399,45 @@ fn a_panicking_function_fails_the_batch_not_the_process() {
 }
 
 #[test]
+fn on_batch_completed_reports_every_batch_like_a_streaming_listener() {
+    let infos = Arc::new(Mutex::new(Vec::<BatchInfo>::new()));
+    let mut p = stream_pipeline! {
+        batch 2s;
+        source queue(vec![vec!["1", "2", "3"], vec![], vec!["x"]])
+            |> map |x: &str| -> i32 { x.parse().expect("not a number") }
+            |> print
+    };
+    p.print_to(OutputBuffer::new());
+    let seen = Arc::clone(&infos);
+    p.on_batch_completed(move |b| seen.lock().unwrap().push(b.clone()));
+    p.run_batches(2).unwrap();
+    assert!(p.run_batches(1).is_err());
+    let infos = infos.lock().unwrap();
+    let summary: Vec<_> = infos
+        .iter()
+        .map(|b| {
+            (
+                b.batch_time.milliseconds(),
+                b.num_records,
+                b.failure.is_some(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [(2000, 3, false), (4000, 0, false), (6000, 1, true)]
+    );
+    assert!(
+        infos[2]
+            .failure
+            .as_deref()
+            .unwrap()
+            .contains("not a number")
+    );
+    assert!(infos.iter().all(|b| b.total_delay() >= b.processing_delay));
+}
+
+#[test]
 fn parallelism_gives_the_same_results() {
     let lines: Vec<String> = (0..50_000)
         .map(|i| format!("w{} w{} #t{}", i % 97, i % 13, i % 7))

@@ -10,6 +10,7 @@ use tracing::debug;
 use crate::checkpoint::{CheckpointConfig, CheckpointDir, PipelineCheckpoint};
 use crate::context::BatchContext;
 use crate::error::StreamingError;
+use crate::listener::{BatchInfo, BatchListener};
 use crate::metrics::{MetricsSnapshot, SourceMetrics};
 use crate::source::{Source, SourceControl};
 use crate::time::{BatchTime, duration_ms};
@@ -116,6 +117,7 @@ impl PipelineBuilder {
             pending_state: None,
             checkpoints_prepared: false,
             error: None,
+            listeners: Vec::new(),
         }
     }
 }
@@ -178,6 +180,8 @@ pub struct Pipeline {
     checkpoints_prepared: bool,
     /// Set when the macro found errors: running reports them instead of doing anything.
     error: Option<&'static str>,
+    /// `on_batch_completed` callbacks.
+    listeners: Vec<BatchListener>,
 }
 
 impl Pipeline {
@@ -219,6 +223,21 @@ impl Pipeline {
     /// Live counters of source `index` (e.g. to wait until a test's input has arrived).
     pub fn source_metrics(&self, index: usize) -> Option<Arc<SourceMetrics>> {
         self.sources.get(index).map(|s| s.metrics())
+    }
+
+    /// Calls `f` after every batch with its statistics (Spark's
+    /// `StreamingListener.onBatchCompleted`), on the thread that runs the batches: keep it
+    /// quick. Register before `run`; several callbacks run in registration order.
+    ///
+    /// ```ignore
+    /// let mut pipeline = stream_pipeline! { .. };
+    /// pipeline.on_batch_completed(|b| eprintln!("{}: {} records in {:?}",
+    ///     b.batch_time, b.num_records, b.processing_delay));
+    /// pipeline.run().await?;
+    /// ```
+    pub fn on_batch_completed(&mut self, f: impl FnMut(&BatchInfo) + Send + 'static) -> &mut Self {
+        self.listeners.push(Box::new(f));
+        self
     }
 
     /// Batches run so far by [`Pipeline::run_batches`].
@@ -415,13 +434,23 @@ impl Pipeline {
             }
             debug!(batch = %time, file = %path.display(), ms = written.elapsed().as_secs_f64() * 1e3, "checkpoint written");
         }
+        let info = BatchInfo {
+            batch_time: time,
+            num_records: records,
+            scheduling_delay: started.saturating_duration_since(due),
+            processing_delay: started.elapsed(),
+            failure: result.as_ref().err().map(ToString::to_string),
+        };
         debug!(
             batch = %time,
             records,
-            processing_ms = started.elapsed().as_secs_f64() * 1e3,
-            scheduling_delay_ms = started.saturating_duration_since(due).as_secs_f64() * 1e3,
+            processing_ms = info.processing_delay.as_secs_f64() * 1e3,
+            scheduling_delay_ms = info.scheduling_delay.as_secs_f64() * 1e3,
             "batch done"
         );
+        for listener in &mut self.listeners {
+            listener(&info);
+        }
         result
     }
 

@@ -1,0 +1,33 @@
+//! Batch statistics, Spark's `StreamingListener.onBatchCompleted`: after every batch the
+//! pipeline hands a [`BatchInfo`] to the callbacks registered with
+//! [`crate::Pipeline::on_batch_completed`] — the figures Spark's streaming UI shows (input
+//! records, scheduling delay, processing time).
+
+use std::time::Duration;
+
+use crate::time::BatchTime;
+
+/// What one batch took. Spark's `BatchInfo`, with Rust names.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BatchInfo {
+    /// The batch's time (the end of the interval whose input it processed).
+    pub batch_time: BatchTime,
+    /// Records the batch took from its sources.
+    pub num_records: u64,
+    /// How long the batch waited, after its time came, for earlier batches to finish.
+    pub scheduling_delay: Duration,
+    /// How long the batch's job (operators, sinks and its checkpoint) ran.
+    pub processing_delay: Duration,
+    /// Why the batch failed (a user function panicked, a sink failed), if it did.
+    pub failure: Option<String>,
+}
+
+impl BatchInfo {
+    /// Scheduling delay plus processing time: how far behind its time the batch finished.
+    pub fn total_delay(&self) -> Duration {
+        self.scheduling_delay + self.processing_delay
+    }
+}
+
+/// A registered `on_batch_completed` callback.
+pub(crate) type BatchListener = Box<dyn FnMut(&BatchInfo) + Send>;
