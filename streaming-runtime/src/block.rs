@@ -32,7 +32,12 @@ impl<T: Send + 'static> Block for Vec<T> {
         self.len().saturating_mul(std::mem::size_of::<T>().max(1))
     }
     fn append(&mut self, mut other: Self) {
-        Vec::append(self, &mut other)
+        // Into an empty block (the usual case: one block per batch) move, don't copy.
+        if self.is_empty() {
+            *self = other;
+        } else {
+            Vec::append(self, &mut other)
+        }
     }
 }
 

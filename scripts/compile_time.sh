@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# What a 10-stage `stream_pipeline!` adds to a program's build, debug and release.
+#
+# Builds a scratch crate (target/compile-time/) with two binaries that differ only in the
+# pipeline: `baseline` (a `main` that uses the crate but holds no pipeline) and `ten_stages`.
+# Dependencies are built once first and not measured; then each binary is touched and
+# rebuilt three times, and the fastest rebuild is kept.
+#
+#   scripts/compile_time.sh
+set -euo pipefail
+
+root="$(cd "$(dirname "$0")/.." && pwd)"
+dir="$root/target/compile-time"
+mkdir -p "$dir/src/bin"
+
+cat >"$dir/Cargo.toml" <<TOML
+[package]
+name = "compile-time"
+version = "0.0.0"
+edition = "2024"
+publish = false
+
+[dependencies]
+streaming = { path = "$root" }
+tokio = { version = "1", features = ["rt-multi-thread", "macros"] }
+
+[workspace]
+TOML
+
+cat >"$dir/src/bin/baseline.rs" <<'RS'
+use streaming::prelude::*;
+
+#[tokio::main]
+async fn main() -> Result<(), StreamingError> {
+    let args: Vec<String> = std::env::args().collect();
+    println!("{} {}", args.len(), BatchTime::from_millis(1000));
+    Ok(())
+}
+RS
+
+cat >"$dir/src/bin/ten_stages.rs" <<'RS'
+use streaming::prelude::*;
+
+#[tokio::main]
+async fn main() -> Result<(), StreamingError> {
+    let args: Vec<String> = std::env::args().collect();
+    println!("{} {}", args.len(), BatchTime::from_millis(1000));
+    stream_pipeline! {
+        batch 2s;
+        source socket("localhost", 9999)
+            |> flat_map split                                  // 1
+            |> map |w: &str| w.trim_matches(',')               // 2
+            |> filter |w: &&str| !w.is_empty()                 // 3
+            |> map |w: &str| w.to_lowercase()                  // 4
+            |> filter starts_with("#")                         // 5
+            |> map |w: String| (w, 1)                          // 6
+            |> reduce_by_key(+)                                // 7
+            |> window(60s, 2s) reduce(+, -)                    // 8
+            |> sort desc                                       // 9
+            |> print                                           // 10
+    }
+    .run()
+    .await
+}
+RS
+
+export CARGO_TARGET_DIR="$dir/target"
+cd "$dir"
+
+now() { date +%s.%N; }
+best_rebuild() { # profile-flag bin
+    local best=""
+    for _ in 1 2 3; do
+        touch "src/bin/$2.rs"
+        local t0 t1
+        t0=$(now)
+        cargo build --quiet $1 --bin "$2"
+        t1=$(now)
+        best=$(python3 -c "a='$best'; b=$t1-$t0; print(b if a=='' else min(float(a), b))")
+    done
+    echo "$best"
+}
+
+printf '%-8s %12s %12s %10s\n' profile baseline ten_stages added
+for profile in debug release; do
+    flag=""
+    [ "$profile" = release ] && flag="--release"
+    cargo build --quiet $flag --bins # dependencies, not measured
+    base=$(best_rebuild "$flag" baseline)
+    ten=$(best_rebuild "$flag" ten_stages)
+    python3 -c "print(f'{\"$profile\":<8} {$base:11.2f}s {$ten:11.2f}s {$ten-$base:9.2f}s')"
+done
