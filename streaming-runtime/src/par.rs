@@ -44,6 +44,9 @@ impl<T: Send> IntoChunks for &mut Vec<T> {
     }
     fn into_chunks(self, n: usize) -> Vec<Vec<T>> {
         let mut all = std::mem::take(self);
+        if n <= 1 {
+            return vec![all];
+        }
         let ranges: Vec<_> = split_evenly(all.len(), n).collect();
         let mut out = Vec::with_capacity(ranges.len());
         // Split from the back so each split_off copies only its own run.
