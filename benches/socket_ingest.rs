@@ -167,7 +167,7 @@ fn bench(c: &mut Criterion) {
         .unwrap_or_else(|e| panic!("runtime: {e}"));
     let payload = Arc::new(payload());
     let lines_per_copy = payload.iter().filter(|&&b| b == b'\n').count() as u64;
-    for (name, job, repeats) in [("count", Job::Count, 300), ("hashtags", Job::Hashtags, 30)] {
+    for (name, job, repeats) in [("count", Job::Count, 300), ("hashtags", Job::Hashtags, 100)] {
         let lines = lines_per_copy * repeats as u64;
         let mut g = c.benchmark_group(format!("socket_ingest_{name}"));
         g.sample_size(10);

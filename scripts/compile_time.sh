@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # What a 10-stage `stream_pipeline!` adds to a program's build, debug and release.
 #
-# Builds a scratch crate (target/compile-time/) with two binaries that differ only in the
-# pipeline: `baseline` (a `main` that uses the crate but holds no pipeline) and `ten_stages`.
+# Builds a scratch crate (target/compile-time/) with three binaries that differ only in the
+# pipeline: `baseline` (a `main` that uses the crate but holds no pipeline), `one_stage`
+# (`source socket(..) |> print`: what any pipeline costs) and `ten_stages`.
 # Dependencies are built once first and not measured; then each binary is touched and
 # rebuilt three times, and the fastest rebuild is kept.
 #
@@ -35,6 +36,23 @@ async fn main() -> Result<(), StreamingError> {
     let args: Vec<String> = std::env::args().collect();
     println!("{} {}", args.len(), BatchTime::from_millis(1000));
     Ok(())
+}
+RS
+
+cat >"$dir/src/bin/one_stage.rs" <<'RS'
+use streaming::prelude::*;
+
+#[tokio::main]
+async fn main() -> Result<(), StreamingError> {
+    let args: Vec<String> = std::env::args().collect();
+    println!("{} {}", args.len(), BatchTime::from_millis(1000));
+    stream_pipeline! {
+        batch 2s;
+        source socket("localhost", 9999)
+            |> print
+    }
+    .run()
+    .await
 }
 RS
 
@@ -81,12 +99,13 @@ best_rebuild() { # profile-flag bin
     echo "$best"
 }
 
-printf '%-8s %12s %12s %10s\n' profile baseline ten_stages added
+printf '%-8s %10s %10s %11s %18s\n' profile baseline one_stage ten_stages "ten - baseline"
 for profile in debug release; do
     flag=""
     [ "$profile" = release ] && flag="--release"
     cargo build --quiet $flag --bins # dependencies, not measured
     base=$(best_rebuild "$flag" baseline)
+    one=$(best_rebuild "$flag" one_stage)
     ten=$(best_rebuild "$flag" ten_stages)
-    python3 -c "print(f'{\"$profile\":<8} {$base:11.2f}s {$ten:11.2f}s {$ten-$base:9.2f}s')"
+    python3 -c "print(f'{\"$profile\":<8} {$base:9.2f}s {$one:9.2f}s {$ten:10.2f}s {$ten-$base:17.2f}s')"
 done
