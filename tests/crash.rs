@@ -31,6 +31,14 @@ impl Rng {
     }
 }
 
+/// How many runs have logged their start so far.
+fn starts(dirs: &Dirs) -> usize {
+    std::fs::read_to_string(&dirs.log)
+        .unwrap_or_default()
+        .matches("pipeline started")
+        .count()
+}
+
 fn spawn(dirs: &Dirs) -> Child {
     spawn_with(dirs, &[])
 }
@@ -180,6 +188,7 @@ fn sigkill_at_random_moments_loses_and_duplicates_nothing() {
     let mut rng = Rng(0x5eed_c0ffee);
     let words = ["alpha", "beta", "gamma", "delta", "eps"];
     let mut expected: BTreeMap<String, i64> = BTreeMap::new();
+    let mut started_before_last = 0;
     let mut child = spawn(&dirs);
     // Files already in the directory when a pipeline first starts are not input (Spark's
     // newFilesOnly): start moving files in once the pipeline has started, which its
@@ -218,20 +227,16 @@ fn sigkill_at_random_moments_loses_and_duplicates_nothing() {
             child.kill().unwrap(); // SIGKILL
             child.wait().unwrap();
             kills += 1;
+            // A child killed before it started logged nothing: count what the next adds.
+            started_before_last = starts(&dirs);
             child = spawn(&dirs);
         }
     }
     assert!(kills >= 20, "only {kills} kills");
 
     // Let the last run start and catch up, then stop it cleanly.
-    let spawned = kills + 1;
     let start_deadline = Instant::now() + Duration::from_secs(30);
-    while std::fs::read_to_string(&dirs.log)
-        .unwrap_or_default()
-        .matches("pipeline started")
-        .count()
-        < spawned
-    {
+    while starts(&dirs) <= started_before_last {
         assert!(
             Instant::now() < start_deadline,
             "the last run did not start"

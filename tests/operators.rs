@@ -437,6 +437,71 @@ fn on_batch_completed_reports_every_batch_like_a_streaming_listener() {
     assert!(infos.iter().all(|b| b.total_delay() >= b.processing_delay));
 }
 
+/// `sort |> take(n)` and `sort |> print` select the first elements instead of sorting
+/// everything: the result must be exactly the full sort's first `n`, ties included.
+#[test]
+fn sort_then_take_equals_the_first_n_of_the_full_sort() {
+    // 5,000 pairs over 300 keys with many equal counts, in two batches.
+    let pairs = |seed: u64| -> Vec<(String, i64)> {
+        (0..5_000u64)
+            .map(|i| {
+                let x = (i * 2_654_435_761 + seed) % 1_000_003;
+                (format!("k{}", x % 300), (x % 7) as i64)
+            })
+            .collect()
+    };
+    let batches = vec![pairs(1), pairs(2), vec![]];
+    let full = Collector::new();
+    let input = batches.clone();
+    let mut p = stream_pipeline! {
+        batch 1s;
+        source queue(input) |> reduce_by_key(+) |> sort desc |> collect(full)
+    };
+    p.run_batches(3).unwrap();
+    for n in [0usize, 1, 10, 299, 300, 1000] {
+        for threads in [1usize, 2] {
+            let (by_value, by_key) = (Collector::new(), Collector::new());
+            let (a, b) = (batches.clone(), batches.clone());
+            let mut p = stream_pipeline! {
+                batch 1s;
+                parallelism { threads };
+                source queue(a) |> reduce_by_key(+) |> sort desc |> take(n) |> collect(by_value);
+                source queue(b) |> reduce_by_key(+) |> sort_by_key asc |> take(n) |> collect(by_key)
+            };
+            p.run_batches(3).unwrap();
+            for ((_, got), (_, all)) in by_value.batches().iter().zip(full.batches()) {
+                assert_eq!(got[..], all[..n.min(all.len())], "sort desc |> take({n})");
+            }
+            for (_, got) in by_key.batches() {
+                let mut all = got.clone();
+                all.sort();
+                assert_eq!(got, all, "sort_by_key |> take({n}) is sorted");
+                assert!(got.len() <= n);
+            }
+        }
+    }
+    // `print` shows the first 10 and "..." when there are more, as after a full sort.
+    let shown = OutputBuffer::new();
+    let input = batches.clone();
+    let mut p = stream_pipeline! {
+        batch 1s;
+        source queue(input) |> reduce_by_key(+) |> sort desc |> print
+    };
+    p.print_to(shown.clone());
+    p.run_batches(1).unwrap();
+    let text = shown.contents();
+    let expected: Vec<String> = full.batches()[0].1[..10]
+        .iter()
+        .map(|(k, v)| format!("({k},{v})"))
+        .collect();
+    assert_eq!(
+        text.lines().skip(3).take(10).collect::<Vec<_>>(),
+        expected,
+        "{text}"
+    );
+    assert!(text.contains("\n...\n"), "{text}");
+}
+
 #[test]
 fn parallelism_gives_the_same_results() {
     let lines: Vec<String> = (0..50_000)

@@ -279,10 +279,29 @@ fn flow_code(
             (Some(end), Some(g), _) => {
                 setup.extend(end.op.setup(g));
                 state_vars.extend(end.op.state_var(g));
+                // `sort |> take(n)`: when the next stage reads only the first elements of
+                // this one's result, the barrier may produce just those (fused code only:
+                // `fusion off` runs every operator as written).
+                let next_reads_first = flow
+                    .segments
+                    .get(s + 1)
+                    .filter(|next| fused && next.adapters.is_empty())
+                    .and_then(|next| next.end)
+                    .and_then(|next| {
+                        next.op.reads_first(&Gen {
+                            span: next.name.span(),
+                            id: *stage_id, // the next stage's number: its variables
+                            slide: g.slide.clone(),
+                            ..*g
+                        })
+                    });
+                let finish = next_reads_first
+                    .and_then(|first| end.op.finish_first(g, &acc, &first))
+                    .unwrap_or_else(|| end.op.finish(g, &acc));
                 (
                     end.op.fold(g, &it_at(g.span)),
                     end.op.merge(g, &a, &b),
-                    end.op.finish(g, &acc),
+                    finish,
                 )
             }
             _ => (

@@ -124,6 +124,17 @@ pub trait Operator {
         None
     }
 
+    /// Barriers and sinks that read only the first elements of their input (`take(n)`,
+    /// `print(n)`): how many, as a `usize` expression. Lets a `sort` before them keep just
+    /// those instead of sorting everything.
+    fn reads_first(&self, _g: &Gen) -> Option<TokenStream> {
+        None
+    }
+    /// Barriers: `finish`, when the next stage reads only the `first` elements of the
+    /// result (`None`: this stage cannot use that; plain `finish` is used).
+    fn finish_first(&self, _g: &Gen, _acc: &Ident, _first: &TokenStream) -> Option<TokenStream> {
+        None
+    }
     /// Barriers and sinks: fold one run's iterator `it` into a partial result.
     fn fold(&self, g: &Gen, it: &Ident) -> TokenStream {
         let rt = g.rt();

@@ -29,6 +29,11 @@ impl Operator for Print {
             None => quote_spanned!(g.span=> let #n: usize = 10;),
         }
     }
+    fn reads_first(&self, g: &Gen) -> Option<TokenStream> {
+        // One more than it shows, to know whether to print "...".
+        let n = g.var("n");
+        Some(quote_spanned!(g.span=> #n.saturating_add(1)))
+    }
     fn fold(&self, g: &Gen, it: &Ident) -> TokenStream {
         let (rt, n) = (g.rt(), g.var("n"));
         quote_spanned!(g.span=> #rt::sink::print::fold(#it, #n))

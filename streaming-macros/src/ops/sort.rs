@@ -49,6 +49,21 @@ impl Operator for Sort {
     fn role(&self) -> Role {
         Role::Barrier
     }
+    fn finish_first(&self, g: &Gen, acc: &Ident, first: &TokenStream) -> Option<TokenStream> {
+        let (rt, desc) = (g.rt(), self.descending);
+        // `sort_by |x| key` keeps equal keys in input order (a stable sort): a selection
+        // could keep different ones, so it sorts everything.
+        let sort = match &self.by {
+            By::Value => {
+                quote_spanned!(g.span=> #rt::ops::sort::by_value_first(&mut #acc, #desc, Some(#first)))
+            }
+            By::Key => {
+                quote_spanned!(g.span=> #rt::ops::sort::by_key_first(&mut #acc, #desc, Some(#first)))
+            }
+            By::Fn(_) => return None,
+        };
+        Some(quote_spanned!(g.span=> { let mut #acc = #acc; #sort; #acc }))
+    }
     fn finish(&self, g: &Gen, acc: &Ident) -> TokenStream {
         let (rt, desc) = (g.rt(), self.descending);
         let sort = match &self.by {

@@ -23,6 +23,10 @@ impl Operator for Take {
         let (n, e) = (g.var("n"), &self.0);
         quote_spanned!(e.span()=> let #n: usize = #e;)
     }
+    fn reads_first(&self, g: &Gen) -> Option<TokenStream> {
+        let n = g.var("n");
+        Some(quote_spanned!(g.span=> #n))
+    }
     fn fold(&self, g: &Gen, it: &Ident) -> TokenStream {
         let (rt, n) = (g.rt(), g.var("n"));
         quote_spanned!(g.span=> #rt::ops::take::fold(#it, #n))

@@ -45,6 +45,51 @@ where
     });
 }
 
+/// Sorts with `cmp`, keeping only the first `n` elements when the next stage reads no
+/// more (`sort |> take(n)`, `sort |> print`): a selection, then a sort of those `n` —
+/// O(len + n log n) instead of O(len log len). `cmp` must be a total order in which equal
+/// elements are indistinguishable (value, then key), so the result is exactly the first
+/// `n` of the full sort.
+fn sort_first<P>(
+    batch: &mut Vec<P>,
+    first: Option<usize>,
+    mut cmp: impl FnMut(&P, &P) -> Ordering,
+) {
+    if let Some(n) = first.filter(|&n| n < batch.len()) {
+        if n == 0 {
+            batch.clear();
+            return;
+        }
+        batch.select_nth_unstable_by(n - 1, &mut cmp);
+        batch.truncate(n);
+    }
+    batch.sort_by(cmp);
+}
+
+/// `sort asc|desc` whose next stage reads at most `first` elements.
+pub fn by_value_first<P>(batch: &mut Vec<P>, descending: bool, first: Option<usize>)
+where
+    P: Pair,
+    P::Key: PartialOrd,
+    P::Value: PartialOrd,
+{
+    sort_first(batch, first, |a, b| {
+        directed(compare(a.value(), b.value()), descending).then_with(|| compare(a.key(), b.key()))
+    });
+}
+
+/// `sort_by_key asc|desc` whose next stage reads at most `first` elements.
+pub fn by_key_first<P>(batch: &mut Vec<P>, descending: bool, first: Option<usize>)
+where
+    P: Pair,
+    P::Key: PartialOrd,
+    P::Value: PartialOrd,
+{
+    sort_first(batch, first, |a, b| {
+        directed(compare(a.key(), b.key()), descending).then_with(|| compare(a.value(), b.value()))
+    });
+}
+
 /// `sort_by |x| key asc|desc`: stable, by the key `f` computes.
 pub fn by<T, K, F>(batch: &mut [T], mut f: F, descending: bool)
 where
