@@ -45,35 +45,41 @@ pub fn parse_sort_by(op: &Ident, tokens: &[TokenTree]) -> syn::Result<Box<dyn Op
     }))
 }
 
+impl Sort {
+    /// The sorted batch, keeping only `first` elements when given. `None` where that cannot
+    /// be done exactly: `sort_by |x| key` keeps equal keys in input order (a stable sort),
+    /// and a selection could keep different ones.
+    fn sorted(&self, g: &Gen, acc: &Ident, first: Option<&TokenStream>) -> Option<TokenStream> {
+        let (rt, desc) = (g.rt(), self.descending);
+        let keep = match first {
+            Some(n) => quote_spanned!(g.span=> ::core::option::Option::Some(#n)),
+            None => quote_spanned!(g.span=> ::core::option::Option::None),
+        };
+        let sort = match (&self.by, first) {
+            (By::Value, _) => {
+                quote_spanned!(g.span=> #rt::ops::sort::by_value(&mut #acc, #desc, #keep))
+            }
+            (By::Key, _) => {
+                quote_spanned!(g.span=> #rt::ops::sort::by_key(&mut #acc, #desc, #keep))
+            }
+            (By::Fn(_), Some(_)) => return None,
+            (By::Fn(f), None) => {
+                let f = f.closure(1);
+                quote_spanned!(g.span=> #rt::ops::sort::by(&mut #acc, #f, #desc))
+            }
+        };
+        Some(quote_spanned!(g.span=> { let mut #acc = #acc; #sort; #acc }))
+    }
+}
+
 impl Operator for Sort {
     fn role(&self) -> Role {
         Role::Barrier
     }
     fn finish_first(&self, g: &Gen, acc: &Ident, first: &TokenStream) -> Option<TokenStream> {
-        let (rt, desc) = (g.rt(), self.descending);
-        // `sort_by |x| key` keeps equal keys in input order (a stable sort): a selection
-        // could keep different ones, so it sorts everything.
-        let sort = match &self.by {
-            By::Value => {
-                quote_spanned!(g.span=> #rt::ops::sort::by_value_first(&mut #acc, #desc, Some(#first)))
-            }
-            By::Key => {
-                quote_spanned!(g.span=> #rt::ops::sort::by_key_first(&mut #acc, #desc, Some(#first)))
-            }
-            By::Fn(_) => return None,
-        };
-        Some(quote_spanned!(g.span=> { let mut #acc = #acc; #sort; #acc }))
+        self.sorted(g, acc, Some(first))
     }
     fn finish(&self, g: &Gen, acc: &Ident) -> TokenStream {
-        let (rt, desc) = (g.rt(), self.descending);
-        let sort = match &self.by {
-            By::Value => quote_spanned!(g.span=> #rt::ops::sort::by_value(&mut #acc, #desc)),
-            By::Key => quote_spanned!(g.span=> #rt::ops::sort::by_key(&mut #acc, #desc)),
-            By::Fn(f) => {
-                let f = f.closure(1);
-                quote_spanned!(g.span=> #rt::ops::sort::by(&mut #acc, #f, #desc))
-            }
-        };
-        quote_spanned!(g.span=> { let mut #acc = #acc; #sort; #acc })
+        self.sorted(g, acc, None).unwrap_or_default()
     }
 }

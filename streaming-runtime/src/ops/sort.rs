@@ -21,26 +21,27 @@ fn directed(o: Ordering, descending: bool) -> Ordering {
     if descending { o.reverse() } else { o }
 }
 
-/// `sort asc|desc`: by value, ties by key ascending.
-pub fn by_value<P>(batch: &mut [P], descending: bool)
+/// `sort asc|desc`: by value, ties by key ascending. `first`: the next stage reads only
+/// that many elements (see [`sort_first`]).
+pub fn by_value<P>(batch: &mut Vec<P>, descending: bool, first: Option<usize>)
 where
     P: Pair,
     P::Key: PartialOrd,
     P::Value: PartialOrd,
 {
-    batch.sort_by(|a, b| {
+    sort_first(batch, first, |a, b| {
         directed(compare(a.value(), b.value()), descending).then_with(|| compare(a.key(), b.key()))
     });
 }
 
-/// `sort_by_key asc|desc`: by key, ties by value ascending.
-pub fn by_key<P>(batch: &mut [P], descending: bool)
+/// `sort_by_key asc|desc`: by key, ties by value ascending. `first` as for [`by_value`].
+pub fn by_key<P>(batch: &mut Vec<P>, descending: bool, first: Option<usize>)
 where
     P: Pair,
     P::Key: PartialOrd,
     P::Value: PartialOrd,
 {
-    batch.sort_by(|a, b| {
+    sort_first(batch, first, |a, b| {
         directed(compare(a.key(), b.key()), descending).then_with(|| compare(a.value(), b.value()))
     });
 }
@@ -66,30 +67,6 @@ fn sort_first<P>(
     batch.sort_by(cmp);
 }
 
-/// `sort asc|desc` whose next stage reads at most `first` elements.
-pub fn by_value_first<P>(batch: &mut Vec<P>, descending: bool, first: Option<usize>)
-where
-    P: Pair,
-    P::Key: PartialOrd,
-    P::Value: PartialOrd,
-{
-    sort_first(batch, first, |a, b| {
-        directed(compare(a.value(), b.value()), descending).then_with(|| compare(a.key(), b.key()))
-    });
-}
-
-/// `sort_by_key asc|desc` whose next stage reads at most `first` elements.
-pub fn by_key_first<P>(batch: &mut Vec<P>, descending: bool, first: Option<usize>)
-where
-    P: Pair,
-    P::Key: PartialOrd,
-    P::Value: PartialOrd,
-{
-    sort_first(batch, first, |a, b| {
-        directed(compare(a.key(), b.key()), descending).then_with(|| compare(a.value(), b.value()))
-    });
-}
-
 /// `sort_by |x| key asc|desc`: stable, by the key `f` computes.
 pub fn by<T, K, F>(batch: &mut [T], mut f: F, descending: bool)
 where
@@ -106,16 +83,16 @@ mod tests {
     #[test]
     fn desc_by_value_ties_by_key() {
         let mut v = vec![("b", 2), ("a", 2), ("c", 5), ("d", 1)];
-        by_value(&mut v, true);
+        by_value(&mut v, true, None);
         assert_eq!(v, [("c", 5), ("a", 2), ("b", 2), ("d", 1)]);
-        by_key(&mut v, true);
+        by_key(&mut v, true, None);
         assert_eq!(v, [("d", 1), ("c", 5), ("b", 2), ("a", 2)]);
     }
 
     #[test]
     fn nan_sorts_last_without_panicking() {
         let mut v = vec![("x", f64::NAN), ("y", 1.0), ("z", 3.0)];
-        by_value(&mut v, false);
+        by_value(&mut v, false, None);
         assert_eq!(v[0].0, "y");
         assert_eq!(v[2].0, "x");
     }
