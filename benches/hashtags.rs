@@ -15,25 +15,7 @@ use std::hint::black_box;
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use streaming::prelude::*;
 
-fn tweets() -> Vec<&'static str> {
-    // STREAMING_BENCH_TWEETS lets scripts/spark/side_by_side.sh give Spark and us one file.
-    let path = std::env::var("STREAMING_BENCH_TWEETS").unwrap_or_else(|_| {
-        concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../shared/data/tweeteval_emoji_tweets.txt"
-        )
-        .to_string()
-    });
-    let text = match std::fs::read(&path) {
-        Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
-        Err(_) => (0..100_000)
-            .map(|i| format!("some words #tag{} more #t{} words here\n", i % 211, i % 7))
-            .collect(),
-    };
-    // Leaked once so the batch can hold `&'static str`, as a line source's batch holds `&str`.
-    let text: &'static str = Box::leak(text.into_boxed_str());
-    text.lines().collect()
-}
+mod common;
 
 fn hand_written(lines: &[&'static str]) -> Vec<(String, i64)> {
     top10(hashtag_counts(lines).into_iter())
@@ -153,15 +135,8 @@ fn unfused(lines: Vec<&'static str>) -> Pipeline {
     hashtags!(lines, 1; fusion off;)
 }
 
-/// Runs the pipeline's one batch. The pipeline is dropped inside the timing, as the
-/// hand-written loop drops its map: kept alive, each sample's pipelines hold their memory
-/// and the next one runs on cold pages (+25% here).
-fn run_one(mut p: Pipeline) -> Result<(), String> {
-    p.run_batches(1).map_err(|e| e.to_string())
-}
-
 fn bench(c: &mut Criterion) {
-    let lines = tweets();
+    let lines = common::leaked_lines(common::tweets_text());
     let mut g = c.benchmark_group("hashtags_per_batch");
     g.throughput(Throughput::Elements(lines.len() as u64));
     g.bench_function("hand_written_loop", |b| {
@@ -171,13 +146,17 @@ fn bench(c: &mut Criterion) {
         g.bench_function(format!("fused_parallelism_{threads}"), |b| {
             b.iter_batched(
                 || pipeline(lines.clone(), threads),
-                run_one,
+                common::run_one,
                 BatchSize::LargeInput,
             )
         });
     }
     g.bench_function("fusion_off_parallelism_1", |b| {
-        b.iter_batched(|| unfused(lines.clone()), run_one, BatchSize::LargeInput)
+        b.iter_batched(
+            || unfused(lines.clone()),
+            common::run_one,
+            BatchSize::LargeInput,
+        )
     });
     g.finish();
 

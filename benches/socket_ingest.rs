@@ -26,17 +26,10 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use streaming::prelude::*;
 use tokio::sync::Notify;
 
+mod common;
+
 fn payload() -> Vec<u8> {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../shared/data/tweeteval_emoji_tweets.txt"
-    );
-    let mut bytes = std::fs::read(path).unwrap_or_else(|_| {
-        (0..100_000)
-            .map(|i| format!("some words #tag{} more #t{} words here\n", i % 211, i % 7))
-            .collect::<String>()
-            .into_bytes()
-    });
+    let mut bytes = common::tweets_text().into_bytes();
     if bytes.last() != Some(&b'\n') {
         bytes.push(b'\n');
     }

@@ -15,29 +15,7 @@ use std::hint::black_box;
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use streaming::prelude::*;
 
-fn text_lines() -> Vec<&'static str> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data/norvig_big.txt");
-    let text = match std::fs::read(path) {
-        Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
-        Err(_) => {
-            let words = [
-                "the", "of", "and", "to", "a", "in", "that", "is", "was", "he",
-            ];
-            (0..128_000)
-                .map(|i| {
-                    let mut line: Vec<String> = (0..10)
-                        .map(|j| words[(i * 7 + j * 3) % words.len()].to_string())
-                        .collect();
-                    line.push(format!("word{}", i % 5000));
-                    line.join(" ") + "\n"
-                })
-                .collect()
-        }
-    };
-    // Leaked once so the batch can hold `&'static str`, as a line source's batch holds `&str`.
-    let text: &'static str = Box::leak(text.into_boxed_str());
-    text.lines().collect()
-}
+mod common;
 
 fn hand_written(lines: &[&str]) -> usize {
     let mut counts: HashMap<&str, i64, ahash::RandomState> = HashMap::default();
@@ -110,15 +88,8 @@ macro_rules! chain {
     };
 }
 
-/// Runs the pipeline's one batch. The pipeline is dropped inside the timing, as the
-/// hand-written loop drops its map: kept alive, each sample's pipelines hold their memory
-/// and the next one runs on cold pages (+25% here).
-fn run_one(mut p: Pipeline) -> Result<(), String> {
-    p.run_batches(1).map_err(|e| e.to_string())
-}
-
 fn bench(c: &mut Criterion) {
-    let lines = text_lines();
+    let lines = common::leaked_lines(common::books_text());
     let words: usize = lines.iter().map(|l| l.split_whitespace().count()).sum();
     let mut g = c.benchmark_group("word_count");
     g.throughput(Throughput::Elements(words as u64));
@@ -129,7 +100,7 @@ fn bench(c: &mut Criterion) {
         g.bench_function(format!("fused_parallelism_{threads}"), |b| {
             b.iter_batched(
                 || word_count!(lines.clone(), threads;),
-                run_one,
+                common::run_one,
                 BatchSize::LargeInput,
             )
         });
@@ -137,7 +108,7 @@ fn bench(c: &mut Criterion) {
     g.bench_function("fusion_off_parallelism_1", |b| {
         b.iter_batched(
             || word_count!(lines.clone(), 1; fusion off;),
-            run_one,
+            common::run_one,
             BatchSize::LargeInput,
         )
     });
@@ -154,12 +125,16 @@ fn bench(c: &mut Criterion) {
         )
     });
     g.bench_function("fused_parallelism_1", |b| {
-        b.iter_batched(|| chain!(events.clone();), run_one, BatchSize::LargeInput)
+        b.iter_batched(
+            || chain!(events.clone();),
+            common::run_one,
+            BatchSize::LargeInput,
+        )
     });
     g.bench_function("fusion_off_parallelism_1", |b| {
         b.iter_batched(
             || chain!(events.clone(); fusion off;),
-            run_one,
+            common::run_one,
             BatchSize::LargeInput,
         )
     });

@@ -28,42 +28,39 @@ tokio = { version = "1", features = ["rt-multi-thread", "macros"] }
 [workspace]
 TOML
 
-cat >"$dir/src/bin/baseline.rs" <<'RS'
-use streaming::prelude::*;
-
-#[tokio::main]
-async fn main() -> Result<(), StreamingError> {
-    let args: Vec<String> = std::env::args().collect();
-    println!("{} {}", args.len(), BatchTime::from_millis(1000));
-    Ok(())
+# bin NAME: a binary whose `main` runs the pipeline read from stdin (none if stdin is empty).
+bin() {
+    local pipeline
+    pipeline="$(cat)"
+    {
+        echo 'use streaming::prelude::*;'
+        echo
+        echo '#[tokio::main]'
+        echo 'async fn main() -> Result<(), StreamingError> {'
+        echo '    let args: Vec<String> = std::env::args().collect();'
+        echo '    println!("{} {}", args.len(), BatchTime::from_millis(1000));'
+        if [ -z "$pipeline" ]; then
+            echo '    Ok(())'
+        else
+            echo '    stream_pipeline! {'
+            echo "$pipeline"
+            echo '    }'
+            echo '    .run()'
+            echo '    .await'
+        fi
+        echo '}'
+    } >"$dir/src/bin/$1.rs"
 }
-RS
 
-cat >"$dir/src/bin/one_stage.rs" <<'RS'
-use streaming::prelude::*;
+bin baseline </dev/null
 
-#[tokio::main]
-async fn main() -> Result<(), StreamingError> {
-    let args: Vec<String> = std::env::args().collect();
-    println!("{} {}", args.len(), BatchTime::from_millis(1000));
-    stream_pipeline! {
+bin one_stage <<'RS'
         batch 2s;
         source socket("localhost", 9999)
             |> print
-    }
-    .run()
-    .await
-}
 RS
 
-cat >"$dir/src/bin/ten_stages.rs" <<'RS'
-use streaming::prelude::*;
-
-#[tokio::main]
-async fn main() -> Result<(), StreamingError> {
-    let args: Vec<String> = std::env::args().collect();
-    println!("{} {}", args.len(), BatchTime::from_millis(1000));
-    stream_pipeline! {
+bin ten_stages <<'RS'
         batch 2s;
         source socket("localhost", 9999)
             |> flat_map split                                  // 1
@@ -76,10 +73,6 @@ async fn main() -> Result<(), StreamingError> {
             |> window(60s, 2s) reduce(+, -)                    // 8
             |> sort desc                                       // 9
             |> print                                           // 10
-    }
-    .run()
-    .await
-}
 RS
 
 export CARGO_TARGET_DIR="$dir/target"
