@@ -31,6 +31,8 @@ pub use streaming_runtime::*;
 /// What a pipeline file usually needs.
 pub mod prelude {
     pub use crate::stream_pipeline;
+    #[cfg(feature = "kafka")]
+    pub use streaming_runtime::KafkaRecord;
     pub use streaming_runtime::{
         BatchInfo, BatchTime, Collector, CompactBuffer, IntoOwned, LineBlock, OutputBuffer,
         Pipeline, Receiver, SparkDisplay, Store, StreamingError,

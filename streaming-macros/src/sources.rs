@@ -25,11 +25,12 @@ pub enum Kind {
     TextFiles,
     Queue,
     Receiver,
+    Kafka,
 }
 
 struct KindDef {
     name: &'static str,
-    kind: Option<Kind>,
+    kind: Kind,
     args: usize,
     usage: &'static str,
 }
@@ -37,39 +38,39 @@ struct KindDef {
 const KINDS: &[KindDef] = &[
     KindDef {
         name: "socket",
-        kind: Some(Kind::Socket),
+        kind: Kind::Socket,
         args: 2,
         usage: "`source socket(\"localhost\", 9999)`",
     },
     KindDef {
         name: "stdin",
-        kind: Some(Kind::Stdin),
+        kind: Kind::Stdin,
         args: 0,
         usage: "`source stdin`",
     },
     KindDef {
         name: "text_files",
-        kind: Some(Kind::TextFiles),
+        kind: Kind::TextFiles,
         args: 1,
         usage: "`source text_files(\"dir/\")`",
     },
     KindDef {
         name: "queue",
-        kind: Some(Kind::Queue),
+        kind: Kind::Queue,
         args: 1,
         usage: "`source queue(vec![batch1, batch2])`",
     },
     KindDef {
         name: "receiver",
-        kind: Some(Kind::Receiver),
+        kind: Kind::Receiver,
         args: 1,
         usage: "`source receiver(my_receiver)`",
     },
     KindDef {
         name: "kafka",
-        kind: None,
-        args: 0,
-        usage: "",
+        kind: Kind::Kafka,
+        args: 2,
+        usage: "`source kafka(\"127.0.0.1:9092\", \"topic\")`",
     },
 ];
 
@@ -90,12 +91,13 @@ pub fn parse(keyword: &Ident, tokens: &[TokenTree]) -> syn::Result<SourceDef> {
             format!("unknown source `{key}`{hint}\nsources: {}", all_usages()),
         ));
     };
-    let Some(kind) = def.kind else {
+    let kind = def.kind;
+    if kind == Kind::Kafka && !cfg!(feature = "kafka") {
         return Err(syn::Error::new(
             name.span(),
-            "the `kafka` source is planned but not available yet; use socket, text_files, stdin, queue or receiver(..)",
+            KAFKA_FEATURE.replace("{}", "the `kafka` source"),
         ));
-    };
+    }
     let mut rest = &tokens[1..];
     let mut args = Vec::new();
     if let Some(TokenTree::Group(g)) = rest.first() {
@@ -118,7 +120,10 @@ pub fn parse(keyword: &Ident, tokens: &[TokenTree]) -> syn::Result<SourceDef> {
             ),
         ));
     }
-    check_options(rest)?;
+    check_options(
+        rest,
+        "`|>` or a source option such as `.max_line_bytes(65536)` after the source",
+    )?;
     Ok(SourceDef {
         kind,
         args,
@@ -127,8 +132,12 @@ pub fn parse(keyword: &Ident, tokens: &[TokenTree]) -> syn::Result<SourceDef> {
     })
 }
 
-/// Only `.name(args)` calls may follow a source.
-fn check_options(mut rest: &[TokenTree]) -> syn::Result<()> {
+/// What to write when a Kafka source or sink is used without the feature (`{}`: which).
+pub const KAFKA_FEATURE: &str = "{} needs the `kafka` feature of `streaming`: `streaming = { version = \"0.1\", features = [\"kafka\"] }` in Cargo.toml (it builds librdkafka, so it is off by default)";
+
+/// Only `.name(args)` calls may follow a source (or a sink such as `save_to_kafka(..)`);
+/// `expected` says what else may come.
+pub fn check_options(mut rest: &[TokenTree], expected: &str) -> syn::Result<()> {
     while let Some(first) = rest.first() {
         match rest {
             [
@@ -142,7 +151,7 @@ fn check_options(mut rest: &[TokenTree]) -> syn::Result<()> {
             _ => {
                 return Err(syn::Error::new(
                     first.span(),
-                    "expected `|>` or a source option such as `.max_line_bytes(65536)` after the source",
+                    format!("expected {expected}"),
                 ));
             }
         }
@@ -151,12 +160,7 @@ fn check_options(mut rest: &[TokenTree]) -> syn::Result<()> {
 }
 
 fn all_usages() -> String {
-    KINDS
-        .iter()
-        .filter(|k| k.kind.is_some())
-        .map(|k| k.usage)
-        .collect::<Vec<_>>()
-        .join(", ")
+    KINDS.iter().map(|k| k.usage).collect::<Vec<_>>().join(", ")
 }
 
 impl SourceDef {
@@ -171,6 +175,7 @@ impl SourceDef {
             Kind::TextFiles => quote_spanned!(self.span=> #rt::source::text_files(#(#args),*)),
             Kind::Queue => quote_spanned!(self.span=> #rt::source::queue(#(#args),*)),
             Kind::Receiver => quote_spanned!(self.span=> #rt::source::receiver(#(#args),*)),
+            Kind::Kafka => quote_spanned!(self.span=> #rt::source::kafka(#(#args),*)),
         };
         quote!(#base #options)
     }

@@ -11,6 +11,13 @@
 //! reader sees the old file or the new one, never half of one. The newest valid file wins:
 //! a truncated or corrupt one is reported and the one before it used; a file written by a
 //! different pipeline is refused with an error saying how to start fresh.
+//!
+//! When a source replays exactly (Kafka, `queue`), the directory also holds a batch log:
+//! one file `batch-<ms>` per batch that started since the last checkpoint, in the same
+//! format, holding every source's position once that batch was sealed ([`BatchInput`]).
+//! It is written before the batch runs, so after a crash the batches that ran but were not
+//! checkpointed are run again at their times with exactly the same input (Spark's pending
+//! batches), and their output is the same as the first time.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
@@ -28,6 +35,7 @@ const MAGIC: &[u8; 8] = b"SPKCKPT\0";
 pub const FORMAT_VERSION: u32 = 1;
 const HEADER_LEN: usize = 8 + 4 + 8 + 8 + 8 + 4;
 const PREFIX: &str = "checkpoint-";
+const BATCH_PREFIX: &str = "batch-";
 /// How many checkpoints are kept.
 pub const KEEP: usize = 3;
 
@@ -74,14 +82,27 @@ impl CheckpointDir {
         &self.dir
     }
 
-    fn file_for(&self, time: BatchTime) -> PathBuf {
+    fn file_for(&self, prefix: &str, time: BatchTime) -> PathBuf {
         self.dir
-            .join(format!("{PREFIX}{:020}", time.milliseconds()))
+            .join(format!("{prefix}{:020}", time.milliseconds()))
     }
 
     /// Writes the checkpoint of batch `time` atomically and keeps only the newest [`KEEP`].
     pub fn write<T: Serialize>(
         &self,
+        time: BatchTime,
+        state: &T,
+    ) -> Result<PathBuf, StreamingError> {
+        let target = self.write_file(PREFIX, time, state)?;
+        self.prune();
+        Ok(target)
+    }
+
+    /// One file `<prefix><time>` in the checkpoint format: temp file, fsync, rename, directory
+    /// fsync.
+    fn write_file<T: Serialize>(
+        &self,
+        prefix: &str,
         time: BatchTime,
         state: &T,
     ) -> Result<PathBuf, StreamingError> {
@@ -102,9 +123,9 @@ impl CheckpointDir {
         bytes.extend_from_slice(&crc.finalize().to_le_bytes());
         bytes.extend_from_slice(&payload);
 
-        let target = self.file_for(time);
+        let target = self.file_for(prefix, time);
         let tmp = self.dir.join(format!(
-            ".{PREFIX}{}.tmp-{}",
+            ".{prefix}{}.tmp-{}",
             time.milliseconds(),
             std::process::id()
         ));
@@ -123,12 +144,16 @@ impl CheckpointDir {
             let _ = fs::remove_file(&tmp);
             return Err(StreamingError::io(ctx("writing"), e));
         }
-        self.prune();
         Ok(target)
     }
 
     /// Checkpoint files, newest first.
     fn files(&self) -> Vec<(u64, PathBuf)> {
+        self.files_of(PREFIX)
+    }
+
+    /// Files `<prefix><ms>`, newest first.
+    fn files_of(&self, prefix: &str) -> Vec<(u64, PathBuf)> {
         let Ok(entries) = fs::read_dir(&self.dir) else {
             return Vec::new();
         };
@@ -136,12 +161,63 @@ impl CheckpointDir {
             .filter_map(Result::ok)
             .filter_map(|e| {
                 let name = e.file_name().into_string().ok()?;
-                let ms = name.strip_prefix(PREFIX)?.parse().ok()?;
+                let ms = name.strip_prefix(prefix)?.parse().ok()?;
                 Some((ms, e.path()))
             })
             .collect();
         files.sort_by_key(|f| std::cmp::Reverse(f.0));
         files
+    }
+
+    /// Spark's pending batches: the input of batch `time` (every source's position once it
+    /// is sealed), written before the batch runs, so that a batch that ran but was not
+    /// checkpointed is replayed with the same input after a crash.
+    pub fn write_batch(
+        &self,
+        time: BatchTime,
+        batch: &BatchInput,
+    ) -> Result<PathBuf, StreamingError> {
+        self.write_file(BATCH_PREFIX, time, batch)
+    }
+
+    /// The batches logged after `after` (a restored checkpoint's batch), oldest first. An
+    /// unreadable file ends the list there: later batches are planned anew.
+    pub fn pending_batches(&self, after: BatchTime) -> Vec<(BatchTime, BatchInput)> {
+        let mut files = self.files_of(BATCH_PREFIX);
+        files.reverse();
+        let mut pending = Vec::new();
+        for (ms, path) in files {
+            if ms <= after.milliseconds() {
+                continue;
+            }
+            let decoded = read_file(&path).and_then(|(fingerprint, time, payload)| {
+                if fingerprint != self.fingerprint {
+                    return Err(CorruptCheckpoint::Decode("another pipeline's batch".into()));
+                }
+                postcard::from_bytes::<BatchInput>(&payload)
+                    .map(|b| (time, b))
+                    .map_err(|e| CorruptCheckpoint::Decode(e.to_string()))
+            });
+            match decoded {
+                Ok(batch) => pending.push(batch),
+                Err(e) => {
+                    warn!(file = %path.display(), error = %e, "unusable batch log; the batches after it are planned anew");
+                    break;
+                }
+            }
+        }
+        pending
+    }
+
+    /// Removes the batch logs of batches at or before `through` (they are checkpointed).
+    pub fn prune_batches(&self, through: BatchTime) {
+        for (ms, path) in self.files_of(BATCH_PREFIX) {
+            if ms <= through.milliseconds() {
+                if let Err(e) = fs::remove_file(&path) {
+                    warn!(file = %path.display(), error = %e, "could not remove an old batch log");
+                }
+            }
+        }
     }
 
     fn prune(&self) {
@@ -192,6 +268,13 @@ pub struct PipelineCheckpoint {
     /// fresh pipeline writes before its first batch (source positions only).
     pub state: Option<Vec<u8>>,
     /// Each source's position, in pipeline order (`None`: not replayable).
+    pub sources: Vec<Option<Vec<u8>>>,
+}
+
+/// What the batch log holds for one batch: each source's position once the batch was
+/// sealed, in pipeline order (`None`: not replayable).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct BatchInput {
     pub sources: Vec<Option<Vec<u8>>>,
 }
 

@@ -28,6 +28,11 @@ pub mod time;
 pub mod wal;
 pub mod window;
 
+/// The Kafka client the Kafka source and sink are built on, for settings and admin work
+/// beyond them.
+#[cfg(feature = "kafka")]
+pub use rdkafka;
+
 pub use block::{Block, LineBlock, Lines};
 pub use context::BatchContext;
 pub use error::StreamingError;
@@ -40,6 +45,8 @@ pub use pipeline::{OutputBuffer, Pipeline, PipelineBuilder, PipelineConfig};
 pub use receiver::Receiver;
 pub use show::SparkDisplay;
 pub use sink::collect::Collector;
+#[cfg(feature = "kafka")]
+pub use source::KafkaRecord;
 pub use source::{IntoSource, Source, SourceControl};
 pub use store::Store;
 pub use time::BatchTime;

@@ -17,6 +17,7 @@ pub struct SourceMetrics {
     connects: AtomicU64,
     disconnects: AtomicU64,
     errors: AtomicU64,
+    partitions_added: AtomicU64,
     // Lets tests wait for "N records received" without sleeping.
     changed: Condvar,
     lock: Mutex<()>,
@@ -36,12 +37,16 @@ pub struct MetricsSnapshot {
     pub truncated_lines: u64,
     /// Lines cut short by the connection closing before their newline (kept, as Spark does).
     pub partial_lines: u64,
-    /// Successful connections (sockets).
+    /// Successful connections (sockets), or the Kafka brokers reached again after they
+    /// could not be.
     pub connects: u64,
-    /// Connections lost or refused, each followed by a reconnect attempt (sockets).
+    /// Connections lost or refused, each followed by a reconnect attempt (sockets); the
+    /// Kafka brokers becoming unreachable.
     pub disconnects: u64,
     /// Other errors (unreadable files, failed reads) that the source logged and survived.
     pub errors: u64,
+    /// Kafka: partitions that appeared while the pipeline ran (read from their start).
+    pub partitions_added: u64,
 }
 
 macro_rules! counter {
@@ -74,6 +79,44 @@ impl SourceMetrics {
         add_connects => connects,
         add_disconnects => disconnects,
         add_errors => errors,
+    }
+
+    /// Counts partitions found while running and wakes anyone in [`SourceMetrics::wait_until`].
+    pub fn add_partitions_added(&self, n: u64) {
+        self.partitions_added.fetch_add(n, Ordering::Relaxed);
+        self.notify();
+    }
+
+    /// Wakes anyone in [`SourceMetrics::wait_until`] after a counter changed.
+    pub fn notify(&self) {
+        let _guard = self.lock.lock();
+        self.changed.notify_all();
+    }
+
+    /// Blocks until `done` holds for the counters or `timeout` passed; true if it held.
+    /// Wakes on records received, connections and partitions found (tests wait for a
+    /// source's state this way rather than sleeping).
+    pub fn wait_until(
+        &self,
+        timeout: Duration,
+        mut done: impl FnMut(&MetricsSnapshot) -> bool,
+    ) -> bool {
+        let deadline = Instant::now() + timeout;
+        let mut guard = self.lock.lock().unwrap_or_else(|e| e.into_inner());
+        while !done(&self.snapshot()) {
+            let now = Instant::now();
+            if now >= deadline {
+                return false;
+            }
+            guard = match self
+                .changed
+                .wait_timeout(guard, (deadline - now).min(Duration::from_millis(100)))
+            {
+                Ok((g, _)) => g,
+                Err(e) => e.into_inner().0,
+            };
+        }
+        true
     }
 
     /// Counts records stored and wakes anyone in [`SourceMetrics::wait_for_records`].
@@ -116,6 +159,7 @@ impl SourceMetrics {
             connects: get(&self.connects),
             disconnects: get(&self.disconnects),
             errors: get(&self.errors),
+            partitions_added: get(&self.partitions_added),
         }
     }
 }

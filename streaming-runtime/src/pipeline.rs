@@ -1,5 +1,6 @@
 //! The value of `stream_pipeline! { .. }`: sources plus the generated batch job.
 
+use std::collections::VecDeque;
 use std::io::Write;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Mutex};
@@ -7,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use tracing::debug;
 
-use crate::checkpoint::{CheckpointConfig, CheckpointDir, PipelineCheckpoint};
+use crate::checkpoint::{BatchInput, CheckpointConfig, CheckpointDir, PipelineCheckpoint};
 use crate::context::BatchContext;
 use crate::error::StreamingError;
 use crate::listener::{BatchInfo, BatchListener};
@@ -97,7 +98,9 @@ impl PipelineBuilder {
     /// Registers `source`'s control half with the scheduler and hands the source back to be
     /// moved into the batch job.
     pub fn source<S: Source>(&mut self, source: S) -> S {
-        self.sources.push(source.control());
+        let control = source.control();
+        control.set_batch_interval(self.config.batch_interval);
+        self.sources.push(control);
         source
     }
 
@@ -115,6 +118,7 @@ impl PipelineBuilder {
             output: Output::Stdout,
             zero: None,
             pending_state: None,
+            pending_batches: VecDeque::new(),
             checkpoints_prepared: false,
             error: None,
             listeners: Vec::new(),
@@ -176,6 +180,9 @@ pub struct Pipeline {
     zero: Option<BatchTime>,
     /// Operator state restored from a checkpoint, handed to the next batch.
     pending_state: Option<Vec<u8>>,
+    /// Batches that ran after the restored checkpoint, before a crash: they run again first,
+    /// at their times, with the input the batch log recorded for them.
+    pub(crate) pending_batches: VecDeque<(BatchTime, BatchInput)>,
     /// Checkpoints were looked for (once per pipeline).
     checkpoints_prepared: bool,
     /// Set when the macro found errors: running reports them instead of doing anything.
@@ -287,9 +294,16 @@ impl Pipeline {
         for _ in 0..n {
             let time =
                 BatchTime::from_millis(zero + (self.batches_run + 1).saturating_mul(interval));
-            for s in &self.sources {
-                s.seal(time);
+            if self.pending_batches.front().is_some_and(|(t, _)| *t < time) {
+                self.pending_batches.clear(); // the batch interval changed: plan anew
             }
+            let replay = self
+                .pending_batches
+                .front()
+                .is_some_and(|(t, _)| *t == time)
+                .then(|| self.pending_batches.pop_front())
+                .flatten();
+            seal_all(&self.sources, time, replay.as_ref().map(|(_, b)| b));
             self.run_batch(time, Instant::now(), false)?;
             self.batches_run += 1;
         }
@@ -329,6 +343,7 @@ impl Pipeline {
                     .collect(),
             };
             dir.write(fresh_zero, &initial)?;
+            dir.prune_batches(BatchTime::from_millis(u64::MAX));
             self.enable_wals(&cfg, None)?;
             self.zero = Some(fresh_zero);
             tracing::info!(dir = %cfg.dir.display(), "no checkpoint yet: starting fresh");
@@ -357,7 +372,15 @@ impl Pipeline {
             / interval;
         self.zero = Some(cp.zero);
         self.pending_state = cp.state;
+        self.pending_batches = dir.pending_batches(restored.time).into();
         tracing::info!(batch = %restored.time, "resuming after the checkpointed batch");
+        if let Some((last, _)) = self.pending_batches.back() {
+            tracing::info!(
+                batches = self.pending_batches.len(),
+                through = %last,
+                "running again the batches that ran after it, with the same input"
+            );
+        }
         Ok(())
     }
 
@@ -411,13 +434,16 @@ impl Pipeline {
             ctx.request_checkpoint();
         }
         let job = &mut self.job;
-        let result = catch_unwind(AssertUnwindSafe(|| job(&mut ctx))).unwrap_or_else(|panic| {
-            let message = panic
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "a user function panicked".into());
-            Err(StreamingError::BatchPanicked { time, message })
+        let prepared = prepare_input(&self.sources, self.config.checkpoint.as_ref(), time);
+        let result = prepared.and_then(|()| {
+            catch_unwind(AssertUnwindSafe(|| job(&mut ctx))).unwrap_or_else(|panic| {
+                let message = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "a user function panicked".into());
+                Err(StreamingError::BatchPanicked { time, message })
+            })
         });
         let records = ctx.input_records();
         let _ = ctx.out().flush();
@@ -428,7 +454,9 @@ impl Pipeline {
                 state: Some(ctx.saved_state().unwrap_or_default()),
                 sources: self.sources.iter().map(|s| s.position(time)).collect(),
             };
-            let path = CheckpointDir::new(&cfg.dir, cfg.fingerprint).write(time, &cp)?;
+            let dir = CheckpointDir::new(&cfg.dir, cfg.fingerprint);
+            let path = dir.write(time, &cp)?;
+            dir.prune_batches(time);
             for s in &self.sources {
                 s.checkpointed(time);
             }
@@ -448,6 +476,11 @@ impl Pipeline {
             scheduling_delay_ms = info.scheduling_delay.as_secs_f64() * 1e3,
             "batch done"
         );
+        if result.is_ok() {
+            for s in &self.sources {
+                s.batch_completed(time);
+            }
+        }
         for listener in &mut self.listeners {
             listener(&info);
         }
@@ -460,6 +493,45 @@ impl Pipeline {
             s.stop();
         }
     }
+}
+
+/// Seals every source for the batch at `time`: with the input `replay` recorded for it when
+/// the batch runs again after a crash.
+pub(crate) fn seal_all(
+    sources: &[Arc<dyn SourceControl>],
+    time: BatchTime,
+    replay: Option<&BatchInput>,
+) {
+    for (i, s) in sources.iter().enumerate() {
+        match replay
+            .and_then(|b| b.sources.get(i))
+            .and_then(Option::as_ref)
+        {
+            Some(position) => s.replay_seal(time, position),
+            None => s.seal(time),
+        }
+    }
+}
+
+/// Makes the batch's input final and, when a source replays exactly and the pipeline
+/// checkpoints, logs every source's position before the batch has any effect.
+fn prepare_input(
+    sources: &[Arc<dyn SourceControl>],
+    checkpoint: Option<&CheckpointConfig>,
+    time: BatchTime,
+) -> Result<(), StreamingError> {
+    for s in sources {
+        s.prepare(time)?;
+    }
+    if let Some(cfg) = checkpoint {
+        if sources.iter().any(|s| s.replays_exactly()) {
+            let input = BatchInput {
+                sources: sources.iter().map(|s| s.position(time)).collect(),
+            };
+            CheckpointDir::new(&cfg.dir, cfg.fingerprint).write_batch(time, &input)?;
+        }
+    }
+    Ok(())
 }
 
 impl Drop for Pipeline {

@@ -38,6 +38,7 @@ impl Pipeline {
         let interval = self.config.batch_interval;
         let self_drain = self.config.drain;
         let sources = self.sources.clone();
+        let pending = std::mem::take(&mut self.pending_batches);
         let signal = shutdown_signal();
         let mut shutdown = std::pin::pin!(async {
             tokio::select! {
@@ -61,7 +62,14 @@ impl Pipeline {
             Ok::<Pipeline, StreamingError>(self)
         });
 
+        // Batches that ran before a crash but were not checkpointed run again first, at their
+        // own times and with the same input (Spark's pending batches).
         let mut time = first_batch_time(interval);
+        for (t, input) in &pending {
+            crate::pipeline::seal_all(&sources, *t, Some(input));
+            let _ = tx.send((*t, Instant::now(), false));
+            time = time.max(t.plus(interval));
+        }
         let mut processor_result = None;
         // Once every source has ended: the last batch time windows still need.
         let mut draining_until: Option<BatchTime> = None;
@@ -80,9 +88,7 @@ impl Pipeline {
                 }
                 r = &mut processor => { processor_result = Some(r); break; }
             }
-            for s in &sources {
-                s.seal(time);
-            }
+            crate::pipeline::seal_all(&sources, time, None);
             if draining_until.is_none() && !last && sources.iter().all(|s| s.is_finished()) {
                 let until = time.plus(self_drain);
                 if until > time {

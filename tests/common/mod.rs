@@ -2,6 +2,9 @@
 
 #![allow(dead_code)] // each test file uses part of this module
 
+#[cfg(feature = "kafka")]
+pub mod kafka;
+
 use streaming::prelude::*;
 
 /// Each batch's elements, sorted (order within a batch is unspecified unless the pipeline

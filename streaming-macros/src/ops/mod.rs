@@ -35,6 +35,7 @@ mod print;
 mod reduce;
 mod reduce_by_key;
 mod save_as_text_files;
+mod save_to_kafka;
 mod sort;
 mod take;
 mod transform;
@@ -410,6 +411,10 @@ pub const OPERATORS: &[OpDef] = &[
     OpDef {
         name: "save_as_text_files",
         parse: save_as_text_files::parse,
+    },
+    OpDef {
+        name: "save_to_kafka",
+        parse: save_to_kafka::parse,
     },
     OpDef {
         name: "foreach_batch",

@@ -271,7 +271,7 @@ impl LineDecoder {
 
 /// Logs the first few events of a kind, then only at powers of two, so garbage input cannot
 /// flood the log; the metrics still count every event.
-fn loud(count: u64) -> bool {
+pub(crate) fn loud(count: u64) -> bool {
     count <= 10 || count.is_power_of_two()
 }
 
@@ -281,7 +281,7 @@ fn strip_cr(line: &[u8]) -> &[u8] {
 
 /// Where to cut `line` (longer than `max`) so that no character is split: back up over at
 /// most three UTF-8 continuation bytes. Invalid input just gets cut at `max`.
-fn char_cut(line: &[u8], max: usize) -> usize {
+pub(crate) fn char_cut(line: &[u8], max: usize) -> usize {
     let is_continuation = |i: usize| line.get(i).is_some_and(|b| b & 0xC0 == 0x80);
     let mut cut = max;
     while cut > 0 && max - cut < 3 && is_continuation(cut) {

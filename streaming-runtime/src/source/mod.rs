@@ -9,10 +9,14 @@ use crate::error::StreamingError;
 use crate::metrics::SourceMetrics;
 use crate::time::BatchTime;
 
+#[cfg(feature = "kafka")]
+pub mod kafka;
 mod queue;
 mod receiver_source;
 mod text_files;
 
+#[cfg(feature = "kafka")]
+pub use kafka::{KafkaRecord, KafkaSource, kafka};
 pub use queue::{QueueSource, queue};
 pub use receiver_source::{ReceiverSource, receiver};
 pub use text_files::{TextFilesSource, text_files};
@@ -74,6 +78,32 @@ pub trait SourceControl: Send + Sync {
 
     /// The batch at `time` is checkpointed.
     fn checkpointed(&self, _time: BatchTime) {}
+
+    /// The pipeline's batch interval; called once, when the pipeline is built.
+    fn set_batch_interval(&self, _interval: std::time::Duration) {}
+
+    /// Called on the batch thread right before the batch at `time` runs (after its seal):
+    /// blocks until its input is final, so that [`SourceControl::position`] for `time` can
+    /// be logged before the batch has any effect. An error fails the batch.
+    fn prepare(&self, _time: BatchTime) -> Result<(), StreamingError> {
+        Ok(())
+    }
+
+    /// Whether [`SourceControl::replay_seal`] gives a batch exactly the input it had before
+    /// (then the pipeline logs every batch's positions, see [`crate::checkpoint::BatchInput`]).
+    fn replays_exactly(&self) -> bool {
+        false
+    }
+
+    /// Seals the batch at `time` with exactly the input it had before a crash: everything
+    /// from the current position up to `position` (what [`SourceControl::position`] gave
+    /// for `time`). Sources that cannot replay exactly seal as usual.
+    fn replay_seal(&self, time: BatchTime, _position: &[u8]) {
+        self.seal(time);
+    }
+
+    /// The batch at `time` completed successfully (Kafka commits its offsets to the group).
+    fn batch_completed(&self, _time: BatchTime) {}
 }
 
 /// The position recorded for `time`: the entry at it, or the last one before it.

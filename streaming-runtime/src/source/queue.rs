@@ -54,6 +54,28 @@ impl<T> Shared<T> {
     fn lock(&self) -> MutexGuard<'_, State<T>> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
+
+    /// Seals the vecs up to the `n`-th (one in a normal seal; as many as the batch had
+    /// when it is replayed after a crash) into the batch at `time`.
+    fn seal_through(&self, time: BatchTime, n: u64) {
+        let mut st = self.lock();
+        let mut batch = Vec::new();
+        while st.handed_out < n {
+            let mut next = st.rest.next().unwrap_or_default();
+            if batch.is_empty() {
+                batch = next;
+            } else {
+                batch.append(&mut next);
+            }
+            st.handed_out += 1;
+        }
+        self.metrics.add_records(batch.len() as u64);
+        st.sealed.push_back((time, batch));
+        let handed_out = st.handed_out;
+        if let Some(p) = &mut st.positions {
+            p.push_back((time, handed_out));
+        }
+    }
 }
 
 impl<T: Send + 'static> Source for QueueSource<T> {
@@ -86,14 +108,18 @@ impl<T: Send + 'static> SourceControl for Shared<T> {
     }
 
     fn seal(&self, time: BatchTime) {
-        let mut st = self.lock();
-        let batch = st.rest.next().unwrap_or_default();
-        self.metrics.add_records(batch.len() as u64);
-        st.sealed.push_back((time, batch));
-        st.handed_out += 1;
-        let handed_out = st.handed_out;
-        if let Some(p) = &mut st.positions {
-            p.push_back((time, handed_out));
+        let next = self.lock().handed_out + 1;
+        self.seal_through(time, next);
+    }
+
+    fn replays_exactly(&self) -> bool {
+        true
+    }
+
+    fn replay_seal(&self, time: BatchTime, position: &[u8]) {
+        match postcard::from_bytes::<u64>(position) {
+            Ok(n) => self.seal_through(time, n),
+            Err(_) => self.seal(time),
         }
     }
 

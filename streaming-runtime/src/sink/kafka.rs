@@ -1,0 +1,329 @@
+//! `save_to_kafka(brokers, topic)`: each batch's elements written to a Kafka topic (DESIGN
+//! §8). Pairs `(k, v)` become records with key `k` and value `v`; any other element is a
+//! value without a key. Both are shown as `print` shows them (Spark's forms), or as JSON
+//! with `.json()`.
+//!
+//! The producer is idempotent (`enable.idempotence`: a retried send is not written twice)
+//! and keyed records go to the partition Java's clients would pick (`murmur2_random`). A
+//! batch counts as done only once every record is acknowledged (the producer is flushed);
+//! a record that cannot be delivered within `.flush_timeout(d)` fails the batch. A batch
+//! replayed after a crash writes its records again: output is at least once (keys make it
+//! idempotent for compacted topics).
+
+use std::fmt::Write as _;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use rdkafka::ClientContext;
+use rdkafka::config::ClientConfig;
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, Producer, ProducerContext};
+use tracing::{debug, warn};
+
+use crate::context::BatchContext;
+use crate::error::StreamingError;
+use crate::show::{Spark, SparkDisplay};
+
+/// How long a batch waits for its records to be acknowledged by default.
+pub const DEFAULT_FLUSH_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// An element `save_to_kafka` can write: a `(key, value)` pair, or a value without a key.
+#[diagnostic::on_unimplemented(
+    message = "`save_to_kafka` writes `(key, value)` pairs or plain values, and `{Self}` is neither",
+    label = "elements of this type are written to Kafka here",
+    note = "map the elements to a pair or to a string first, e.g. `map |x| (x.id, x.to_string())`"
+)]
+pub trait KafkaElement {
+    type Key: ?Sized;
+    type Value: ?Sized;
+    fn key(&self) -> Option<&Self::Key>;
+    fn value(&self) -> &Self::Value;
+}
+
+impl<K, V> KafkaElement for (K, V) {
+    type Key = K;
+    type Value = V;
+    fn key(&self) -> Option<&K> {
+        Some(&self.0)
+    }
+    fn value(&self) -> &V {
+        &self.1
+    }
+}
+
+macro_rules! plain_values {
+    ($($t:ty),* $(,)?) => {$(
+        impl KafkaElement for $t {
+            type Key = $t;
+            type Value = $t;
+            fn key(&self) -> Option<&$t> {
+                None
+            }
+            fn value(&self) -> &$t {
+                self
+            }
+        }
+    )*};
+}
+
+plain_values!(String, Box<str>, std::sync::Arc<str>, char, bool, f32, f64);
+plain_values!(
+    i8, i16, i32, i64, i128, isize, u8, u16, u32, u64, u128, usize
+);
+
+impl KafkaElement for &str {
+    type Key = str;
+    type Value = str;
+    fn key(&self) -> Option<&str> {
+        None
+    }
+    fn value(&self) -> &str {
+        self
+    }
+}
+
+impl<S> KafkaElement for crate::source::KafkaRecord<S> {
+    type Key = S;
+    type Value = S;
+    fn key(&self) -> Option<&S> {
+        self.key.as_ref()
+    }
+    fn value(&self) -> &S {
+        &self.value
+    }
+}
+
+/// How keys and values are turned into bytes.
+pub trait Format<T: ?Sized> {
+    fn encode(&self, x: &T, out: &mut String) -> Result<(), String>;
+}
+
+/// As `print` shows them (the default).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AsSpark;
+
+/// As JSON (serde).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AsJson;
+
+impl<T: SparkDisplay + ?Sized> Format<T> for AsSpark {
+    fn encode(&self, x: &T, out: &mut String) -> Result<(), String> {
+        write!(out, "{}", Spark(x)).map_err(|e| e.to_string())
+    }
+}
+
+impl<T: serde::Serialize + ?Sized> Format<T> for AsJson {
+    fn encode(&self, x: &T, out: &mut String) -> Result<(), String> {
+        let json = serde_json::to_string(x).map_err(|e| e.to_string())?;
+        out.push_str(&json);
+        Ok(())
+    }
+}
+
+/// Counts deliveries that failed, for the batch that flushes them.
+struct Deliveries {
+    failed: AtomicU64,
+    last_error: Mutex<Option<String>>,
+}
+
+impl ClientContext for Deliveries {
+    fn log(&self, level: rdkafka::config::RDKafkaLogLevel, fac: &str, message: &str) {
+        debug!(target: "librdkafka", ?level, fac, "{message}");
+    }
+    fn error(&self, error: KafkaError, reason: &str) {
+        debug!(target: "librdkafka", %error, "{reason}");
+    }
+}
+
+impl ProducerContext for Deliveries {
+    type DeliveryOpaque = ();
+    fn delivery(&self, result: &DeliveryResult<'_>, _: ()) {
+        if let Err((e, _)) = result {
+            self.failed.fetch_add(1, Ordering::Relaxed);
+            *self.last_error.lock().unwrap_or_else(|p| p.into_inner()) = Some(e.to_string());
+        }
+    }
+}
+
+/// The sink of one `save_to_kafka` stage: its settings, and its producer once the first
+/// batch created it.
+pub struct KafkaSink<F = AsSpark> {
+    brokers: String,
+    topic: String,
+    options: Vec<(String, String)>,
+    flush_timeout: Duration,
+    format: F,
+    producer: Option<BaseProducer<Deliveries>>,
+    key: String,
+    value: String,
+}
+
+impl KafkaSink<AsSpark> {
+    /// Writes to `topic` on the cluster at `brokers`.
+    pub fn new(brokers: impl Into<String>, topic: impl Into<String>) -> Self {
+        KafkaSink {
+            brokers: brokers.into(),
+            topic: topic.into(),
+            options: Vec::new(),
+            flush_timeout: DEFAULT_FLUSH_TIMEOUT,
+            format: AsSpark,
+            producer: None,
+            key: String::new(),
+            value: String::new(),
+        }
+    }
+}
+
+impl<F> KafkaSink<F> {
+    /// Any librdkafka producer setting, e.g. `.option("compression.type", "zstd")`.
+    pub fn option(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.options.push((key.into(), value.into()));
+        self
+    }
+
+    /// Keys and values as JSON (`serde::Serialize`) instead of Spark's text forms.
+    pub fn json(self) -> KafkaSink<AsJson> {
+        KafkaSink {
+            brokers: self.brokers,
+            topic: self.topic,
+            options: self.options,
+            flush_timeout: self.flush_timeout,
+            format: AsJson,
+            producer: None,
+            key: self.key,
+            value: self.value,
+        }
+    }
+
+    /// How long a batch waits for its records to be acknowledged before it fails
+    /// (default 60 s).
+    pub fn flush_timeout(mut self, d: Duration) -> Self {
+        self.flush_timeout = d;
+        self
+    }
+
+    fn producer(&mut self) -> Result<&BaseProducer<Deliveries>, StreamingError> {
+        if self.producer.is_none() {
+            let timeout_ms = self.flush_timeout.as_millis().max(1).to_string();
+            let mut config = ClientConfig::new();
+            config
+                .set("bootstrap.servers", &self.brokers)
+                .set("enable.idempotence", "true")
+                .set("partitioner", "murmur2_random")
+                .set("message.timeout.ms", &timeout_ms)
+                .set("client.id", "streaming-kafka-sink");
+            for (k, v) in &self.options {
+                config.set(k, v);
+            }
+            let producer = config
+                .create_with_context(Deliveries {
+                    failed: AtomicU64::new(0),
+                    last_error: Mutex::new(None),
+                })
+                .map_err(|e| self.error(format!("cannot create the Kafka producer: {e}")))?;
+            self.producer = Some(producer);
+        }
+        self.producer
+            .as_ref()
+            .ok_or_else(|| self.error("no producer".into()))
+    }
+
+    fn error(&self, message: String) -> StreamingError {
+        StreamingError::Custom(format!("save_to_kafka {}: {message}", self.topic))
+    }
+}
+
+/// Writes the batch and waits until every record is acknowledged.
+pub fn finish<T, F>(
+    _ctx: &mut BatchContext<'_>,
+    sink: &mut KafkaSink<F>,
+    batch: &[T],
+) -> Result<(), StreamingError>
+where
+    T: KafkaElement,
+    F: Format<T::Key> + Format<T::Value>,
+{
+    let mut key = std::mem::take(&mut sink.key);
+    let mut value = std::mem::take(&mut sink.value);
+    let result = write_batch(sink, batch, &mut key, &mut value);
+    (sink.key, sink.value) = (key, value);
+    result
+}
+
+fn write_batch<T, F>(
+    sink: &mut KafkaSink<F>,
+    batch: &[T],
+    key: &mut String,
+    value: &mut String,
+) -> Result<(), StreamingError>
+where
+    T: KafkaElement,
+    F: Format<T::Key> + Format<T::Value>,
+{
+    let flush_timeout = sink.flush_timeout;
+    let topic = sink.topic.clone();
+    let (format, producer) = {
+        sink.producer()?;
+        (&sink.format, sink.producer.as_ref())
+    };
+    let Some(producer) = producer else {
+        return Ok(());
+    };
+    producer.context().failed.store(0, Ordering::Relaxed);
+    let encode_error = |e: String| {
+        StreamingError::Custom(format!(
+            "save_to_kafka {topic}: cannot encode an element: {e}"
+        ))
+    };
+    for x in batch {
+        value.clear();
+        format.encode(x.value(), value).map_err(encode_error)?;
+        let k = match x.key() {
+            Some(k) => {
+                key.clear();
+                format.encode(k, key).map_err(encode_error)?;
+                Some(key.as_str())
+            }
+            None => None,
+        };
+        let mut record = BaseRecord::to(&topic).payload(value.as_str());
+        if let Some(k) = k {
+            record = record.key(k);
+        }
+        loop {
+            match producer.send(record) {
+                Ok(()) => break,
+                Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
+                    // The producer's queue is full: let it deliver, then try again.
+                    record = back;
+                    producer.poll(Duration::from_millis(50));
+                }
+                Err((e, _)) => {
+                    return Err(StreamingError::Custom(format!(
+                        "save_to_kafka {topic}: cannot send a record: {e}"
+                    )));
+                }
+            }
+        }
+    }
+    let flushed = producer.flush(flush_timeout);
+    let failed = producer.context().failed.swap(0, Ordering::Relaxed);
+    if failed > 0 || flushed.is_err() {
+        let why = producer
+            .context()
+            .last_error
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+            .or_else(|| flushed.err().map(|e| e.to_string()))
+            .unwrap_or_default();
+        warn!(topic = %topic, failed, error = %why, "records not acknowledged; the batch fails");
+        return Err(StreamingError::Custom(format!(
+            "save_to_kafka {topic}: {failed} of {} records not acknowledged within {:?}: {why}",
+            batch.len(),
+            flush_timeout
+        )));
+    }
+    Ok(())
+}

@@ -1,0 +1,387 @@
+//! `source kafka(brokers, topic)`: Spark's direct Kafka stream (DESIGN §8).
+//!
+//! There is no receiver: at each batch time the source plans, per partition, the offset
+//! range `[from, until)` the batch reads (`until`: the partition's end offset then, at most
+//! `.max_rate_per_partition(n)` records per second of batch interval past `from`), and the
+//! batch reads exactly that range. With `checkpoint`, every batch's ranges are written to
+//! the checkpoint directory's batch log before the batch runs, and the checkpoint holds
+//! where each partition resumes, so after a crash the batches that ran but were not
+//! checkpointed run again over exactly the same records, and results equal an
+//! uninterrupted run. The checkpoint is the truth; with `.group(id)` the offsets are also
+//! committed to the group after each completed batch, so Kafka's lag tools see progress
+//! (and a pipeline started without a checkpoint resumes from them).
+//!
+//! Elements are the record values as `&str` borrowed from the batch (invalid UTF-8 decoded
+//! lossily, values over `.max_record_bytes(n)` cut; both counted and logged), or
+//! [`KafkaRecord`]s with `.records()`.
+//!
+//! A thread per source ([`fetcher`]) talks to the brokers: it plans sealed batches, assigns
+//! the partitions (partitions added while running are found at the next batch and read
+//! from their first offset), and fetches planned records ahead of the batches into a
+//! staging buffer bounded by `.buffer_bytes(n)`. Brokers that cannot be reached, at start
+//! or later, are retried with backoff and logged; batches go on without new records
+//! meanwhile, and a batch whose records do not arrive within `.fetch_timeout(d)` reads what
+//! arrived and leaves the rest to the next batch. A topic that does not exist fails the
+//! pipeline with an error naming it.
+
+mod fetcher;
+mod record;
+mod state;
+
+use std::marker::PhantomData;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use tracing::warn;
+
+use super::{Source, SourceControl};
+use crate::error::StreamingError;
+use crate::metrics::SourceMetrics;
+use crate::receiver::lines::DEFAULT_MAX_LINE_BYTES;
+use crate::store::DEFAULT_BUFFER_BYTES;
+use crate::time::BatchTime;
+
+pub use record::{KafkaMode, KafkaRecord, KafkaRecords, Records, Values, WholeRecords};
+use state::{Position, State};
+
+/// How long a batch waits for its planned records by default.
+pub const DEFAULT_FETCH_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A Kafka source; build it with [`kafka`] and its options.
+pub struct KafkaSource<M: KafkaMode = Values> {
+    shared: Arc<Shared>,
+    mode: PhantomData<M>,
+}
+
+/// The source's settings (its builder methods).
+#[derive(Clone, Debug)]
+pub(crate) struct Config {
+    pub brokers: String,
+    pub topics: Arc<[String]>,
+    pub group: Option<String>,
+    pub from_earliest: bool,
+    pub max_rate_per_partition: Option<u64>,
+    pub options: Vec<(String, String)>,
+    pub buffer_bytes: usize,
+    pub fetch_timeout: Duration,
+}
+
+/// What the source's thread, the scheduler and the batch thread share.
+pub(crate) struct Shared {
+    /// The source itself, for its thread.
+    me: std::sync::Weak<Shared>,
+    config: Mutex<Config>,
+    metrics: Arc<SourceMetrics>,
+    state: Mutex<State>,
+    /// Signalled when records are staged, plans made, or the source fails or stops.
+    changed: Condvar,
+    interval_ms: AtomicU64,
+    thread: Mutex<Option<std::thread::JoinHandle<()>>>,
+}
+
+/// Topics a Kafka source reads: one name, or several (`["a", "b"]`, a `Vec`).
+pub trait IntoTopics {
+    fn into_topics(self) -> Vec<String>;
+}
+
+impl IntoTopics for &str {
+    fn into_topics(self) -> Vec<String> {
+        vec![self.to_string()]
+    }
+}
+
+impl IntoTopics for String {
+    fn into_topics(self) -> Vec<String> {
+        vec![self]
+    }
+}
+
+impl IntoTopics for &String {
+    fn into_topics(self) -> Vec<String> {
+        vec![self.clone()]
+    }
+}
+
+impl<S: AsRef<str>, const N: usize> IntoTopics for [S; N] {
+    fn into_topics(self) -> Vec<String> {
+        self.iter().map(|s| s.as_ref().to_string()).collect()
+    }
+}
+
+impl<S: AsRef<str>> IntoTopics for &[S] {
+    fn into_topics(self) -> Vec<String> {
+        self.iter().map(|s| s.as_ref().to_string()).collect()
+    }
+}
+
+impl<S: AsRef<str>> IntoTopics for Vec<S> {
+    fn into_topics(self) -> Vec<String> {
+        self.iter().map(|s| s.as_ref().to_string()).collect()
+    }
+}
+
+/// Reads `topics` from the Kafka cluster at `brokers` (`"host:port[,host:port...]"`),
+/// starting at the latest offsets (`.from_earliest()` for the first ones) unless a
+/// checkpoint or the group's committed offsets say where.
+pub fn kafka(brokers: impl Into<String>, topics: impl IntoTopics) -> KafkaSource<Values> {
+    let mut topics = topics.into_topics();
+    topics.dedup();
+    let topics: Arc<[String]> = topics.into();
+    let metrics = Arc::new(SourceMetrics::new(format!("kafka {}", topics.join(","))));
+    KafkaSource {
+        shared: Arc::new_cyclic(|me| Shared {
+            me: me.clone(),
+            config: Mutex::new(Config {
+                brokers: brokers.into(),
+                topics: Arc::clone(&topics),
+                group: None,
+                from_earliest: false,
+                max_rate_per_partition: None,
+                options: Vec::new(),
+                buffer_bytes: DEFAULT_BUFFER_BYTES,
+                fetch_timeout: DEFAULT_FETCH_TIMEOUT,
+            }),
+            metrics,
+            state: Mutex::new(State::new(topics, DEFAULT_MAX_LINE_BYTES)),
+            changed: Condvar::new(),
+            interval_ms: AtomicU64::new(1000),
+            thread: Mutex::new(None),
+        }),
+        mode: PhantomData,
+    }
+}
+
+impl<M: KafkaMode> KafkaSource<M> {
+    fn configure(self, f: impl FnOnce(&mut Config)) -> Self {
+        f(&mut self.shared.config.lock().unwrap_or_else(|e| e.into_inner()));
+        self
+    }
+
+    /// The consumer group (`group.id`): offsets are committed to it after each completed
+    /// batch, and a pipeline without a checkpoint starts from its committed offsets.
+    pub fn group(self, id: impl Into<String>) -> Self {
+        let id = id.into();
+        self.configure(|c| c.group = Some(id))
+    }
+
+    /// Start at the earliest offsets when neither a checkpoint nor the group says where
+    /// (default: the latest, as Spark's `auto.offset.reset=latest`).
+    pub fn from_earliest(self) -> Self {
+        self.configure(|c| c.from_earliest = true)
+    }
+
+    /// At most `n` records per second of batch interval from each partition per batch
+    /// (Spark's `spark.streaming.kafka.maxRatePerPartition`); the rest waits for the next
+    /// batches.
+    pub fn max_rate_per_partition(self, n: u64) -> Self {
+        self.configure(|c| c.max_rate_per_partition = Some(n.max(1)))
+    }
+
+    /// Any librdkafka consumer setting, e.g. `.option("security.protocol", "ssl")`.
+    pub fn option(self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        let (k, v) = (key.into(), value.into());
+        self.configure(|c| c.options.push((k, v)))
+    }
+
+    /// Values (and keys) longer than `n` bytes keep their first `n` (cut at a character
+    /// boundary); counted as truncated. Default 1 MiB, like lines.
+    pub fn max_record_bytes(self, n: usize) -> Self {
+        self.shared.lock().set_max_record_bytes(n.max(1));
+        self
+    }
+
+    /// Bytes of records fetched ahead of the batches before partitions are paused
+    /// (default 512 MiB, as receivers' buffers).
+    pub fn buffer_bytes(self, n: usize) -> Self {
+        self.configure(|c| c.buffer_bytes = n)
+    }
+
+    /// How long a batch waits for its planned records before it takes what arrived and
+    /// leaves the rest to the next batch (default 5 s). Batches replayed after a crash
+    /// always wait for all of theirs.
+    pub fn fetch_timeout(self, d: Duration) -> Self {
+        self.configure(|c| c.fetch_timeout = d)
+    }
+
+    /// Elements become [`KafkaRecord`]s (key, value, topic, partition, offset, timestamp)
+    /// instead of the values alone.
+    pub fn records(self) -> KafkaSource<WholeRecords> {
+        KafkaSource {
+            shared: self.shared,
+            mode: PhantomData,
+        }
+    }
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // Every critical section leaves the state consistent; a poisoned lock is usable.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(crate) fn config(&self) -> Config {
+        self.config
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Records a batch may take from one partition (`max_rate_per_partition × interval`).
+    fn rate_cap(&self) -> Option<i64> {
+        let rate = self.config().max_rate_per_partition?;
+        let ms = self.interval_ms.load(Ordering::Relaxed);
+        Some(i64::try_from((rate.saturating_mul(ms) / 1000).max(1)).unwrap_or(i64::MAX))
+    }
+
+    /// The source cannot go on: the next batch fails with `message`.
+    fn fail(&self, message: String) {
+        self.metrics.add_errors(1);
+        tracing::error!(source = %self.metrics.name(), "{message}");
+        self.lock().fatal = Some(message);
+        self.changed.notify_all();
+    }
+
+    fn error(&self, message: &str) -> StreamingError {
+        StreamingError::Custom(format!("{}: {message}", self.metrics.name()))
+    }
+}
+
+impl<M: KafkaMode> Source for KafkaSource<M> {
+    type Batch = M::Batch;
+
+    fn control(&self) -> Arc<dyn SourceControl> {
+        self.shared.clone()
+    }
+
+    fn next_batch(&mut self, time: BatchTime) -> Result<M::Batch, StreamingError> {
+        let mut st = self.shared.lock();
+        let mut batch = M::new_batch(&st.topics);
+        let n = st.take(time, |record, topic| M::push(&mut batch, record, topic));
+        drop(st);
+        self.shared.metrics.add_records(n as u64);
+        Ok(batch)
+    }
+}
+
+impl SourceControl for Shared {
+    fn start(&self, _: &tokio::runtime::Handle) -> Result<(), StreamingError> {
+        let mut thread = self.thread.lock().unwrap_or_else(|e| e.into_inner());
+        if thread.is_some() {
+            return Ok(());
+        }
+        let shared = self
+            .me
+            .upgrade()
+            .ok_or_else(|| self.error("the source was dropped"))?;
+        let handle = std::thread::Builder::new()
+            .name("kafka-source".into())
+            .spawn(move || fetcher::run(shared))
+            .map_err(|e| StreamingError::io("starting the Kafka source's thread", e))?;
+        *thread = Some(handle);
+        Ok(())
+    }
+
+    fn seal(&self, time: BatchTime) {
+        self.lock().seal(time);
+    }
+
+    fn replays_exactly(&self) -> bool {
+        true
+    }
+
+    fn replay_seal(&self, time: BatchTime, position: &[u8]) {
+        match postcard::from_bytes::<Position>(position) {
+            Ok(p) if !p.is_empty() => self.lock().replay_seal(time, p),
+            Ok(_) => self.seal(time),
+            Err(e) => {
+                warn!(source = %self.metrics.name(), error = %e, "unreadable batch log entry; planning the batch anew");
+                self.seal(time);
+            }
+        }
+    }
+
+    fn set_batch_interval(&self, interval: Duration) {
+        let ms = u64::try_from(interval.as_millis())
+            .unwrap_or(u64::MAX)
+            .max(1);
+        self.interval_ms.store(ms, Ordering::Relaxed);
+    }
+
+    fn prepare(&self, time: BatchTime) -> Result<(), StreamingError> {
+        let timeout = self.config().fetch_timeout;
+        let mut deadline = Instant::now() + timeout;
+        let mut st = self.lock();
+        loop {
+            if let Some(message) = &st.fatal {
+                return Err(self.error(message));
+            }
+            if st.is_complete(time) {
+                st.finalize(time, false);
+                return Ok(());
+            }
+            let now = Instant::now();
+            if st.stopping || now >= deadline {
+                if st.is_replay(time) && !st.stopping {
+                    warn!(source = %self.metrics.name(), batch = %time,
+                        "still waiting for the records of a batch replayed after a crash");
+                    deadline = now + timeout;
+                    continue;
+                }
+                let cut = st.finalize(time, true);
+                if cut > 0 {
+                    warn!(source = %self.metrics.name(), batch = %time, records = cut,
+                        "planned records did not arrive in time; the next batch reads them");
+                }
+                return Ok(());
+            }
+            st = match self.changed.wait_timeout(st, deadline - now) {
+                Ok((g, _)) => g,
+                Err(e) => e.into_inner().0,
+            };
+        }
+    }
+
+    fn is_finished(&self) -> bool {
+        false // a topic can always get new records
+    }
+
+    fn stop(&self) {
+        self.lock().stopping = true;
+        self.changed.notify_all();
+    }
+
+    fn metrics(&self) -> Arc<SourceMetrics> {
+        Arc::clone(&self.metrics)
+    }
+
+    fn record_positions(&self) {
+        self.lock().record_positions();
+    }
+
+    fn position(&self, time: BatchTime) -> Option<Vec<u8>> {
+        let position = self.lock().position(time)?;
+        postcard::to_stdvec(&position).ok()
+    }
+
+    fn restore_position(&self, position: &[u8]) -> Result<(), StreamingError> {
+        let position: Position = postcard::from_bytes(position)
+            .map_err(|e| StreamingError::Config(format!("Kafka position in checkpoint: {e}")))?;
+        if !position.is_empty() {
+            self.lock().restore(&position);
+        }
+        Ok(())
+    }
+
+    fn batch_completed(&self, time: BatchTime) {
+        let commits = self
+            .config
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .group
+            .is_some();
+        if commits {
+            self.lock().completed(time);
+        }
+    }
+}

@@ -1,0 +1,295 @@
+//! A real Kafka-protocol broker for the tests: tansu (scripts/install_tansu.sh puts it in
+//! target/tansu/, or `TANSU_BIN` names one), started on a free 127.0.0.1 port from an empty
+//! directory with in-memory storage, and stopped when the [`Broker`] is dropped. Helpers
+//! create topics, produce records and read a topic back with rdkafka.
+
+#![allow(dead_code)] // each test file uses part of this module
+
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use streaming::rdkafka::admin::{
+    AdminClient, AdminOptions, NewPartitions, NewTopic, TopicReplication,
+};
+use streaming::rdkafka::client::DefaultClientContext;
+use streaming::rdkafka::consumer::{BaseConsumer, Consumer};
+use streaming::rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+use streaming::rdkafka::{ClientConfig, Message, Offset, TopicPartitionList};
+
+/// The tansu binary, installed on first use.
+pub fn tansu() -> PathBuf {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        if let Some(bin) = std::env::var_os("TANSU_BIN") {
+            return PathBuf::from(bin);
+        }
+        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        let bin = root.join("target/tansu/tansu");
+        if !bin.exists() {
+            // Several test binaries may get here at once: the script runs under a lock.
+            let status = Command::new("flock")
+                .arg(root.join("target/.tansu-install.lock"))
+                .arg(root.join("scripts/install_tansu.sh"))
+                .stdout(Stdio::null())
+                .status()
+                .expect("running scripts/install_tansu.sh (needs python3 and flock)");
+            assert!(status.success(), "scripts/install_tansu.sh failed");
+        }
+        bin
+    })
+    .clone()
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// A tansu broker on 127.0.0.1.
+pub struct Broker {
+    child: Option<Child>,
+    pub port: u16,
+    /// The port clients are told to use (a proxy's, in the fault tests).
+    pub advertised: u16,
+    dir: tempfile::TempDir,
+}
+
+impl Broker {
+    pub fn start() -> Broker {
+        let port = free_port();
+        Broker::start_on(port, port)
+    }
+
+    /// Listens on `port` and tells clients (in metadata) to connect to `advertised`.
+    pub fn start_on(port: u16, advertised: u16) -> Broker {
+        let mut broker = Broker {
+            child: None,
+            port,
+            advertised,
+            dir: tempfile::tempdir().expect("a directory for the broker"),
+        };
+        broker.restart();
+        broker
+    }
+
+    /// Starts the broker process (again, after [`Broker::kill`]); memory storage: a
+    /// restarted broker has no topics.
+    pub fn restart(&mut self) {
+        assert!(self.child.is_none(), "the broker is running");
+        let log = std::fs::File::create(self.dir.path().join("tansu.log")).expect("log file");
+        let child = Command::new(tansu())
+            .arg("broker")
+            .arg("--listener-url")
+            .arg(format!("tcp://127.0.0.1:{}", self.port))
+            .arg("--advertised-listener-url")
+            .arg(format!("tcp://127.0.0.1:{}", self.advertised))
+            .arg("--storage-engine")
+            .arg("memory://tansu/")
+            .current_dir(self.dir.path())
+            .env_remove("RUST_LOG")
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("starting tansu");
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "tansu did not listen on {}",
+                self.port
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    pub fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// `127.0.0.1:PORT` as clients bootstrap (the advertised port).
+    pub fn addr(&self) -> String {
+        format!("127.0.0.1:{}", self.advertised)
+    }
+
+    /// Client settings every test client uses.
+    pub fn client_config(&self) -> ClientConfig {
+        let mut c = ClientConfig::new();
+        c.set("bootstrap.servers", format!("127.0.0.1:{}", self.port))
+            .set("broker.address.family", "v4");
+        c
+    }
+
+    fn admin(&self) -> AdminClient<DefaultClientContext> {
+        self.client_config().create().expect("admin client")
+    }
+
+    pub fn create_topic(&self, name: &str, partitions: i32) {
+        let admin = self.admin();
+        let topic = NewTopic::new(name, partitions, TopicReplication::Fixed(1));
+        let results =
+            block_on(admin.create_topics([&topic], &AdminOptions::new())).expect("create_topics");
+        for r in results {
+            r.unwrap_or_else(|(t, e)| panic!("creating topic {t}: {e}"));
+        }
+    }
+
+    /// Grows `name` to `total` partitions.
+    pub fn add_partitions(&self, name: &str, total: usize) {
+        let admin = self.admin();
+        let p = NewPartitions::new(name, total);
+        let results = block_on(admin.create_partitions([&p], &AdminOptions::new()))
+            .expect("create_partitions");
+        for r in results {
+            r.unwrap_or_else(|(t, e)| panic!("adding partitions to {t}: {e}"));
+        }
+    }
+
+    pub fn producer(&self) -> BaseProducer {
+        // One record per produce request: tansu 0.6 reports a partition's end as the last
+        // record batch's base offset + 1, so a batch of several records would hide its tail
+        // from offset listings until more arrive.
+        self.client_config()
+            .set("linger.ms", "0")
+            .set("batch.num.messages", "1")
+            .create()
+            .expect("producer")
+    }
+
+    /// Writes `values` (no key) to `topic`'s `partition` and waits for them to be acked.
+    pub fn produce<V: AsRef<[u8]>>(&self, topic: &str, partition: i32, values: &[V]) {
+        let producer = self.producer();
+        for v in values {
+            send(
+                &producer,
+                BaseRecord::<[u8], [u8]>::to(topic)
+                    .partition(partition)
+                    .payload(v.as_ref()),
+            );
+        }
+        producer.flush(Duration::from_secs(30)).expect("flush");
+    }
+
+    /// Writes `(key, value)` records to `topic`'s `partition`.
+    pub fn produce_keyed(&self, topic: &str, partition: i32, records: &[(&str, &str)]) {
+        let producer = self.producer();
+        for (k, v) in records {
+            send(
+                &producer,
+                BaseRecord::<str, str>::to(topic)
+                    .partition(partition)
+                    .key(*k)
+                    .payload(*v),
+            );
+        }
+        producer.flush(Duration::from_secs(30)).expect("flush");
+    }
+
+    /// Every record of `topic` (all partitions) as (partition, key, value), in partition and
+    /// offset order.
+    pub fn read_all(&self, topic: &str) -> Vec<(i32, Option<String>, String)> {
+        let consumer: BaseConsumer = self.client_config().create().expect("consumer");
+        let md = consumer
+            .fetch_metadata(Some(topic), Duration::from_secs(10))
+            .expect("metadata");
+        let parts: Vec<i32> = md.topics()[0].partitions().iter().map(|p| p.id()).collect();
+        let mut out = Vec::new();
+        for p in parts {
+            let (low, high) = consumer
+                .fetch_watermarks(topic, p, Duration::from_secs(10))
+                .expect("watermarks");
+            if high <= low {
+                continue;
+            }
+            let mut tpl = TopicPartitionList::new();
+            tpl.add_partition_offset(topic, p, Offset::Offset(low))
+                .expect("tpl");
+            consumer.assign(&tpl).expect("assign");
+            let deadline = Instant::now() + Duration::from_secs(30);
+            let mut next = low;
+            while next < high {
+                assert!(
+                    Instant::now() < deadline,
+                    "reading {topic}/{p} timed out at {next}"
+                );
+                if let Some(m) = consumer.poll(Duration::from_millis(100)) {
+                    let m = m.expect("message");
+                    next = m.offset() + 1;
+                    out.push((
+                        p,
+                        m.key().map(|k| String::from_utf8_lossy(k).into_owned()),
+                        String::from_utf8_lossy(m.payload().unwrap_or_default()).into_owned(),
+                    ));
+                }
+            }
+        }
+        out
+    }
+
+    /// The offsets `group` committed for `topic`'s partitions `0..n`.
+    pub fn committed(&self, group: &str, topic: &str, n: i32) -> Vec<Option<i64>> {
+        let consumer: BaseConsumer = self
+            .client_config()
+            .set("group.id", group)
+            .create()
+            .expect("consumer");
+        let mut tpl = TopicPartitionList::new();
+        for p in 0..n {
+            tpl.add_partition(topic, p);
+        }
+        let c = consumer
+            .committed_offsets(tpl, Duration::from_secs(10))
+            .expect("committed offsets");
+        (0..n)
+            .map(|p| match c.find_partition(topic, p).map(|e| e.offset()) {
+                Some(Offset::Offset(o)) => Some(o),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+impl Drop for Broker {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+fn send<
+    K: streaming::rdkafka::message::ToBytes + ?Sized,
+    P: streaming::rdkafka::message::ToBytes + ?Sized,
+>(
+    producer: &BaseProducer,
+    mut record: BaseRecord<'_, K, P>,
+) {
+    loop {
+        match producer.send(record) {
+            Ok(()) => return,
+            Err((e, back)) => {
+                assert!(
+                    e.to_string().contains("Queue full"),
+                    "producing failed: {e}"
+                );
+                record = back;
+                producer.poll(Duration::from_millis(10));
+            }
+        }
+    }
+}
+
+/// Runs an admin future to completion.
+fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime")
+        .block_on(f)
+}
