@@ -11,9 +11,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use streaming::rdkafka::admin::{
-    AdminClient, AdminOptions, NewPartitions, NewTopic, TopicReplication,
-};
+use streaming::rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use streaming::rdkafka::client::DefaultClientContext;
 use streaming::rdkafka::consumer::{BaseConsumer, Consumer};
 use streaming::rdkafka::producer::{BaseProducer, BaseRecord, Producer};
@@ -142,17 +140,6 @@ impl Broker {
         }
     }
 
-    /// Grows `name` to `total` partitions.
-    pub fn add_partitions(&self, name: &str, total: usize) {
-        let admin = self.admin();
-        let p = NewPartitions::new(name, total);
-        let results = block_on(admin.create_partitions([&p], &AdminOptions::new()))
-            .expect("create_partitions");
-        for r in results {
-            r.unwrap_or_else(|(t, e)| panic!("adding partitions to {t}: {e}"));
-        }
-    }
-
     pub fn producer(&self) -> BaseProducer {
         // One record per produce request: tansu 0.6 reports a partition's end as the last
         // record batch's base offset + 1, so a batch of several records would hide its tail
@@ -196,7 +183,11 @@ impl Broker {
     /// Every record of `topic` (all partitions) as (partition, key, value), in partition and
     /// offset order.
     pub fn read_all(&self, topic: &str) -> Vec<(i32, Option<String>, String)> {
-        let consumer: BaseConsumer = self.client_config().create().expect("consumer");
+        let consumer: BaseConsumer = self
+            .client_config()
+            .set("group.id", "tests-read-all")
+            .create()
+            .expect("consumer");
         let md = consumer
             .fetch_metadata(Some(topic), Duration::from_secs(10))
             .expect("metadata");
@@ -213,21 +204,27 @@ impl Broker {
             tpl.add_partition_offset(topic, p, Offset::Offset(low))
                 .expect("tpl");
             consumer.assign(&tpl).expect("assign");
+            // Up to the end offset, then until nothing more comes for a while: tansu 0.6
+            // reports the last record batch's base offset + 1 as the end.
             let deadline = Instant::now() + Duration::from_secs(30);
             let mut next = low;
-            while next < high {
+            loop {
                 assert!(
                     Instant::now() < deadline,
                     "reading {topic}/{p} timed out at {next}"
                 );
-                if let Some(m) = consumer.poll(Duration::from_millis(100)) {
-                    let m = m.expect("message");
-                    next = m.offset() + 1;
-                    out.push((
-                        p,
-                        m.key().map(|k| String::from_utf8_lossy(k).into_owned()),
-                        String::from_utf8_lossy(m.payload().unwrap_or_default()).into_owned(),
-                    ));
+                match consumer.poll(Duration::from_millis(300)) {
+                    Some(m) => {
+                        let m = m.expect("message");
+                        next = m.offset() + 1;
+                        out.push((
+                            p,
+                            m.key().map(|k| String::from_utf8_lossy(k).into_owned()),
+                            String::from_utf8_lossy(m.payload().unwrap_or_default()).into_owned(),
+                        ));
+                    }
+                    None if next >= high => break,
+                    None => {}
                 }
             }
         }
@@ -292,4 +289,96 @@ fn block_on<F: std::future::Future>(f: F) -> F::Output {
         .build()
         .expect("a runtime")
         .block_on(f)
+}
+
+/// A TCP proxy on 127.0.0.1 in front of a broker, to cut the network between a pipeline
+/// and a running broker: [`Proxy::down`] closes every connection and refuses new ones,
+/// [`Proxy::up`] accepts again. Start the broker with [`Broker::start_on`] advertising the
+/// proxy's port, so that clients reach the broker only through it.
+pub struct Proxy {
+    pub port: u16,
+    target: u16,
+    state: std::sync::Arc<ProxyState>,
+}
+
+#[derive(Default)]
+struct ProxyState {
+    generation: std::sync::atomic::AtomicU64,
+    conns: std::sync::Mutex<Vec<TcpStream>>,
+    accepting: std::sync::Mutex<Option<std::thread::JoinHandle<()>>>,
+}
+
+impl Proxy {
+    /// A proxy on a free port forwarding to `target` (not yet accepting: call `up`).
+    pub fn new(target: u16) -> Proxy {
+        Proxy {
+            port: free_port(),
+            target,
+            state: Default::default(),
+        }
+    }
+
+    pub fn up(&self) {
+        use std::sync::atomic::Ordering;
+        let listener = TcpListener::bind(("127.0.0.1", self.port)).expect("proxy port");
+        let generation = self.state.generation.load(Ordering::SeqCst);
+        let state = std::sync::Arc::clone(&self.state);
+        let target = self.target;
+        let handle = std::thread::spawn(move || {
+            listener.set_nonblocking(true).expect("nonblocking");
+            while state.generation.load(Ordering::SeqCst) == generation {
+                match listener.accept() {
+                    Ok((client, _)) => {
+                        let _ = client.set_nonblocking(false);
+                        let Ok(server) = TcpStream::connect(("127.0.0.1", target)) else {
+                            continue;
+                        };
+                        pump(&state, client, server);
+                    }
+                    Err(_) => std::thread::sleep(Duration::from_millis(5)),
+                }
+            }
+        });
+        *self.state.accepting.lock().unwrap() = Some(handle);
+    }
+
+    /// Closes every connection through the proxy and stops accepting new ones.
+    pub fn down(&self) {
+        use std::sync::atomic::Ordering;
+        self.state.generation.fetch_add(1, Ordering::SeqCst);
+        if let Some(h) = self.state.accepting.lock().unwrap().take() {
+            let _ = h.join();
+        }
+        for c in self.state.conns.lock().unwrap().drain(..) {
+            let _ = c.shutdown(std::net::Shutdown::Both);
+        }
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        self.down();
+    }
+}
+
+/// Copies bytes both ways between `a` and `b` until either side closes.
+fn pump(state: &ProxyState, a: TcpStream, b: TcpStream) {
+    let (Ok(a2), Ok(b2)) = (a.try_clone(), b.try_clone()) else {
+        return;
+    };
+    {
+        let mut conns = state.conns.lock().unwrap();
+        for s in [&a, &b] {
+            if let Ok(c) = s.try_clone() {
+                conns.push(c);
+            }
+        }
+    }
+    for (mut from, mut to) in [(a, b2), (b, a2)] {
+        std::thread::spawn(move || {
+            let _ = std::io::copy(&mut from, &mut to);
+            let _ = to.shutdown(std::net::Shutdown::Both);
+            let _ = from.shutdown(std::net::Shutdown::Both);
+        });
+    }
 }

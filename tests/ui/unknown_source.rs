@@ -9,8 +9,4 @@ fn main() {
         batch 1s;
         source socket("localhost") |> print
     };
-    let _ = stream_pipeline! {
-        batch 1s;
-        source kafka("topic") |> print
-    };
 }

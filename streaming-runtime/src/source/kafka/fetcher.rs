@@ -118,6 +118,7 @@ pub(crate) fn run(shared: Arc<Shared>) {
         Ok(c) => c,
         Err(e) => {
             shared.fail(format!("cannot create the Kafka client: {e}"));
+            shared.lock().stopped = true;
             return;
         }
     };
@@ -137,10 +138,18 @@ pub(crate) fn run(shared: Arc<Shared>) {
                 st.to_commit.take(),
             )
         };
+        if let Some(ends) = &commit {
+            // On the way out only when the brokers answer: stopping must not wait on them.
+            if !stopping || link.up == Some(true) {
+                commit_offsets(&shared, &config, &admin, ends);
+            }
+        }
         if stopping {
             break;
         }
-        if want_plan || !resolved {
+        // Batches to plan, start offsets to find, or brokers to find again (so that the
+        // next batch does not start with a failed attempt).
+        if want_plan || !resolved || link.up == Some(false) {
             if Instant::now() >= link.next_try {
                 match refresh(&shared, &config, &admin, &client, &mut assigned) {
                     Ok(()) => link.succeeded(&shared),
@@ -150,7 +159,7 @@ pub(crate) fn run(shared: Arc<Shared>) {
                     }
                     Err(Refresh::Fatal(message)) => {
                         shared.fail(message);
-                        return;
+                        break;
                     }
                 }
             } else if want_plan {
@@ -159,13 +168,12 @@ pub(crate) fn run(shared: Arc<Shared>) {
             }
             shared.changed.notify_all();
         }
-        if let Some(ends) = commit {
-            commit_offsets(&shared, &config, &admin, &ends);
-        }
         pause_when_full(&shared, &client, &config);
         fetch(&shared, &client);
     }
     debug!(source = %shared.metrics.name(), "Kafka source stopped");
+    shared.lock().stopped = true;
+    shared.changed.notify_all();
 }
 
 enum Refresh {

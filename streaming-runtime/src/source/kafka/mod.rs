@@ -45,6 +45,9 @@ use crate::time::BatchTime;
 pub use record::{KafkaMode, KafkaRecord, KafkaRecords, Records, Values, WholeRecords};
 use state::{Position, State};
 
+/// How long stopping waits for the source's thread to finish its last commit.
+const STOP_WAIT: Duration = Duration::from_secs(5);
+
 /// How long a batch waits for its planned records by default.
 pub const DEFAULT_FETCH_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -346,9 +349,27 @@ impl SourceControl for Shared {
         false // a topic can always get new records
     }
 
+    /// Stops the thread and waits (a little) for it to commit the last batch's offsets.
     fn stop(&self) {
-        self.lock().stopping = true;
+        let started = self
+            .thread
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_some();
+        let mut st = self.lock();
+        st.stopping = true;
         self.changed.notify_all();
+        let deadline = Instant::now() + STOP_WAIT;
+        while started && !st.stopped {
+            let now = Instant::now();
+            if now >= deadline {
+                break;
+            }
+            st = match self.changed.wait_timeout(st, deadline - now) {
+                Ok((g, _)) => g,
+                Err(e) => e.into_inner().0,
+            };
+        }
     }
 
     fn metrics(&self) -> Arc<SourceMetrics> {

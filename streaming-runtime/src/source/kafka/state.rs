@@ -120,6 +120,8 @@ pub(crate) struct State {
     /// Why the source cannot go on (a topic that does not exist): fails the next batch.
     pub fatal: Option<String>,
     pub stopping: bool,
+    /// The source's thread has ended (it committed what it had to).
+    pub stopped: bool,
     max_record_bytes: usize,
     invalid_events: u64,
     truncated_events: u64,
@@ -139,6 +141,7 @@ impl State {
             staged_bytes: 0,
             fatal: None,
             stopping: false,
+            stopped: false,
             max_record_bytes,
             invalid_events: 0,
             truncated_events: 0,
@@ -734,6 +737,27 @@ mod tests {
         // The batch after the replay continues from the logged ends.
         let r = st.plans.front().unwrap().ranges.clone().unwrap();
         assert_eq!((r[0].from, r[0].until), (2, 5));
+    }
+
+    #[test]
+    fn a_partition_found_while_running_joins_the_next_plan_from_its_start() {
+        let (mut st, m) = state();
+        st.seal(t(1000));
+        st.plan(Some(&latest(1, 10)), None);
+        // The fetcher finds partition 2 (added to the topic) before the next batch.
+        let two = st.add_part(0, 2, 0);
+        stage(&mut st, &m, 0, 0..1);
+        stage(&mut st, &m, two, 0..3);
+        assert!(st.is_complete(t(1000)), "batch 1 does not wait for the new partition");
+        assert_eq!(take(&mut st, t(1000)).len(), 1);
+        st.seal(t(2000));
+        st.plan(Some(&HashMap::from([(0, 1), (1, 10), (two, 3)])), None);
+        assert_eq!(
+            take(&mut st, t(2000)).iter().map(|r| (r.0, r.1)).collect::<Vec<_>>(),
+            [(2, 0), (2, 1), (2, 2)]
+        );
+        let pos = st.position(t(2000)).unwrap();
+        assert_eq!((pos[2].partition, pos[2].from, pos[2].until), (2, 0, 3));
     }
 
     #[test]
