@@ -4,32 +4,14 @@
 //! each time. At the end its running totals equal the true word counts of all files: no
 //! word lost, none counted twice — the same as an uninterrupted run.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn example_path(name: &str) -> PathBuf {
-    let mut dir = std::env::current_exe().unwrap();
-    dir.pop();
-    if dir.ends_with("deps") {
-        dir.pop();
-    }
-    dir.join("examples").join(name)
-}
-
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
+use common::process::{Rng, example_path, read_totals, wait_for_totals};
 
 /// How many runs have logged their start so far.
 fn starts(dirs: &Dirs) -> usize {
@@ -73,17 +55,6 @@ struct Dirs {
     log: PathBuf,
 }
 
-fn read_totals(path: &Path) -> BTreeMap<String, i64> {
-    std::fs::read_to_string(path)
-        .unwrap_or_default()
-        .lines()
-        .filter_map(|l| {
-            let (w, n) = l.rsplit_once(' ')?;
-            Some((w.to_string(), n.parse().ok()?))
-        })
-        .collect()
-}
-
 fn dirs(work: &Path) -> Dirs {
     let exe = example_path("running_counts");
     assert!(
@@ -97,29 +68,6 @@ fn dirs(work: &Path) -> Dirs {
         checkpoint: work.join("checkpoint"),
         totals: work.join("totals.txt"),
         log: work.join("children.log"),
-    }
-}
-
-/// Waits until `totals` equals `expected`, checking on the way that no count ever exceeds it.
-fn wait_for_totals(
-    dirs: &Dirs,
-    expected: &BTreeMap<String, i64>,
-    within: Duration,
-) -> BTreeMap<String, i64> {
-    let deadline = Instant::now() + within;
-    loop {
-        let totals = read_totals(&dirs.totals);
-        for (w, n) in &totals {
-            assert!(
-                *n <= expected.get(w).copied().unwrap_or(0),
-                "{w} counted {n} times, only {:?} sent",
-                expected.get(w)
-            );
-        }
-        if &totals == expected || Instant::now() >= deadline {
-            return totals;
-        }
-        std::thread::sleep(Duration::from_millis(20));
     }
 }
 
@@ -155,7 +103,7 @@ fn sigkill_with_a_socket_and_the_wal_counts_every_accepted_line_once() {
         }
         stream.write_all(burst.as_bytes()).unwrap();
         // Every line sent is received and counted (so none is in flight in the kernel) ...
-        let totals = wait_for_totals(&dirs, &expected, Duration::from_secs(30));
+        let totals = wait_for_totals(&dirs.totals, &expected, Duration::from_secs(30));
         assert_eq!(totals, expected, "after {kills} kills");
         // ... then the process dies at a random moment relative to batches and checkpoints:
         // lines counted since the last checkpoint survive only through the write-ahead log.
@@ -169,7 +117,7 @@ fn sigkill_with_a_socket_and_the_wal_counts_every_accepted_line_once() {
         }
     }
     assert!(kills >= 15, "only {kills} kills");
-    let totals = wait_for_totals(&dirs, &expected, Duration::from_secs(30));
+    let totals = wait_for_totals(&dirs.totals, &expected, Duration::from_secs(30));
     let _ = child.kill();
     let _ = child.wait();
     assert_eq!(

@@ -1,25 +1,15 @@
 //! The examples as real processes: they build, run alone (built-in producers on 127.0.0.1),
 //! print Spark's layout, and stop cleanly on SIGTERM, after `--seconds`, or at end of input.
 
+mod common;
+
 use std::io::{BufRead, BufReader, Write};
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// `cargo test` builds the examples next to the test binaries' parent directory.
+/// An example as a process, logging warnings only.
 fn example(name: &str) -> Command {
-    let mut dir = std::env::current_exe().unwrap();
-    dir.pop(); // deps
-    if dir.ends_with("deps") {
-        dir.pop();
-    }
-    let path: PathBuf = dir.join("examples").join(name);
-    assert!(
-        path.exists(),
-        "{} not built (cargo test builds examples)",
-        path.display()
-    );
-    let mut cmd = Command::new(path);
+    let mut cmd = Command::new(common::process::example_path(name));
     cmd.env("RUST_LOG", "warn");
     cmd
 }

@@ -45,3 +45,17 @@ fn the_checkpoint_example_compiles() {
             |> print
     };
 }
+
+#[cfg(feature = "kafka")]
+#[test]
+fn the_kafka_example_compiles() {
+    let _p: Pipeline = stream_pipeline! {
+        batch 1s;
+        checkpoint "checkpoint/";
+        source kafka("127.0.0.1:9092", "tweets").group("hashtags").from_earliest()
+            |> flat_map split
+            |> filter starts_with("#")
+            |> reduce_by_key(+)
+            |> save_to_kafka("127.0.0.1:9092", "hashtag_counts")
+    };
+}

@@ -4,6 +4,11 @@
 
 #![allow(dead_code)] // each example uses part of this module
 
+/// An embedded Kafka-protocol broker (tansu) for the Kafka examples, the one the tests use.
+#[cfg(feature = "kafka")]
+#[path = "../../tests/common/kafka.rs"]
+pub mod kafka;
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;

@@ -119,6 +119,7 @@ impl PipelineBuilder {
             zero: None,
             pending_state: None,
             pending_batches: VecDeque::new(),
+            presealed: VecDeque::new(),
             checkpoints_prepared: false,
             error: None,
             listeners: Vec::new(),
@@ -183,6 +184,8 @@ pub struct Pipeline {
     /// Batches that ran after the restored checkpoint, before a crash: they run again first,
     /// at their times, with the input the batch log recorded for them.
     pub(crate) pending_batches: VecDeque<(BatchTime, BatchInput)>,
+    /// Times of the pending batches sealed at start, still to run (manual clock).
+    presealed: VecDeque<BatchTime>,
     /// Checkpoints were looked for (once per pipeline).
     checkpoints_prepared: bool,
     /// Set when the macro found errors: running reports them instead of doing anything.
@@ -276,6 +279,7 @@ impl Pipeline {
             .build()
             .map_err(|e| StreamingError::io("starting the receivers' runtime", e))?;
         self.prepare_checkpoints(BatchTime::ZERO)?;
+        self.presealed = self.seal_pending();
         for s in &self.sources {
             s.start(runtime.handle())?;
         }
@@ -294,16 +298,15 @@ impl Pipeline {
         for _ in 0..n {
             let time =
                 BatchTime::from_millis(zero + (self.batches_run + 1).saturating_mul(interval));
-            if self.pending_batches.front().is_some_and(|(t, _)| *t < time) {
-                self.pending_batches.clear(); // the batch interval changed: plan anew
+            // A batch replayed after a crash was sealed when the pipeline started.
+            while self.presealed.front().is_some_and(|t| *t < time) {
+                self.presealed.pop_front(); // the batch interval changed
             }
-            let replay = self
-                .pending_batches
-                .front()
-                .is_some_and(|(t, _)| *t == time)
-                .then(|| self.pending_batches.pop_front())
-                .flatten();
-            seal_all(&self.sources, time, replay.as_ref().map(|(_, b)| b));
+            if self.presealed.front() == Some(&time) {
+                self.presealed.pop_front();
+            } else {
+                seal_all(&self.sources, time, None);
+            }
             self.run_batch(time, Instant::now(), false)?;
             self.batches_run += 1;
         }
@@ -382,6 +385,21 @@ impl Pipeline {
             );
         }
         Ok(())
+    }
+
+    /// Seals the batches that ran after the restored checkpoint before a crash, each with
+    /// the input its batch log recorded, before the sources start (so that a source knows
+    /// where the replay begins before it looks for its start position). Returns their
+    /// times, oldest first.
+    pub(crate) fn seal_pending(&mut self) -> VecDeque<BatchTime> {
+        let pending = std::mem::take(&mut self.pending_batches);
+        pending
+            .into_iter()
+            .map(|(time, input)| {
+                seal_all(&self.sources, time, Some(&input));
+                time
+            })
+            .collect()
     }
 
     /// `checkpoint "dir" wal;`: each receiver logs to `dir/wal-<source index>`.

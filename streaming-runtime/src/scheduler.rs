@@ -31,6 +31,10 @@ impl Pipeline {
                 .milliseconds()
                 .saturating_sub(duration_ms(self.config.batch_interval)),
         ))?;
+        // Batches that ran before a crash but were not checkpointed run again first, at their
+        // own times and with the same input (Spark's pending batches): sealed now, before the
+        // sources start.
+        let pending = self.seal_pending();
         let handle = tokio::runtime::Handle::current();
         for s in &self.sources {
             s.start(&handle)?;
@@ -38,7 +42,6 @@ impl Pipeline {
         let interval = self.config.batch_interval;
         let self_drain = self.config.drain;
         let sources = self.sources.clone();
-        let pending = std::mem::take(&mut self.pending_batches);
         let signal = shutdown_signal();
         let mut shutdown = std::pin::pin!(async {
             tokio::select! {
@@ -62,11 +65,8 @@ impl Pipeline {
             Ok::<Pipeline, StreamingError>(self)
         });
 
-        // Batches that ran before a crash but were not checkpointed run again first, at their
-        // own times and with the same input (Spark's pending batches).
         let mut time = first_batch_time(interval);
-        for (t, input) in &pending {
-            crate::pipeline::seal_all(&sources, *t, Some(input));
+        for t in &pending {
             let _ = tx.send((*t, Instant::now(), false));
             time = time.max(t.plus(interval));
         }

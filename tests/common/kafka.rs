@@ -282,13 +282,24 @@ fn send<
     }
 }
 
-/// Runs an admin future to completion.
-fn block_on<F: std::future::Future>(f: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a runtime")
-        .block_on(f)
+/// Runs an admin future to completion (on a thread of its own, so that it also works
+/// from inside an async `main`).
+fn block_on<F>(f: F) -> F::Output
+where
+    F: std::future::Future + Send,
+    F::Output: Send,
+{
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a runtime")
+                .block_on(f)
+        })
+        .join()
+        .expect("admin thread")
+    })
 }
 
 /// A TCP proxy on 127.0.0.1 in front of a broker, to cut the network between a pipeline

@@ -93,7 +93,7 @@ pub(crate) fn run(shared: Arc<Shared>) {
         .set("auto.offset.reset", "earliest")
         .set("enable.partition.eof", "false")
         // Batches wait for planned records: do not let an idle fetch sit on the broker long.
-        .set("fetch.wait.max.ms", "100")
+        .set("fetch.wait.max.ms", "50")
         .set("client.id", "streaming-kafka-source");
     // librdkafka assigns partitions through its group machinery even without joining a
     // group, so it needs an id; without `.group(..)` one that is never joined nor
@@ -139,8 +139,9 @@ pub(crate) fn run(shared: Arc<Shared>) {
             )
         };
         if let Some(ends) = &commit {
-            // On the way out only when the brokers answer: stopping must not wait on them.
-            if !stopping || link.up == Some(true) {
+            // Only while the brokers answer: a synchronous commit to unreachable brokers
+            // blocks until they are back (the next batch commits newer offsets anyway).
+            if link.up == Some(true) {
                 commit_offsets(&shared, &config, &admin, ends);
             }
         }
@@ -273,16 +274,17 @@ fn refresh(
         let Some(i) = st.part_index(t, p) else {
             continue;
         };
-        if end < st.parts[i].next {
+        if end < st.parts[i].listed_end {
             shared.metrics.add_errors(1);
             error!(source = %shared.metrics.name(), topic = %st.topics[t as usize], partition = p,
-                end, position = st.parts[i].next,
+                end, before = st.parts[i].listed_end,
                 "the partition's end offset went back (topic recreated or broker data lost); reading it again from offset 0");
             st.reset_to(i, 0);
             let _ = reset.add_partition_offset(&st.topics[t as usize], p, Offset::Offset(0));
         }
         // The end is at least what was fetched already: some brokers (tansu 0.6) report the
         // last record batch's base offset + 1, behind the batch's last records.
+        st.parts[i].listed_end = st.parts[i].listed_end.max(end);
         latest_by_part.insert(i, end.max(st.parts[i].fetched));
     }
     debug!(source = %shared.metrics.name(), ?latest, "end offsets");
@@ -339,6 +341,13 @@ fn start_offsets(
         },
     )
     .map_err(|e| Refresh::Unreachable("start offsets", e))?;
+    // A batch replayed after a crash that came before any checkpoint knew the offsets
+    // starts where it started the first time.
+    let replays = shared.lock().replay_starts();
+    if !replays.is_empty() {
+        starts.extend(new.iter().filter_map(|k| Some((*k, *replays.get(k)?))));
+        return Ok(starts);
+    }
     if !resolved && config.group.is_some() {
         let mut tpl = TopicPartitionList::new();
         for &(t, p) in new {

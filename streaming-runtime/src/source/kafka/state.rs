@@ -53,6 +53,9 @@ pub(crate) struct Part {
     pub fetched: i64,
     /// Paused by the fetcher because the staging buffer is full.
     pub paused: bool,
+    /// The highest end offset the brokers listed for it (an end below it means the
+    /// partition's log was replaced).
+    pub listed_end: i64,
     staged: VecDeque<Chunk>,
 }
 
@@ -174,6 +177,7 @@ impl State {
             next: start,
             fetched: start,
             paused: false,
+            listed_end: 0,
             staged: VecDeque::new(),
         });
         let i = self.parts.len() - 1;
@@ -249,6 +253,18 @@ impl State {
             replayed: true,
             prepared: false,
         });
+    }
+
+    /// Where the oldest batch replayed after a crash starts reading each partition it names:
+    /// where those partitions start when no checkpoint said so.
+    pub fn replay_starts(&self) -> HashMap<(u32, i32), i64> {
+        let Some(position) = self.plans.iter().find_map(|p| p.replay.as_ref()) else {
+            return HashMap::new();
+        };
+        position
+            .iter()
+            .filter_map(|r| Some(((self.topic_index(&r.topic)?, r.partition), r.from)))
+            .collect()
     }
 
     /// Whether a batch waits to be planned.
@@ -559,6 +575,7 @@ impl State {
         if let Some(p) = self.parts.get_mut(part) {
             p.next = offset;
             p.fetched = offset;
+            p.listed_end = 0;
             p.staged.clear();
         }
         self.staged_bytes = self
@@ -748,12 +765,18 @@ mod tests {
         let two = st.add_part(0, 2, 0);
         stage(&mut st, &m, 0, 0..1);
         stage(&mut st, &m, two, 0..3);
-        assert!(st.is_complete(t(1000)), "batch 1 does not wait for the new partition");
+        assert!(
+            st.is_complete(t(1000)),
+            "batch 1 does not wait for the new partition"
+        );
         assert_eq!(take(&mut st, t(1000)).len(), 1);
         st.seal(t(2000));
         st.plan(Some(&HashMap::from([(0, 1), (1, 10), (two, 3)])), None);
         assert_eq!(
-            take(&mut st, t(2000)).iter().map(|r| (r.0, r.1)).collect::<Vec<_>>(),
+            take(&mut st, t(2000))
+                .iter()
+                .map(|r| (r.0, r.1))
+                .collect::<Vec<_>>(),
             [(2, 0), (2, 1), (2, 2)]
         );
         let pos = st.position(t(2000)).unwrap();

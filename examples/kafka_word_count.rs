@@ -1,0 +1,150 @@
+//! Spark's DirectKafkaWordCount over a Kafka topic, with running totals that survive
+//! crashes: every batch's word counts are printed and written to an output topic
+//! (`save_to_kafka`), and the running totals (`update_state_by_key`) are checkpointed and
+//! rewritten to a file. Kill it at any moment (even `kill -9`) and start it again: the
+//! batches that ran after the last checkpoint run again over the same records, so no word
+//! is lost or counted twice.
+//!
+//! ```text
+//! cargo run --release --features kafka --example kafka_word_count     # embedded broker + producer
+//! cargo run --release --features kafka --example kafka_word_count -- --brokers host:9092 --topic lines
+//! ```
+//! Without `--brokers` it starts a tansu broker (a Kafka-protocol broker; installed into
+//! target/ by scripts/install_tansu.sh on first use) on a free 127.0.0.1 port, creates the
+//! topics and writes generated sentences to the input topic. Its records live in memory,
+//! so that mode starts from an empty checkpoint every time.
+
+mod common;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use clap::Parser;
+use streaming::prelude::*;
+use streaming::rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+
+#[derive(Parser, Debug)]
+struct Cli {
+    /// Kafka brokers (`host:port[,host:port]`). Default: an embedded tansu broker with a
+    /// built-in producer.
+    #[arg(long)]
+    brokers: Option<String>,
+    /// Topic of input lines.
+    #[arg(long, default_value = "lines")]
+    topic: String,
+    /// Topic each batch's word counts are written to (word as key, count as value).
+    #[arg(long, default_value = "word_counts")]
+    out_topic: String,
+    /// Consumer group the offsets are committed to (for lag tools).
+    #[arg(long, default_value = "kafka_word_count")]
+    group: String,
+    /// Checkpoint directory (delete it to start over).
+    #[arg(long, default_value = "target/kafka_word_count/checkpoint")]
+    checkpoint: PathBuf,
+    /// File rewritten (atomically) with the running totals after every batch.
+    #[arg(long, default_value = "target/kafka_word_count/totals.txt")]
+    totals: PathBuf,
+    /// Do not start the built-in producer.
+    #[arg(long)]
+    no_producer: bool,
+    /// Lines per second the built-in producer writes.
+    #[arg(long, default_value_t = 500.0)]
+    rate: f64,
+    /// Stop after this many seconds (default: run until Ctrl-C).
+    #[arg(long)]
+    seconds: Option<u64>,
+}
+
+/// Replaces `path` with `text` atomically, so a reader never sees a partial file.
+fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
+    let tmp = path.with_extension("tmp");
+    let mut f = std::fs::File::create(&tmp)?;
+    f.write_all(text.as_bytes())?;
+    f.sync_all()?;
+    std::fs::rename(tmp, path)
+}
+
+/// Writes generated sentences to `topic` at `rate` lines per second, forever.
+fn start_producer(brokers: &str, topic: String, rate: f64) -> Result<(), String> {
+    let producer: BaseProducer = streaming::rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .create()
+        .map_err(|e| format!("cannot create the producer: {e}"))?;
+    std::thread::spawn(move || {
+        let pause = Duration::from_secs_f64(100.0 / rate.max(1.0));
+        for round in 0u64.. {
+            for line in common::sentences(100, round) {
+                let mut record = BaseRecord::<(), str>::to(&topic).payload(line.as_str());
+                while let Err((_, back)) = producer.send(record) {
+                    record = back;
+                    producer.poll(Duration::from_millis(50));
+                }
+            }
+            producer.poll(Duration::ZERO);
+            std::thread::sleep(pause);
+        }
+        let _ = producer.flush(Duration::from_secs(10));
+    });
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let cli = Cli::parse();
+    // Without --brokers: a broker of our own, gone when the example ends.
+    let mut embedded = None;
+    let brokers = match &cli.brokers {
+        Some(b) => b.clone(),
+        None => {
+            let broker = common::kafka::Broker::start();
+            broker.create_topic(&cli.topic, 3);
+            broker.create_topic(&cli.out_topic, 1);
+            let _ = std::fs::remove_dir_all(&cli.checkpoint);
+            eprintln!(
+                "embedded Kafka broker (tansu) on {}; topics `{}` and `{}`",
+                broker.addr(),
+                cli.topic,
+                cli.out_topic
+            );
+            embedded.insert(broker).addr()
+        }
+    };
+    if !cli.no_producer {
+        start_producer(&brokers, cli.topic.clone(), cli.rate)?;
+    }
+    if let Some(parent) = cli.totals.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    let totals_file = cli.totals.clone();
+    let write_totals = move |totals: Vec<(String, i64)>| {
+        let text: String = totals.iter().map(|(w, n)| format!("{w} {n}\n")).collect();
+        write_atomically(&totals_file, &text)
+    };
+    let stop = async move {
+        match cli.seconds {
+            Some(s) => tokio::time::sleep(Duration::from_secs(s)).await,
+            None => std::future::pending().await,
+        }
+    };
+    let (checkpoint, topic, out_topic, group) =
+        (cli.checkpoint, cli.topic, cli.out_topic, cli.group);
+    let out_brokers = brokers.clone();
+    stream_pipeline! {
+        batch 500ms;
+        checkpoint checkpoint every 1s;
+        let words = source kafka(brokers, topic).group(group).from_earliest()
+            |> flat_map split;
+        let counts = words |> reduce_by_key(+);
+        counts |> save_to_kafka(out_brokers, out_topic);
+        counts |> sort desc |> print(5);
+        words |> map |w| (w, 1i64)
+              |> update_state_by_key(|new, old| Some(new.into_iter().sum::<i64>() + old.unwrap_or(0)))
+              |> sort_by_key
+              |> foreach_batch(|_time, totals| write_totals(totals))
+    }
+    .run_until(stop)
+    .await?;
+    drop(embedded);
+    Ok(())
+}

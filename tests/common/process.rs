@@ -1,0 +1,73 @@
+//! Examples run as real processes: where `cargo test` built them, a seeded generator for
+//! random kill moments, and the running totals they write.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// `cargo test` builds the examples next to the test binaries' parent directory.
+pub fn example_path(name: &str) -> PathBuf {
+    let mut dir = std::env::current_exe().unwrap();
+    dir.pop(); // deps
+    if dir.ends_with("deps") {
+        dir.pop();
+    }
+    let path = dir.join("examples").join(name);
+    assert!(
+        path.exists(),
+        "{} not built (cargo test builds examples)",
+        path.display()
+    );
+    path
+}
+
+/// xorshift64: the same random moments on every run of a test.
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+/// A totals file: `word count` per line.
+pub fn read_totals(path: &Path) -> BTreeMap<String, i64> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| {
+            let (w, n) = l.rsplit_once(' ')?;
+            Some((w.to_string(), n.parse().ok()?))
+        })
+        .collect()
+}
+
+/// Waits until the totals file equals `expected`, checking on the way that no count ever
+/// exceeds it (nothing counted twice). Returns the last totals read.
+pub fn wait_for_totals(
+    path: &Path,
+    expected: &BTreeMap<String, i64>,
+    within: Duration,
+) -> BTreeMap<String, i64> {
+    let deadline = Instant::now() + within;
+    loop {
+        let totals = read_totals(path);
+        for (w, n) in &totals {
+            assert!(
+                *n <= expected.get(w).copied().unwrap_or(0),
+                "{w} counted {n} times, only {:?} sent",
+                expected.get(w)
+            );
+        }
+        if &totals == expected || Instant::now() >= deadline {
+            return totals;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
