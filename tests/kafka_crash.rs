@@ -54,7 +54,7 @@ fn sigkill_at_random_moments_while_records_arrive_loses_and_duplicates_nothing()
     let work = tempfile::tempdir().unwrap();
     let totals = work.path().join("totals.txt");
 
-    let mut rng = Rng(0x6b61_666b_61);
+    let mut rng = Rng(0x006b_6166_6b61);
     let words = ["alpha", "beta", "gamma", "delta", "eps"];
     let mut expected: BTreeMap<String, i64> = BTreeMap::new();
     let mut child = spawn(&broker, work.path());
