@@ -1,0 +1,142 @@
+//! Reading a Kafka topic end to end: 100,000 tweets in a 2-partition topic on a local tansu
+//! broker (the one the tests use), read from the earliest offsets by a fresh consumer each
+//! time, through the card's per-batch hashtag job.
+//!
+//! - `hand-written`: an rdkafka `BaseConsumer` assigned to both partitions, polling until
+//!   every record arrived, splitting each value and counting hashtags in a `HashMap` — what
+//!   a user would write without the library;
+//! - `pipeline`: `source kafka(..).from_earliest() |> flat_map split |> filter
+//!   starts_with("#") |> reduce_by_key(+)`, batches on the manual clock until every record
+//!   went through one (the source plans, fetches on its own thread, stages, and hands each
+//!   batch over as one buffer).
+//!
+//! Both are bound by the broker's fetch rate; the ratio says what the source adds.
+//! `cargo bench --features kafka --bench kafka_ingest`
+
+#[path = "../tests/common/kafka.rs"]
+#[allow(dead_code)]
+mod broker;
+mod common;
+
+use std::collections::HashMap;
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use streaming::prelude::*;
+use streaming::rdkafka::consumer::{BaseConsumer, Consumer};
+use streaming::rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+use streaming::rdkafka::{Message, Offset, TopicPartitionList};
+
+const TOPIC: &str = "tweets";
+
+fn load(broker: &broker::Broker) -> u64 {
+    let text = common::tweets_text();
+    let producer: BaseProducer = broker
+        .client_config()
+        .set("linger.ms", "5")
+        .create()
+        .unwrap_or_else(|e| panic!("producer: {e}"));
+    let mut n = 0u64;
+    for (i, line) in text.lines().enumerate() {
+        let mut record = BaseRecord::<(), str>::to(TOPIC)
+            .partition((i % 2) as i32)
+            .payload(line);
+        while let Err((_, back)) = producer.send(record) {
+            record = back;
+            producer.poll(Duration::from_millis(10));
+        }
+        n += 1;
+    }
+    producer
+        .flush(Duration::from_secs(60))
+        .unwrap_or_else(|e| panic!("flush: {e}"));
+    n
+}
+
+fn hand_written(broker: &broker::Broker, records: u64) -> usize {
+    let consumer: BaseConsumer = broker
+        .client_config()
+        .set("group.id", "bench-hand-written")
+        .set("enable.auto.commit", "false")
+        .set("enable.auto.offset.store", "false")
+        .set("fetch.wait.max.ms", "50")
+        .create()
+        .unwrap_or_else(|e| panic!("consumer: {e}"));
+    let mut tpl = TopicPartitionList::new();
+    for p in 0..2 {
+        let _ = tpl.add_partition_offset(TOPIC, p, Offset::Offset(0));
+    }
+    consumer
+        .assign(&tpl)
+        .unwrap_or_else(|e| panic!("assign: {e}"));
+    let mut counts: HashMap<String, i64> = HashMap::new();
+    let mut seen = 0u64;
+    while seen < records {
+        if let Some(Ok(m)) = consumer.poll(Duration::from_millis(10)) {
+            seen += 1;
+            let value = String::from_utf8_lossy(m.payload().unwrap_or_default());
+            for w in value.split_whitespace().filter(|w| w.starts_with('#')) {
+                match counts.get_mut(w) {
+                    Some(c) => *c += 1,
+                    None => {
+                        counts.insert(w.to_string(), 1);
+                    }
+                }
+            }
+        }
+    }
+    counts.len()
+}
+
+fn pipeline(broker: &broker::Broker, records: u64) -> usize {
+    let addr = broker.addr();
+    let distinct = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let d = std::sync::Arc::clone(&distinct);
+    let mut p = stream_pipeline! {
+        batch 1s;
+        source kafka(addr, TOPIC).from_earliest()
+            |> flat_map split
+            |> filter starts_with("#")
+            |> reduce_by_key(+)
+            |> foreach_batch(|_t, counts| {
+                d.fetch_add(counts.len(), std::sync::atomic::Ordering::Relaxed);
+            })
+    };
+    while p.metrics()[0].records < records {
+        p.run_batches(1).unwrap_or_else(|e| panic!("batch: {e}"));
+    }
+    distinct.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+fn bench(c: &mut Criterion) {
+    let broker = broker::Broker::start();
+    broker.create_topic(TOPIC, 2);
+    let records = load(&broker);
+    let mut g = c.benchmark_group("kafka_ingest");
+    g.sample_size(10);
+    g.measurement_time(Duration::from_secs(30));
+    g.throughput(Throughput::Elements(records));
+    g.bench_function("hand-written", |b| {
+        b.iter_custom(|iters| {
+            let start = Instant::now();
+            for _ in 0..iters {
+                black_box(hand_written(&broker, records));
+            }
+            start.elapsed()
+        })
+    });
+    g.bench_function("pipeline", |b| {
+        b.iter_custom(|iters| {
+            let start = Instant::now();
+            for _ in 0..iters {
+                black_box(pipeline(&broker, records));
+            }
+            start.elapsed()
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
