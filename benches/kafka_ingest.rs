@@ -14,7 +14,6 @@
 //! `cargo bench --features kafka --bench kafka_ingest`
 
 #[path = "../tests/common/kafka.rs"]
-#[allow(dead_code)]
 mod broker;
 mod common;
 
