@@ -12,8 +12,7 @@
 
 mod common;
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Parser;
@@ -40,15 +39,6 @@ struct Cli {
     /// Stop after this many seconds (default: run until Ctrl-C).
     #[arg(long)]
     seconds: Option<u64>,
-}
-
-/// Replaces `path` with `text` atomically, so a reader never sees a partial file.
-fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
-    let tmp = path.with_extension("tmp");
-    let mut f = std::fs::File::create(&tmp)?;
-    f.write_all(text.as_bytes())?;
-    f.sync_all()?;
-    std::fs::rename(tmp, path)
 }
 
 /// Moves a new file of generated sentences into `dir` every 300 ms.
@@ -98,10 +88,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             None => std::future::pending().await,
         }
     };
-    let write_totals = move |totals: Vec<(String, i64)>| {
-        let text: String = totals.iter().map(|(w, n)| format!("{w} {n}\n")).collect();
-        write_atomically(&totals_file, &text)
-    };
+    let write_totals =
+        move |totals: Vec<(String, i64)>| common::write_totals(&totals_file, &totals);
     let pipeline = match &cli.connect {
         None => stream_pipeline! {
             batch 200ms;

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::process::{Rng, example_path, read_totals, wait_for_totals};
+use common::process::{Rng, append_to, example_path, read_totals, wait_for_totals};
 
 /// How many runs have logged their start so far.
 fn starts(dirs: &Dirs) -> usize {
@@ -36,13 +36,7 @@ fn spawn_with(dirs: &Dirs, extra: &[&str]) -> Child {
         .arg(&dirs.totals)
         .env("RUST_LOG", "info")
         .stdout(Stdio::null())
-        .stderr(
-            std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(&dirs.log)
-                .unwrap(),
-        )
+        .stderr(append_to(&dirs.log))
         .spawn()
         .unwrap()
 }

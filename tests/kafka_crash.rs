@@ -14,7 +14,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use common::kafka::Broker;
-use common::process::{Rng, example_path, read_totals, wait_for_totals};
+use common::process::{Rng, append_to, example_path, read_totals, wait_for_totals};
 
 fn spawn(broker: &Broker, work: &Path) -> Child {
     Command::new(example_path("kafka_word_count"))
@@ -35,13 +35,7 @@ fn spawn(broker: &Broker, work: &Path) -> Child {
         .arg(work.join("totals.txt"))
         .env("RUST_LOG", "info")
         .stdout(Stdio::null())
-        .stderr(
-            std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(work.join("children.log"))
-                .unwrap(),
-        )
+        .stderr(append_to(&work.join("children.log")))
         .spawn()
         .unwrap()
 }

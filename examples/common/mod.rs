@@ -85,6 +85,18 @@ pub async fn start_producer(feed: LineFeed, rate: f64) -> std::io::Result<Socket
     Ok(addr)
 }
 
+/// Replaces `path` with running totals, `word count` per line, atomically (temp file,
+/// fsync, rename), so a reader never sees a partial file.
+pub fn write_totals(path: &std::path::Path, totals: &[(String, i64)]) -> std::io::Result<()> {
+    use std::io::Write;
+    let text: String = totals.iter().map(|(w, n)| format!("{w} {n}\n")).collect();
+    let tmp = path.with_extension("tmp");
+    let mut f = std::fs::File::create(&tmp)?;
+    f.write_all(text.as_bytes())?;
+    f.sync_all()?;
+    std::fs::rename(tmp, path)
+}
+
 /// A small deterministic PRNG (xorshift64*), so generated data is the same on every run.
 pub struct Rng(u64);
 

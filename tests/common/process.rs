@@ -21,6 +21,16 @@ pub fn example_path(name: &str) -> PathBuf {
     path
 }
 
+/// Appends a child's output to the log file `path` (several runs share one log).
+pub fn append_to(path: &Path) -> std::process::Stdio {
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .into()
+}
+
 /// xorshift64: the same random moments on every run of a test.
 pub struct Rng(pub u64);
 

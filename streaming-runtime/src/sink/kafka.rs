@@ -19,7 +19,7 @@ use rdkafka::ClientContext;
 use rdkafka::config::ClientConfig;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, Producer, ProducerContext};
-use tracing::{debug, warn};
+use tracing::warn;
 
 use crate::context::BatchContext;
 use crate::error::StreamingError;
@@ -129,10 +129,10 @@ struct Deliveries {
 
 impl ClientContext for Deliveries {
     fn log(&self, level: rdkafka::config::RDKafkaLogLevel, fac: &str, message: &str) {
-        debug!(target: "librdkafka", ?level, fac, "{message}");
+        crate::source::kafka::fetcher::quiet_log(level, fac, message);
     }
     fn error(&self, error: KafkaError, reason: &str) {
-        debug!(target: "librdkafka", %error, "{reason}");
+        crate::source::kafka::fetcher::quiet_error(&error, reason);
     }
 }
 

@@ -28,17 +28,28 @@ const POLL_BURST: usize = 4096;
 const BACKOFF_MIN: Duration = Duration::from_millis(100);
 const BACKOFF_MAX: Duration = Duration::from_secs(5);
 
-/// Sends librdkafka's own logs to `tracing` at debug level: the source reports what
-/// matters (brokers lost and found, bad records) once, in its own words, and counts it.
+/// The source's client context: librdkafka's logs at debug level (see [`quiet_log`]).
 pub(crate) struct QuietContext;
 
 impl ClientContext for QuietContext {
     fn log(&self, level: rdkafka::config::RDKafkaLogLevel, fac: &str, message: &str) {
-        debug!(target: "librdkafka", ?level, fac, "{message}");
+        quiet_log(level, fac, message);
     }
     fn error(&self, error: KafkaError, reason: &str) {
-        debug!(target: "librdkafka", %error, "{reason}");
+        quiet_error(&error, reason);
     }
+}
+
+/// librdkafka's own logs go to `tracing` at debug level: the source and sink report what
+/// matters (brokers lost and found, bad records, undelivered records) once, in their own
+/// words, and count it, instead of librdkafka's retry chatter.
+pub(crate) fn quiet_log(level: rdkafka::config::RDKafkaLogLevel, fac: &str, message: &str) {
+    debug!(target: "librdkafka", ?level, fac, "{message}");
+}
+
+/// librdkafka's global errors, at debug level for the same reason as [`quiet_log`].
+pub(crate) fn quiet_error(error: &KafkaError, reason: &str) {
+    debug!(target: "librdkafka", %error, "{reason}");
 }
 
 impl ConsumerContext for QuietContext {

@@ -24,7 +24,7 @@
 //! arrived and leaves the rest to the next batch. A topic that does not exist fails the
 //! pipeline with an error naming it.
 
-mod fetcher;
+pub(crate) mod fetcher;
 mod record;
 mod state;
 
