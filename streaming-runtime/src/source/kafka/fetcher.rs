@@ -73,7 +73,7 @@ impl Link {
     fn failed(&mut self, shared: &Shared, what: &str, e: &KafkaError) {
         if self.up != Some(false) {
             shared.metrics.add_disconnects(1);
-            warn!(source = %shared.metrics.name(), error = %e, "cannot reach the Kafka brokers ({what}); batches go on without new records, retrying with backoff");
+            warn!(source = %shared.metrics.name(), error = %e, "cannot reach the Kafka brokers ({what}); batches go on with what was fetched, retrying with backoff");
         } else {
             debug!(source = %shared.metrics.name(), error = %e, what, "brokers still unreachable");
         }
@@ -105,6 +105,9 @@ pub(crate) fn run(shared: Arc<Shared>) {
         .set("enable.partition.eof", "false")
         // Batches wait for planned records: do not let an idle fetch sit on the broker long.
         .set("fetch.wait.max.ms", "50")
+        // Brokers back after an outage are reached within a second (librdkafka's default
+        // waits up to 10 s between attempts; Java's clients, 1 s).
+        .set("reconnect.backoff.max.ms", "1000")
         .set("client.id", "streaming-kafka-source");
     // librdkafka assigns partitions through its group machinery even without joining a
     // group, so it needs an id; without `.group(..)` one that is never joined nor
@@ -175,7 +178,7 @@ pub(crate) fn run(shared: Arc<Shared>) {
                     }
                 }
             } else if want_plan {
-                // Still backing off: the batch reads nothing new rather than waiting.
+                // Still backing off: the batch reads what was fetched rather than waiting.
                 shared.lock().plan(None, None);
             }
             shared.changed.notify_all();

@@ -19,8 +19,8 @@
 //! the partitions (partitions added while running are found at the next batch and read
 //! from their first offset), and fetches planned records ahead of the batches into a
 //! staging buffer bounded by `.buffer_bytes(n)`. Brokers that cannot be reached, at start
-//! or later, are retried with backoff and logged; batches go on without new records
-//! meanwhile, and a batch whose records do not arrive within `.fetch_timeout(d)` reads what
+//! or later, are retried with backoff and logged; batches go on with what was fetched
+//! already meanwhile, and a batch whose records do not arrive within `.fetch_timeout(d)` reads what
 //! arrived and leaves the rest to the next batch. A topic that does not exist fails the
 //! pipeline with an error naming it.
 

@@ -273,8 +273,9 @@ impl State {
     }
 
     /// Plans every unplanned batch, oldest first. `latest`: each partition's end offset
-    /// now (`None`: the broker could not be asked; the batches read nothing new); the first
-    /// unplanned batch reads up to it, at most `cap` records per partition.
+    /// now (`None`: the brokers could not be asked; the batches read what was fetched
+    /// already); the first unplanned batch reads up to it, at most `cap` records per
+    /// partition.
     pub fn plan(&mut self, latest: Option<&HashMap<usize, i64>>, cap: Option<i64>) {
         let mut latest = latest;
         for i in 0..self.plans.len() {
@@ -289,7 +290,9 @@ impl State {
                         .iter()
                         .enumerate()
                         .map(|(i, p)| {
-                            let end = latest.and_then(|l| l.get(&i)).copied().unwrap_or(p.next);
+                            // Without an answer from the brokers, what was fetched
+                            // already is still read.
+                            let end = latest.and_then(|l| l.get(&i)).copied().unwrap_or(p.fetched);
                             let until = match cap {
                                 Some(cap) => end.min(p.next.saturating_add(cap)),
                                 None => end,
