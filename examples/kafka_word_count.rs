@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use clap::Parser;
 use streaming::prelude::*;
-use streaming::rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+use streaming::replay::LineFeed;
 
 #[derive(Parser, Debug)]
 struct Cli {
@@ -55,60 +55,23 @@ struct Cli {
     seconds: Option<u64>,
 }
 
-/// Writes generated sentences to `topic` at `rate` lines per second, forever.
-fn start_producer(brokers: &str, topic: String, rate: f64) -> Result<(), String> {
-    let producer: BaseProducer = streaming::rdkafka::ClientConfig::new()
-        .set("bootstrap.servers", brokers)
-        .create()
-        .map_err(|e| format!("cannot create the producer: {e}"))?;
-    std::thread::spawn(move || {
-        let pause = Duration::from_secs_f64(100.0 / rate.max(1.0));
-        for round in 0u64.. {
-            for line in common::sentences(100, round) {
-                let mut record = BaseRecord::<(), str>::to(&topic).payload(line.as_str());
-                while let Err((_, back)) = producer.send(record) {
-                    record = back;
-                    producer.poll(Duration::from_millis(50));
-                }
-            }
-            producer.poll(Duration::ZERO);
-            std::thread::sleep(pause);
-        }
-        let _ = producer.flush(Duration::from_secs(10));
-    });
-    Ok(())
-}
-
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let cli = Cli::parse();
-    // Without --brokers: a broker of our own, gone when the example ends.
-    let mut embedded = None;
-    let brokers = match &cli.brokers {
-        Some(b) => b.clone(),
-        None => {
-            let broker = common::kafka::Broker::start();
-            broker.create_topic(&cli.topic, 3);
-            broker.create_topic(&cli.out_topic, 1);
-            let _ = std::fs::remove_dir_all(&cli.checkpoint);
-            eprintln!(
-                "embedded Kafka broker (tansu) on {}; topics `{}` and `{}`",
-                broker.addr(),
-                cli.topic,
-                cli.out_topic
-            );
-            embedded.insert(broker).addr()
-        }
-    };
-    if !cli.no_producer {
-        start_producer(&brokers, cli.topic.clone(), cli.rate)?;
+    let feed = LineFeed::from_fn(|| common::sentences(10_000, 3));
+    let kafka = common::KafkaSetup::start(
+        cli.brokers.as_deref(),
+        &[(&cli.topic, 3), (&cli.out_topic, 1)],
+        (!cli.no_producer).then_some((cli.topic.as_str(), feed, cli.rate)),
+    )?;
+    if kafka.embedded {
+        // The embedded broker's records are gone: so is what a checkpoint says of them.
+        let _ = std::fs::remove_dir_all(&cli.checkpoint);
     }
     if let Some(parent) = cli.totals.parent() {
         std::fs::create_dir_all(parent)?;
     }
     let totals_file = cli.totals.clone();
-    let write_totals =
-        move |totals: Vec<(String, i64)>| common::write_totals(&totals_file, &totals);
     let stop = async move {
         match cli.seconds {
             Some(s) => tokio::time::sleep(Duration::from_secs(s)).await,
@@ -117,7 +80,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let (checkpoint, topic, out_topic, group) =
         (cli.checkpoint, cli.topic, cli.out_topic, cli.group);
-    let out_brokers = brokers.clone();
+    let (brokers, out_brokers) = (kafka.brokers.clone(), kafka.brokers.clone());
     stream_pipeline! {
         batch 500ms;
         checkpoint checkpoint every 1s;
@@ -129,10 +92,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         words |> map |w| (w, 1i64)
               |> update_state_by_key(|new, old| Some(new.into_iter().sum::<i64>() + old.unwrap_or(0)))
               |> sort_by_key
-              |> foreach_batch(|_time, totals| write_totals(totals))
+              |> foreach_batch(|_time, totals| common::write_totals(&totals_file, &totals))
     }
     .run_until(stop)
     .await?;
-    drop(embedded);
+    drop(kafka);
     Ok(())
 }

@@ -1,9 +1,13 @@
 //! Serves a text file's lines over TCP, looping, at a chosen rate: the project's answer to
-//! `nc -lk 9999`. Every client that connects gets the lines from the start.
+//! `nc -lk 9999`. Every client that connects gets the lines from the start. With `--kafka`
+//! (and the `kafka` feature) it writes them to a Kafka topic instead, one record per line.
 //!
 //! ```text
 //! cargo run --release --example replay -- ../shared/data/tweeteval_emoji_tweets.txt --port 9999 --rate 5000
 //! cargo run --release --example hashtags -- --connect localhost:9999     # in another terminal
+//!
+//! cargo run --release --features kafka --example replay -- tweets.txt --kafka localhost:9092 --topic tweets
+//! cargo run --release --features kafka --example kafka_hashtags -- --brokers localhost:9092
 //! ```
 
 use std::path::PathBuf;
@@ -28,6 +32,71 @@ struct Cli {
     /// Send the file once per client instead of looping.
     #[arg(long)]
     once: bool,
+    /// Write the lines to this Kafka cluster (`host:port[,host:port]`) instead of serving
+    /// them (needs the `kafka` feature).
+    #[arg(long, value_name = "BROKERS")]
+    kafka: Option<String>,
+    /// With `--kafka`: the topic to write to.
+    #[arg(long, default_value = "lines")]
+    topic: String,
+}
+
+/// Prints progress every second until Ctrl-C (or until `done` says the feed ended).
+async fn progress(
+    stats: std::sync::Arc<streaming::replay::ReplayStats>,
+    done: impl Fn() -> bool,
+    clients: bool,
+) {
+    let started = Instant::now();
+    let mut ticker = tokio::time::interval(Duration::from_secs(1));
+    let (mut last_lines, mut last_at) = (0, Instant::now());
+    loop {
+        tokio::select! {
+            _ = ticker.tick() => {
+                let lines = stats.lines_sent();
+                let rate = (lines - last_lines) as f64 / last_at.elapsed().as_secs_f64().max(1e-9);
+                (last_lines, last_at) = (lines, Instant::now());
+                let clients = if clients { format!(", {} client(s)", stats.clients()) } else { String::new() };
+                eprint!("\rsent {lines} lines ({rate:.0} lines/s){clients}, {:.0}s   ", started.elapsed().as_secs_f64());
+                if done() {
+                    eprintln!();
+                    return;
+                }
+            }
+            _ = tokio::signal::ctrl_c() => {
+                eprintln!();
+                return;
+            }
+        }
+    }
+}
+
+#[cfg(feature = "kafka")]
+async fn to_kafka(
+    cli: &Cli,
+    feed: LineFeed,
+    options: ReplayOptions,
+    brokers: &str,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let replay =
+        streaming::replay::to_kafka(brokers, &cli.topic, feed, options, &[("linger.ms", "5")])?;
+    eprintln!(
+        "replay: writing {} to topic `{}` on {brokers}",
+        cli.file.display(),
+        cli.topic
+    );
+    progress(replay.stats(), || replay.is_finished(), false).await;
+    Ok(())
+}
+
+#[cfg(not(feature = "kafka"))]
+async fn to_kafka(
+    _: &Cli,
+    _: LineFeed,
+    _: ReplayOptions,
+    _: &str,
+) -> Result<(), Box<dyn std::error::Error>> {
+    Err("--kafka needs the `kafka` feature: cargo run --release --features kafka --example replay -- ...".into())
 }
 
 #[tokio::main]
@@ -35,12 +104,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let cli = Cli::parse();
     let feed =
         LineFeed::from_file(&cli.file).map_err(|e| format!("{}: {e}", cli.file.display()))?;
-    let server = ReplayServer::bind((cli.host.as_str(), cli.port)).await?;
-    let stats = server.stats();
     let mut options = ReplayOptions::new().repeat(!cli.once);
     if cli.rate > 0.0 {
         options = options.lines_per_second(cli.rate);
     }
+    if let Some(brokers) = &cli.kafka {
+        return to_kafka(&cli, feed, options, brokers).await;
+    }
+    let server = ReplayServer::bind((cli.host.as_str(), cli.port)).await?;
+    let stats = server.stats();
     eprintln!(
         "replay: serving {} on {} ({} lines/s)",
         cli.file.display(),
@@ -52,23 +124,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     );
     let task = server.serve(feed, options);
-
-    let started = Instant::now();
-    let mut ticker = tokio::time::interval(Duration::from_secs(1));
-    let (mut last_lines, mut last_at) = (0, Instant::now());
-    loop {
-        tokio::select! {
-            _ = ticker.tick() => {
-                let lines = stats.lines_sent();
-                let rate = (lines - last_lines) as f64 / last_at.elapsed().as_secs_f64().max(1e-9);
-                (last_lines, last_at) = (lines, Instant::now());
-                eprint!("\rsent {lines} lines ({rate:.0} lines/s), {} client(s), {:.0}s   ", stats.clients(), started.elapsed().as_secs_f64());
-            }
-            _ = tokio::signal::ctrl_c() => {
-                eprintln!();
-                task.abort();
-                return Ok(());
-            }
-        }
-    }
+    progress(stats, || false, true).await;
+    task.abort();
+    Ok(())
 }

@@ -193,3 +193,64 @@ fn log_urls_counts_urls_and_reports_malformed_lines() {
     );
     assert!(stderr.contains("malformed lines skipped"), "{stderr}");
 }
+
+#[cfg(feature = "kafka")]
+#[test]
+fn kafka_hashtags_reads_its_own_broker_and_prints_top_hashtags() {
+    let (stdout, stderr) = run_example("kafka_hashtags", &["--seconds", "4", "--rate", "5000"]);
+    assert!(spark_blocks(&stdout) >= 2, "{stdout}\n{stderr}");
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.starts_with("(#") && l.ends_with(')')),
+        "{stdout}\n{stderr}"
+    );
+}
+
+#[cfg(feature = "kafka")]
+#[test]
+fn kafka_word_count_counts_into_totals_and_an_output_topic() {
+    let work = tempfile::tempdir().unwrap();
+    let totals = work.path().join("totals.txt");
+    let checkpoint = work.path().join("cp");
+    let (stdout, stderr) = run_example(
+        "kafka_word_count",
+        &[
+            "--seconds",
+            "4",
+            "--checkpoint",
+            checkpoint.to_str().unwrap(),
+            "--totals",
+            totals.to_str().unwrap(),
+        ],
+    );
+    assert!(spark_blocks(&stdout) >= 2, "{stdout}\n{stderr}");
+    let counted: i64 = common::process::read_totals(&totals).values().sum();
+    assert!(counted > 100, "{counted} words counted\n{stderr}");
+}
+
+#[cfg(feature = "kafka")]
+#[test]
+fn replay_writes_a_file_to_a_kafka_topic() {
+    let broker = common::kafka::Broker::start();
+    broker.create_topic("lines", 2);
+    let work = tempfile::tempdir().unwrap();
+    let file = work.path().join("in.txt");
+    std::fs::write(&file, "one\ntwo\nthree\n").unwrap();
+    run_example(
+        "replay",
+        &[
+            file.to_str().unwrap(),
+            "--kafka",
+            &broker.addr(),
+            "--topic",
+            "lines",
+            "--once",
+            "--rate",
+            "0",
+        ],
+    );
+    let mut got: Vec<String> = broker.read_all("lines").into_iter().map(|r| r.2).collect();
+    got.sort();
+    assert_eq!(got, ["one", "three", "two"]);
+}

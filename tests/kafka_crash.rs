@@ -1,16 +1,18 @@
-//! Crash recovery over Kafka with real processes: the `kafka_word_count` example (Kafka →
-//! `update_state_by_key` running totals, checkpointed every second, 500 ms batches) is
-//! SIGKILLed at seeded random moments while a producer keeps writing to the topic, and
-//! restarted each time. Records are never lost from Kafka, so nothing needs waiting for
-//! before a kill: the batches that ran after the last checkpoint run again over exactly
-//! their records, and at the end the totals equal the true word counts of everything
-//! written — no word lost, none counted twice.
+//! Crash recovery over Kafka with real processes: the `kafka_word_count` example (a
+//! 3-partition topic of keyed records → `update_state_by_key` running totals, checkpointed
+//! every second, 500 ms batches) is SIGKILLed at seeded random moments while a producer
+//! thread keeps writing, and restarted each time. Records are never lost from Kafka, so
+//! nothing needs waiting for before a kill: the batches that ran after the last checkpoint
+//! run again over exactly their records. The totals never exceed what was written, and at
+//! the end they equal the true word counts — no word lost, none counted twice.
 
 mod common;
 
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::kafka::Broker;
@@ -40,50 +42,84 @@ fn spawn(broker: &Broker, work: &Path) -> Child {
         .unwrap()
 }
 
-#[test]
-fn sigkill_at_random_moments_while_records_arrive_loses_and_duplicates_nothing() {
-    let broker = Broker::start();
-    broker.create_topic("lines", 3);
-    broker.create_topic("counts", 1);
-    let work = tempfile::tempdir().unwrap();
-    let totals = work.path().join("totals.txt");
-
-    let mut rng = Rng(0x006b_6166_6b61);
-    let words = ["alpha", "beta", "gamma", "delta", "eps"];
-    let mut expected: BTreeMap<String, i64> = BTreeMap::new();
-    let mut child = spawn(&broker, work.path());
-    let mut kills = 0;
-    for _ in 0..40 {
-        let lines: Vec<String> = (0..1 + rng.below(20))
-            .map(|_| {
+/// Writes bursts of keyed lines to the topic's 3 partitions until `stop`; `written` holds
+/// the true word counts of every acknowledged record.
+fn producer(
+    broker: Arc<Broker>,
+    written: Arc<Mutex<BTreeMap<String, i64>>>,
+    stop: Arc<AtomicBool>,
+) -> std::thread::JoinHandle<()> {
+    std::thread::spawn(move || {
+        let mut rng = Rng(0x0070_726f_6475_6365);
+        let words = ["alpha", "beta", "gamma", "delta", "eps"];
+        let mut user = 0;
+        while !stop.load(Ordering::Relaxed) {
+            let mut burst = Vec::new();
+            let mut counts = BTreeMap::<String, i64>::new();
+            for _ in 0..1 + rng.below(20) {
                 let line: Vec<&str> = (0..1 + rng.below(6))
                     .map(|_| words[rng.below(5) as usize])
                     .collect();
                 for w in &line {
-                    *expected.entry(w.to_string()).or_default() += 1;
+                    *counts.entry(w.to_string()).or_default() += 1;
                 }
-                line.join(" ")
-            })
-            .collect();
-        broker.produce("lines", rng.below(3) as i32, &lines);
-        // No count ever exceeds what was written so far.
-        for (w, n) in read_totals(&totals) {
+                user += 1;
+                burst.push((format!("user{}", user % 17), line.join(" ")));
+            }
+            let records: Vec<(&str, &str)> = burst
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            broker.produce_keyed("lines", rng.below(3) as i32, &records);
+            // Acknowledged: now part of the truth.
+            let mut w = written.lock().unwrap();
+            for (word, n) in counts {
+                *w.entry(word).or_default() += n;
+            }
+            drop(w);
+            std::thread::sleep(Duration::from_millis(rng.below(150)));
+        }
+    })
+}
+
+#[test]
+fn sigkill_at_random_moments_while_records_arrive_loses_and_duplicates_nothing() {
+    let broker = Arc::new(Broker::start());
+    broker.create_topic("lines", 3);
+    broker.create_topic("counts", 1);
+    let work = tempfile::tempdir().unwrap();
+    let totals = work.path().join("totals.txt");
+    let written = Arc::new(Mutex::new(BTreeMap::new()));
+    let stop = Arc::new(AtomicBool::new(false));
+    let writer = producer(Arc::clone(&broker), Arc::clone(&written), Arc::clone(&stop));
+
+    let mut rng = Rng(0x006b_6166_6b61);
+    let mut child = spawn(&broker, work.path());
+    let mut kills = 0;
+    while kills < 25 {
+        std::thread::sleep(Duration::from_millis(rng.below(900)));
+        // No count ever exceeds what was written (read the totals first: the truth only
+        // grows meanwhile).
+        let seen = read_totals(&totals);
+        let truth = written.lock().unwrap().clone();
+        for (w, n) in seen {
             assert!(
-                n <= expected.get(&w).copied().unwrap_or(0),
+                n <= truth.get(&w).copied().unwrap_or(0),
                 "{w} counted {n} times"
             );
         }
-        std::thread::sleep(Duration::from_millis(rng.below(700)));
-        if rng.below(3) != 0 {
-            child.kill().unwrap();
-            child.wait().unwrap();
-            kills += 1;
-            child = spawn(&broker, work.path());
-        }
+        child.kill().unwrap();
+        child.wait().unwrap();
+        kills += 1;
+        child = spawn(&broker, work.path());
     }
-    assert!(kills >= 20, "only {kills} kills");
+    stop.store(true, Ordering::Relaxed);
+    writer.join().unwrap();
+    let expected = written.lock().unwrap().clone();
     let got = wait_for_totals(&totals, &expected, Duration::from_secs(60));
-    sigterm(&child);
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
     let status = child.wait().unwrap();
     let log = std::fs::read_to_string(work.path().join("children.log")).unwrap_or_default();
     assert_eq!(
@@ -106,10 +142,4 @@ fn sigkill_at_random_moments_while_records_arrive_loses_and_duplicates_nothing()
 fn tail(log: &str) -> String {
     let lines: Vec<&str> = log.lines().collect();
     lines[lines.len().saturating_sub(40)..].join("\n")
-}
-
-fn sigterm(child: &Child) {
-    let _ = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status();
 }

@@ -9,6 +9,74 @@
 #[path = "../../tests/common/kafka.rs"]
 pub mod kafka;
 
+/// What a Kafka example runs against: the `--brokers` it was given, or a broker of its own
+/// (tansu on a free 127.0.0.1 port, records in memory); and its built-in producer, if any.
+/// Dropping it stops both.
+#[cfg(feature = "kafka")]
+pub struct KafkaSetup {
+    pub brokers: String,
+    /// Whether the broker is the example's own (its records do not outlive it).
+    pub embedded: bool,
+    producer: Option<streaming::replay::KafkaReplay>,
+    broker: Option<kafka::Broker>,
+}
+
+#[cfg(feature = "kafka")]
+impl KafkaSetup {
+    /// `brokers`: the `--brokers` option. Without it a broker is started and `topics`
+    /// (name, partitions) are created on it. `producer`: a topic to write `feed` to, at
+    /// `rate` lines/s, looping.
+    pub fn start(
+        brokers: Option<&str>,
+        topics: &[(&str, i32)],
+        producer: Option<(&str, LineFeed, f64)>,
+    ) -> Result<Self, Box<dyn std::error::Error>> {
+        let (brokers, broker) = match brokers {
+            Some(b) => (b.to_string(), None),
+            None => {
+                let broker = kafka::Broker::start();
+                for (topic, partitions) in topics {
+                    broker.create_topic(topic, *partitions);
+                }
+                eprintln!(
+                    "embedded Kafka broker (tansu) on {}; topics {}",
+                    broker.addr(),
+                    topics.iter().map(|t| t.0).collect::<Vec<_>>().join(", ")
+                );
+                (broker.addr(), Some(broker))
+            }
+        };
+        let producer = match producer {
+            Some((topic, feed, rate)) => {
+                eprintln!("built-in producer: {rate} lines/s into `{topic}`");
+                Some(streaming::replay::to_kafka(
+                    &brokers,
+                    topic,
+                    feed,
+                    ReplayOptions::new().lines_per_second(rate).repeat(true),
+                    &[("linger.ms", "5")],
+                )?)
+            }
+            None => None,
+        };
+        Ok(KafkaSetup {
+            brokers,
+            embedded: broker.is_some(),
+            producer,
+            broker,
+        })
+    }
+}
+
+#[cfg(feature = "kafka")]
+impl Drop for KafkaSetup {
+    fn drop(&mut self) {
+        // The producer first, while its broker is still there.
+        self.producer.take();
+        self.broker.take();
+    }
+}
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;

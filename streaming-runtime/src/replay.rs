@@ -1,6 +1,7 @@
 //! A line server for demos and tests, the project's answer to `nc -lk 9999`: it listens on
 //! TCP and streams lines to every client that connects, each client from the start of the
-//! data, optionally paced and looped, so a `socket(..)` source has something to read.
+//! data, optionally paced and looped, so a `socket(..)` source has something to read. With
+//! the `kafka` feature, [`to_kafka`] writes the same lines to a Kafka topic instead.
 //!
 //! ```ignore
 //! let server = ReplayServer::bind("127.0.0.1:9999").await?;
@@ -8,6 +9,9 @@
 //! let feed = LineFeed::from_file("words.txt")?;
 //! let task = server.serve(feed, ReplayOptions::new().lines_per_second(10_000.0).repeat(true));
 //! ```
+//!
+//! `clients` counts socket clients; a Kafka replay's `lines_sent` counts lines the brokers
+//! acknowledged.
 
 use std::fmt;
 use std::fs::File;
@@ -21,7 +25,6 @@ use std::time::Duration;
 use tokio::io::{AsyncWriteExt, BufWriter};
 use tokio::net::{TcpListener, TcpStream, ToSocketAddrs};
 use tokio::task::{JoinHandle, JoinSet};
-use tokio::time::Instant;
 use tracing::{error, info, warn};
 
 /// Paced output is written in bursts this far apart rather than one sleep per line.
@@ -262,34 +265,24 @@ impl Client {
         feed: &LineFeed,
         options: &ReplayOptions,
     ) -> io::Result<()> {
-        let rate = options.rate();
-        let start = Instant::now();
-        let mut sent = 0u64;
+        let mut pace = Pace::new(options);
         // Counted locally and published in bulk, not per line.
         let (mut lines, mut bytes) = (0u64, 0u64);
         loop {
             let mut any = false;
             for line in feed.lines() {
                 any = true;
-                if let Some(rate) = rate {
-                    let due = Duration::try_from_secs_f64(sent as f64 / rate).ok();
-                    let due = due.and_then(|d| start.checked_add(d));
-                    let now = Instant::now();
-                    if due.is_none_or(|due| due > now) {
-                        // Ahead of schedule: flush what is pending and sleep at least one
-                        // burst interval, then catch up with a burst.
-                        out.flush().await?;
-                        self.stats.add(lines, bytes);
-                        (lines, bytes) = (0, 0);
-                        let wake = due
-                            .unwrap_or(now + Duration::from_secs(3600))
-                            .max(now + BURST);
-                        tokio::time::sleep_until(wake).await;
-                    }
+                if let Some(wake) = pace.ahead() {
+                    // Ahead of schedule: flush what is pending and sleep, then catch up
+                    // with a burst.
+                    out.flush().await?;
+                    self.stats.add(lines, bytes);
+                    (lines, bytes) = (0, 0);
+                    tokio::time::sleep_until(wake.into()).await;
                 }
                 out.write_all(line.as_bytes()).await?;
                 out.write_all(b"\n").await?;
-                sent += 1;
+                pace.sent();
                 lines += 1;
                 bytes += line.len() as u64 + 1;
                 if lines >= PUBLISH_EVERY {
@@ -305,6 +298,157 @@ impl Client {
         self.stats.add(lines, bytes);
         flushed
     }
+}
+
+/// When lines are due at a rate: the schedule both the socket server and [`to_kafka`]
+/// keep.
+struct Pace {
+    rate: Option<f64>,
+    start: std::time::Instant,
+    sent: u64,
+}
+
+impl Pace {
+    fn new(options: &ReplayOptions) -> Self {
+        Pace {
+            rate: options.rate(),
+            start: std::time::Instant::now(),
+            sent: 0,
+        }
+    }
+
+    /// `Some(when)` if the next line is not due yet: sleep until then (at least one burst
+    /// interval, so that lines go out in bursts rather than one sleep each).
+    fn ahead(&self) -> Option<std::time::Instant> {
+        let rate = self.rate?;
+        let due = Duration::try_from_secs_f64(self.sent as f64 / rate).ok();
+        let due = due.and_then(|d| self.start.checked_add(d));
+        let now = std::time::Instant::now();
+        if due.is_some_and(|due| due <= now) {
+            return None;
+        }
+        Some(
+            due.unwrap_or(now + Duration::from_secs(3600))
+                .max(now + BURST),
+        )
+    }
+
+    fn sent(&mut self) {
+        self.sent += 1;
+    }
+}
+
+/// Lines being written to a Kafka topic by [`to_kafka`]; dropping it stops the writer.
+#[cfg(feature = "kafka")]
+pub struct KafkaReplay {
+    stats: Arc<ReplayStats>,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+#[cfg(feature = "kafka")]
+impl KafkaReplay {
+    /// Lines acknowledged by the brokers (`clients` is always 0).
+    pub fn stats(&self) -> Arc<ReplayStats> {
+        Arc::clone(&self.stats)
+    }
+
+    /// Whether the writer is done (the feed ended without `repeat`).
+    pub fn is_finished(&self) -> bool {
+        self.thread
+            .as_ref()
+            .is_none_or(std::thread::JoinHandle::is_finished)
+    }
+}
+
+#[cfg(feature = "kafka")]
+impl Drop for KafkaReplay {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Writes `feed`'s lines to `topic` on the Kafka cluster at `brokers`, one record per line
+/// (no key, the producer's partitioner spreading them), paced and looped as `options` say,
+/// on a thread of its own: the `replay` example's `--kafka`, and the Kafka examples'
+/// built-in producers. `settings` go to the producer (e.g. `("linger.ms", "5")`).
+#[cfg(feature = "kafka")]
+pub fn to_kafka(
+    brokers: &str,
+    topic: &str,
+    feed: LineFeed,
+    options: ReplayOptions,
+    settings: &[(&str, &str)],
+) -> Result<KafkaReplay, crate::StreamingError> {
+    use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, Producer, ProducerContext};
+
+    /// Counts acknowledged lines.
+    struct Acks(Arc<ReplayStats>);
+    impl rdkafka::ClientContext for Acks {}
+    impl ProducerContext for Acks {
+        type DeliveryOpaque = ();
+        fn delivery(&self, result: &DeliveryResult<'_>, _: ()) {
+            match result {
+                Ok(m) => self.0.add(1, m.payload_len() as u64),
+                Err((e, _)) => warn!(error = %e, "replay: a line was not delivered"),
+            }
+        }
+    }
+
+    let stats = Arc::new(ReplayStats::default());
+    let mut config = rdkafka::ClientConfig::new();
+    config.set("bootstrap.servers", brokers);
+    for (k, v) in settings {
+        config.set(*k, *v);
+    }
+    let producer: BaseProducer<Acks> = config
+        .create_with_context(Acks(Arc::clone(&stats)))
+        .map_err(|e| crate::StreamingError::Custom(format!("replay to Kafka: {e}")))?;
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let (topic, halt) = (topic.to_string(), Arc::clone(&stop));
+    let thread = std::thread::Builder::new()
+        .name("replay-kafka".into())
+        .spawn(move || {
+            info!(topic = %topic, rate = ?options.rate(), repeat = options.repeat, "replay: writing to Kafka");
+            let mut pace = Pace::new(&options);
+            'feed: loop {
+                let mut any = false;
+                for line in feed.lines() {
+                    any = true;
+                    if halt.load(Ordering::Relaxed) {
+                        break 'feed;
+                    }
+                    if let Some(wake) = pace.ahead() {
+                        producer.poll(Duration::ZERO);
+                        std::thread::sleep(wake.saturating_duration_since(std::time::Instant::now()));
+                    }
+                    let mut record = BaseRecord::<(), str>::to(&topic).payload(line.as_str());
+                    while let Err((e, back)) = producer.send(record) {
+                        if halt.load(Ordering::Relaxed) {
+                            break 'feed;
+                        }
+                        // A full queue (brokers slow or away): deliver, then try again.
+                        tracing::debug!(error = %e, "replay: producer queue full");
+                        record = back;
+                        producer.poll(Duration::from_millis(100));
+                    }
+                    pace.sent();
+                }
+                if !options.repeat || !any {
+                    break;
+                }
+            }
+            let _ = producer.flush(Duration::from_secs(10));
+        })
+        .map_err(|e| crate::StreamingError::io("starting the Kafka replay thread", e))?;
+    Ok(KafkaReplay {
+        stats,
+        stop,
+        thread: Some(thread),
+    })
 }
 
 fn is_disconnect(e: &io::Error) -> bool {

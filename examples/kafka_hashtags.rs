@@ -1,0 +1,78 @@
+//! The card's hashtag job reading tweets from Kafka: top hashtags over the last 5 minutes,
+//! every second, in Spark's print layout — the same pipeline as `hashtags`, with
+//! `source kafka(..)` in place of the socket.
+//!
+//! ```text
+//! cargo run --release --features kafka --example kafka_hashtags       # embedded broker + producer
+//! cargo run --release --features kafka --example kafka_hashtags -- --brokers host:9092 --topic tweets
+//! ```
+//! Without `--brokers` it starts a tansu broker on a free 127.0.0.1 port and writes
+//! generated tweets (or `--file`'s lines) to the topic. To feed a real cluster, use the
+//! `replay` example: `cargo run --release --features kafka --example replay -- FILE --kafka
+//! host:9092 --topic tweets`.
+
+mod common;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Parser;
+use streaming::prelude::*;
+use streaming::replay::LineFeed;
+
+#[derive(Parser, Debug)]
+struct Cli {
+    /// Kafka brokers (`host:port[,host:port]`). Default: an embedded tansu broker with a
+    /// built-in producer.
+    #[arg(long)]
+    brokers: Option<String>,
+    /// Topic of tweets, one per record.
+    #[arg(long, default_value = "tweets")]
+    topic: String,
+    /// The built-in producer writes this file's lines instead of generated tweets.
+    #[arg(long, value_name = "PATH")]
+    file: Option<PathBuf>,
+    /// Do not start the built-in producer.
+    #[arg(long)]
+    no_producer: bool,
+    /// Lines per second the built-in producer writes.
+    #[arg(long, default_value_t = 2000.0)]
+    rate: f64,
+    /// Stop after this many seconds (default: run until Ctrl-C).
+    #[arg(long)]
+    seconds: Option<u64>,
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let cli = Cli::parse();
+    let feed = match &cli.file {
+        Some(path) => LineFeed::from_file(path).map_err(|e| format!("{}: {e}", path.display()))?,
+        None => LineFeed::from_lines(common::tweets(50_000, 7)),
+    };
+    let kafka = common::KafkaSetup::start(
+        cli.brokers.as_deref(),
+        &[(&cli.topic, 2)],
+        (!cli.no_producer).then_some((cli.topic.as_str(), feed, cli.rate)),
+    )?;
+    let stop = async move {
+        match cli.seconds {
+            Some(s) => tokio::time::sleep(Duration::from_secs(s)).await,
+            None => std::future::pending().await,
+        }
+    };
+    let (brokers, topic) = (kafka.brokers.clone(), cli.topic);
+    stream_pipeline! {
+        batch 1s;
+        source kafka(brokers, topic)
+            |> flat_map split
+            |> filter starts_with("#")
+            |> window(300s, 1s) reduce(+, -)
+            |> sort desc
+            |> print
+    }
+    .run_until(stop)
+    .await?;
+    drop(kafka);
+    Ok(())
+}
