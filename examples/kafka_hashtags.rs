@@ -14,7 +14,6 @@
 mod common;
 
 use std::path::PathBuf;
-use std::time::Duration;
 
 use clap::Parser;
 use streaming::prelude::*;
@@ -22,25 +21,14 @@ use streaming::replay::LineFeed;
 
 #[derive(Parser, Debug)]
 struct Cli {
-    /// Kafka brokers (`host:port[,host:port]`). Default: an embedded tansu broker with a
-    /// built-in producer.
-    #[arg(long)]
-    brokers: Option<String>,
+    #[command(flatten)]
+    kafka: common::KafkaArgs,
     /// Topic of tweets, one per record.
     #[arg(long, default_value = "tweets")]
     topic: String,
     /// The built-in producer writes this file's lines instead of generated tweets.
     #[arg(long, value_name = "PATH")]
     file: Option<PathBuf>,
-    /// Do not start the built-in producer.
-    #[arg(long)]
-    no_producer: bool,
-    /// Lines per second the built-in producer writes.
-    #[arg(long, default_value_t = 2000.0)]
-    rate: f64,
-    /// Stop after this many seconds (default: run until Ctrl-C).
-    #[arg(long)]
-    seconds: Option<u64>,
 }
 
 #[tokio::main]
@@ -50,17 +38,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         Some(path) => LineFeed::from_file(path).map_err(|e| format!("{}: {e}", path.display()))?,
         None => LineFeed::from_lines(common::tweets(50_000, 7)),
     };
-    let kafka = common::KafkaSetup::start(
-        cli.brokers.as_deref(),
-        &[(&cli.topic, 2)],
-        (!cli.no_producer).then_some((cli.topic.as_str(), feed, cli.rate)),
-    )?;
-    let stop = async move {
-        match cli.seconds {
-            Some(s) => tokio::time::sleep(Duration::from_secs(s)).await,
-            None => std::future::pending().await,
-        }
-    };
+    let kafka = cli.kafka.setup(&[(&cli.topic, 2)], &cli.topic, feed)?;
+    let stop = cli.kafka.stop_signal();
     let (brokers, topic) = (kafka.brokers.clone(), cli.topic);
     stream_pipeline! {
         batch 1s;

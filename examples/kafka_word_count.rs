@@ -17,7 +17,6 @@
 mod common;
 
 use std::path::PathBuf;
-use std::time::Duration;
 
 use clap::Parser;
 use streaming::prelude::*;
@@ -25,10 +24,8 @@ use streaming::replay::LineFeed;
 
 #[derive(Parser, Debug)]
 struct Cli {
-    /// Kafka brokers (`host:port[,host:port]`). Default: an embedded tansu broker with a
-    /// built-in producer.
-    #[arg(long)]
-    brokers: Option<String>,
+    #[command(flatten)]
+    kafka: common::KafkaArgs,
     /// Topic of input lines.
     #[arg(long, default_value = "lines")]
     topic: String,
@@ -44,26 +41,15 @@ struct Cli {
     /// File rewritten (atomically) with the running totals after every batch.
     #[arg(long, default_value = "target/kafka_word_count/totals.txt")]
     totals: PathBuf,
-    /// Do not start the built-in producer.
-    #[arg(long)]
-    no_producer: bool,
-    /// Lines per second the built-in producer writes.
-    #[arg(long, default_value_t = 500.0)]
-    rate: f64,
-    /// Stop after this many seconds (default: run until Ctrl-C).
-    #[arg(long)]
-    seconds: Option<u64>,
 }
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let cli = Cli::parse();
     let feed = LineFeed::from_fn(|| common::sentences(10_000, 3));
-    let kafka = common::KafkaSetup::start(
-        cli.brokers.as_deref(),
-        &[(&cli.topic, 3), (&cli.out_topic, 1)],
-        (!cli.no_producer).then_some((cli.topic.as_str(), feed, cli.rate)),
-    )?;
+    let kafka = cli
+        .kafka
+        .setup(&[(&cli.topic, 3), (&cli.out_topic, 1)], &cli.topic, feed)?;
     if kafka.embedded {
         // The embedded broker's records are gone: so is what a checkpoint says of them.
         let _ = std::fs::remove_dir_all(&cli.checkpoint);
@@ -72,12 +58,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         std::fs::create_dir_all(parent)?;
     }
     let totals_file = cli.totals.clone();
-    let stop = async move {
-        match cli.seconds {
-            Some(s) => tokio::time::sleep(Duration::from_secs(s)).await,
-            None => std::future::pending().await,
-        }
-    };
+    let stop = cli.kafka.stop_signal();
     let (checkpoint, topic, out_topic, group) =
         (cli.checkpoint, cli.topic, cli.out_topic, cli.group);
     let (brokers, out_brokers) = (kafka.brokers.clone(), kafka.brokers.clone());

@@ -9,6 +9,54 @@
 #[path = "../../tests/common/kafka.rs"]
 pub mod kafka;
 
+/// Options every Kafka example takes.
+#[cfg(feature = "kafka")]
+#[derive(Args, Debug, Clone)]
+pub struct KafkaArgs {
+    /// Kafka brokers (`host:port[,host:port]`). Default: an embedded tansu broker with a
+    /// built-in producer.
+    #[arg(long)]
+    pub brokers: Option<String>,
+    /// Do not start the built-in producer.
+    #[arg(long)]
+    pub no_producer: bool,
+    /// Lines per second the built-in producer writes.
+    #[arg(long, default_value_t = 2000.0)]
+    pub rate: f64,
+    /// Stop after this many seconds (default: run until Ctrl-C).
+    #[arg(long)]
+    pub seconds: Option<u64>,
+}
+
+#[cfg(feature = "kafka")]
+impl KafkaArgs {
+    /// The brokers to use and the built-in producer writing `feed` to `topic` (see
+    /// [`KafkaSetup::start`]).
+    pub fn setup(
+        &self,
+        topics: &[(&str, i32)],
+        topic: &str,
+        feed: LineFeed,
+    ) -> Result<KafkaSetup, Box<dyn std::error::Error>> {
+        KafkaSetup::start(
+            self.brokers.as_deref(),
+            topics,
+            (!self.no_producer).then_some((topic, feed, self.rate)),
+        )
+    }
+
+    /// Completes after `--seconds`, or never.
+    pub fn stop_signal(&self) -> impl std::future::Future<Output = ()> + use<> {
+        let seconds = self.seconds;
+        async move {
+            match seconds {
+                Some(s) => tokio::time::sleep(Duration::from_secs(s)).await,
+                None => std::future::pending().await,
+            }
+        }
+    }
+}
+
 /// What a Kafka example runs against: the `--brokers` it was given, or a broker of its own
 /// (tansu on a free 127.0.0.1 port, records in memory); and its built-in producer, if any.
 /// Dropping it stops both.
