@@ -21,6 +21,20 @@ fn hand_written(lines: &[&'static str]) -> Vec<(String, i64)> {
     top10(hashtag_counts(lines).into_iter())
 }
 
+/// The hand-written loop over a batch of owned lines: it takes the batch, borrows words from
+/// it, and drops it at the end, as the pipeline does with a `queue`'s batch.
+fn hand_written_owned(lines: Vec<String>) -> Vec<(String, i64)> {
+    let mut counts: HashMap<&str, i64, ahash::RandomState> = HashMap::default();
+    for line in &lines {
+        for word in line.split_whitespace() {
+            if word.starts_with('#') {
+                *counts.entry(word).or_insert(0) += 1;
+            }
+        }
+    }
+    top10(counts.into_iter())
+}
+
 type Counts = HashMap<&'static str, i64, ahash::RandomState>;
 
 fn hashtag_counts(lines: &[&'static str]) -> Counts {
@@ -131,6 +145,10 @@ fn pipeline(lines: Vec<&'static str>, threads: usize) -> Pipeline {
     hashtags!(lines, threads;)
 }
 
+fn pipeline_owned(lines: Vec<String>) -> Pipeline {
+    hashtags!(lines, 1;)
+}
+
 fn unfused(lines: Vec<&'static str>) -> Pipeline {
     hashtags!(lines, 1; fusion off;)
 }
@@ -154,6 +172,23 @@ fn bench(c: &mut Criterion) {
     g.bench_function("fusion_off_parallelism_1", |b| {
         b.iter_batched(
             || unfused(lines.clone()),
+            common::run_one,
+            BatchSize::LargeInput,
+        )
+    });
+    // The same job over a batch of owned `String` lines (a custom receiver, Kafka payloads):
+    // both borrow the words from the batch and drop it at the end.
+    let owned = || lines.iter().map(|l| l.to_string()).collect::<Vec<String>>();
+    g.bench_function("hand_written_loop_owned_lines", |b| {
+        b.iter_batched(
+            owned,
+            |batch| black_box(hand_written_owned(batch)),
+            BatchSize::LargeInput,
+        )
+    });
+    g.bench_function("fused_parallelism_1_owned_lines", |b| {
+        b.iter_batched(
+            || pipeline_owned(owned()),
             common::run_one,
             BatchSize::LargeInput,
         )

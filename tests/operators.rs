@@ -547,3 +547,29 @@ fn fusion_off_gives_the_same_results() {
     assert_eq!(fused.batches(), unfused.batches());
     assert_eq!(fused.batches()[0].1, [(s("#x"), 2), (s("#y"), 1)]);
 }
+
+#[test]
+fn flat_map_split_over_owned_lines_borrows_the_words_from_the_batch() {
+    let (words, fields) = (Collector::new(), Collector::new());
+    let lines = vec![vec![s("to be or"), s("not to be")]];
+    let csv = vec![vec![s("a,b"), s("b,c")]];
+    let mut p = stream_pipeline! {
+        batch 1s;
+        source queue(lines) |> flat_map split |> map |w| (w, 1) |> reduce_by_key(+) |> collect(words);
+        source queue(csv) |> flat_map split(",") |> count_by_value |> collect(fields)
+    };
+    p.run_batches(1).unwrap();
+    assert_eq!(
+        sorted(&words),
+        vec![vec![
+            (s("be"), 2),
+            (s("not"), 1),
+            (s("or"), 1),
+            (s("to"), 2)
+        ]]
+    );
+    assert_eq!(
+        sorted(&fields),
+        vec![vec![(s("a"), 1), (s("b"), 2), (s("c"), 1)]]
+    );
+}

@@ -28,6 +28,12 @@ pub enum FnArg {
 }
 
 impl FnArg {
+    /// The `split` / `split(sep)` method shorthand, which the runtime implements for
+    /// borrowed strings as well as owned ones.
+    pub fn is_split(&self) -> bool {
+        matches!(self, FnArg::Method { method, .. } if method == "split")
+    }
+
     /// A closure expression of `arity` arguments. Closures are emitted verbatim, where the
     /// runtime function receiving them gives rustc their argument types.
     pub fn closure(&self, arity: usize) -> TokenStream {

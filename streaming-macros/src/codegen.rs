@@ -310,10 +310,17 @@ fn flow_code(
                 quote!(#acc),
             ),
         };
+        // `flat_map split` first: the segment reads its input by reference, so the words
+        // borrow from it (see `Operator::borrows_input`).
+        let input = if seg.adapters.first().is_some_and(|a| a.op.borrows_input()) {
+            quote!(&#current)
+        } else {
+            quote!(&mut #current)
+        };
         let run = quote! {
             let #acc = #rt::par::run(
                 #ctx.parallelism(),
-                &mut #current,
+                #input,
                 |#chunk| {
                     let #it = ::core::iter::IntoIterator::into_iter(#chunk);
                     #adapt

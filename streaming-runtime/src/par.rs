@@ -36,6 +36,20 @@ impl<'a> IntoChunks for &'a mut LineBlock {
     }
 }
 
+/// Borrows the elements: runs are slices of the batch, which outlives the fused loop (the
+/// segment starts with `flat_map split`, whose words borrow from the batch's strings).
+impl<'a, T: Sync> IntoChunks for &'a Vec<T> {
+    type Chunk = &'a [T];
+    fn element_count(&self) -> usize {
+        self.len()
+    }
+    fn into_chunks(self, n: usize) -> Vec<&'a [T]> {
+        split_evenly(self.len(), n)
+            .map(|(a, b)| self.get(a..b).unwrap_or_default())
+            .collect()
+    }
+}
+
 /// Moves the elements out (the vec is left empty).
 impl<T: Send> IntoChunks for &mut Vec<T> {
     type Chunk = Vec<T>;

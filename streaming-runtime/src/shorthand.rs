@@ -1,6 +1,9 @@
 //! Method shorthands whose meaning depends on the element type: `flat_map split` on a
-//! borrowed line yields borrowed words (no allocation); on an owned `String` (e.g. after
-//! `map to_lowercase`) it yields owned words, since they cannot borrow from a temporary.
+//! borrowed line yields borrowed words (no allocation). When it is the first stage of a
+//! fused loop, the loop reads its batch by reference, so lines that are owned `String`s
+//! (a `queue`, a custom receiver) are split as `&String` and their words borrow from the
+//! batch too. Only an owned `String` made inside the loop (e.g. after `map to_lowercase`)
+//! yields owned words, since they cannot borrow from a temporary.
 
 /// `flat_map split`: split on whitespace.
 pub trait SplitWhitespace {
@@ -17,6 +20,14 @@ impl<'a> SplitWhitespace for &'a str {
 }
 
 impl<'a> SplitWhitespace for &'a String {
+    type Words = std::str::SplitWhitespace<'a>;
+    #[inline]
+    fn split_ws(self) -> Self::Words {
+        self.split_whitespace()
+    }
+}
+
+impl<'a> SplitWhitespace for &&'a str {
     type Words = std::str::SplitWhitespace<'a>;
     #[inline]
     fn split_ws(self) -> Self::Words {
@@ -81,6 +92,22 @@ pub trait SplitOn<P: Separator> {
 }
 
 impl<'a, P: Separator + 'a> SplitOn<P> for &'a str {
+    type Parts = P::Iter<'a>;
+    #[inline]
+    fn split_on(self, sep: P) -> Self::Parts {
+        sep.split_str(self)
+    }
+}
+
+impl<'a, P: Separator + 'a> SplitOn<P> for &'a String {
+    type Parts = P::Iter<'a>;
+    #[inline]
+    fn split_on(self, sep: P) -> Self::Parts {
+        sep.split_str(self)
+    }
+}
+
+impl<'a, P: Separator + 'a> SplitOn<P> for &&'a str {
     type Parts = P::Iter<'a>;
     #[inline]
     fn split_on(self, sep: P) -> Self::Parts {

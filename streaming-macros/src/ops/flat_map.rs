@@ -5,9 +5,11 @@ use quote::quote_spanned;
 use syn::Ident;
 
 use super::{Adapter, Gen, Operator};
+use crate::args::FnArg;
 
 pub fn parse(op: &Ident, tokens: &[TokenTree]) -> syn::Result<Box<dyn Operator>> {
-    Adapter::parse(op, tokens, fused, unfused)
+    // `flat_map split` splits elements by reference: words borrow from the batch.
+    Adapter::parse_borrowing(op, tokens, fused, unfused, FnArg::is_split)
 }
 
 fn fused(g: &Gen, it: &Ident, f: TokenStream) -> TokenStream {

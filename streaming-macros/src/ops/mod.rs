@@ -115,6 +115,15 @@ pub trait Operator {
         TokenStream::new()
     }
 
+    /// Adapters first in their segment: the stage's function works on elements borrowed
+    /// from the segment's input as well as on owned ones (`flat_map split`: words of a
+    /// `&String` borrow from it), so the segment reads its input by reference. The input
+    /// then outlives the fused loop, and what the stage yields may borrow from it: words
+    /// split from a batch of owned strings allocate nothing.
+    fn borrows_input(&self) -> bool {
+        false
+    }
+
     /// Adapters: an iterator expression wrapping the iterator `it`.
     fn adapt(&self, _g: &Gen, it: &Ident) -> TokenStream {
         quote!(#it)
@@ -252,6 +261,8 @@ pub struct Adapter {
     f: args::FnArg,
     write: Writer,
     unfused: Writer,
+    /// See [`Operator::borrows_input`].
+    borrows_input: bool,
 }
 
 impl Adapter {
@@ -267,6 +278,25 @@ impl Adapter {
             f: args::function(op, tokens, 1)?,
             write,
             unfused,
+            borrows_input: false,
+        }))
+    }
+
+    /// Like [`Adapter::parse`], for an operator whose function may take the element by
+    /// reference when `borrows(f)` says so (see [`Operator::borrows_input`]).
+    pub fn parse_borrowing(
+        op: &Ident,
+        tokens: &[TokenTree],
+        write: Writer,
+        unfused: Writer,
+        borrows: fn(&args::FnArg) -> bool,
+    ) -> syn::Result<Box<dyn Operator>> {
+        let f = args::function(op, tokens, 1)?;
+        Ok(Box::new(Adapter {
+            borrows_input: borrows(&f),
+            f,
+            write,
+            unfused,
         }))
     }
 }
@@ -274,6 +304,9 @@ impl Adapter {
 impl Operator for Adapter {
     fn role(&self) -> Role {
         Role::Adapter
+    }
+    fn borrows_input(&self) -> bool {
+        self.borrows_input
     }
     fn adapt(&self, g: &Gen, it: &Ident) -> TokenStream {
         (self.write)(g, it, self.f.closure(1))

@@ -206,6 +206,21 @@ impl<'a> IntoIterator for &'a KafkaRecords {
     }
 }
 
+impl<'a> IntoChunks for &'a KafkaRecords {
+    type Chunk = Records<'a>;
+    fn element_count(&self) -> usize {
+        self.meta.len()
+    }
+    fn into_chunks(self, n: usize) -> Vec<Records<'a>> {
+        split_evenly(self.meta.len(), n)
+            .map(|(a, b)| Records {
+                batch: self,
+                meta: self.meta[a..b].iter(),
+            })
+            .collect()
+    }
+}
+
 impl<'a> IntoChunks for &'a mut KafkaRecords {
     type Chunk = Records<'a>;
     fn element_count(&self) -> usize {
@@ -213,12 +228,7 @@ impl<'a> IntoChunks for &'a mut KafkaRecords {
     }
     fn into_chunks(self, n: usize) -> Vec<Records<'a>> {
         let this: &'a KafkaRecords = self;
-        split_evenly(this.meta.len(), n)
-            .map(|(a, b)| Records {
-                batch: this,
-                meta: this.meta[a..b].iter(),
-            })
-            .collect()
+        this.into_chunks(n)
     }
 }
 
