@@ -223,3 +223,97 @@ fn const_durations_work_and_are_checked_at_compile_time() {
     let counts: Vec<usize> = out.batches().into_iter().map(|(_, v)| v.len()).collect();
     assert_eq!(counts, [1, 2, 2]);
 }
+
+/// `window .. |> sort |> take(n)` (the card's ending): the window picks the first `n` from
+/// references into its store instead of copying its whole result every slide. The result
+/// must be exactly the full sort's first `n`, ties included, with and without an inverse,
+/// for `count_by_value_and_window`, by key, and with `print`.
+#[test]
+fn a_window_then_sort_then_take_equals_the_first_n_of_the_full_sort() {
+    let pairs = |seed: u64| -> Vec<(String, i64)> {
+        (0..2_000u64)
+            .map(|i| {
+                let x = (i * 2_654_435_761 + seed) % 1_000_003;
+                (format!("k{}", x % 300), (x % 5) as i64)
+            })
+            .collect()
+    };
+    let batches: Vec<Vec<(String, i64)>> = (0..6).map(pairs).chain([vec![], vec![]]).collect();
+    let words =
+        |b: &Vec<(String, i64)>| -> Vec<String> { b.iter().map(|(k, _)| k.clone()).collect() };
+    let word_batches: Vec<Vec<String>> = batches.iter().map(words).collect();
+    let full = |c: &Collector<(String, i64)>| -> Vec<Vec<(String, i64)>> {
+        c.batches().into_iter().map(|(_, v)| v).collect()
+    };
+    let (all_inv, all_plain, all_values) = (Collector::new(), Collector::new(), Collector::new());
+    let (a, b, c) = (batches.clone(), batches.clone(), word_batches.clone());
+    let mut p = stream_pipeline! {
+        batch 1s;
+        source queue(a) |> window(3s, 1s) reduce(+, -) |> sort desc |> collect(all_inv);
+        source queue(b) |> window(3s, 2s) reduce(+) |> sort desc |> collect(all_plain);
+        source queue(c) |> count_by_value_and_window(2s, 1s) |> sort desc |> collect(all_values)
+    };
+    p.run_batches(8).unwrap();
+    for n in [0usize, 1, 10, 299, 300, 1000] {
+        let (inv, plain, values, keys) = (
+            Collector::new(),
+            Collector::new(),
+            Collector::new(),
+            Collector::new(),
+        );
+        let (a, b, c, d) = (
+            batches.clone(),
+            batches.clone(),
+            word_batches.clone(),
+            batches.clone(),
+        );
+        let mut p = stream_pipeline! {
+            batch 1s;
+            source queue(a) |> window(3s, 1s) reduce(+, -) |> sort desc |> take(n) |> collect(inv);
+            source queue(b) |> window(3s, 2s) reduce(+) |> sort desc |> take(n) |> collect(plain);
+            source queue(c) |> count_by_value_and_window(2s, 1s) |> sort desc |> take(n) |> collect(values);
+            source queue(d) |> window(3s, 1s) reduce(+, -) |> sort_by_key desc |> take(n) |> collect(keys)
+        };
+        p.run_batches(8).unwrap();
+        for (got, all) in [
+            (&inv, &all_inv),
+            (&plain, &all_plain),
+            (&values, &all_values),
+        ] {
+            let (got, all) = (full(got), full(all));
+            assert_eq!(got.len(), all.len());
+            for (g, a) in got.iter().zip(&all) {
+                assert_eq!(g[..], a[..n.min(a.len())], "take({n})");
+            }
+        }
+        for (g, a) in full(&keys).iter().zip(full(&all_inv)) {
+            let mut by_key = a.clone();
+            by_key.sort_by(|x, y| y.0.cmp(&x.0));
+            assert_eq!(
+                g[..],
+                by_key[..n.min(by_key.len())],
+                "sort_by_key desc |> take({n})"
+            );
+        }
+    }
+    // `print` shows the first 10 and "..." when there are more.
+    let shown = OutputBuffer::new();
+    let input = batches.clone();
+    let mut p = stream_pipeline! {
+        batch 1s;
+        source queue(input) |> window(3s, 1s) reduce(+, -) |> sort desc |> print
+    };
+    p.print_to(shown.clone());
+    p.run_batches(1).unwrap();
+    let text = shown.contents();
+    let expected: Vec<String> = full(&all_inv)[0][..10]
+        .iter()
+        .map(|(k, v)| format!("({k},{v})"))
+        .collect();
+    assert_eq!(
+        text.lines().skip(3).take(10).collect::<Vec<_>>(),
+        expected,
+        "{text}"
+    );
+    assert!(text.contains("\n...\n"), "{text}");
+}

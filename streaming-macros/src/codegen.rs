@@ -295,8 +295,39 @@ fn flow_code(
                             ..*g
                         })
                     });
-                let finish = next_reads_first
-                    .and_then(|first| end.op.finish_first(g, &acc, &first))
+                // `window .. |> sort |> take(n)`: when the stage after next reads only the
+                // first elements of the next one's order, this barrier may hand over just
+                // those (a window picks them from references into its store).
+                let next_selects = flow
+                    .segments
+                    .get(s + 1)
+                    .zip(flow.segments.get(s + 2))
+                    .filter(|(next, after)| {
+                        fused && next.adapters.is_empty() && after.adapters.is_empty()
+                    })
+                    .and_then(|(next, after)| Some((next.end?, after.end?)))
+                    .and_then(|(next, after)| {
+                        let first = after.op.reads_first(&Gen {
+                            span: after.name.span(),
+                            id: *stage_id + 1,
+                            slide: g.slide.clone(),
+                            ..*g
+                        })?;
+                        next.op.select_first(
+                            &Gen {
+                                span: next.name.span(),
+                                id: *stage_id,
+                                slide: g.slide.clone(),
+                                ..*g
+                            },
+                            &first,
+                        )
+                    });
+                let finish = next_selects
+                    .and_then(|select| end.op.finish_selected(g, &acc, &select))
+                    .or_else(|| {
+                        next_reads_first.and_then(|first| end.op.finish_first(g, &acc, &first))
+                    })
                     .unwrap_or_else(|| end.op.finish(g, &acc));
                 (
                     end.op.fold(g, &it_at(g.span)),

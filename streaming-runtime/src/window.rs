@@ -166,8 +166,56 @@ impl<K: Hash + Eq + Clone, V: Clone> KeyedWindow<K, V> {
         time: BatchTime,
         batch: I,
         mut f: F,
-        mut inv: Option<G>,
+        inv: Option<G>,
     ) -> Option<Vec<(K, V)>>
+    where
+        I: IntoIterator<Item = (K, V)>,
+        F: FnMut(V, V) -> V,
+        G: FnMut(V, V) -> V,
+    {
+        if !self.update(time, batch, &mut f, inv) {
+            return None;
+        }
+        let mut out = Vec::new();
+        self.for_each_result(f, |k, v| out.push((k.clone(), v.clone())));
+        Some(out)
+    }
+
+    /// Like [`KeyedWindow::push`], but returns only the first `select.n` results in the
+    /// order of the `sort` after the window (`sort desc |> take(n)`), picked from references
+    /// into the window and copied: a slide costs a pass over the window's keys, not a copy
+    /// of each.
+    pub fn push_select<I, F, G>(
+        &mut self,
+        time: BatchTime,
+        batch: I,
+        mut f: F,
+        inv: Option<G>,
+        select: &crate::ops::sort::Select,
+    ) -> Option<Vec<(K, V)>>
+    where
+        I: IntoIterator<Item = (K, V)>,
+        F: FnMut(V, V) -> V,
+        G: FnMut(V, V) -> V,
+        K: PartialOrd,
+        V: PartialOrd,
+    {
+        if !self.update(time, batch, &mut f, inv) {
+            return None;
+        }
+        if let Some(running) = &self.running {
+            let refs = running.iter().map(|(k, (v, _))| (k, v.clone())).collect();
+            return Some(select.pick(refs));
+        }
+        // Without an inverse the window is combined anew at each slide anyway.
+        let mut out = Vec::new();
+        self.for_each_result(f, |k, v| out.push((k.clone(), v.clone())));
+        select.apply(&mut out);
+        Some(out)
+    }
+
+    /// Adds a batch; true when `time` ends a slide (the window has a result).
+    fn update<I, F, G>(&mut self, time: BatchTime, batch: I, mut f: F, mut inv: Option<G>) -> bool
     where
         I: IntoIterator<Item = (K, V)>,
         F: FnMut(V, V) -> V,
@@ -209,14 +257,21 @@ impl<K: Hash + Eq + Clone, V: Clone> KeyedWindow<K, V> {
                 }
             }
         }
-        if !self.clock.ends_slide(time) {
-            return None;
-        }
-        Some(match &self.running {
-            Some(running) => running
-                .iter()
-                .map(|(k, (v, _))| (k.clone(), v.clone()))
-                .collect(),
+        self.clock.ends_slide(time)
+    }
+
+    /// Calls `visit` with every `(key, value)` of the current window, by reference where the
+    /// window keeps its result (with an inverse), else combined from the panes with `f`.
+    fn for_each_result<F>(&self, mut f: F, mut visit: impl FnMut(&K, &V))
+    where
+        F: FnMut(V, V) -> V,
+    {
+        match &self.running {
+            Some(running) => {
+                for (k, (v, _)) in running {
+                    visit(k, v);
+                }
+            }
             None => {
                 let mut window: KeyedMap<K, V> = KeyedMap::default();
                 for pane in &self.panes {
@@ -224,9 +279,11 @@ impl<K: Hash + Eq + Clone, V: Clone> KeyedWindow<K, V> {
                         combine(&mut window, k.clone(), v.clone(), &mut f);
                     }
                 }
-                window.into_iter().collect()
+                for (k, v) in &window {
+                    visit(k, v);
+                }
             }
-        })
+        }
     }
 
     /// Keys held by the running result (incremental) or by all panes.

@@ -145,6 +145,24 @@ pub trait Operator {
     fn finish_first(&self, _g: &Gen, _acc: &Ident, _first: &TokenStream) -> Option<TokenStream> {
         None
     }
+    /// Barriers that order their batch (`sort`), when the next stage reads only their
+    /// `first` elements: a runtime `ops::sort::Select` expression that the stage before
+    /// may apply itself, handing over only those elements (`None`: it cannot be done
+    /// exactly, as for the stable `sort_by`).
+    fn select_first(&self, _g: &Gen, _first: &TokenStream) -> Option<TokenStream> {
+        None
+    }
+    /// Barriers: `finish`, when the next stage keeps only what `select` (from its
+    /// [`Operator::select_first`]) picks. A window picks from references into its store and
+    /// copies only those (`None`: plain `finish` is used).
+    fn finish_selected(
+        &self,
+        _g: &Gen,
+        _acc: &Ident,
+        _select: &TokenStream,
+    ) -> Option<TokenStream> {
+        None
+    }
     /// Barriers and sinks: fold one run's iterator `it` into a partial result.
     fn fold(&self, g: &Gen, it: &Ident) -> TokenStream {
         let rt = g.rt();

@@ -79,6 +79,16 @@ impl Operator for Sort {
     fn finish_first(&self, g: &Gen, acc: &Ident, first: &TokenStream) -> Option<TokenStream> {
         self.sorted(g, acc, Some(first))
     }
+    fn select_first(&self, g: &Gen, first: &TokenStream) -> Option<TokenStream> {
+        let (rt, desc) = (g.rt(), self.descending);
+        match self.by {
+            By::Value => {
+                Some(quote_spanned!(g.span=> #rt::ops::sort::Select::by_value(#desc, #first)))
+            }
+            By::Key => Some(quote_spanned!(g.span=> #rt::ops::sort::Select::by_key(#desc, #first))),
+            By::Fn(_) => None,
+        }
+    }
     fn finish(&self, g: &Gen, acc: &Ident) -> TokenStream {
         self.sorted(g, acc, None).unwrap_or_default()
     }

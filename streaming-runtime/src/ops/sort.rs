@@ -61,10 +61,111 @@ fn sort_first<P>(
             batch.clear();
             return;
         }
+        if n <= SMALL_FIRST {
+            let best = best_of(batch, n, &mut cmp);
+            *batch = take_ranked(std::mem::take(batch), best);
+            return;
+        }
         batch.select_nth_unstable_by(n - 1, &mut cmp);
         batch.truncate(n);
     }
     batch.sort_by(cmp);
+}
+
+/// Up to this many first elements are kept with one pass and a short sorted list rather
+/// than a selection: most elements are turned away by one comparison with the list's last
+/// (usually of values only, where a selection's partitions compare many ties by key).
+const SMALL_FIRST: usize = 32;
+
+/// Indices of the first `n` elements of `batch` in `cmp`'s order, in that order.
+fn best_of<P>(batch: &[P], n: usize, cmp: &mut impl FnMut(&P, &P) -> Ordering) -> Vec<usize> {
+    let mut best: Vec<usize> = Vec::with_capacity(n + 1);
+    for (i, x) in batch.iter().enumerate() {
+        if best.len() == n
+            && best
+                .last()
+                .is_some_and(|&w| cmp(x, &batch[w]) != Ordering::Less)
+        {
+            continue;
+        }
+        let at = best.partition_point(|&b| cmp(&batch[b], x) != Ordering::Greater);
+        best.insert(at, i);
+        best.truncate(n);
+    }
+    best
+}
+
+/// The elements of `batch` at `ranked` (distinct indices), in that order; the rest dropped.
+fn take_ranked<P>(mut batch: Vec<P>, ranked: Vec<usize>) -> Vec<P> {
+    let mut by_index: Vec<(usize, usize)> = ranked
+        .into_iter()
+        .enumerate()
+        .map(|(r, i)| (i, r))
+        .collect();
+    // Removing from the highest index down, `swap_remove` only moves elements that were
+    // already taken or are not wanted.
+    by_index.sort_unstable_by(|a, b| b.0.cmp(&a.0));
+    let mut out: Vec<(usize, P)> = by_index
+        .into_iter()
+        .map(|(i, rank)| (rank, batch.swap_remove(i)))
+        .collect();
+    out.sort_unstable_by_key(|(rank, _)| *rank);
+    out.into_iter().map(|(_, p)| p).collect()
+}
+
+/// What a `sort` followed by `take(n)` (or `print(n)`) keeps: the first `n` pairs by value
+/// or by key. A window before such a sort picks them itself from references into its store
+/// ([`crate::window::KeyedWindow::push_select`]) and copies only those.
+#[derive(Clone, Copy, Debug)]
+pub struct Select {
+    by_key: bool,
+    descending: bool,
+    n: usize,
+}
+
+impl Select {
+    /// `sort [desc] |> take(n)`.
+    pub fn by_value(descending: bool, n: usize) -> Self {
+        Select {
+            by_key: false,
+            descending,
+            n,
+        }
+    }
+
+    /// `sort_by_key [desc] |> take(n)`.
+    pub fn by_key(descending: bool, n: usize) -> Self {
+        Select {
+            by_key: true,
+            descending,
+            n,
+        }
+    }
+
+    /// Keeps the first `n` of `batch` in this order, sorted.
+    pub fn apply<P>(&self, batch: &mut Vec<P>)
+    where
+        P: Pair,
+        P::Key: PartialOrd,
+        P::Value: PartialOrd,
+    {
+        if self.by_key {
+            by_key(batch, self.descending, Some(self.n));
+        } else {
+            by_value(batch, self.descending, Some(self.n));
+        }
+    }
+
+    /// The first `n` of pairs with borrowed keys in this order, the keys copied. (Values
+    /// come copied already: comparing them in place beats chasing a pointer per comparison.)
+    pub fn pick<K, V>(&self, mut pairs: Vec<(&K, V)>) -> Vec<(K, V)>
+    where
+        K: Clone + PartialOrd,
+        V: PartialOrd,
+    {
+        self.apply(&mut pairs);
+        pairs.into_iter().map(|(k, v)| (k.clone(), v)).collect()
+    }
 }
 
 /// `sort_by |x| key asc|desc`: stable, by the key `f` computes.
@@ -87,6 +188,26 @@ mod tests {
         assert_eq!(v, [("c", 5), ("a", 2), ("b", 2), ("d", 1)]);
         by_key(&mut v, true, None);
         assert_eq!(v, [("d", 1), ("c", 5), ("b", 2), ("a", 2)]);
+    }
+
+    #[test]
+    fn the_first_few_equal_the_full_sort_for_any_order_of_input() {
+        for len in [0usize, 1, 2, 5, 33, 200] {
+            let base: Vec<(String, i64)> = (0..len)
+                .map(|i| (format!("k{}", (i * 7) % 13), (i % 4) as i64))
+                .collect();
+            for rotation in [0, len / 3, len.saturating_sub(1)] {
+                let mut input = base.clone();
+                input.rotate_left(rotation.min(len));
+                let mut full = input.clone();
+                by_value(&mut full, true, None);
+                for n in [0usize, 1, 3, 10, 32, 33, 250] {
+                    let mut got = input.clone();
+                    by_value(&mut got, true, Some(n));
+                    assert_eq!(got[..], full[..n.min(len)], "len {len} n {n}");
+                }
+            }
+        }
     }
 
     #[test]
