@@ -104,7 +104,7 @@ fn take_ranked<P>(mut batch: Vec<P>, ranked: Vec<usize>) -> Vec<P> {
         .collect();
     // Removing from the highest index down, `swap_remove` only moves elements that were
     // already taken or are not wanted.
-    by_index.sort_unstable_by(|a, b| b.0.cmp(&a.0));
+    by_index.sort_unstable_by_key(|b| std::cmp::Reverse(b.0));
     let mut out: Vec<(usize, P)> = by_index
         .into_iter()
         .map(|(i, rank)| (rank, batch.swap_remove(i)))
