@@ -317,3 +317,46 @@ fn a_window_then_sort_then_take_equals_the_first_n_of_the_full_sort() {
     );
     assert!(text.contains("\n...\n"), "{text}");
 }
+
+/// `window .. |> take(n)` and `window .. |> print` copy only the elements they read from
+/// the window's store: `n` of the window's results (any `n`: order is unspecified without
+/// a sort), and `print` still shows "..." when the window holds more.
+#[test]
+fn a_window_then_take_or_print_copies_only_what_is_read() {
+    let batches: Vec<Vec<(String, i64)>> = (0..4)
+        .map(|b| {
+            (0..50)
+                .map(|i| (format!("k{}", (i * 3 + b) % 40), 1))
+                .collect()
+        })
+        .collect();
+    let (all, first) = (Collector::new(), Collector::new());
+    let (a, b) = (batches.clone(), batches.clone());
+    let mut p = stream_pipeline! {
+        batch 1s;
+        source queue(a) |> window(2s, 1s) reduce(+, -) |> collect(all);
+        source queue(b) |> window(2s, 1s) reduce(+, -) |> take(7) |> collect(first)
+    };
+    p.run_batches(4).unwrap();
+    for ((_, all), (_, first)) in all.batches().iter().zip(first.batches()) {
+        assert_eq!(first.len(), 7.min(all.len()));
+        assert!(
+            first.iter().all(|x| all.contains(x)),
+            "{first:?} not in {all:?}"
+        );
+    }
+    let shown = OutputBuffer::new();
+    let mut p = stream_pipeline! {
+        batch 1s;
+        source queue(batches) |> window(2s, 1s) reduce(+, -) |> print(5)
+    };
+    p.print_to(shown.clone());
+    p.run_batches(1).unwrap();
+    let text = shown.contents();
+    assert_eq!(
+        text.lines().filter(|l| l.starts_with("(k")).count(),
+        5,
+        "{text}"
+    );
+    assert!(text.contains("\n...\n"), "{text}");
+}

@@ -214,6 +214,41 @@ impl<K: Hash + Eq + Clone, V: Clone> KeyedWindow<K, V> {
         Some(out)
     }
 
+    /// Like [`KeyedWindow::push`], but returns only the first `n` results (`window .. |>
+    /// print` or `|> take(n)`: the next stage reads no more), the same ones `push` would
+    /// list first, copied from references into the window.
+    pub fn push_first<I, F, G>(
+        &mut self,
+        time: BatchTime,
+        batch: I,
+        mut f: F,
+        inv: Option<G>,
+        n: usize,
+    ) -> Option<Vec<(K, V)>>
+    where
+        I: IntoIterator<Item = (K, V)>,
+        F: FnMut(V, V) -> V,
+        G: FnMut(V, V) -> V,
+    {
+        if !self.update(time, batch, &mut f, inv) {
+            return None;
+        }
+        let mut out = Vec::new();
+        match &self.running {
+            Some(running) => out.extend(
+                running
+                    .iter()
+                    .take(n)
+                    .map(|(k, (v, _))| (k.clone(), v.clone())),
+            ),
+            None => {
+                self.for_each_result(f, |k, v| out.push((k.clone(), v.clone())));
+                out.truncate(n);
+            }
+        }
+        Some(out)
+    }
+
     /// Adds a batch; true when `time` ends a slide (the window has a result).
     fn update<I, F, G>(&mut self, time: BatchTime, batch: I, mut f: F, mut inv: Option<G>) -> bool
     where

@@ -320,34 +320,17 @@ impl Operator for Window {
         }
     }
 
+    fn finish_first(&self, g: &Gen, acc: &Ident, first: &TokenStream) -> Option<TokenStream> {
+        self.keyed_finish(g, acc, &quote_spanned!(g.span=> push_first), first)
+    }
+
     fn finish_selected(&self, g: &Gen, acc: &Ident, select: &TokenStream) -> Option<TokenStream> {
-        let (rt, w, ctx, time, parent) = (g.rt(), g.var("window"), g.ctx, g.time, &g.slide);
-        let length = self.length.to_millis_expr("a window's length");
-        let slide = self.slide.to_millis_expr("a window's slide");
-        let (incremental, f, inv) = match &self.kind {
-            // `keep` filters before any selection: left to plain `finish`.
-            Kind::ReduceByKey { f, inv, keep: None } => (
-                inv.is_some(),
-                f.closure(),
-                match inv {
-                    Some(i) => {
-                        let i = i.closure();
-                        quote_spanned!(g.span=> ::core::option::Option::Some(#i))
-                    }
-                    None => quote_spanned!(g.span=> #rt::ops::window::no_inverse()),
-                },
-            ),
-            Kind::CountByValue => (
-                true,
-                quote_spanned!(g.span=> |a: i64, b: i64| a + b),
-                quote_spanned!(g.span=> ::core::option::Option::Some(|a: i64, b: i64| a - b)),
-            ),
-            _ => return None,
-        };
-        Some(quote_spanned! {g.span=>
-            #rt::ops::window::keyed(&mut #w, #ctx, #length, #slide, #parent, #incremental)?
-                .push_select(#time, #rt::ops::window::owned_keys(#acc), #f, #inv, &#select)
-        })
+        self.keyed_finish(
+            g,
+            acc,
+            &quote_spanned!(g.span=> push_select),
+            &quote_spanned!(g.span=> &#select),
+        )
     }
 
     fn finish(&self, g: &Gen, acc: &Ident) -> TokenStream {
@@ -395,5 +378,46 @@ impl Operator for Window {
                 }
             }
         }
+    }
+}
+
+impl Window {
+    /// A keyed window's `finish` through `KeyedWindow::<push>(.., extra)` (`push_first` or
+    /// `push_select`): for `reduce` without `keep` (which filters before any pick) and for
+    /// `count_by_value_and_window`; `None` for the others, which use plain `finish`.
+    fn keyed_finish(
+        &self,
+        g: &Gen,
+        acc: &Ident,
+        push: &TokenStream,
+        extra: &TokenStream,
+    ) -> Option<TokenStream> {
+        let (rt, w, ctx, time, parent) = (g.rt(), g.var("window"), g.ctx, g.time, &g.slide);
+        let length = self.length.to_millis_expr("a window's length");
+        let slide = self.slide.to_millis_expr("a window's slide");
+        let (incremental, f, inv) = match &self.kind {
+            // `keep` filters before any selection: left to plain `finish`.
+            Kind::ReduceByKey { f, inv, keep: None } => (
+                inv.is_some(),
+                f.closure(),
+                match inv {
+                    Some(i) => {
+                        let i = i.closure();
+                        quote_spanned!(g.span=> ::core::option::Option::Some(#i))
+                    }
+                    None => quote_spanned!(g.span=> #rt::ops::window::no_inverse()),
+                },
+            ),
+            Kind::CountByValue => (
+                true,
+                quote_spanned!(g.span=> |a: i64, b: i64| a + b),
+                quote_spanned!(g.span=> ::core::option::Option::Some(|a: i64, b: i64| a - b)),
+            ),
+            _ => return None,
+        };
+        Some(quote_spanned! {g.span=>
+            #rt::ops::window::keyed(&mut #w, #ctx, #length, #slide, #parent, #incremental)?
+                .#push(#time, #rt::ops::window::owned_keys(#acc), #f, #inv, #extra)
+        })
     }
 }
