@@ -573,3 +573,35 @@ fn flat_map_split_over_owned_lines_borrows_the_words_from_the_batch() {
         vec![vec![(s("a"), 1), (s("b"), 2), (s("c"), 1)]]
     );
 }
+
+/// The card's `flat_map split |> filter starts_with("#")` is compiled into one scan that
+/// jumps to each `#` (see streaming-macros' `rewrite`): it must give what the two stages
+/// written as closures give, on text with every kind of Unicode whitespace.
+#[test]
+fn split_then_starts_with_gives_what_the_closures_give() {
+    let lines: Vec<String> = (0..2_000)
+        .map(|i| {
+            let sep = [
+                "\u{3000}", "\u{A0}", " ", "\u{2028}", "\t", "\u{85}", "\u{200B}",
+            ][i % 7];
+            format!(
+                "a#x{sep}#t{}{sep}##{sep}#é{}\u{3000}#{sep}b #🦀 c#d",
+                i % 13,
+                i % 5
+            )
+        })
+        .collect();
+    let (fast, slow, chars) = (Collector::new(), Collector::new(), Collector::new());
+    let (a, b, c) = (lines.clone(), lines.clone(), lines);
+    let mut p = stream_pipeline! {
+        batch 1s;
+        source queue(vec![a]) |> flat_map split |> filter starts_with("#") |> reduce_by_key(+) |> collect(fast);
+        source queue(vec![b]) |> flat_map |l| l.split_whitespace().map(str::to_string).collect::<Vec<_>>()
+            |> filter |w| w.starts_with("#") |> reduce_by_key(+) |> collect(slow);
+        source queue(vec![c]) |> flat_map split |> filter starts_with('#') |> reduce_by_key(+) |> collect(chars)
+    };
+    p.run_batches(1).unwrap();
+    assert_eq!(sorted(&fast), sorted(&slow));
+    assert_eq!(sorted(&chars), sorted(&slow));
+    assert!(sorted(&fast)[0].len() > 10);
+}

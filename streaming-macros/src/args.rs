@@ -34,6 +34,33 @@ impl FnArg {
         matches!(self, FnArg::Method { method, .. } if method == "split")
     }
 
+    /// `split` without a separator: words, as `split_whitespace` gives them.
+    pub fn is_split_whitespace(&self) -> bool {
+        matches!(self, FnArg::Method { method, args: None, .. } if method == "split")
+    }
+
+    /// `starts_with("lit")` or `starts_with('c')`: the literal's text, when it is a plain
+    /// string or char literal.
+    pub fn starts_with_literal(&self) -> Option<String> {
+        let FnArg::Method {
+            method,
+            turbofish,
+            args: Some(args),
+            ..
+        } = self
+        else {
+            return None;
+        };
+        if method != "starts_with" || !turbofish.is_empty() {
+            return None;
+        }
+        match syn::parse2::<syn::Lit>(args.clone()).ok()? {
+            syn::Lit::Str(s) => Some(s.value()),
+            syn::Lit::Char(c) => Some(c.value().to_string()),
+            _ => None,
+        }
+    }
+
     /// A closure expression of `arity` arguments. Closures are emitted verbatim, where the
     /// runtime function receiving them gives rustc their argument types.
     pub fn closure(&self, arity: usize) -> TokenStream {

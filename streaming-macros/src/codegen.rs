@@ -259,7 +259,21 @@ fn flow_code(
         let mut adapt = TokenStream::new();
         // `fusion off`: a lone adapter is a stage of its own over the materialised batch.
         let mut unfused = None;
-        for (st, g) in seg.adapters.iter().zip(&gens) {
+        let mut skip = 0;
+        for (i, (st, g)) in seg.adapters.iter().zip(&gens).enumerate() {
+            if skip > 0 {
+                skip -= 1;
+                continue;
+            }
+            if fused {
+                if let Some(rw) = crate::rewrite::find(&seg.adapters[i..], g, &it_at(g.span)) {
+                    setup.extend(rw.setup);
+                    let wrapped = rw.adapt;
+                    adapt.extend(quote!(let #it = #wrapped;));
+                    skip = rw.len - 1;
+                    continue;
+                }
+            }
             setup.extend(st.op.setup(g));
             if !fused && seg.adapters.len() == 1 && seg.end.is_none() {
                 let batch = ident("__batch");

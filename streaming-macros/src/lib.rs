@@ -18,6 +18,7 @@ mod duration;
 mod ops;
 mod parse;
 mod plan;
+mod rewrite;
 mod sources;
 mod suggest;
 

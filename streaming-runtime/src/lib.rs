@@ -27,6 +27,7 @@ pub mod store;
 pub mod time;
 pub mod wal;
 pub mod window;
+pub mod words;
 
 /// The Kafka client the Kafka source and sink are built on, for settings and admin work
 /// beyond them.

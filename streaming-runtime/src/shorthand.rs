@@ -5,6 +5,8 @@
 //! batch too. Only an owned `String` made inside the loop (e.g. after `map to_lowercase`)
 //! yields owned words, since they cannot borrow from a temporary.
 
+use crate::words::{Prefix, Words, WordsStartingWith, words, words_starting_with};
+
 /// `flat_map split`: split on whitespace.
 pub trait SplitWhitespace {
     type Words: Iterator;
@@ -12,33 +14,33 @@ pub trait SplitWhitespace {
 }
 
 impl<'a> SplitWhitespace for &'a str {
-    type Words = std::str::SplitWhitespace<'a>;
+    type Words = Words<'a>;
     #[inline]
     fn split_ws(self) -> Self::Words {
-        self.split_whitespace()
+        words(self)
     }
 }
 
 impl<'a> SplitWhitespace for &'a String {
-    type Words = std::str::SplitWhitespace<'a>;
+    type Words = Words<'a>;
     #[inline]
     fn split_ws(self) -> Self::Words {
-        self.split_whitespace()
+        words(self)
     }
 }
 
 impl<'a> SplitWhitespace for &&'a str {
-    type Words = std::str::SplitWhitespace<'a>;
+    type Words = Words<'a>;
     #[inline]
     fn split_ws(self) -> Self::Words {
-        self.split_whitespace()
+        words(self)
     }
 }
 
 impl SplitWhitespace for String {
     type Words = std::vec::IntoIter<String>;
     fn split_ws(self) -> Self::Words {
-        self.split_whitespace()
+        words(&self)
             .map(str::to_owned)
             .collect::<Vec<_>>()
             .into_iter()
@@ -48,6 +50,52 @@ impl SplitWhitespace for String {
 #[inline]
 pub fn split_whitespace<S: SplitWhitespace>(s: S) -> S::Words {
     s.split_ws()
+}
+
+/// `flat_map split |> filter starts_with(LITERAL)`, fused by the macro into one scan that
+/// jumps to the literal's occurrences (see [`crate::words::WordsStartingWith`]).
+pub trait SplitStartingWith<'p> {
+    type Words: Iterator;
+    fn split_starting_with(self, prefix: &'p Prefix) -> Self::Words;
+}
+
+impl<'a, 'p> SplitStartingWith<'p> for &'a str {
+    type Words = WordsStartingWith<'a, 'p>;
+    #[inline]
+    fn split_starting_with(self, prefix: &'p Prefix) -> Self::Words {
+        words_starting_with(self, prefix)
+    }
+}
+
+impl<'a, 'p> SplitStartingWith<'p> for &'a String {
+    type Words = WordsStartingWith<'a, 'p>;
+    #[inline]
+    fn split_starting_with(self, prefix: &'p Prefix) -> Self::Words {
+        words_starting_with(self, prefix)
+    }
+}
+
+impl<'a, 'p> SplitStartingWith<'p> for &&'a str {
+    type Words = WordsStartingWith<'a, 'p>;
+    #[inline]
+    fn split_starting_with(self, prefix: &'p Prefix) -> Self::Words {
+        words_starting_with(self, prefix)
+    }
+}
+
+impl<'p> SplitStartingWith<'p> for String {
+    type Words = std::vec::IntoIter<String>;
+    fn split_starting_with(self, prefix: &'p Prefix) -> Self::Words {
+        words_starting_with(&self, prefix)
+            .map(str::to_owned)
+            .collect::<Vec<_>>()
+            .into_iter()
+    }
+}
+
+#[inline]
+pub fn split_starting_with<'p, S: SplitStartingWith<'p>>(s: S, prefix: &'p Prefix) -> S::Words {
+    s.split_starting_with(prefix)
 }
 
 /// A separator for `flat_map split(sep)`: a string or a char.

@@ -124,6 +124,12 @@ pub trait Operator {
         false
     }
 
+    /// Adapters: their DSL name and function, for the plan's rewrites of adjacent stages
+    /// (see `crate::rewrite`).
+    fn adapter_fn(&self) -> Option<(&str, &args::FnArg)> {
+        None
+    }
+
     /// Adapters: an iterator expression wrapping the iterator `it`.
     fn adapt(&self, _g: &Gen, it: &Ident) -> TokenStream {
         quote!(#it)
@@ -276,6 +282,8 @@ type Writer = fn(&Gen, &Ident, TokenStream) -> TokenStream;
 /// A stateless stage whose code wraps the iterator with its function, e.g. `map`; with
 /// `fusion off` it is a stage of its own over a materialised batch (`unfused`).
 pub struct Adapter {
+    /// The DSL name (`map`, `filter`, ...), for plan rewrites.
+    name: String,
     f: args::FnArg,
     write: Writer,
     unfused: Writer,
@@ -293,6 +301,7 @@ impl Adapter {
         unfused: Writer,
     ) -> syn::Result<Box<dyn Operator>> {
         Ok(Box::new(Adapter {
+            name: op.to_string(),
             f: args::function(op, tokens, 1)?,
             write,
             unfused,
@@ -311,6 +320,7 @@ impl Adapter {
     ) -> syn::Result<Box<dyn Operator>> {
         let f = args::function(op, tokens, 1)?;
         Ok(Box::new(Adapter {
+            name: op.to_string(),
             borrows_input: borrows(&f),
             f,
             write,
@@ -325,6 +335,9 @@ impl Operator for Adapter {
     }
     fn borrows_input(&self) -> bool {
         self.borrows_input
+    }
+    fn adapter_fn(&self) -> Option<(&str, &args::FnArg)> {
+        Some((&self.name, &self.f))
     }
     fn adapt(&self, g: &Gen, it: &Ident) -> TokenStream {
         (self.write)(g, it, self.f.closure(1))
