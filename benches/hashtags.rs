@@ -160,6 +160,18 @@ fn bench(c: &mut Criterion) {
     g.bench_function("hand_written_loop", |b| {
         b.iter(|| black_box(hand_written(black_box(&lines))))
     });
+    // What this machine's second core gives a loop that needs no merge: the hand-written
+    // loop on each half of the batch, on two threads (the reference for `parallelism 2`).
+    g.bench_function("hand_written_two_halves_two_threads", |b| {
+        b.iter(|| {
+            let (a, z) = lines.split_at(lines.len() / 2);
+            std::thread::scope(|s| {
+                let other = s.spawn(|| black_box(hand_written(black_box(z))));
+                black_box(hand_written(black_box(a)));
+                let _ = other.join();
+            })
+        })
+    });
     for threads in [1, 2] {
         g.bench_function(format!("fused_parallelism_{threads}"), |b| {
             b.iter_batched(

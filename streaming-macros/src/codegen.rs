@@ -28,10 +28,17 @@ fn ident(name: &str) -> Ident {
     Ident::new(name, Span::mixed_site())
 }
 
+/// The batch's parallelism (a `usize` bound at the start of the job), which stage code may
+/// use inside the closures of a parallel run.
+pub fn parallelism_var() -> Ident {
+    ident("__parallelism")
+}
+
 /// The code of a pipeline without errors.
 pub fn pipeline(plan: &Plan) -> TokenStream {
     let rt = rt();
     let (ctx, time, builder) = (ident("__ctx"), ident("__time"), ident("__builder"));
+    let batch_parallelism = parallelism_var();
 
     let batch = plan
         .config
@@ -180,6 +187,8 @@ pub fn pipeline(plan: &Plan) -> TokenStream {
         #(#unused)*
         #builder.build(move |#ctx: &mut #rt::BatchContext<'_>| -> ::core::result::Result<(), #rt::StreamingError> {
             let #time = #ctx.time();
+            #[allow(unused_variables)]
+            let #batch_parallelism = #ctx.parallelism();
             #restore_state
             #take_inputs
             #body

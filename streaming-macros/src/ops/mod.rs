@@ -79,6 +79,11 @@ impl Gen<'_> {
     pub fn var(&self, what: &str) -> Ident {
         format_ident!("__stage{}_{}", self.id, what, span = Span::mixed_site())
     }
+
+    /// The batch's parallelism, a `usize` variable usable in a stage's fold.
+    pub fn parallelism(&self) -> Ident {
+        crate::codegen::parallelism_var()
+    }
 }
 
 /// One parsed stage.

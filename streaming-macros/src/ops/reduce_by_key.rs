@@ -1,10 +1,51 @@
 //! `reduce_by_key(f)`: per batch, one `(key, value)` per key; bare elements count as `(x, 1)`.
+//!
+//! Each run of a parallel batch folds into one map per thread, split by key hash, so the
+//! runs' partials merge shard by shard on all threads at once (`rt::ops::reduce_by_key::
+//! Sharded`); the maps start at the size of the last batch's result.
 
-use proc_macro2::TokenTree;
+use proc_macro2::{TokenStream, TokenTree};
+use quote::quote_spanned;
 use syn::Ident;
 
-use super::{Operator, ReducerBarrier};
+use super::{Gen, Operator, Role};
+use crate::args::{self, Reducer};
+
+pub struct ReduceByKey {
+    f: Reducer,
+}
 
 pub fn parse(op: &Ident, tokens: &[TokenTree]) -> syn::Result<Box<dyn Operator>> {
-    ReducerBarrier::parse(op, tokens, "reduce_by_key")
+    let usage = format!("`{op}(+)`, `{op}(max)` or `{op}(|a, b| ...)`");
+    let (mut fs, span, rest) = args::reducers(op, tokens, &usage)?;
+    args::no_more(op, &rest, &usage)?;
+    if fs.len() != 1 {
+        return Err(syn::Error::new(
+            span,
+            format!("`{op}` takes one function: {usage} (an inverse applies only to windows)"),
+        ));
+    }
+    Ok(Box::new(ReduceByKey { f: fs.remove(0) }))
+}
+
+impl Operator for ReduceByKey {
+    fn role(&self) -> Role {
+        Role::Barrier
+    }
+    fn setup(&self, g: &Gen) -> TokenStream {
+        let (rt, hint) = (g.rt(), g.var("hint"));
+        quote_spanned!(g.span=> let #hint = #rt::ops::reduce_by_key::SizeHint::new();)
+    }
+    fn fold(&self, g: &Gen, it: &Ident) -> TokenStream {
+        let (rt, f, hint, threads) = (g.rt(), self.f.closure(), g.var("hint"), g.parallelism());
+        quote_spanned!(g.span=> #rt::ops::reduce_by_key::fold_sharded(#it, #f, #threads, &#hint))
+    }
+    fn merge(&self, g: &Gen, a: &Ident, b: &Ident) -> TokenStream {
+        let (rt, f) = (g.rt(), self.f.closure());
+        quote_spanned!(g.span=> #rt::ops::reduce_by_key::merge_sharded(#a, #b, #f))
+    }
+    fn finish(&self, g: &Gen, acc: &Ident) -> TokenStream {
+        let (rt, hint) = (g.rt(), g.var("hint"));
+        quote_spanned!(g.span=> #rt::ops::reduce_by_key::finish_sharded(#acc, &#hint))
+    }
 }
