@@ -329,6 +329,20 @@ pub fn paren_group<'t>(
     }
 }
 
+/// `(f)`: exactly one reducer, e.g. `reduce_by_key(+)` (an inverse is for windows only).
+pub fn one_reducer(op: &Ident, tokens: &[TokenTree]) -> syn::Result<Reducer> {
+    let usage = format!("`{op}(+)`, `{op}(max)` or `{op}(|a, b| ...)`");
+    let (mut fs, span, rest) = reducers(op, tokens, &usage)?;
+    no_more(op, &rest, &usage)?;
+    if fs.len() != 1 {
+        return Err(syn::Error::new(
+            span,
+            format!("`{op}` takes one function: {usage} (an inverse applies only to windows)"),
+        ));
+    }
+    Ok(fs.remove(0))
+}
+
 /// `(r1, r2, ...)`: one or more reducers, e.g. `reduce(+)` or `reduce(+, -)`.
 pub fn reducers(
     op: &Ident,

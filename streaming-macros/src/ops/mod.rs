@@ -234,8 +234,8 @@ impl Operator for RuntimeBarrier {
     }
 }
 
-/// A reduction by one function (`reduce`, `reduce_by_key`): like [`RuntimeBarrier`], with
-/// the reducer passed to the module's `fold` and `merge`.
+/// A reduction by one function (`reduce`): like [`RuntimeBarrier`], with the reducer passed
+/// to the module's `fold` and `merge`.
 pub struct ReducerBarrier {
     module: &'static str,
     f: args::Reducer,
@@ -247,18 +247,9 @@ impl ReducerBarrier {
         tokens: &[TokenTree],
         module: &'static str,
     ) -> syn::Result<Box<dyn Operator>> {
-        let usage = format!("`{op}(+)`, `{op}(max)` or `{op}(|a, b| ...)`");
-        let (mut fs, span, rest) = args::reducers(op, tokens, &usage)?;
-        args::no_more(op, &rest, &usage)?;
-        if fs.len() != 1 {
-            return Err(syn::Error::new(
-                span,
-                format!("`{op}` takes one function: {usage} (an inverse applies only to windows)"),
-            ));
-        }
         Ok(Box::new(ReducerBarrier {
             module,
-            f: fs.remove(0),
+            f: args::one_reducer(op, tokens)?,
         }))
     }
 }

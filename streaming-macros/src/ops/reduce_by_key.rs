@@ -16,16 +16,9 @@ pub struct ReduceByKey {
 }
 
 pub fn parse(op: &Ident, tokens: &[TokenTree]) -> syn::Result<Box<dyn Operator>> {
-    let usage = format!("`{op}(+)`, `{op}(max)` or `{op}(|a, b| ...)`");
-    let (mut fs, span, rest) = args::reducers(op, tokens, &usage)?;
-    args::no_more(op, &rest, &usage)?;
-    if fs.len() != 1 {
-        return Err(syn::Error::new(
-            span,
-            format!("`{op}` takes one function: {usage} (an inverse applies only to windows)"),
-        ));
-    }
-    Ok(Box::new(ReduceByKey { f: fs.remove(0) }))
+    Ok(Box::new(ReduceByKey {
+        f: args::one_reducer(op, tokens)?,
+    }))
 }
 
 impl Operator for ReduceByKey {
