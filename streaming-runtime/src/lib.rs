@@ -44,6 +44,7 @@ pub use ops::group_by_key::CompactBuffer;
 pub use owned::IntoOwned;
 pub use pipeline::{OutputBuffer, Pipeline, PipelineBuilder, PipelineConfig};
 pub use receiver::Receiver;
+pub use scheduler::Running;
 pub use show::SparkDisplay;
 pub use sink::collect::Collector;
 #[cfg(feature = "kafka")]

@@ -3,6 +3,7 @@
 //! batches in time order. Sealing never waits for processing, so data lands in the batch
 //! during which it arrived even when processing falls behind.
 
+use std::pin::Pin;
 use std::sync::mpsc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -12,17 +13,33 @@ use crate::error::StreamingError;
 use crate::pipeline::Pipeline;
 use crate::time::{BatchTime, duration_ms};
 
+/// What [`Pipeline::run`] returns: a future to `.await` (or spawn; it is `Send`). Boxed, so
+/// that the scheduler is compiled once, in this crate, rather than in every program that
+/// runs a pipeline (it was most of what a one-stage pipeline added to a release build).
+pub type Running<'a> = Pin<Box<dyn Future<Output = Result<(), StreamingError>> + Send + 'a>>;
+
 impl Pipeline {
     /// Runs on the real clock until Ctrl-C / SIGTERM or until every source has ended, then
     /// finishes the data already received and returns. Logs go to stderr (`RUST_LOG`).
-    pub async fn run(self) -> Result<(), StreamingError> {
-        self.run_until(std::future::pending::<()>()).await
+    pub fn run(self) -> Running<'static> {
+        self.run_boxed(Box::pin(std::future::pending::<()>()))
     }
 
     /// Like [`Pipeline::run`], but also stops (just as on Ctrl-C: the data already received
     /// is processed first) when `stop` completes — Spark's `awaitTerminationOrTimeout`
     /// is `run_until(tokio::time::sleep(d))`.
-    pub async fn run_until(mut self, stop: impl Future<Output = ()>) -> Result<(), StreamingError> {
+    pub fn run_until<'a>(self, stop: impl Future<Output = ()> + Send + 'a) -> Running<'a> {
+        self.run_boxed(Box::pin(stop))
+    }
+
+    fn run_boxed<'a>(self, stop: Pin<Box<dyn Future<Output = ()> + Send + 'a>>) -> Running<'a> {
+        Box::pin(self.run_on_clock(stop))
+    }
+
+    async fn run_on_clock(
+        mut self,
+        stop: Pin<Box<dyn Future<Output = ()> + Send + '_>>,
+    ) -> Result<(), StreamingError> {
         crate::logging::init();
         self.check_valid()?;
         let first = first_batch_time(self.config.batch_interval);

@@ -185,13 +185,13 @@ impl<K: Hash + Eq + Clone, V: Clone> KeyedWindow<K, V> {
     /// order of the `sort` after the window (`sort desc |> take(n)`), picked from references
     /// into the window and copied: a slide costs a pass over the window's keys, not a copy
     /// of each.
-    pub fn push_select<I, F, G>(
+    pub fn push_select<I, F, G, O>(
         &mut self,
         time: BatchTime,
         batch: I,
         mut f: F,
         inv: Option<G>,
-        select: &crate::ops::sort::Select,
+        select: &crate::ops::sort::Select<O>,
     ) -> Option<Vec<(K, V)>>
     where
         I: IntoIterator<Item = (K, V)>,
@@ -199,6 +199,7 @@ impl<K: Hash + Eq + Clone, V: Clone> KeyedWindow<K, V> {
         G: FnMut(V, V) -> V,
         K: PartialOrd,
         V: PartialOrd,
+        O: crate::ops::sort::PairOrder,
     {
         if !self.update(time, batch, &mut f, inv) {
             return None;
@@ -208,10 +209,9 @@ impl<K: Hash + Eq + Clone, V: Clone> KeyedWindow<K, V> {
             return Some(select.pick(refs));
         }
         // Without an inverse the window is combined anew at each slide anyway.
-        let mut out = Vec::new();
-        self.for_each_result(f, |k, v| out.push((k.clone(), v.clone())));
-        select.apply(&mut out);
-        Some(out)
+        let window = self.combined(f);
+        let refs = window.iter().map(|(k, v)| (k, v.clone())).collect();
+        Some(select.pick(refs))
     }
 
     /// Like [`KeyedWindow::push`], but returns only the first `n` results (`window .. |>
@@ -297,7 +297,7 @@ impl<K: Hash + Eq + Clone, V: Clone> KeyedWindow<K, V> {
 
     /// Calls `visit` with every `(key, value)` of the current window, by reference where the
     /// window keeps its result (with an inverse), else combined from the panes with `f`.
-    fn for_each_result<F>(&self, mut f: F, mut visit: impl FnMut(&K, &V))
+    fn for_each_result<F>(&self, f: F, mut visit: impl FnMut(&K, &V))
     where
         F: FnMut(V, V) -> V,
     {
@@ -308,17 +308,22 @@ impl<K: Hash + Eq + Clone, V: Clone> KeyedWindow<K, V> {
                 }
             }
             None => {
-                let mut window: KeyedMap<K, V> = KeyedMap::default();
-                for pane in &self.panes {
-                    for (k, v) in pane {
-                        combine(&mut window, k.clone(), v.clone(), &mut f);
-                    }
-                }
-                for (k, v) in &window {
+                for (k, v) in &self.combined(f) {
                     visit(k, v);
                 }
             }
         }
+    }
+
+    /// The window's result combined from its panes (without an inverse).
+    fn combined<F: FnMut(V, V) -> V>(&self, mut f: F) -> KeyedMap<K, V> {
+        let mut window: KeyedMap<K, V> = KeyedMap::default();
+        for pane in &self.panes {
+            for (k, v) in pane {
+                combine(&mut window, k.clone(), v.clone(), &mut f);
+            }
+        }
+        window
     }
 
     /// Keys held by the running result (incremental) or by all panes.

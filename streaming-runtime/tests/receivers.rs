@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use streaming_runtime::replay::{LineFeed, ReplayOptions, ReplayServer};
-use streaming_runtime::source::{ReceiverSource, SocketReceiver, socket, text_files};
+use streaming_runtime::source::{SocketReceiver, SocketSource, socket, text_files};
 use streaming_runtime::{
     BatchTime, IntoSource, MetricsSnapshot, Receiver, Source, SourceControl, SourceMetrics, Store,
 };
@@ -35,7 +35,7 @@ fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
 
 /// A started socket source, taken from batch by batch like the scheduler and job would.
 struct Running {
-    source: ReceiverSource<SocketReceiver>,
+    source: SocketSource,
     control: Arc<dyn SourceControl>,
     batch: u64,
 }

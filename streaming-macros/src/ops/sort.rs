@@ -81,13 +81,12 @@ impl Operator for Sort {
     }
     fn select_first(&self, g: &Gen, first: &TokenStream) -> Option<TokenStream> {
         let (rt, desc) = (g.rt(), self.descending);
-        match self.by {
-            By::Value => {
-                Some(quote_spanned!(g.span=> #rt::ops::sort::Select::by_value(#desc, #first)))
-            }
-            By::Key => Some(quote_spanned!(g.span=> #rt::ops::sort::Select::by_key(#desc, #first))),
-            By::Fn(_) => None,
-        }
+        let order = match self.by {
+            By::Value => quote_spanned!(g.span=> #rt::ops::sort::ByValue),
+            By::Key => quote_spanned!(g.span=> #rt::ops::sort::ByKey),
+            By::Fn(_) => return None,
+        };
+        Some(quote_spanned!(g.span=> #rt::ops::sort::Select::new(#order, #desc, #first)))
     }
     fn finish(&self, g: &Gen, acc: &Ident) -> TokenStream {
         self.sorted(g, acc, None).unwrap_or_default()

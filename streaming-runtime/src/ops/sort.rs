@@ -69,7 +69,9 @@ fn sort_first<P>(
         batch.select_nth_unstable_by(n - 1, &mut cmp);
         batch.truncate(n);
     }
-    batch.sort_by(cmp);
+    // Equal elements are indistinguishable under `cmp`, so the unstable sort gives the
+    // stable one's result (with less code to compile).
+    batch.sort_unstable_by(cmp);
 }
 
 /// Up to this many first elements are kept with one pass and a short sorted list rather
@@ -114,45 +116,63 @@ fn take_ranked<P>(mut batch: Vec<P>, ranked: Vec<usize>) -> Vec<P> {
 }
 
 /// What a `sort` followed by `take(n)` (or `print(n)`) keeps: the first `n` pairs by value
-/// or by key. A window before such a sort picks them itself from references into its store
-/// ([`crate::window::KeyedWindow::push_select`]) and copies only those.
+/// ([`ByValue`]) or by key ([`ByKey`]). A window before such a sort picks them itself from
+/// references into its store ([`crate::window::KeyedWindow::push_select`]) and copies only
+/// those. The order is a type, so a pipeline compiles only the sort it uses.
 #[derive(Clone, Copy, Debug)]
-pub struct Select {
-    by_key: bool,
+pub struct Select<O> {
+    order: O,
     descending: bool,
     n: usize,
 }
 
-impl Select {
-    /// `sort [desc] |> take(n)`.
-    pub fn by_value(descending: bool, n: usize) -> Self {
-        Select {
-            by_key: false,
-            descending,
-            n,
-        }
-    }
+/// An order of pairs for [`Select`].
+pub trait PairOrder: Copy {
+    fn sort_first<P>(self, batch: &mut Vec<P>, descending: bool, first: Option<usize>)
+    where
+        P: Pair,
+        P::Key: PartialOrd,
+        P::Value: PartialOrd;
+}
 
-    /// `sort_by_key [desc] |> take(n)`.
-    pub fn by_key(descending: bool, n: usize) -> Self {
-        Select {
-            by_key: true,
-            descending,
-            n,
-        }
-    }
+/// `sort`: by value, ties by key.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ByValue;
 
-    /// Keeps the first `n` of `batch` in this order, sorted.
-    pub fn apply<P>(&self, batch: &mut Vec<P>)
+/// `sort_by_key`: by key, ties by value.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ByKey;
+
+impl PairOrder for ByValue {
+    fn sort_first<P>(self, batch: &mut Vec<P>, descending: bool, first: Option<usize>)
     where
         P: Pair,
         P::Key: PartialOrd,
         P::Value: PartialOrd,
     {
-        if self.by_key {
-            by_key(batch, self.descending, Some(self.n));
-        } else {
-            by_value(batch, self.descending, Some(self.n));
+        by_value(batch, descending, first);
+    }
+}
+
+impl PairOrder for ByKey {
+    fn sort_first<P>(self, batch: &mut Vec<P>, descending: bool, first: Option<usize>)
+    where
+        P: Pair,
+        P::Key: PartialOrd,
+        P::Value: PartialOrd,
+    {
+        by_key(batch, descending, first);
+    }
+}
+
+impl<O: PairOrder> Select<O> {
+    /// `sort [desc] |> take(n)` with `order: ByValue`, `sort_by_key [desc] |> take(n)` with
+    /// `ByKey`.
+    pub fn new(order: O, descending: bool, n: usize) -> Self {
+        Select {
+            order,
+            descending,
+            n,
         }
     }
 
@@ -163,7 +183,8 @@ impl Select {
         K: Clone + PartialOrd,
         V: PartialOrd,
     {
-        self.apply(&mut pairs);
+        self.order
+            .sort_first(&mut pairs, self.descending, Some(self.n));
         pairs.into_iter().map(|(k, v)| (k.clone(), v)).collect()
     }
 }

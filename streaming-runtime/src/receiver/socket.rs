@@ -195,9 +195,9 @@ async fn sleep_unless_stopping(store: &Store<LineBlock>, d: Duration) -> bool {
 }
 
 impl crate::source::IntoSource for SocketReceiver {
-    type Source = crate::source::ReceiverSource<SocketReceiver>;
+    type Source = crate::source::SocketSource;
     fn into_source(self) -> Self::Source {
         let bytes = self.buffer_bytes;
-        crate::source::ReceiverSource::with_buffer(self, bytes)
+        crate::source::SocketSource::new(crate::source::ReceiverSource::with_buffer(self, bytes))
     }
 }

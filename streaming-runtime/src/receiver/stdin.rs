@@ -108,8 +108,8 @@ fn spawn_reader() -> Result<mpsc::Receiver<io::Result<Vec<u8>>>, StreamingError>
 }
 
 impl crate::source::IntoSource for StdinReceiver {
-    type Source = crate::source::ReceiverSource<StdinReceiver>;
+    type Source = crate::source::StdinSource;
     fn into_source(self) -> Self::Source {
-        crate::source::receiver(self)
+        crate::source::StdinSource::new(crate::source::receiver(self))
     }
 }

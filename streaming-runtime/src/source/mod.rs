@@ -18,7 +18,7 @@ mod text_files;
 #[cfg(feature = "kafka")]
 pub use kafka::{KafkaRecord, KafkaSource, kafka};
 pub use queue::{QueueSource, queue};
-pub use receiver_source::{ReceiverSource, receiver};
+pub use receiver_source::{ReceiverSource, SocketSource, StdinSource, receiver};
 pub use text_files::{TextFilesSource, text_files};
 
 pub use crate::receiver::socket::{SocketReceiver, socket};

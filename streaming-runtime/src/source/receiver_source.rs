@@ -134,3 +134,50 @@ impl<R: Receiver> SourceControl for Shared<R> {
         self.store.checkpointed(time);
     }
 }
+
+/// A source for one of this crate's receivers, compiled here once: its receiving task, store
+/// and control are not instantiated again in every program that uses it (they were most of
+/// what `source socket(..)` added to a release build).
+macro_rules! compiled_here {
+    ($(#[$doc:meta])* $name:ident, $receiver:ty, $block:ty) => {
+        $(#[$doc])*
+        pub struct $name(ReceiverSource<$receiver>);
+
+        impl $name {
+            pub(crate) fn new(source: ReceiverSource<$receiver>) -> Self {
+                $name(source)
+            }
+
+            /// The store the receiver pushes into.
+            pub fn store(&self) -> &Arc<Store<$block>> {
+                self.0.store()
+            }
+        }
+
+        // Not inlined into other crates, which would instantiate the receiver there again.
+        impl Source for $name {
+            type Batch = $block;
+            #[inline(never)]
+            fn control(&self) -> Arc<dyn SourceControl> {
+                self.0.control()
+            }
+            #[inline(never)]
+            fn next_batch(&mut self, time: BatchTime) -> Result<$block, StreamingError> {
+                self.0.next_batch(time)
+            }
+        }
+    };
+}
+
+compiled_here!(
+    /// `source socket(host, port)`.
+    SocketSource,
+    crate::receiver::socket::SocketReceiver,
+    crate::block::LineBlock
+);
+compiled_here!(
+    /// `source stdin`.
+    StdinSource,
+    crate::receiver::stdin::StdinReceiver,
+    crate::block::LineBlock
+);
