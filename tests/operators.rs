@@ -489,17 +489,7 @@ fn sort_then_take_equals_the_first_n_of_the_full_sort() {
     };
     p.print_to(shown.clone());
     p.run_batches(1).unwrap();
-    let text = shown.contents();
-    let expected: Vec<String> = full.batches()[0].1[..10]
-        .iter()
-        .map(|(k, v)| format!("({k},{v})"))
-        .collect();
-    assert_eq!(
-        text.lines().skip(3).take(10).collect::<Vec<_>>(),
-        expected,
-        "{text}"
-    );
-    assert!(text.contains("\n...\n"), "{text}");
+    common::assert_prints_first_ten(&shown.contents(), &full.batches()[0].1);
 }
 
 #[test]

@@ -25,3 +25,17 @@ pub fn times_and_values<T: Ord + Clone>(c: &Collector<T>) -> Vec<(u64, Vec<T>)> 
 pub fn s(x: &str) -> String {
     x.to_string()
 }
+
+/// `print`'s output `text` (one batch) shows `pairs`' first 10 as Spark does, then `...`.
+pub fn assert_prints_first_ten(text: &str, pairs: &[(String, i64)]) {
+    let expected: Vec<String> = pairs[..10]
+        .iter()
+        .map(|(k, v)| format!("({k},{v})"))
+        .collect();
+    assert_eq!(
+        text.lines().skip(3).take(10).collect::<Vec<_>>(),
+        expected,
+        "{text}"
+    );
+    assert!(text.contains("\n...\n"), "{text}");
+}
