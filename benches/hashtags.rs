@@ -145,6 +145,21 @@ fn pipeline(lines: Vec<&'static str>, threads: usize) -> Pipeline {
     hashtags!(lines, threads;)
 }
 
+/// The per-batch job over the same batch again and again.
+fn steady(lines: Vec<&'static str>, threads: usize) -> Pipeline {
+    stream_pipeline! {
+        batch 1s;
+        parallelism { threads };
+        source queue(std::iter::repeat(lines))
+            |> flat_map split
+            |> filter starts_with("#")
+            |> reduce_by_key(+)
+            |> sort desc
+            |> take(10)
+            |> foreach_batch(|_time, top| { black_box(top); })
+    }
+}
+
 fn pipeline_owned(lines: Vec<String>) -> Pipeline {
     hashtags!(lines, 1;)
 }
@@ -205,6 +220,32 @@ fn bench(c: &mut Criterion) {
             BatchSize::LargeInput,
         )
     });
+    g.finish();
+
+    // Steady state: one pipeline runs batch after batch (as a stream does), so the maps
+    // start at the last batch's size; against the hand loop on one and on two threads.
+    let mut g = c.benchmark_group("hashtags_per_batch_steady");
+    g.throughput(Throughput::Elements(lines.len() as u64));
+    g.bench_function("hand_written_loop", |b| {
+        b.iter(|| black_box(hand_written(black_box(&lines))))
+    });
+    g.bench_function("hand_written_two_halves_two_threads", |b| {
+        b.iter(|| {
+            let (a, z) = lines.split_at(lines.len() / 2);
+            std::thread::scope(|s| {
+                let other = s.spawn(|| black_box(hand_written(black_box(z))));
+                black_box(hand_written(black_box(a)));
+                let _ = other.join();
+            })
+        })
+    });
+    for threads in [1, 2] {
+        let mut p = steady(lines.clone(), threads);
+        p.run_batches(1).unwrap_or_else(|e| panic!("{e}")); // sized from one batch
+        g.bench_function(format!("fused_parallelism_{threads}"), |b| {
+            b.iter(|| p.run_batches(1))
+        });
+    }
     g.finish();
 
     let mut g = c.benchmark_group("hashtags_windowed");
