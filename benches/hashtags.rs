@@ -12,32 +12,27 @@
 use std::collections::{HashMap, VecDeque};
 use std::hint::black_box;
 
-use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use criterion::measurement::WallTime;
+use criterion::{
+    BatchSize, BenchmarkGroup, Criterion, Throughput, criterion_group, criterion_main,
+};
 use streaming::prelude::*;
 
 mod common;
 
 fn hand_written(lines: &[&'static str]) -> Vec<(String, i64)> {
-    top10(hashtag_counts(lines).into_iter())
+    top10(hashtag_counts(lines.iter().copied()).into_iter())
 }
 
 /// The hand-written loop over a batch of owned lines: it takes the batch, borrows words from
 /// it, and drops it at the end, as the pipeline does with a `queue`'s batch.
 fn hand_written_owned(lines: Vec<String>) -> Vec<(String, i64)> {
-    let mut counts: HashMap<&str, i64, ahash::RandomState> = HashMap::default();
-    for line in &lines {
-        for word in line.split_whitespace() {
-            if word.starts_with('#') {
-                *counts.entry(word).or_insert(0) += 1;
-            }
-        }
-    }
-    top10(counts.into_iter())
+    top10(hashtag_counts(lines.iter().map(String::as_str)).into_iter())
 }
 
-type Counts = HashMap<&'static str, i64, ahash::RandomState>;
+type Counts<'a> = HashMap<&'a str, i64, ahash::RandomState>;
 
-fn hashtag_counts(lines: &[&'static str]) -> Counts {
+fn hashtag_counts<'a>(lines: impl IntoIterator<Item = &'a str>) -> Counts<'a> {
     let mut counts = Counts::default();
     for line in lines {
         for word in line.split_whitespace() {
@@ -69,13 +64,13 @@ const WINDOWED_BATCH: usize = 1_000;
 /// batches holding each tag (a tag leaves when no batch in the window holds it).
 #[derive(Default)]
 struct HandWindow {
-    panes: VecDeque<Counts>,
+    panes: VecDeque<Counts<'static>>,
     totals: HashMap<&'static str, (i64, u32), ahash::RandomState>,
 }
 
 impl HandWindow {
     fn batch(&mut self, lines: &[&'static str]) -> Vec<(String, i64)> {
-        let pane = hashtag_counts(lines);
+        let pane = hashtag_counts(lines.iter().copied());
         for (&tag, &n) in &pane {
             let total = self.totals.entry(tag).or_insert((0, 0));
             total.0 += n;
@@ -123,14 +118,15 @@ macro_rules! windowed {
     };
 }
 
-/// The same pipeline text, compiled with any extra config lines (`fusion off;`).
+/// The per-batch pipeline over `$batches` (a `queue`'s batches), compiled with any extra
+/// config lines (`fusion off;`).
 macro_rules! hashtags {
-    ($lines:expr, $threads:expr; $($config:tt)*) => {
+    ($batches:expr, $threads:expr; $($config:tt)*) => {
         stream_pipeline! {
             batch 1s;
             parallelism { $threads };
             $($config)*
-            source queue(vec![$lines])
+            source queue($batches)
                 |> flat_map split
                 |> filter starts_with("#")
                 |> reduce_by_key(+)
@@ -142,41 +138,29 @@ macro_rules! hashtags {
 }
 
 fn pipeline(lines: Vec<&'static str>, threads: usize) -> Pipeline {
-    hashtags!(lines, threads;)
+    hashtags!(vec![lines], threads;)
 }
 
 /// The per-batch job over the same batch again and again.
 fn steady(lines: Vec<&'static str>, threads: usize) -> Pipeline {
-    stream_pipeline! {
-        batch 1s;
-        parallelism { threads };
-        source queue(std::iter::repeat(lines))
-            |> flat_map split
-            |> filter starts_with("#")
-            |> reduce_by_key(+)
-            |> sort desc
-            |> take(10)
-            |> foreach_batch(|_time, top| { black_box(top); })
-    }
+    hashtags!(std::iter::repeat(lines), threads;)
 }
 
 fn pipeline_owned(lines: Vec<String>) -> Pipeline {
-    hashtags!(lines, 1;)
+    hashtags!(vec![lines], 1;)
 }
 
 fn unfused(lines: Vec<&'static str>) -> Pipeline {
-    hashtags!(lines, 1; fusion off;)
+    hashtags!(vec![lines], 1; fusion off;)
 }
 
-fn bench(c: &mut Criterion) {
-    let lines = common::leaked_lines(common::tweets_text());
-    let mut g = c.benchmark_group("hashtags_per_batch");
-    g.throughput(Throughput::Elements(lines.len() as u64));
+/// The references of a per-batch group: the hand-written loop on one thread, and on each
+/// half of the batch on two (what this machine's second core gives a loop that needs no
+/// merge: the reference for `parallelism 2`).
+fn hand_written_references(g: &mut BenchmarkGroup<'_, WallTime>, lines: &[&'static str]) {
     g.bench_function("hand_written_loop", |b| {
-        b.iter(|| black_box(hand_written(black_box(&lines))))
+        b.iter(|| black_box(hand_written(black_box(lines))))
     });
-    // What this machine's second core gives a loop that needs no merge: the hand-written
-    // loop on each half of the batch, on two threads (the reference for `parallelism 2`).
     g.bench_function("hand_written_two_halves_two_threads", |b| {
         b.iter(|| {
             let (a, z) = lines.split_at(lines.len() / 2);
@@ -187,6 +171,13 @@ fn bench(c: &mut Criterion) {
             })
         })
     });
+}
+
+fn bench(c: &mut Criterion) {
+    let lines = common::leaked_lines(common::tweets_text());
+    let mut g = c.benchmark_group("hashtags_per_batch");
+    g.throughput(Throughput::Elements(lines.len() as u64));
+    hand_written_references(&mut g, &lines);
     for threads in [1, 2] {
         g.bench_function(format!("fused_parallelism_{threads}"), |b| {
             b.iter_batched(
@@ -226,19 +217,7 @@ fn bench(c: &mut Criterion) {
     // start at the last batch's size; against the hand loop on one and on two threads.
     let mut g = c.benchmark_group("hashtags_per_batch_steady");
     g.throughput(Throughput::Elements(lines.len() as u64));
-    g.bench_function("hand_written_loop", |b| {
-        b.iter(|| black_box(hand_written(black_box(&lines))))
-    });
-    g.bench_function("hand_written_two_halves_two_threads", |b| {
-        b.iter(|| {
-            let (a, z) = lines.split_at(lines.len() / 2);
-            std::thread::scope(|s| {
-                let other = s.spawn(|| black_box(hand_written(black_box(z))));
-                black_box(hand_written(black_box(a)));
-                let _ = other.join();
-            })
-        })
-    });
+    hand_written_references(&mut g, &lines);
     for threads in [1, 2] {
         let mut p = steady(lines.clone(), threads);
         p.run_batches(1).unwrap_or_else(|e| panic!("{e}")); // sized from one batch
