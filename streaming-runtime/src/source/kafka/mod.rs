@@ -223,16 +223,19 @@ impl Shared {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// A copy of the settings (for the source's thread, once).
     pub(crate) fn config(&self) -> Config {
-        self.config
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        self.read_config(Config::clone)
+    }
+
+    /// Reads the settings in place (per batch: no copy).
+    fn read_config<R>(&self, f: impl FnOnce(&Config) -> R) -> R {
+        f(&self.config.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
     /// Records a batch may take from one partition (`max_rate_per_partition × interval`).
     fn rate_cap(&self) -> Option<i64> {
-        let rate = self.config().max_rate_per_partition?;
+        let rate = self.read_config(|c| c.max_rate_per_partition)?;
         let ms = self.interval_ms.load(Ordering::Relaxed);
         Some(i64::try_from((rate.saturating_mul(ms) / 1000).max(1)).unwrap_or(i64::MAX))
     }
@@ -312,7 +315,7 @@ impl SourceControl for Shared {
     }
 
     fn prepare(&self, time: BatchTime) -> Result<(), StreamingError> {
-        let timeout = self.config().fetch_timeout;
+        let timeout = self.read_config(|c| c.fetch_timeout);
         let mut deadline = Instant::now() + timeout;
         let mut st = self.lock();
         loop {
@@ -395,13 +398,7 @@ impl SourceControl for Shared {
     }
 
     fn batch_completed(&self, time: BatchTime) {
-        let commits = self
-            .config
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .group
-            .is_some();
-        if commits {
+        if self.read_config(|c| c.group.is_some()) {
             self.lock().completed(time);
         }
     }
