@@ -205,13 +205,11 @@ impl<K: Hash + Eq + Clone, V: Clone> KeyedWindow<K, V> {
             return None;
         }
         if let Some(running) = &self.running {
-            let refs = running.iter().map(|(k, (v, _))| (k, v.clone())).collect();
-            return Some(select.pick(refs));
+            return Some(select.pick(running.iter().map(|(k, (v, _))| (k, v.clone()))));
         }
         // Without an inverse the window is combined anew at each slide anyway.
         let window = self.combined(f);
-        let refs = window.iter().map(|(k, v)| (k, v.clone())).collect();
-        Some(select.pick(refs))
+        Some(select.pick(window.iter().map(|(k, v)| (k, v.clone()))))
     }
 
     /// Like [`KeyedWindow::push`], but returns only the first `n` results (`window .. |>

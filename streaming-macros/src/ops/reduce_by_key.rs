@@ -1,8 +1,8 @@
 //! `reduce_by_key(f)`: per batch, one `(key, value)` per key; bare elements count as `(x, 1)`.
 //!
-//! Each run of a parallel batch folds into one map per thread, split by key hash, so the
-//! runs' partials merge shard by shard on all threads at once (`rt::ops::reduce_by_key::
-//! Sharded`); the maps start at the size of the last batch's result.
+//! A parallel batch splits its pairs by key hash into one shard per thread, combined on all
+//! threads at once (`rt::ops::reduce_by_key::Sharded`); the maps start at the size of the
+//! last batch's result. Followed by `sort |> take(n)`, each shard picks its first `n`.
 
 use proc_macro2::{TokenStream, TokenTree};
 use quote::quote_spanned;
@@ -38,7 +38,13 @@ impl Operator for ReduceByKey {
         quote_spanned!(g.span=> #rt::ops::reduce_by_key::merge_sharded(#a, #b, #f))
     }
     fn finish(&self, g: &Gen, acc: &Ident) -> TokenStream {
-        let (rt, hint) = (g.rt(), g.var("hint"));
-        quote_spanned!(g.span=> #rt::ops::reduce_by_key::finish_sharded(#acc, &#hint))
+        let (rt, f, hint) = (g.rt(), self.f.closure(), g.var("hint"));
+        quote_spanned!(g.span=> #rt::ops::reduce_by_key::finish_sharded(#acc, #f, &#hint))
+    }
+    fn finish_selected(&self, g: &Gen, acc: &Ident, select: &TokenStream) -> Option<TokenStream> {
+        let (rt, f, hint) = (g.rt(), self.f.closure(), g.var("hint"));
+        Some(quote_spanned! {g.span=>
+            #rt::ops::reduce_by_key::finish_selected(#acc, #f, &#hint, &#select)
+        })
     }
 }

@@ -57,11 +57,44 @@ pub fn finish<K, V>(map: KeyedMap<K, V>) -> Vec<(K, V)> {
     map.into_iter().collect()
 }
 
-/// A run's partial for a parallel batch: its per-key aggregates split by key hash into one
-/// map per thread, so that the runs' partials are merged shard by shard on all threads at
-/// once instead of one after the other on one.
+/// A batch's partial for `parallelism` > 1: its pairs split by key hash into one shard per
+/// thread, so that shards are combined on all threads at once. How a run fills its shards
+/// depends on how often keys repeat (from the last batch, [`SizeHint`]):
+/// - often (words of a text): each run folds into its own map per shard, and the runs' maps
+///   are merged shard by shard;
+/// - seldom (hashtags: 1.8 occurrences per key in the tweets): a run's own maps would hold
+///   nearly every pair, and merging them would insert most keys twice. The run only
+///   appends its pairs to its shards' lists; each shard folds all runs' lists, in run
+///   order, once, on its own thread.
 pub struct Sharded<K, V> {
-    shards: Vec<KeyedMap<K, V>>,
+    shards: Vec<Shard<K, V>>,
+    /// Pairs folded so far (for the next batch's choice).
+    items: usize,
+}
+
+struct Shard<K, V> {
+    map: KeyedMap<K, V>,
+    /// Runs' pairs not folded yet, in run order.
+    pending: Vec<Vec<(K, V)>>,
+}
+
+impl<K: std::hash::Hash + Eq, V> Shard<K, V> {
+    /// Folds the pending pairs into the map, in run order.
+    fn settle(&mut self, f: &impl Fn(V, V) -> V, capacity: usize) {
+        if self.pending.is_empty() {
+            return;
+        }
+        self.map.reserve(capacity.saturating_sub(self.map.len()));
+        for run in std::mem::take(&mut self.pending) {
+            for (k, v) in run {
+                combine(&mut self.map, k, v, &mut |a, b| f(a, b));
+            }
+        }
+    }
+
+    fn pending_len(&self) -> usize {
+        self.pending.iter().map(Vec::len).sum()
+    }
 }
 
 /// The hasher that assigns keys to shards (fixed seeds: the runs of a batch must agree).
@@ -78,8 +111,8 @@ fn shard_of<K: std::hash::Hash>(by: &ahash::RandomState, k: &K, shards: usize) -
     ((by.hash_one(k) >> 32) as usize) % shards
 }
 
-/// `reduce_by_key` with `parallelism` > 1: folds a run into `shards` maps (sized from the
-/// last batch, `hint`).
+/// `reduce_by_key` with `parallelism` > 1: folds a run into `shards` shards (sized from
+/// the last batch, `hint`).
 #[inline]
 pub fn fold_sharded<I, F>(it: I, mut f: F, shards: usize, hint: &SizeHint) -> Sharded<K<I>, V<I>>
 where
@@ -88,122 +121,275 @@ where
     F: FnMut(V<I>, V<I>) -> V<I>,
 {
     let shards = shards.max(1);
+    let by = shard_hasher();
+    let mut items = 0;
+    if shards > 1 && hint.keys_repeat_seldom() {
+        // Each of about `shards` runs sends a `1/shards` part of its pairs to each shard.
+        let capacity = hint.items() / shards / shards + 16;
+        let mut lists: Vec<Vec<(K<I>, V<I>)>> =
+            (0..shards).map(|_| Vec::with_capacity(capacity)).collect();
+        for item in it {
+            let (k, v) = item.into_key_value();
+            items += 1;
+            if let Some(list) = lists.get_mut(shard_of(&by, &k, shards)) {
+                list.push((k, v));
+            }
+        }
+        let shards = lists
+            .into_iter()
+            .map(|list| Shard {
+                map: KeyedMap::default(),
+                pending: vec![list],
+            })
+            .collect();
+        return Sharded { shards, items };
+    }
     // A run of a parallel batch sees part of the keys (each of `shards` runs, about two
     // thirds of them on text): sizing its shards for all would double every thread's
     // memory and its cache misses.
     let capacity = if shards == 1 {
-        hint.get()
+        hint.keys()
     } else {
-        hint.get() * 2 / 3 / shards
+        hint.keys() * 2 / 3 / shards
     };
-    let by = shard_hasher();
     let mut maps: Vec<KeyedMap<K<I>, V<I>>> = (0..shards)
         .map(|_| KeyedMap::with_capacity_and_hasher(capacity, ahash::RandomState::new()))
         .collect();
     for item in it {
         let (k, v) = item.into_key_value();
-        let i = shard_of(&by, &k, shards);
-        if let Some(map) = maps.get_mut(i) {
+        items += 1;
+        if let Some(map) = maps.get_mut(shard_of(&by, &k, shards)) {
             combine(map, k, v, &mut f);
         }
     }
-    Sharded { shards: maps }
+    let shards = maps
+        .into_iter()
+        .map(|map| Shard {
+            map,
+            pending: Vec::new(),
+        })
+        .collect();
+    Sharded { shards, items }
 }
 
-/// Merges run `b`'s partial into `a`, each shard on its own thread (when large enough).
+/// Merges run `b`'s partial into `a` (an earlier run's): pending pairs are queued behind
+/// `a`'s, maps are merged, each shard on its own thread (when large enough).
 pub fn merge_sharded<K, V, F>(a: &mut Sharded<K, V>, b: Sharded<K, V>, f: F)
 where
     K: std::hash::Hash + Eq + Send,
     V: Send,
     F: Fn(V, V) -> V + Sync,
 {
-    let work: usize = b.shards.iter().map(|m| m.len()).sum();
-    let serial = work < crate::par::MIN_ELEMENTS_PER_THREAD || a.shards.len() < 2;
-    let pairs = a.shards.iter_mut().zip(b.shards);
-    if serial {
-        for (x, y) in pairs {
-            merge(x, y, &f);
-        }
-        return;
-    }
-    let f = &f;
-    std::thread::scope(|scope| {
-        let mut pairs = pairs;
-        let first = pairs.next();
-        let handles: Vec<_> = pairs
-            .map(|(x, y)| scope.spawn(move || merge(x, y, f)))
-            .collect();
-        if let Some((x, y)) = first {
-            merge(x, y, f);
-        }
-        for h in handles {
-            if let Err(panic) = h.join() {
-                std::panic::resume_unwind(panic);
-            }
-        }
+    a.items += b.items;
+    let work: usize = b.shards.iter().map(|s| s.map.len()).sum();
+    let threads = threads_for(work, a.shards.len());
+    let pairs = a.shards.iter_mut().zip(b.shards).collect();
+    on_threads(pairs, threads, |(x, y)| {
+        x.pending.extend(y.pending);
+        merge(&mut x.map, y.map, &f);
     });
 }
 
-/// The batch's `(key, value)`s from all shards; remembers their number for the next batch.
-pub fn finish_sharded<K, V>(sharded: Sharded<K, V>, hint: &SizeHint) -> Vec<(K, V)> {
-    let len = sharded.shards.iter().map(|m| m.len()).sum();
-    hint.set(len);
-    let mut out = Vec::with_capacity(len);
-    for map in sharded.shards {
-        out.extend(map);
+/// Threads for work on `shards` shards holding `work` elements in all.
+fn threads_for(work: usize, shards: usize) -> usize {
+    if work < crate::par::MIN_ELEMENTS_PER_THREAD {
+        1
+    } else {
+        shards
+    }
+}
+
+/// Runs `work` on each of `items`, each on its own thread when `threads` > 1 (the first
+/// on the calling thread); a panic is raised again on the calling thread.
+fn on_threads<T: Send, R: Send>(
+    items: Vec<T>,
+    threads: usize,
+    work: impl Fn(T) -> R + Sync,
+) -> Vec<R> {
+    if threads <= 1 || items.len() <= 1 {
+        return items.into_iter().map(work).collect();
+    }
+    let work = &work;
+    std::thread::scope(|scope| {
+        let mut rest = items.into_iter();
+        let first = rest.next();
+        let handles: Vec<_> = rest.map(|x| scope.spawn(move || work(x))).collect();
+        let mut out = Vec::with_capacity(handles.len() + 1);
+        out.extend(first.map(work));
+        for h in handles {
+            match h.join() {
+                Ok(r) => out.push(r),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+        out
+    })
+}
+
+/// Runs `then` on each shard after folding its pending pairs, the shards on their own
+/// threads when there is enough to do; notes the batch's sizes in `hint` for the next.
+fn settle<'a, K, V, F, R>(
+    sharded: &'a mut Sharded<K, V>,
+    f: &F,
+    hint: &SizeHint,
+    then: impl Fn(&'a KeyedMap<K, V>) -> R + Sync,
+    then_reads_all: bool,
+) -> Vec<R>
+where
+    K: std::hash::Hash + Eq + Send + Sync,
+    V: Send + Sync,
+    F: Fn(V, V) -> V + Sync,
+    R: Send,
+{
+    let shards = sharded.shards.len().max(1);
+    let pending: usize = sharded.shards.iter().map(Shard::pending_len).sum();
+    let keys: usize = sharded.shards.iter().map(|s| s.map.len()).sum();
+    let threads = threads_for(
+        if then_reads_all {
+            pending + keys
+        } else {
+            pending
+        },
+        shards,
+    );
+    let capacity = hint.keys() / shards;
+    let items = sharded.items;
+    let out = on_threads(sharded.shards.iter_mut().collect(), threads, |s| {
+        s.settle(f, capacity);
+        let s: &'a Shard<K, V> = s;
+        (s.map.len(), then(&s.map))
+    });
+    hint.set(out.iter().map(|(keys, _)| keys).sum(), items);
+    out.into_iter().map(|(_, r)| r).collect()
+}
+
+fn out_keys<K, V>(sharded: &Sharded<K, V>) -> usize {
+    sharded.shards.iter().map(|s| s.map.len()).sum()
+}
+
+/// The batch's `(key, value)`s from all shards.
+pub fn finish_sharded<K, V, F>(mut sharded: Sharded<K, V>, f: F, hint: &SizeHint) -> Vec<(K, V)>
+where
+    K: std::hash::Hash + Eq + Send + Sync,
+    V: Send + Sync,
+    F: Fn(V, V) -> V + Sync,
+{
+    settle(&mut sharded, &f, hint, |_| (), false);
+    let mut out = Vec::with_capacity(out_keys(&sharded));
+    for shard in sharded.shards {
+        out.extend(shard.map);
     }
     out
 }
 
-/// The number of distinct keys of a stage's last batch: the next batch's maps start at that
-/// size instead of growing (and rehashing) from empty.
+/// `reduce_by_key |> sort |> take(n)`: only the first `n` of the batch's `(key, value)`s in
+/// `select`'s order, picked from references into each shard (on the shards' threads) and
+/// copied; the same pairs, in the same order, as sorting all of them.
+pub fn finish_selected<K, V, F, O>(
+    mut sharded: Sharded<K, V>,
+    f: F,
+    hint: &SizeHint,
+    select: &crate::ops::sort::Select<O>,
+) -> Vec<(K, V)>
+where
+    K: std::hash::Hash + Eq + Send + Sync + Clone + PartialOrd,
+    V: Send + Sync + Clone + PartialOrd,
+    F: Fn(V, V) -> V + Sync,
+    O: crate::ops::sort::PairOrder + Sync,
+{
+    // The first `n` of all are among the first `n` of each shard (the order is total and
+    // a key lives in one shard).
+    let firsts = settle(
+        &mut sharded,
+        &f,
+        hint,
+        |map| select.first_refs(map.iter().map(|(k, v)| (k, v.clone()))),
+        true,
+    );
+    select.pick(firsts.into_iter().flatten())
+}
+
+/// The sizes of a stage's last batch (distinct keys, pairs): the next batch's maps start at
+/// that size instead of growing (and rehashing) from empty, and a parallel batch chooses
+/// how to fold (see [`Sharded`]).
 #[derive(Debug, Default)]
-pub struct SizeHint(std::sync::atomic::AtomicUsize);
+pub struct SizeHint {
+    keys: std::sync::atomic::AtomicUsize,
+    items: std::sync::atomic::AtomicUsize,
+}
 
 impl SizeHint {
     pub fn new() -> Self {
         Self::default()
     }
-    pub fn get(&self) -> usize {
-        self.0.load(std::sync::atomic::Ordering::Relaxed)
+    pub fn keys(&self) -> usize {
+        self.keys.load(std::sync::atomic::Ordering::Relaxed)
     }
-    pub fn set(&self, n: usize) {
-        self.0.store(n, std::sync::atomic::Ordering::Relaxed);
+    pub fn items(&self) -> usize {
+        self.items.load(std::sync::atomic::Ordering::Relaxed)
+    }
+    pub fn set(&self, keys: usize, items: usize) {
+        self.keys.store(keys, std::sync::atomic::Ordering::Relaxed);
+        self.items
+            .store(items, std::sync::atomic::Ordering::Relaxed);
+    }
+    /// Whether the last batch's keys came fewer than twice each on average (none seen yet:
+    /// no).
+    fn keys_repeat_seldom(&self) -> bool {
+        let (keys, items) = (self.keys(), self.items());
+        items > 0 && keys.saturating_mul(2) >= items
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ops::sort::{ByValue, Select};
 
-    /// Runs folded into shards and merged shard by shard (in parallel past the threshold)
-    /// give the plain fold's result, whatever the number of shards.
+    /// Runs folded into shards (either way: maps, or pending pairs when the last batch's
+    /// keys repeated seldom) and merged give the plain fold's result, whatever the number
+    /// of shards; the first `n` picked per shard equal the first `n` of the full sort.
     #[test]
     fn sharded_runs_merge_to_the_plain_result() {
-        let items: Vec<(u64, i64)> = (0..60_000u64).map(|i| ((i * 7919) % 20_011, 1)).collect();
-        let mut plain: Vec<(u64, i64)> = finish(fold(items.iter().copied(), |a, b| a + b));
-        plain.sort_unstable();
-        for shards in 1..=4 {
-            let hint = SizeHint::new();
-            let runs: Vec<_> = items
-                .chunks(17_000)
-                .map(|c| fold_sharded(c.iter().copied(), |a, b| a + b, shards, &hint))
+        for distinct in [20_011u64, 50_000] {
+            let items: Vec<(u64, i64)> = (0..60_000u64)
+                .map(|i| ((i * 7919) % distinct, (i % 5) as i64))
                 .collect();
-            let mut runs = runs.into_iter();
-            let Some(mut acc) = runs.next() else {
-                panic!("no runs")
-            };
-            for r in runs {
-                merge_sharded(&mut acc, r, |a, b| a + b);
+            let mut plain: Vec<(u64, i64)> = finish(fold(items.iter().copied(), |a, b| a + b));
+            plain.sort_unstable();
+            let mut top = plain.clone();
+            crate::ops::sort::by_value(&mut top, true, Some(10));
+            for shards in 1..=4 {
+                let hint = SizeHint::new();
+                // The second batch is folded the way the first one's sizes choose.
+                for batch in 0..2 {
+                    let runs = || {
+                        let runs: Vec<_> = items
+                            .chunks(17_000)
+                            .map(|c| fold_sharded(c.iter().copied(), |a, b| a + b, shards, &hint))
+                            .collect();
+                        let mut runs = runs.into_iter();
+                        let Some(mut acc) = runs.next() else {
+                            panic!("no runs")
+                        };
+                        for r in runs {
+                            merge_sharded(&mut acc, r, |a, b| a + b);
+                        }
+                        acc
+                    };
+                    let mut got = finish_sharded(runs(), |a, b| a + b, &hint);
+                    got.sort_unstable();
+                    assert_eq!(got, plain, "{shards} shards, batch {batch}");
+                    assert_eq!((hint.keys(), hint.items()), (plain.len(), items.len()));
+                    let select = Select::new(ByValue, true, 10);
+                    let first = finish_selected(runs(), |a, b| a + b, &hint, &select);
+                    assert_eq!(first, top, "{shards} shards, batch {batch}");
+                }
+                assert_eq!(
+                    hint.keys_repeat_seldom(),
+                    distinct * 2 >= items.len() as u64
+                );
             }
-            let mut got = finish_sharded(acc, &hint);
-            got.sort_unstable();
-            assert_eq!(got, plain, "{shards} shards");
-            assert_eq!(
-                hint.get(),
-                plain.len(),
-                "the next batch is sized from this one"
-            );
         }
     }
 }

@@ -29,9 +29,7 @@ where
     P::Key: PartialOrd,
     P::Value: PartialOrd,
 {
-    sort_first(batch, first, |a, b| {
-        directed(compare(a.value(), b.value()), descending).then_with(|| compare(a.key(), b.key()))
-    });
+    sort_first(batch, first, |a, b| ByValue.compare(a, b, descending));
 }
 
 /// `sort_by_key asc|desc`: by key, ties by value ascending. `first` as for [`by_value`].
@@ -41,9 +39,7 @@ where
     P::Key: PartialOrd,
     P::Value: PartialOrd,
 {
-    sort_first(batch, first, |a, b| {
-        directed(compare(a.key(), b.key()), descending).then_with(|| compare(a.value(), b.value()))
-    });
+    sort_first(batch, first, |a, b| ByKey.compare(a, b, descending));
 }
 
 /// Sorts with `cmp`, keeping only the first `n` elements when the next stage reads no
@@ -62,8 +58,7 @@ fn sort_first<P>(
             return;
         }
         if n <= SMALL_FIRST {
-            let best = best_of(batch, n, &mut cmp);
-            *batch = take_ranked(std::mem::take(batch), best);
+            *batch = best_of(std::mem::take(batch), n, &mut cmp);
             return;
         }
         batch.select_nth_unstable_by(n - 1, &mut cmp);
@@ -79,40 +74,26 @@ fn sort_first<P>(
 /// (usually of values only, where a selection's partitions compare many ties by key).
 const SMALL_FIRST: usize = 32;
 
-/// Indices of the first `n` elements of `batch` in `cmp`'s order, in that order.
-fn best_of<P>(batch: &[P], n: usize, cmp: &mut impl FnMut(&P, &P) -> Ordering) -> Vec<usize> {
-    let mut best: Vec<usize> = Vec::with_capacity(n + 1);
-    for (i, x) in batch.iter().enumerate() {
-        if best.len() == n
-            && best
-                .last()
-                .is_some_and(|&w| cmp(x, &batch[w]) != Ordering::Less)
-        {
+/// The first `n` of `items` in `cmp`'s order, in that order: one pass keeping a short
+/// sorted list.
+fn best_of<P>(
+    items: impl IntoIterator<Item = P>,
+    n: usize,
+    cmp: &mut impl FnMut(&P, &P) -> Ordering,
+) -> Vec<P> {
+    let mut best: Vec<P> = Vec::with_capacity(n + 1);
+    if n == 0 {
+        return best;
+    }
+    for x in items {
+        if best.len() == n && best.last().is_some_and(|w| cmp(&x, w) != Ordering::Less) {
             continue;
         }
-        let at = best.partition_point(|&b| cmp(&batch[b], x) != Ordering::Greater);
-        best.insert(at, i);
+        let at = best.partition_point(|b| cmp(b, &x) != Ordering::Greater);
+        best.insert(at, x);
         best.truncate(n);
     }
     best
-}
-
-/// The elements of `batch` at `ranked` (distinct indices), in that order; the rest dropped.
-fn take_ranked<P>(mut batch: Vec<P>, ranked: Vec<usize>) -> Vec<P> {
-    let mut by_index: Vec<(usize, usize)> = ranked
-        .into_iter()
-        .enumerate()
-        .map(|(r, i)| (i, r))
-        .collect();
-    // Removing from the highest index down, `swap_remove` only moves elements that were
-    // already taken or are not wanted.
-    by_index.sort_unstable_by_key(|b| std::cmp::Reverse(b.0));
-    let mut out: Vec<(usize, P)> = by_index
-        .into_iter()
-        .map(|(i, rank)| (rank, batch.swap_remove(i)))
-        .collect();
-    out.sort_unstable_by_key(|(rank, _)| *rank);
-    out.into_iter().map(|(_, p)| p).collect()
 }
 
 /// What a `sort` followed by `take(n)` (or `print(n)`) keeps: the first `n` pairs by value
@@ -128,7 +109,7 @@ pub struct Select<O> {
 
 /// An order of pairs for [`Select`].
 pub trait PairOrder: Copy {
-    fn sort_first<P>(self, batch: &mut Vec<P>, descending: bool, first: Option<usize>)
+    fn compare<P>(self, a: &P, b: &P, descending: bool) -> Ordering
     where
         P: Pair,
         P::Key: PartialOrd,
@@ -144,24 +125,26 @@ pub struct ByValue;
 pub struct ByKey;
 
 impl PairOrder for ByValue {
-    fn sort_first<P>(self, batch: &mut Vec<P>, descending: bool, first: Option<usize>)
+    #[inline]
+    fn compare<P>(self, a: &P, b: &P, descending: bool) -> Ordering
     where
         P: Pair,
         P::Key: PartialOrd,
         P::Value: PartialOrd,
     {
-        by_value(batch, descending, first);
+        directed(compare(a.value(), b.value()), descending).then_with(|| compare(a.key(), b.key()))
     }
 }
 
 impl PairOrder for ByKey {
-    fn sort_first<P>(self, batch: &mut Vec<P>, descending: bool, first: Option<usize>)
+    #[inline]
+    fn compare<P>(self, a: &P, b: &P, descending: bool) -> Ordering
     where
         P: Pair,
         P::Key: PartialOrd,
         P::Value: PartialOrd,
     {
-        by_key(batch, descending, first);
+        directed(compare(a.key(), b.key()), descending).then_with(|| compare(a.value(), b.value()))
     }
 }
 
@@ -178,14 +161,35 @@ impl<O: PairOrder> Select<O> {
 
     /// The first `n` of pairs with borrowed keys in this order, the keys copied. (Values
     /// come copied already: comparing them in place beats chasing a pointer per comparison.)
-    pub fn pick<K, V>(&self, mut pairs: Vec<(&K, V)>) -> Vec<(K, V)>
+    pub fn pick<'a, K, V>(&self, pairs: impl IntoIterator<Item = (&'a K, V)>) -> Vec<(K, V)>
     where
-        K: Clone + PartialOrd,
+        K: Clone + PartialOrd + 'a,
         V: PartialOrd,
     {
-        self.order
-            .sort_first(&mut pairs, self.descending, Some(self.n));
-        pairs.into_iter().map(|(k, v)| (k.clone(), v)).collect()
+        self.first_refs(pairs)
+            .into_iter()
+            .map(|(k, v)| (k.clone(), v))
+            .collect()
+    }
+
+    /// The first `n` of pairs with borrowed keys in this order, still borrowed.
+    pub fn first_refs<'a, K, V>(
+        &self,
+        pairs: impl IntoIterator<Item = (&'a K, V)>,
+    ) -> Vec<(&'a K, V)>
+    where
+        K: PartialOrd + 'a,
+        V: PartialOrd,
+    {
+        let (order, descending) = (self.order, self.descending);
+        let mut cmp = |a: &(&K, V), b: &(&K, V)| order.compare(a, b, descending);
+        if self.n <= SMALL_FIRST {
+            // No list of all the references: the few best are kept as they pass.
+            return best_of(pairs, self.n, &mut cmp);
+        }
+        let mut all: Vec<_> = pairs.into_iter().collect();
+        sort_first(&mut all, Some(self.n), cmp);
+        all
     }
 }
 
