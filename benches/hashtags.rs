@@ -4,7 +4,8 @@
 //! - `hashtags_per_batch`: top 10 hashtags of one large batch (all the tweets);
 //! - `hashtags_windowed`: the card's `window(300s, 1s) reduce(+, -)`, steady state (window
 //!   full), each batch 1,000 tweets; the hand-written loop keeps one count map per batch and
-//!   running totals, adding the new batch and subtracting the one that leaves.
+//!   running totals, adding the new batch and subtracting the one that leaves. Then the top
+//!   10, or (`.._then_filter_count`) `filter |> count` over the whole window result.
 //!
 //! `cargo bench --bench hashtags` (uses ../shared/data's tweets when present, or the file
 //! named by `STREAMING_BENCH_TWEETS`).
@@ -74,6 +75,18 @@ struct HandWindow {
 
 impl HandWindow {
     fn batch(&mut self, lines: &[&'static str]) -> Vec<(String, i64)> {
+        self.update(lines);
+        top10(self.totals.iter().map(|(&k, &(n, _))| (k, n)))
+    }
+
+    /// The window's hashtags seen at least twice (the job with `filter |> count` after the
+    /// window instead of the top 10).
+    fn batch_repeated(&mut self, lines: &[&'static str]) -> usize {
+        self.update(lines);
+        self.totals.values().filter(|(n, _)| *n >= 2).count()
+    }
+
+    fn update(&mut self, lines: &[&'static str]) {
         let pane = hashtag_counts(lines.iter().copied());
         for (&tag, &n) in &pane {
             let total = self.totals.entry(tag).or_insert((0, 0));
@@ -94,7 +107,6 @@ impl HandWindow {
                 }
             }
         }
-        top10(self.totals.iter().map(|(&k, &(n, _))| (k, n)))
     }
 }
 
@@ -104,8 +116,24 @@ fn windowed_batches(lines: &[&'static str]) -> impl Iterator<Item = Vec<&'static
     chunks.into_iter().cycle()
 }
 
-/// The card's windowed pipeline, with any extra config lines (`fusion off;`).
+/// The card's windowed pipeline, with any extra config lines (`fusion off;`); `repeated`:
+/// instead of the top 10, the number of hashtags in the window seen at least twice (stages
+/// that read the whole window result each slide).
 macro_rules! windowed {
+    (repeated $lines:expr; $($config:tt)*) => {
+        stream_pipeline! {
+            batch 1s;
+            parallelism 1;
+            $($config)*
+            source queue(windowed_batches($lines))
+                |> flat_map split
+                |> filter starts_with("#")
+                |> window(300s, 1s) reduce(+, -)
+                |> filter |(_, n)| *n >= 2
+                |> count
+                |> foreach_batch(|_time, n| { black_box(n); })
+        }
+    };
     ($lines:expr; $($config:tt)*) => {
         stream_pipeline! {
             batch 1s;
@@ -245,11 +273,23 @@ fn bench(c: &mut Criterion) {
             BatchSize::SmallInput,
         )
     });
-    let fused = windowed!(&lines;);
-    let unfused = windowed!(&lines; fusion off;);
+    // The same window, then `filter |> count` over its whole result.
+    let mut repeated_by_hand = HandWindow::default();
+    let mut repeated_batches = windowed_batches(&lines);
+    for batch in repeated_batches.by_ref().take(WINDOW_BATCHES + 1) {
+        repeated_by_hand.batch_repeated(&batch);
+    }
+    g.bench_function("hand_written_loop_then_filter_count", |b| {
+        b.iter_batched(
+            || repeated_batches.next().unwrap_or_default(),
+            |batch| black_box(repeated_by_hand.batch_repeated(&batch)),
+            BatchSize::SmallInput,
+        )
+    });
     for (name, mut p) in [
-        ("fused_parallelism_1", fused),
-        ("fusion_off_parallelism_1", unfused),
+        ("fused_parallelism_1", windowed!(&lines;)),
+        ("fusion_off_parallelism_1", windowed!(&lines; fusion off;)),
+        ("fused_then_filter_count", windowed!(repeated &lines;)),
     ] {
         p.run_batches(WINDOW_BATCHES as u64 + 1)
             .unwrap_or_else(|e| panic!("{e}")); // fill the window

@@ -4,6 +4,9 @@
 //! whether the lines are borrowed (`&str`, as line sources give them) or owned `String`s
 //! (a `queue`, a custom receiver, Kafka payloads): `flat_map split` borrows the words from
 //! the batch either way.
+//!
+//! Nor per key of a window at each slide: the stages after a keyed window read its keys by
+//! reference, so a slide over 20,000 keys allocates as little as one over 50.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
@@ -70,8 +73,33 @@ fn batches<L>(n: usize, line: impl Fn(&'static str) -> L) -> Vec<Vec<L>> {
     all
 }
 
-// One test: the allocation counter is global, so the two kinds of lines must not run at
-// the same time.
+/// Allocations of the batch after three of `keys` distinct words each, a batch of one word
+/// that ends a slide of a window with stages after it: the window still holds the `keys`
+/// keys of the batches before, and the stages read them all. With an inverse
+/// (`reduce(+, -)`: a running result) or without (combined from the panes each slide).
+macro_rules! allocations_of_a_slide {
+    ($keys:expr, $($reduce:tt)*) => {{
+        let text: String = (0..20_000).map(|i| format!("k{}\n", i % $keys)).collect();
+        let lines: Vec<&'static str> = Box::leak(text.into_boxed_str()).lines().collect();
+        let batches = vec![lines.clone(), lines.clone(), lines, vec!["k0"]];
+        let mut p = stream_pipeline! {
+            batch 1s;
+            parallelism 1;
+            source queue(batches)
+                |> flat_map split
+                |> window(3s, 1s) $($reduce)*
+                |> map |(k, n)| (k, n * 2)
+                |> filter |(k, _)| k.len() > 1
+                |> foreach_batch(|_t, counts| { black_box(counts); })
+        };
+        p.run_batches(3).unwrap();
+        let before = ALLOCATIONS.load(Ordering::Relaxed);
+        p.run_batches(1).unwrap();
+        ALLOCATIONS.load(Ordering::Relaxed) - before
+    }};
+}
+
+// One test: the allocation counter is global, so the parts must not run at the same time.
 #[test]
 fn allocations_do_not_grow_with_the_records_of_a_batch() {
     let small = allocations_of_last_batch!(batches(1_000, |l| l));
@@ -91,4 +119,24 @@ fn allocations_do_not_grow_with_the_records_of_a_batch() {
         large <= small + 40,
         "1,000 owned lines: {small} allocations; 100,000: {large} (a String per word?)"
     );
+
+    for (incremental, few, many) in [
+        (
+            true,
+            allocations_of_a_slide!(50, reduce(+, -)),
+            allocations_of_a_slide!(20_000, reduce(+, -)),
+        ),
+        (
+            false,
+            allocations_of_a_slide!(50, reduce(+)),
+            allocations_of_a_slide!(20_000, reduce(+)),
+        ),
+    ] {
+        eprintln!("a slide with an inverse: {incremental}: 50 keys {few}, 20,000 keys {many}");
+        // Vecs and maps sized by doubling (tens); a copy of each key would be 20,000s.
+        assert!(
+            many <= few + 80,
+            "a slide over 50 keys: {few} allocations; over 20,000: {many} (a key copied per slide?)"
+        );
+    }
 }

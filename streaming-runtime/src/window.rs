@@ -159,15 +159,17 @@ impl<K: Hash + Eq + Clone, V: Clone> KeyedWindow<K, V> {
     }
 
     /// Adds one batch's per-key partials (`(key, value)`s, keys owned or convertible), and at
-    /// a slide time returns the window's `(key, value)`s. `inv` must be `Some` exactly when
-    /// the window was made incremental.
+    /// a slide time returns the window's `(key, value)`s: keys by reference into the window
+    /// (the stages after a window read its result in place instead of copying every key
+    /// each slide), values copied. `inv` must be `Some` exactly when the window was made
+    /// incremental.
     pub fn push<I, F, G>(
         &mut self,
         time: BatchTime,
         batch: I,
         mut f: F,
         inv: Option<G>,
-    ) -> Option<Vec<(K, V)>>
+    ) -> Option<Vec<(&K, V)>>
     where
         I: IntoIterator<Item = (K, V)>,
         F: FnMut(V, V) -> V,
@@ -176,15 +178,12 @@ impl<K: Hash + Eq + Clone, V: Clone> KeyedWindow<K, V> {
         if !self.update(time, batch, &mut f, inv) {
             return None;
         }
-        let mut out = Vec::new();
-        self.for_each_result(f, |k, v| out.push((k.clone(), v.clone())));
-        Some(out)
+        Some(self.result(f).collect())
     }
 
     /// Like [`KeyedWindow::push`], but returns only the first `select.n` results in the
-    /// order of the `sort` after the window (`sort desc |> take(n)`), picked from references
-    /// into the window and copied: a slide costs a pass over the window's keys, not a copy
-    /// of each.
+    /// order of the `sort` after the window (`sort desc |> take(n)`): a slide costs a pass
+    /// over the window's keys and a short list.
     pub fn push_select<I, F, G, O>(
         &mut self,
         time: BatchTime,
@@ -192,7 +191,7 @@ impl<K: Hash + Eq + Clone, V: Clone> KeyedWindow<K, V> {
         mut f: F,
         inv: Option<G>,
         select: &crate::ops::sort::Select<O>,
-    ) -> Option<Vec<(K, V)>>
+    ) -> Option<Vec<(&K, V)>>
     where
         I: IntoIterator<Item = (K, V)>,
         F: FnMut(V, V) -> V,
@@ -204,17 +203,12 @@ impl<K: Hash + Eq + Clone, V: Clone> KeyedWindow<K, V> {
         if !self.update(time, batch, &mut f, inv) {
             return None;
         }
-        if let Some(running) = &self.running {
-            return Some(select.pick(running.iter().map(|(k, (v, _))| (k, v.clone()))));
-        }
-        // Without an inverse the window is combined anew at each slide anyway.
-        let window = self.combined(f);
-        Some(select.pick(window.iter().map(|(k, v)| (k, v.clone()))))
+        Some(select.first_refs(self.result(f)))
     }
 
     /// Like [`KeyedWindow::push`], but returns only the first `n` results (`window .. |>
     /// print` or `|> take(n)`: the next stage reads no more), the same ones `push` would
-    /// list first, copied from references into the window.
+    /// list first.
     pub fn push_first<I, F, G>(
         &mut self,
         time: BatchTime,
@@ -222,7 +216,7 @@ impl<K: Hash + Eq + Clone, V: Clone> KeyedWindow<K, V> {
         mut f: F,
         inv: Option<G>,
         n: usize,
-    ) -> Option<Vec<(K, V)>>
+    ) -> Option<Vec<(&K, V)>>
     where
         I: IntoIterator<Item = (K, V)>,
         F: FnMut(V, V) -> V,
@@ -231,20 +225,7 @@ impl<K: Hash + Eq + Clone, V: Clone> KeyedWindow<K, V> {
         if !self.update(time, batch, &mut f, inv) {
             return None;
         }
-        let mut out = Vec::new();
-        match &self.running {
-            Some(running) => out.extend(
-                running
-                    .iter()
-                    .take(n)
-                    .map(|(k, (v, _))| (k.clone(), v.clone())),
-            ),
-            None => {
-                self.for_each_result(f, |k, v| out.push((k.clone(), v.clone())));
-                out.truncate(n);
-            }
-        }
-        Some(out)
+        Some(self.result(f).take(n).collect())
     }
 
     /// Adds a batch; true when `time` ends a slide (the window has a result).
@@ -293,35 +274,26 @@ impl<K: Hash + Eq + Clone, V: Clone> KeyedWindow<K, V> {
         self.clock.ends_slide(time)
     }
 
-    /// Calls `visit` with every `(key, value)` of the current window, by reference where the
-    /// window keeps its result (with an inverse), else combined from the panes with `f`.
-    fn for_each_result<F>(&self, f: F, mut visit: impl FnMut(&K, &V))
+    /// The current window's `(key, value)`s, keys by reference: from the running result
+    /// (with an inverse), else combined anew from the panes with `f` (the keys still
+    /// borrowed from the panes).
+    fn result<F>(&self, mut f: F) -> impl Iterator<Item = (&K, V)>
     where
         F: FnMut(V, V) -> V,
     {
-        match &self.running {
-            Some(running) => {
-                for (k, (v, _)) in running {
-                    visit(k, v);
+        let combined = self.running.is_none().then(|| {
+            let mut window: KeyedMap<&K, V> = KeyedMap::default();
+            for pane in &self.panes {
+                for (k, v) in pane {
+                    combine(&mut window, k, v.clone(), &mut f);
                 }
             }
-            None => {
-                for (k, v) in &self.combined(f) {
-                    visit(k, v);
-                }
-            }
-        }
-    }
-
-    /// The window's result combined from its panes (without an inverse).
-    fn combined<F: FnMut(V, V) -> V>(&self, mut f: F) -> KeyedMap<K, V> {
-        let mut window: KeyedMap<K, V> = KeyedMap::default();
-        for pane in &self.panes {
-            for (k, v) in pane {
-                combine(&mut window, k.clone(), v.clone(), &mut f);
-            }
-        }
-        window
+            window
+        });
+        let running = self.running.iter().flatten();
+        running
+            .map(|(k, (v, _))| (k, v.clone()))
+            .chain(combined.into_iter().flatten())
     }
 
     /// Keys held by the running result (incremental) or by all panes.
@@ -389,6 +361,11 @@ mod tests {
         assert_eq!(out, [None, None, Some(vec![3]), None, None, Some(vec![6])]);
     }
 
+    /// A slide's result with its keys copied out of the window.
+    fn owned(out: Option<Vec<(&String, i64)>>) -> Option<Vec<(String, i64)>> {
+        out.map(|v| v.into_iter().map(|(k, v)| (k.clone(), v)).collect())
+    }
+
     #[test]
     fn a_window_restored_from_a_checkpoint_continues_identically() {
         let spec = WindowSpec::new(3000, 1000, 1000).unwrap();
@@ -399,17 +376,17 @@ mod tests {
         let mut straight = KeyedWindow::new(spec, BatchTime::ZERO, true);
         let mut outputs = Vec::new();
         for (k, b) in batches.iter().enumerate() {
-            outputs.push(straight.push(t(k as u64 + 1), b.clone(), add, sub));
+            outputs.push(owned(straight.push(t(k as u64 + 1), b.clone(), add, sub)));
         }
         let mut first = KeyedWindow::new(spec, BatchTime::ZERO, true);
         let mut resumed_outputs = Vec::new();
         for (k, b) in batches.iter().enumerate().take(4) {
-            resumed_outputs.push(first.push(t(k as u64 + 1), b.clone(), add, sub));
+            resumed_outputs.push(owned(first.push(t(k as u64 + 1), b.clone(), add, sub)));
         }
         let bytes = postcard::to_stdvec(&first).unwrap();
         let mut resumed: KeyedWindow<String, i64> = postcard::from_bytes(&bytes).unwrap();
         for (k, b) in batches.iter().enumerate().skip(4) {
-            resumed_outputs.push(resumed.push(t(k as u64 + 1), b.clone(), add, sub));
+            resumed_outputs.push(owned(resumed.push(t(k as u64 + 1), b.clone(), add, sub)));
         }
         let sorted = |v: Vec<Option<Vec<(String, i64)>>>| {
             v.into_iter()

@@ -69,8 +69,8 @@ proptest! {
             if fires {
                 let expected_elements = in_window(&input, interval, w, t);
                 let expected = sum_by_key(&expected_elements);
-                let p: BTreeMap<u8, i64> = p.unwrap().into_iter().collect();
-                let i: BTreeMap<u8, i64> = i.unwrap().into_iter().collect();
+                let p: BTreeMap<u8, i64> = p.unwrap().into_iter().map(|(k, v)| (*k, v)).collect();
+                let i: BTreeMap<u8, i64> = i.unwrap().into_iter().map(|(k, v)| (*k, v)).collect();
                 prop_assert_eq!(&p, &expected, "plain at t={}", t);
                 prop_assert_eq!(&i, &expected, "inverse at t={}", t);
                 prop_assert_eq!(e.unwrap(), expected_elements, "elements at t={}", t);

@@ -61,9 +61,9 @@ pub fn no_inverse<V>() -> Option<fn(V, V) -> V> {
 /// `keep |k, v| ..`: keeps the window results for which the function is true.
 #[inline]
 pub fn keep<K, V, F: FnMut(&K, &V) -> bool>(
-    out: Option<Vec<(K, V)>>,
+    out: Option<Vec<(&K, V)>>,
     mut f: F,
-) -> Option<Vec<(K, V)>> {
+) -> Option<Vec<(&K, V)>> {
     out.map(|v| v.into_iter().filter(|(k, x)| f(k, x)).collect())
 }
 
