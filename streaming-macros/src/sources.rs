@@ -26,6 +26,7 @@ pub enum Kind {
     Queue,
     Receiver,
     Kafka,
+    KafkaTask,
 }
 
 struct KindDef {
@@ -72,6 +73,12 @@ const KINDS: &[KindDef] = &[
         args: 2,
         usage: "`source kafka(\"127.0.0.1:9092\", \"topic\")`",
     },
+    KindDef {
+        name: "kafka_task",
+        kind: Kind::KafkaTask,
+        args: 1,
+        usage: "`source kafka_task(task)` (a `KafkaCluster` task's partition)",
+    },
 ];
 
 /// Parses what follows the `source` keyword.
@@ -92,7 +99,7 @@ pub fn parse(keyword: &Ident, tokens: &[TokenTree]) -> syn::Result<SourceDef> {
         ));
     };
     let kind = def.kind;
-    if kind == Kind::Kafka && !cfg!(feature = "kafka") {
+    if matches!(kind, Kind::Kafka | Kind::KafkaTask) && !cfg!(feature = "kafka") {
         return Err(syn::Error::new(
             name.span(),
             KAFKA_FEATURE.replace("{}", "the `kafka` source"),
@@ -176,6 +183,7 @@ impl SourceDef {
             Kind::Queue => quote_spanned!(self.span=> #rt::source::queue(#(#args),*)),
             Kind::Receiver => quote_spanned!(self.span=> #rt::source::receiver(#(#args),*)),
             Kind::Kafka => quote_spanned!(self.span=> #rt::source::kafka(#(#args),*)),
+            Kind::KafkaTask => quote_spanned!(self.span=> #rt::cluster::Task::source(#(#args),*)),
         };
         quote!(#base #options)
     }

@@ -30,6 +30,16 @@ pub enum StreamingError {
     /// A custom receiver or output function reported an error.
     #[error("{0}")]
     Custom(String),
+    /// Another process took over this task's partition (a cluster task that was presumed
+    /// dead and came back): it stops without writing state or output.
+    #[error(
+        "{what} was taken over by another process (epoch {owner}; this task holds epoch {epoch}); stopping it without writing"
+    )]
+    Fenced {
+        what: String,
+        epoch: u64,
+        owner: u64,
+    },
 }
 
 impl StreamingError {

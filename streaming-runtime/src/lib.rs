@@ -6,6 +6,7 @@
 
 pub mod block;
 pub mod checkpoint;
+pub mod cluster;
 pub mod context;
 pub mod error;
 pub mod keyed;

@@ -31,6 +31,8 @@ pub struct PipelineConfig {
     pub drain: Duration,
     /// `checkpoint "dir" [every D];`
     pub checkpoint: Option<CheckpointConfig>,
+    /// A cluster task's claim on its partition, checked before each batch and checkpoint.
+    pub fence: Option<crate::cluster::Fence>,
 }
 
 impl PipelineConfig {
@@ -40,6 +42,7 @@ impl PipelineConfig {
             parallelism: None,
             drain: Duration::ZERO,
             checkpoint: None,
+            fence: None,
         }
     }
 
@@ -233,6 +236,14 @@ impl Pipeline {
     /// Live counters of source `index` (e.g. to wait until a test's input has arrived).
     pub fn source_metrics(&self, index: usize) -> Option<Arc<SourceMetrics>> {
         self.sources.get(index).map(|s| s.metrics())
+    }
+
+    /// Makes this pipeline a cluster task holding `fence`: each batch, and each checkpoint
+    /// write, first checks that no other process has claimed the partition since; if one
+    /// has, the pipeline stops with [`StreamingError::Fenced`] without writing.
+    pub fn fenced_by(&mut self, fence: crate::cluster::Fence) -> &mut Self {
+        self.config.fence = Some(fence);
+        self
     }
 
     /// Calls `f` after every batch with its statistics (Spark's
@@ -451,6 +462,11 @@ impl Pipeline {
         if checkpoint.is_some() {
             ctx.request_checkpoint();
         }
+        // A task whose partition another process took over stops before it reads, logs
+        // or writes anything for this batch.
+        if let Some(fence) = &self.config.fence {
+            fence.check()?;
+        }
         let job = &mut self.job;
         let prepared = prepare_input(&self.sources, self.config.checkpoint.as_ref(), time);
         let result = prepared.and_then(|()| {
@@ -466,6 +482,9 @@ impl Pipeline {
         let records = ctx.input_records();
         let _ = ctx.out().flush();
         if let (Ok(()), Some(cfg)) = (&result, checkpoint) {
+            if let Some(fence) = &self.config.fence {
+                fence.check()?;
+            }
             let written = Instant::now();
             let cp = PipelineCheckpoint {
                 zero,

@@ -232,7 +232,19 @@ fn refresh(
             return Err(Refresh::Fatal(missing_topic(topic, &config.brokers)));
         }
         let ti = u32::try_from(ti).unwrap_or(u32::MAX);
-        found.extend(t.partitions().iter().map(|p| (ti, p.id())));
+        let wanted = |p: i32| {
+            config
+                .partitions
+                .as_ref()
+                .is_none_or(|only| only.contains(&p))
+        };
+        found.extend(
+            t.partitions()
+                .iter()
+                .map(|p| p.id())
+                .filter(|&p| wanted(p))
+                .map(|p| (ti, p)),
+        );
     }
 
     // Partitions not known yet: where to start them.

@@ -68,6 +68,8 @@ pub(crate) struct Config {
     pub options: Vec<(String, String)>,
     pub buffer_bytes: usize,
     pub fetch_timeout: Duration,
+    /// Only these partitions of each topic (a cluster task's own); `None`: all.
+    pub partitions: Option<Arc<[i32]>>,
 }
 
 /// What the source's thread, the scheduler and the batch thread share.
@@ -144,6 +146,7 @@ pub fn kafka(brokers: impl Into<String>, topics: impl IntoTopics) -> KafkaSource
                 options: Vec::new(),
                 buffer_bytes: DEFAULT_BUFFER_BYTES,
                 fetch_timeout: DEFAULT_FETCH_TIMEOUT,
+                partitions: None,
             }),
             metrics,
             state: Mutex::new(State::new(topics, DEFAULT_MAX_LINE_BYTES)),
@@ -205,6 +208,13 @@ impl<M: KafkaMode> KafkaSource<M> {
     /// always wait for all of theirs.
     pub fn fetch_timeout(self, d: Duration) -> Self {
         self.configure(|c| c.fetch_timeout = d)
+    }
+
+    /// Reads only these partitions of the topics (Spark's `ConsumerStrategies.Assign`).
+    /// A [`crate::cluster`] task reads its one partition this way.
+    pub fn partitions(self, partitions: impl IntoIterator<Item = i32>) -> Self {
+        let partitions: Arc<[i32]> = partitions.into_iter().collect();
+        self.configure(|c| c.partitions = Some(partitions))
     }
 
     /// Elements become [`KafkaRecord`]s (key, value, topic, partition, offset, timestamp)
