@@ -172,7 +172,7 @@ fn instant_of(time: BatchTime) -> Instant {
 
 /// Resolves on Ctrl-C or SIGTERM. The handlers are registered now, not when the future is
 /// first polled, so a signal arriving right after start-up is not lost (or fatal).
-fn shutdown_signal() -> impl Future<Output = ()> {
+pub(crate) fn shutdown_signal() -> impl Future<Output = ()> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};

@@ -58,6 +58,21 @@ pub fn read_totals(path: &Path) -> BTreeMap<String, i64> {
         .collect()
 }
 
+/// The totals of every `totals-*.txt` file in `dir` (one per partition of a cluster job),
+/// summed per word.
+pub fn read_totals_dir(dir: &Path) -> BTreeMap<String, i64> {
+    let mut sum = BTreeMap::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with("totals-") && name.ends_with(".txt") {
+            for (w, n) in read_totals(&entry.path()) {
+                *sum.entry(w).or_default() += n;
+            }
+        }
+    }
+    sum
+}
+
 /// Waits until the totals file equals `expected`, checking on the way that no count ever
 /// exceeds it (nothing counted twice). Returns the last totals read.
 pub fn wait_for_totals(
@@ -65,9 +80,18 @@ pub fn wait_for_totals(
     expected: &BTreeMap<String, i64>,
     within: Duration,
 ) -> BTreeMap<String, i64> {
+    wait_for(|| read_totals(path), expected, within)
+}
+
+/// Like [`wait_for_totals`], with the totals read by `read`.
+pub fn wait_for(
+    read: impl Fn() -> BTreeMap<String, i64>,
+    expected: &BTreeMap<String, i64>,
+    within: Duration,
+) -> BTreeMap<String, i64> {
     let deadline = Instant::now() + within;
     loop {
-        let totals = read_totals(path);
+        let totals = read();
         for (w, n) in &totals {
             assert!(
                 *n <= expected.get(w).copied().unwrap_or(0),

@@ -120,8 +120,9 @@ impl KafkaCluster {
     }
 
     /// Joins the group and runs a task for each partition it assigns to this process,
-    /// built by `make`, until `stop` completes (then each task finishes its batch and
-    /// checkpoints) or a task fails with an error other than being fenced.
+    /// built by `make`, until `stop` completes or Ctrl-C / SIGTERM (then each task finishes
+    /// its batch and checkpoints, and the process leaves the group), or until a task fails
+    /// with an error other than being fenced.
     pub async fn run_until<F>(
         self,
         mut make: F,
@@ -150,6 +151,9 @@ impl KafkaCluster {
         info!(topic = %self.topic, group = %self.group, "joining the group");
         let mut tasks: HashMap<i32, Running> = HashMap::new();
         let mut stop = std::pin::pin!(stop);
+        // Ctrl-C / SIGTERM: each task's pipeline finishes its batch on its own; the
+        // process leaves the group once they have.
+        let mut signal = std::pin::pin!(crate::scheduler::shutdown_signal());
         let mut reap = tokio::time::interval(Duration::from_millis(200));
         let outcome = loop {
             tokio::select! {
@@ -189,6 +193,10 @@ impl KafkaCluster {
                     None => break Ok(()),
                 },
                 () = &mut stop => break Ok(()),
+                () = &mut signal => {
+                    info!("stop requested: the tasks finish their batch, then the process leaves the group");
+                    break Ok(());
+                }
                 _ = reap.tick() => {
                     if let Err(e) = reap_finished(&mut tasks, &self.topic).await {
                         break Err(e);

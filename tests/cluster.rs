@@ -1,0 +1,222 @@
+//! Scale-out through a Kafka consumer group, with real processes of the
+//! `cluster_word_count` example against a real broker (tansu on 127.0.0.1): a 6-partition
+//! topic of lines, running word totals per partition (`update_state_by_key`), each
+//! partition's totals file rewritten after every batch. A producer thread keeps writing
+//! while processes join, are SIGKILLed and restarted, or are paused (SIGSTOP) long enough
+//! for the group to give their partitions away and then resumed. At every check no word is
+//! counted more often than it was written, and at the end the totals summed over the
+//! partitions equal the true counts, and those of a single process reading the topic alone.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use common::kafka::Broker;
+use common::process::{Rng, append_to, example_path, read_totals_dir, wait_for};
+
+const PARTITIONS: i32 = 6;
+
+/// A process of the example in `group`, keeping its state under `work`.
+fn spawn(broker: &Broker, work: &Path, group: &str) -> Child {
+    Command::new(example_path("cluster_word_count"))
+        .arg("--brokers")
+        .arg(broker.addr())
+        .args(["--topic", "lines", "--group", group, "--no-producer"])
+        .args(["--session-timeout", "6"])
+        .arg("--checkpoint")
+        .arg(work.join("checkpoint"))
+        .arg("--out")
+        .arg(work.join("out"))
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(append_to(&work.join("children.log")))
+        .spawn()
+        .unwrap()
+}
+
+/// Writes bursts of lines to the topic's partitions until `stop`; `written` holds the true
+/// word counts of every acknowledged record.
+fn producer(
+    broker: Arc<Broker>,
+    written: Arc<Mutex<BTreeMap<String, i64>>>,
+    stop: Arc<AtomicBool>,
+) -> std::thread::JoinHandle<()> {
+    std::thread::spawn(move || {
+        let mut rng = Rng(0x0063_6c75_7374);
+        let words = ["alpha", "beta", "gamma", "delta", "eps", "zeta", "eta"];
+        while !stop.load(Ordering::Relaxed) {
+            let mut burst = Vec::new();
+            let mut counts = BTreeMap::<String, i64>::new();
+            for _ in 0..1 + rng.below(20) {
+                let line: Vec<&str> = (0..1 + rng.below(6))
+                    .map(|_| words[rng.below(words.len() as u64) as usize])
+                    .collect();
+                for w in &line {
+                    *counts.entry(w.to_string()).or_default() += 1;
+                }
+                burst.push(line.join(" "));
+            }
+            broker.produce("lines", rng.below(PARTITIONS as u64) as i32, &burst);
+            // Acknowledged: now part of the truth.
+            let mut w = written.lock().unwrap();
+            for (word, n) in counts {
+                *w.entry(word).or_default() += n;
+            }
+            drop(w);
+            std::thread::sleep(Duration::from_millis(rng.below(100)));
+        }
+    })
+}
+
+/// No word counted more often than written so far (the totals are read first: the truth
+/// only grows meanwhile).
+fn assert_nothing_counted_twice(work: &Path, written: &Mutex<BTreeMap<String, i64>>) {
+    let seen = read_totals_dir(&work.join("out"));
+    let truth = written.lock().unwrap().clone();
+    for (w, n) in seen {
+        assert!(
+            n <= truth.get(&w).copied().unwrap_or(0),
+            "{w} counted {n} times"
+        );
+    }
+}
+
+fn stop_all(children: Vec<Child>, log: &Path) {
+    for mut child in children {
+        let _ = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status();
+        let status = child.wait().unwrap();
+        assert!(
+            status.success(),
+            "SIGTERM exits 0: {status:?}\n{}",
+            tail(log)
+        );
+    }
+}
+
+fn tail(log: &Path) -> String {
+    let log = std::fs::read_to_string(log).unwrap_or_default();
+    let lines: Vec<&str> = log.lines().collect();
+    lines[lines.len().saturating_sub(60)..].join("\n")
+}
+
+/// (a) and (b): two processes start, a third joins mid-stream, then processes are
+/// SIGKILLed at random moments and restarted; a single process over the same topic, on
+/// its own, gets the same totals.
+#[test]
+fn processes_joining_and_killed_count_every_word_once() {
+    let broker = Arc::new(Broker::start());
+    broker.create_topic("lines", PARTITIONS);
+    let work = tempfile::tempdir().unwrap();
+    let log = work.path().join("children.log");
+    let written = Arc::new(Mutex::new(BTreeMap::new()));
+    let stop = Arc::new(AtomicBool::new(false));
+    let writer = producer(Arc::clone(&broker), Arc::clone(&written), Arc::clone(&stop));
+
+    let mut rng = Rng(0x006a_6f69_6e73);
+    let mut children = vec![
+        spawn(&broker, work.path(), "cluster"),
+        spawn(&broker, work.path(), "cluster"),
+    ];
+    std::thread::sleep(Duration::from_secs(4));
+    assert_nothing_counted_twice(work.path(), &written);
+    // (b) A process joins mid-stream: the group moves partitions to it.
+    children.push(spawn(&broker, work.path(), "cluster"));
+    std::thread::sleep(Duration::from_secs(4));
+    // (a) Kills at random moments, each process restarted.
+    for _ in 0..4 {
+        std::thread::sleep(Duration::from_millis(500 + rng.below(3000)));
+        assert_nothing_counted_twice(work.path(), &written);
+        let i = rng.below(children.len() as u64) as usize;
+        children[i].kill().unwrap();
+        children[i].wait().unwrap();
+        std::thread::sleep(Duration::from_millis(rng.below(2000)));
+        children[i] = spawn(&broker, work.path(), "cluster");
+    }
+    std::thread::sleep(Duration::from_secs(2));
+    stop.store(true, Ordering::Relaxed);
+    writer.join().unwrap();
+    let expected = written.lock().unwrap().clone();
+    let out = work.path().join("out");
+    let got = wait_for(|| read_totals_dir(&out), &expected, Duration::from_secs(90));
+    assert_eq!(
+        got,
+        expected,
+        "the totals are the true counts; log:\n{}",
+        tail(&log)
+    );
+    let log_text = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(
+        log_text.contains("partition revoked"),
+        "partitions moved between processes"
+    );
+    stop_all(children, &log);
+
+    // One process alone over the same topic (its own group and state).
+    let alone = tempfile::tempdir().unwrap();
+    let single = spawn(&broker, alone.path(), "alone");
+    let out = alone.path().join("out");
+    let got = wait_for(|| read_totals_dir(&out), &expected, Duration::from_secs(60));
+    assert_eq!(got, expected, "a single process counts the same");
+    stop_all(vec![single], &alone.path().join("children.log"));
+}
+
+/// (c) Fencing: a process paused (SIGSTOP) past the session timeout loses its partitions
+/// to the other; resumed (SIGCONT), its tasks find a newer claim and stop without writing
+/// state or output, and the totals stay exact.
+#[test]
+fn a_paused_process_resumed_after_losing_its_partitions_writes_nothing() {
+    let broker = Arc::new(Broker::start());
+    broker.create_topic("lines", PARTITIONS);
+    let work = tempfile::tempdir().unwrap();
+    let log = work.path().join("children.log");
+    let written = Arc::new(Mutex::new(BTreeMap::new()));
+    let stop = Arc::new(AtomicBool::new(false));
+    let writer = producer(Arc::clone(&broker), Arc::clone(&written), Arc::clone(&stop));
+
+    let paused = spawn(&broker, work.path(), "fence");
+    let other = spawn(&broker, work.path(), "fence");
+    std::thread::sleep(Duration::from_secs(6));
+    let pid = paused.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-STOP", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    // Past the session timeout (6 s): the group gives every partition to `other`.
+    std::thread::sleep(Duration::from_secs(14));
+    assert!(
+        Command::new("kill")
+            .args(["-CONT", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    std::thread::sleep(Duration::from_secs(6));
+    stop.store(true, Ordering::Relaxed);
+    writer.join().unwrap();
+    let expected = written.lock().unwrap().clone();
+    let out = work.path().join("out");
+    let got = wait_for(|| read_totals_dir(&out), &expected, Duration::from_secs(60));
+    assert_eq!(
+        got,
+        expected,
+        "the totals are the true counts; log:\n{}",
+        tail(&log)
+    );
+    let log_text = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(
+        log_text.contains("was taken over by another process"),
+        "the resumed process's tasks were fenced; log:\n{}",
+        tail(&log)
+    );
+    stop_all(vec![paused, other], &log);
+}
