@@ -1,14 +1,18 @@
 //! Whole-program rules that no single stage can check: output operations end pipelines,
-//! named streams exist and are defined once.
+//! named streams exist and are defined once, windows fit the slide of the stream they
+//! apply to. These run on whatever parsed, so a pipeline with an unknown operator still
+//! gets its window errors in the same build.
 
 use std::collections::HashMap;
 
-use crate::ast::{Head, Program};
+use crate::ast::{Head, Program, Statement};
 use crate::ctxt::Ctxt;
 use crate::ops::Role;
+use crate::plan::Slide;
 use crate::suggest;
 
 pub fn program(p: &Program, cx: &Ctxt) {
+    slides(p, cx);
     let mut defined: HashMap<String, &syn::Ident> = HashMap::new();
     for s in &p.statements {
         if let Some(name) = &s.binding {
@@ -63,5 +67,56 @@ pub fn program(p: &Program, cx: &Ctxt) {
             }
             _ => {}
         }
+    }
+}
+
+/// Checks each window against the slide of the stream it applies to (the batch interval,
+/// or an earlier window's slide), statement by statement. Stages that did not parse are
+/// left out; a statement reading a stream that is not defined (reported above) is skipped.
+fn slides(p: &Program, cx: &Ctxt) {
+    let Some(batch) = &p.config.batch else { return };
+    let batch = Slide {
+        duration: batch.clone(),
+        what: "the batch interval".into(),
+    };
+    let defs: HashMap<String, &Statement> = p
+        .statements
+        .iter()
+        .filter_map(|s| s.binding.as_ref().map(|b| (b.to_string(), s)))
+        .collect();
+    for s in &p.statements {
+        let Some(mut slide) = slide_entering(s, &defs, &batch, 0) else {
+            continue;
+        };
+        for st in &s.stages {
+            st.op.check_slide(&slide, cx);
+            if let Some(next) = st.op.output_slide() {
+                slide = next;
+            }
+        }
+    }
+}
+
+/// The slide of the stream a statement reads (`None`: an undefined stream, or a chain of
+/// definitions too deep to be anything but a cycle, which the plan reports).
+fn slide_entering(
+    s: &Statement,
+    defs: &HashMap<String, &Statement>,
+    batch: &Slide,
+    depth: usize,
+) -> Option<Slide> {
+    match &s.head {
+        Head::Source(_) => Some(batch.clone()),
+        Head::Stream(n) if depth < 64 => {
+            let def = defs.get(&n.to_string())?;
+            let mut slide = slide_entering(def, defs, batch, depth + 1)?;
+            for st in &def.stages {
+                if let Some(next) = st.op.output_slide() {
+                    slide = next;
+                }
+            }
+            Some(slide)
+        }
+        Head::Stream(_) => None,
     }
 }

@@ -231,8 +231,8 @@ fn order<'a>(flows: Vec<Flow<'a>>, cx: &Ctxt) -> Option<Vec<Flow<'a>>> {
     Some(done)
 }
 
-/// Follows each stream's slide through the flows (in evaluation order), checks windows
-/// against the slide they apply to, and marks what is windowed.
+/// Follows each stream's slide through the flows (in evaluation order), checks that joined
+/// streams share a slide, and marks what is windowed.
 fn slides(flows: &mut [Flow], config: &Config, cx: &Ctxt) {
     let Some(batch) = &config.batch else { return };
     let batch = Slide {
@@ -252,7 +252,7 @@ fn slides(flows: &mut [Flow], config: &Config, cx: &Ctxt) {
         for seg in &mut flow.segments {
             seg.slide = Some(slide.clone());
             for st in seg.adapters.iter().chain(seg.end.iter()) {
-                st.op.check_slide(&slide, cx);
+                // (Each window's fit to `slide` was checked by `check::slides`.)
                 for other in st.op.streams_read() {
                     if let Some((theirs, _)) = streams.get(&other.to_string()) {
                         if let (Some(a), Some(b)) =
