@@ -107,6 +107,40 @@ fn sigterm_stops_cleanly() {
     );
 }
 
+/// `cargo run --example hashtags | head`: when the reader closes the pipe, the example
+/// stops quietly with status 0, as Unix tools do.
+#[test]
+fn a_closed_stdout_pipe_stops_quietly_with_status_zero() {
+    let mut child = example("hashtags")
+        .args(["--rate", "5000"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    for _ in 0..3 {
+        line.clear();
+        assert!(stdout.read_line(&mut line).unwrap() > 0, "no output");
+    }
+    drop(stdout); // `head -3` exits
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "still running after its stdout closed"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert!(status.success(), "exit {status:?}: {stderr}");
+    assert!(!stderr.contains("Error"), "{stderr}");
+}
+
 #[test]
 fn stdin_pipeline_ends_at_end_of_input() {
     let mut child = example("stdin_word_count")

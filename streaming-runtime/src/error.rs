@@ -30,6 +30,10 @@ pub enum StreamingError {
     /// A custom receiver or output function reported an error.
     #[error("{0}")]
     Custom(String),
+    /// `print`'s reader went away (stdout is a closed pipe: `... | head`). `run` stops
+    /// quietly and returns `Ok`, as Unix tools do; other write errors stay errors.
+    #[error("stdout was closed by its reader")]
+    OutputClosed,
     /// Another process took over this task's partition (a cluster task that was presumed
     /// dead and came back): it stops without writing state or output.
     #[error(

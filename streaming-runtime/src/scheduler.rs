@@ -76,7 +76,15 @@ impl Pipeline {
         let (tx, rx) = mpsc::channel::<(BatchTime, Instant, bool)>();
         let mut processor = tokio::task::spawn_blocking(move || {
             while let Ok((time, due, last)) = rx.recv() {
-                self.run_batch(time, due, last)?;
+                match self.run_batch(time, due, last) {
+                    Ok(()) => {}
+                    // `| head` has read what it wanted: stop as Unix tools do, status 0.
+                    Err(StreamingError::OutputClosed) => {
+                        info!("stdout closed by its reader: stopping");
+                        break;
+                    }
+                    Err(e) => return Err(e),
+                }
             }
             self.stop_sources();
             Ok::<Pipeline, StreamingError>(self)

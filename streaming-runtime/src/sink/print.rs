@@ -43,8 +43,9 @@ pub fn merge<T>(a: &mut Vec<T>, mut b: Vec<T>, n: usize) {
 }
 
 /// Writes the batch's block to the pipeline's stdout in a single write, so that blocks of
-/// concurrently finishing outputs never interleave. A failed write (e.g. stdout is a closed
-/// pipe) is returned as [`StreamingError::Io`].
+/// concurrently finishing outputs never interleave. Stdout closed by its reader (`| head`)
+/// is [`StreamingError::OutputClosed`], on which `run` stops quietly; any other failed
+/// write is [`StreamingError::Io`].
 pub fn finish<T: SparkDisplay>(
     ctx: &mut BatchContext<'_>,
     batch: &[T],
@@ -54,7 +55,10 @@ pub fn finish<T: SparkDisplay>(
     let out = ctx.out();
     out.write_all(block.as_bytes())
         .and_then(|()| out.flush())
-        .map_err(|e| StreamingError::io("print: writing to stdout", e))
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::BrokenPipe => StreamingError::OutputClosed,
+            _ => StreamingError::io("print: writing to stdout", e),
+        })
 }
 
 /// The text `print(n)` writes for one batch: header, the first `n` elements one per line,
@@ -181,12 +185,33 @@ mod tests {
     }
 
     #[test]
-    fn closed_stdout_is_an_error_not_a_panic() {
+    fn closed_stdout_is_output_closed_not_a_panic() {
         let mut out = ClosedPipe;
         let mut ctx = BatchContext::new(t(1000), BatchTime::ZERO, 1, &mut out);
         match finish(&mut ctx, &[1i64], 10) {
+            Err(StreamingError::OutputClosed) => {}
+            other => panic!("expected OutputClosed, got {other:?}"),
+        }
+    }
+
+    struct Full;
+
+    impl Write for Full {
+        fn write(&mut self, _: &[u8]) -> io::Result<usize> {
+            Err(io::Error::from(io::ErrorKind::StorageFull))
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn other_write_errors_stay_errors() {
+        let mut out = Full;
+        let mut ctx = BatchContext::new(t(1000), BatchTime::ZERO, 1, &mut out);
+        match finish(&mut ctx, &[1i64], 10) {
             Err(StreamingError::Io { source, .. }) => {
-                assert_eq!(source.kind(), io::ErrorKind::BrokenPipe)
+                assert_eq!(source.kind(), io::ErrorKind::StorageFull)
             }
             other => panic!("expected an I/O error, got {other:?}"),
         }
