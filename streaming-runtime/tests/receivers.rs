@@ -271,6 +271,18 @@ fn write(path: &std::path::Path, text: &str) {
     std::fs::write(path, text).unwrap();
 }
 
+/// A file last modified an hour ago: there before the program started.
+fn write_old(path: &std::path::Path, text: &str) {
+    write(path, text);
+    let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    std::fs::File::options()
+        .write(true)
+        .open(path)
+        .unwrap()
+        .set_modified(hour_ago)
+        .unwrap();
+}
+
 fn batch(source: &mut impl Source<Batch = streaming_runtime::LineBlock>, ms: u64) -> Vec<String> {
     let time = BatchTime::from_millis(ms);
     source.control().seal(time);
@@ -286,7 +298,7 @@ fn batch(source: &mut impl Source<Batch = streaming_runtime::LineBlock>, ms: u64
 fn text_files_reads_each_new_file_once() {
     let dir = tempfile::tempdir().unwrap();
     let outside = tempfile::tempdir().unwrap();
-    write(&dir.path().join("old.txt"), "pre-existing\n");
+    write_old(&dir.path().join("old.txt"), "pre-existing\n");
     let mut source = text_files(dir.path());
     assert!(batch(&mut source, 1000).is_empty());
 
@@ -319,6 +331,18 @@ fn text_files_reads_each_new_file_once() {
     let m = source.control().metrics().snapshot();
     assert_eq!(m.records, 7);
     assert_eq!((m.errors, m.partial_lines, m.invalid_utf8), (0, 0, 0));
+}
+
+/// Spark's rule for the files already there: one modified since the program started landed
+/// after launch (before the pipeline was built) and is read; an older one is not.
+#[test]
+fn text_files_reads_files_written_after_launch_but_before_the_source() {
+    let dir = tempfile::tempdir().unwrap();
+    write_old(&dir.path().join("before-launch.txt"), "old\n");
+    write(&dir.path().join("after-launch.txt"), "new\n");
+    let mut source = text_files(dir.path());
+    assert_eq!(batch(&mut source, 1000), ["new"]);
+    assert!(batch(&mut source, 2000).is_empty());
 }
 
 #[test]

@@ -1,11 +1,14 @@
 //! `text_files(dir)`: every file moved into `dir` becomes input once, like Spark's
 //! `textFileStream`.
 //!
-//! Files present when the source is created are ignored (Spark's `newFilesOnly`). New files
-//! are found by name rather than by modification time, so a file moved in with an old mtime
-//! is still read (Spark would skip it). Names starting with `.` or `_` are in-progress
-//! files by convention and are ignored until renamed. Listing happens when a batch is sealed;
-//! reading happens when the batch runs.
+//! Files already there when the program started are ignored (Spark's `newFilesOnly`): a
+//! file present when the source is created is new only if it was modified at or after the
+//! program's start (see [`new_files_since`]), so a file written right after launch, before
+//! the pipeline was built, is not lost. Later files are found by name rather than by
+//! modification time, so a file moved in with an old mtime is still read (Spark would skip
+//! it). Names starting with `.` or `_` are in-progress files by convention and are ignored
+//! until renamed. Listing happens when a batch is sealed; reading happens when the batch
+//! runs.
 
 use std::collections::{HashSet, VecDeque};
 use std::ffi::OsString;
@@ -63,8 +66,19 @@ pub fn text_files(dir: impl AsRef<Path>) -> TextFilesSource {
         sealed: VecDeque::new(),
         positions: None,
     };
+    let since = new_files_since(SystemTime::now());
     match list(&dir) {
-        Ok(files) => state.seen = Some(files.into_iter().map(|f| f.name).collect()),
+        Ok(files) => {
+            // Files modified since the program started are new even if they landed before
+            // this listing; older ones were already there.
+            state.seen = Some(
+                files
+                    .into_iter()
+                    .filter(|f| f.modified < since)
+                    .map(|f| f.name)
+                    .collect(),
+            )
+        }
         Err(e) => {
             metrics.add_errors(1);
             state.listing_failed = true;
@@ -249,6 +263,37 @@ impl SourceControl for Shared {
     }
 }
 
+/// Files modified at or after this moment count as new when the source is created at
+/// `created`: the program's start (Linux: from `/proc`, to the second, minus one second for
+/// the boot time's rounding), so that nothing written after launch is skipped; but no
+/// earlier than a minute before `created`, so that a pipeline built long after its program
+/// started still ignores the files that were there (Spark's rule: modified at or after
+/// the stream's creation). Where the start is unknown: `created`.
+pub fn new_files_since(created: SystemTime) -> SystemTime {
+    let floor = created
+        .checked_sub(std::time::Duration::from_secs(60))
+        .unwrap_or(SystemTime::UNIX_EPOCH);
+    process_start().map_or(created, |start| start.clamp(floor, created))
+}
+
+/// When this process started (Linux `/proc`: boot time plus the process's start in clock
+/// ticks, `USER_HZ` = 100 on every Linux ABI), one second early for `btime`'s rounding.
+fn process_start() -> Option<SystemTime> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // The command name (field 2) may hold spaces: fields count from after its `)`.
+    let after = stat.rsplit_once(')')?.1;
+    let ticks: u64 = after.split_whitespace().nth(19)?.parse().ok()?;
+    let boot: u64 = std::fs::read_to_string("/proc/stat")
+        .ok()?
+        .lines()
+        .find_map(|l| l.strip_prefix("btime "))?
+        .trim()
+        .parse()
+        .ok()?;
+    let ms = (boot * 1000 + ticks * 10).checked_sub(1000)?;
+    SystemTime::UNIX_EPOCH.checked_add(std::time::Duration::from_millis(ms))
+}
+
 struct Listed {
     modified: SystemTime,
     name: OsString,
@@ -302,9 +347,29 @@ mod tests {
     use super::*;
 
     #[test]
+    fn new_files_are_those_modified_since_the_program_started() {
+        let now = SystemTime::now();
+        let since = new_files_since(now);
+        assert!(since <= now);
+        assert!(since >= now - std::time::Duration::from_secs(60));
+        if cfg!(target_os = "linux") {
+            let start = process_start().expect("/proc gives the start time");
+            assert!(start <= now, "{start:?} {now:?}");
+        }
+    }
+
+    #[test]
     fn resumes_from_a_recorded_position_reading_each_file_once() {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("old.txt"), "ignored\n").unwrap();
+        let old = dir.path().join("old.txt");
+        std::fs::write(&old, "ignored\n").unwrap();
+        // Modified before the program started: already there.
+        File::options()
+            .write(true)
+            .open(&old)
+            .unwrap()
+            .set_modified(SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000))
+            .unwrap();
         let t = BatchTime::from_millis;
         let mut src = text_files(dir.path());
         let control = src.control();
