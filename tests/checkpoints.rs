@@ -277,3 +277,51 @@ async fn stopping_checkpoints_the_last_batch() {
         "{files:?} vs {last_batch}"
     );
 }
+
+/// Two state functions of the same name with different state types: a pipeline's text
+/// (and so its fingerprint) stays the same when one replaces the other.
+mod counts_as_integers {
+    pub fn update(new: Vec<i64>, old: Option<i64>) -> Option<i64> {
+        Some(new.into_iter().sum::<i64>() + old.unwrap_or(0))
+    }
+}
+
+mod counts_as_floats {
+    pub fn update(new: Vec<i64>, old: Option<f64>) -> Option<f64> {
+        Some(new.into_iter().sum::<i64>() as f64 + old.unwrap_or(0.0))
+    }
+}
+
+#[test]
+fn a_checkpoint_whose_state_type_changed_is_refused_naming_the_stage() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        use counts_as_integers::update;
+        let d = dir.path().to_path_buf();
+        let mut p = stream_pipeline! {
+            batch 1s;
+            checkpoint d every 1s;
+            source queue(input()) |> flat_map split |> map |w| (w, 1i64)
+                |> update_state_by_key(update) |> print
+        };
+        p.print_to(OutputBuffer::new());
+        p.run_batches(2).unwrap();
+    }
+    use counts_as_floats::update;
+    let d = dir.path().to_path_buf();
+    let mut p = stream_pipeline! {
+        batch 1s;
+        checkpoint d every 1s;
+        source queue(input()) |> flat_map split |> map |w| (w, 1i64)
+            |> update_state_by_key(update) |> print
+    };
+    p.print_to(OutputBuffer::new());
+    let err = p.run_batches(1).unwrap_err().to_string();
+    assert!(
+        err.contains("`update_state_by_key` stage")
+            && err.contains("i64")
+            && err.contains("f64")
+            && err.contains("start fresh"),
+        "{err}"
+    );
+}

@@ -119,7 +119,8 @@ pub fn pipeline(plan: &Plan) -> TokenStream {
 
     let mut body = TokenStream::new();
     let mut stage_id = 0;
-    let mut state_vars: Vec<Ident> = Vec::new();
+    // Each stateful stage's store, and how an error names the stage.
+    let mut state_vars: Vec<(Ident, String)> = Vec::new();
     for (f, flow) in plan.flows.iter().enumerate() {
         body.extend(flow_code(
             f,
@@ -165,14 +166,27 @@ pub fn pipeline(plan: &Plan) -> TokenStream {
                     let wal = cp.wal.then(|| quote!(.with_write_ahead_log()));
                     quote!(.with_checkpoint(#dir, #every, #fingerprint) #wal)
                 },
-                quote! {
-                    if let ::core::option::Option::Some(#bytes) = #ctx.take_restored_state() {
-                        (#(#state_vars,)*) = #rt::checkpoint::decode(&#bytes)?;
+                {
+                    let vars: Vec<&Ident> = state_vars.iter().map(|(v, _)| v).collect();
+                    let stages = state_vars.iter().map(|(_, s)| s);
+                    let vars_again = vars.clone();
+                    quote! {
+                        if let ::core::option::Option::Some(#bytes) = #ctx.take_restored_state() {
+                            (#(#vars,)*) = #rt::checkpoint::decode_state(
+                                &#bytes,
+                                &[#((#stages, ::core::any::type_name_of_val(&#vars_again))),*],
+                            )?;
+                        }
                     }
                 },
-                quote! {
-                    if #ctx.checkpoint_requested() {
-                        #ctx.save_state(&(#(&#state_vars,)*))?;
+                {
+                    let vars: Vec<&Ident> = state_vars.iter().map(|(v, _)| v).collect();
+                    quote! {
+                        if #ctx.checkpoint_requested() {
+                            // A sequence (with its length), as `decode_state` reads it.
+                            let __types: &[&str] = &[#(::core::any::type_name_of_val(&#vars)),*];
+                            #ctx.save_state(&(__types, (#(&#vars,)*)))?;
+                        }
                     }
                 },
             )
@@ -222,7 +236,7 @@ fn flow_code(
     time: &Ident,
     stream_value: &dyn Fn(&Ident, bool) -> TokenStream,
     setup: &mut TokenStream,
-    state_vars: &mut Vec<Ident>,
+    state_vars: &mut Vec<(Ident, String)>,
     fused: bool,
 ) -> TokenStream {
     let rt = rt();
@@ -301,7 +315,10 @@ fn flow_code(
             (None, _, Some(stage)) => (stage, quote!(#rt::ops::concat(#a, #b)), quote!(#acc)),
             (Some(end), Some(g), _) => {
                 setup.extend(end.op.setup(g));
-                state_vars.extend(end.op.state_var(g));
+                state_vars.extend(end.op.state_var(g).map(|v| {
+                    let stage = format!("the `{}` stage of pipeline statement {}", end.name, f + 1);
+                    (v, stage)
+                }));
                 // `sort |> take(n)`: when the next stage reads only the first elements of
                 // this one's result, the barrier may produce just those (fused code only:
                 // `fusion off` runs every operator as written).

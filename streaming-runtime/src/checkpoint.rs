@@ -304,6 +304,39 @@ fn gcd(a: u64, b: u64) -> u64 {
     if b == 0 { a } else { gcd(b, a % b) }
 }
 
+/// Decodes the job's operator state (the generated code assigns it to its stores). The
+/// state starts with the Rust type of each stage's store (`std::any::type_name`), checked
+/// against `expected` — (stage, type) pairs in the same order — so that a checkpoint whose
+/// state type changed while the pipeline's text did not is refused with the stage named,
+/// instead of decoding into garbage. (A Rust upgrade that prints a type differently is
+/// refused the same way.)
+pub fn decode_state<T: DeserializeOwned>(
+    bytes: &[u8],
+    expected: &[(&str, &str)],
+) -> Result<T, StreamingError> {
+    let fresh = "delete or move the checkpoint directory to start fresh";
+    let (saved, rest) = postcard::take_from_bytes::<Vec<String>>(bytes).map_err(|e| {
+        StreamingError::Config(format!(
+            "checkpoint: the operator state has no readable type list ({e}); it was written by an older version or another build — {fresh}"
+        ))
+    })?;
+    if saved.len() != expected.len() {
+        return Err(StreamingError::Config(format!(
+            "checkpoint: it holds the state of {} stage(s), this pipeline keeps {} — {fresh}",
+            saved.len(),
+            expected.len()
+        )));
+    }
+    for (saved, (stage, now)) in saved.iter().zip(expected) {
+        if saved != now {
+            return Err(StreamingError::Config(format!(
+                "checkpoint: the state of {stage} was saved as `{saved}`, but this build keeps `{now}` (its state type changed) — {fresh}"
+            )));
+        }
+    }
+    decode(rest)
+}
+
 /// Decodes the job's operator state (the generated code assigns it to its stores).
 pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, StreamingError> {
     postcard::from_bytes(bytes).map_err(|e| {
