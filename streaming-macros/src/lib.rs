@@ -15,6 +15,8 @@ mod check;
 mod codegen;
 mod ctxt;
 mod duration;
+#[cfg(test)]
+mod fuzz;
 mod ops;
 mod parse;
 mod plan;

@@ -149,7 +149,7 @@ impl KafkaCluster {
                 .map_err(|e| StreamingError::io("starting the group member's thread", e))?
         };
         info!(topic = %self.topic, group = %self.group, "joining the group");
-        let mut tasks: HashMap<i32, Running> = HashMap::new();
+        let mut tasks: HashMap<i32, TaskHandle> = HashMap::new();
         let mut stop = std::pin::pin!(stop);
         // Ctrl-C / SIGTERM: each task's pipeline finishes its batch on its own; the
         // process leaves the group once they have.
@@ -240,7 +240,7 @@ impl KafkaCluster {
     }
 
     /// Claims partition `p`, builds its pipeline and starts it.
-    fn start<F>(&self, p: i32, make: &mut F) -> Result<Running, StreamingError>
+    fn start<F>(&self, p: i32, make: &mut F) -> Result<TaskHandle, StreamingError>
     where
         F: FnMut(&Task) -> Pipeline,
     {
@@ -271,7 +271,7 @@ impl KafkaCluster {
             let _ = stop_rx.await;
         }));
         info!(topic = %self.topic, partition = p, epoch = fence.epoch(), "partition assigned: task started");
-        Ok(Running {
+        Ok(TaskHandle {
             partition: p,
             stop: stop_tx,
             handle,
@@ -280,13 +280,13 @@ impl KafkaCluster {
 }
 
 /// A started task.
-struct Running {
+struct TaskHandle {
     partition: i32,
     stop: oneshot::Sender<()>,
     handle: tokio::task::JoinHandle<Result<(), StreamingError>>,
 }
 
-impl Running {
+impl TaskHandle {
     /// Asks the task to finish its batch (and checkpoint) and waits up to `wait`.
     async fn stop(self, wait: Duration) {
         let _ = self.stop.send(());
@@ -305,7 +305,7 @@ impl Running {
 /// partition now) are logged; any other failure stops the process, as it would stop a
 /// single pipeline.
 async fn reap_finished(
-    tasks: &mut HashMap<i32, Running>,
+    tasks: &mut HashMap<i32, TaskHandle>,
     topic: &str,
 ) -> Result<(), StreamingError> {
     let done: Vec<i32> = tasks
