@@ -97,3 +97,46 @@ impl<K, V> Pair for (K, V) {
         &self.1
     }
 }
+
+/// `#[serde(deserialize_with = "crate::keyed::presized")]` for a store's [`KeyedMap`]: the
+/// map is allocated at the size the checkpoint says, once, instead of growing (and
+/// rehashing every key) from serde's cautious 1 MiB guess. The checkpoint's length is
+/// trusted up to a bound (its CRC was checked), so a damaged length cannot ask for more
+/// than `MAX_PRESIZED` entries up front.
+pub fn presized<'de, D, K, V>(deserializer: D) -> Result<KeyedMap<K, V>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    K: serde::Deserialize<'de> + Hash + Eq,
+    V: serde::Deserialize<'de>,
+{
+    struct Presized<K, V>(std::marker::PhantomData<(K, V)>);
+
+    impl<'de, K, V> serde::de::Visitor<'de> for Presized<K, V>
+    where
+        K: serde::Deserialize<'de> + Hash + Eq,
+        V: serde::Deserialize<'de>,
+    {
+        type Value = KeyedMap<K, V>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a map")
+        }
+
+        fn visit_map<A: serde::de::MapAccess<'de>>(
+            self,
+            mut access: A,
+        ) -> Result<Self::Value, A::Error> {
+            let len = access.size_hint().unwrap_or(0).min(MAX_PRESIZED);
+            let mut map = KeyedMap::with_capacity_and_hasher(len, ahash::RandomState::new());
+            while let Some((k, v)) = access.next_entry()? {
+                map.insert(k, v);
+            }
+            Ok(map)
+        }
+    }
+
+    deserializer.deserialize_map(Presized(std::marker::PhantomData))
+}
+
+/// The most entries [`presized`] allocates before it has read them.
+const MAX_PRESIZED: usize = 1 << 26;

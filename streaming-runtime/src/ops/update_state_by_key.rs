@@ -15,6 +15,7 @@ use crate::owned::IntoOwned;
     deserialize = "K: serde::Deserialize<'de> + Hash + Eq, S: serde::Deserialize<'de>"
 ))]
 pub struct State<K, S> {
+    #[serde(deserialize_with = "crate::keyed::presized")]
     state: KeyedMap<K, S>,
 }
 
