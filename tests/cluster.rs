@@ -87,6 +87,33 @@ fn assert_nothing_counted_twice(work: &Path, written: &Mutex<BTreeMap<String, i6
     }
 }
 
+/// Stops the producer, then waits up to `within_s` seconds for the totals summed over the
+/// partitions to equal the true counts (never exceeding them on the way); returns them.
+fn stop_producer_and_check_totals(
+    writer: std::thread::JoinHandle<()>,
+    stop: &AtomicBool,
+    written: &Mutex<BTreeMap<String, i64>>,
+    work: &Path,
+    within_s: u64,
+) -> BTreeMap<String, i64> {
+    stop.store(true, Ordering::Relaxed);
+    writer.join().unwrap();
+    let expected = written.lock().unwrap().clone();
+    let out = work.join("out");
+    let got = wait_for(
+        || read_totals_dir(&out),
+        &expected,
+        Duration::from_secs(within_s),
+    );
+    assert_eq!(
+        got,
+        expected,
+        "the totals are the true counts; log:\n{}",
+        tail(&work.join("children.log"))
+    );
+    expected
+}
+
 fn stop_all(children: Vec<Child>, log: &Path) {
     for mut child in children {
         let _ = Command::new("kill")
@@ -141,20 +168,11 @@ fn processes_joining_and_killed_count_every_word_once() {
         children[i] = spawn(&broker, work.path(), "cluster");
     }
     std::thread::sleep(Duration::from_secs(2));
-    stop.store(true, Ordering::Relaxed);
-    writer.join().unwrap();
-    let expected = written.lock().unwrap().clone();
-    let out = work.path().join("out");
-    let got = wait_for(|| read_totals_dir(&out), &expected, Duration::from_secs(90));
-    assert_eq!(
-        got,
-        expected,
-        "the totals are the true counts; log:\n{}",
-        tail(&log)
-    );
-    let log_text = std::fs::read_to_string(&log).unwrap_or_default();
+    let expected = stop_producer_and_check_totals(writer, &stop, &written, work.path(), 90);
     assert!(
-        log_text.contains("partition revoked"),
+        std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .contains("partition revoked"),
         "partitions moved between processes"
     );
     stop_all(children, &log);
@@ -202,17 +220,7 @@ fn a_paused_process_resumed_after_losing_its_partitions_writes_nothing() {
             .success()
     );
     std::thread::sleep(Duration::from_secs(6));
-    stop.store(true, Ordering::Relaxed);
-    writer.join().unwrap();
-    let expected = written.lock().unwrap().clone();
-    let out = work.path().join("out");
-    let got = wait_for(|| read_totals_dir(&out), &expected, Duration::from_secs(60));
-    assert_eq!(
-        got,
-        expected,
-        "the totals are the true counts; log:\n{}",
-        tail(&log)
-    );
+    stop_producer_and_check_totals(writer, &stop, &written, work.path(), 60);
     let log_text = std::fs::read_to_string(&log).unwrap_or_default();
     assert!(
         log_text.contains("was taken over by another process"),
