@@ -48,6 +48,12 @@ pub fn program(p: &Program, cx: &Ctxt) {
         // An output operation must be the last stage.
         let last = s.stages.len().saturating_sub(1);
         for (i, st) in s.stages.iter().enumerate() {
+            if st.op.repartition_topic().is_some() {
+                if i == last {
+                    cx.error(st.name.span(), "`repartition` continues the pipeline from the topic it writes: add the stages that use the re-keyed pairs after it, e.g. `|> repartition(\"words\") |> reduce_by_key(+) |> print`");
+                }
+                continue;
+            }
             if st.op.role() == Role::Sink && i != last {
                 cx.error(st.name.span(), format!("`{}` is an output operation and must be the last stage; start a new pipeline from a `let` stream to continue", st.name));
             }
@@ -93,6 +99,10 @@ fn slides(p: &Program, cx: &Ctxt) {
             if let Some(next) = st.op.output_slide() {
                 slide = next;
             }
+            if st.op.repartition_topic().is_some() {
+                // What follows reads the topic back, batch by batch.
+                slide = batch.clone();
+            }
         }
     }
 }
@@ -113,6 +123,9 @@ fn slide_entering(
             for st in &def.stages {
                 if let Some(next) = st.op.output_slide() {
                     slide = next;
+                }
+                if st.op.repartition_topic().is_some() {
+                    slide = batch.clone();
                 }
             }
             Some(slide)

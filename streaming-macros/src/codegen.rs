@@ -12,7 +12,7 @@ use syn::Ident;
 
 use crate::duration;
 use crate::ops::{Gen, Role};
-use crate::plan::{Flow, Input, Plan};
+use crate::plan::{Flow, Input, Plan, PlanSource};
 
 /// Path of the runtime as generated code sees it (through the facade crate).
 pub fn rt() -> TokenStream {
@@ -71,19 +71,31 @@ pub fn pipeline(plan: &Plan) -> TokenStream {
     let mut setup = TokenStream::new();
     let mut take_inputs = TokenStream::new();
     for (i, src) in plan.sources.iter().enumerate() {
-        let (s, input) = (
-            format_ident!("__src{}", i, span = Span::mixed_site()),
-            input_var(i),
-        );
-        let expr = src.expr();
-        setup.extend(quote_spanned! {src.span=>
-            let mut #s = #builder.source(#rt::IntoSource::into_source(#expr));
-        });
-        take_inputs.extend(quote! {
-            #[allow(unused_mut)]
-            let mut #input = #rt::Source::next_batch(&mut #s, #time)?;
-            #ctx.add_input(#rt::Block::records(&#input));
-        });
+        let (s, input) = (source_var(i), input_var(i));
+        match src {
+            PlanSource::Def(def) => {
+                let expr = def.expr();
+                setup.extend(quote_spanned! {def.span=>
+                    let mut #s = #builder.source(#rt::IntoSource::into_source(#expr));
+                });
+                take_inputs.extend(quote! {
+                    #[allow(unused_mut)]
+                    let mut #input = #rt::Source::next_batch(&mut #s, #time)?;
+                    #ctx.add_input(#rt::Block::records(&#input));
+                });
+            }
+            // Not counted as input: its records were counted when they came in.
+            PlanSource::Repartitioned { upstream, writer } => {
+                let (upstream, topic) = (source_var(*upstream), writer.op.repartition_topic());
+                let rt = rt_at(writer.name.span());
+                setup.extend(quote_spanned! {writer.name.span()=>
+                    let mut #s = #builder.source(#rt::ops::repartition::read_source(&#upstream, #topic));
+                });
+                take_inputs.extend(quote! {
+                    let #input = #rt::Source::next_batch(&mut #s, #time)?;
+                });
+            }
+        }
     }
 
     let remaining: RefCell<HashMap<String, usize>> = RefCell::new(plan.uses.clone());
@@ -119,12 +131,16 @@ pub fn pipeline(plan: &Plan) -> TokenStream {
 
     let mut body = TokenStream::new();
     let mut stage_id = 0;
+    // Each added source's `repartition` stage number, once its flow is written.
+    let mut writers: HashMap<usize, usize> = HashMap::new();
     // Each stateful stage's store, and how an error names the stage.
     let mut state_vars: Vec<(Ident, String)> = Vec::new();
     for (f, flow) in plan.flows.iter().enumerate() {
         body.extend(flow_code(
             f,
             flow,
+            plan,
+            &mut writers,
             &mut stage_id,
             &ctx,
             &time,
@@ -212,6 +228,10 @@ pub fn pipeline(plan: &Plan) -> TokenStream {
     }}
 }
 
+fn source_var(i: usize) -> Ident {
+    format_ident!("__src{}", i, span = Span::mixed_site())
+}
+
 fn input_var(i: usize) -> Ident {
     format_ident!("__in{}", i, span = Span::mixed_site())
 }
@@ -231,6 +251,8 @@ struct SegmentCode {
 fn flow_code(
     f: usize,
     flow: &Flow,
+    plan: &Plan,
+    writers: &mut HashMap<usize, usize>,
     stage_id: &mut usize,
     ctx: &Ident,
     time: &Ident,
@@ -245,6 +267,32 @@ fn flow_code(
         Input::Source(i) => input_var(*i),
         Input::Stream(_) => input.clone(),
     };
+    let input_source = match &flow.input {
+        Input::Source(i) => Some(source_var(*i)),
+        Input::Stream(_) => None,
+    };
+    // Reading a `repartition`'s topic: its stage decodes and deduplicates the records.
+    let mut receive = TokenStream::new();
+    if let Input::Source(i) = &flow.input {
+        if let (Some(PlanSource::Repartitioned { writer, .. }), Some(&id)) =
+            (plan.sources.get(*i), writers.get(i))
+        {
+            let g = Gen {
+                span: writer.name.span(),
+                id,
+                ctx,
+                time,
+                stream: &|_| TokenStream::new(),
+                slide: quote!(0u64),
+                slide_is_literal: false,
+                input_source: None,
+                feeds: None,
+            };
+            if let Some(code) = writer.op.receive(&g, &current) {
+                receive = quote!(#[allow(unused_mut)] let mut #current = #code;);
+            }
+        }
+    }
     let (it, chunk, acc, a, b) = (
         ident("__it"),
         ident("__chunk"),
@@ -265,6 +313,13 @@ fn flow_code(
             .is_some_and(|sl| sl.duration.millis().is_some());
         let mut gens = Vec::new();
         for st in seg.adapters.iter().chain(seg.end.iter()) {
+            let feeds = flow
+                .feeds
+                .filter(|_| st.op.repartition_topic().is_some())
+                .inspect(|&j| {
+                    writers.insert(j, *stage_id);
+                })
+                .map(source_var);
             gens.push(Gen {
                 span: st.name.span(),
                 id: *stage_id,
@@ -273,6 +328,8 @@ fn flow_code(
                 stream: &stream_vec,
                 slide: slide.clone(),
                 slide_is_literal,
+                input_source: input_source.clone(),
+                feeds,
             });
             *stage_id += 1;
         }
@@ -332,6 +389,8 @@ fn flow_code(
                             span: next.name.span(),
                             id: *stage_id, // the next stage's number: its variables
                             slide: g.slide.clone(),
+                            input_source: None,
+                            feeds: None,
                             ..*g
                         })
                     });
@@ -351,6 +410,8 @@ fn flow_code(
                             span: after.name.span(),
                             id: *stage_id + 1,
                             slide: g.slide.clone(),
+                            input_source: None,
+                            feeds: None,
                             ..*g
                         })?;
                         next.op.select_first(
@@ -358,6 +419,8 @@ fn flow_code(
                                 span: next.name.span(),
                                 id: *stage_id,
                                 slide: g.slide.clone(),
+                                input_source: None,
+                                feeds: None,
                                 ..*g
                             },
                             &first,
@@ -450,6 +513,7 @@ fn flow_code(
             _ => quote!(#seg #code),
         };
     }
+    code = quote!(#receive #code);
     if let Input::Stream(name) = &flow.input {
         let value = stream_value(name, flow.input_windowed);
         code = if flow.input_windowed {

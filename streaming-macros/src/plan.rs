@@ -20,12 +20,24 @@ use crate::sources::SourceDef;
 
 pub struct Plan<'a> {
     pub config: &'a Config,
-    pub sources: Vec<&'a SourceDef>,
+    pub sources: Vec<PlanSource<'a>>,
     pub flows: Vec<Flow<'a>>,
     /// Uses of each materialised stream, for copy-or-move.
     pub uses: HashMap<String, usize>,
     /// Streams defined but never used: not computed (rustc warns on them).
     pub unused: Vec<&'a Ident>,
+}
+
+/// A source of the job: one written in the text, or a topic a `repartition` writes, read
+/// back by the rest of its statement.
+pub enum PlanSource<'a> {
+    Def(&'a SourceDef),
+    Repartitioned {
+        /// The source whose flow writes the topic (its brokers, its partitions).
+        upstream: usize,
+        /// The writing stage (`repartition(topic)`).
+        writer: &'a Stage,
+    },
 }
 
 /// How often a stream has data: the batch interval, or a window's slide.
@@ -45,6 +57,8 @@ pub struct Flow<'a> {
     pub segments: Vec<Segment<'a>>,
     /// The stream this flow materialises, or `None` when it ends in a sink.
     pub output: Option<&'a Ident>,
+    /// The flow ends in a `repartition` writing the topic of this (added) source.
+    pub feeds: Option<usize>,
 }
 
 pub enum Input<'a> {
@@ -94,7 +108,7 @@ pub fn build<'a>(p: &'a Program, cx: &Ctxt) -> Option<Plan<'a>> {
     for (i, s) in p.statements.iter().enumerate() {
         if let Head::Source(def) = &s.head {
             source_of.insert(i, sources.len());
-            sources.push(def);
+            sources.push(PlanSource::Def(def));
         }
     }
 
@@ -134,12 +148,43 @@ pub fn build<'a>(p: &'a Program, cx: &Ctxt) -> Option<Plan<'a>> {
                 Head::Stream(n) => break Input::Stream(n),
             }
         };
+        // `repartition` cuts the chain: the stage ends one flow, the rest reads its topic.
+        let mut input = input;
+        let mut rest: &[&Stage] = &stages;
+        while let Some(cut) = rest
+            .iter()
+            .position(|st| st.op.repartition_topic().is_some())
+        {
+            let writer = rest[cut];
+            let Input::Source(upstream) = input else {
+                cx.error(writer.name.span(), format!("`repartition` must be in the pipeline that reads the Kafka source, and `{}` is a stream used more than once; repartition it where it is defined", match &input { Input::Stream(n) => n.to_string(), Input::Source(_) => String::new() }));
+                return None;
+            };
+            if let Some(PlanSource::Def(def)) = sources.get(upstream) {
+                if !def.is_kafka() {
+                    cx.error(writer.name.span(), "`repartition` shuffles through the brokers of a Kafka input, and this pipeline does not read Kafka: start it with `source kafka(brokers, topic)` or `source kafka_task(task)`");
+                    return None;
+                }
+            }
+            sources.push(PlanSource::Repartitioned { upstream, writer });
+            flows.push(Flow {
+                input,
+                input_windowed: false,
+                windowed: false,
+                segments: segments(&rest[..=cut], false, p.config.fused()),
+                output: None,
+                feeds: Some(sources.len() - 1),
+            });
+            input = Input::Source(sources.len() - 1);
+            rest = &rest[cut + 1..];
+        }
         flows.push(Flow {
             input,
             input_windowed: false,
             windowed: false,
-            segments: segments(&stages, output.is_some(), p.config.fused()),
+            segments: segments(rest, output.is_some(), p.config.fused()),
             output,
+            feeds: None,
         });
     }
     let mut flows = order(flows, cx)?;

@@ -171,6 +171,11 @@ fn all_usages() -> String {
 }
 
 impl SourceDef {
+    /// A Kafka source (it can feed a `repartition`, whose shuffle uses its brokers).
+    pub fn is_kafka(&self) -> bool {
+        matches!(self.kind, Kind::Kafka | Kind::KafkaTask)
+    }
+
     /// An expression of a type implementing the runtime's `IntoSource`.
     pub fn expr(&self) -> TokenStream {
         let rt = rt();

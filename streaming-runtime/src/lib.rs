@@ -42,6 +42,8 @@ pub use keyed::{Keyed, KeyedMap, Pair};
 pub use listener::BatchInfo;
 pub use metrics::{MetricsSnapshot, SourceMetrics};
 pub use ops::group_by_key::CompactBuffer;
+#[cfg(feature = "kafka")]
+pub use ops::repartition::partition_for;
 pub use owned::IntoOwned;
 pub use pipeline::{OutputBuffer, Pipeline, PipelineBuilder, PipelineConfig};
 pub use receiver::Receiver;

@@ -34,6 +34,7 @@ mod map_with_state;
 mod print;
 mod reduce;
 mod reduce_by_key;
+mod repartition;
 mod save_as_text_files;
 mod save_to_kafka;
 mod sort;
@@ -67,6 +68,10 @@ pub struct Gen<'a> {
     pub slide: TokenStream,
     /// The incoming slide is a literal (already checked by the macro).
     pub slide_is_literal: bool,
+    /// The source variable of the flow, when the flow reads a source directly.
+    pub input_source: Option<Ident>,
+    /// `repartition`: the source variable of the topic this stage writes, read back.
+    pub feeds: Option<Ident>,
 }
 
 impl Gen<'_> {
@@ -93,6 +98,18 @@ pub trait Operator {
     /// Named streams this stage reads besides its input (e.g. `union(other)`).
     fn streams_read(&self) -> Vec<&Ident> {
         Vec::new()
+    }
+
+    /// `repartition(topic)`: the stage writes its flow's pairs to `topic` and the rest of
+    /// the statement reads them back, a flow of its own (see `crate::plan`).
+    fn repartition_topic(&self) -> Option<&syn::Expr> {
+        None
+    }
+
+    /// `repartition`: the pairs of the flow reading the topic back, from its source's raw
+    /// `batch` (decoded and deduplicated with this stage's state; may use `?`).
+    fn receive(&self, _g: &Gen, _batch: &Ident) -> Option<TokenStream> {
+        None
     }
 
     /// Windows: the slide of this stage's output, which then exists only at those times.
@@ -399,6 +416,10 @@ pub const OPERATORS: &[OpDef] = &[
     OpDef {
         name: "union",
         parse: union::parse,
+    },
+    OpDef {
+        name: "repartition",
+        parse: repartition::parse,
     },
     OpDef {
         name: "sort",

@@ -74,6 +74,7 @@ impl Task {
         kafka(self.brokers.as_str(), self.topic.as_str())
             .partitions([self.partition])
             .from_earliest()
+            .fenced_by(self.fence.clone())
     }
 }
 

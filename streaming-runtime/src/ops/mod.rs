@@ -14,6 +14,8 @@ pub mod map_values;
 pub mod map_with_state;
 pub mod reduce;
 pub mod reduce_by_key;
+#[cfg(feature = "kafka")]
+pub mod repartition;
 pub mod sort;
 pub mod take;
 pub mod transform;

@@ -122,7 +122,7 @@ impl<T: serde::Serialize + ?Sized> Format<T> for AsJson {
 }
 
 /// Counts deliveries that failed, for the batch that flushes them.
-struct Deliveries {
+pub(crate) struct Deliveries {
     failed: AtomicU64,
     last_error: Mutex<Option<String>>,
 }
@@ -205,23 +205,13 @@ impl<F> KafkaSink<F> {
 
     fn producer(&mut self) -> Result<&BaseProducer<Deliveries>, StreamingError> {
         if self.producer.is_none() {
-            let timeout_ms = self.flush_timeout.as_millis().max(1).to_string();
-            let mut config = ClientConfig::new();
-            config
-                .set("bootstrap.servers", &self.brokers)
-                .set("enable.idempotence", "true")
-                .set("partitioner", "murmur2_random")
-                .set("message.timeout.ms", &timeout_ms)
-                .set("client.id", "streaming-kafka-sink");
-            for (k, v) in &self.options {
-                config.set(k, v);
-            }
-            let producer = config
-                .create_with_context(Deliveries {
-                    failed: AtomicU64::new(0),
-                    last_error: Mutex::new(None),
-                })
-                .map_err(|e| self.error(format!("cannot create the Kafka producer: {e}")))?;
+            let producer = new_producer(
+                &self.brokers,
+                &self.options,
+                self.flush_timeout,
+                "streaming-kafka-sink",
+            )
+            .map_err(|e| self.error(format!("cannot create the Kafka producer: {e}")))?;
             self.producer = Some(producer);
         }
         self.producer
@@ -291,39 +281,84 @@ where
         if let Some(k) = k {
             record = record.key(k);
         }
-        loop {
-            match producer.send(record) {
-                Ok(()) => break,
-                Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
-                    // The producer's queue is full: let it deliver, then try again.
-                    record = back;
-                    producer.poll(Duration::from_millis(50));
-                }
-                Err((e, _)) => {
-                    return Err(StreamingError::Custom(format!(
-                        "save_to_kafka {topic}: cannot send a record: {e}"
-                    )));
-                }
+        send(producer, record).map_err(|e| {
+            StreamingError::Custom(format!("save_to_kafka {topic}: cannot send a record: {e}"))
+        })?;
+    }
+    flush_all(producer, flush_timeout, batch.len())
+        .map_err(|e| StreamingError::Custom(format!("save_to_kafka {topic}: {e}")))?;
+    Ok(())
+}
+
+/// An idempotent producer whose keyed records go where Java's clients would put them;
+/// a record not acknowledged within `timeout` fails.
+pub(crate) fn new_producer(
+    brokers: &str,
+    options: &[(String, String)],
+    timeout: Duration,
+    client_id: &str,
+) -> Result<BaseProducer<Deliveries>, KafkaError> {
+    let timeout_ms = timeout.as_millis().max(1).to_string();
+    let mut config = ClientConfig::new();
+    config
+        .set("bootstrap.servers", brokers)
+        .set("enable.idempotence", "true")
+        .set("partitioner", "murmur2_random")
+        .set("message.timeout.ms", &timeout_ms)
+        .set("client.id", client_id);
+    for (k, v) in options {
+        config.set(k, v);
+    }
+    config.create_with_context(Deliveries {
+        failed: AtomicU64::new(0),
+        last_error: Mutex::new(None),
+    })
+}
+
+/// Queues `record`, waiting while the producer's queue is full.
+pub(crate) fn send<K, P>(
+    producer: &BaseProducer<Deliveries>,
+    mut record: BaseRecord<'_, K, P>,
+) -> Result<(), KafkaError>
+where
+    K: rdkafka::message::ToBytes + ?Sized,
+    P: rdkafka::message::ToBytes + ?Sized,
+{
+    loop {
+        match producer.send(record) {
+            Ok(()) => return Ok(()),
+            Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
+                // Let it deliver, then try again.
+                record = back;
+                producer.poll(Duration::from_millis(50));
             }
+            Err((e, _)) => return Err(e),
         }
     }
-    let flushed = producer.flush(flush_timeout);
+}
+
+/// Waits until every queued record is acknowledged; an error says how many of the `sent`
+/// were not, and why.
+pub(crate) fn flush_all(
+    producer: &BaseProducer<Deliveries>,
+    timeout: Duration,
+    sent: usize,
+) -> Result<(), String> {
+    let flushed = producer.flush(timeout);
     let failed = producer.context().failed.swap(0, Ordering::Relaxed);
-    if failed > 0 || flushed.is_err() {
-        let why = producer
-            .context()
-            .last_error
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .take()
-            .or_else(|| flushed.err().map(|e| e.to_string()))
-            .unwrap_or_default();
-        warn!(topic = %topic, failed, error = %why, "records not acknowledged; the batch fails");
-        return Err(StreamingError::Custom(format!(
-            "save_to_kafka {topic}: {failed} of {} records not acknowledged within {:?}: {why}",
-            batch.len(),
-            flush_timeout
-        )));
+    if failed == 0 && flushed.is_ok() {
+        return Ok(());
     }
-    Ok(())
+    let why = producer
+        .context()
+        .last_error
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .take()
+        .or_else(|| flushed.err().map(|e| e.to_string()))
+        .unwrap_or_default();
+    warn!(failed, error = %why, "records not acknowledged; the batch fails");
+    Err(format!(
+        "{failed} of {sent} records not acknowledged within {timeout:?}: {why}"
+    ))
 }

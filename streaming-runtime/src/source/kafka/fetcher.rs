@@ -210,6 +210,9 @@ fn refresh(
     let topics = &config.topics;
     let mut found: Vec<(u32, i32)> = Vec::new();
     for (ti, topic) in topics.iter().enumerate() {
+        if let Some(like) = &config.create_missing_like {
+            create_if_missing(config, admin, topic, like)?;
+        }
         let metadata = admin
             .fetch_metadata(Some(topic), REQUEST_TIMEOUT)
             .map_err(|e| Refresh::Unreachable("metadata", e))?;
@@ -336,6 +339,79 @@ fn refresh(
         }
     }
     Ok(())
+}
+
+/// Partitions of `topic` (0 when it does not exist).
+fn partition_count(admin: &Client, topic: &str) -> Result<usize, Refresh> {
+    let metadata = admin
+        .fetch_metadata(Some(topic), REQUEST_TIMEOUT)
+        .map_err(|e| Refresh::Unreachable("metadata", e))?;
+    Ok(metadata
+        .topics()
+        .iter()
+        .find(|t| t.name() == topic && t.error().is_none())
+        .map_or(0, |t| t.partitions().len()))
+}
+
+/// Creates `topic` with as many partitions as `like` when it does not exist (a
+/// `repartition` topic; several processes may race to create it, which is harmless).
+fn create_if_missing(
+    config: &Config,
+    admin: &Client,
+    topic: &str,
+    like: &str,
+) -> Result<(), Refresh> {
+    use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+    if partition_count(admin, topic)? > 0 {
+        return Ok(());
+    }
+    let partitions = partition_count(admin, like)?;
+    if partitions == 0 {
+        return Err(Refresh::Fatal(missing_topic(like, &config.brokers)));
+    }
+    let mut client_config = ClientConfig::new();
+    client_config.set("bootstrap.servers", &config.brokers);
+    for (k, v) in &config.options {
+        client_config.set(k, v);
+    }
+    let creator: AdminClient<QuietContext> = client_config
+        .create_with_context(QuietContext)
+        .map_err(|e| Refresh::Unreachable("creating the topic", e))?;
+    let new = NewTopic::new(
+        topic,
+        i32::try_from(partitions).unwrap_or(i32::MAX),
+        TopicReplication::Fixed(1),
+    );
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Refresh::Fatal(format!("creating topic {topic}: {e}")))?;
+    let results = runtime
+        .block_on(creator.create_topics([&new], &AdminOptions::new()))
+        .map_err(|e| Refresh::Unreachable("creating the topic", e))?;
+    for r in results {
+        match r {
+            Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
+            Err((_, code)) => {
+                return Err(Refresh::Unreachable(
+                    "creating the topic",
+                    KafkaError::AdminOp(code),
+                ));
+            }
+        }
+    }
+    info!(topic, partitions, like, "created the topic");
+    // Metadata catches up with the creation within moments.
+    for _ in 0..50 {
+        if partition_count(admin, topic)? > 0 {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Err(Refresh::Unreachable(
+        "metadata",
+        KafkaError::MetadataFetch(RDKafkaErrorCode::UnknownTopicOrPartition),
+    ))
 }
 
 fn missing_topic(topic: &str, brokers: &str) -> String {

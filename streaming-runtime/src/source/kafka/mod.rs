@@ -70,6 +70,10 @@ pub(crate) struct Config {
     pub fetch_timeout: Duration,
     /// Only these partitions of each topic (a cluster task's own); `None`: all.
     pub partitions: Option<Arc<[i32]>>,
+    /// A cluster task's claim on its partition (a `repartition` writer checks it).
+    pub fence: Option<crate::cluster::Fence>,
+    /// A missing topic is created with as many partitions as this one (`repartition`'s).
+    pub create_missing_like: Option<String>,
 }
 
 /// What the source's thread, the scheduler and the batch thread share.
@@ -147,6 +151,8 @@ pub fn kafka(brokers: impl Into<String>, topics: impl IntoTopics) -> KafkaSource
                 buffer_bytes: DEFAULT_BUFFER_BYTES,
                 fetch_timeout: DEFAULT_FETCH_TIMEOUT,
                 partitions: None,
+                fence: None,
+                create_missing_like: None,
             }),
             metrics,
             state: Mutex::new(State::new(topics, DEFAULT_MAX_LINE_BYTES)),
@@ -215,6 +221,23 @@ impl<M: KafkaMode> KafkaSource<M> {
     pub fn partitions(self, partitions: impl IntoIterator<Item = i32>) -> Self {
         let partitions: Arc<[i32]> = partitions.into_iter().collect();
         self.configure(|c| c.partitions = Some(partitions))
+    }
+
+    /// The cluster task this source is the input of (its claim on the partition).
+    pub(crate) fn fenced_by(self, fence: crate::cluster::Fence) -> Self {
+        self.configure(|c| c.fence = Some(fence))
+    }
+
+    /// A missing topic is created with as many partitions as `like` has, rather than
+    /// failing the pipeline (a `repartition` topic).
+    pub(crate) fn create_missing_like(self, like: &str) -> Self {
+        let like = like.to_string();
+        self.configure(|c| c.create_missing_like = Some(like))
+    }
+
+    /// A copy of the source's settings.
+    pub(crate) fn settings(&self) -> Config {
+        self.shared.config()
     }
 
     /// Elements become [`KafkaRecord`]s (key, value, topic, partition, offset, timestamp)

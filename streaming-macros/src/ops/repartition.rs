@@ -1,0 +1,63 @@
+//! `repartition("topic")`: a shuffle through Kafka (runtime: `ops::repartition`, feature
+//! `kafka`). The plan cuts the statement here: the stage ends the first flow, writing its
+//! pairs to the topic, and the rest of the statement is a flow of its own reading the
+//! topic back (a source the plan adds, [`crate::plan::PlanSource::Repartitioned`]), whose
+//! input this stage's [`Operator::receive`] decodes and deduplicates.
+
+use proc_macro2::{TokenStream, TokenTree};
+use quote::quote_spanned;
+use syn::Ident;
+
+use super::{Gen, Operator, Role};
+use crate::args;
+use crate::sources::KAFKA_FEATURE;
+
+const USAGE: &str = "`repartition(\"topic\")` after `(key, value)` pairs";
+
+pub struct Repartition {
+    topic: syn::Expr,
+}
+
+pub fn parse(op: &Ident, tokens: &[TokenTree]) -> syn::Result<Box<dyn Operator>> {
+    if !cfg!(feature = "kafka") {
+        return Err(syn::Error::new(
+            op.span(),
+            KAFKA_FEATURE.replace("{}", "`repartition`"),
+        ));
+    }
+    let mut e = args::exprs(op, tokens, 1, 1, USAGE)?;
+    Ok(Box::new(Repartition { topic: e.remove(0) }))
+}
+
+impl Operator for Repartition {
+    fn role(&self) -> Role {
+        Role::Sink
+    }
+    fn repartition_topic(&self) -> Option<&syn::Expr> {
+        Some(&self.topic)
+    }
+    fn setup(&self, g: &Gen) -> TokenStream {
+        let (rt, writer, received) = (g.rt(), g.var("writer"), g.var("received"));
+        let (Some(input), Some(reader)) = (&g.input_source, &g.feeds) else {
+            // The plan gives a repartition both (or reports an error).
+            return TokenStream::new();
+        };
+        quote_spanned! {g.span=>
+            let mut #writer = #rt::ops::repartition::Repartition::new(&#input, &#reader);
+            let mut #received = #rt::ops::repartition::Received::default();
+        }
+    }
+    fn state_var(&self, g: &Gen) -> Option<Ident> {
+        Some(g.var("received"))
+    }
+    fn finish(&self, g: &Gen, acc: &Ident) -> TokenStream {
+        let (writer, ctx) = (g.var("writer"), g.ctx);
+        quote_spanned!(g.span=> #writer.write(#ctx, &#acc)?;)
+    }
+    fn receive(&self, g: &Gen, batch: &Ident) -> Option<TokenStream> {
+        let (rt, writer, received) = (g.rt(), g.var("writer"), g.var("received"));
+        Some(quote_spanned! {g.span=>
+            #rt::ops::repartition::receive(&#writer, &mut #received, &#batch)?
+        })
+    }
+}
