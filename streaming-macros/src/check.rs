@@ -45,6 +45,23 @@ pub fn program(p: &Program, cx: &Ctxt) {
                 check_ref(name);
             }
         }
+        // `global` merges each partition's `sort |> take(n)`.
+        for (i, st) in s.stages.iter().enumerate() {
+            if st.name != "global" {
+                continue;
+            }
+            let name = |j: Option<usize>| {
+                j.and_then(|j| s.stages.get(j))
+                    .map(|st| st.name.to_string())
+            };
+            let take = name(i.checked_sub(1));
+            let sort = name(i.checked_sub(2));
+            if take.as_deref() != Some("take")
+                || !matches!(sort.as_deref(), Some("sort" | "sort_by_key"))
+            {
+                cx.error(st.name.span(), "`global` merges each partition's first n: put `sort desc |> take(n)` (or `sort_by_key`) right before it, e.g. `|> sort desc |> take(10) |> global |> print`");
+            }
+        }
         // An output operation must be the last stage.
         let last = s.stages.len().saturating_sub(1);
         for (i, st) in s.stages.iter().enumerate() {

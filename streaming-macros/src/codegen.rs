@@ -267,10 +267,7 @@ fn flow_code(
         Input::Source(i) => input_var(*i),
         Input::Stream(_) => input.clone(),
     };
-    let input_source = match &flow.input {
-        Input::Source(i) => Some(source_var(*i)),
-        Input::Stream(_) => None,
-    };
+    let input_source = flow.root.map(source_var);
     // Reading a `repartition`'s topic: its stage decodes and deduplicates the records.
     let mut receive = TokenStream::new();
     if let Input::Source(i) = &flow.input {
@@ -287,6 +284,7 @@ fn flow_code(
                 slide_is_literal: false,
                 input_source: None,
                 feeds: None,
+                selected: None,
             };
             if let Some(code) = writer.op.receive(&g, &current) {
                 receive = quote!(#[allow(unused_mut)] let mut #current = #code;);
@@ -302,7 +300,10 @@ fn flow_code(
     );
     let stream_vec = |name: &Ident| stream_value(name, false);
     let mut pieces = Vec::new();
+    // Each segment's end stage and its number, for a `global` after `sort |> take(n)`.
+    let mut ends: Vec<Option<(&crate::ast::Stage, usize)>> = Vec::new();
     for (s, seg) in flow.segments.iter().enumerate() {
+        let first_id = *stage_id;
         let slide = seg.slide.as_ref().map_or_else(
             || quote!(0u64),
             |sl| sl.duration.to_millis_expr("a stream's slide"),
@@ -320,6 +321,25 @@ fn flow_code(
                     writers.insert(j, *stage_id);
                 })
                 .map(source_var);
+            let selected = (s >= 2)
+                .then(|| (ends[s - 2], ends[s - 1]))
+                .and_then(|(sort, take)| Some((sort?, take?)))
+                .and_then(|((sort, sort_id), (take, take_id))| {
+                    let at = |st: &crate::ast::Stage, id| Gen {
+                        span: st.name.span(),
+                        id,
+                        ctx,
+                        time,
+                        stream: &stream_vec,
+                        slide: quote!(0u64),
+                        slide_is_literal: false,
+                        input_source: None,
+                        feeds: None,
+                        selected: None,
+                    };
+                    let first = take.op.reads_first(&at(take, take_id))?;
+                    sort.op.select_first(&at(sort, sort_id), &first)
+                });
             gens.push(Gen {
                 span: st.name.span(),
                 id: *stage_id,
@@ -330,9 +350,11 @@ fn flow_code(
                 slide_is_literal,
                 input_source: input_source.clone(),
                 feeds,
+                selected,
             });
             *stage_id += 1;
         }
+        ends.push(seg.end.map(|e| (e, first_id + seg.adapters.len())));
         // The iterator variable, located at each stage so that a type error in a stage's
         // call is reported on that stage (mixed-site hygiene is kept).
         let it_at = |span: Span| Ident::new("__it", Span::mixed_site().located_at(span));
@@ -391,6 +413,7 @@ fn flow_code(
                             slide: g.slide.clone(),
                             input_source: None,
                             feeds: None,
+                            selected: None,
                             ..*g
                         })
                     });
@@ -412,6 +435,7 @@ fn flow_code(
                             slide: g.slide.clone(),
                             input_source: None,
                             feeds: None,
+                            selected: None,
                             ..*g
                         })?;
                         next.op.select_first(
@@ -421,6 +445,7 @@ fn flow_code(
                                 slide: g.slide.clone(),
                                 input_source: None,
                                 feeds: None,
+                                selected: None,
                                 ..*g
                             },
                             &first,

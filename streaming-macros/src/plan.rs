@@ -59,6 +59,9 @@ pub struct Flow<'a> {
     pub output: Option<&'a Ident>,
     /// The flow ends in a `repartition` writing the topic of this (added) source.
     pub feeds: Option<usize>,
+    /// The source at the root of the flow's input (through the streams it reads first),
+    /// when it has one: a cluster task's `global` finds its partition there.
+    pub root: Option<usize>,
 }
 
 pub enum Input<'a> {
@@ -174,6 +177,7 @@ pub fn build<'a>(p: &'a Program, cx: &Ctxt) -> Option<Plan<'a>> {
                 segments: segments(&rest[..=cut], false, p.config.fused()),
                 output: None,
                 feeds: Some(sources.len() - 1),
+                root: None,
             });
             input = Input::Source(sources.len() - 1);
             rest = &rest[cut + 1..];
@@ -185,9 +189,33 @@ pub fn build<'a>(p: &'a Program, cx: &Ctxt) -> Option<Plan<'a>> {
             segments: segments(rest, output.is_some(), p.config.fused()),
             output,
             feeds: None,
+            root: None,
         });
     }
     let mut flows = order(flows, cx)?;
+    let mut roots: HashMap<String, Option<usize>> = HashMap::new();
+    for f in &mut flows {
+        f.root = match &f.input {
+            Input::Source(i) => Some(*i),
+            Input::Stream(n) => roots.get(&n.to_string()).copied().flatten(),
+        };
+        if let Some(o) = f.output {
+            roots.insert(o.to_string(), f.root);
+        }
+        let global = f
+            .segments
+            .iter()
+            .flat_map(|s| s.end.iter())
+            .find(|st| st.name == "global");
+        if let (Some(global), Some(PlanSource::Def(def))) =
+            (global, f.root.and_then(|i| sources.get(i)))
+        {
+            if !def.is_kafka() {
+                cx.error(global.name.span(), "`global` merges the rankings of a Kafka cluster job's partitions, and this pipeline does not read Kafka; without a cluster `sort desc |> take(n)` ranks everything already: remove `|> global`");
+                return None;
+            }
+        }
+    }
     slides(&mut flows, &p.config, cx);
     Some(Plan {
         config: &p.config,
@@ -315,6 +343,10 @@ fn slides(flows: &mut [Flow], config: &Config, cx: &Ctxt) {
             }
             if let Some(next) = seg.end.and_then(|e| e.op.output_slide()) {
                 slide = next;
+                seg.windowed = true;
+                windowed = true;
+            }
+            if seg.end.is_some_and(|e| e.op.output_optional()) {
                 seg.windowed = true;
                 windowed = true;
             }

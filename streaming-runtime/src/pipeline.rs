@@ -122,6 +122,7 @@ impl PipelineBuilder {
             zero: None,
             pending_state: None,
             pending_batches: VecDeque::new(),
+            resumed_after: None,
             presealed: VecDeque::new(),
             checkpoints_prepared: false,
             error: None,
@@ -187,6 +188,10 @@ pub struct Pipeline {
     /// Batches that ran after the restored checkpoint, before a crash: they run again first,
     /// at their times, with the input the batch log recorded for them.
     pub(crate) pending_batches: VecDeque<(BatchTime, BatchInput)>,
+    /// The restored checkpoint's batch: later batches come after it even when this
+    /// machine's clock is behind the one that wrote it (a `repartition`'s reader hands on
+    /// each writer's batches in time order).
+    pub(crate) resumed_after: Option<BatchTime>,
     /// Times of the pending batches sealed at start, still to run (manual clock).
     presealed: VecDeque<BatchTime>,
     /// Checkpoints were looked for (once per pipeline).
@@ -387,6 +392,7 @@ impl Pipeline {
         self.zero = Some(cp.zero);
         self.pending_state = cp.state;
         self.pending_batches = dir.pending_batches(restored.time).into();
+        self.resumed_after = Some(restored.time);
         tracing::info!(batch = %restored.time, "resuming after the checkpointed batch");
         if let Some((last, _)) = self.pending_batches.back() {
             tracing::info!(

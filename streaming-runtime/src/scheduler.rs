@@ -52,6 +52,7 @@ impl Pipeline {
         // own times and with the same input (Spark's pending batches): sealed now, before the
         // sources start.
         let pending = self.seal_pending();
+        let resumed_after = self.resumed_after;
         let handle = tokio::runtime::Handle::current();
         for s in &self.sources {
             s.start(&handle)?;
@@ -91,6 +92,9 @@ impl Pipeline {
         });
 
         let mut time = first_batch_time(interval);
+        if let Some(t) = resumed_after {
+            time = time.max(t.plus(interval));
+        }
         for t in &pending {
             let _ = tx.send((*t, Instant::now(), false));
             time = time.max(t.plus(interval));

@@ -26,6 +26,7 @@ mod filter;
 mod flat_map;
 mod flat_map_values;
 mod foreach_batch;
+mod global;
 mod group_by_key;
 mod join;
 mod map;
@@ -68,10 +69,14 @@ pub struct Gen<'a> {
     pub slide: TokenStream,
     /// The incoming slide is a literal (already checked by the macro).
     pub slide_is_literal: bool,
-    /// The source variable of the flow, when the flow reads a source directly.
+    /// The variable of the source at the root of the flow's input (read directly, or
+    /// through the named streams the flow reads first).
     pub input_source: Option<Ident>,
     /// `repartition`: the source variable of the topic this stage writes, read back.
     pub feeds: Option<Ident>,
+    /// The order and count of a `sort |> take(n)` right before this stage (a runtime
+    /// `ops::sort::Select` expression), for `global`.
+    pub selected: Option<TokenStream>,
 }
 
 impl Gen<'_> {
@@ -110,6 +115,12 @@ pub trait Operator {
     /// `batch` (decoded and deduplicated with this stage's state; may use `?`).
     fn receive(&self, _g: &Gen, _batch: &Ident) -> Option<TokenStream> {
         None
+    }
+
+    /// Barriers whose output exists only in some batches or processes (`global`: in the
+    /// task of partition 0): the stages after them run only when it does.
+    fn output_optional(&self) -> bool {
+        false
     }
 
     /// Windows: the slide of this stage's output, which then exists only at those times.
@@ -436,6 +447,10 @@ pub const OPERATORS: &[OpDef] = &[
     OpDef {
         name: "take",
         parse: take::parse,
+    },
+    OpDef {
+        name: "global",
+        parse: global::parse,
     },
     OpDef {
         name: "join",

@@ -45,6 +45,8 @@ pub struct Task {
     topic: String,
     partition: i32,
     dir: PathBuf,
+    /// The cluster's checkpoint directory (the parent of `dir`).
+    root: PathBuf,
     fence: Fence,
 }
 
@@ -74,7 +76,7 @@ impl Task {
         kafka(self.brokers.as_str(), self.topic.as_str())
             .partitions([self.partition])
             .from_earliest()
-            .fenced_by(self.fence.clone())
+            .of_task(self.fence.clone(), self.root.clone())
     }
 }
 
@@ -252,6 +254,7 @@ impl KafkaCluster {
             topic: self.topic.clone(),
             partition: p,
             dir,
+            root: self.checkpoint.clone(),
             fence: fence.clone(),
         };
         let mut pipeline = make(&task);

@@ -8,6 +8,8 @@
 pub mod count;
 pub mod count_by_value;
 pub mod flat_map_values;
+#[cfg(feature = "kafka")]
+pub mod global;
 pub mod group_by_key;
 pub mod join;
 pub mod map_values;

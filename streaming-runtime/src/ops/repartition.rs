@@ -98,6 +98,8 @@ pub struct Origin {
     /// A cluster task's partitions; the second half reads the same numbers.
     partitions: Option<Vec<i32>>,
     fence: Option<Fence>,
+    /// A cluster task's partition and the cluster's shared checkpoint directory.
+    task: Option<(i32, std::path::PathBuf)>,
 }
 
 /// The source whose records the first half reads (a Kafka source, the only kind that can
@@ -109,6 +111,18 @@ pub struct Origin {
 )]
 pub trait Upstream {
     fn origin(&self) -> Origin;
+}
+
+impl Origin {
+    /// A cluster task's claim on its partition.
+    pub(crate) fn fence(&self) -> Option<&Fence> {
+        self.fence.as_ref()
+    }
+
+    /// A cluster task's partition and the cluster's shared checkpoint directory.
+    pub(crate) fn task(&self) -> Option<&(i32, std::path::PathBuf)> {
+        self.task.as_ref()
+    }
 }
 
 impl<M: KafkaMode> Upstream for KafkaSource<M> {
@@ -128,8 +142,13 @@ impl<M: KafkaMode> Upstream for KafkaSource<M> {
             options: c.options.clone(),
             writer,
             input_topic: c.topics.first().cloned().unwrap_or_default(),
+            task: c
+                .task
+                .as_ref()
+                .zip(parts.as_ref().and_then(|p| p.first()))
+                .map(|((_, root), &p)| (p, root.clone())),
+            fence: c.task.as_ref().map(|(f, _)| f.clone()),
             partitions: parts,
-            fence: c.fence.clone(),
         }
     }
 }
@@ -150,8 +169,8 @@ pub fn read_source<U: Upstream>(
     for (k, v) in &origin.options {
         source = source.option(k.as_str(), v.as_str());
     }
-    if let Some(fence) = origin.fence {
-        source = source.fenced_by(fence);
+    if let (Some(fence), Some((_, root))) = (origin.fence, origin.task) {
+        source = source.of_task(fence, root);
     }
     match origin.partitions {
         Some(p) => source.partitions(p),

@@ -70,8 +70,9 @@ pub(crate) struct Config {
     pub fetch_timeout: Duration,
     /// Only these partitions of each topic (a cluster task's own); `None`: all.
     pub partitions: Option<Arc<[i32]>>,
-    /// A cluster task's claim on its partition (a `repartition` writer checks it).
-    pub fence: Option<crate::cluster::Fence>,
+    /// A cluster task's claim on its partition (a `repartition` writer checks it), and the
+    /// cluster's shared checkpoint directory (where `global` stages meet).
+    pub task: Option<(crate::cluster::Fence, std::path::PathBuf)>,
     /// A missing topic is created with as many partitions as this one (`repartition`'s).
     pub create_missing_like: Option<String>,
 }
@@ -151,7 +152,7 @@ pub fn kafka(brokers: impl Into<String>, topics: impl IntoTopics) -> KafkaSource
                 buffer_bytes: DEFAULT_BUFFER_BYTES,
                 fetch_timeout: DEFAULT_FETCH_TIMEOUT,
                 partitions: None,
-                fence: None,
+                task: None,
                 create_missing_like: None,
             }),
             metrics,
@@ -223,9 +224,10 @@ impl<M: KafkaMode> KafkaSource<M> {
         self.configure(|c| c.partitions = Some(partitions))
     }
 
-    /// The cluster task this source is the input of (its claim on the partition).
-    pub(crate) fn fenced_by(self, fence: crate::cluster::Fence) -> Self {
-        self.configure(|c| c.fence = Some(fence))
+    /// The input of a cluster task: its claim on the partition, and the cluster's shared
+    /// checkpoint directory.
+    pub(crate) fn of_task(self, fence: crate::cluster::Fence, root: std::path::PathBuf) -> Self {
+        self.configure(|c| c.task = Some((fence, root)))
     }
 
     /// A missing topic is created with as many partitions as `like` has, rather than

@@ -1,0 +1,53 @@
+//! `sort desc |> take(n) |> global`: the first `n` over every partition of a cluster job,
+//! merged in the task of partition 0, whose stages after it are the only ones to run
+//! (runtime: `ops::global`, feature `kafka`). `check` makes sure a `sort` and a `take`
+//! come right before it; codegen hands it their order and count ([`Gen::selected`]).
+
+use proc_macro2::{TokenStream, TokenTree};
+use quote::{quote, quote_spanned};
+use syn::Ident;
+
+use super::{Gen, Operator, Role};
+use crate::args;
+use crate::sources::KAFKA_FEATURE;
+
+pub struct Global;
+
+pub fn parse(op: &Ident, tokens: &[TokenTree]) -> syn::Result<Box<dyn Operator>> {
+    if !cfg!(feature = "kafka") {
+        return Err(syn::Error::new(
+            op.span(),
+            KAFKA_FEATURE.replace("{}", "`global`"),
+        ));
+    }
+    args::no_more(op, tokens, "`global` (it takes no arguments)")?;
+    Ok(Box::new(Global))
+}
+
+impl Operator for Global {
+    fn role(&self) -> Role {
+        Role::Barrier
+    }
+    fn output_optional(&self) -> bool {
+        true
+    }
+    fn setup(&self, g: &Gen) -> TokenStream {
+        let (rt, var, id) = (g.rt(), g.var("global"), g.id);
+        let init = match &g.input_source {
+            Some(src) => quote_spanned!(g.span=> #rt::ops::global::Global::new(&#src, #id)),
+            None => quote_spanned!(g.span=> #rt::ops::global::Global::local()),
+        };
+        quote!(let mut #var = #init;)
+    }
+    fn finish(&self, g: &Gen, acc: &Ident) -> TokenStream {
+        let (rt, var, time) = (g.rt(), g.var("global"), g.time);
+        match &g.selected {
+            Some(select) => {
+                quote_spanned!(g.span=> #rt::ops::global::finish(&mut #var, #time, #acc, #select)?)
+            }
+            None => {
+                quote_spanned!(g.span=> ::core::compile_error!("`global` follows `sort |> take(n)`"))
+            }
+        }
+    }
+}
