@@ -1,11 +1,12 @@
 //! Scale-out through a Kafka consumer group, with real processes of the
-//! `cluster_word_count` example against a real broker (tansu on 127.0.0.1): a 6-partition
-//! topic of lines, running word totals per partition (`update_state_by_key`), each
-//! partition's totals file rewritten after every batch. A producer thread keeps writing
-//! while processes join, are SIGKILLed and restarted, or are paused (SIGSTOP) long enough
-//! for the group to give their partitions away and then resumed. At every check no word is
-//! counted more often than it was written, and at the end the totals summed over the
-//! partitions equal the true counts, and those of a single process reading the topic alone.
+//! `cluster_word_count` and `cluster_hashtags` examples against a real broker (tansu on
+//! 127.0.0.1): a 6-partition topic of lines, running totals per partition
+//! (`update_state_by_key`, or a window after a `repartition`), each partition's totals file
+//! rewritten after every batch. A producer thread keeps writing while processes join, are
+//! SIGKILLed and restarted, or are paused (SIGSTOP) long enough for the group to give their
+//! partitions away and then resumed. At every check no word is counted more often than it
+//! was written, and at the end the totals summed over the partitions equal the true
+//! counts, and those of a single process reading the topic alone.
 
 mod common;
 
@@ -17,13 +18,18 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::kafka::Broker;
-use common::process::{Rng, append_to, example_path, read_totals_dir, wait_for};
+use common::process::{Rng, append_to, example_path, read_totals, read_totals_dir, wait_for};
 
 const PARTITIONS: i32 = 6;
 
-/// A process of the example in `group`, keeping its state under `work`.
+/// A process of `cluster_word_count` in `group`, keeping its state under `work`.
 fn spawn(broker: &Broker, work: &Path, group: &str) -> Child {
-    Command::new(example_path("cluster_word_count"))
+    spawn_example("cluster_word_count", broker, work, group)
+}
+
+/// A process of the example `name` in `group`, reading `lines`, state under `work`.
+fn spawn_example(name: &str, broker: &Broker, work: &Path, group: &str) -> Child {
+    Command::new(example_path(name))
         .arg("--brokers")
         .arg(broker.addr())
         .args(["--topic", "lines", "--group", group, "--no-producer"])
@@ -39,16 +45,28 @@ fn spawn(broker: &Broker, work: &Path, group: &str) -> Child {
         .unwrap()
 }
 
-/// Writes bursts of lines to the topic's partitions until `stop`; `written` holds the true
-/// word counts of every record sent.
+const WORDS: &[&str] = &["alpha", "beta", "gamma", "delta", "eps", "zeta", "eta"];
+
+/// Writes bursts of lines of `WORDS` to the topic's partitions until `stop`; `written`
+/// holds the true word counts of every record sent.
 fn producer(
+    broker: Arc<Broker>,
+    written: Arc<Mutex<BTreeMap<String, i64>>>,
+    stop: Arc<AtomicBool>,
+) -> std::thread::JoinHandle<()> {
+    producer_of(WORDS, |_| true, broker, written, stop)
+}
+
+/// Like [`producer`], with lines of `words`, counting those `counted` accepts.
+fn producer_of(
+    words: &'static [&'static str],
+    counted: fn(&str) -> bool,
     broker: Arc<Broker>,
     written: Arc<Mutex<BTreeMap<String, i64>>>,
     stop: Arc<AtomicBool>,
 ) -> std::thread::JoinHandle<()> {
     std::thread::spawn(move || {
         let mut rng = Rng(0x0063_6c75_7374);
-        let words = ["alpha", "beta", "gamma", "delta", "eps", "zeta", "eta"];
         while !stop.load(Ordering::Relaxed) {
             let mut burst = Vec::new();
             let mut counts = BTreeMap::<String, i64>::new();
@@ -56,7 +74,7 @@ fn producer(
                 let line: Vec<&str> = (0..1 + rng.below(6))
                     .map(|_| words[rng.below(words.len() as u64) as usize])
                     .collect();
-                for w in &line {
+                for w in line.iter().filter(|w| counted(w)) {
                     *counts.entry(w.to_string()).or_default() += 1;
                 }
                 burst.push(line.join(" "));
@@ -228,4 +246,70 @@ fn a_paused_process_resumed_after_losing_its_partitions_writes_nothing() {
         tail(&log)
     );
     stop_all(vec![paused, other], &log);
+}
+
+/// (d) A shuffle: lines land on partitions regardless of the hashtags in them, and
+/// `cluster_hashtags` re-keys the hashtags through a repartition topic before its window.
+/// With processes SIGKILLed and restarted, each hashtag is counted exactly once, and the
+/// top 10 merged from the partitions' rankings (`global`) equals one process's.
+#[test]
+fn a_repartitioned_job_with_kills_counts_each_hashtag_once_and_ranks_globally() {
+    const TAGGED: &[&str] = &[
+        "#rust", "#kafka", "#spark", "#flink", "#ai", "#cloud", "#data", "#ml", "#db", "#ops",
+        "#web", "#go", "plain", "words", "here",
+    ];
+    let broker = Arc::new(Broker::start());
+    broker.create_topic("lines", PARTITIONS);
+    let work = tempfile::tempdir().unwrap();
+    let log = work.path().join("children.log");
+    let written = Arc::new(Mutex::new(BTreeMap::new()));
+    let stop = Arc::new(AtomicBool::new(false));
+    let writer = producer_of(
+        TAGGED,
+        |w| w.starts_with('#'),
+        Arc::clone(&broker),
+        Arc::clone(&written),
+        Arc::clone(&stop),
+    );
+    let spawn = |work: &Path, group: &str| spawn_example("cluster_hashtags", &broker, work, group);
+
+    let mut rng = Rng(0x7368_7566_666c);
+    let mut children = vec![spawn(work.path(), "tags"), spawn(work.path(), "tags")];
+    std::thread::sleep(Duration::from_secs(5));
+    for _ in 0..3 {
+        std::thread::sleep(Duration::from_millis(500 + rng.below(3000)));
+        assert_nothing_counted_twice(work.path(), &written);
+        let i = rng.below(children.len() as u64) as usize;
+        children[i].kill().unwrap();
+        children[i].wait().unwrap();
+        std::thread::sleep(Duration::from_millis(rng.below(2000)));
+        children[i] = spawn(work.path(), "tags");
+    }
+    std::thread::sleep(Duration::from_secs(2));
+    let expected = stop_producer_and_check_totals(writer, &stop, &written, work.path(), 90);
+    // The merged ranking: by count, ties by tag.
+    let mut ranked: Vec<(String, i64)> = expected.clone().into_iter().collect();
+    ranked.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    let top: BTreeMap<String, i64> = ranked.into_iter().take(10).collect();
+    let top_file = work.path().join("out").join("top.txt");
+    let got = wait_for(|| read_totals(&top_file), &top, Duration::from_secs(30));
+    assert_eq!(
+        got, top,
+        "the merged top 10 is the top 10 of all partitions"
+    );
+    stop_all(children, &log);
+
+    // One process alone over the same topic (its own group, shuffle topic and state).
+    let alone = tempfile::tempdir().unwrap();
+    let single = spawn(alone.path(), "alone");
+    let out = alone.path().join("out");
+    let got = wait_for(|| read_totals_dir(&out), &expected, Duration::from_secs(60));
+    assert_eq!(got, expected, "a single process counts the same");
+    let got = wait_for(
+        || read_totals(&out.join("top.txt")),
+        &top,
+        Duration::from_secs(30),
+    );
+    assert_eq!(got, top, "and ranks the same");
+    stop_all(vec![single], &alone.path().join("children.log"));
 }
