@@ -18,7 +18,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::kafka::Broker;
-use common::process::{Rng, append_to, example_path, read_totals, read_totals_dir, wait_for};
+use common::process::{
+    Rng, append_to, example_path, read_totals, read_totals_dir, wait_for, wait_until_equal,
+};
 
 const PARTITIONS: i32 = 6;
 
@@ -292,7 +294,7 @@ fn a_repartitioned_job_with_kills_counts_each_hashtag_once_and_ranks_globally() 
     ranked.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     let top: BTreeMap<String, i64> = ranked.into_iter().take(10).collect();
     let top_file = work.path().join("out").join("top.txt");
-    let got = wait_for(|| read_totals(&top_file), &top, Duration::from_secs(30));
+    let got = wait_until_equal(|| read_totals(&top_file), &top, Duration::from_secs(30));
     assert_eq!(
         got, top,
         "the merged top 10 is the top 10 of all partitions"

@@ -83,6 +83,19 @@ pub fn wait_for_totals(
     wait_for(|| read_totals(path), expected, within)
 }
 
+/// Waits until `read` gives `expected` (values may go up and down on the way: a ranking);
+/// returns the last value read.
+pub fn wait_until_equal<T: PartialEq>(read: impl Fn() -> T, expected: &T, within: Duration) -> T {
+    let deadline = Instant::now() + within;
+    loop {
+        let got = read();
+        if &got == expected || Instant::now() >= deadline {
+            return got;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 /// Like [`wait_for_totals`], with the totals read by `read`.
 pub fn wait_for(
     read: impl Fn() -> BTreeMap<String, i64>,
