@@ -35,7 +35,7 @@ pub mod prelude {
     pub use streaming_runtime::KafkaRecord;
     pub use streaming_runtime::{
         BatchInfo, BatchTime, Collector, CompactBuffer, IntoOwned, LineBlock, OutputBuffer,
-        Pipeline, Receiver, SparkDisplay, Store, StreamingError,
+        Pipeline, Receiver, SparkDisplay, Store, StreamingError, Timestamp, Window,
     };
 }
 

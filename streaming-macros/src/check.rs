@@ -13,6 +13,7 @@ use crate::suggest;
 
 pub fn program(p: &Program, cx: &Ctxt) {
     slides(p, cx);
+    watermarks(p, cx);
     let mut defined: HashMap<String, &syn::Ident> = HashMap::new();
     for s in &p.statements {
         if let Some(name) = &s.binding {
@@ -149,4 +150,48 @@ fn slide_entering(
         }
         Head::Stream(_) => None,
     }
+}
+
+/// Event-time rules: a stage grouping by event time needs a watermark upstream, and a path
+/// has at most one (`event_time(f) watermark D`).
+fn watermarks(p: &Program, cx: &Ctxt) {
+    let defs: HashMap<String, &Statement> = p
+        .statements
+        .iter()
+        .filter_map(|s| s.binding.as_ref().map(|b| (b.to_string(), s)))
+        .collect();
+    for s in &p.statements {
+        let mut marked = watermarked_entering(s, &defs, 0);
+        for st in &s.stages {
+            if st.op.stamps() {
+                if marked {
+                    cx.error(st.name.span(), "this path has a watermark already (one `event_time(..) watermark ..` per path, as Spark's one `withWatermark`): remove this one or the one upstream");
+                }
+                marked = true;
+            } else if st.op.needs_watermark() && !marked {
+                cx.error(st.name.span(), format!("`{}` groups rows by event time and needs a watermark upstream: add `|> event_time(|x| x.ts) watermark 10m` before it (the function gets the element by reference and returns a `Timestamp`)", st.name));
+            } else if st.op.role() != Role::Adapter {
+                marked = false;
+            }
+        }
+    }
+}
+
+/// Whether the stream a statement reads carries a watermark.
+fn watermarked_entering(s: &Statement, defs: &HashMap<String, &Statement>, depth: usize) -> bool {
+    let Head::Stream(n) = &s.head else {
+        return false;
+    };
+    let Some(def) = defs.get(&n.to_string()).filter(|_| depth < 64) else {
+        return false;
+    };
+    let mut marked = watermarked_entering(def, defs, depth + 1);
+    for st in &def.stages {
+        if st.op.stamps() {
+            marked = true;
+        } else if st.op.role() != Role::Adapter {
+            marked = false;
+        }
+    }
+    marked
 }

@@ -133,6 +133,10 @@ pub fn pipeline(plan: &Plan) -> TokenStream {
     let mut stage_id = 0;
     // Each added source's `repartition` stage number, once its flow is written.
     let mut writers: HashMap<usize, usize> = HashMap::new();
+    // Each named stream: whether its elements are stamped, and its watermarks.
+    let mut event_time: HashMap<String, (bool, Vec<Ident>)> = HashMap::new();
+    // What every batch ends with (watermarks advanced), before its checkpoint.
+    let mut end_batch = TokenStream::new();
     // Each stateful stage's store, and how an error names the stage.
     let mut state_vars: Vec<(Ident, String)> = Vec::new();
     for (f, flow) in plan.flows.iter().enumerate() {
@@ -141,6 +145,8 @@ pub fn pipeline(plan: &Plan) -> TokenStream {
             flow,
             plan,
             &mut writers,
+            &mut event_time,
+            &mut end_batch,
             &mut stage_id,
             &ctx,
             &time,
@@ -222,6 +228,7 @@ pub fn pipeline(plan: &Plan) -> TokenStream {
             #restore_state
             #take_inputs
             #body
+            #end_batch
             #save_state
             ::core::result::Result::Ok(())
         })
@@ -253,6 +260,8 @@ fn flow_code(
     flow: &Flow,
     plan: &Plan,
     writers: &mut HashMap<usize, usize>,
+    event_time: &mut HashMap<String, (bool, Vec<Ident>)>,
+    end_batch: &mut TokenStream,
     stage_id: &mut usize,
     ctx: &Ident,
     time: &Ident,
@@ -268,6 +277,11 @@ fn flow_code(
         Input::Stream(_) => input.clone(),
     };
     let input_source = flow.root.map(source_var);
+    // Stamped elements and the watermarks upstream, from the stream this flow reads.
+    let (mut timed, mut watermarks) = match &flow.input {
+        Input::Stream(n) => event_time.get(&n.to_string()).cloned().unwrap_or_default(),
+        Input::Source(_) => (false, Vec::new()),
+    };
     // Reading a `repartition`'s topic: its stage decodes and deduplicates the records.
     let mut receive = TokenStream::new();
     if let Input::Source(i) = &flow.input {
@@ -285,6 +299,8 @@ fn flow_code(
                 input_source: None,
                 feeds: None,
                 selected: None,
+                timed: false,
+                watermarks: Vec::new(),
             };
             if let Some(code) = writer.op.receive(&g, &current) {
                 receive = quote!(#[allow(unused_mut)] let mut #current = #code;);
@@ -336,6 +352,8 @@ fn flow_code(
                         input_source: None,
                         feeds: None,
                         selected: None,
+                        timed: false,
+                        watermarks: Vec::new(),
                     };
                     let first = take.op.reads_first(&at(take, take_id))?;
                     sort.op.select_first(&at(sort, sort_id), &first)
@@ -351,7 +369,18 @@ fn flow_code(
                 input_source: input_source.clone(),
                 feeds,
                 selected,
+                timed,
+                watermarks: watermarks.clone(),
             });
+            if st.op.stamps() {
+                timed = true;
+                watermarks.push(gens.last().map_or_else(
+                    || Ident::new("__none", Span::mixed_site()),
+                    |g| g.var("watermark"),
+                ));
+            } else if st.op.role() != Role::Adapter {
+                timed = false;
+            }
             *stage_id += 1;
         }
         ends.push(seg.end.map(|e| (e, first_id + seg.adapters.len())));
@@ -367,7 +396,7 @@ fn flow_code(
                 skip -= 1;
                 continue;
             }
-            if fused {
+            if fused && !g.timed {
                 if let Some(rw) = crate::rewrite::find(&seg.adapters[i..], g, &it_at(g.span)) {
                     setup.extend(rw.setup);
                     let wrapped = rw.adapt;
@@ -377,6 +406,11 @@ fn flow_code(
                 }
             }
             setup.extend(st.op.setup(g));
+            end_batch.extend(st.op.end_of_batch(g));
+            state_vars.extend(st.op.state_var(g).map(|v| {
+                let stage = format!("the `{}` stage of pipeline statement {}", st.name, f + 1);
+                (v, stage)
+            }));
             if !fused && seg.adapters.len() == 1 && seg.end.is_none() {
                 let batch = ident("__batch");
                 if let Some(stage) = st.op.adapt_unfused(g, &batch) {
@@ -394,6 +428,7 @@ fn flow_code(
             (None, _, Some(stage)) => (stage, quote!(#rt::ops::concat(#a, #b)), quote!(#acc)),
             (Some(end), Some(g), _) => {
                 setup.extend(end.op.setup(g));
+                end_batch.extend(end.op.end_of_batch(g));
                 state_vars.extend(end.op.state_var(g).map(|v| {
                     let stage = format!("the `{}` stage of pipeline statement {}", end.name, f + 1);
                     (v, stage)
@@ -414,6 +449,8 @@ fn flow_code(
                             input_source: None,
                             feeds: None,
                             selected: None,
+                            timed: false,
+                            watermarks: Vec::new(),
                             ..*g
                         })
                     });
@@ -436,6 +473,8 @@ fn flow_code(
                             input_source: None,
                             feeds: None,
                             selected: None,
+                            timed: false,
+                            watermarks: Vec::new(),
                             ..*g
                         })?;
                         next.op.select_first(
@@ -446,6 +485,8 @@ fn flow_code(
                                 input_source: None,
                                 feeds: None,
                                 selected: None,
+                                timed: false,
+                                watermarks: Vec::new(),
                                 ..*g
                             },
                             &first,
@@ -508,6 +549,9 @@ fn flow_code(
         }
     }
 
+    if let Some(o) = flow.output {
+        event_time.insert(o.to_string(), (timed, watermarks));
+    }
     // The flow's output, then each segment from the last: what follows a window runs
     // only when the window emitted.
     let mut code = match flow.output {

@@ -16,6 +16,10 @@ pub struct BatchContext<'a> {
     restored: Option<Vec<u8>>,
     /// Set when this batch is checkpointed: the job stores its operator state here.
     checkpoint: Option<Option<Vec<u8>>>,
+    /// Every source has ended and this is the pipeline's last batch.
+    input_ended: bool,
+    /// Rows event-time stages dropped as late in this batch.
+    late_rows: u64,
 }
 
 impl<'a> BatchContext<'a> {
@@ -34,7 +38,28 @@ impl<'a> BatchContext<'a> {
             input_records: 0,
             restored: None,
             checkpoint: None,
+            input_ended: false,
+            late_rows: 0,
         }
+    }
+
+    /// Every source has ended and this is the last batch of `run()`: event-time windows
+    /// still open emit their results (`run_batches` never says so).
+    pub fn input_ended(&self) -> bool {
+        self.input_ended
+    }
+
+    pub(crate) fn set_input_ended(&mut self) {
+        self.input_ended = true;
+    }
+
+    /// An event-time stage dropped `n` rows as late (counted in the batch's [`crate::BatchInfo`]).
+    pub fn add_late_rows(&mut self, n: u64) {
+        self.late_rows += n;
+    }
+
+    pub fn late_rows(&self) -> u64 {
+        self.late_rows
     }
 
     pub fn time(&self) -> BatchTime {

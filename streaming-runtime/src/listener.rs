@@ -18,6 +18,8 @@ pub struct BatchInfo {
     pub scheduling_delay: Duration,
     /// How long the batch's job (operators, sinks and its checkpoint) ran.
     pub processing_delay: Duration,
+    /// Rows that event-time stages dropped as late (their windows had closed).
+    pub late_rows: u64,
     /// Why the batch failed (a user function panicked, a sink failed), if it did.
     pub failure: Option<String>,
 }

@@ -323,7 +323,7 @@ impl Pipeline {
             } else {
                 seal_all(&self.sources, time, None);
             }
-            self.run_batch(time, Instant::now(), false)?;
+            self.run_batch(time, Instant::now(), false, false)?;
             self.batches_run += 1;
         }
         Ok(())
@@ -440,6 +440,7 @@ impl Pipeline {
         time: BatchTime,
         due: Instant,
         final_batch: bool,
+        input_ended: bool,
     ) -> Result<(), StreamingError> {
         let parallelism = self.parallelism();
         let started = Instant::now();
@@ -461,6 +462,9 @@ impl Pipeline {
         ));
         let mut ctx = BatchContext::new(time, zero, parallelism, out);
         ctx.set_restored_state(self.pending_state.take());
+        if input_ended {
+            ctx.set_input_ended();
+        }
         let checkpoint = self.config.checkpoint.as_ref().filter(|cfg| {
             let since = time.milliseconds().saturating_sub(zero.milliseconds());
             final_batch || (cfg.every_ms > 0 && since % cfg.every_ms == 0)
@@ -485,7 +489,7 @@ impl Pipeline {
                 Err(StreamingError::BatchPanicked { time, message })
             })
         });
-        let records = ctx.input_records();
+        let (records, late_rows) = (ctx.input_records(), ctx.late_rows());
         let _ = ctx.out().flush();
         if let (Ok(()), Some(cfg)) = (&result, checkpoint) {
             if let Some(fence) = &self.config.fence {
@@ -510,6 +514,7 @@ impl Pipeline {
             num_records: records,
             scheduling_delay: started.saturating_duration_since(due),
             processing_delay: started.elapsed(),
+            late_rows,
             failure: result.as_ref().err().map(ToString::to_string),
         };
         debug!(

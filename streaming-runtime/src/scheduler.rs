@@ -74,10 +74,11 @@ impl Pipeline {
             "pipeline started"
         );
 
-        let (tx, rx) = mpsc::channel::<(BatchTime, Instant, bool)>();
+        // (time, when it was due, the last batch, every source ended)
+        let (tx, rx) = mpsc::channel::<(BatchTime, Instant, bool, bool)>();
         let mut processor = tokio::task::spawn_blocking(move || {
-            while let Ok((time, due, last)) = rx.recv() {
-                match self.run_batch(time, due, last) {
+            while let Ok((time, due, last, ended)) = rx.recv() {
+                match self.run_batch(time, due, last, ended) {
                     Ok(()) => {}
                     // `| head` has read what it wanted: stop as Unix tools do, status 0.
                     Err(StreamingError::OutputClosed) => {
@@ -96,7 +97,7 @@ impl Pipeline {
             time = time.max(t.plus(interval));
         }
         for t in &pending {
-            let _ = tx.send((*t, Instant::now(), false));
+            let _ = tx.send((*t, Instant::now(), false, false));
             time = time.max(t.plus(interval));
         }
         let mut processor_result = None;
@@ -126,7 +127,8 @@ impl Pipeline {
                 draining_until = Some(until);
             }
             last |= draining_until.is_some_and(|until| time >= until);
-            if tx.send((time, due, last)).is_err() || last {
+            let ended = last && draining_until.is_some();
+            if tx.send((time, due, last, ended)).is_err() || last {
                 break;
             }
             time = time.plus(interval);

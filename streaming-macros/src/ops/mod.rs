@@ -22,6 +22,8 @@ use crate::suggest;
 mod collect;
 mod count;
 mod count_by_value;
+mod event_time;
+mod event_window;
 mod filter;
 mod flat_map;
 mod flat_map_values;
@@ -77,6 +79,10 @@ pub struct Gen<'a> {
     /// The order and count of a `sort |> take(n)` right before this stage (a runtime
     /// `ops::sort::Select` expression), for `global`.
     pub selected: Option<TokenStream>,
+    /// Elements arrive stamped, `(Timestamp, x)` (an `event_time` stage upstream).
+    pub timed: bool,
+    /// The watermark variables of the `event_time` stages upstream.
+    pub watermarks: Vec<Ident>,
 }
 
 impl Gen<'_> {
@@ -121,6 +127,22 @@ pub trait Operator {
     /// task of partition 0): the stages after them run only when it does.
     fn output_optional(&self) -> bool {
         false
+    }
+
+    /// `event_time`: stamps elements with their event time and starts a watermark.
+    fn stamps(&self) -> bool {
+        false
+    }
+
+    /// Event-time stages: they need a watermark upstream (`check` says where it is missing).
+    fn needs_watermark(&self) -> bool {
+        false
+    }
+
+    /// Statements run at the end of every batch, before its checkpoint (`event_time`
+    /// advances its watermark).
+    fn end_of_batch(&self, _g: &Gen) -> TokenStream {
+        TokenStream::new()
     }
 
     /// Windows: the slide of this stage's output, which then exists only at those times.
@@ -364,10 +386,38 @@ impl Operator for Adapter {
         Some((&self.name, &self.f))
     }
     fn adapt(&self, g: &Gen, it: &Ident) -> TokenStream {
+        if g.timed {
+            if let Some(code) = self.timed(g, it) {
+                return code;
+            }
+        }
         (self.write)(g, it, self.f.closure(1))
     }
     fn adapt_unfused(&self, g: &Gen, batch: &Ident) -> Option<TokenStream> {
+        if g.timed {
+            let it = Ident::new("__it", Span::mixed_site());
+            let rt = g.rt();
+            let code = self.timed(g, &it)?;
+            return Some(quote_spanned! {g.span=> {
+                let #it = ::core::iter::IntoIterator::into_iter(#batch);
+                #rt::ops::collect_vec(#code)
+            }});
+        }
         Some((self.unfused)(g, batch, self.f.closure(1)))
+    }
+}
+
+impl Adapter {
+    /// Over stamped elements `(Timestamp, x)`: the function sees `x`, the stamp stays.
+    fn timed(&self, g: &Gen, it: &Ident) -> Option<TokenStream> {
+        let (rt, f) = (g.rt(), self.f.closure(1));
+        let op = Ident::new(&self.name, g.span);
+        match self.name.as_str() {
+            "map" | "filter" | "flat_map" | "map_values" | "flat_map_values" => {
+                Some(quote_spanned!(g.span=> #rt::event_time::timed::#op(#it, #f)))
+            }
+            _ => None,
+        }
     }
 }
 
@@ -399,6 +449,14 @@ pub const OPERATORS: &[OpDef] = &[
     OpDef {
         name: "flat_map_values",
         parse: flat_map_values::parse,
+    },
+    OpDef {
+        name: "event_time",
+        parse: event_time::parse,
+    },
+    OpDef {
+        name: "event_window",
+        parse: event_window::parse,
     },
     OpDef {
         name: "count",

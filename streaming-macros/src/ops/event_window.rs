@@ -1,0 +1,208 @@
+//! `event_window(W, S [, offset O]) count | count_by_value | reduce_by_key(f)
+//! [emit append | update | complete]`: aggregation over event-time windows with the
+//! watermark of the path's `event_time` stage (runtime: `ops::event_window` and
+//! `event_time::EventWindows`). Output elements are `((Window, K), V)`, `(Window, n)` for
+//! `count`.
+
+use proc_macro2::{Delimiter, Span, TokenStream, TokenTree};
+use quote::quote_spanned;
+use syn::Ident;
+
+use super::{Gen, Operator, Role};
+use crate::args::{self, Reducer};
+use crate::duration::{self, Duration};
+
+const USAGE: &str = "`event_window(10m, 5m) count_by_value`, with `count`, `count_by_value` or `reduce_by_key(f)` after the window, optionally `offset O` as a third argument and `emit append|update|complete` at the end";
+
+enum Agg {
+    Count,
+    CountByValue,
+    ReduceByKey(Reducer),
+}
+
+pub struct EventWindow {
+    length: Duration,
+    slide: Duration,
+    offset: Option<Duration>,
+    agg: Agg,
+    emit: &'static str,
+}
+
+pub fn parse(op: &Ident, tokens: &[TokenTree]) -> syn::Result<Box<dyn Operator>> {
+    let (inner, span, rest) = args::paren_group(op, tokens, USAGE)?;
+    let parts: Vec<Vec<TokenTree>> = inner.into_iter().fold(vec![Vec::new()], |mut acc, t| {
+        match &t {
+            TokenTree::Punct(p) if p.as_char() == ',' => acc.push(Vec::new()),
+            _ => acc.last_mut().into_iter().for_each(|v| v.push(t.clone())),
+        }
+        acc
+    });
+    let one = |p: &[TokenTree]| match p {
+        [d] => duration::parse(d),
+        _ => Err(syn::Error::new(span, format!("`{op}` takes {USAGE}"))),
+    };
+    let (length, slide, offset) = match parts.as_slice() {
+        [w, s] => (one(w)?, one(s)?, None),
+        [w, s, o] => match o.as_slice() {
+            [TokenTree::Ident(kw), d] if kw == "offset" => {
+                (one(w)?, one(s)?, Some(duration::parse(d)?))
+            }
+            _ => {
+                return Err(syn::Error::new(
+                    span,
+                    format!(
+                        "the third argument of `{op}` is an offset: `{op}(1h, 1h, offset 15m)`"
+                    ),
+                ));
+            }
+        },
+        _ => return Err(syn::Error::new(span, format!("`{op}` takes {USAGE}"))),
+    };
+    // The aggregation, then an optional emit mode.
+    let (agg, rest) = match rest {
+        [TokenTree::Ident(a), rest @ ..] if a == "count" => (Agg::Count, rest),
+        [TokenTree::Ident(a), rest @ ..] if a == "count_by_value" => (Agg::CountByValue, rest),
+        [TokenTree::Ident(a), g @ TokenTree::Group(grp), rest @ ..]
+            if a == "reduce_by_key" && grp.delimiter() == Delimiter::Parenthesis =>
+        {
+            let f = args::one_reducer(a, std::slice::from_ref(g))?;
+            (Agg::ReduceByKey(f), rest)
+        }
+        [first, ..] => {
+            return Err(syn::Error::new(
+                first.span(),
+                format!(
+                    "after `{op}(..)` comes the aggregation: `count`, `count_by_value` or `reduce_by_key(+)`"
+                ),
+            ));
+        }
+        [] => {
+            return Err(syn::Error::new(
+                op.span(),
+                format!(
+                    "`{op}(..)` needs an aggregation after it: `count`, `count_by_value` or `reduce_by_key(+)`"
+                ),
+            ));
+        }
+    };
+    let emit = match rest {
+        [] => "Append",
+        [TokenTree::Ident(e), TokenTree::Ident(m)] if e == "emit" => match m.to_string().as_str() {
+            "append" => "Append",
+            "update" => "Update",
+            "complete" => "Complete",
+            other => {
+                return Err(syn::Error::new(
+                    m.span(),
+                    format!(
+                        "unknown emit mode `{other}`: write `emit append`, `emit update` or `emit complete`"
+                    ),
+                ));
+            }
+        },
+        [first, ..] => {
+            return Err(syn::Error::new(
+                first.span(),
+                "expected `emit append`, `emit update` or `emit complete` after the aggregation",
+            ));
+        }
+    };
+    let w = EventWindow {
+        length,
+        slide,
+        offset,
+        agg,
+        emit,
+    };
+    w.check()?;
+    Ok(Box::new(w))
+}
+
+impl EventWindow {
+    /// Spark's rules on literal durations: 0 < S ≤ W, offset < S.
+    fn check(&self) -> syn::Result<()> {
+        let (w, s) = (self.length.millis(), self.slide.millis());
+        for (d, what) in [(&self.length, "window length"), (&self.slide, "slide")] {
+            if d.millis() == Some(0) {
+                return Err(syn::Error::new(
+                    d.span(),
+                    format!("the {what} must be positive"),
+                ));
+            }
+        }
+        if let (Some(w), Some(s)) = (w, s) {
+            if s > w {
+                return Err(syn::Error::new(
+                    self.slide.span(),
+                    format!(
+                        "the slide ({}) is longer than the window ({}): rows between windows would be lost; make the slide at most the window, e.g. `event_window({}, {})`",
+                        duration::show(s),
+                        duration::show(w),
+                        duration::show(w),
+                        duration::show(w)
+                    ),
+                ));
+            }
+        }
+        if let (Some(o), Some(s)) = (self.offset.as_ref().and_then(Duration::millis), s) {
+            if o >= s {
+                return Err(syn::Error::new(
+                    self.offset
+                        .as_ref()
+                        .map_or(Span::call_site(), Duration::span),
+                    format!(
+                        "the offset ({}) must be smaller than the slide ({}): windows repeat every slide, so take the offset modulo the slide",
+                        duration::show(o),
+                        duration::show(s)
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Operator for EventWindow {
+    fn role(&self) -> Role {
+        Role::Barrier
+    }
+    fn needs_watermark(&self) -> bool {
+        true
+    }
+    fn setup(&self, g: &Gen) -> TokenStream {
+        let (rt, state) = (g.rt(), g.var("windows"));
+        let w = self.length.to_millis_expr("an event-time window's length");
+        let s = self.slide.to_millis_expr("an event-time window's slide");
+        let o = self.offset.as_ref().map_or_else(
+            || quote::quote!(0u64),
+            |o| o.to_millis_expr("a window offset"),
+        );
+        let emit = Ident::new(self.emit, g.span);
+        quote_spanned! {g.span=>
+            let mut #state = #rt::event_time::EventWindows::new(
+                #rt::event_time::WindowSpec::new(#w, #s, #o),
+                #rt::event_time::Emit::#emit,
+            );
+        }
+    }
+    fn state_var(&self, g: &Gen) -> Option<Ident> {
+        Some(g.var("windows"))
+    }
+    fn finish(&self, g: &Gen, acc: &Ident) -> TokenStream {
+        let (rt, state, ctx) = (g.rt(), g.var("windows"), g.ctx);
+        let marks = &g.watermarks;
+        let marks = quote_spanned!(g.span=> &[#(&#marks),*]);
+        match &self.agg {
+            Agg::Count => {
+                quote_spanned!(g.span=> #rt::ops::event_window::count(&mut #state, #ctx, #acc, #marks))
+            }
+            Agg::CountByValue => {
+                quote_spanned!(g.span=> #rt::ops::event_window::count_by_value(&mut #state, #ctx, #acc, #marks))
+            }
+            Agg::ReduceByKey(f) => {
+                let f = f.closure();
+                quote_spanned!(g.span=> #rt::ops::event_window::reduce_by_key(&mut #state, #ctx, #acc, #marks, #f))
+            }
+        }
+    }
+}

@@ -1,0 +1,22 @@
+//! Event time: Structured Streaming's windows and watermarks beside the DStream windows
+//! (DESIGN §10). Records are grouped by a timestamp they carry, not by the batch they
+//! arrived in.
+//!
+//! - [`Timestamp`], [`Window`]: the record's time, and a window `[start, end)` printed as
+//!   Spark shows one (`[start, end]` as UTC date-times).
+//! - [`Watermark`] (`event_time(f) watermark D`): stamps records and tracks the watermark,
+//!   Spark's rules: it starts at 0 and after each batch becomes max(old, max event time
+//!   seen − D).
+//! - [`EventWindows`] (`event_window(W, S [, offset O]) count | count_by_value |
+//!   reduce_by_key(f) [emit append | update | complete]`): the aggregation, its late rows and
+//!   its emit modes.
+//! - [`timed`]: what stateless stages do to stamped records (the stamp travels with them).
+
+pub mod timed;
+mod timestamp;
+mod watermark;
+mod windows;
+
+pub use timestamp::{Timestamp, Window};
+pub use watermark::{Watermark, min_watermark, stamp};
+pub use windows::{Emit, EventWindows, WindowSpec};

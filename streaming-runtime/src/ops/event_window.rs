@@ -1,0 +1,82 @@
+//! `event_window(W, S [, offset O]) count | count_by_value | reduce_by_key(f) [emit ..]`:
+//! the batch's stamped rows added to the windows' state ([`EventWindows`]) with the
+//! watermark of the `event_time` stages upstream (the minimum of theirs), and what the emit
+//! mode emits. At the end of a finite input (`run()`), append mode emits every open window.
+
+use crate::context::BatchContext;
+use crate::event_time::{EventWindows, Timestamp, Watermark, Window, min_watermark};
+use crate::owned::IntoOwned;
+
+fn run<K, V, F>(
+    state: &mut EventWindows<K, V>,
+    ctx: &mut BatchContext<'_>,
+    rows: impl IntoIterator<Item = (Timestamp, K, V)>,
+    marks: &[&Watermark],
+    reduce: F,
+) -> Vec<((Window, K), V)>
+where
+    K: Ord + Clone,
+    V: Clone,
+    F: FnMut(V, V) -> V,
+{
+    let (current, next) = min_watermark(marks);
+    let (mut out, late) = state.apply(rows, current, next, reduce);
+    if late > 0 {
+        ctx.add_late_rows(late);
+        tracing::debug!(rows = late, watermark = %current, "late rows dropped (their windows had closed)");
+    }
+    if ctx.input_ended() {
+        out.extend(state.flush());
+    }
+    out
+}
+
+/// `count_by_value`: `((window, element), count)`.
+pub fn count_by_value<T, K>(
+    state: &mut EventWindows<K, i64>,
+    ctx: &mut BatchContext<'_>,
+    batch: Vec<(Timestamp, T)>,
+    marks: &[&Watermark],
+) -> Vec<((Window, K), i64)>
+where
+    T: IntoOwned<Owned = K>,
+    K: Ord + Clone,
+{
+    let rows = batch.into_iter().map(|(t, x)| (t, x.into_owned(), 1i64));
+    run(state, ctx, rows, marks, |a, b| a + b)
+}
+
+/// `count`: `(window, count)`.
+pub fn count<T>(
+    state: &mut EventWindows<(), i64>,
+    ctx: &mut BatchContext<'_>,
+    batch: Vec<(Timestamp, T)>,
+    marks: &[&Watermark],
+) -> Vec<(Window, i64)> {
+    let rows = batch.into_iter().map(|(t, _)| (t, (), 1i64));
+    run(state, ctx, rows, marks, |a, b| a + b)
+        .into_iter()
+        .map(|((w, ()), n)| (w, n))
+        .collect()
+}
+
+/// `reduce_by_key(f)` over `(k, v)` rows: `((window, k), f-reduced v)`.
+pub fn reduce_by_key<KB, VB, K, V, F>(
+    state: &mut EventWindows<K, V>,
+    ctx: &mut BatchContext<'_>,
+    batch: Vec<(Timestamp, (KB, VB))>,
+    marks: &[&Watermark],
+    f: F,
+) -> Vec<((Window, K), V)>
+where
+    KB: IntoOwned<Owned = K>,
+    VB: IntoOwned<Owned = V>,
+    K: Ord + Clone,
+    V: Clone,
+    F: FnMut(V, V) -> V,
+{
+    let rows = batch
+        .into_iter()
+        .map(|(t, (k, v))| (t, k.into_owned(), v.into_owned()));
+    run(state, ctx, rows, marks, f)
+}
