@@ -37,9 +37,9 @@ fn late_rows_are_dropped_by_their_windows_end_not_their_own_time() {
     let mut p = stream_pipeline! {
         batch 1s;
         source queue(vec![
-            vec!["3 a", "12 a"],        // watermark after: 12 - 5 = 7
-            vec!["9 b", "21 a"],        // 9 is before the watermark (7)? no: its window [0, 10) ends after 7 -> kept; watermark 16 closes [0, 10)
-            vec!["8 c", "15 c"],        // [0, 10) closed (end 10 <= 16): 8 is late; 15 is on time
+            vec!["3 a", "12 a"], // the watermark becomes 12 - 5 = 7
+            vec!["9 b", "21 a"], // 9 < 7? no, but [0, 10) ends after 7: on time; then 16 closes [0, 10)
+            vec!["8 c", "15 c"], // [0, 10) has closed: 8 is late (though 8 > 7); 15 is on time
             vec![],
         ])
             |> map(parse_line)
@@ -55,4 +55,199 @@ fn late_rows_are_dropped_by_their_windows_end_not_their_own_time() {
         vec![vec![], vec![row(0, "a", 1), row(0, "b", 1)], vec![], vec![],]
     );
     assert_eq!(*infos.lock().unwrap(), vec![0, 0, 1, 0]);
+}
+
+#[test]
+fn the_watermark_only_moves_forward() {
+    let out = Collector::new();
+    let mut p = stream_pipeline! {
+        batch 1s;
+        source queue(vec![
+            vec!["30 a"],     // watermark 30 - 10 = 20: [0, 10) and [10, 20) close (empty)
+            vec!["5 b"],      // an old row: late ([0, 10) closed), and the watermark stays 20
+            vec!["15 c"],     // [10, 20) closed at 20 too: late
+            vec!["25 d"],     // [20, 30) still open
+            vec!["45 e"],     // watermark 35: [20, 30) closes with d
+        ])
+            |> map(parse_line)
+            |> event_time(|(t, _)| *t) watermark 10s
+            |> map |(_, w)| w
+            |> event_window(10s, 10s) count_by_value
+            |> collect(out)
+    };
+    p.run_batches(5).unwrap();
+    assert_eq!(
+        starts(&out),
+        vec![vec![], vec![], vec![], vec![], vec![row(20, "d", 1)]]
+    );
+}
+
+/// The same rows under the three emit modes (Spark's output modes).
+#[test]
+fn append_update_and_complete_emit_on_the_same_input() {
+    let input = || {
+        vec![
+            vec!["1 a", "2 b"],
+            vec!["3 a", "12 b"], // watermark 12 - 5 = 7
+            vec!["16 a"],        // watermark 11: [0, 10) closes
+            vec!["4 a"],         // late in append and update; counted in complete
+        ]
+    };
+    let (append, update, complete) = (Collector::new(), Collector::new(), Collector::new());
+    let (a, u, c) = (append.clone(), update.clone(), complete.clone());
+    let mut p = stream_pipeline! {
+        batch 1s;
+        let rows = source queue(input())
+            |> map(parse_line)
+            |> event_time(|(t, _)| *t) watermark 5s
+            |> map |(_, w)| w;
+        rows |> event_window(10s, 10s) count_by_value emit append |> collect(a);
+        rows |> event_window(10s, 10s) count_by_value emit update |> collect(u);
+        rows |> event_window(10s, 10s) count_by_value emit complete |> collect(c)
+    };
+    p.run_batches(4).unwrap();
+    assert_eq!(
+        starts(&append),
+        vec![vec![], vec![], vec![row(0, "a", 2), row(0, "b", 1)], vec![]]
+    );
+    assert_eq!(
+        starts(&update),
+        vec![
+            vec![row(0, "a", 1), row(0, "b", 1)],
+            vec![row(0, "a", 2), row(10, "b", 1)],
+            vec![row(10, "a", 1)],
+            vec![],
+        ]
+    );
+    assert_eq!(
+        starts(&complete).last().cloned().unwrap_or_default(),
+        vec![
+            row(0, "a", 3),
+            row(0, "b", 1),
+            row(10, "a", 1),
+            row(10, "b", 1)
+        ]
+    );
+}
+
+#[test]
+fn sliding_windows_whose_slide_does_not_divide_the_window() {
+    let out = Collector::new();
+    let mut p = stream_pipeline! {
+        batch 1s;
+        source queue(vec![vec!["10 x"], vec!["100 end"]])
+            |> map(parse_line)
+            |> event_time(|(t, _)| *t) watermark 0s
+            |> map |(_, w)| w
+            |> filter |w| *w == "x"
+            |> event_window(10s, 3s) count
+            |> collect(out)
+    };
+    p.run_batches(2).unwrap();
+    // 10 s falls in [3, 13), [6, 16) and [9, 19) (and not [0, 10), which ends before it).
+    let got: Vec<(i64, i64, i64)> = out
+        .batches()
+        .into_iter()
+        .flat_map(|(_, b)| b)
+        .map(|(w, n)| (w.start.as_millis() / 1000, w.end.as_millis() / 1000, n))
+        .collect();
+    assert_eq!(got, vec![(3, 13, 1), (6, 16, 1), (9, 19, 1)]);
+}
+
+#[test]
+fn reduce_by_key_and_an_offset_shift_the_grid() {
+    let out = Collector::new();
+    let mut p = stream_pipeline! {
+        batch 1s;
+        source queue(vec![vec![(70i64, "a", 2i64), (74, "a", 3), (76, "b", 1)], vec![(200, "z", 0)]])
+            |> event_time(|(t, _, _)| Timestamp::from_secs(*t)) watermark 0s
+            |> map |(_, k, v)| (k, v)
+            |> event_window(10s, 10s, offset 5s) reduce_by_key(+)
+            |> collect(out)
+    };
+    p.run_batches(2).unwrap();
+    // Windows [65, 75), [75, 85), ...: 70 and 74 share one; the watermark (the latest
+    // time, no delay) closes it in the same batch.
+    assert_eq!(
+        starts(&out),
+        vec![vec![row(65, "a", 5)], vec![row(75, "b", 1)]]
+    );
+}
+
+#[tokio::test]
+async fn run_emits_the_open_windows_at_the_end_of_a_finite_input_and_run_batches_does_not() {
+    let pipeline = |out: &Collector<((Window, String), i64)>| {
+        let out = out.clone();
+        stream_pipeline! {
+            batch 100ms;
+            source queue(vec![vec!["1 a", "2 a", "15 b"]])
+                |> map(parse_line)
+                |> event_time(|(t, _)| *t) watermark 1m
+                |> map |(_, w)| w
+                |> event_window(10s, 10s) count_by_value
+                |> collect(out)
+        }
+    };
+    let by_batches = Collector::new();
+    pipeline(&by_batches).run_batches(5).unwrap();
+    assert!(starts(&by_batches).iter().all(Vec::is_empty));
+    let run = Collector::new();
+    pipeline(&run).run().await.unwrap();
+    let all: Vec<_> = starts(&run).into_iter().flatten().collect();
+    assert_eq!(all, vec![row(0, "a", 2), row(10, "b", 1)]);
+}
+
+/// A pipeline stopped after a checkpoint and restarted gives what an uninterrupted one
+/// does: the watermark and the open windows come back with the checkpoint.
+#[test]
+fn windows_and_watermark_are_restored_from_a_checkpoint() {
+    let input = || {
+        vec![
+            vec!["1 a", "4 b"],
+            vec!["8 a", "13 c"],
+            vec!["2 a", "19 c"], // 2 is on time ([0, 10) open while the watermark is 8)
+            vec!["22 a"],        // watermark 17 closes [0, 10)
+            vec!["9 a"],         // late
+            vec!["35 x"],        // watermark 30 closes [10, 20) and [20, 30)
+        ]
+    };
+    let pipeline = |dir: &std::path::Path, out: &Collector<((Window, String), i64)>| {
+        let (dir, out) = (dir.to_path_buf(), out.clone());
+        stream_pipeline! {
+            batch 1s;
+            checkpoint dir every 2s;
+            source queue(input())
+                |> map(parse_line)
+                |> event_time(|(t, _)| *t) watermark 5s
+                |> map |(_, w)| w
+                |> event_window(10s, 10s) count_by_value
+                |> collect(out)
+        }
+    };
+    let straight_dir = tempfile::tempdir().unwrap();
+    let straight = Collector::new();
+    pipeline(straight_dir.path(), &straight)
+        .run_batches(6)
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let first = Collector::new();
+    pipeline(dir.path(), &first).run_batches(3).unwrap(); // checkpointed at 2 s, then "crashes"
+    let resumed = Collector::new();
+    pipeline(dir.path(), &resumed).run_batches(4).unwrap(); // batch 3 again, then 4..6
+    let rows = |c: &Collector<((Window, String), i64)>, from_ms: u64| -> Vec<_> {
+        c.batches()
+            .into_iter()
+            .filter(|(t, _)| t.milliseconds() >= from_ms)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(rows(&resumed, 3000), rows(&straight, 3000));
+    assert_eq!(
+        starts(&straight).concat(),
+        vec![
+            row(0, "a", 3),
+            row(0, "b", 1),
+            row(10, "c", 2),
+            row(20, "a", 1)
+        ]
+    );
 }

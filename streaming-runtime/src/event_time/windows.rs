@@ -89,6 +89,13 @@ impl<K: Ord + Clone, V: Clone> EventWindows<K, V> {
         self.windows.len()
     }
 
+    /// The end of the earliest window held: after the watermark in append and update mode,
+    /// whose closed windows are freed.
+    pub fn earliest_end(&self) -> Option<Timestamp> {
+        let start = self.windows.keys().next()?;
+        Some(Timestamp::from_millis(start + self.spec.length))
+    }
+
     fn window(&self, start: i64) -> Window {
         Window {
             start: Timestamp::from_millis(start),
