@@ -217,6 +217,37 @@ fn happiest_words_ranks_words_by_sentiment() {
 }
 
 #[test]
+fn structured_word_count_prints_closed_event_time_windows_and_counts_late_rows() {
+    let (stdout, stderr) = run_example(
+        "structured_word_count",
+        &["--seconds", "16", "--rate", "300"],
+    );
+    // `(([start, end],word),count)` with 10-minute windows sliding by 5 minutes.
+    let windows: Vec<(String, String)> = stdout
+        .lines()
+        .filter_map(|l| {
+            let (w, _) = l.strip_prefix("(([")?.split_once("],")?;
+            let (start, end) = w.split_once(", ")?;
+            Some((start.to_string(), end.to_string()))
+        })
+        .collect();
+    assert!(!windows.is_empty(), "{stdout}");
+    for (start, end) in &windows {
+        let minute = |t: &str| -> i64 {
+            let (h, m) = (t.get(11..13).unwrap_or("0"), t.get(14..16).unwrap_or("0"));
+            h.parse::<i64>().unwrap_or(0) * 60 + m.parse::<i64>().unwrap_or(0)
+        };
+        assert_eq!(
+            (minute(end) - minute(start)).rem_euclid(24 * 60),
+            10,
+            "{start} {end}"
+        );
+        assert_eq!(minute(start) % 5, 0, "{start}");
+    }
+    assert!(stderr.contains("late rows dropped"), "{stderr}");
+}
+
+#[test]
 fn log_urls_counts_urls_and_reports_malformed_lines() {
     let (stdout, stderr) = run_example("log_urls", &["--seconds", "3", "--rate", "3000"]);
     assert!(
