@@ -251,3 +251,46 @@ fn windows_and_watermark_are_restored_from_a_checkpoint() {
         ]
     );
 }
+
+/// Spark's session windows: a key's rows within the gap of each other form one session,
+/// which merges with another when a row bridges them; a session is emitted when the
+/// watermark passes its end.
+#[test]
+fn sessions_merge_when_a_row_bridges_them_and_close_with_the_watermark() {
+    let out = Collector::new();
+    let mut p = stream_pipeline! {
+        batch 1s;
+        source queue(vec![
+            vec!["0 ann", "4 ann", "20 ann", "3 bob"], // ann: [0, 9) and [20, 25); bob: [3, 8)
+            vec!["12 ann"],                             // ann: [12, 17), apart from both
+            vec!["16 ann"],                             // [16, 21) bridges [12, 17) and [20, 25)
+            vec!["60 zed"],                             // the watermark (60 - 5 = 55) closes them all
+        ])
+            |> map(parse_line)
+            |> event_time(|(t, _)| *t) watermark 5s
+            |> map |(_, who)| who
+            |> session_window(5s) count_by_value
+            |> collect(out)
+    };
+    p.run_batches(4).unwrap();
+    let sessions: Vec<Vec<(String, i64, i64, i64)>> = out
+        .batches()
+        .into_iter()
+        .map(|(_, b)| {
+            b.into_iter()
+                .map(|((w, k), n)| (k, w.start.as_millis() / 1000, w.end.as_millis() / 1000, n))
+                .collect()
+        })
+        .collect();
+    let s = |k: &str, a, b, n| (k.to_string(), a, b, n);
+    assert_eq!(
+        sessions,
+        vec![
+            // The watermark is 20 - 5 = 15 after the first batch: [0, 9) and [3, 8) close.
+            vec![s("ann", 0, 9, 2), s("bob", 3, 8, 1)],
+            vec![],
+            vec![],
+            vec![s("ann", 12, 25, 3)],
+        ]
+    );
+}

@@ -28,6 +28,9 @@ fn main() {
         rows |> event_window(10m, 5m, offset 5m) count |> print;
         rows |> event_window(0s, 0s) count |> print;
         rows |> event_window(10m, 5m) count_by_value emit sometimes |> print;
-        rows |> event_window(10m, 5m) sum |> print
+        rows |> event_window(10m, 5m) sum |> print;
+        // Sessions are per key, and still grow until they close.
+        rows |> session_window(5m) count |> print;
+        rows |> session_window(5m) count_by_value emit update |> print
     };
 }

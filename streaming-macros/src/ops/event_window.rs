@@ -3,6 +3,10 @@
 //! watermark of the path's `event_time` stage (runtime: `ops::event_window` and
 //! `event_time::EventWindows`). Output elements are `((Window, K), V)`, `(Window, n)` for
 //! `count`.
+//!
+//! Its family shares the aggregation, the emit modes and the code: `session_window(gap)
+//! count_by_value | reduce_by_key(f) [emit append | complete]`, per-key sessions
+//! (`event_time::Sessions`).
 
 use proc_macro2::{Delimiter, Span, TokenStream, TokenTree};
 use quote::quote_spanned;
@@ -20,10 +24,19 @@ enum Agg {
     ReduceByKey(Reducer),
 }
 
+enum Kind {
+    Fixed {
+        length: Duration,
+        slide: Duration,
+        offset: Option<Duration>,
+    },
+    Session {
+        gap: Duration,
+    },
+}
+
 pub struct EventWindow {
-    length: Duration,
-    slide: Duration,
-    offset: Option<Duration>,
+    kind: Kind,
     agg: Agg,
     emit: &'static str,
 }
@@ -58,7 +71,66 @@ pub fn parse(op: &Ident, tokens: &[TokenTree]) -> syn::Result<Box<dyn Operator>>
         },
         _ => return Err(syn::Error::new(span, format!("`{op}` takes {USAGE}"))),
     };
-    // The aggregation, then an optional emit mode.
+    let (agg, emit) = aggregation(op, rest)?;
+    let w = EventWindow {
+        kind: Kind::Fixed {
+            length,
+            slide,
+            offset,
+        },
+        agg,
+        emit,
+    };
+    w.check()?;
+    Ok(Box::new(w))
+}
+
+const SESSION_USAGE: &str = "`session_window(5m) count_by_value` or `session_window(5m) reduce_by_key(+)` (sessions per key), optionally `emit append` or `emit complete`";
+
+/// `session_window(gap) count_by_value | reduce_by_key(f) [emit append | complete]`.
+pub fn parse_session(op: &Ident, tokens: &[TokenTree]) -> syn::Result<Box<dyn Operator>> {
+    let (inner, span, rest) = args::paren_group(op, tokens, SESSION_USAGE)?;
+    let inner: Vec<TokenTree> = inner.into_iter().collect();
+    let gap = match inner.as_slice() {
+        [d] => duration::parse(d)?,
+        _ => {
+            return Err(syn::Error::new(
+                span,
+                format!("`{op}` takes a gap: {SESSION_USAGE}"),
+            ));
+        }
+    };
+    if gap.millis() == Some(0) {
+        return Err(syn::Error::new(
+            gap.span(),
+            "the session gap must be positive, e.g. `session_window(5m)`",
+        ));
+    }
+    let (agg, emit) = aggregation(op, rest)?;
+    if matches!(agg, Agg::Count) {
+        return Err(syn::Error::new(
+            rest.first().map_or(op.span(), TokenTree::span),
+            format!(
+                "sessions are per key: use `count_by_value` (or `reduce_by_key(f)` over pairs) after `{op}(..)`, or `event_window` for a plain count"
+            ),
+        ));
+    }
+    if emit == "Update" {
+        let at = rest.last().map_or(op.span(), TokenTree::span);
+        return Err(syn::Error::new(
+            at,
+            "a session can still grow and merge until the watermark passes it, so `session_window` emits `append` (each session once, when it closes) or `complete`: remove `emit update`",
+        ));
+    }
+    Ok(Box::new(EventWindow {
+        kind: Kind::Session { gap },
+        agg,
+        emit,
+    }))
+}
+
+/// The aggregation after the window, then an optional emit mode.
+fn aggregation(op: &Ident, rest: &[TokenTree]) -> syn::Result<(Agg, &'static str)> {
     let (agg, rest) = match rest {
         [TokenTree::Ident(a), rest @ ..] if a == "count" => (Agg::Count, rest),
         [TokenTree::Ident(a), rest @ ..] if a == "count_by_value" => (Agg::CountByValue, rest),
@@ -107,22 +179,22 @@ pub fn parse(op: &Ident, tokens: &[TokenTree]) -> syn::Result<Box<dyn Operator>>
             ));
         }
     };
-    let w = EventWindow {
-        length,
-        slide,
-        offset,
-        agg,
-        emit,
-    };
-    w.check()?;
-    Ok(Box::new(w))
+    Ok((agg, emit))
 }
 
 impl EventWindow {
     /// Spark's rules on literal durations: 0 < S ≤ W, offset < S.
     fn check(&self) -> syn::Result<()> {
-        let (w, s) = (self.length.millis(), self.slide.millis());
-        for (d, what) in [(&self.length, "window length"), (&self.slide, "slide")] {
+        let Kind::Fixed {
+            length,
+            slide,
+            offset,
+        } = &self.kind
+        else {
+            return Ok(());
+        };
+        let (w, s) = (length.millis(), slide.millis());
+        for (d, what) in [(length, "window length"), (slide, "slide")] {
             if d.millis() == Some(0) {
                 return Err(syn::Error::new(
                     d.span(),
@@ -133,7 +205,7 @@ impl EventWindow {
         if let (Some(w), Some(s)) = (w, s) {
             if s > w {
                 return Err(syn::Error::new(
-                    self.slide.span(),
+                    slide.span(),
                     format!(
                         "the slide ({}) is longer than the window ({}): rows between windows would be lost; make the slide at most the window, e.g. `event_window({}, {})`",
                         duration::show(s),
@@ -144,12 +216,10 @@ impl EventWindow {
                 ));
             }
         }
-        if let (Some(o), Some(s)) = (self.offset.as_ref().and_then(Duration::millis), s) {
+        if let (Some(o), Some(s)) = (offset.as_ref().and_then(Duration::millis), s) {
             if o >= s {
                 return Err(syn::Error::new(
-                    self.offset
-                        .as_ref()
-                        .map_or(Span::call_site(), Duration::span),
+                    offset.as_ref().map_or(Span::call_site(), Duration::span),
                     format!(
                         "the offset ({}) must be smaller than the slide ({}): windows repeat every slide, so take the offset modulo the slide",
                         duration::show(o),
@@ -171,18 +241,33 @@ impl Operator for EventWindow {
     }
     fn setup(&self, g: &Gen) -> TokenStream {
         let (rt, state) = (g.rt(), g.var("windows"));
-        let w = self.length.to_millis_expr("an event-time window's length");
-        let s = self.slide.to_millis_expr("an event-time window's slide");
-        let o = self.offset.as_ref().map_or_else(
-            || quote::quote!(0u64),
-            |o| o.to_millis_expr("a window offset"),
-        );
         let emit = Ident::new(self.emit, g.span);
-        quote_spanned! {g.span=>
-            let mut #state = #rt::event_time::EventWindows::new(
-                #rt::event_time::WindowSpec::new(#w, #s, #o),
-                #rt::event_time::Emit::#emit,
-            );
+        let emit = quote_spanned!(g.span=> #rt::event_time::Emit::#emit);
+        match &self.kind {
+            Kind::Fixed {
+                length,
+                slide,
+                offset,
+            } => {
+                let w = length.to_millis_expr("an event-time window's length");
+                let s = slide.to_millis_expr("an event-time window's slide");
+                let o = offset.as_ref().map_or_else(
+                    || quote::quote!(0u64),
+                    |o| o.to_millis_expr("a window offset"),
+                );
+                quote_spanned! {g.span=>
+                    let mut #state = #rt::event_time::EventWindows::new(
+                        #rt::event_time::WindowSpec::new(#w, #s, #o),
+                        #emit,
+                    );
+                }
+            }
+            Kind::Session { gap } => {
+                let gap = gap.to_millis_expr("a session gap");
+                quote_spanned! {g.span=>
+                    let mut #state = #rt::event_time::Sessions::new(#gap, #emit);
+                }
+            }
         }
     }
     fn state_var(&self, g: &Gen) -> Option<Ident> {

@@ -459,6 +459,10 @@ pub const OPERATORS: &[OpDef] = &[
         parse: event_window::parse,
     },
     OpDef {
+        name: "session_window",
+        parse: event_window::parse_session,
+    },
+    OpDef {
         name: "count",
         parse: count::parse,
     },

@@ -10,13 +10,17 @@
 //! - [`EventWindows`] (`event_window(W, S [, offset O]) count | count_by_value |
 //!   reduce_by_key(f) [emit append | update | complete]`): the aggregation, its late rows and
 //!   its emit modes.
+//! - [`Sessions`] (`session_window(gap) count_by_value | reduce_by_key(f)`): per-key
+//!   sessions that merge when they overlap or touch.
 //! - [`timed`]: what stateless stages do to stamped records (the stamp travels with them).
 
+mod sessions;
 pub mod timed;
 mod timestamp;
 mod watermark;
 mod windows;
 
+pub use sessions::Sessions;
 pub use timestamp::{Timestamp, Window};
 pub use watermark::{Watermark, min_watermark, stamp};
-pub use windows::{Emit, EventWindows, WindowSpec};
+pub use windows::{Emit, EventAggregation, EventWindows, Results, WindowSpec};

@@ -63,6 +63,53 @@ impl WindowSpec {
 /// Results of windows: `((window, key), aggregate)`.
 pub type Results<K, V> = Vec<((Window, K), V)>;
 
+/// An event-time aggregation's state: fixed windows ([`EventWindows`]) or sessions
+/// ([`super::Sessions`]).
+pub trait EventAggregation<K, V> {
+    /// Adds a batch's rows `(event time, key, value)` with the watermark before the batch
+    /// and after it; returns what the emit mode emits and the rows dropped as late.
+    fn add_batch(
+        &mut self,
+        rows: &mut dyn Iterator<Item = (Timestamp, K, V)>,
+        current: Timestamp,
+        next: Timestamp,
+        reduce: &mut dyn FnMut(V, V) -> V,
+    ) -> (Results<K, V>, u64);
+
+    /// The end of a finite input: what is still open, in append mode.
+    fn end_of_input(&mut self) -> Results<K, V>;
+}
+
+impl<K: Ord + Clone, V: Clone> EventAggregation<K, V> for EventWindows<K, V> {
+    fn add_batch(
+        &mut self,
+        rows: &mut dyn Iterator<Item = (Timestamp, K, V)>,
+        current: Timestamp,
+        next: Timestamp,
+        reduce: &mut dyn FnMut(V, V) -> V,
+    ) -> (Results<K, V>, u64) {
+        self.apply(rows, current, next, reduce)
+    }
+    fn end_of_input(&mut self) -> Results<K, V> {
+        self.flush()
+    }
+}
+
+impl<K: Ord + Clone, V: Clone> EventAggregation<K, V> for super::Sessions<K, V> {
+    fn add_batch(
+        &mut self,
+        rows: &mut dyn Iterator<Item = (Timestamp, K, V)>,
+        current: Timestamp,
+        next: Timestamp,
+        reduce: &mut dyn FnMut(V, V) -> V,
+    ) -> (Results<K, V>, u64) {
+        self.apply(rows, current, next, reduce)
+    }
+    fn end_of_input(&mut self) -> Results<K, V> {
+        self.flush()
+    }
+}
+
 /// The state of an event-time window aggregation: open windows' aggregates by key.
 #[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub struct EventWindows<K: Ord, V> {

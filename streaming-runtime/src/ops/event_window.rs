@@ -1,39 +1,40 @@
-//! `event_window(W, S [, offset O]) count | count_by_value | reduce_by_key(f) [emit ..]`:
-//! the batch's stamped rows added to the windows' state ([`EventWindows`]) with the
+//! `event_window(W, S [, offset O]) count | count_by_value | reduce_by_key(f) [emit ..]`
+//! and `session_window(gap) count_by_value | reduce_by_key(f)`: the batch's stamped rows
+//! added to the windows' state ([`EventWindows`], `Sessions`) with the
 //! watermark of the `event_time` stages upstream (the minimum of theirs), and what the emit
 //! mode emits. At the end of a finite input (`run()`), append mode emits every open window.
 
 use crate::context::BatchContext;
-use crate::event_time::{EventWindows, Timestamp, Watermark, Window, min_watermark};
+use crate::event_time::{
+    EventAggregation, EventWindows, Results, Timestamp, Watermark, Window, min_watermark,
+};
 use crate::owned::IntoOwned;
 
 fn run<K, V, F>(
-    state: &mut EventWindows<K, V>,
+    state: &mut impl EventAggregation<K, V>,
     ctx: &mut BatchContext<'_>,
     rows: impl IntoIterator<Item = (Timestamp, K, V)>,
     marks: &[&Watermark],
-    reduce: F,
-) -> Vec<((Window, K), V)>
+    mut reduce: F,
+) -> Results<K, V>
 where
-    K: Ord + Clone,
-    V: Clone,
     F: FnMut(V, V) -> V,
 {
     let (current, next) = min_watermark(marks);
-    let (mut out, late) = state.apply(rows, current, next, reduce);
+    let (mut out, late) = state.add_batch(&mut rows.into_iter(), current, next, &mut reduce);
     if late > 0 {
         ctx.add_late_rows(late);
         tracing::debug!(rows = late, watermark = %current, "late rows dropped (their windows had closed)");
     }
     if ctx.input_ended() {
-        out.extend(state.flush());
+        out.extend(state.end_of_input());
     }
     out
 }
 
 /// `count_by_value`: `((window, element), count)`.
 pub fn count_by_value<T, K>(
-    state: &mut EventWindows<K, i64>,
+    state: &mut impl EventAggregation<K, i64>,
     ctx: &mut BatchContext<'_>,
     batch: Vec<(Timestamp, T)>,
     marks: &[&Watermark],
@@ -62,7 +63,7 @@ pub fn count<T>(
 
 /// `reduce_by_key(f)` over `(k, v)` rows: `((window, k), f-reduced v)`.
 pub fn reduce_by_key<KB, VB, K, V, F>(
-    state: &mut EventWindows<K, V>,
+    state: &mut impl EventAggregation<K, V>,
     ctx: &mut BatchContext<'_>,
     batch: Vec<(Timestamp, (KB, VB))>,
     marks: &[&Watermark],
