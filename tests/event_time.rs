@@ -294,3 +294,48 @@ fn sessions_merge_when_a_row_bridges_them_and_close_with_the_watermark() {
         ]
     );
 }
+
+/// Spark's `dropDuplicates` and `dropDuplicatesWithinWatermark`: a repeat is dropped while
+/// its key is remembered; the plain form forgets a key once the watermark passes its first
+/// event time, the other once it passes that time plus the delay.
+#[test]
+fn duplicates_are_dropped_within_the_watermark() {
+    let input = || {
+        vec![
+            vec!["100 a", "101 a", "102 b"], // the watermark becomes 92
+            vec!["115 c"],                   // 105: the plain form forgets `a` (seen at 100)
+            vec!["106 a", "104 z"],          // `a` again; `z` is older than the watermark: late
+        ]
+    };
+    let (plain, within) = (Collector::new(), Collector::new());
+    let (p1, p2) = (plain.clone(), within.clone());
+    let mut p = stream_pipeline! {
+        batch 1s;
+        let rows = source queue(input())
+            |> map(parse_line)
+            |> event_time(|(t, _)| *t) watermark 10s
+            |> map |(_, w)| w;
+        rows |> drop_duplicates |> map |w| w.to_string() |> collect(p1);
+        rows |> drop_duplicates by |w| w.len() + usize::from(w.starts_with('a')) within_watermark
+             |> map |w| w.to_string()
+             |> collect(p2)
+    };
+    p.run_batches(3).unwrap();
+    let values = |c: &Collector<(Timestamp, String)>| -> Vec<Vec<String>> {
+        c.batches()
+            .into_iter()
+            .map(|(_, b)| b.into_iter().map(|(_, w)| w).collect())
+            .collect()
+    };
+    assert_eq!(
+        values(&plain),
+        vec![vec![s("a"), s("b")], vec![s("c")], vec![s("a")]]
+    );
+    // By key `len + (starts with a)`: a -> 2, b and c -> 1: `c` repeats `b`'s key (seen
+    // at 102, kept until 112 > 105) and the second `a` is within the delay of the first.
+    assert_eq!(values(&within), vec![vec![s("a"), s("b")], vec![], vec![]]);
+}
+
+fn s(x: &str) -> String {
+    x.to_string()
+}

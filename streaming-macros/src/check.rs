@@ -170,7 +170,7 @@ fn watermarks(p: &Program, cx: &Ctxt) {
                 marked = true;
             } else if st.op.needs_watermark() && !marked {
                 cx.error(st.name.span(), format!("`{}` groups rows by event time and needs a watermark upstream: add `|> event_time(|x| x.ts) watermark 10m` before it (the function gets the element by reference and returns a `Timestamp`)", st.name));
-            } else if st.op.role() != Role::Adapter {
+            } else if st.op.role() != Role::Adapter && !st.op.keeps_stamps() {
                 marked = false;
             }
         }
@@ -189,7 +189,7 @@ fn watermarked_entering(s: &Statement, defs: &HashMap<String, &Statement>, depth
     for st in &def.stages {
         if st.op.stamps() {
             marked = true;
-        } else if st.op.role() != Role::Adapter {
+        } else if st.op.role() != Role::Adapter && !st.op.keeps_stamps() {
             marked = false;
         }
     }

@@ -378,7 +378,7 @@ fn flow_code(
                     || Ident::new("__none", Span::mixed_site()),
                     |g| g.var("watermark"),
                 ));
-            } else if st.op.role() != Role::Adapter {
+            } else if st.op.role() != Role::Adapter && !st.op.keeps_stamps() {
                 timed = false;
             }
             *stage_id += 1;

@@ -22,6 +22,7 @@ use crate::suggest;
 mod collect;
 mod count;
 mod count_by_value;
+mod drop_duplicates;
 mod event_time;
 mod event_window;
 mod filter;
@@ -131,6 +132,12 @@ pub trait Operator {
 
     /// `event_time`: stamps elements with their event time and starts a watermark.
     fn stamps(&self) -> bool {
+        false
+    }
+
+    /// Barriers whose output keeps the event-time stamps of their input
+    /// (`drop_duplicates`).
+    fn keeps_stamps(&self) -> bool {
         false
     }
 
@@ -457,6 +464,10 @@ pub const OPERATORS: &[OpDef] = &[
     OpDef {
         name: "event_window",
         parse: event_window::parse,
+    },
+    OpDef {
+        name: "drop_duplicates",
+        parse: drop_duplicates::parse,
     },
     OpDef {
         name: "session_window",

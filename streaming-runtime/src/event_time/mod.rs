@@ -12,14 +12,18 @@
 //!   its emit modes.
 //! - [`Sessions`] (`session_window(gap) count_by_value | reduce_by_key(f)`): per-key
 //!   sessions that merge when they overlap or touch.
+//! - [`Dedup`] (`drop_duplicates [by f] [within_watermark]`): repeats dropped, keys
+//!   forgotten as the watermark passes them.
 //! - [`timed`]: what stateless stages do to stamped records (the stamp travels with them).
 
+mod dedup;
 mod sessions;
 pub mod timed;
 mod timestamp;
 mod watermark;
 mod windows;
 
+pub use dedup::Dedup;
 pub use sessions::Sessions;
 pub use timestamp::{Timestamp, Window};
 pub use watermark::{Watermark, min_watermark, stamp};

@@ -31,6 +31,11 @@ impl Watermark {
         }
     }
 
+    /// How far the watermark trails the latest event time, in milliseconds.
+    pub fn delay_ms(&self) -> i64 {
+        self.delay_ms
+    }
+
     /// Notes an event time of this batch.
     #[inline]
     pub fn observe(&self, t: Timestamp) {

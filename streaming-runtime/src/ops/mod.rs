@@ -7,6 +7,7 @@
 
 pub mod count;
 pub mod count_by_value;
+pub mod drop_duplicates;
 pub mod event_window;
 pub mod flat_map_values;
 #[cfg(feature = "kafka")]
