@@ -339,3 +339,28 @@ fn duplicates_are_dropped_within_the_watermark() {
 fn s(x: &str) -> String {
     x.to_string()
 }
+
+/// With two inputs, the global watermark is the lower of theirs: a window closes only once
+/// the slower input has passed its end too.
+#[test]
+fn the_slower_of_two_inputs_holds_the_watermark() {
+    let out = Collector::new();
+    let mut p = stream_pipeline! {
+        batch 1s;
+        let fast = source queue(vec![vec!["5 a", "50 a"], vec![], vec![]])
+            |> map(parse_line)
+            |> event_time(|(t, _)| *t) watermark 0s
+            |> map |(_, w)| w;
+        let slow = source queue(vec![vec!["3 b"], vec!["8 b"], vec!["30 b"]])
+            |> map(parse_line)
+            |> event_time(|(t, _)| *t) watermark 0s
+            |> map |(_, w)| w;
+        fast |> union(slow) |> event_window(10s, 10s) count_by_value |> collect(out)
+    };
+    p.run_batches(3).unwrap();
+    // fast's watermark is 50 after batch 1, slow's 3, 8, then 30: [0, 10) closes in batch 3.
+    assert_eq!(
+        starts(&out),
+        vec![vec![], vec![], vec![row(0, "a", 1), row(0, "b", 2)]]
+    );
+}

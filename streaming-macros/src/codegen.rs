@@ -372,6 +372,12 @@ fn flow_code(
                 timed,
                 watermarks: watermarks.clone(),
             });
+            // A stage reading other streams (`union`) takes on their watermarks too.
+            for other in st.op.streams_read() {
+                if let Some((_, marks)) = event_time.get(&other.to_string()) {
+                    watermarks.extend(marks.iter().cloned());
+                }
+            }
             if st.op.stamps() {
                 timed = true;
                 watermarks.push(gens.last().map_or_else(

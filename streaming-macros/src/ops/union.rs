@@ -34,6 +34,11 @@ impl Operator for Union {
     fn streams_read(&self) -> Vec<&Ident> {
         vec![&self.0]
     }
+    /// Two stamped streams stay stamped; the stages after see both paths' watermarks and go
+    /// by the lower (Spark's global watermark over several inputs).
+    fn keeps_stamps(&self) -> bool {
+        true
+    }
     fn finish(&self, g: &Gen, acc: &Ident) -> TokenStream {
         let (rt, other) = (g.rt(), (g.stream)(&self.0));
         quote_spanned!(g.span=> #rt::ops::union::finish(#acc, #other))
