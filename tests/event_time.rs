@@ -48,13 +48,23 @@ fn late_rows_are_dropped_by_their_windows_end_not_their_own_time() {
             |> event_window(10s, 10s) count_by_value
             |> collect(out)
     };
-    p.on_batch_completed(move |info| seen.lock().unwrap().push(info.late_rows));
+    p.on_batch_completed(move |info| {
+        seen.lock()
+            .unwrap()
+            .push((info.late_rows, info.late_rows_by_stage.clone()))
+    });
     p.run_batches(4).unwrap();
     assert_eq!(
         starts(&out),
         vec![vec![], vec![row(0, "a", 1), row(0, "b", 1)], vec![], vec![],]
     );
-    assert_eq!(*infos.lock().unwrap(), vec![0, 0, 1, 0]);
+    let stage = "event_window (pipeline statement 1)".to_string();
+    assert_eq!(
+        *infos.lock().unwrap(),
+        vec![(0, vec![]), (0, vec![]), (1, vec![(stage, 1)]), (0, vec![])]
+    );
+    // Counted for the source too.
+    assert_eq!(p.metrics()[0].late_rows, 1);
 }
 
 #[test]

@@ -301,6 +301,7 @@ fn flow_code(
                 selected: None,
                 timed: false,
                 watermarks: Vec::new(),
+                label: String::new(),
             };
             if let Some(code) = writer.op.receive(&g, &current) {
                 receive = quote!(#[allow(unused_mut)] let mut #current = #code;);
@@ -354,6 +355,7 @@ fn flow_code(
                         selected: None,
                         timed: false,
                         watermarks: Vec::new(),
+                        label: String::new(),
                     };
                     let first = take.op.reads_first(&at(take, take_id))?;
                     sort.op.select_first(&at(sort, sort_id), &first)
@@ -371,6 +373,7 @@ fn flow_code(
                 selected,
                 timed,
                 watermarks: watermarks.clone(),
+                label: format!("{} (pipeline statement {})", st.name, f + 1),
             });
             // A stage reading other streams (`union`) takes on their watermarks too.
             for other in st.op.streams_read() {
@@ -457,6 +460,7 @@ fn flow_code(
                             selected: None,
                             timed: false,
                             watermarks: Vec::new(),
+                            label: String::new(),
                             ..*g
                         })
                     });
@@ -481,6 +485,7 @@ fn flow_code(
                             selected: None,
                             timed: false,
                             watermarks: Vec::new(),
+                            label: String::new(),
                             ..*g
                         })?;
                         next.op.select_first(
@@ -493,6 +498,7 @@ fn flow_code(
                                 selected: None,
                                 timed: false,
                                 watermarks: Vec::new(),
+                                label: String::new(),
                                 ..*g
                             },
                             &first,

@@ -18,8 +18,8 @@ pub struct BatchContext<'a> {
     checkpoint: Option<Option<Vec<u8>>>,
     /// Every source has ended and this is the pipeline's last batch.
     input_ended: bool,
-    /// Rows event-time stages dropped as late in this batch.
-    late_rows: u64,
+    /// Rows event-time stages dropped as late in this batch, by stage.
+    late_rows: Vec<(&'static str, u64)>,
 }
 
 impl<'a> BatchContext<'a> {
@@ -39,7 +39,7 @@ impl<'a> BatchContext<'a> {
             restored: None,
             checkpoint: None,
             input_ended: false,
-            late_rows: 0,
+            late_rows: Vec::new(),
         }
     }
 
@@ -53,13 +53,17 @@ impl<'a> BatchContext<'a> {
         self.input_ended = true;
     }
 
-    /// An event-time stage dropped `n` rows as late (counted in the batch's [`crate::BatchInfo`]).
-    pub fn add_late_rows(&mut self, n: u64) {
-        self.late_rows += n;
+    /// The event-time stage `stage` dropped `n` rows as late (counted in the batch's
+    /// [`crate::BatchInfo`]).
+    pub fn add_late_rows(&mut self, stage: &'static str, n: u64) {
+        if n > 0 {
+            self.late_rows.push((stage, n));
+        }
     }
 
-    pub fn late_rows(&self) -> u64 {
-        self.late_rows
+    /// Rows dropped as late in this batch, by stage.
+    pub fn late_rows(&self) -> &[(&'static str, u64)] {
+        &self.late_rows
     }
 
     pub fn time(&self) -> BatchTime {

@@ -18,8 +18,10 @@ pub struct BatchInfo {
     pub scheduling_delay: Duration,
     /// How long the batch's job (operators, sinks and its checkpoint) ran.
     pub processing_delay: Duration,
-    /// Rows that event-time stages dropped as late (their windows had closed).
+    /// Rows that event-time stages dropped as late (their windows had closed), in all.
     pub late_rows: u64,
+    /// The same by stage (`"event_window (statement 1)"`), for the stages that dropped any.
+    pub late_rows_by_stage: Vec<(String, u64)>,
     /// Why the batch failed (a user function panicked, a sink failed), if it did.
     pub failure: Option<String>,
 }

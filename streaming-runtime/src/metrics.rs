@@ -18,6 +18,7 @@ pub struct SourceMetrics {
     disconnects: AtomicU64,
     errors: AtomicU64,
     partitions_added: AtomicU64,
+    late_rows: AtomicU64,
     // Lets tests wait for "N records received" without sleeping.
     changed: Condvar,
     lock: Mutex<()>,
@@ -47,6 +48,9 @@ pub struct MetricsSnapshot {
     pub errors: u64,
     /// Kafka: partitions that appeared while the pipeline ran (read from their start).
     pub partitions_added: u64,
+    /// Records of this source that an event-time stage dropped as late (their windows
+    /// had closed by the watermark).
+    pub late_rows: u64,
 }
 
 macro_rules! counter {
@@ -79,6 +83,7 @@ impl SourceMetrics {
         add_connects => connects,
         add_disconnects => disconnects,
         add_errors => errors,
+        add_late_rows => late_rows,
     }
 
     /// Counts partitions found while running and wakes anyone in [`SourceMetrics::wait_until`].
@@ -160,6 +165,7 @@ impl SourceMetrics {
             disconnects: get(&self.disconnects),
             errors: get(&self.errors),
             partitions_added: get(&self.partitions_added),
+            late_rows: get(&self.late_rows),
         }
     }
 }

@@ -489,7 +489,12 @@ impl Pipeline {
                 Err(StreamingError::BatchPanicked { time, message })
             })
         });
-        let (records, late_rows) = (ctx.input_records(), ctx.late_rows());
+        let records = ctx.input_records();
+        let late_rows_by_stage: Vec<(String, u64)> = ctx
+            .late_rows()
+            .iter()
+            .map(|&(stage, n)| (stage.to_string(), n))
+            .collect();
         let _ = ctx.out().flush();
         if let (Ok(()), Some(cfg)) = (&result, checkpoint) {
             if let Some(fence) = &self.config.fence {
@@ -514,7 +519,8 @@ impl Pipeline {
             num_records: records,
             scheduling_delay: started.saturating_duration_since(due),
             processing_delay: started.elapsed(),
-            late_rows,
+            late_rows: late_rows_by_stage.iter().map(|(_, n)| n).sum(),
+            late_rows_by_stage,
             failure: result.as_ref().err().map(ToString::to_string),
         };
         debug!(

@@ -50,7 +50,8 @@ impl Operator for DropDuplicates {
     }
     fn setup(&self, g: &Gen) -> TokenStream {
         let (rt, state, within) = (g.rt(), g.var("seen"), self.within_watermark);
-        quote_spanned!(g.span=> let mut #state = #rt::event_time::Dedup::new(#within);)
+        let late = g.late_count_setup();
+        quote_spanned!(g.span=> let mut #state = #rt::event_time::Dedup::new(#within); #late)
     }
     fn state_var(&self, g: &Gen) -> Option<Ident> {
         Some(g.var("seen"))
@@ -61,9 +62,9 @@ impl Operator for DropDuplicates {
             Some(f) => f.closure(1),
             None => quote_spanned!(g.span=> #rt::ops::drop_duplicates::whole),
         };
-        let marks = &g.watermarks;
+        let (marks, late) = (&g.watermarks, g.late_count());
         quote_spanned! {g.span=>
-            #rt::ops::drop_duplicates::finish(&mut #state, #ctx, #acc, #key, &[#(&#marks),*])
+            #rt::ops::drop_duplicates::finish(&mut #state, #ctx, #late, #acc, #key, &[#(&#marks),*])
         }
     }
 }

@@ -255,17 +255,21 @@ impl Operator for EventWindow {
                     || quote::quote!(0u64),
                     |o| o.to_millis_expr("a window offset"),
                 );
+                let late = g.late_count_setup();
                 quote_spanned! {g.span=>
                     let mut #state = #rt::event_time::EventWindows::new(
                         #rt::event_time::WindowSpec::new(#w, #s, #o),
                         #emit,
                     );
+                    #late
                 }
             }
             Kind::Session { gap } => {
                 let gap = gap.to_millis_expr("a session gap");
+                let late = g.late_count_setup();
                 quote_spanned! {g.span=>
                     let mut #state = #rt::event_time::Sessions::new(#gap, #emit);
+                    #late
                 }
             }
         }
@@ -277,16 +281,17 @@ impl Operator for EventWindow {
         let (rt, state, ctx) = (g.rt(), g.var("windows"), g.ctx);
         let marks = &g.watermarks;
         let marks = quote_spanned!(g.span=> &[#(&#marks),*]);
+        let late = g.late_count();
         match &self.agg {
             Agg::Count => {
-                quote_spanned!(g.span=> #rt::ops::event_window::count(&mut #state, #ctx, #acc, #marks))
+                quote_spanned!(g.span=> #rt::ops::event_window::count(&mut #state, #ctx, #late, #acc, #marks))
             }
             Agg::CountByValue => {
-                quote_spanned!(g.span=> #rt::ops::event_window::count_by_value(&mut #state, #ctx, #acc, #marks))
+                quote_spanned!(g.span=> #rt::ops::event_window::count_by_value(&mut #state, #ctx, #late, #acc, #marks))
             }
             Agg::ReduceByKey(f) => {
                 let f = f.closure();
-                quote_spanned!(g.span=> #rt::ops::event_window::reduce_by_key(&mut #state, #ctx, #acc, #marks, #f))
+                quote_spanned!(g.span=> #rt::ops::event_window::reduce_by_key(&mut #state, #ctx, #late, #acc, #marks, #f))
             }
         }
     }

@@ -84,6 +84,32 @@ pub struct Gen<'a> {
     pub timed: bool,
     /// The watermark variables of the `event_time` stages upstream.
     pub watermarks: Vec<Ident>,
+    /// How messages and metrics name the stage: "`event_window` (pipeline statement 2)".
+    pub label: String,
+}
+
+impl Gen<'_> {
+    /// An event-time stage's `ops::event_window::LateCount`: its label and its source's
+    /// metrics (a variable set up by [`Gen::late_count_setup`]).
+    pub fn late_count(&self) -> TokenStream {
+        let (rt, label, metrics) = (self.rt(), &self.label, self.var("source_metrics"));
+        quote_spanned! {self.span=>
+            #rt::ops::event_window::LateCount { stage: #label, source: #metrics.as_deref() }
+        }
+    }
+
+    /// The setup of [`Gen::late_count`]: the metrics of the flow's source, if any.
+    pub fn late_count_setup(&self) -> TokenStream {
+        let (rt, metrics) = (self.rt(), self.var("source_metrics"));
+        match &self.input_source {
+            Some(src) => quote_spanned! {self.span=>
+                let #metrics = ::core::option::Option::Some(#rt::SourceControl::metrics(&*#rt::Source::control(&#src)));
+            },
+            None => quote_spanned! {self.span=>
+                let #metrics: ::core::option::Option<::std::sync::Arc<#rt::SourceMetrics>> = ::core::option::Option::None;
+            },
+        }
+    }
 }
 
 impl Gen<'_> {

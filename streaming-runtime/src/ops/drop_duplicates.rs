@@ -2,6 +2,7 @@
 //! occurrence of each key passes, stamp and all (see [`Dedup`] for when keys are
 //! forgotten and what is late).
 
+use super::event_window::LateCount;
 use crate::context::BatchContext;
 use crate::event_time::{Dedup, Timestamp, Watermark};
 use crate::owned::IntoOwned;
@@ -9,6 +10,7 @@ use crate::owned::IntoOwned;
 pub fn finish<T, K, F>(
     state: &mut Dedup<K>,
     ctx: &mut BatchContext<'_>,
+    late_count: LateCount<'_>,
     batch: Vec<(Timestamp, T)>,
     key: F,
     marks: &[&Watermark],
@@ -18,7 +20,7 @@ where
     F: FnMut(&T) -> K,
 {
     let (out, late) = state.apply(batch, key, marks);
-    ctx.add_late_rows(late);
+    late_count.add(ctx, late);
     out
 }
 

@@ -8,11 +8,37 @@ use crate::context::BatchContext;
 use crate::event_time::{
     EventAggregation, EventWindows, Results, Timestamp, Watermark, Window, min_watermark,
 };
+use crate::metrics::SourceMetrics;
 use crate::owned::IntoOwned;
+
+/// Where a stage's late rows are counted: the batch (by the stage's name) and its source.
+#[derive(Clone, Copy)]
+pub struct LateCount<'a> {
+    pub stage: &'static str,
+    pub source: Option<&'a SourceMetrics>,
+}
+
+impl LateCount<'_> {
+    pub(crate) fn add(&self, ctx: &mut BatchContext<'_>, n: u64) {
+        if n == 0 {
+            return;
+        }
+        ctx.add_late_rows(self.stage, n);
+        if let Some(m) = self.source {
+            m.add_late_rows(n);
+        }
+        tracing::debug!(
+            stage = self.stage,
+            rows = n,
+            "late rows dropped (their windows had closed)"
+        );
+    }
+}
 
 fn run<K, V, F>(
     state: &mut impl EventAggregation<K, V>,
     ctx: &mut BatchContext<'_>,
+    late_count: LateCount<'_>,
     rows: impl IntoIterator<Item = (Timestamp, K, V)>,
     marks: &[&Watermark],
     mut reduce: F,
@@ -22,10 +48,7 @@ where
 {
     let (current, next) = min_watermark(marks);
     let (mut out, late) = state.add_batch(&mut rows.into_iter(), current, next, &mut reduce);
-    if late > 0 {
-        ctx.add_late_rows(late);
-        tracing::debug!(rows = late, watermark = %current, "late rows dropped (their windows had closed)");
-    }
+    late_count.add(ctx, late);
     if ctx.input_ended() {
         out.extend(state.end_of_input());
     }
@@ -36,6 +59,7 @@ where
 pub fn count_by_value<T, K>(
     state: &mut impl EventAggregation<K, i64>,
     ctx: &mut BatchContext<'_>,
+    late: LateCount<'_>,
     batch: Vec<(Timestamp, T)>,
     marks: &[&Watermark],
 ) -> Vec<((Window, K), i64)>
@@ -44,18 +68,19 @@ where
     K: Ord + Clone,
 {
     let rows = batch.into_iter().map(|(t, x)| (t, x.into_owned(), 1i64));
-    run(state, ctx, rows, marks, |a, b| a + b)
+    run(state, ctx, late, rows, marks, |a, b| a + b)
 }
 
 /// `count`: `(window, count)`.
 pub fn count<T>(
     state: &mut EventWindows<(), i64>,
     ctx: &mut BatchContext<'_>,
+    late: LateCount<'_>,
     batch: Vec<(Timestamp, T)>,
     marks: &[&Watermark],
 ) -> Vec<(Window, i64)> {
     let rows = batch.into_iter().map(|(t, _)| (t, (), 1i64));
-    run(state, ctx, rows, marks, |a, b| a + b)
+    run(state, ctx, late, rows, marks, |a, b| a + b)
         .into_iter()
         .map(|((w, ()), n)| (w, n))
         .collect()
@@ -65,6 +90,7 @@ pub fn count<T>(
 pub fn reduce_by_key<KB, VB, K, V, F>(
     state: &mut impl EventAggregation<K, V>,
     ctx: &mut BatchContext<'_>,
+    late: LateCount<'_>,
     batch: Vec<(Timestamp, (KB, VB))>,
     marks: &[&Watermark],
     f: F,
@@ -79,5 +105,5 @@ where
     let rows = batch
         .into_iter()
         .map(|(t, (k, v))| (t, k.into_owned(), v.into_owned()));
-    run(state, ctx, rows, marks, f)
+    run(state, ctx, late, rows, marks, f)
 }
