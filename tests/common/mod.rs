@@ -2,6 +2,7 @@
 
 #![allow(dead_code)] // each test file uses part of this module
 
+pub mod http;
 #[cfg(feature = "kafka")]
 pub mod kafka;
 pub mod process;

@@ -1,0 +1,110 @@
+//! Operating a pipeline (DESIGN §11): `ui "127.0.0.1:4040";` (or [`crate::Pipeline::ui`])
+//! serves, for as long as the pipeline runs, `/metrics` in Prometheus' text format and `/`,
+//! a live page in the spirit of Spark's Streaming tab, which polls `/api/batches`.
+//!
+//! The server stays off the batch path: after each batch the batch thread only observes
+//! two histograms and pushes a small [`BatchInfo`] copy into a bounded ring under a mutex
+//! held for a `VecDeque::push_back` ([`UiState::record`]). Everything else — source
+//! counters, Kafka lag, JSON, the text exposition — is read or built when a client asks, on
+//! the pipeline's tokio runtime.
+
+mod metrics;
+mod page;
+mod server;
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crate::listener::BatchInfo;
+use crate::source::SourceControl;
+
+pub use server::UiServer;
+
+/// Batches the page can show: Spark's `spark.streaming.ui.retainedBatches` default.
+pub const RETAINED_BATCHES: usize = 1000;
+
+/// What the server reads: the pipeline's description, its sources' live counters, and the
+/// recent batches the batch thread records.
+pub struct UiState {
+    /// The pipeline's text as the macro saw it (empty for pipelines built by hand).
+    pub(crate) text: String,
+    pub(crate) batch_interval: Duration,
+    pub(crate) parallelism: usize,
+    pub(crate) checkpoint: Option<String>,
+    pub(crate) sources: Vec<Arc<dyn SourceControl>>,
+    /// Unix time (ms) at which the server started.
+    pub(crate) started_ms: u64,
+    recent: Mutex<Recent>,
+    metrics: metrics::BatchMetrics,
+}
+
+#[derive(Default)]
+struct Recent {
+    batches: VecDeque<BatchInfo>,
+    /// Batches recorded since the start (the ring keeps the last [`RETAINED_BATCHES`]).
+    total: u64,
+}
+
+impl UiState {
+    pub(crate) fn new(
+        text: String,
+        batch_interval: Duration,
+        parallelism: usize,
+        checkpoint: Option<String>,
+        sources: Vec<Arc<dyn SourceControl>>,
+    ) -> Self {
+        UiState {
+            text,
+            batch_interval,
+            parallelism,
+            checkpoint,
+            sources,
+            started_ms: crate::time::duration_ms(
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap_or_default(),
+            ),
+            recent: Mutex::new(Recent::default()),
+            metrics: metrics::BatchMetrics::new(),
+        }
+    }
+
+    /// Called by the batch thread after every batch: cheap (see the module's doc).
+    pub(crate) fn record(&self, info: &BatchInfo) {
+        self.metrics.observe(info);
+        let mut recent = self.recent.lock().unwrap_or_else(|e| e.into_inner());
+        if recent.batches.len() == RETAINED_BATCHES {
+            recent.batches.pop_front();
+        }
+        recent.batches.push_back(info.clone());
+        recent.total += 1;
+    }
+
+    /// The last `n` recorded batches, oldest first, and the total recorded.
+    fn recent(&self, n: usize) -> (Vec<BatchInfo>, u64) {
+        let recent = self.recent.lock().unwrap_or_else(|e| e.into_inner());
+        let skip = recent.batches.len().saturating_sub(n);
+        (
+            recent.batches.iter().skip(skip).cloned().collect(),
+            recent.total,
+        )
+    }
+}
+
+/// Binds `addr` and serves the page and `/metrics` on `runtime` until the returned
+/// [`UiServer`] is dropped. A bad address or a port in use is an error, reported before
+/// the pipeline runs a batch.
+pub(crate) fn serve(
+    addr: &str,
+    state: Arc<UiState>,
+    runtime: &tokio::runtime::Handle,
+) -> Result<UiServer, crate::StreamingError> {
+    server::start(addr, state, runtime)
+}
+
+/// The address a running server listens on (useful with port 0).
+pub(crate) fn local_addr(server: &UiServer) -> SocketAddr {
+    server.local_addr()
+}
