@@ -222,3 +222,39 @@ fn a_port_in_use_is_a_clear_error_at_start() {
     let err = rt.block_on(p.run()).unwrap_err().to_string();
     assert!(err.contains("in use"), "{err}");
 }
+
+/// `streaming_kafka_lag{topic, partition}`: a backlog read at `max_rate_per_partition`
+/// shrinks batch by batch.
+#[cfg(feature = "kafka")]
+#[test]
+fn kafka_lag_per_partition_shrinks_as_batches_read_the_backlog() {
+    let broker = common::kafka::Broker::start();
+    broker.create_topic("backlog", 2);
+    broker.produce("backlog", 0, &["1", "2", "3", "4", "5"]);
+    broker.produce("backlog", 1, &["6"]);
+    let addr = broker.addr();
+    let mut p = stream_pipeline! {
+        batch 500ms;
+        ui "127.0.0.1:0";
+        source kafka(addr, "backlog").from_earliest().max_rate_per_partition(4)
+            .option("broker.address.family", "v4")
+            |> count
+            |> print
+    };
+    p.print_to(OutputBuffer::new());
+    let lag = |s: &Scrape, partition: &str| {
+        number(value(
+            s,
+            "streaming_kafka_lag",
+            &[("topic", "backlog"), ("partition", partition)],
+        ))
+    };
+    // 4 records/s × 0.5 s = 2 records per partition per batch.
+    let mut seen = Vec::new();
+    for _ in 0..3 {
+        p.run_batches(1).unwrap();
+        let s = scrape(&p.ui_address().unwrap().to_string());
+        seen.push((lag(&s, "0"), lag(&s, "1")));
+    }
+    assert_eq!(seen, [(3.0, 0.0), (1.0, 0.0), (0.0, 0.0)]);
+}

@@ -420,8 +420,9 @@ impl SourceControl for Shared {
             .map(|p| crate::metrics::PartitionLag {
                 topic: st.topics.get(p.topic as usize).cloned().unwrap_or_default(),
                 partition: p.partition,
-                // `listed_end` is refreshed before every batch is planned.
-                lag: (p.listed_end - p.next).max(0),
+                // `listed_end` is refreshed before every batch is planned; records already
+                // fetched are before the end even where a broker lists less (tansu 0.6).
+                lag: (p.listed_end.max(p.fetched) - p.next).max(0),
             })
             .collect()
     }
