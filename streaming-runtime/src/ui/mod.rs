@@ -108,3 +108,39 @@ pub(crate) fn serve(
 pub(crate) fn local_addr(server: &UiServer) -> SocketAddr {
     server.local_addr()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::time::BatchTime;
+
+    fn batch(ms: u64) -> BatchInfo {
+        BatchInfo {
+            batch_time: BatchTime::from_millis(ms),
+            num_records: ms,
+            scheduling_delay: Duration::from_millis(1),
+            processing_delay: Duration::from_millis(2),
+            failure: None,
+        }
+    }
+
+    #[test]
+    fn the_ring_keeps_the_last_retained_batches_and_counts_all() {
+        let state = UiState::new(String::new(), Duration::from_secs(1), 1, None, Vec::new());
+        let n = RETAINED_BATCHES as u64 + 5;
+        for k in 1..=n {
+            state.record(&batch(k * 1000));
+        }
+        let (all, total) = state.recent(usize::MAX);
+        assert_eq!(total, n);
+        assert_eq!(all.len(), RETAINED_BATCHES);
+        assert_eq!(all[0].batch_time, BatchTime::from_millis(6000));
+        assert_eq!(
+            all.last().map(|b| b.batch_time),
+            Some(BatchTime::from_millis(n * 1000))
+        );
+        let (last, _) = state.recent(3);
+        let times: Vec<u64> = last.iter().map(|b| b.batch_time.milliseconds()).collect();
+        assert_eq!(times, [(n - 2) * 1000, (n - 1) * 1000, n * 1000]);
+    }
+}
