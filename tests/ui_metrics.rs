@@ -258,3 +258,44 @@ fn kafka_lag_per_partition_shrinks_as_batches_read_the_backlog() {
     }
     assert_eq!(seen, [(3.0, 0.0), (1.0, 0.0), (0.0, 0.0)]);
 }
+
+#[test]
+fn a_failed_batch_is_counted_and_shown_with_its_error() {
+    let mut p = stream_pipeline! {
+        batch 1s;
+        ui "127.0.0.1:0";
+        source queue(vec![vec![1], vec![2, 3]])
+            |> count
+            |> foreach_batch(|time, _n| {
+                if time.milliseconds() == 2000 {
+                    Err("the store said no")
+                } else {
+                    Ok(())
+                }
+            })
+    };
+    p.run_batches(1).unwrap();
+    let err = p.run_batches(1).unwrap_err().to_string();
+    assert!(err.contains("the store said no"), "{err}");
+    let ui = p.ui_address().unwrap().to_string();
+    let s = scrape(&ui);
+    assert_eq!(number(value(&s, "streaming_batches_total", &[])), 2.0);
+    assert_eq!(
+        number(value(&s, "streaming_failed_batches_total", &[])),
+        1.0
+    );
+    let (_, body) = http::get(&ui, "/api/batches").unwrap();
+    let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let failures: Vec<Option<&str>> = json["batches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["failure"].as_str())
+        .collect();
+    assert_eq!(failures.len(), 2);
+    assert_eq!(failures[0], None);
+    assert!(
+        failures[1].is_some_and(|f| f.contains("the store said no")),
+        "{failures:?}"
+    );
+}
