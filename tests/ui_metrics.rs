@@ -299,3 +299,24 @@ fn a_failed_batch_is_counted_and_shown_with_its_error() {
         "{failures:?}"
     );
 }
+
+#[test]
+fn two_sources_of_one_kind_get_distinct_series() {
+    let mut p = stream_pipeline! {
+        batch 1s;
+        ui "127.0.0.1:0";
+        let a = source queue(vec![vec![1, 2]]);
+        source queue(vec![vec![3, 4, 5]]) |> union(a) |> count |> print
+    };
+    p.print_to(OutputBuffer::new());
+    p.run_batches(1).unwrap();
+    let s = scrape(&p.ui_address().unwrap().to_string());
+    let records = |name: &str| {
+        number(value(
+            &s,
+            "streaming_input_records_total",
+            &[("source", name)],
+        ))
+    };
+    assert_eq!((records("queue #0"), records("queue #1")), (2.0, 3.0));
+}

@@ -102,19 +102,25 @@ pub(super) fn render(state: &UiState) -> Result<String, std::fmt::Error> {
         "Time of the last completed batch (Unix ms on the real clock)",
         m.last_batch_time_ms,
     );
-    registry.register_collector(Box::new(SourcesCollector(state.sources.clone())));
+    registry.register_collector(Box::new(SourcesCollector {
+        snapshots: state.source_snapshots(),
+        sources: state.sources.clone(),
+    }));
     let mut out = String::new();
     prometheus_client::encoding::prometheus_text::encode(&mut out, &registry)?;
     Ok(out)
 }
 
-/// Reads every source's counters at scrape time.
-struct SourcesCollector(Vec<Arc<dyn SourceControl>>);
+/// Every source's counters, read at scrape time.
+struct SourcesCollector {
+    snapshots: Vec<crate::MetricsSnapshot>,
+    sources: Vec<Arc<dyn SourceControl>>,
+}
 
 impl std::fmt::Debug for SourcesCollector {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SourcesCollector")
-            .field("sources", &self.0.len())
+            .field("sources", &self.snapshots.len())
             .finish()
     }
 }
@@ -141,7 +147,7 @@ fn per_source(
 
 impl Collector for SourcesCollector {
     fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
-        let snapshots: Vec<_> = self.0.iter().map(|s| s.metrics().snapshot()).collect();
+        let snapshots = &self.snapshots;
         let column = |f: fn(&crate::MetricsSnapshot) -> u64| -> Vec<(String, u64)> {
             snapshots.iter().map(|s| (s.name.clone(), f(s))).collect()
         };
@@ -183,7 +189,7 @@ impl Collector for SourcesCollector {
             None,
             prometheus_client::metrics::MetricType::Counter,
         )?;
-        for s in &snapshots {
+        for s in snapshots {
             for (kind, v) in [
                 ("invalid_utf8", s.invalid_utf8),
                 ("truncated", s.truncated_lines),
@@ -195,7 +201,11 @@ impl Collector for SourcesCollector {
         }
 
         // Kafka: how far each partition's end is ahead of what batches have planned.
-        let lags: Vec<_> = self.0.iter().flat_map(|s| s.partition_lag()).collect();
+        let lags: Vec<_> = self
+            .sources
+            .iter()
+            .flat_map(|s| s.partition_lag())
+            .collect();
         if !lags.is_empty() {
             let mut lag = encoder.encode_descriptor(
                 "streaming_kafka_lag",

@@ -82,6 +82,23 @@ impl UiState {
         recent.total += 1;
     }
 
+    /// Each source's counters, named uniquely: two sources with one name (two `queue`s)
+    /// get their position in the pipeline appended, so that their Prometheus series differ.
+    pub(crate) fn source_snapshots(&self) -> Vec<crate::MetricsSnapshot> {
+        let mut snapshots: Vec<_> = self
+            .sources
+            .iter()
+            .map(|s| s.metrics().snapshot())
+            .collect();
+        let names: Vec<String> = snapshots.iter().map(|s| s.name.clone()).collect();
+        for (i, s) in snapshots.iter_mut().enumerate() {
+            if names.iter().filter(|n| **n == s.name).count() > 1 {
+                s.name = format!("{} #{i}", s.name);
+            }
+        }
+        snapshots
+    }
+
     /// The last `n` recorded batches, oldest first, and the total recorded.
     fn recent(&self, n: usize) -> (Vec<BatchInfo>, u64) {
         let recent = self.recent.lock().unwrap_or_else(|e| e.into_inner());

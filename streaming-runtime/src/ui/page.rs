@@ -120,10 +120,11 @@ pub(super) fn overview(state: &UiState, limit: usize) -> Overview<'_> {
             })
             .collect(),
         sources: state
-            .sources
-            .iter()
-            .map(|s| Source {
-                counters: s.metrics().snapshot().into(),
+            .source_snapshots()
+            .into_iter()
+            .zip(&state.sources)
+            .map(|(counters, s)| Source {
+                counters: counters.into(),
                 kafka_lag: s.partition_lag(),
             })
             .collect(),
