@@ -15,6 +15,9 @@
 //! next, and on a shared VM the load changes in between (the hand loop's speedup on two
 //! threads moved from 1.6× to 2.6× between runs). Each round here times every variant once,
 //! back to back, and the speedups quoted are the medians of the rounds' own ratios.
+//!
+//! `STREAMING_BENCH_UI=1 cargo bench --bench hashtags` times the windowed job with and
+//! without `ui "..";` (the page polled every second) the same way, interleaved.
 
 use std::collections::{HashMap, VecDeque};
 use std::hint::black_box;
@@ -290,10 +293,20 @@ fn bench(c: &mut Criterion) {
         ("fused_parallelism_1", windowed!(&lines;)),
         ("fusion_off_parallelism_1", windowed!(&lines; fusion off;)),
         ("fused_then_filter_count", windowed!(repeated &lines;)),
+        // The streaming page on, polled as the page and Prometheus do (every second):
+        // the batch thread only records each batch into a ring and the histograms.
+        (
+            "fused_parallelism_1_with_ui",
+            windowed!(&lines; ui "127.0.0.1:0";),
+        ),
     ] {
         p.run_batches(WINDOW_BATCHES as u64 + 1)
             .unwrap_or_else(|e| panic!("{e}")); // fill the window
+        let polling = p.ui_address().map(poll_page);
         g.bench_function(name, |b| b.iter(|| p.run_batches(1)));
+        if let Some(stop) = polling {
+            stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
     }
     g.finish();
 }
@@ -358,9 +371,80 @@ fn paired() {
     );
 }
 
+/// The windowed job with and without the streaming page (polled every second), batch
+/// after batch, interleaved (`STREAMING_BENCH_UI=1`): the medians, and the median of the
+/// rounds' own ratios, so that the shared VM's load changes hit both alike.
+fn paired_ui() {
+    let lines = common::leaked_lines(common::tweets_text());
+    let mut off = windowed!(&lines;);
+    let mut on = windowed!(&lines; ui "127.0.0.1:0";);
+    for p in [&mut off, &mut on] {
+        p.run_batches(WINDOW_BATCHES as u64 + 1)
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+    let stop = on.ui_address().map(poll_page);
+    let time = |p: &mut Pipeline| {
+        let t = std::time::Instant::now();
+        drop(p.run_batches(1));
+        t.elapsed().as_secs_f64() * 1e6
+    };
+    const ROUNDS: usize = 5000;
+    let (mut t_off, mut t_on) = (Vec::new(), Vec::new());
+    for round in 0..ROUNDS {
+        let (a, b) = if round % 2 == 0 {
+            let a = time(&mut off);
+            (a, time(&mut on))
+        } else {
+            let b = time(&mut on);
+            (time(&mut off), b)
+        };
+        t_off.push(a);
+        t_on.push(b);
+    }
+    if let Some(stop) = stop {
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let ratio = median(t_on.iter().zip(&t_off).map(|(a, b)| a / b).collect());
+    println!(
+        "windowed job per batch, {ROUNDS} rounds: without ui median {:.1} µs, with ui (polled every second) {:.1} µs; median ratio with/without {ratio:.3}",
+        median(t_off),
+        median(t_on)
+    );
+}
+
+/// Fetches `/api/batches` and `/metrics` from `addr` every second until the flag is set.
+fn poll_page(addr: std::net::SocketAddr) -> std::sync::Arc<std::sync::atomic::AtomicBool> {
+    use std::io::{Read, Write};
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let stopped = stop.clone();
+    std::thread::spawn(move || {
+        while !stopped.load(std::sync::atomic::Ordering::Relaxed) {
+            for path in ["/api/batches", "/metrics"] {
+                if let Ok(mut s) = std::net::TcpStream::connect(addr) {
+                    let _ = write!(
+                        s,
+                        "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+                    );
+                    let _ = s.read_to_end(&mut Vec::new());
+                }
+            }
+            std::thread::sleep(std::time::Duration::from_secs(1));
+        }
+    });
+    stop
+}
+
 criterion_group!(benches, bench);
 
 fn main() {
+    if std::env::var_os("STREAMING_BENCH_UI").is_some() {
+        paired_ui();
+        return;
+    }
     if std::env::var_os("STREAMING_BENCH_PAIRED").is_some() {
         paired();
         return;

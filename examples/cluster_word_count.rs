@@ -47,6 +47,10 @@ struct Cli {
     /// Seconds of silence after which the group gives a process's partitions to the others.
     #[arg(long, default_value_t = 10)]
     session_timeout: u64,
+    /// Serve each task's streaming page and /metrics while it runs: partition p's task at
+    /// this port + p (several tasks share a process, one server each).
+    #[arg(long, value_name = "HOST:PORT")]
+    ui: Option<std::net::SocketAddr>,
 }
 
 #[tokio::main]
@@ -63,6 +67,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     std::fs::create_dir_all(&cli.out)?;
     let out = cli.out.clone();
+    let ui = cli.ui;
     KafkaCluster::new(&kafka.brokers, &cli.topic, &cli.group, &cli.checkpoint)
         .session_timeout(Duration::from_secs(cli.session_timeout))
         .run_until(
@@ -70,7 +75,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 let totals_file = out.join(format!("totals-{}.txt", task.partition()));
                 let fence = task.fence().clone();
                 let checkpoint = task.checkpoint_dir().to_path_buf();
-                stream_pipeline! {
+                let page = ui.map(|mut addr| {
+                    let offset = u16::try_from(task.partition()).unwrap_or(0);
+                    addr.set_port(addr.port().saturating_add(offset));
+                    addr.to_string()
+                });
+                let mut pipeline = stream_pipeline! {
                     batch 500ms;
                     checkpoint checkpoint every 1s;
                     source kafka_task(task)
@@ -84,7 +94,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                             common::write_totals(&totals_file, &totals)
                                 .map_err(|e| StreamingError::io("writing the totals", e))
                         })
+                };
+                if let Some(addr) = page {
+                    pipeline.ui(addr);
                 }
+                pipeline
             },
             cli.kafka.stop_signal(),
         )

@@ -20,6 +20,8 @@ use streaming::replay::LineFeed;
 #[derive(Parser, Debug)]
 struct Cli {
     #[command(flatten)]
+    ui: common::UiArgs,
+    #[command(flatten)]
     source: common::SourceArgs,
     /// A word list in the AFINN format (`word<TAB>score` per line); a small built-in sample otherwise.
     #[arg(long, value_name = "PATH")]
@@ -67,18 +69,19 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .endpoint(LineFeed::from_lines(common::tweets(50_000, 9)))
         .await?;
 
-    stream_pipeline! {
-        batch 1s;
-        source socket(host, port)
-            |> flat_map split
-            |> map to_lowercase
-            |> window(10s, 2s) reduce(+, -)
-            |> join(table(afinn))
-            |> map |(word, (count, score))| (word, count * score)
-            |> sort desc
-            |> print(5)
-    }
-    .run_until(cli.source.stop_signal())
-    .await?;
+    cli.ui
+        .apply(stream_pipeline! {
+            batch 1s;
+            source socket(host, port)
+                |> flat_map split
+                |> map to_lowercase
+                |> window(10s, 2s) reduce(+, -)
+                |> join(table(afinn))
+                |> map |(word, (count, score))| (word, count * score)
+                |> sort desc
+                |> print(5)
+        })
+        .run_until(cli.source.stop_signal())
+        .await?;
     Ok(())
 }

@@ -18,6 +18,8 @@ use streaming::replay::LineFeed;
 #[derive(Parser, Debug)]
 struct Cli {
     #[command(flatten)]
+    ui: common::UiArgs,
+    #[command(flatten)]
     source: common::SourceArgs,
 }
 
@@ -29,16 +31,17 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .endpoint(LineFeed::from_lines(common::tweets(50_000, 7)))
         .await?;
 
-    stream_pipeline! {
-        batch 1s;
-        source socket(host, port)
-            |> flat_map split
-            |> filter starts_with("#")
-            |> window(300s, 1s) reduce(+, -)
-            |> sort desc
-            |> print
-    }
-    .run_until(cli.source.stop_signal())
-    .await?;
+    cli.ui
+        .apply(stream_pipeline! {
+            batch 1s;
+            source socket(host, port)
+                |> flat_map split
+                |> filter starts_with("#")
+                |> window(300s, 1s) reduce(+, -)
+                |> sort desc
+                |> print
+        })
+        .run_until(cli.source.stop_signal())
+        .await?;
     Ok(())
 }

@@ -22,6 +22,8 @@ use streaming::replay::LineFeed;
 #[derive(Parser, Debug)]
 struct Cli {
     #[command(flatten)]
+    ui: common::UiArgs,
+    #[command(flatten)]
     kafka: common::KafkaArgs,
     /// Topic of tweets, one per record.
     #[arg(long, default_value = "tweets")]
@@ -41,17 +43,18 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let kafka = cli.kafka.setup(&[(&cli.topic, 2)], &cli.topic, feed)?;
     let stop = cli.kafka.stop_signal();
     let (brokers, topic) = (kafka.brokers.clone(), cli.topic);
-    stream_pipeline! {
-        batch 1s;
-        source kafka(brokers, topic)
-            |> flat_map split
-            |> filter starts_with("#")
-            |> window(300s, 1s) reduce(+, -)
-            |> sort desc
-            |> print
-    }
-    .run_until(stop)
-    .await?;
+    cli.ui
+        .apply(stream_pipeline! {
+            batch 1s;
+            source kafka(brokers, topic)
+                |> flat_map split
+                |> filter starts_with("#")
+                |> window(300s, 1s) reduce(+, -)
+                |> sort desc
+                |> print
+        })
+        .run_until(stop)
+        .await?;
     drop(kafka);
     Ok(())
 }

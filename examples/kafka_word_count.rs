@@ -25,6 +25,8 @@ use streaming::replay::LineFeed;
 #[derive(Parser, Debug)]
 struct Cli {
     #[command(flatten)]
+    ui: common::UiArgs,
+    #[command(flatten)]
     kafka: common::KafkaArgs,
     /// Topic of input lines.
     #[arg(long, default_value = "lines")]
@@ -62,7 +64,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (checkpoint, topic, out_topic, group) =
         (cli.checkpoint, cli.topic, cli.out_topic, cli.group);
     let (brokers, out_brokers) = (kafka.brokers.clone(), kafka.brokers.clone());
-    stream_pipeline! {
+    cli.ui.apply(stream_pipeline! {
         batch 500ms;
         checkpoint checkpoint every 1s;
         let words = source kafka(brokers, topic).group(group).from_earliest()
@@ -74,7 +76,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
               |> update_state_by_key(|new, old| Some(new.into_iter().sum::<i64>() + old.unwrap_or(0)))
               |> sort_by_key
               |> foreach_batch(|_time, totals| common::write_totals(&totals_file, &totals))
-    }
+    })
     .run_until(stop)
     .await?;
     drop(kafka);

@@ -16,6 +16,8 @@ use streaming::replay::LineFeed;
 #[derive(Parser, Debug)]
 struct Cli {
     #[command(flatten)]
+    ui: common::UiArgs,
+    #[command(flatten)]
     source: common::SourceArgs,
     /// Prefix of the directories each batch is saved to.
     #[arg(long, default_value = "target/kb_requests/kbreqs")]
@@ -31,13 +33,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .await?;
     let out = cli.out.clone();
 
-    stream_pipeline! {
+    cli.ui.apply(stream_pipeline! {
         batch 1s;
         let kbreqs = source socket(host, port) |> filter contains("KBDOC");
         kbreqs |> print(5);
         kbreqs |> foreach_batch(|_time, batch| println!("Number of KB requests: {}", batch.len()));
         kbreqs |> save_as_text_files(out)
-    }
+    })
     .run_until(cli.source.stop_signal())
     .await?;
     Ok(())

@@ -16,6 +16,8 @@ use streaming::replay::LineFeed;
 #[derive(Parser, Debug)]
 struct Cli {
     #[command(flatten)]
+    ui: common::UiArgs,
+    #[command(flatten)]
     source: common::SourceArgs,
 }
 
@@ -59,22 +61,23 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let (host, port) = cli.source.endpoint(LineFeed::from_lines(lines)).await?;
 
-    stream_pipeline! {
-        batch 1s;
-        let logs = source socket(host, port);
-        logs |> flat_map |line| url_of(line)
-             |> window(300s, 1s) reduce(+, -)
-             |> sort desc
-             |> print;
-        logs |> filter |line| url_of(line).is_none()
-             |> count
-             |> foreach_batch(|time, n| {
-                 if n[0] > 0 {
-                     eprintln!("{time}: {} malformed lines skipped", n[0]);
-                 }
-             })
-    }
-    .run_until(cli.source.stop_signal())
-    .await?;
+    cli.ui
+        .apply(stream_pipeline! {
+            batch 1s;
+            let logs = source socket(host, port);
+            logs |> flat_map |line| url_of(line)
+                 |> window(300s, 1s) reduce(+, -)
+                 |> sort desc
+                 |> print;
+            logs |> filter |line| url_of(line).is_none()
+                 |> count
+                 |> foreach_batch(|time, n| {
+                     if n[0] > 0 {
+                         eprintln!("{time}: {} malformed lines skipped", n[0]);
+                     }
+                 })
+        })
+        .run_until(cli.source.stop_signal())
+        .await?;
     Ok(())
 }

@@ -15,6 +15,8 @@ use streaming::replay::LineFeed;
 #[derive(Parser, Debug)]
 struct Cli {
     #[command(flatten)]
+    ui: common::UiArgs,
+    #[command(flatten)]
     source: common::SourceArgs,
 }
 
@@ -26,15 +28,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .endpoint(LineFeed::from_lines(common::sentences(10_000, 3)))
         .await?;
 
-    stream_pipeline! {
-        batch 1s;
-        source socket(host, port)
-            |> flat_map split
-            |> map |word| (word, 1)
-            |> reduce_by_key(+)
-            |> print
-    }
-    .run_until(cli.source.stop_signal())
-    .await?;
+    cli.ui
+        .apply(stream_pipeline! {
+            batch 1s;
+            source socket(host, port)
+                |> flat_map split
+                |> map |word| (word, 1)
+                |> reduce_by_key(+)
+                |> print
+        })
+        .run_until(cli.source.stop_signal())
+        .await?;
     Ok(())
 }

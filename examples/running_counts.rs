@@ -39,6 +39,8 @@ struct Cli {
     /// Stop after this many seconds (default: run until Ctrl-C).
     #[arg(long)]
     seconds: Option<u64>,
+    #[command(flatten)]
+    ui: common::UiArgs,
 }
 
 /// Moves a new file of generated sentences into `dir` every 300 ms.
@@ -119,6 +121,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
         }
     };
-    pipeline.run_until(stop).await?;
+    cli.ui.apply(pipeline).run_until(stop).await?;
     Ok(())
 }

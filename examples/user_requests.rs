@@ -15,6 +15,8 @@ use streaming::replay::LineFeed;
 #[derive(Parser, Debug)]
 struct Cli {
     #[command(flatten)]
+    ui: common::UiArgs,
+    #[command(flatten)]
     source: common::SourceArgs,
 }
 
@@ -34,7 +36,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .endpoint(LineFeed::from_lines(common::access_logs(20_000, 5)))
         .await?;
 
-    stream_pipeline! {
+    cli.ui.apply(stream_pipeline! {
         batch 1s;
         let logs = source socket(host, port);
         logs |> count_by_window(5s, 2s) |> print;
@@ -42,7 +44,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
              |> update_state_by_key(|new, old| Some(new.into_iter().sum::<i64>() + old.unwrap_or(0)))
              |> sort desc
              |> print(5)
-    }
+    })
     .run_until(cli.source.stop_signal())
     .await?;
     Ok(())

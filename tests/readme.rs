@@ -59,3 +59,14 @@ fn the_kafka_example_compiles() {
             |> save_to_kafka("127.0.0.1:9092", "hashtag_counts")
     };
 }
+
+#[test]
+fn the_streaming_page_example_compiles() {
+    let p: Pipeline = stream_pipeline! {
+        batch 1s;
+        ui "127.0.0.1:4040";                 // Spark's UI port; or `ui addr;` with a variable
+        source socket("localhost", 9999) |> flat_map split |> reduce_by_key(+) |> print
+    };
+    assert_eq!(p.config().ui.as_deref(), Some("127.0.0.1:4040"));
+    assert!(p.config().text.contains("reduce_by_key(+)"));
+}

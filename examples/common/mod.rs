@@ -333,3 +333,23 @@ pub fn access_logs(count: usize, seed: u64) -> Vec<String> {
         })
         .collect()
 }
+
+/// `--ui ADDR`: the streaming page and Prometheus `/metrics` (every example that runs until
+/// Ctrl-C takes it).
+#[derive(Args, Debug, Clone, Default)]
+pub struct UiArgs {
+    /// Serve the streaming page and Prometheus /metrics at this address while running
+    /// (e.g. 127.0.0.1:4040, Spark's UI port).
+    #[arg(long, value_name = "HOST:PORT")]
+    pub ui: Option<String>,
+}
+
+impl UiArgs {
+    /// `pipeline` with the page turned on when `--ui` was given.
+    pub fn apply(&self, mut pipeline: streaming::Pipeline) -> streaming::Pipeline {
+        if let Some(addr) = &self.ui {
+            pipeline.ui(addr.clone());
+        }
+        pipeline
+    }
+}

@@ -26,6 +26,11 @@ pub struct Config {
     pub checkpoint: Option<Checkpoint>,
     /// A fingerprint of the pipeline's text: checkpoints of another pipeline are refused.
     pub fingerprint: u64,
+    /// `ui "addr";`: the streaming page and `/metrics` (any expression of one token: a
+    /// string literal or a variable holding the address).
+    pub ui: Option<TokenStream>,
+    /// The pipeline's text, one statement a line, for the streaming page.
+    pub text: String,
 }
 
 pub struct Checkpoint {

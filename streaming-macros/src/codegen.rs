@@ -215,9 +215,19 @@ pub fn pipeline(plan: &Plan) -> TokenStream {
         }
     };
 
+    // `ui "addr";`: the streaming page. The text goes with every pipeline, since
+    // `Pipeline::ui` can turn the page on after the macro.
+    let text = &plan.config.text;
+    let with_ui = match &plan.config.ui {
+        Some(addr) => quote!(.with_ui(#addr).with_text(#text)),
+        None => quote!(.with_text(#text)),
+    };
+
     quote! {{
+        // `ui { expr };` is passed on as a block.
+        #[allow(unused_braces)]
         let mut #builder = #rt::PipelineBuilder::new(
-            #rt::PipelineConfig::new(#batch).with_parallelism(#parallelism).with_drain(#drain)#with_checkpoint,
+            #rt::PipelineConfig::new(#batch).with_parallelism(#parallelism).with_drain(#drain)#with_checkpoint #with_ui,
         );
         #setup
         #(#unused)*

@@ -16,7 +16,7 @@ use proptest::prelude::*;
 #[rustfmt::skip] // a table: one word per line would make it 100 lines long
 const VOCABULARY: &[&str] = &[
     "batch", "1s", "500ms", "0s", "2m", "parallelism", "2", "fusion", "off", "on",
-    "checkpoint", "\"dir\"", "every", "wal", "source", "socket", "(\"h\", 9)", "stdin",
+    "checkpoint", "\"dir\"", "every", "wal", "ui", "\"127.0.0.1:0\"", "source", "socket", "(\"h\", 9)", "stdin",
     "text_files", "queue", "(v)", "receiver", "kafka", "(\"b\", \"t\")", "kafka_task",
     "(task)", "let", "x", "=", "|>", "|", ">", ";", ",", "(", ")", "{", "}", "[", "]", "map",
     "filter", "flat_map", "split", "starts_with", "(\"#\")", "reduce_by_key", "(+)", "(+, -)",

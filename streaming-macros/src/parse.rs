@@ -8,7 +8,7 @@ use crate::ast::{Checkpoint, Config, Head, Program, Stage, Statement};
 use crate::ctxt::Ctxt;
 use crate::{duration, ops, sources};
 
-const CONFIG_KEYWORDS: &[&str] = &["batch", "parallelism", "fusion", "checkpoint"];
+const CONFIG_KEYWORDS: &[&str] = &["batch", "parallelism", "fusion", "checkpoint", "ui"];
 
 pub fn program(input: TokenStream, cx: &Ctxt) -> Option<Program> {
     let fingerprint = fnv1a(&input.to_string());
@@ -18,8 +18,13 @@ pub fn program(input: TokenStream, cx: &Ctxt) -> Option<Program> {
         ..Config::default()
     };
     let mut statements = Vec::new();
+    let mut lines = Vec::new();
     for stmt in tokens.split(|t| matches!(t, TokenTree::Punct(p) if p.as_char() == ';')) {
         let Some(first) = stmt.first() else { continue };
+        // One statement a line, one stage a line: how pipelines are usually written.
+        let text = stmt.iter().cloned().collect::<TokenStream>().to_string();
+        let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        lines.push(text.replace(" |> ", "\n    |> "));
         let is_config = matches!(first, TokenTree::Ident(i) if CONFIG_KEYWORDS.contains(&i.to_string().as_str()))
             && !matches!(stmt.get(1), Some(TokenTree::Punct(p)) if p.as_char() == '|');
         if is_config {
@@ -28,6 +33,7 @@ pub fn program(input: TokenStream, cx: &Ctxt) -> Option<Program> {
             statements.push(s);
         }
     }
+    config.text = lines.join(";\n");
     if !config.batch_line {
         cx.error(
             Span::call_site(),
@@ -145,6 +151,20 @@ fn config_line(stmt: &[TokenTree], config: &mut Config, cx: &Ctxt) {
                 every,
                 wal,
             });
+        }
+        "ui" => {
+            duplicate(config.ui.is_some());
+            match rest {
+                [addr] => config.ui = Some(addr.clone().into()),
+                [] => cx.error(
+                    key.span(),
+                    "`ui` needs an address to serve the streaming page at, e.g. `ui \"127.0.0.1:4040\";`",
+                ),
+                [_, extra, ..] => cx.error(
+                    extra.span(),
+                    "unexpected tokens: write `ui \"127.0.0.1:4040\";` (or `ui addr;` with a variable)",
+                ),
+            }
         }
         _ => {}
     }

@@ -27,6 +27,7 @@ pub mod sink;
 pub mod source;
 pub mod store;
 pub mod time;
+pub mod ui;
 pub mod wal;
 pub mod window;
 pub mod words;
@@ -42,7 +43,7 @@ pub use error::StreamingError;
 pub use event_time::{Timestamp, Window};
 pub use keyed::{Keyed, KeyedMap, Pair};
 pub use listener::BatchInfo;
-pub use metrics::{MetricsSnapshot, SourceMetrics};
+pub use metrics::{MetricsSnapshot, PartitionLag, SourceMetrics};
 pub use ops::group_by_key::CompactBuffer;
 #[cfg(feature = "kafka")]
 pub use ops::repartition::partition_for;

@@ -53,6 +53,15 @@ pub struct MetricsSnapshot {
     pub late_rows: u64,
 }
 
+/// How far a Kafka partition's end offset is ahead of the next offset the source will plan.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct PartitionLag {
+    pub topic: String,
+    pub partition: i32,
+    /// Records (offsets) not yet planned for a batch, as of the last end-offset listing.
+    pub lag: i64,
+}
+
 macro_rules! counter {
     ($($inc:ident => $field:ident),* $(,)?) => {
         $(

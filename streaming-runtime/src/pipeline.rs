@@ -33,6 +33,10 @@ pub struct PipelineConfig {
     pub checkpoint: Option<CheckpointConfig>,
     /// A cluster task's claim on its partition, checked before each batch and checkpoint.
     pub fence: Option<crate::cluster::Fence>,
+    /// `ui "addr";`: where the streaming page and `/metrics` are served while it runs.
+    pub ui: Option<String>,
+    /// The pipeline's text, shown on the streaming page.
+    pub text: &'static str,
 }
 
 impl PipelineConfig {
@@ -43,6 +47,8 @@ impl PipelineConfig {
             drain: Duration::ZERO,
             checkpoint: None,
             fence: None,
+            ui: None,
+            text: "",
         }
     }
 
@@ -74,6 +80,18 @@ impl PipelineConfig {
     /// See [`PipelineConfig::drain`].
     pub fn with_drain(mut self, drain: Duration) -> Self {
         self.drain = drain;
+        self
+    }
+
+    /// `ui "addr";`: serve the streaming page and `/metrics` at `addr` while running.
+    pub fn with_ui(mut self, addr: impl Into<String>) -> Self {
+        self.ui = Some(addr.into());
+        self
+    }
+
+    /// The pipeline's text (the macro passes its input), for the streaming page.
+    pub fn with_text(mut self, text: &'static str) -> Self {
+        self.text = text;
         self
     }
 
@@ -127,6 +145,7 @@ impl PipelineBuilder {
             checkpoints_prepared: false,
             error: None,
             listeners: Vec::new(),
+            ui: None,
         }
     }
 }
@@ -200,6 +219,8 @@ pub struct Pipeline {
     error: Option<&'static str>,
     /// `on_batch_completed` callbacks.
     listeners: Vec<BatchListener>,
+    /// The streaming page's state and server, while it runs (`ui "addr";`).
+    ui: Option<(Arc<crate::ui::UiState>, crate::ui::UiServer)>,
 }
 
 impl Pipeline {
@@ -266,6 +287,49 @@ impl Pipeline {
         self
     }
 
+    /// Serves the streaming page (`/`) and Prometheus metrics (`/metrics`) at `addr`
+    /// (e.g. `"127.0.0.1:4040"`, Spark's UI port) while the pipeline runs: the same as
+    /// `ui "addr";` in the pipeline. The address is bound when the pipeline starts; a port
+    /// in use fails the start with an error saying so.
+    pub fn ui(&mut self, addr: impl Into<String>) -> &mut Self {
+        self.config.ui = Some(addr.into());
+        self
+    }
+
+    /// The address the streaming page is served at, once the pipeline has started (useful
+    /// with port 0).
+    pub fn ui_address(&self) -> Option<std::net::SocketAddr> {
+        self.ui
+            .as_ref()
+            .map(|(_, server)| crate::ui::local_addr(server))
+    }
+
+    /// Starts the streaming page's server on `runtime`, if the pipeline asks for one.
+    pub(crate) fn start_ui(
+        &mut self,
+        runtime: &tokio::runtime::Handle,
+    ) -> Result<(), StreamingError> {
+        let Some(addr) = self.config.ui.clone() else {
+            return Ok(());
+        };
+        if self.ui.is_some() {
+            return Ok(());
+        }
+        let state = Arc::new(crate::ui::UiState::new(
+            self.config.text.to_string(),
+            self.config.batch_interval,
+            self.parallelism(),
+            self.config
+                .checkpoint
+                .as_ref()
+                .map(|c| c.dir.display().to_string()),
+            self.sources.clone(),
+        ));
+        let server = crate::ui::serve(&addr, Arc::clone(&state), runtime)?;
+        self.ui = Some((state, server));
+        Ok(())
+    }
+
     /// Batches run so far by [`Pipeline::run_batches`].
     pub fn batches_run(&self) -> u64 {
         self.batches_run
@@ -294,6 +358,7 @@ impl Pipeline {
             .enable_all()
             .build()
             .map_err(|e| StreamingError::io("starting the receivers' runtime", e))?;
+        self.start_ui(runtime.handle())?;
         self.prepare_checkpoints(BatchTime::ZERO)?;
         self.presealed = self.seal_pending();
         for s in &self.sources {
@@ -537,6 +602,9 @@ impl Pipeline {
         }
         for listener in &mut self.listeners {
             listener(&info);
+        }
+        if let Some((ui, _)) = &self.ui {
+            ui.record(&info);
         }
         result
     }

@@ -42,6 +42,8 @@ impl Pipeline {
     ) -> Result<(), StreamingError> {
         crate::logging::init();
         self.check_valid()?;
+        // Before anything else, so that a port in use is reported at once.
+        self.start_ui(&tokio::runtime::Handle::current())?;
         let first = first_batch_time(self.config.batch_interval);
         self.prepare_checkpoints(BatchTime::from_millis(
             first

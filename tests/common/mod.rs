@@ -2,8 +2,10 @@
 
 #![allow(dead_code)] // each test file uses part of this module
 
+pub mod http;
 #[cfg(feature = "kafka")]
 pub mod kafka;
+pub mod postgres;
 pub mod process;
 
 use streaming::prelude::*;

@@ -104,6 +104,12 @@ pub trait SourceControl: Send + Sync {
 
     /// The batch at `time` completed successfully (Kafka commits its offsets to the group).
     fn batch_completed(&self, _time: BatchTime) {}
+
+    /// Kafka: per partition, how far its end offset is ahead of this source's position
+    /// (for `/metrics` and the streaming page). Other sources have no partitions.
+    fn partition_lag(&self) -> Vec<crate::metrics::PartitionLag> {
+        Vec::new()
+    }
 }
 
 /// The position recorded for `time`: the entry at it, or the last one before it.

@@ -437,4 +437,18 @@ impl SourceControl for Shared {
             self.lock().completed(time);
         }
     }
+
+    fn partition_lag(&self) -> Vec<crate::metrics::PartitionLag> {
+        let st = self.lock();
+        st.parts
+            .iter()
+            .map(|p| crate::metrics::PartitionLag {
+                topic: st.topics.get(p.topic as usize).cloned().unwrap_or_default(),
+                partition: p.partition,
+                // `listed_end` is refreshed before every batch is planned; records already
+                // fetched are before the end even where a broker lists less (tansu 0.6).
+                lag: (p.listed_end.max(p.fetched) - p.next).max(0),
+            })
+            .collect()
+    }
 }
