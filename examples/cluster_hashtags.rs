@@ -49,6 +49,10 @@ struct Cli {
     /// Seconds of silence after which the group gives a process's partitions to the others.
     #[arg(long, default_value_t = 10)]
     session_timeout: u64,
+    /// Serve each task's streaming page and /metrics while it runs: partition p's task at
+    /// this port + p (several tasks share a process, one server each).
+    #[arg(long, value_name = "HOST:PORT")]
+    ui: Option<std::net::SocketAddr>,
 }
 
 #[tokio::main]
@@ -64,7 +68,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let _ = std::fs::remove_dir_all(&cli.out);
     }
     std::fs::create_dir_all(&cli.out)?;
-    let (out, shuffle) = (cli.out.clone(), format!("{}-hashtags", cli.group));
+    let (out, shuffle, ui) = (cli.out.clone(), format!("{}-hashtags", cli.group), cli.ui);
     KafkaCluster::new(&kafka.brokers, &cli.topic, &cli.group, &cli.checkpoint)
         .session_timeout(Duration::from_secs(cli.session_timeout))
         .run_until(
@@ -74,7 +78,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 let fence = task.fence().clone();
                 let checkpoint = task.checkpoint_dir().to_path_buf();
                 let shuffle = shuffle.clone();
-                stream_pipeline! {
+                let page = ui.map(|mut addr| {
+                    let offset = u16::try_from(task.partition()).unwrap_or(0);
+                    addr.set_port(addr.port().saturating_add(offset));
+                    addr.to_string()
+                });
+                let mut pipeline = stream_pipeline! {
                     batch 1s;
                     checkpoint checkpoint;
                     let counts = source kafka_task(task)
@@ -98,7 +107,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                         common::write_totals(&top_file, &top)
                             .map_err(|e| StreamingError::io("writing the top 10", e))
                     })
+                };
+                if let Some(addr) = page {
+                    pipeline.ui(addr);
                 }
+                pipeline
             },
             cli.kafka.stop_signal(),
         )

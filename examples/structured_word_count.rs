@@ -24,6 +24,8 @@ use streaming::replay::LineFeed;
 #[derive(Parser, Debug)]
 struct Cli {
     #[command(flatten)]
+    ui: common::UiArgs,
+    #[command(flatten)]
     source: common::SourceArgs,
 }
 
@@ -63,7 +65,7 @@ fn generated() -> LineFeed {
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let cli = Cli::parse();
     let (host, port) = cli.source.endpoint(generated()).await?;
-    let mut pipeline = stream_pipeline! {
+    let mut pipeline = cli.ui.apply(stream_pipeline! {
         batch 1s;
         source socket(host, port)
             |> map(parse)
@@ -71,7 +73,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             |> flat_map |(_, words)| words.split_whitespace()
             |> event_window(10m, 5m) count_by_value
             |> print(20)
-    };
+    });
     pipeline.on_batch_completed(|info| {
         if info.late_rows > 0 {
             eprintln!(

@@ -320,3 +320,38 @@ fn two_sources_of_one_kind_get_distinct_series() {
     };
     assert_eq!((records("queue #0"), records("queue #1")), (2.0, 3.0));
 }
+
+#[test]
+fn event_time_stages_report_their_watermark_and_late_rows() {
+    let addr = "127.0.0.1:0";
+    let mut p = stream_pipeline! {
+        batch 1s;
+        ui addr;
+        source queue(vec![vec![(30i64, "a")], vec![(5, "b")]])
+            |> event_time(|(t, _)| Timestamp::from_secs(*t)) watermark 10s
+            |> map |(_, w)| w
+            |> event_window(10s, 10s) count_by_value
+            |> print
+    };
+    p.print_to(OutputBuffer::new());
+    p.run_batches(2).unwrap();
+    let ui = p.ui_address().expect("served").to_string();
+    let s = scrape(&ui);
+    let stage = |name: &str| format!("{name} (pipeline statement 1)");
+    assert_eq!(
+        number(value(
+            &s,
+            "streaming_watermark_ms",
+            &[("stage", &stage("event_time"))]
+        )),
+        20_000.0
+    );
+    assert_eq!(
+        number(value(
+            &s,
+            "streaming_late_rows_total",
+            &[("stage", &stage("event_window"))]
+        )),
+        1.0
+    );
+}

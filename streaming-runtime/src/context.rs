@@ -20,6 +20,8 @@ pub struct BatchContext<'a> {
     input_ended: bool,
     /// Rows event-time stages dropped as late in this batch, by stage.
     late_rows: Vec<(&'static str, u64)>,
+    /// Each `event_time` stage's watermark after this batch.
+    watermarks: Vec<(&'static str, crate::event_time::Timestamp)>,
 }
 
 impl<'a> BatchContext<'a> {
@@ -40,6 +42,7 @@ impl<'a> BatchContext<'a> {
             checkpoint: None,
             input_ended: false,
             late_rows: Vec::new(),
+            watermarks: Vec::new(),
         }
     }
 
@@ -59,6 +62,16 @@ impl<'a> BatchContext<'a> {
         if n > 0 {
             self.late_rows.push((stage, n));
         }
+    }
+
+    /// The `event_time` stage `stage` ends the batch with its watermark at `t`.
+    pub fn report_watermark(&mut self, stage: &'static str, t: crate::event_time::Timestamp) {
+        self.watermarks.push((stage, t));
+    }
+
+    /// The watermarks reported in this batch, by stage.
+    pub fn watermarks(&self) -> &[(&'static str, crate::event_time::Timestamp)] {
+        &self.watermarks
     }
 
     /// Rows dropped as late in this batch, by stage.

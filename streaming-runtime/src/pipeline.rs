@@ -560,6 +560,11 @@ impl Pipeline {
             .iter()
             .map(|&(stage, n)| (stage.to_string(), n))
             .collect();
+        let watermarks: Vec<(String, crate::event_time::Timestamp)> = ctx
+            .watermarks()
+            .iter()
+            .map(|&(stage, t)| (stage.to_string(), t))
+            .collect();
         let _ = ctx.out().flush();
         if let (Ok(()), Some(cfg)) = (&result, checkpoint) {
             if let Some(fence) = &self.config.fence {
@@ -586,6 +591,7 @@ impl Pipeline {
             processing_delay: started.elapsed(),
             late_rows: late_rows_by_stage.iter().map(|(_, n)| n).sum(),
             late_rows_by_stage,
+            watermarks,
             failure: result.as_ref().err().map(ToString::to_string),
         };
         debug!(

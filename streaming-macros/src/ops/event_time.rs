@@ -70,8 +70,11 @@ impl Operator for EventTime {
         Some(g.var("watermark"))
     }
     fn end_of_batch(&self, g: &Gen) -> TokenStream {
-        let wm = g.var("watermark");
-        quote!(#wm.advance();)
+        let (wm, ctx, label) = (g.var("watermark"), g.ctx, &g.label);
+        quote! {
+            #wm.advance();
+            #ctx.report_watermark(#label, #wm.current());
+        }
     }
     fn adapt(&self, g: &Gen, it: &Ident) -> TokenStream {
         let (rt, wm, f) = (g.rt(), g.var("watermark"), self.f.closure(1));

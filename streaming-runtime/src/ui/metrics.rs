@@ -10,6 +10,7 @@ use std::sync::Arc;
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
 use prometheus_client::metrics::counter::{ConstCounter, Counter};
+use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::{ConstGauge, Gauge};
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
@@ -29,6 +30,10 @@ pub(super) struct BatchMetrics {
     scheduling: Histogram,
     total_delay: Histogram,
     last_batch_time_ms: Gauge,
+    /// Each `event_time` stage's watermark (Unix ms).
+    watermark_ms: Family<Vec<(String, String)>, Gauge>,
+    /// Rows each event-time stage dropped as late.
+    late_rows: Family<Vec<(String, String)>, Counter>,
 }
 
 /// Batch timings from 1 ms to about a minute, doubling.
@@ -46,6 +51,8 @@ impl BatchMetrics {
             scheduling: Histogram::new(seconds_buckets()),
             total_delay: Histogram::new(seconds_buckets()),
             last_batch_time_ms: Gauge::default(),
+            watermark_ms: Family::default(),
+            late_rows: Family::default(),
         }
     }
 
@@ -60,6 +67,15 @@ impl BatchMetrics {
         self.total_delay.observe(info.total_delay().as_secs_f64());
         self.last_batch_time_ms
             .set(i64::try_from(info.batch_time.milliseconds()).unwrap_or(i64::MAX));
+        let stage = |s: &str| vec![("stage".to_string(), s.to_string())];
+        for (s, t) in &info.watermarks {
+            self.watermark_ms
+                .get_or_create(&stage(s))
+                .set(t.as_millis());
+        }
+        for (s, n) in &info.late_rows_by_stage {
+            self.late_rows.get_or_create(&stage(s)).inc_by(*n);
+        }
     }
 }
 
@@ -101,6 +117,16 @@ pub(super) fn render(state: &UiState) -> Result<String, std::fmt::Error> {
         "streaming_last_batch_time_ms",
         "Time of the last completed batch (Unix ms on the real clock)",
         m.last_batch_time_ms,
+    );
+    registry.register(
+        "streaming_watermark_ms",
+        "Each event-time stage's watermark after the last batch (Unix ms)",
+        m.watermark_ms,
+    );
+    registry.register(
+        "streaming_late_rows",
+        "Rows each event-time stage dropped as late (their windows had closed)",
+        m.late_rows,
     );
     registry.register_collector(Box::new(SourcesCollector {
         snapshots: state.source_snapshots(),
