@@ -8,7 +8,7 @@ use std::time::Duration;
 use crate::time::BatchTime;
 
 /// What one batch took. Spark's `BatchInfo`, with Rust names.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct BatchInfo {
     /// The batch's time (the end of the interval whose input it processed).
     pub batch_time: BatchTime,

@@ -137,7 +137,7 @@ mod tests {
             num_records: ms,
             scheduling_delay: Duration::from_millis(1),
             processing_delay: Duration::from_millis(2),
-            failure: None,
+            ..BatchInfo::default()
         }
     }
 
