@@ -374,3 +374,32 @@ fn the_slower_of_two_inputs_holds_the_watermark() {
         vec![vec![], vec![], vec![row(0, "a", 1), row(0, "b", 2)]]
     );
 }
+
+/// `late(name)`: the rows an event-time aggregation drops as late, as a stream of their
+/// own (with their event time), beside the count of them.
+#[test]
+fn late_rows_can_be_kept_as_a_stream_of_their_own() {
+    let (out, late) = (Collector::new(), Collector::new());
+    let (o, l) = (out.clone(), late.clone());
+    let mut p = stream_pipeline! {
+        batch 1s;
+        source queue(vec![vec!["3 a", "25 b"], vec!["7 c", "12 d"], vec!["1 e"]])
+            |> map(parse_line)
+            |> event_time(|(t, _)| *t) watermark 5s
+            |> map |(_, w)| w
+            |> event_window(10s, 10s) count_by_value late(too_late)
+            |> collect(o);
+        too_late |> map |(t, w)| (t.as_millis() / 1000, w) |> collect(l)
+    };
+    p.run_batches(3).unwrap();
+    assert_eq!(starts(&out), vec![vec![row(0, "a", 1)], vec![], vec![]]);
+    // The watermark is 20 after the first batch: [0, 10) and [10, 20) have closed, so `c`
+    // (7), `d` (12) and `e` (1) come too late.
+    assert_eq!(
+        late.batches()
+            .into_iter()
+            .map(|(_, b)| b)
+            .collect::<Vec<_>>(),
+        vec![vec![], vec![(7, s("c")), (12, s("d"))], vec![(1, s("e"))]]
+    );
+}

@@ -16,7 +16,12 @@ pub fn program(p: &Program, cx: &Ctxt) {
     watermarks(p, cx);
     let mut defined: HashMap<String, &syn::Ident> = HashMap::new();
     for s in &p.statements {
-        if let Some(name) = &s.binding {
+        // `let name = ...`, and streams stages define (`late(name)`).
+        let names = s
+            .binding
+            .iter()
+            .chain(s.stages.iter().flat_map(|st| st.op.defines_streams()));
+        for name in names {
             if let Some(first) = defined.insert(name.to_string(), name) {
                 let _ = first;
                 cx.error(

@@ -157,6 +157,18 @@ pub fn pipeline(plan: &Plan) -> TokenStream {
         ));
     }
     let unused = plan.unused.iter().map(|name| quote!(let #name = ();));
+    // Streams stages define (`late(name)`): empty each batch until their stage writes.
+    let defined_streams: TokenStream = plan
+        .flows
+        .iter()
+        .flat_map(|f| &f.segments)
+        .flat_map(|s| s.adapters.iter().chain(s.end.iter()))
+        .flat_map(|st| st.op.defines_streams())
+        .map(|name| {
+            let var = stream_var(name);
+            quote!(#[allow(unused_mut)] let mut #var = ::std::vec::Vec::new();)
+        })
+        .collect();
 
     // Checkpoints: the stateful stages' stores go into the checkpoint of the batches the
     // pipeline asks for, and come back from it on the first batch after a restart.
@@ -237,6 +249,7 @@ pub fn pipeline(plan: &Plan) -> TokenStream {
             let #batch_parallelism = #ctx.parallelism();
             #restore_state
             #take_inputs
+            #defined_streams
             #body
             #end_batch
             #save_state
@@ -253,7 +266,9 @@ fn input_var(i: usize) -> Ident {
     format_ident!("__in{}", i, span = Span::mixed_site())
 }
 
-fn stream_var(name: &Ident) -> Ident {
+/// The variable holding a materialised stream's batch (a stage defining a stream, such as
+/// `late(name)`, writes to it).
+pub fn stream_var(name: &Ident) -> Ident {
     format_ident!("__stream_{}", name, span = Span::mixed_site())
 }
 

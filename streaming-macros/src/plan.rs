@@ -103,8 +103,12 @@ pub fn build<'a>(p: &'a Program, cx: &Ctxt) -> Option<Plan<'a>> {
             }
         }
     }
-    let inlined =
-        |name: &str| uses.get(name) == Some(&1) && head_only.get(name).copied().unwrap_or(true);
+    // A stream a stage defines (`late(name)`) is always materialised.
+    let inlined = |name: &str| {
+        defs.contains_key(name)
+            && uses.get(name) == Some(&1)
+            && head_only.get(name).copied().unwrap_or(true)
+    };
 
     let mut sources = Vec::new();
     let mut source_of: HashMap<usize, usize> = HashMap::new();
@@ -285,6 +289,13 @@ fn order<'a>(flows: Vec<Flow<'a>>, cx: &Ctxt) -> Option<Vec<Flow<'a>>> {
                 if let Some(o) = f.output {
                     produced.push(o.to_string());
                 }
+                produced.extend(
+                    f.segments
+                        .iter()
+                        .flat_map(|s| s.adapters.iter().chain(s.end.iter()))
+                        .flat_map(|st| st.op.defines_streams())
+                        .map(|n| n.to_string()),
+                );
                 done.push(f);
             }
             None => {

@@ -39,6 +39,8 @@ pub struct EventWindow {
     kind: Kind,
     agg: Agg,
     emit: &'static str,
+    /// `late(name)`: the stream of the rows dropped as late.
+    late: Option<Ident>,
 }
 
 pub fn parse(op: &Ident, tokens: &[TokenTree]) -> syn::Result<Box<dyn Operator>> {
@@ -71,7 +73,7 @@ pub fn parse(op: &Ident, tokens: &[TokenTree]) -> syn::Result<Box<dyn Operator>>
         },
         _ => return Err(syn::Error::new(span, format!("`{op}` takes {USAGE}"))),
     };
-    let (agg, emit) = aggregation(op, rest)?;
+    let (agg, emit, late) = aggregation(op, rest)?;
     let w = EventWindow {
         kind: Kind::Fixed {
             length,
@@ -80,6 +82,7 @@ pub fn parse(op: &Ident, tokens: &[TokenTree]) -> syn::Result<Box<dyn Operator>>
         },
         agg,
         emit,
+        late,
     };
     w.check()?;
     Ok(Box::new(w))
@@ -106,7 +109,7 @@ pub fn parse_session(op: &Ident, tokens: &[TokenTree]) -> syn::Result<Box<dyn Op
             "the session gap must be positive, e.g. `session_window(5m)`",
         ));
     }
-    let (agg, emit) = aggregation(op, rest)?;
+    let (agg, emit, late) = aggregation(op, rest)?;
     if matches!(agg, Agg::Count) {
         return Err(syn::Error::new(
             rest.first().map_or(op.span(), TokenTree::span),
@@ -126,11 +129,32 @@ pub fn parse_session(op: &Ident, tokens: &[TokenTree]) -> syn::Result<Box<dyn Op
         kind: Kind::Session { gap },
         agg,
         emit,
+        late,
     }))
 }
 
-/// The aggregation after the window, then an optional emit mode.
-fn aggregation(op: &Ident, rest: &[TokenTree]) -> syn::Result<(Agg, &'static str)> {
+/// `late(name)` at the end of `tokens`: the name, and the tokens before it.
+fn late_suffix(tokens: &[TokenTree]) -> syn::Result<(&[TokenTree], Option<Ident>)> {
+    match tokens {
+        [rest @ .., TokenTree::Ident(kw), TokenTree::Group(g)]
+            if kw == "late" && g.delimiter() == Delimiter::Parenthesis =>
+        {
+            let inner: Vec<TokenTree> = g.stream().into_iter().collect();
+            match inner.as_slice() {
+                [TokenTree::Ident(name)] => Ok((rest, Some(name.clone()))),
+                _ => Err(syn::Error::new(
+                    g.span(),
+                    "`late` takes the name of the stream of late rows: `late(too_late)`, then `too_late |> print;`",
+                )),
+            }
+        }
+        _ => Ok((tokens, None)),
+    }
+}
+
+/// The aggregation after the window, then an optional emit mode and `late(name)`.
+fn aggregation(op: &Ident, rest: &[TokenTree]) -> syn::Result<(Agg, &'static str, Option<Ident>)> {
+    let (rest, late) = late_suffix(rest)?;
     let (agg, rest) = match rest {
         [TokenTree::Ident(a), rest @ ..] if a == "count" => (Agg::Count, rest),
         [TokenTree::Ident(a), rest @ ..] if a == "count_by_value" => (Agg::CountByValue, rest),
@@ -179,7 +203,7 @@ fn aggregation(op: &Ident, rest: &[TokenTree]) -> syn::Result<(Agg, &'static str
             ));
         }
     };
-    Ok((agg, emit))
+    Ok((agg, emit, late))
 }
 
 impl EventWindow {
@@ -239,6 +263,9 @@ impl Operator for EventWindow {
     fn needs_watermark(&self) -> bool {
         true
     }
+    fn defines_streams(&self) -> Vec<&Ident> {
+        self.late.iter().collect()
+    }
     fn setup(&self, g: &Gen) -> TokenStream {
         let (rt, state) = (g.rt(), g.var("windows"));
         let emit = Ident::new(self.emit, g.span);
@@ -282,16 +309,23 @@ impl Operator for EventWindow {
         let marks = &g.watermarks;
         let marks = quote_spanned!(g.span=> &[#(&#marks),*]);
         let late = g.late_count();
+        let rows = match &self.late {
+            Some(name) => {
+                let var = crate::codegen::stream_var(name);
+                quote_spanned!(g.span=> ::core::option::Option::Some(&mut #var))
+            }
+            None => quote_spanned!(g.span=> ::core::option::Option::None),
+        };
         match &self.agg {
             Agg::Count => {
-                quote_spanned!(g.span=> #rt::ops::event_window::count(&mut #state, #ctx, #late, #acc, #marks))
+                quote_spanned!(g.span=> #rt::ops::event_window::count(&mut #state, #ctx, #late, #acc, #marks, #rows))
             }
             Agg::CountByValue => {
-                quote_spanned!(g.span=> #rt::ops::event_window::count_by_value(&mut #state, #ctx, #late, #acc, #marks))
+                quote_spanned!(g.span=> #rt::ops::event_window::count_by_value(&mut #state, #ctx, #late, #acc, #marks, #rows))
             }
             Agg::ReduceByKey(f) => {
                 let f = f.closure();
-                quote_spanned!(g.span=> #rt::ops::event_window::reduce_by_key(&mut #state, #ctx, #late, #acc, #marks, #f))
+                quote_spanned!(g.span=> #rt::ops::event_window::reduce_by_key(&mut #state, #ctx, #late, #acc, #marks, #f, #rows))
             }
         }
     }

@@ -138,6 +138,12 @@ pub trait Operator {
         Vec::new()
     }
 
+    /// Named streams this stage produces besides its output (`late(name)`): each batch's
+    /// elements, written by its `finish`.
+    fn defines_streams(&self) -> Vec<&Ident> {
+        Vec::new()
+    }
+
     /// `repartition(topic)`: the stage writes its flow's pairs to `topic` and the rest of
     /// the statement reads them back, a flow of its own (see `crate::plan`).
     fn repartition_topic(&self) -> Option<&syn::Expr> {

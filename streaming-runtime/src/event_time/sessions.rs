@@ -50,17 +50,35 @@ impl<K: Ord + Clone, V: Clone> Sessions<K, V> {
         rows: I,
         current: Timestamp,
         next: Timestamp,
-        mut reduce: F,
+        reduce: F,
     ) -> (Results<K, V>, u64)
     where
         I: IntoIterator<Item = (Timestamp, K, V)>,
         F: FnMut(V, V) -> V,
+    {
+        self.apply_with_late(rows, current, next, reduce, |_, _, _| {})
+    }
+
+    /// [`Sessions::apply`], handing each late row to `late_row`.
+    pub fn apply_with_late<I, F, L>(
+        &mut self,
+        rows: I,
+        current: Timestamp,
+        next: Timestamp,
+        mut reduce: F,
+        mut late_row: L,
+    ) -> (Results<K, V>, u64)
+    where
+        I: IntoIterator<Item = (Timestamp, K, V)>,
+        F: FnMut(V, V) -> V,
+        L: FnMut(Timestamp, K, V),
     {
         let mut late = 0;
         for (t, k, v) in rows {
             let (start, end) = (t.as_millis(), t.as_millis().saturating_add(self.gap));
             if self.emit != Emit::Complete && end <= current.as_millis() {
                 late += 1;
+                late_row(t, k, v);
                 continue;
             }
             let sessions = self.by_key.entry(k).or_default();

@@ -74,6 +74,7 @@ pub trait EventAggregation<K, V> {
         current: Timestamp,
         next: Timestamp,
         reduce: &mut dyn FnMut(V, V) -> V,
+        late: &mut dyn FnMut(Timestamp, K, V),
     ) -> (Results<K, V>, u64);
 
     /// The end of a finite input: what is still open, in append mode.
@@ -87,8 +88,9 @@ impl<K: Ord + Clone, V: Clone> EventAggregation<K, V> for EventWindows<K, V> {
         current: Timestamp,
         next: Timestamp,
         reduce: &mut dyn FnMut(V, V) -> V,
+        late: &mut dyn FnMut(Timestamp, K, V),
     ) -> (Results<K, V>, u64) {
-        self.apply(rows, current, next, reduce)
+        self.apply_with_late(rows, current, next, reduce, late)
     }
     fn end_of_input(&mut self) -> Results<K, V> {
         self.flush()
@@ -102,8 +104,9 @@ impl<K: Ord + Clone, V: Clone> EventAggregation<K, V> for super::Sessions<K, V> 
         current: Timestamp,
         next: Timestamp,
         reduce: &mut dyn FnMut(V, V) -> V,
+        late: &mut dyn FnMut(Timestamp, K, V),
     ) -> (Results<K, V>, u64) {
-        self.apply(rows, current, next, reduce)
+        self.apply_with_late(rows, current, next, reduce, late)
     }
     fn end_of_input(&mut self) -> Results<K, V> {
         self.flush()
@@ -158,11 +161,28 @@ impl<K: Ord + Clone, V: Clone> EventWindows<K, V> {
         rows: I,
         current: Timestamp,
         next: Timestamp,
-        mut reduce: F,
+        reduce: F,
     ) -> (Results<K, V>, u64)
     where
         I: IntoIterator<Item = (Timestamp, K, V)>,
         F: FnMut(V, V) -> V,
+    {
+        self.apply_with_late(rows, current, next, reduce, |_, _, _| {})
+    }
+
+    /// [`EventWindows::apply`], handing each late row to `late_row`.
+    pub fn apply_with_late<I, F, L>(
+        &mut self,
+        rows: I,
+        current: Timestamp,
+        next: Timestamp,
+        mut reduce: F,
+        mut late_row: L,
+    ) -> (Results<K, V>, u64)
+    where
+        I: IntoIterator<Item = (Timestamp, K, V)>,
+        F: FnMut(V, V) -> V,
+        L: FnMut(Timestamp, K, V),
     {
         let mut changed: BTreeSet<(i64, K)> = BTreeSet::new();
         let mut late = 0;
@@ -191,6 +211,7 @@ impl<K: Ord + Clone, V: Clone> EventWindows<K, V> {
             }
             if !placed {
                 late += 1;
+                late_row(t, k, v);
             }
         }
         self.late_rows += late;

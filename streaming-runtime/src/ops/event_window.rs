@@ -35,19 +35,30 @@ impl LateCount<'_> {
     }
 }
 
-fn run<K, V, F>(
+/// Where a stage's late rows go besides being counted: `late(name)`'s stream.
+pub type LateRows<'a, T> = Option<&'a mut Vec<(Timestamp, T)>>;
+
+fn run<K, V, F, L>(
     state: &mut impl EventAggregation<K, V>,
     ctx: &mut BatchContext<'_>,
     late_count: LateCount<'_>,
     rows: impl IntoIterator<Item = (Timestamp, K, V)>,
     marks: &[&Watermark],
     mut reduce: F,
+    mut late_row: L,
 ) -> Results<K, V>
 where
     F: FnMut(V, V) -> V,
+    L: FnMut(Timestamp, K, V),
 {
     let (current, next) = min_watermark(marks);
-    let (mut out, late) = state.add_batch(&mut rows.into_iter(), current, next, &mut reduce);
+    let (mut out, late) = state.add_batch(
+        &mut rows.into_iter(),
+        current,
+        next,
+        &mut reduce,
+        &mut late_row,
+    );
     late_count.add(ctx, late);
     if ctx.input_ended() {
         out.extend(state.end_of_input());
@@ -62,13 +73,26 @@ pub fn count_by_value<T, K>(
     late: LateCount<'_>,
     batch: Vec<(Timestamp, T)>,
     marks: &[&Watermark],
+    mut late_rows: LateRows<'_, K>,
 ) -> Vec<((Window, K), i64)>
 where
     T: IntoOwned<Owned = K>,
     K: Ord + Clone,
 {
     let rows = batch.into_iter().map(|(t, x)| (t, x.into_owned(), 1i64));
-    run(state, ctx, late, rows, marks, |a, b| a + b)
+    run(
+        state,
+        ctx,
+        late,
+        rows,
+        marks,
+        |a, b| a + b,
+        |t, k, _| {
+            if let Some(out) = late_rows.as_deref_mut() {
+                out.push((t, k));
+            }
+        },
+    )
 }
 
 /// `count`: `(window, count)`.
@@ -78,12 +102,25 @@ pub fn count<T>(
     late: LateCount<'_>,
     batch: Vec<(Timestamp, T)>,
     marks: &[&Watermark],
+    mut late_rows: LateRows<'_, ()>,
 ) -> Vec<(Window, i64)> {
     let rows = batch.into_iter().map(|(t, _)| (t, (), 1i64));
-    run(state, ctx, late, rows, marks, |a, b| a + b)
-        .into_iter()
-        .map(|((w, ()), n)| (w, n))
-        .collect()
+    run(
+        state,
+        ctx,
+        late,
+        rows,
+        marks,
+        |a, b| a + b,
+        |t, (), _| {
+            if let Some(out) = late_rows.as_deref_mut() {
+                out.push((t, ()));
+            }
+        },
+    )
+    .into_iter()
+    .map(|((w, ()), n)| (w, n))
+    .collect()
 }
 
 /// `reduce_by_key(f)` over `(k, v)` rows: `((window, k), f-reduced v)`.
@@ -94,6 +131,7 @@ pub fn reduce_by_key<KB, VB, K, V, F>(
     batch: Vec<(Timestamp, (KB, VB))>,
     marks: &[&Watermark],
     f: F,
+    mut late_rows: LateRows<'_, (K, V)>,
 ) -> Vec<((Window, K), V)>
 where
     KB: IntoOwned<Owned = K>,
@@ -105,5 +143,9 @@ where
     let rows = batch
         .into_iter()
         .map(|(t, (k, v))| (t, k.into_owned(), v.into_owned()));
-    run(state, ctx, late, rows, marks, f)
+    run(state, ctx, late, rows, marks, f, |t, k, v| {
+        if let Some(out) = late_rows.as_deref_mut() {
+            out.push((t, (k, v)));
+        }
+    })
 }
