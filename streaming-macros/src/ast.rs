@@ -24,8 +24,16 @@ pub struct Config {
     pub batch_line: bool,
     /// `checkpoint "dir" [every D];`
     pub checkpoint: Option<Checkpoint>,
+    /// `backpressure on [initial_rate N];` or `backpressure off;`
+    pub backpressure: Option<Backpressure>,
     /// A fingerprint of the pipeline's text: checkpoints of another pipeline are refused.
     pub fingerprint: u64,
+}
+
+pub struct Backpressure {
+    pub on: bool,
+    /// Records per second until the first estimate (an integer literal).
+    pub initial_rate: Option<TokenStream>,
 }
 
 pub struct Checkpoint {

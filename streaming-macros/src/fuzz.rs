@@ -15,7 +15,7 @@ use proptest::prelude::*;
 /// Pieces of pipeline text: keywords, operators, sources, punctuation, literals, closures.
 #[rustfmt::skip] // a table: one word per line would make it 100 lines long
 const VOCABULARY: &[&str] = &[
-    "batch", "1s", "500ms", "0s", "2m", "parallelism", "2", "fusion", "off", "on",
+    "batch", "1s", "500ms", "0s", "2m", "parallelism", "2", "fusion", "off", "on", "backpressure", "initial_rate",
     "checkpoint", "\"dir\"", "every", "wal", "source", "socket", "(\"h\", 9)", "stdin",
     "text_files", "queue", "(v)", "receiver", "kafka", "(\"b\", \"t\")", "kafka_task",
     "(task)", "let", "x", "=", "|>", "|", ">", ";", ",", "(", ")", "{", "}", "[", "]", "map",

@@ -4,11 +4,17 @@
 
 use proc_macro2::{Span, TokenStream, TokenTree};
 
-use crate::ast::{Checkpoint, Config, Head, Program, Stage, Statement};
+use crate::ast::{Backpressure, Checkpoint, Config, Head, Program, Stage, Statement};
 use crate::ctxt::Ctxt;
 use crate::{duration, ops, sources};
 
-const CONFIG_KEYWORDS: &[&str] = &["batch", "parallelism", "fusion", "checkpoint"];
+const CONFIG_KEYWORDS: &[&str] = &[
+    "batch",
+    "parallelism",
+    "fusion",
+    "checkpoint",
+    "backpressure",
+];
 
 pub fn program(input: TokenStream, cx: &Ctxt) -> Option<Program> {
     let fingerprint = fnv1a(&input.to_string());
@@ -145,6 +151,38 @@ fn config_line(stmt: &[TokenTree], config: &mut Config, cx: &Ctxt) {
                 every,
                 wal,
             });
+        }
+        "backpressure" => {
+            duplicate(config.backpressure.is_some());
+            let usage = "write `backpressure on;`, `backpressure on initial_rate 1000;` or `backpressure off;`";
+            match rest {
+                [TokenTree::Ident(v)] if v == "on" || v == "off" => {
+                    config.backpressure = Some(Backpressure {
+                        on: v == "on",
+                        initial_rate: None,
+                    });
+                }
+                [TokenTree::Ident(v), TokenTree::Ident(kw), TokenTree::Literal(lit)]
+                    if v == "on" && kw == "initial_rate" =>
+                {
+                    match syn::Lit::new(lit.clone()) {
+                        syn::Lit::Int(n)
+                            if n.base10_parse::<u64>().is_ok_and(|n| n > 0)
+                                && n.suffix().is_empty() =>
+                        {
+                            config.backpressure = Some(Backpressure {
+                                on: true,
+                                initial_rate: Some(quote::quote!(#n)),
+                            });
+                        }
+                        _ => cx.error(
+                            lit.span(),
+                            "`initial_rate` takes a positive whole number of records per second, e.g. `backpressure on initial_rate 1000;`",
+                        ),
+                    }
+                }
+                _ => cx.error(key.span(), usage),
+            }
         }
         _ => {}
     }

@@ -13,6 +13,7 @@ use crate::context::BatchContext;
 use crate::error::StreamingError;
 use crate::listener::{BatchInfo, BatchListener};
 use crate::metrics::{MetricsSnapshot, SourceMetrics};
+use crate::rate::{BackpressureConfig, RateController};
 use crate::source::{Source, SourceControl};
 use crate::time::{BatchTime, duration_ms};
 
@@ -33,6 +34,8 @@ pub struct PipelineConfig {
     pub checkpoint: Option<CheckpointConfig>,
     /// A cluster task's claim on its partition, checked before each batch and checkpoint.
     pub fence: Option<crate::cluster::Fence>,
+    /// `backpressure on;`: a rate controller limits the sources (see [`crate::rate`]).
+    pub backpressure: Option<BackpressureConfig>,
 }
 
 impl PipelineConfig {
@@ -43,7 +46,20 @@ impl PipelineConfig {
             drain: Duration::ZERO,
             checkpoint: None,
             fence: None,
+            backpressure: None,
         }
+    }
+
+    /// `backpressure on;` (`true`) with Spark's defaults, or off.
+    pub fn with_backpressure(mut self, on: bool) -> Self {
+        self.backpressure = on.then(BackpressureConfig::default);
+        self
+    }
+
+    /// `backpressure on initial_rate N;`: backpressure with `config`'s settings.
+    pub fn with_backpressure_config(mut self, config: BackpressureConfig) -> Self {
+        self.backpressure = Some(config);
+        self
     }
 
     /// `checkpoint "dir" [every D];`: `every_ms` defaults to Spark's rule (see
@@ -127,6 +143,7 @@ impl PipelineBuilder {
             checkpoints_prepared: false,
             error: None,
             listeners: Vec::new(),
+            rate_controller: None,
         }
     }
 }
@@ -200,6 +217,8 @@ pub struct Pipeline {
     error: Option<&'static str>,
     /// `on_batch_completed` callbacks.
     listeners: Vec<BatchListener>,
+    /// With backpressure on: limits the sources after each batch (set up at start).
+    rate_controller: Option<RateController>,
 }
 
 impl Pipeline {
@@ -266,6 +285,39 @@ impl Pipeline {
         self
     }
 
+    /// Backpressure, Spark's `spark.streaming.backpressure.enabled` (the `backpressure on;`
+    /// line): after each batch a PID controller estimates the rate the pipeline processes
+    /// and limits the sources to it (see [`crate::rate`]). Call before running.
+    pub fn backpressure(&mut self, on: bool) -> &mut Self {
+        self.config.backpressure = on.then(BackpressureConfig::default);
+        self
+    }
+
+    /// Backpressure with explicit settings (an initial rate, the PID weights).
+    pub fn backpressure_with(&mut self, config: BackpressureConfig) -> &mut Self {
+        self.config.backpressure = Some(config);
+        self
+    }
+
+    /// The rate limit backpressure last gave the sources (records per second); `None`
+    /// when backpressure is off or has not limited them yet.
+    pub fn rate_limit(&self) -> Option<u64> {
+        self.rate_controller.as_ref().and_then(RateController::rate)
+    }
+
+    /// Starts the rate controller, if backpressure is on (before the sources start).
+    pub(crate) fn start_rate_controller(&mut self) {
+        if let Some(config) = &self.config.backpressure {
+            if self.rate_controller.is_none() {
+                self.rate_controller = Some(RateController::new(
+                    self.config.batch_interval,
+                    config,
+                    self.sources.clone(),
+                ));
+            }
+        }
+    }
+
     /// Batches run so far by [`Pipeline::run_batches`].
     pub fn batches_run(&self) -> u64 {
         self.batches_run
@@ -296,6 +348,7 @@ impl Pipeline {
             .map_err(|e| StreamingError::io("starting the receivers' runtime", e))?;
         self.prepare_checkpoints(BatchTime::ZERO)?;
         self.presealed = self.seal_pending();
+        self.start_rate_controller();
         for s in &self.sources {
             s.start(runtime.handle())?;
         }
@@ -526,6 +579,9 @@ impl Pipeline {
         }
         for listener in &mut self.listeners {
             listener(&info);
+        }
+        if let Some(controller) = &mut self.rate_controller {
+            controller.batch_completed(&info);
         }
         result
     }

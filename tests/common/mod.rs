@@ -4,6 +4,7 @@
 
 #[cfg(feature = "kafka")]
 pub mod kafka;
+pub mod overload;
 pub mod process;
 
 use streaming::prelude::*;

@@ -317,7 +317,7 @@ fn refresh(
         latest_by_part.insert(i, end.max(st.parts[i].fetched));
     }
     debug!(source = %shared.metrics.name(), ?latest, "end offsets");
-    let cap = shared.rate_cap();
+    let cap = shared.rate_cap(st.parts.len());
     st.plan(Some(&latest_by_part), cap);
     drop(st);
 

@@ -87,6 +87,8 @@ pub(crate) struct Shared {
     /// Signalled when records are staged, plans made, or the source fails or stops.
     changed: Condvar,
     interval_ms: AtomicU64,
+    /// Backpressure's limit for the whole source, records per second (0: none).
+    rate_limit: AtomicU64,
     thread: Mutex<Option<std::thread::JoinHandle<()>>>,
 }
 
@@ -159,6 +161,7 @@ pub fn kafka(brokers: impl Into<String>, topics: impl IntoTopics) -> KafkaSource
             state: Mutex::new(State::new(topics, DEFAULT_MAX_LINE_BYTES)),
             changed: Condvar::new(),
             interval_ms: AtomicU64::new(1000),
+            rate_limit: AtomicU64::new(0),
             thread: Mutex::new(None),
         }),
         mode: PhantomData,
@@ -268,9 +271,19 @@ impl Shared {
         f(&self.config.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
-    /// Records a batch may take from one partition (`max_rate_per_partition × interval`).
-    fn rate_cap(&self) -> Option<i64> {
-        let rate = self.read_config(|c| c.max_rate_per_partition)?;
+    /// Records a batch may take from one of `partitions` partitions: `max_rate_per_partition
+    /// × interval`, and with backpressure at most an even share of its limit × interval.
+    fn rate_cap(&self, partitions: usize) -> Option<i64> {
+        let max_rate = self.read_config(|c| c.max_rate_per_partition);
+        let limit = match self.rate_limit.load(Ordering::Relaxed) {
+            0 => None,
+            // Spark spreads the estimate over the partitions (by lag; evenly here).
+            r => Some((r / u64::try_from(partitions.max(1)).unwrap_or(1)).max(1)),
+        };
+        let rate = match (max_rate, limit) {
+            (Some(a), Some(b)) => a.min(b),
+            (a, b) => a.or(b)?,
+        };
         let ms = self.interval_ms.load(Ordering::Relaxed);
         Some(i64::try_from((rate.saturating_mul(ms) / 1000).max(1)).unwrap_or(i64::MAX))
     }
@@ -436,5 +449,36 @@ impl SourceControl for Shared {
         if self.read_config(|c| c.group.is_some()) {
             self.lock().completed(time);
         }
+    }
+
+    fn set_rate_limit(&self, records_per_second: Option<u64>) {
+        self.rate_limit
+            .store(records_per_second.unwrap_or(0), Ordering::Relaxed);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backpressure_caps_each_partition_at_its_share_of_the_rate() {
+        let source = kafka("127.0.0.1:1", "t");
+        let shared = &source.shared;
+        shared.set_batch_interval(Duration::from_millis(500));
+        assert_eq!(shared.rate_cap(3), None);
+        // 3000 records/s over 3 partitions, 0.5 s batches: 500 each.
+        shared.set_rate_limit(Some(3000));
+        assert_eq!(shared.rate_cap(3), Some(500));
+        // The lower of backpressure's share and `max_rate_per_partition` wins.
+        let source = source.max_rate_per_partition(400);
+        assert_eq!(source.shared.rate_cap(3), Some(200));
+        source.shared.set_rate_limit(Some(600));
+        assert_eq!(source.shared.rate_cap(3), Some(100));
+        source.shared.set_rate_limit(None);
+        assert_eq!(source.shared.rate_cap(3), Some(200));
+        // Never less than a record per batch.
+        source.shared.set_rate_limit(Some(1));
+        assert_eq!(source.shared.rate_cap(3), Some(1));
     }
 }
