@@ -300,3 +300,41 @@ fn fnv1a(text: &str) -> u64 {
         (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use std::str::FromStr;
+
+    fn expand(text: &str) -> String {
+        crate::expand(proc_macro2::TokenStream::from_str(text).unwrap()).to_string()
+    }
+
+    #[test]
+    fn the_backpressure_line() {
+        let on = expand("batch 1s; backpressure on; source stdin |> print");
+        assert!(on.contains("with_backpressure (true)"), "{on}");
+        let off = expand("batch 1s; backpressure off; source stdin |> print");
+        assert!(off.contains("with_backpressure (false)"), "{off}");
+        let rate = expand("batch 1s; backpressure on initial_rate 250; source stdin |> print");
+        assert!(rate.contains("with_backpressure_config"), "{rate}");
+        assert!(rate.contains("Some (250)"), "{rate}");
+        let none = expand("batch 1s; source stdin |> print");
+        assert!(!none.contains("backpressure"), "{none}");
+        for bad in [
+            "backpressure;",
+            "backpressure maybe;",
+            "backpressure on 5;",
+            "backpressure on initial_rate 0;",
+            "backpressure on initial_rate 1.5;",
+            "backpressure off initial_rate 5;",
+        ] {
+            let out = expand(&format!("batch 1s; {bad} source stdin |> print"));
+            assert!(
+                out.contains("compile_error") && out.contains("backpressure"),
+                "{bad}: {out}"
+            );
+        }
+        let twice = expand("batch 1s; backpressure on; backpressure off; source stdin |> print");
+        assert!(twice.contains("given twice"), "{twice}");
+    }
+}
