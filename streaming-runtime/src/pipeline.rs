@@ -299,8 +299,8 @@ impl Pipeline {
         self
     }
 
-    /// The rate limit backpressure last gave the sources (records per second); `None`
-    /// when backpressure is off or has not limited them yet.
+    /// The rate backpressure last set for the pipeline (records per second, shared evenly
+    /// by its sources); `None` when backpressure is off or has not limited them yet.
     pub fn rate_limit(&self) -> Option<u64> {
         self.rate_controller.as_ref().and_then(RateController::rate)
     }

@@ -130,7 +130,9 @@ impl PidRateEstimator {
     }
 }
 
-/// Feeds each completed batch to the estimator and publishes new rates to the sources.
+/// Feeds each completed batch to the estimator and publishes new rates to the sources. The
+/// rate is the pipeline's (the batch's records from all sources), so each of `n` sources
+/// gets an even share, `rate / n`.
 pub(crate) struct RateController {
     estimator: PidRateEstimator,
     sources: Vec<Arc<dyn SourceControl>>,
@@ -149,10 +151,17 @@ impl RateController {
             sources,
             published: config.initial_rate.map(|r| r.max(1)),
         };
-        for s in &controller.sources {
-            s.set_rate_limit(controller.published);
-        }
+        controller.publish();
         controller
+    }
+
+    /// Gives every source its share of the published rate.
+    fn publish(&self) {
+        let n = u64::try_from(self.sources.len().max(1)).unwrap_or(u64::MAX);
+        let share = self.published.map(|r| (r / n).max(1));
+        for s in &self.sources {
+            s.set_rate_limit(share);
+        }
     }
 
     /// The batch `info` completed: a new estimate goes to every source.
@@ -172,9 +181,7 @@ impl RateController {
         let rate = (rate.round() as u64).max(1);
         tracing::debug!(batch = %info.batch_time, rate, "backpressure: new rate limit");
         self.published = Some(rate);
-        for s in &self.sources {
-            s.set_rate_limit(Some(rate));
-        }
+        self.publish();
     }
 
     /// The rate last published (records per second), `None` while unlimited.
@@ -274,12 +281,13 @@ mod tests {
                 self.0.lock().unwrap().push(rate);
             }
         }
-        let seen = Arc::new(Seen::default());
+        let (seen, other) = (Arc::new(Seen::default()), Arc::new(Seen::default()));
         let config = BackpressureConfig {
-            initial_rate: Some(500),
+            initial_rate: Some(1000),
             ..BackpressureConfig::default()
         };
-        let mut c = RateController::new(ms(1000), &config, vec![seen.clone()]);
+        // Two sources: each gets half of the pipeline's rate.
+        let mut c = RateController::new(ms(1000), &config, vec![seen.clone(), other.clone()]);
         let info = |time, records, processing, scheduling| BatchInfo {
             batch_time: t(time),
             num_records: records,
@@ -293,6 +301,7 @@ mod tests {
         let mut failed = info(3000, 10, 1000, 0);
         failed.failure = Some("boom".into());
         c.batch_completed(&failed);
-        assert_eq!(*seen.0.lock().unwrap(), [Some(500), Some(200)]);
+        assert_eq!(*seen.0.lock().unwrap(), [Some(500), Some(100)]);
+        assert_eq!(*other.0.lock().unwrap(), [Some(500), Some(100)]);
     }
 }
