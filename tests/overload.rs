@@ -21,11 +21,16 @@ const BUFFER: u64 = 16 * MIB;
 /// How long the producer outruns the pipeline.
 const RUN: Duration = Duration::from_secs(60);
 
+/// What glibc's allocator may keep for reuse rather than return to the system: its trim
+/// threshold grows with the largest block freed, up to 64 MiB.
+const ALLOCATOR: u64 = 64 * MIB;
+
 /// The README's bound for a socket source: the receiver's buffer and the batch being
-/// processed (each at most `buffer_bytes` plus one read block), twice over for the growth
-/// slack of the vectors holding them, plus a fixed 32 MiB for the program itself.
+/// processed (each at most `buffer_bytes` plus one read block), twice over for the vectors
+/// growing by doubling, plus what the allocator keeps, plus 16 MiB for the program itself
+/// (9 MiB idle, measured).
 fn socket_bound(buffer: u64) -> u64 {
-    4 * buffer + 32 * MIB
+    4 * buffer + ALLOCATOR + 16 * MIB
 }
 
 #[test]
@@ -64,6 +69,7 @@ fn a_socket_ten_times_faster_than_the_pipeline_is_slowed_by_tcp_memory_stays_bou
         run.max_scheduling_ms(),
         run.batches.len()
     );
+    eprintln!("socket batches:\n{}", run.table());
     assert!(run.alive, "the pipeline exited:\n{}", run.table());
     assert!(run.max_rss > 0, "no memory figure read from /proc");
     assert!(
@@ -85,9 +91,9 @@ fn a_socket_ten_times_faster_than_the_pipeline_is_slowed_by_tcp_memory_stays_bou
         "the producer was not slowed: {sent} of {offered} lines sent"
     );
     assert!(processed > 0, "nothing processed:\n{}", run.table());
-    // The batches fall behind: the scheduling delay grows well past the interval.
+    // The batches fall behind: the first starts on time, later ones far past the interval.
     assert!(
-        run.max_scheduling_ms() >= 5_000,
+        run.batches[0].scheduling_ms < 1_000 && run.max_scheduling_ms() >= 5_000,
         "no growing scheduling delay:\n{}",
         run.table()
     );
@@ -101,10 +107,10 @@ mod kafka {
     /// The README's bound for a Kafka source: the staging buffer (`buffer_bytes`, plus one
     /// fetched message set), librdkafka's prefetch queue (`queued.max.messages.kbytes`, the
     /// example sets 4 MiB) and the batch being processed (`max_rate_per_partition ×
-    /// interval` records), twice over for growth slack, plus a fixed 64 MiB for the
-    /// program and librdkafka's threads and buffers.
+    /// interval` records), twice over for growth slack, plus what the allocator keeps,
+    /// plus 32 MiB for the program and librdkafka's threads and buffers.
     fn kafka_bound(buffer: u64, queued: u64, batch: u64) -> u64 {
-        2 * (buffer + queued + batch) + 64 * MIB
+        2 * (buffer + queued + batch) + ALLOCATOR + 32 * MIB
     }
 
     #[test]
@@ -153,6 +159,7 @@ mod kafka {
             run.max_scheduling_ms(),
             run.batches.len()
         );
+        eprintln!("kafka batches:\n{}", run.table());
         assert!(run.alive, "the pipeline exited:\n{}", run.table());
         assert!(run.max_rss > 0, "no memory figure read from /proc");
         assert!(
@@ -179,7 +186,7 @@ mod kafka {
             "the source was not held back: {consumed} of {produced} records processed"
         );
         assert!(
-            run.max_scheduling_ms() >= 5_000,
+            run.batches[0].scheduling_ms < 1_000 && run.max_scheduling_ms() >= 5_000,
             "no growing scheduling delay:\n{}",
             run.table()
         );
