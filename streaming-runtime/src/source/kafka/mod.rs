@@ -271,21 +271,19 @@ impl Shared {
         f(&self.config.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
-    /// Records a batch may take from one of `partitions` partitions: `max_rate_per_partition
-    /// × interval`, and with backpressure at most an even share of its limit × interval.
-    fn rate_cap(&self, partitions: usize) -> Option<i64> {
+    /// Records a batch may take: from each partition (`max_rate_per_partition ×
+    /// interval`), and with backpressure from all partitions together (its rate ×
+    /// interval, shared by the partitions in proportion to their lag).
+    fn rate_caps(&self) -> (Option<i64>, Option<i64>) {
+        let ms = self.interval_ms.load(Ordering::Relaxed);
+        let per_batch =
+            |rate: u64| i64::try_from((rate.saturating_mul(ms) / 1000).max(1)).unwrap_or(i64::MAX);
         let max_rate = self.read_config(|c| c.max_rate_per_partition);
         let limit = match self.rate_limit.load(Ordering::Relaxed) {
             0 => None,
-            // Spark spreads the estimate over the partitions (by lag; evenly here).
-            r => Some((r / u64::try_from(partitions.max(1)).unwrap_or(1)).max(1)),
+            r => Some(r),
         };
-        let rate = match (max_rate, limit) {
-            (Some(a), Some(b)) => a.min(b),
-            (a, b) => a.or(b)?,
-        };
-        let ms = self.interval_ms.load(Ordering::Relaxed);
-        Some(i64::try_from((rate.saturating_mul(ms) / 1000).max(1)).unwrap_or(i64::MAX))
+        (max_rate.map(per_batch), limit.map(per_batch))
     }
 
     /// The source cannot go on: the next batch fails with `message`.
@@ -462,23 +460,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn backpressure_caps_each_partition_at_its_share_of_the_rate() {
+    fn backpressure_gives_a_budget_per_batch_beside_the_partitions_cap() {
         let source = kafka("127.0.0.1:1", "t");
         let shared = &source.shared;
         shared.set_batch_interval(Duration::from_millis(500));
-        assert_eq!(shared.rate_cap(3), None);
-        // 3000 records/s over 3 partitions, 0.5 s batches: 500 each.
+        assert_eq!(shared.rate_caps(), (None, None));
+        // 3000 records/s, 0.5 s batches: 1500 per batch over all partitions.
         shared.set_rate_limit(Some(3000));
-        assert_eq!(shared.rate_cap(3), Some(500));
-        // The lower of backpressure's share and `max_rate_per_partition` wins.
+        assert_eq!(shared.rate_caps(), (None, Some(1500)));
         let source = source.max_rate_per_partition(400);
-        assert_eq!(source.shared.rate_cap(3), Some(200));
-        source.shared.set_rate_limit(Some(600));
-        assert_eq!(source.shared.rate_cap(3), Some(100));
+        assert_eq!(source.shared.rate_caps(), (Some(200), Some(1500)));
         source.shared.set_rate_limit(None);
-        assert_eq!(source.shared.rate_cap(3), Some(200));
+        assert_eq!(source.shared.rate_caps(), (Some(200), None));
         // Never less than a record per batch.
         source.shared.set_rate_limit(Some(1));
-        assert_eq!(source.shared.rate_cap(3), Some(1));
+        assert_eq!(source.shared.rate_caps(), (Some(200), Some(1)));
     }
 }
