@@ -121,7 +121,11 @@ fn limited_read_len(metrics: &crate::metrics::SourceMetrics, rate: u64, max: usi
         _ => 100,
     };
     let len = rate.saturating_mul(line) / 10;
-    usize::try_from(len).unwrap_or(max).clamp(4096, max.max(1))
+    usize::try_from(len)
+        .unwrap_or(max)
+        .max(4096)
+        .min(max)
+        .max(1)
 }
 
 impl Receiver for SocketReceiver {
@@ -217,5 +221,31 @@ impl crate::source::IntoSource for SocketReceiver {
     fn into_source(self) -> Self::Source {
         let bytes = self.buffer_bytes;
         crate::source::SocketSource::new(crate::source::ReceiverSource::with_buffer(self, bytes))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_limited_read_is_a_tenth_of_a_second_of_lines() {
+        let m = crate::metrics::SourceMetrics::new("t");
+        // No lines yet: 100 bytes a line; 1000 lines/s -> 10 000 bytes.
+        assert_eq!(limited_read_len(&m, 1000, 1 << 18), 10_000);
+        m.add_bytes(5000);
+        m.add_records(100); // 50 bytes a line
+        assert_eq!(limited_read_len(&m, 1000, 1 << 18), 5000);
+        assert_eq!(limited_read_len(&m, 1, 1 << 18), 4096, "at least 4 KiB");
+        assert_eq!(
+            limited_read_len(&m, u64::MAX, 1 << 18),
+            1 << 18,
+            "at most the buffer"
+        );
+        assert_eq!(
+            limited_read_len(&m, 1, 100),
+            100,
+            "a small buffer is not overrun"
+        );
     }
 }
