@@ -6,7 +6,7 @@
 //! goes to stdout: `batch <ms> records <n> scheduling_ms <ms> processing_ms <ms>`.
 //!
 //! ```text
-//! cargo run --release --example replay -- --port 9999 --rate 100000 &   # a fast producer
+//! cargo run --release --example replay -- FILE --port 9999 --rate 100000 &   # a fast producer
 //! cargo run --release --example overload -- --socket 127.0.0.1:9999 --work-us 100 \
 //!     --buffer-bytes 16777216 [--backpressure]
 //! cargo run --release --features kafka --example overload -- --kafka 127.0.0.1:9092 \
