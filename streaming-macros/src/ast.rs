@@ -24,6 +24,8 @@ pub struct Config {
     pub batch_line: bool,
     /// `checkpoint "dir" [every D];`
     pub checkpoint: Option<Checkpoint>,
+    /// `backpressure on [initial_rate N];` or `backpressure off;`
+    pub backpressure: Option<Backpressure>,
     /// A fingerprint of the pipeline's text: checkpoints of another pipeline are refused.
     pub fingerprint: u64,
     /// `ui "addr";`: the streaming page and `/metrics` (any expression of one token: a
@@ -31,6 +33,12 @@ pub struct Config {
     pub ui: Option<TokenStream>,
     /// The pipeline's text, one statement a line, for the streaming page.
     pub text: String,
+}
+
+pub struct Backpressure {
+    pub on: bool,
+    /// Records per second until the first estimate (an integer literal).
+    pub initial_rate: Option<TokenStream>,
 }
 
 pub struct Checkpoint {

@@ -50,6 +50,23 @@ pub fn pipeline(plan: &Plan) -> TokenStream {
         None => quote!(::core::option::Option::None),
     };
 
+    let with_backpressure = match &plan.config.backpressure {
+        Some(crate::ast::Backpressure {
+            on: true,
+            initial_rate: Some(rate),
+        }) => quote! {
+            .with_backpressure_config(#rt::BackpressureConfig {
+                initial_rate: ::core::option::Option::Some(#rate),
+                ..::core::default::Default::default()
+            })
+        },
+        Some(b) => {
+            let on = b.on;
+            quote!(.with_backpressure(#on))
+        }
+        None => quote!(),
+    };
+
     // Windows chained one after another can each hold back data for a window and a slide:
     // drain their total.
     let windows: Vec<TokenStream> = plan
@@ -239,7 +256,7 @@ pub fn pipeline(plan: &Plan) -> TokenStream {
         // `ui { expr };` is passed on as a block.
         #[allow(unused_braces)]
         let mut #builder = #rt::PipelineBuilder::new(
-            #rt::PipelineConfig::new(#batch).with_parallelism(#parallelism).with_drain(#drain)#with_checkpoint #with_ui,
+            #rt::PipelineConfig::new(#batch).with_parallelism(#parallelism).with_drain(#drain)#with_checkpoint #with_ui #with_backpressure,
         );
         #setup
         #(#unused)*

@@ -15,7 +15,7 @@ use proptest::prelude::*;
 /// Pieces of pipeline text: keywords, operators, sources, punctuation, literals, closures.
 #[rustfmt::skip] // a table: one word per line would make it 100 lines long
 const VOCABULARY: &[&str] = &[
-    "batch", "1s", "500ms", "0s", "2m", "parallelism", "2", "fusion", "off", "on",
+    "batch", "1s", "500ms", "0s", "2m", "parallelism", "2", "fusion", "off", "on", "backpressure", "initial_rate",
     "checkpoint", "\"dir\"", "every", "wal", "ui", "\"127.0.0.1:0\"", "source", "socket", "(\"h\", 9)", "stdin",
     "text_files", "queue", "(v)", "receiver", "kafka", "(\"b\", \"t\")", "kafka_task",
     "(task)", "let", "x", "=", "|>", "|", ">", ";", ",", "(", ")", "{", "}", "[", "]", "map",
@@ -33,7 +33,7 @@ const VOCABULARY: &[&str] = &[
 /// Valid pipelines to mutate.
 const SEEDS: &[&str] = &[
     "batch 1s; source socket(\"localhost\", 9999) |> flat_map split |> filter starts_with(\"#\") |> window(300s, 1s) reduce(+, -) |> sort desc |> print",
-    "batch 2s; parallelism 2; let w = source stdin |> flat_map split; w |> map |x| (x, 1) |> reduce_by_key(+) |> print; w |> count |> print",
+    "batch 2s; parallelism 2; backpressure on initial_rate 100; let w = source stdin |> flat_map split; w |> map |x| (x, 1) |> reduce_by_key(+) |> print; w |> count |> print",
     "batch 1s; checkpoint \"cp\" every 2s; source queue(v) |> map |w| (w, 1i64) |> update_state_by_key(|n, o| Some(n.len() as i64 + o.unwrap_or(0))) |> sort_by_key |> print(5)",
     "batch 1s; fusion off; let a = source queue(v) |> map |w| (w, 1); let b = source queue(u) |> map |w| (w, 2); a |> join(b) |> print",
     "batch 1s; source text_files(\"in\") |> flat_map split |> count_by_value |> sort desc |> take(10) |> foreach_batch(|t, b| { let _ = (t, b); })",

@@ -4,11 +4,18 @@
 
 use proc_macro2::{Span, TokenStream, TokenTree};
 
-use crate::ast::{Checkpoint, Config, Head, Program, Stage, Statement};
+use crate::ast::{Backpressure, Checkpoint, Config, Head, Program, Stage, Statement};
 use crate::ctxt::Ctxt;
 use crate::{duration, ops, sources};
 
-const CONFIG_KEYWORDS: &[&str] = &["batch", "parallelism", "fusion", "checkpoint", "ui"];
+const CONFIG_KEYWORDS: &[&str] = &[
+    "batch",
+    "parallelism",
+    "fusion",
+    "checkpoint",
+    "ui",
+    "backpressure",
+];
 
 pub fn program(input: TokenStream, cx: &Ctxt) -> Option<Program> {
     let fingerprint = fnv1a(&input.to_string());
@@ -166,6 +173,38 @@ fn config_line(stmt: &[TokenTree], config: &mut Config, cx: &Ctxt) {
                 ),
             }
         }
+        "backpressure" => {
+            duplicate(config.backpressure.is_some());
+            let usage = "write `backpressure on;`, `backpressure on initial_rate 1000;` or `backpressure off;`";
+            match rest {
+                [TokenTree::Ident(v)] if v == "on" || v == "off" => {
+                    config.backpressure = Some(Backpressure {
+                        on: v == "on",
+                        initial_rate: None,
+                    });
+                }
+                [TokenTree::Ident(v), TokenTree::Ident(kw), TokenTree::Literal(lit)]
+                    if v == "on" && kw == "initial_rate" =>
+                {
+                    match syn::Lit::new(lit.clone()) {
+                        syn::Lit::Int(n)
+                            if n.base10_parse::<u64>().is_ok_and(|n| n > 0)
+                                && n.suffix().is_empty() =>
+                        {
+                            config.backpressure = Some(Backpressure {
+                                on: true,
+                                initial_rate: Some(quote::quote!(#n)),
+                            });
+                        }
+                        _ => cx.error(
+                            lit.span(),
+                            "`initial_rate` takes a positive whole number of records per second, e.g. `backpressure on initial_rate 1000;`",
+                        ),
+                    }
+                }
+                _ => cx.error(key.span(), usage),
+            }
+        }
         _ => {}
     }
 }
@@ -281,4 +320,42 @@ fn fnv1a(text: &str) -> u64 {
     text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
         (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::str::FromStr;
+
+    fn expand(text: &str) -> String {
+        crate::expand(proc_macro2::TokenStream::from_str(text).unwrap()).to_string()
+    }
+
+    #[test]
+    fn the_backpressure_line() {
+        let on = expand("batch 1s; backpressure on; source stdin |> print");
+        assert!(on.contains("with_backpressure (true)"), "{on}");
+        let off = expand("batch 1s; backpressure off; source stdin |> print");
+        assert!(off.contains("with_backpressure (false)"), "{off}");
+        let rate = expand("batch 1s; backpressure on initial_rate 250; source stdin |> print");
+        assert!(rate.contains("with_backpressure_config"), "{rate}");
+        assert!(rate.contains("Some (250)"), "{rate}");
+        let none = expand("batch 1s; source stdin |> print");
+        assert!(!none.contains("backpressure"), "{none}");
+        for bad in [
+            "backpressure;",
+            "backpressure maybe;",
+            "backpressure on 5;",
+            "backpressure on initial_rate 0;",
+            "backpressure on initial_rate 1.5;",
+            "backpressure off initial_rate 5;",
+        ] {
+            let out = expand(&format!("batch 1s; {bad} source stdin |> print"));
+            assert!(
+                out.contains("compile_error") && out.contains("backpressure"),
+                "{bad}: {out}"
+            );
+        }
+        let twice = expand("batch 1s; backpressure on; backpressure off; source stdin |> print");
+        assert!(twice.contains("given twice"), "{twice}");
+    }
 }

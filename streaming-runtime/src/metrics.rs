@@ -144,6 +144,11 @@ impl SourceMetrics {
         self.records.load(Ordering::Acquire)
     }
 
+    /// Bytes of input read so far.
+    pub fn bytes(&self) -> u64 {
+        self.bytes.load(Ordering::Relaxed)
+    }
+
     /// Blocks until at least `n` records were received or `timeout` passed; true if reached.
     pub fn wait_for_records(&self, n: u64, timeout: Duration) -> bool {
         let deadline = Instant::now() + timeout;

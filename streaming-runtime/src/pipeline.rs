@@ -13,6 +13,7 @@ use crate::context::BatchContext;
 use crate::error::StreamingError;
 use crate::listener::{BatchInfo, BatchListener};
 use crate::metrics::{MetricsSnapshot, SourceMetrics};
+use crate::rate::{BackpressureConfig, RateController};
 use crate::source::{Source, SourceControl};
 use crate::time::{BatchTime, duration_ms};
 
@@ -37,6 +38,8 @@ pub struct PipelineConfig {
     pub ui: Option<String>,
     /// The pipeline's text, shown on the streaming page.
     pub text: &'static str,
+    /// `backpressure on;`: a rate controller limits the sources (see [`crate::rate`]).
+    pub backpressure: Option<BackpressureConfig>,
 }
 
 impl PipelineConfig {
@@ -49,7 +52,20 @@ impl PipelineConfig {
             fence: None,
             ui: None,
             text: "",
+            backpressure: None,
         }
+    }
+
+    /// `backpressure on;` (`true`) with Spark's defaults, or off.
+    pub fn with_backpressure(mut self, on: bool) -> Self {
+        self.backpressure = on.then(BackpressureConfig::default);
+        self
+    }
+
+    /// `backpressure on initial_rate N;`: backpressure with `config`'s settings.
+    pub fn with_backpressure_config(mut self, config: BackpressureConfig) -> Self {
+        self.backpressure = Some(config);
+        self
     }
 
     /// `checkpoint "dir" [every D];`: `every_ms` defaults to Spark's rule (see
@@ -146,6 +162,7 @@ impl PipelineBuilder {
             error: None,
             listeners: Vec::new(),
             ui: None,
+            rate_controller: None,
         }
     }
 }
@@ -221,6 +238,8 @@ pub struct Pipeline {
     listeners: Vec<BatchListener>,
     /// The streaming page's state and server, while it runs (`ui "addr";`).
     ui: Option<(Arc<crate::ui::UiState>, crate::ui::UiServer)>,
+    /// With backpressure on: limits the sources after each batch (set up at start).
+    rate_controller: Option<RateController>,
 }
 
 impl Pipeline {
@@ -330,6 +349,39 @@ impl Pipeline {
         Ok(())
     }
 
+    /// Backpressure, Spark's `spark.streaming.backpressure.enabled` (the `backpressure on;`
+    /// line): after each batch a PID controller estimates the rate the pipeline processes
+    /// and limits the sources to it (see [`crate::rate`]). Call before running.
+    pub fn backpressure(&mut self, on: bool) -> &mut Self {
+        self.config.backpressure = on.then(BackpressureConfig::default);
+        self
+    }
+
+    /// Backpressure with explicit settings (an initial rate, the PID weights).
+    pub fn backpressure_with(&mut self, config: BackpressureConfig) -> &mut Self {
+        self.config.backpressure = Some(config);
+        self
+    }
+
+    /// The rate backpressure last set for the pipeline (records per second, shared evenly
+    /// by its sources); `None` when backpressure is off or has not limited them yet.
+    pub fn rate_limit(&self) -> Option<u64> {
+        self.rate_controller.as_ref().and_then(RateController::rate)
+    }
+
+    /// Starts the rate controller, if backpressure is on (before the sources start).
+    pub(crate) fn start_rate_controller(&mut self) {
+        if let Some(config) = &self.config.backpressure {
+            if self.rate_controller.is_none() {
+                self.rate_controller = Some(RateController::new(
+                    self.config.batch_interval,
+                    config,
+                    self.sources.clone(),
+                ));
+            }
+        }
+    }
+
     /// Batches run so far by [`Pipeline::run_batches`].
     pub fn batches_run(&self) -> u64 {
         self.batches_run
@@ -361,6 +413,7 @@ impl Pipeline {
         self.start_ui(runtime.handle())?;
         self.prepare_checkpoints(BatchTime::ZERO)?;
         self.presealed = self.seal_pending();
+        self.start_rate_controller();
         for s in &self.sources {
             s.start(runtime.handle())?;
         }
@@ -611,6 +664,9 @@ impl Pipeline {
         }
         if let Some((ui, _)) = &self.ui {
             ui.record(&info);
+        }
+        if let Some(controller) = &mut self.rate_controller {
+            controller.batch_completed(&info);
         }
         result
     }

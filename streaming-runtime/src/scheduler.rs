@@ -56,6 +56,7 @@ impl Pipeline {
         let pending = self.seal_pending();
         let resumed_after = self.resumed_after;
         let handle = tokio::runtime::Handle::current();
+        self.start_rate_controller();
         for s in &self.sources {
             s.start(&handle)?;
         }

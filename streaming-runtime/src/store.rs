@@ -7,8 +7,9 @@
 //! stops reading, and TCP flow control slows the sender instead of memory growing.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 use tokio::sync::Notify;
 
@@ -34,7 +35,18 @@ pub struct Store<B: Block> {
     closed: AtomicBool,
     stopping: AtomicBool,
     metrics: Arc<SourceMetrics>,
+    /// Backpressure's limit in records per second (0: none), see [`Store::set_rate_limit`].
+    rate_limit: AtomicU64,
+    /// The last block let through under the limit: when, and how many records.
+    last_limited: Mutex<Option<(Instant, u64)>>,
 }
+
+/// How long a push waiting for the rate limit sleeps at a time (it re-reads the limit and
+/// whether the pipeline stops after each).
+const RATE_POLL: Duration = Duration::from_millis(20);
+
+/// How far behind schedule a rate-limited receiver may be and still catch up (timer jitter).
+const RATE_SLACK: Duration = Duration::from_millis(100);
 
 struct State<B> {
     open: B,
@@ -59,6 +71,55 @@ impl<B: Block> Store<B> {
             closed: AtomicBool::new(false),
             stopping: AtomicBool::new(false),
             metrics,
+            rate_limit: AtomicU64::new(0),
+            last_limited: Mutex::new(None),
+        }
+    }
+
+    /// Backpressure: [`Store::push`] lets at most `records_per_second` records through from
+    /// now on (`None`: no limit). A push waits until the records before it are due at that
+    /// rate, so a receiver that awaits its pushes reads no faster (a socket receiver then
+    /// leaves the socket unread, and TCP flow control slows the sender).
+    pub fn set_rate_limit(&self, records_per_second: Option<u64>) {
+        self.rate_limit
+            .store(records_per_second.unwrap_or(0), Ordering::Relaxed);
+    }
+
+    /// The current rate limit in records per second, if any.
+    pub fn rate_limit(&self) -> Option<u64> {
+        match self.rate_limit.load(Ordering::Relaxed) {
+            0 => None,
+            r => Some(r),
+        }
+    }
+
+    /// Waits until `records` more are due under the rate limit (a token bucket without
+    /// burst: the previous block's records, at the current rate, must have elapsed).
+    async fn wait_for_rate(&self, records: u64) {
+        loop {
+            let Some(rate) = self.rate_limit() else {
+                *self.last_limited.lock().unwrap_or_else(|e| e.into_inner()) = None;
+                return;
+            };
+            let now = Instant::now();
+            let wait = {
+                let mut last = self.last_limited.lock().unwrap_or_else(|e| e.into_inner());
+                let due = last.map(|(at, n)| at + Duration::from_secs_f64(n as f64 / rate as f64));
+                match due {
+                    Some(due) if due > now => due - now,
+                    _ => {
+                        // On time, or a little late (timer jitter): the next block is due
+                        // from when this one was; long idle time is not saved up.
+                        let start = due.filter(|d| now.saturating_duration_since(*d) < RATE_SLACK);
+                        *last = Some((start.unwrap_or(now), records));
+                        return;
+                    }
+                }
+            };
+            if self.is_stopping() {
+                return;
+            }
+            tokio::time::sleep(wait.min(RATE_POLL)).await;
         }
     }
 
@@ -79,6 +140,7 @@ impl<B: Block> Store<B> {
         if records == 0 {
             return;
         }
+        self.wait_for_rate(records).await;
         let mut block = Some(block);
         loop {
             let notified = self.space.notified();
@@ -248,6 +310,40 @@ mod tests {
                 .unwrap();
             s.seal(BatchTime::from_millis(2));
             assert_eq!(s.take(BatchTime::from_millis(2)), vec![3]);
+        });
+    }
+
+    #[test]
+    fn a_rate_limit_spaces_pushes_out() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let s = store(1 << 20);
+            s.set_rate_limit(Some(200));
+            assert_eq!(s.rate_limit(), Some(200));
+            let started = std::time::Instant::now();
+            // Each push waits for the previous block at 200 records/s: 4 × 20 / 200 = 0.4 s.
+            for _ in 0..5 {
+                s.push(vec![0u32; 20]).await;
+            }
+            let took = started.elapsed();
+            assert!(took >= Duration::from_millis(380), "{took:?}");
+            assert!(took < Duration::from_secs(3), "{took:?}");
+            // Lifting the limit lets the next push through at once.
+            s.set_rate_limit(None);
+            let started = std::time::Instant::now();
+            s.push(vec![0u32; 20]).await;
+            assert!(started.elapsed() < Duration::from_millis(100));
+            // A stopping store never waits.
+            s.set_rate_limit(Some(1));
+            s.push(vec![0u32; 20]).await;
+            s.stop();
+            let started = std::time::Instant::now();
+            s.push(vec![0u32; 20]).await;
+            assert!(started.elapsed() < Duration::from_secs(1));
+            assert_eq!(s.metrics().records(), 8 * 20);
         });
     }
 }

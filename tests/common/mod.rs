@@ -5,6 +5,7 @@
 pub mod http;
 #[cfg(feature = "kafka")]
 pub mod kafka;
+pub mod overload;
 pub mod postgres;
 pub mod process;
 

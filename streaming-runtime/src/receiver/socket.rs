@@ -91,7 +91,13 @@ async fn read_connection(
         if store.is_stopping() {
             return (Ended::Stopping, total);
         }
-        let n = match stream.read(buf).await {
+        // Under a rate limit, read about a tenth of a second's worth at a time, so that one
+        // read's lines do not hold the receiver for long after the limit rises.
+        let len = match store.rate_limit() {
+            Some(rate) => limited_read_len(store.metrics(), rate, buf.len()),
+            None => buf.len(),
+        };
+        let n = match stream.read(buf.get_mut(..len).unwrap_or_default()).await {
             Ok(0) => return (Ended::Eof, total),
             Ok(n) => n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -104,6 +110,22 @@ async fn read_connection(
         // Waits while the store is full: the socket is not read meanwhile.
         store.push(block).await;
     }
+}
+
+/// Bytes to read at once under a limit of `rate` lines per second: a tenth of a second of
+/// lines at the average length seen so far (100 bytes before any), at least 4 KiB.
+fn limited_read_len(metrics: &crate::metrics::SourceMetrics, rate: u64, max: usize) -> usize {
+    let snapshot = (metrics.bytes(), metrics.records());
+    let line = match snapshot {
+        (bytes, records) if records > 0 => (bytes / records).max(1),
+        _ => 100,
+    };
+    let len = rate.saturating_mul(line) / 10;
+    usize::try_from(len)
+        .unwrap_or(max)
+        .max(4096)
+        .min(max)
+        .max(1)
 }
 
 impl Receiver for SocketReceiver {
@@ -199,5 +221,31 @@ impl crate::source::IntoSource for SocketReceiver {
     fn into_source(self) -> Self::Source {
         let bytes = self.buffer_bytes;
         crate::source::SocketSource::new(crate::source::ReceiverSource::with_buffer(self, bytes))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_limited_read_is_a_tenth_of_a_second_of_lines() {
+        let m = crate::metrics::SourceMetrics::new("t");
+        // No lines yet: 100 bytes a line; 1000 lines/s -> 10 000 bytes.
+        assert_eq!(limited_read_len(&m, 1000, 1 << 18), 10_000);
+        m.add_bytes(5000);
+        m.add_records(100); // 50 bytes a line
+        assert_eq!(limited_read_len(&m, 1000, 1 << 18), 5000);
+        assert_eq!(limited_read_len(&m, 1, 1 << 18), 4096, "at least 4 KiB");
+        assert_eq!(
+            limited_read_len(&m, u64::MAX, 1 << 18),
+            1 << 18,
+            "at most the buffer"
+        );
+        assert_eq!(
+            limited_read_len(&m, 1, 100),
+            100,
+            "a small buffer is not overrun"
+        );
     }
 }

@@ -110,6 +110,11 @@ pub trait SourceControl: Send + Sync {
     fn partition_lag(&self) -> Vec<crate::metrics::PartitionLag> {
         Vec::new()
     }
+
+    /// Backpressure (see [`crate::rate`]): take in at most `records_per_second` from now on
+    /// (`None`: no limit). Receivers read no faster; the Kafka source plans no more per
+    /// batch. Sources that cannot be slowed ignore it.
+    fn set_rate_limit(&self, _records_per_second: Option<u64>) {}
 }
 
 /// The position recorded for `time`: the entry at it, or the last one before it.

@@ -133,6 +133,10 @@ impl<R: Receiver> SourceControl for Shared<R> {
     fn checkpointed(&self, time: BatchTime) {
         self.store.checkpointed(time);
     }
+
+    fn set_rate_limit(&self, records_per_second: Option<u64>) {
+        self.store.set_rate_limit(records_per_second);
+    }
 }
 
 /// A source for one of this crate's receivers, compiled here once: its receiving task, store

@@ -170,7 +170,7 @@ pub(crate) fn run(shared: Arc<Shared>) {
                     Ok(()) => link.succeeded(&shared),
                     Err(Refresh::Unreachable(what, e)) => {
                         link.failed(&shared, what, &e);
-                        shared.lock().plan(None, None);
+                        shared.lock().plan(None, None, None);
                     }
                     Err(Refresh::Fatal(message)) => {
                         shared.fail(message);
@@ -179,7 +179,7 @@ pub(crate) fn run(shared: Arc<Shared>) {
                 }
             } else if want_plan {
                 // Still backing off: the batch reads what was fetched rather than waiting.
-                shared.lock().plan(None, None);
+                shared.lock().plan(None, None, None);
             }
             shared.changed.notify_all();
         }
@@ -317,8 +317,8 @@ fn refresh(
         latest_by_part.insert(i, end.max(st.parts[i].fetched));
     }
     debug!(source = %shared.metrics.name(), ?latest, "end offsets");
-    let cap = shared.rate_cap();
-    st.plan(Some(&latest_by_part), cap);
+    let (cap, budget) = shared.rate_caps();
+    st.plan(Some(&latest_by_part), cap, budget);
     drop(st);
 
     if assign.count() > 0 {

@@ -87,6 +87,8 @@ pub(crate) struct Shared {
     /// Signalled when records are staged, plans made, or the source fails or stops.
     changed: Condvar,
     interval_ms: AtomicU64,
+    /// Backpressure's limit for the whole source, records per second (0: none).
+    rate_limit: AtomicU64,
     thread: Mutex<Option<std::thread::JoinHandle<()>>>,
 }
 
@@ -159,6 +161,7 @@ pub fn kafka(brokers: impl Into<String>, topics: impl IntoTopics) -> KafkaSource
             state: Mutex::new(State::new(topics, DEFAULT_MAX_LINE_BYTES)),
             changed: Condvar::new(),
             interval_ms: AtomicU64::new(1000),
+            rate_limit: AtomicU64::new(0),
             thread: Mutex::new(None),
         }),
         mode: PhantomData,
@@ -268,11 +271,19 @@ impl Shared {
         f(&self.config.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
-    /// Records a batch may take from one partition (`max_rate_per_partition × interval`).
-    fn rate_cap(&self) -> Option<i64> {
-        let rate = self.read_config(|c| c.max_rate_per_partition)?;
+    /// Records a batch may take: from each partition (`max_rate_per_partition ×
+    /// interval`), and with backpressure from all partitions together (its rate ×
+    /// interval, shared by the partitions in proportion to their lag).
+    fn rate_caps(&self) -> (Option<i64>, Option<i64>) {
         let ms = self.interval_ms.load(Ordering::Relaxed);
-        Some(i64::try_from((rate.saturating_mul(ms) / 1000).max(1)).unwrap_or(i64::MAX))
+        let per_batch =
+            |rate: u64| i64::try_from((rate.saturating_mul(ms) / 1000).max(1)).unwrap_or(i64::MAX);
+        let max_rate = self.read_config(|c| c.max_rate_per_partition);
+        let limit = match self.rate_limit.load(Ordering::Relaxed) {
+            0 => None,
+            r => Some(r),
+        };
+        (max_rate.map(per_batch), limit.map(per_batch))
     }
 
     /// The source cannot go on: the next batch fails with `message`.
@@ -450,5 +461,33 @@ impl SourceControl for Shared {
                 lag: (p.listed_end.max(p.fetched) - p.next).max(0),
             })
             .collect()
+    }
+
+    fn set_rate_limit(&self, records_per_second: Option<u64>) {
+        self.rate_limit
+            .store(records_per_second.unwrap_or(0), Ordering::Relaxed);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backpressure_gives_a_budget_per_batch_beside_the_partitions_cap() {
+        let source = kafka("127.0.0.1:1", "t");
+        let shared = &source.shared;
+        shared.set_batch_interval(Duration::from_millis(500));
+        assert_eq!(shared.rate_caps(), (None, None));
+        // 3000 records/s, 0.5 s batches: 1500 per batch over all partitions.
+        shared.set_rate_limit(Some(3000));
+        assert_eq!(shared.rate_caps(), (None, Some(1500)));
+        let source = source.max_rate_per_partition(400);
+        assert_eq!(source.shared.rate_caps(), (Some(200), Some(1500)));
+        source.shared.set_rate_limit(None);
+        assert_eq!(source.shared.rate_caps(), (Some(200), None));
+        // Never less than a record per batch.
+        source.shared.set_rate_limit(Some(1));
+        assert_eq!(source.shared.rate_caps(), (Some(200), Some(1)));
     }
 }

@@ -275,8 +275,14 @@ impl State {
     /// Plans every unplanned batch, oldest first. `latest`: each partition's end offset
     /// now (`None`: the brokers could not be asked; the batches read what was fetched
     /// already); the first unplanned batch reads up to it, at most `cap` records per
-    /// partition.
-    pub fn plan(&mut self, latest: Option<&HashMap<usize, i64>>, cap: Option<i64>) {
+    /// partition and, with backpressure, at most `budget` records in all, shared by the
+    /// partitions in proportion to their lag (as Spark's direct stream does).
+    pub fn plan(
+        &mut self,
+        latest: Option<&HashMap<usize, i64>>,
+        cap: Option<i64>,
+        budget: Option<i64>,
+    ) {
         let mut latest = latest;
         for i in 0..self.plans.len() {
             if self.plans[i].ranges.is_some() {
@@ -285,15 +291,22 @@ impl State {
             let ranges = match self.plans[i].replay.take() {
                 Some(position) => self.replay_ranges(&position),
                 None => {
+                    // Without an answer from the brokers, what was fetched already is
+                    // still read.
+                    let ends: Vec<i64> = (self.parts.iter().enumerate())
+                        .map(|(i, p)| latest.and_then(|l| l.get(&i)).copied().unwrap_or(p.fetched))
+                        .collect();
+                    let lag = |i: usize, p: &Part| ends.get(i).map_or(0, |e| (e - p.next).max(0));
+                    let total_lag: i64 =
+                        self.parts.iter().enumerate().map(|(i, p)| lag(i, p)).sum();
                     let ranges: Vec<Range> = self
                         .parts
                         .iter()
                         .enumerate()
                         .map(|(i, p)| {
-                            // Without an answer from the brokers, what was fetched
-                            // already is still read.
-                            let end = latest.and_then(|l| l.get(&i)).copied().unwrap_or(p.fetched);
-                            let until = match cap {
+                            let end = ends.get(i).copied().unwrap_or(p.fetched);
+                            let share = budget.map(|b| share_of(b, lag(i, p), total_lag));
+                            let until = match cap.into_iter().chain(share).min() {
                                 Some(cap) => end.min(p.next.saturating_add(cap)),
                                 None => end,
                             };
@@ -599,6 +612,20 @@ impl State {
     }
 }
 
+/// A partition's part of `budget` records: in proportion to its `lag` of `total_lag`,
+/// rounded up (so that a partition with records gets at least one).
+fn share_of(budget: i64, lag: i64, total_lag: i64) -> i64 {
+    if total_lag <= 0 || lag <= 0 {
+        return 0;
+    }
+    let (part, total) = (
+        i128::from(budget.max(0)) * i128::from(lag),
+        i128::from(total_lag),
+    );
+    let share = (part + total - 1) / total;
+    i64::try_from(share).unwrap_or(i64::MAX)
+}
+
 fn chunk_bytes(c: &Chunk) -> usize {
     c.text.capacity() + c.recs.capacity() * std::mem::size_of::<Staged>()
 }
@@ -642,7 +669,7 @@ mod tests {
     fn a_batch_reads_exactly_its_planned_ranges() {
         let (mut st, m) = state();
         st.seal(t(1000));
-        st.plan(Some(&latest(3, 12)), None);
+        st.plan(Some(&latest(3, 12)), None, None);
         assert!(!st.is_complete(t(1000)));
         stage(&mut st, &m, 0, 0..5); // the fetch runs ahead of the plan
         stage(&mut st, &m, 1, 10..12);
@@ -655,7 +682,7 @@ mod tests {
         );
         // The next batch starts where this one ended; records 3 and 4 are still staged.
         st.seal(t(2000));
-        st.plan(Some(&latest(5, 12)), None);
+        st.plan(Some(&latest(5, 12)), None, None);
         st.finalize(t(2000), true);
         assert_eq!(
             take(&mut st, t(2000))
@@ -676,7 +703,7 @@ mod tests {
         let (mut st, _) = state();
         st.seal(t(1000));
         st.seal(t(2000));
-        st.plan(Some(&latest(100, 10)), Some(30));
+        st.plan(Some(&latest(100, 10)), Some(30), None);
         let r: Vec<_> = st
             .plans
             .iter()
@@ -689,18 +716,39 @@ mod tests {
             "sealed as early: nothing new"
         );
         st.seal(t(3000));
-        st.plan(Some(&latest(100, 10)), Some(30));
+        st.plan(Some(&latest(100, 10)), Some(30), None);
         let last = st.plans.back().unwrap().ranges.clone().unwrap()[0];
         assert_eq!((last.from, last.until), (30, 60));
+    }
+
+    #[test]
+    fn a_backpressure_budget_is_shared_by_lag() {
+        let (mut st, _) = state();
+        st.seal(t(1000));
+        // Partition 0 lags by 90 (0..90), partition 1 by 10 (10..20): a budget of 50 gives
+        // 45 and 5.
+        st.plan(Some(&latest(90, 20)), None, Some(50));
+        let r = st.plans.back().unwrap().ranges.clone().unwrap();
+        assert_eq!((r[0].from, r[0].until), (0, 45));
+        assert_eq!((r[1].from, r[1].until), (10, 15));
+        // With `max_rate_per_partition` too, the lower of the two wins; a partition
+        // without lag gets nothing.
+        st.seal(t(2000));
+        st.plan(Some(&latest(90, 15)), Some(20), Some(50));
+        let r = st.plans.back().unwrap().ranges.clone().unwrap();
+        assert_eq!((r[0].from, r[0].until), (45, 65));
+        assert_eq!((r[1].from, r[1].until), (15, 15));
+        assert_eq!(share_of(10, 1, 3), 4, "rounded up");
+        assert_eq!(share_of(10, 0, 0), 0);
     }
 
     #[test]
     fn a_cut_batch_leaves_the_rest_to_the_next_one() {
         let (mut st, m) = state();
         st.seal(t(1000));
-        st.plan(Some(&latest(10, 10)), None);
+        st.plan(Some(&latest(10, 10)), None, None);
         st.seal(t(2000));
-        st.plan(Some(&latest(12, 10)), None);
+        st.plan(Some(&latest(12, 10)), None, None);
         stage(&mut st, &m, 0, 0..4);
         assert_eq!(st.finalize(t(1000), true), 6, "6 records cut off");
         assert_eq!(take(&mut st, t(1000)).len(), 4);
@@ -714,7 +762,7 @@ mod tests {
         st.finalize(t(3000), true);
         assert!(take(&mut st, t(3000)).is_empty());
         st.seal(t(4000));
-        st.plan(Some(&latest(13, 10)), None);
+        st.plan(Some(&latest(13, 10)), None, None);
         assert_eq!(
             st.plans.front().unwrap().ranges.clone().unwrap()[0].from,
             12
@@ -740,7 +788,7 @@ mod tests {
         ];
         st.replay_seal(t(1000), logged.clone());
         st.seal(t(2000));
-        st.plan(Some(&latest(5, 10)), None);
+        st.plan(Some(&latest(5, 10)), None, None);
         assert!(st.is_replay(t(1000)));
         let seven = st.part_index(0, 7).unwrap();
         stage(&mut st, &m, 0, 0..5);
@@ -763,7 +811,7 @@ mod tests {
     fn a_partition_found_while_running_joins_the_next_plan_from_its_start() {
         let (mut st, m) = state();
         st.seal(t(1000));
-        st.plan(Some(&latest(1, 10)), None);
+        st.plan(Some(&latest(1, 10)), None, None);
         // The fetcher finds partition 2 (added to the topic) before the next batch.
         let two = st.add_part(0, 2, 0);
         stage(&mut st, &m, 0, 0..1);
@@ -774,7 +822,11 @@ mod tests {
         );
         assert_eq!(take(&mut st, t(1000)).len(), 1);
         st.seal(t(2000));
-        st.plan(Some(&HashMap::from([(0, 1), (1, 10), (two, 3)])), None);
+        st.plan(
+            Some(&HashMap::from([(0, 1), (1, 10), (two, 3)])),
+            None,
+            None,
+        );
         assert_eq!(
             take(&mut st, t(2000))
                 .iter()
@@ -793,7 +845,7 @@ mod tests {
         st.stage(0, 1, None, None, Some(b"ok\xc3"), &m);
         st.stage(0, 1, None, None, Some(b"repeated"), &m);
         st.seal(t(1000));
-        st.plan(Some(&latest(2, 10)), None);
+        st.plan(Some(&latest(2, 10)), None, None);
         let mut got = Vec::new();
         st.take(t(1000), |r, _| {
             got.push((r.key.map(str::to_string), r.value.to_string()))
