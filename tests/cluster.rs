@@ -307,7 +307,7 @@ fn a_repartitioned_job_with_kills_counts_each_hashtag_once_and_ranks_globally() 
     let out = alone.path().join("out");
     let got = wait_for(|| read_totals_dir(&out), &expected, Duration::from_secs(60));
     assert_eq!(got, expected, "a single process counts the same");
-    let got = wait_for(
+    let got = wait_until_equal(
         || read_totals(&out.join("top.txt")),
         &top,
         Duration::from_secs(30),
