@@ -223,3 +223,116 @@ fn sigkill_at_random_moments_loses_and_duplicates_nothing() {
     );
     assert!(exit.success(), "SIGTERM exits 0: {exit:?}");
 }
+
+/// Event-time windows under SIGKILLs (`event_time_counts`: 10 s windows, watermark 30 s,
+/// checkpointed every second): files of `"<time> <word>"` lines keep arriving, later files
+/// later in event time, while the process is killed at random moments and restarted. Every
+/// window is emitted with its true count — the open windows and the watermark come back
+/// from the checkpoint — and a window emitted again after a restart has the same count.
+#[test]
+fn sigkill_with_event_time_windows_emits_every_window_with_its_true_count() {
+    let work = tempfile::tempdir().unwrap();
+    let (input, staging, checkpoint, out, log) = (
+        work.path().join("in"),
+        work.path().join("staging"),
+        work.path().join("checkpoint"),
+        work.path().join("windows.txt"),
+        work.path().join("children.log"),
+    );
+    std::fs::create_dir_all(&input).unwrap();
+    std::fs::create_dir_all(&staging).unwrap();
+    let spawn = || {
+        Command::new(example_path("event_time_counts"))
+            .arg("--input")
+            .arg(&input)
+            .arg("--checkpoint")
+            .arg(&checkpoint)
+            .arg("--out")
+            .arg(&out)
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(append_to(&log))
+            .spawn()
+            .unwrap()
+    };
+    let mut child = spawn();
+    let started = Instant::now();
+    while std::fs::read_dir(&checkpoint).map_or(true, |mut d| d.next().is_none()) {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the pipeline did not start"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let base = 1_000_000i64;
+    let words = ["alpha", "beta", "gamma"];
+    let mut rng = Rng(0x0e7e_171e);
+    // (window start, word) -> count, for the windows the last file closes.
+    let mut expected: BTreeMap<(i64, String), i64> = BTreeMap::new();
+    let mut kills = 0;
+    let files = 40;
+    for i in 0..=files {
+        // File i holds times in [base + 5i, base + 5i + 5); the last one, far later, closes
+        // every window before it.
+        let lines: Vec<String> = if i == files {
+            vec![format!("{} end", base + 100_000)]
+        } else {
+            (0..5 + rng.below(20))
+                .map(|_| {
+                    let t = base + 5 * i64::from(i) + rng.below(5) as i64;
+                    let w = words[rng.below(3) as usize];
+                    *expected
+                        .entry((t - t.rem_euclid(10), w.to_string()))
+                        .or_default() += 1;
+                    format!("{t} {w}")
+                })
+                .collect()
+        };
+        let name = format!("f{i:04}.txt");
+        std::fs::write(staging.join(&name), lines.join("\n")).unwrap();
+        std::fs::rename(staging.join(&name), input.join(&name)).unwrap();
+        std::thread::sleep(Duration::from_millis(50 + rng.below(300)));
+        if i < files && rng.below(2) == 0 {
+            child.kill().unwrap(); // SIGKILL
+            child.wait().unwrap();
+            kills += 1;
+            child = spawn();
+        }
+    }
+    // Every window, each emission of it with the same count.
+    let read = || -> (BTreeMap<(i64, String), i64>, Vec<String>) {
+        let mut got = BTreeMap::new();
+        let mut conflicts = Vec::new();
+        for line in std::fs::read_to_string(&out).unwrap_or_default().lines() {
+            let f: Vec<&str> = line.split(' ').collect();
+            let (Some(start), Some(word), Some(n)) = (f.first(), f.get(1), f.get(2)) else {
+                continue;
+            };
+            let (Ok(start), Ok(n)) = (start.parse::<i64>(), n.parse::<i64>()) else {
+                continue;
+            };
+            if let Some(old) = got.insert((start, word.to_string()), n) {
+                if old != n {
+                    conflicts.push(format!("{start} {word}: {old} then {n}"));
+                }
+            }
+        }
+        (got, conflicts)
+    };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let (got, conflicts) = loop {
+        let (got, conflicts) = read();
+        if got == expected || !conflicts.is_empty() || Instant::now() >= deadline {
+            break (got, conflicts);
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(kills >= 10, "only {kills} kills");
+    assert!(
+        conflicts.is_empty(),
+        "a window emitted with two counts: {conflicts:?}"
+    );
+    assert_eq!(got, expected, "after {kills} SIGKILLs");
+}
