@@ -425,10 +425,8 @@ fn flow_code(
             }
             if st.op.stamps() {
                 timed = true;
-                watermarks.push(gens.last().map_or_else(
-                    || Ident::new("__none", Span::mixed_site()),
-                    |g| g.var("watermark"),
-                ));
+                // The stage just set up: its watermark variable.
+                watermarks.extend(gens.last().map(|g| g.var("watermark")));
             } else if st.op.role() != Role::Adapter && !st.op.keeps_stamps() {
                 timed = false;
             }

@@ -401,7 +401,7 @@ fn unit(value: &str) -> Option<Unit<'_>> {
 }
 
 /// The pairs of the units that ended in this batch's records, each unit once: the second
-/// half's input.
+/// half's input. (`_writer` only ties the pairs' types to what the first half writes.)
 pub fn receive<K, V>(
     _writer: &Repartition<K, V>,
     received: &mut Received,
