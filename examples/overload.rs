@@ -51,6 +51,10 @@ struct Cli {
     /// Stop after this many seconds (default: run until Ctrl-C).
     #[arg(long)]
     seconds: Option<u64>,
+    /// Serve the streaming page and Prometheus /metrics at this address while running
+    /// (watch the scheduling delay grow, or backpressure hold it).
+    #[arg(long, value_name = "HOST:PORT")]
+    ui: Option<String>,
 }
 
 /// Simulated work: `work_us` per record, slept in slices of at least a millisecond (so the
@@ -101,6 +105,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         (None, Some(brokers)) => kafka_pipeline(&cli, brokers, work)?,
         _ => return Err("give exactly one of --socket and --kafka".into()),
     };
+    if let Some(addr) = &cli.ui {
+        pipeline.ui(addr.clone());
+    }
     if cli.backpressure {
         pipeline.backpressure_with(streaming::BackpressureConfig {
             initial_rate: cli.initial_rate,
