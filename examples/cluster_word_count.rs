@@ -75,11 +75,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 let totals_file = out.join(format!("totals-{}.txt", task.partition()));
                 let fence = task.fence().clone();
                 let checkpoint = task.checkpoint_dir().to_path_buf();
-                let page = ui.map(|mut addr| {
-                    let offset = u16::try_from(task.partition()).unwrap_or(0);
-                    addr.set_port(addr.port().saturating_add(offset));
-                    addr.to_string()
-                });
+                let page = common::task_ui(ui, task.partition());
                 let mut pipeline = stream_pipeline! {
                     batch 500ms;
                     checkpoint checkpoint every 1s;

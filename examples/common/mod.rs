@@ -334,6 +334,16 @@ pub fn access_logs(count: usize, seed: u64) -> Vec<String> {
         .collect()
 }
 
+/// A cluster task's page: partition `p`'s task serves at `ui`'s port + `p` (several tasks
+/// share a process, one server each).
+pub fn task_ui(ui: Option<std::net::SocketAddr>, partition: i32) -> Option<String> {
+    ui.map(|mut addr| {
+        let offset = u16::try_from(partition).unwrap_or(0);
+        addr.set_port(addr.port().saturating_add(offset));
+        addr.to_string()
+    })
+}
+
 /// `--ui ADDR`: the streaming page and Prometheus `/metrics` (every example that runs until
 /// Ctrl-C takes it).
 #[derive(Args, Debug, Clone, Default)]

@@ -289,6 +289,24 @@ pub fn stream_var(name: &Ident) -> Ident {
     format_ident!("__stream_{}", name, span = Span::mixed_site())
 }
 
+/// A stage's setup, its end-of-batch statements and its checkpointed store (named for
+/// errors by its flow `f`).
+fn set_up(
+    st: &crate::ast::Stage,
+    g: &Gen,
+    f: usize,
+    setup: &mut TokenStream,
+    end_batch: &mut TokenStream,
+    state_vars: &mut Vec<(Ident, String)>,
+) {
+    setup.extend(st.op.setup(g));
+    end_batch.extend(st.op.end_of_batch(g));
+    state_vars.extend(st.op.state_var(g).map(|v| {
+        let stage = format!("the `{}` stage of pipeline statement {}", st.name, f + 1);
+        (v, stage)
+    }));
+}
+
 /// One segment's code: `code` binds `next` (or, for a sink, writes the output).
 struct SegmentCode {
     code: TokenStream,
@@ -330,21 +348,7 @@ fn flow_code(
         if let (Some(PlanSource::Repartitioned { writer, .. }), Some(&id)) =
             (plan.sources.get(*i), writers.get(i))
         {
-            let g = Gen {
-                span: writer.name.span(),
-                id,
-                ctx,
-                time,
-                stream: &|_| TokenStream::new(),
-                slide: quote!(0u64),
-                slide_is_literal: false,
-                input_source: None,
-                feeds: None,
-                selected: None,
-                timed: false,
-                watermarks: Vec::new(),
-                label: String::new(),
-            };
+            let g = Gen::bare(writer.name.span(), id, ctx, time, &|_| TokenStream::new());
             if let Some(code) = writer.op.receive(&g, &current) {
                 receive = quote!(#[allow(unused_mut)] let mut #current = #code;);
             }
@@ -384,20 +388,8 @@ fn flow_code(
                 .then(|| (ends[s - 2], ends[s - 1]))
                 .and_then(|(sort, take)| Some((sort?, take?)))
                 .and_then(|((sort, sort_id), (take, take_id))| {
-                    let at = |st: &crate::ast::Stage, id| Gen {
-                        span: st.name.span(),
-                        id,
-                        ctx,
-                        time,
-                        stream: &stream_vec,
-                        slide: quote!(0u64),
-                        slide_is_literal: false,
-                        input_source: None,
-                        feeds: None,
-                        selected: None,
-                        timed: false,
-                        watermarks: Vec::new(),
-                        label: String::new(),
+                    let at = |st: &crate::ast::Stage, id| {
+                        Gen::bare(st.name.span(), id, ctx, time, &stream_vec)
                     };
                     let first = take.op.reads_first(&at(take, take_id))?;
                     sort.op.select_first(&at(sort, sort_id), &first)
@@ -454,12 +446,7 @@ fn flow_code(
                     continue;
                 }
             }
-            setup.extend(st.op.setup(g));
-            end_batch.extend(st.op.end_of_batch(g));
-            state_vars.extend(st.op.state_var(g).map(|v| {
-                let stage = format!("the `{}` stage of pipeline statement {}", st.name, f + 1);
-                (v, stage)
-            }));
+            set_up(st, g, f, setup, end_batch, state_vars);
             if !fused && seg.adapters.len() == 1 && seg.end.is_none() {
                 let batch = ident("__batch");
                 if let Some(stage) = st.op.adapt_unfused(g, &batch) {
@@ -476,12 +463,7 @@ fn flow_code(
         let (fold, merge, finish) = match (seg.end, gens.last(), unfused) {
             (None, _, Some(stage)) => (stage, quote!(#rt::ops::concat(#a, #b)), quote!(#acc)),
             (Some(end), Some(g), _) => {
-                setup.extend(end.op.setup(g));
-                end_batch.extend(end.op.end_of_batch(g));
-                state_vars.extend(end.op.state_var(g).map(|v| {
-                    let stage = format!("the `{}` stage of pipeline statement {}", end.name, f + 1);
-                    (v, stage)
-                }));
+                set_up(end, g, f, setup, end_batch, state_vars);
                 // `sort |> take(n)`: when the next stage reads only the first elements of
                 // this one's result, the barrier may produce just those (fused code only:
                 // `fusion off` runs every operator as written).
@@ -491,18 +473,9 @@ fn flow_code(
                     .filter(|next| fused && next.adapters.is_empty())
                     .and_then(|next| next.end)
                     .and_then(|next| {
-                        next.op.reads_first(&Gen {
-                            span: next.name.span(),
-                            id: *stage_id, // the next stage's number: its variables
-                            slide: g.slide.clone(),
-                            input_source: None,
-                            feeds: None,
-                            selected: None,
-                            timed: false,
-                            watermarks: Vec::new(),
-                            label: String::new(),
-                            ..*g
-                        })
+                        // The next stage's number: its variables.
+                        next.op
+                            .reads_first(&g.other_stage(next.name.span(), *stage_id))
                     });
                 // `window .. |> sort |> take(n)`: when the stage after next reads only the
                 // first elements of the next one's order, this barrier may hand over just
@@ -516,33 +489,11 @@ fn flow_code(
                     })
                     .and_then(|(next, after)| Some((next.end?, after.end?)))
                     .and_then(|(next, after)| {
-                        let first = after.op.reads_first(&Gen {
-                            span: after.name.span(),
-                            id: *stage_id + 1,
-                            slide: g.slide.clone(),
-                            input_source: None,
-                            feeds: None,
-                            selected: None,
-                            timed: false,
-                            watermarks: Vec::new(),
-                            label: String::new(),
-                            ..*g
-                        })?;
-                        next.op.select_first(
-                            &Gen {
-                                span: next.name.span(),
-                                id: *stage_id,
-                                slide: g.slide.clone(),
-                                input_source: None,
-                                feeds: None,
-                                selected: None,
-                                timed: false,
-                                watermarks: Vec::new(),
-                                label: String::new(),
-                                ..*g
-                            },
-                            &first,
-                        )
+                        let first = after
+                            .op
+                            .reads_first(&g.other_stage(after.name.span(), *stage_id + 1))?;
+                        next.op
+                            .select_first(&g.other_stage(next.name.span(), *stage_id), &first)
                     });
                 let finish = next_selects
                     .and_then(|select| end.op.finish_selected(g, &acc, &select))

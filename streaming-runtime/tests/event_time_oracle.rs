@@ -11,7 +11,9 @@
 use std::collections::BTreeSet;
 
 use proptest::prelude::*;
-use streaming_runtime::event_time::{Emit, EventWindows, Timestamp, Watermark, WindowSpec};
+use streaming_runtime::event_time::{
+    Emit, EventAggregation, EventWindows, Timestamp, Watermark, WindowSpec,
+};
 
 type Row = (i64, u8); // (event time in seconds, key)
 type Out = Vec<(i64, u8, i64)>; // (window start in seconds, key, count)

@@ -88,7 +88,42 @@ pub struct Gen<'a> {
     pub label: String,
 }
 
-impl Gen<'_> {
+impl<'a> Gen<'a> {
+    /// The generator of stage `id`, knowing nothing of its flow (no input source, stamps
+    /// or label): for calling a stage's hooks from outside its own segment.
+    pub fn bare(
+        span: Span,
+        id: usize,
+        ctx: &'a Ident,
+        time: &'a Ident,
+        stream: &'a dyn Fn(&Ident) -> TokenStream,
+    ) -> Self {
+        Gen {
+            span,
+            id,
+            ctx,
+            time,
+            stream,
+            slide: quote!(0u64),
+            slide_is_literal: false,
+            input_source: None,
+            feeds: None,
+            selected: None,
+            timed: false,
+            watermarks: Vec::new(),
+            label: String::new(),
+        }
+    }
+
+    /// [`Gen::bare`] for another stage `id` of this stage's stream (same slide).
+    pub fn other_stage(&self, span: Span, id: usize) -> Gen<'a> {
+        Gen {
+            slide: self.slide.clone(),
+            slide_is_literal: self.slide_is_literal,
+            ..Gen::bare(span, id, self.ctx, self.time, self.stream)
+        }
+    }
+
     /// An event-time stage's `ops::event_window::LateCount`: its label and its source's
     /// metrics (a variable set up by [`Gen::late_count_setup`]).
     pub fn late_count(&self) -> TokenStream {

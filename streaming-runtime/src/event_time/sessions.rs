@@ -8,6 +8,8 @@
 
 use std::collections::BTreeMap;
 
+#[cfg(test)]
+use super::windows::EventAggregation;
 use super::windows::Results;
 use super::{Emit, Timestamp, Window};
 
@@ -43,23 +45,9 @@ impl<K: Ord + Clone, V: Clone> Sessions<K, V> {
         self.by_key.values().map(Vec::len).sum()
     }
 
-    /// Adds a batch's rows `(event time, key, value)` (see the module's rules); returns
-    /// what the emit mode emits, in key then start order, and the rows dropped as late.
-    pub fn apply<I, F>(
-        &mut self,
-        rows: I,
-        current: Timestamp,
-        next: Timestamp,
-        reduce: F,
-    ) -> (Results<K, V>, u64)
-    where
-        I: IntoIterator<Item = (Timestamp, K, V)>,
-        F: FnMut(V, V) -> V,
-    {
-        self.apply_with_late(rows, current, next, reduce, |_, _, _| {})
-    }
-
-    /// [`Sessions::apply`], handing each late row to `late_row`.
+    /// Adds a batch's rows `(event time, key, value)` (see the module's rules), handing
+    /// each late row to `late_row`; returns what the emit mode emits, in key then start
+    /// order, and the rows dropped as late.
     pub fn apply_with_late<I, F, L>(
         &mut self,
         rows: I,

@@ -77,41 +77,55 @@ pub trait EventAggregation<K, V> {
         late: &mut dyn FnMut(Timestamp, K, V),
     ) -> (Results<K, V>, u64);
 
+    /// [`EventAggregation::add_batch`] without keeping the late rows.
+    fn apply<I, F>(
+        &mut self,
+        rows: I,
+        current: Timestamp,
+        next: Timestamp,
+        mut reduce: F,
+    ) -> (Results<K, V>, u64)
+    where
+        Self: Sized,
+        I: IntoIterator<Item = (Timestamp, K, V)>,
+        F: FnMut(V, V) -> V,
+    {
+        self.add_batch(
+            &mut rows.into_iter(),
+            current,
+            next,
+            &mut reduce,
+            &mut |_, _, _| {},
+        )
+    }
+
     /// The end of a finite input: what is still open, in append mode.
     fn end_of_input(&mut self) -> Results<K, V>;
 }
 
-impl<K: Ord + Clone, V: Clone> EventAggregation<K, V> for EventWindows<K, V> {
-    fn add_batch(
-        &mut self,
-        rows: &mut dyn Iterator<Item = (Timestamp, K, V)>,
-        current: Timestamp,
-        next: Timestamp,
-        reduce: &mut dyn FnMut(V, V) -> V,
-        late: &mut dyn FnMut(Timestamp, K, V),
-    ) -> (Results<K, V>, u64) {
-        self.apply_with_late(rows, current, next, reduce, late)
-    }
-    fn end_of_input(&mut self) -> Results<K, V> {
-        self.flush()
-    }
+/// Both kinds delegate to their own `apply_with_late` and `flush`.
+macro_rules! event_aggregation {
+    ($($t:ident)::+) => {
+        impl<K: Ord + Clone, V: Clone> EventAggregation<K, V> for $($t)::+<K, V> {
+            fn add_batch(
+                &mut self,
+                rows: &mut dyn Iterator<Item = (Timestamp, K, V)>,
+                current: Timestamp,
+                next: Timestamp,
+                reduce: &mut dyn FnMut(V, V) -> V,
+                late: &mut dyn FnMut(Timestamp, K, V),
+            ) -> (Results<K, V>, u64) {
+                self.apply_with_late(rows, current, next, reduce, late)
+            }
+            fn end_of_input(&mut self) -> Results<K, V> {
+                self.flush()
+            }
+        }
+    };
 }
 
-impl<K: Ord + Clone, V: Clone> EventAggregation<K, V> for super::Sessions<K, V> {
-    fn add_batch(
-        &mut self,
-        rows: &mut dyn Iterator<Item = (Timestamp, K, V)>,
-        current: Timestamp,
-        next: Timestamp,
-        reduce: &mut dyn FnMut(V, V) -> V,
-        late: &mut dyn FnMut(Timestamp, K, V),
-    ) -> (Results<K, V>, u64) {
-        self.apply_with_late(rows, current, next, reduce, late)
-    }
-    fn end_of_input(&mut self) -> Results<K, V> {
-        self.flush()
-    }
-}
+event_aggregation!(EventWindows);
+event_aggregation!(super::Sessions);
 
 /// The state of an event-time window aggregation: open windows' aggregates by key.
 #[derive(Debug, serde::Serialize, serde::Deserialize)]
@@ -154,23 +168,9 @@ impl<K: Ord + Clone, V: Clone> EventWindows<K, V> {
     }
 
     /// Adds a batch's rows `(event time, key, value)` with the watermark before the batch
-    /// (`current`) and after it (`next`); returns what the emit mode emits, in window then
-    /// key order, and the number of rows dropped as late.
-    pub fn apply<I, F>(
-        &mut self,
-        rows: I,
-        current: Timestamp,
-        next: Timestamp,
-        reduce: F,
-    ) -> (Results<K, V>, u64)
-    where
-        I: IntoIterator<Item = (Timestamp, K, V)>,
-        F: FnMut(V, V) -> V,
-    {
-        self.apply_with_late(rows, current, next, reduce, |_, _, _| {})
-    }
-
-    /// [`EventWindows::apply`], handing each late row to `late_row`.
+    /// (`current`) and after it (`next`), handing each late row to `late_row`; returns what
+    /// the emit mode emits, in window then key order, and the number of rows dropped as
+    /// late.
     pub fn apply_with_late<I, F, L>(
         &mut self,
         rows: I,

@@ -38,6 +38,13 @@ impl LateCount<'_> {
 /// Where a stage's late rows go besides being counted: `late(name)`'s stream.
 pub type LateRows<'a, T> = Option<&'a mut Vec<(Timestamp, T)>>;
 
+/// Adds a late row to `late(name)`'s stream, when the stage has one.
+fn keep<T>(late_rows: &mut LateRows<'_, T>, t: Timestamp, x: T) {
+    if let Some(out) = late_rows.as_deref_mut() {
+        out.push((t, x));
+    }
+}
+
 fn run<K, V, F, L>(
     state: &mut impl EventAggregation<K, V>,
     ctx: &mut BatchContext<'_>,
@@ -87,11 +94,7 @@ where
         rows,
         marks,
         |a, b| a + b,
-        |t, k, _| {
-            if let Some(out) = late_rows.as_deref_mut() {
-                out.push((t, k));
-            }
-        },
+        |t, k, _| keep(&mut late_rows, t, k),
     )
 }
 
@@ -112,11 +115,7 @@ pub fn count<T>(
         rows,
         marks,
         |a, b| a + b,
-        |t, (), _| {
-            if let Some(out) = late_rows.as_deref_mut() {
-                out.push((t, ()));
-            }
-        },
+        |t, (), _| keep(&mut late_rows, t, ()),
     )
     .into_iter()
     .map(|((w, ()), n)| (w, n))
@@ -144,8 +143,6 @@ where
         .into_iter()
         .map(|(t, (k, v))| (t, k.into_owned(), v.into_owned()));
     run(state, ctx, late, rows, marks, f, |t, k, v| {
-        if let Some(out) = late_rows.as_deref_mut() {
-            out.push((t, (k, v)));
-        }
+        keep(&mut late_rows, t, (k, v))
     })
 }
