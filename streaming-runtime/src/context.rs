@@ -117,10 +117,7 @@ impl<'a> BatchContext<'a> {
         &mut self,
         state: &T,
     ) -> Result<(), crate::StreamingError> {
-        let bytes = postcard::to_stdvec(state).map_err(|e| {
-            crate::StreamingError::Custom(format!("checkpoint: encoding operator state: {e}"))
-        })?;
-        self.checkpoint = Some(Some(bytes));
+        self.checkpoint = Some(Some(crate::checkpoint::encode_state(state)?));
         Ok(())
     }
 

@@ -26,6 +26,7 @@ pub mod shorthand;
 pub mod show;
 pub mod sink;
 pub mod source;
+pub mod state_map;
 pub mod store;
 pub mod time;
 pub mod ui;
@@ -58,5 +59,6 @@ pub use sink::collect::Collector;
 #[cfg(feature = "kafka")]
 pub use source::KafkaRecord;
 pub use source::{IntoSource, Source, SourceControl};
+pub use state_map::StateMap;
 pub use store::Store;
 pub use time::BatchTime;

@@ -21,6 +21,7 @@ use hashbrown::hash_map::Entry;
 
 use crate::error::StreamingError;
 use crate::keyed::KeyedMap;
+use crate::state_map::StateMap;
 use crate::time::BatchTime;
 
 /// Window length, slide and the slide of the stream it applies to, in milliseconds.
@@ -134,14 +135,14 @@ type Partial<V> = (V, u32);
 #[derive(serde::Serialize, serde::Deserialize)]
 #[serde(bound(
     serialize = "K: serde::Serialize + Hash + Eq, V: serde::Serialize",
-    deserialize = "K: serde::Deserialize<'de> + Hash + Eq, V: serde::Deserialize<'de>"
+    deserialize = "K: serde::de::DeserializeOwned + Hash + Eq + Send, V: serde::de::DeserializeOwned + Send"
 ))]
 pub struct KeyedWindow<K, V> {
     clock: Clock,
-    open: KeyedMap<K, V>,
-    panes: VecDeque<KeyedMap<K, V>>,
+    open: StateMap<K, V>,
+    panes: VecDeque<StateMap<K, V>>,
     /// The running window result, kept only with an inverse.
-    running: Option<KeyedMap<K, Partial<V>>>,
+    running: Option<StateMap<K, Partial<V>>>,
 }
 
 impl<K: Hash + Eq + Clone, V: Clone> KeyedWindow<K, V> {
@@ -152,9 +153,9 @@ impl<K: Hash + Eq + Clone, V: Clone> KeyedWindow<K, V> {
                 spec,
                 zero: zero.milliseconds(),
             },
-            open: KeyedMap::default(),
+            open: StateMap::new(),
             panes: VecDeque::new(),
-            running: incremental.then(KeyedMap::default),
+            running: incremental.then(StateMap::new),
         }
     }
 

@@ -8,16 +8,20 @@
 //! (`within_watermark`: a repeat within the delay of the first occurrence is dropped
 //! however late it comes). Either way the state is bounded by the watermark.
 
-use std::collections::HashMap;
 use std::hash::Hash;
 
 use super::{Timestamp, Watermark};
+use crate::state_map::StateMap;
 
 /// The keys remembered, each with the time it may be forgotten at.
 #[derive(Debug, serde::Serialize, serde::Deserialize)]
+#[serde(bound(
+    serialize = "K: serde::Serialize",
+    deserialize = "K: serde::de::DeserializeOwned + Send"
+))]
 pub struct Dedup<K: Eq + Hash> {
     within_watermark: bool,
-    seen: HashMap<K, i64>,
+    seen: StateMap<K, i64>,
     /// Records dropped as late since the stage began.
     pub late_rows: u64,
     /// Records dropped as repeats since the stage began.
@@ -28,7 +32,7 @@ impl<K: Eq + Hash> Dedup<K> {
     pub fn new(within_watermark: bool) -> Self {
         Dedup {
             within_watermark,
-            seen: HashMap::new(),
+            seen: StateMap::new(),
             late_rows: 0,
             duplicates: 0,
         }

@@ -5,9 +5,10 @@
 
 use std::hash::Hash;
 
-use crate::keyed::{KeyedMap, Pair};
+use crate::keyed::Pair;
 use crate::ops::join::KeyLookup;
 use crate::owned::IntoOwned;
+use crate::state_map::StateMap;
 use crate::time::BatchTime;
 
 /// A key's state as the function sees it: read, replace or remove it.
@@ -41,10 +42,10 @@ impl<S> StateHandle<'_, S> {
 #[derive(serde::Serialize, serde::Deserialize)]
 #[serde(bound(
     serialize = "K: serde::Serialize + Hash + Eq, S: serde::Serialize",
-    deserialize = "K: serde::Deserialize<'de> + Hash + Eq, S: serde::Deserialize<'de>"
+    deserialize = "K: serde::de::DeserializeOwned + Hash + Eq + Send, S: serde::de::DeserializeOwned + Send"
 ))]
 pub struct MapWithState<K, S> {
-    state: KeyedMap<K, (Option<S>, BatchTime)>,
+    state: StateMap<K, (Option<S>, BatchTime)>,
     timeout_ms: Option<u64>,
 }
 
@@ -53,7 +54,7 @@ type Kb<P> = <P as Pair>::Key;
 impl<K: Hash + Eq, S> MapWithState<K, S> {
     pub fn new(timeout_ms: Option<u64>) -> Self {
         MapWithState {
-            state: KeyedMap::default(),
+            state: StateMap::new(),
             timeout_ms,
         }
     }

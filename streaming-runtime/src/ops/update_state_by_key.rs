@@ -7,22 +7,22 @@ use std::hash::Hash;
 
 use crate::keyed::KeyedMap;
 use crate::owned::IntoOwned;
+use crate::state_map::StateMap;
 
 /// The state of every key, kept across batches with owned keys.
 #[derive(serde::Serialize, serde::Deserialize)]
 #[serde(bound(
     serialize = "K: serde::Serialize + Hash + Eq, S: serde::Serialize",
-    deserialize = "K: serde::Deserialize<'de> + Hash + Eq, S: serde::Deserialize<'de>"
+    deserialize = "K: serde::de::DeserializeOwned + Hash + Eq + Send, S: serde::de::DeserializeOwned + Send"
 ))]
 pub struct State<K, S> {
-    #[serde(deserialize_with = "crate::keyed::presized")]
-    state: KeyedMap<K, S>,
+    state: StateMap<K, S>,
 }
 
 impl<K: Hash + Eq + Clone, S: Clone> State<K, S> {
     pub fn new() -> Self {
         State {
-            state: KeyedMap::default(),
+            state: StateMap::new(),
         }
     }
 
@@ -40,8 +40,7 @@ impl<K: Hash + Eq + Clone, S: Clone> State<K, S> {
         Kb: IntoOwned<Owned = K>,
         F: FnMut(Vec<V>, Option<S>) -> Option<S>,
     {
-        let mut next: KeyedMap<K, S> =
-            KeyedMap::with_capacity_and_hasher(self.state.len() + batch.len(), Default::default());
+        let mut next = self.state.empty_like(self.state.len() + batch.len());
         for (k, values) in batch {
             let k = k.into_owned();
             let old = self.state.remove(&k);
