@@ -255,7 +255,7 @@ impl CheckpointDir {
                 }
                 Ok((_, time, payload)) => match postcard::from_bytes::<T>(&payload) {
                     Ok(state) => {
-                        info!(file = %path.display(), batch = %time, "restored checkpoint");
+                        info!(file = %path.display(), batch = %time, bytes = payload.len(), "restored checkpoint");
                         return Ok(Some(Restored { time, state }));
                     }
                     Err(e) => {
@@ -356,7 +356,14 @@ pub fn decode_state<T: DeserializeOwned>(
             )));
         }
     }
-    decode(rest)
+    let started = std::time::Instant::now();
+    let state = decode(rest)?;
+    info!(
+        bytes = rest.len(),
+        ms = started.elapsed().as_millis() as u64,
+        "restored the operator state"
+    );
+    Ok(state)
 }
 
 /// Decodes the job's operator state (the generated code assigns it to its stores).
