@@ -102,6 +102,79 @@ fn backpressure_off_or_absent_leaves_sources_unlimited() {
     assert_eq!(q.config().backpressure, Some(BackpressureConfig::default()));
 }
 
+/// One record every 100 ms: a source far slower than the pipeline.
+struct Trickle;
+
+impl Receiver for Trickle {
+    type Block = Vec<u64>;
+    fn name(&self) -> String {
+        "trickle".into()
+    }
+    async fn receive(self, store: Arc<Store<Vec<u64>>>) -> Result<(), StreamingError> {
+        while !store.is_stopping() {
+            store.push(vec![1]).await;
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Ok(())
+    }
+}
+
+/// Spark gives every input stream its own rate controller: a fast source beside a trickle
+/// is limited to about what the pipeline processes of it, not to half of the total.
+#[test]
+fn each_source_is_limited_by_its_own_estimate() {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let out = Collector::new();
+    let mut p = stream_pipeline! {
+        batch 1s;
+        backpressure on initial_rate 2000;
+        parallelism 1;
+        let fast = source receiver(Probe(Arc::clone(&seen)));
+        let slow = source receiver(Trickle);
+        fast |> union(slow)
+            |> map |x| { std::thread::sleep(Duration::from_millis(1)); x }
+            |> count
+            |> collect(out)
+    };
+    p.start().unwrap();
+    assert_eq!(p.source_rate_limits(), [Some(2000), Some(2000)]);
+    let (fast, slow) = (p.source_metrics(0).unwrap(), p.source_metrics(1).unwrap());
+    // Two batches, each with a few hundred fast records and a few slow ones: the first
+    // measures, the second estimates.
+    for _ in 0..2 {
+        assert!(fast.wait_for_records(fast.records() + 400, Duration::from_secs(10)));
+        assert!(slow.wait_for_records(slow.records() + 1, Duration::from_secs(10)));
+        p.run_batches(1).unwrap();
+    }
+    let rates = p.source_rate_limits();
+    let (Some(fast_rate), Some(slow_rate)) = (rates[0], rates[1]) else {
+        panic!("both sources limited: {rates:?}");
+    };
+    // A millisecond a record: together at most 1000/s, nearly all of it the fast source's
+    // records; the trickle's share is far below the minimum rate, 100.
+    assert_eq!(slow_rate, 100, "{rates:?}");
+    assert!(fast_rate > 2 * slow_rate, "{rates:?}");
+    assert_eq!(p.rate_limit(), Some(fast_rate + slow_rate));
+}
+
+/// The source reading a `repartition` topic back is not limited again: its records came in
+/// through a source that is.
+#[test]
+fn a_repartition_topics_reader_is_left_alone() {
+    let config = streaming::PipelineConfig::new(Duration::from_secs(1)).with_backpressure_config(
+        BackpressureConfig {
+            initial_rate: Some(500),
+            ..BackpressureConfig::default()
+        },
+    );
+    let mut b = streaming::PipelineBuilder::new(config);
+    let _input = b.source(streaming::source::queue(vec![vec![1u64]]));
+    let _shuffled = b.repartition_source(streaming::source::queue(vec![vec![1u64]]));
+    let mut p = b.build(|_| Ok(()));
+    p.start().unwrap();
+    assert_eq!(p.source_rate_limits(), [Some(500), None]);
+}
+
 /// How long each wall-clock run lasts, and how long the controller gets to settle.
 const RUN: Duration = Duration::from_secs(45);
 const SETTLE: Duration = Duration::from_secs(15);

@@ -11,7 +11,8 @@ pub struct BatchContext<'a> {
     zero: BatchTime,
     parallelism: usize,
     out: &'a mut dyn Write,
-    input_records: u64,
+    /// Records each source gave this batch, in pipeline order.
+    input_by_source: Vec<u64>,
     /// Operator state restored from a checkpoint, for the job to take on its first batch.
     restored: Option<Vec<u8>>,
     /// Set when this batch is checkpointed: the job stores its operator state here.
@@ -37,7 +38,7 @@ impl<'a> BatchContext<'a> {
             zero,
             parallelism: parallelism.max(1),
             out,
-            input_records: 0,
+            input_by_source: Vec::new(),
             restored: None,
             checkpoint: None,
             input_ended: false,
@@ -97,9 +98,15 @@ impl<'a> BatchContext<'a> {
         self.out
     }
 
-    /// Records that came in from sources for this batch (for the scheduler's log line).
+    /// Records that came in from sources for this batch.
     pub fn input_records(&self) -> u64 {
-        self.input_records
+        self.input_by_source.iter().sum()
+    }
+
+    /// Records each source gave this batch, in pipeline order (a source fed by
+    /// `repartition` counts none: its records were counted when they came in).
+    pub fn input_by_source(&self) -> &[u64] {
+        &self.input_by_source
     }
 
     /// Operator state from a checkpoint (first batch after a restart only).
@@ -133,8 +140,12 @@ impl<'a> BatchContext<'a> {
         self.checkpoint.take().flatten()
     }
 
-    /// Called by the generated code with the size of each source's batch.
-    pub fn add_input(&mut self, records: usize) {
-        self.input_records += records as u64;
+    /// Called by the generated code with the size of each source's batch (`source`: its
+    /// index in pipeline order).
+    pub fn add_input(&mut self, source: usize, records: usize) {
+        if self.input_by_source.len() <= source {
+            self.input_by_source.resize(source + 1, 0);
+        }
+        self.input_by_source[source] += records as u64;
     }
 }

@@ -14,6 +14,9 @@ pub struct BatchInfo {
     pub batch_time: BatchTime,
     /// Records the batch took from its sources.
     pub num_records: u64,
+    /// The same by source, in pipeline order (Spark's `streamIdToInputInfo`); a source fed
+    /// by `repartition` counts none, its records were counted when they came in.
+    pub records_by_source: Vec<u64>,
     /// How long the batch waited, after its time came, for earlier batches to finish.
     pub scheduling_delay: Duration,
     /// How long the batch's job (operators, sinks and its checkpoint) ran.

@@ -122,6 +122,8 @@ impl PipelineConfig {
 pub struct PipelineBuilder {
     config: PipelineConfig,
     sources: Vec<Arc<dyn SourceControl>>,
+    /// Per source: whether backpressure limits it.
+    rate_limited: Vec<bool>,
 }
 
 impl PipelineBuilder {
@@ -129,15 +131,29 @@ impl PipelineBuilder {
         PipelineBuilder {
             config,
             sources: Vec::new(),
+            rate_limited: Vec::new(),
         }
     }
 
     /// Registers `source`'s control half with the scheduler and hands the source back to be
     /// moved into the batch job.
     pub fn source<S: Source>(&mut self, source: S) -> S {
+        self.register(source, true)
+    }
+
+    /// [`PipelineBuilder::source`] for the source that reads a `repartition` topic back.
+    /// Backpressure leaves it alone: its records came in through a source that backpressure
+    /// limits (and were counted there), so limiting them again would only leave them
+    /// waiting in the topic.
+    pub fn repartition_source<S: Source>(&mut self, source: S) -> S {
+        self.register(source, false)
+    }
+
+    fn register<S: Source>(&mut self, source: S, rate_limited: bool) -> S {
         let control = source.control();
         control.set_batch_interval(self.config.batch_interval);
         self.sources.push(control);
+        self.rate_limited.push(rate_limited);
         source
     }
 
@@ -148,6 +164,7 @@ impl PipelineBuilder {
         Pipeline {
             config: self.config,
             sources: self.sources,
+            rate_limited: self.rate_limited,
             job: Box::new(job),
             batches_run: 0,
             started: false,
@@ -212,6 +229,8 @@ impl Write for OutputBuffer {
 pub struct Pipeline {
     pub(crate) config: PipelineConfig,
     pub(crate) sources: Vec<Arc<dyn SourceControl>>,
+    /// Per source: whether backpressure limits it (not a `repartition` topic's reader).
+    rate_limited: Vec<bool>,
     job: BatchJob,
     batches_run: u64,
     started: bool,
@@ -363,20 +382,32 @@ impl Pipeline {
         self
     }
 
-    /// The rate backpressure last set for the pipeline (records per second, shared evenly
-    /// by its sources); `None` when backpressure is off or has not limited them yet.
+    /// The rates backpressure last set for the sources, added up (records per second);
+    /// `None` when backpressure is off or has not limited them yet.
     pub fn rate_limit(&self) -> Option<u64> {
         self.rate_controller.as_ref().and_then(RateController::rate)
+    }
+
+    /// The rate backpressure last set for each source, in pipeline order (each source has
+    /// its own controller, as in Spark); `None` for a source it does not limit (yet).
+    pub fn source_rate_limits(&self) -> Vec<Option<u64>> {
+        (0..self.sources.len())
+            .map(|i| self.rate_controller.as_ref().and_then(|c| c.rate_of(i)))
+            .collect()
     }
 
     /// Starts the rate controller, if backpressure is on (before the sources start).
     pub(crate) fn start_rate_controller(&mut self) {
         if let Some(config) = &self.config.backpressure {
             if self.rate_controller.is_none() {
+                let limited = (self.sources.iter().enumerate())
+                    .filter(|&(i, _)| self.rate_limited.get(i).copied().unwrap_or(true))
+                    .map(|(i, s)| (i, Arc::clone(s)))
+                    .collect();
                 self.rate_controller = Some(RateController::new(
                     self.config.batch_interval,
                     config,
-                    self.sources.clone(),
+                    limited,
                 ));
             }
         }
@@ -608,6 +639,7 @@ impl Pipeline {
             })
         });
         let records = ctx.input_records();
+        let records_by_source = ctx.input_by_source().to_vec();
         let late_rows_by_stage: Vec<(String, u64)> = ctx
             .late_rows()
             .iter()
@@ -640,6 +672,7 @@ impl Pipeline {
         let info = BatchInfo {
             batch_time: time,
             num_records: records,
+            records_by_source,
             scheduling_delay: started.saturating_duration_since(due),
             processing_delay: started.elapsed(),
             late_rows: late_rows_by_stage.iter().map(|(_, n)| n).sum(),

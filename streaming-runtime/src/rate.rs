@@ -130,63 +130,89 @@ impl PidRateEstimator {
     }
 }
 
-/// Feeds each completed batch to the estimator and publishes new rates to the sources. The
-/// rate is the pipeline's (the batch's records from all sources), so each of `n` sources
-/// gets an even share, `rate / n`.
+/// Feeds each completed batch to one estimator per source and publishes each source's new
+/// rate to it. As in Spark, where every input stream has its own rate controller, a
+/// source's rate is estimated from the records *it* gave the batch and the batch's
+/// processing time and scheduling delay: a fast source and a trickle together get about
+/// what each delivers at the pipeline's pace, not an even split of the total.
 pub(crate) struct RateController {
+    sources: Vec<Controlled>,
+}
+
+/// One source and its estimator.
+struct Controlled {
+    /// The source's index in pipeline order (in [`BatchInfo::records_by_source`]).
+    index: usize,
+    source: Arc<dyn SourceControl>,
     estimator: PidRateEstimator,
-    sources: Vec<Arc<dyn SourceControl>>,
+    /// The rate last published to it, `None` while unlimited.
     published: Option<u64>,
 }
 
 impl RateController {
-    /// Starts the controller: the sources get `config.initial_rate` (if any) now.
+    /// Starts the controller over `sources` (each with its index in pipeline order): every
+    /// one gets `config.initial_rate` (if any) now (Spark's `initialRate` is also per
+    /// receiver).
     pub fn new(
         batch_interval: Duration,
         config: &BackpressureConfig,
-        sources: Vec<Arc<dyn SourceControl>>,
+        sources: Vec<(usize, Arc<dyn SourceControl>)>,
     ) -> Self {
-        let controller = RateController {
-            estimator: PidRateEstimator::new(batch_interval, config),
-            sources,
-            published: config.initial_rate.map(|r| r.max(1)),
-        };
-        controller.publish();
-        controller
+        let initial = config.initial_rate.map(|r| r.max(1));
+        let sources = sources
+            .into_iter()
+            .map(|(index, source)| {
+                source.set_rate_limit(initial);
+                Controlled {
+                    index,
+                    source,
+                    estimator: PidRateEstimator::new(batch_interval, config),
+                    published: initial,
+                }
+            })
+            .collect();
+        RateController { sources }
     }
 
-    /// Gives every source its share of the published rate.
-    fn publish(&self) {
-        let n = u64::try_from(self.sources.len().max(1)).unwrap_or(u64::MAX);
-        let share = self.published.map(|r| (r / n).max(1));
-        for s in &self.sources {
-            s.set_rate_limit(share);
-        }
-    }
-
-    /// The batch `info` completed: a new estimate goes to every source.
+    /// The batch `info` completed: each source whose estimate changed gets it.
     pub fn batch_completed(&mut self, info: &BatchInfo) {
         if info.failure.is_some() {
             return;
         }
-        let Some(rate) = self.estimator.compute(
-            info.batch_time,
-            info.num_records,
-            info.processing_delay,
-            info.scheduling_delay,
-        ) else {
-            return;
-        };
-        // Whole records per second, at least one (a zero rate would stop a source for good).
-        let rate = (rate.round() as u64).max(1);
-        tracing::debug!(batch = %info.batch_time, rate, "backpressure: new rate limit");
-        self.published = Some(rate);
-        self.publish();
+        for c in &mut self.sources {
+            let records = info.records_by_source.get(c.index).copied().unwrap_or(0);
+            let Some(rate) = c.estimator.compute(
+                info.batch_time,
+                records,
+                info.processing_delay,
+                info.scheduling_delay,
+            ) else {
+                continue;
+            };
+            // Whole records per second, at least one (a zero rate would stop a source for
+            // good).
+            let rate = (rate.round() as u64).max(1);
+            tracing::debug!(batch = %info.batch_time, source = c.index, rate, "backpressure: new rate limit");
+            c.published = Some(rate);
+            c.source.set_rate_limit(Some(rate));
+        }
     }
 
-    /// The rate last published (records per second), `None` while unlimited.
+    /// The rate last published to source `index` (records per second), `None` while
+    /// unlimited or when the controller does not limit it.
+    pub fn rate_of(&self, index: usize) -> Option<u64> {
+        self.sources
+            .iter()
+            .find(|c| c.index == index)
+            .and_then(|c| c.published)
+    }
+
+    /// The sources' rates added up, `None` while none is limited.
     pub fn rate(&self) -> Option<u64> {
-        self.published
+        self.sources
+            .iter()
+            .filter_map(|c| c.published)
+            .reduce(u64::saturating_add)
     }
 }
 
@@ -281,27 +307,47 @@ mod tests {
                 self.0.lock().unwrap().push(rate);
             }
         }
-        let (seen, other) = (Arc::new(Seen::default()), Arc::new(Seen::default()));
+        let (fast, trickle) = (Arc::new(Seen::default()), Arc::new(Seen::default()));
         let config = BackpressureConfig {
             initial_rate: Some(1000),
             ..BackpressureConfig::default()
         };
-        // Two sources: each gets half of the pipeline's rate.
-        let mut c = RateController::new(ms(1000), &config, vec![seen.clone(), other.clone()]);
-        let info = |time, records, processing, scheduling| BatchInfo {
+        let mut c = RateController::new(
+            ms(1000),
+            &config,
+            vec![(0, fast.clone() as _), (1, trickle.clone() as _)],
+        );
+        assert_eq!([c.rate_of(0), c.rate_of(1)], [Some(1000), Some(1000)]);
+        let info = |time, fast, trickle, processing, scheduling| BatchInfo {
             batch_time: t(time),
-            num_records: records,
+            num_records: fast + trickle,
+            records_by_source: vec![fast, trickle],
             scheduling_delay: ms(scheduling),
             processing_delay: ms(processing),
             ..BatchInfo::default()
         };
-        c.batch_completed(&info(1000, 500, 1000, 0)); // measures 500/s
-        c.batch_completed(&info(2000, 500, 2000, 1000)); // 500 - 250 - 0.2 × 250 = 200
-        assert_eq!(c.rate(), Some(200));
-        let mut failed = info(3000, 10, 1000, 0);
+        // Each source's rate comes from its own records: the fast one measures 1000/s and
+        // the trickle 200/s (both over the same 1 s of processing).
+        c.batch_completed(&info(1000, 1000, 200, 1000, 0));
+        assert_eq!(
+            [c.rate_of(0), c.rate_of(1)],
+            [Some(1000), Some(1000)],
+            "the first batch only measures"
+        );
+        // 1000 + 200 records took 2 s with a 1 s delay: the fast source processed 500/s,
+        // error 500, historical 1 × 500 / 1 = 500: 1000 - 500 - 0.2 × 500 = 400; the
+        // trickle 100/s: 200 - 100 - 0.2 × 100 = 80 -> min rate 100.
+        c.batch_completed(&info(2000, 1000, 200, 2000, 1000));
+        assert_eq!([c.rate_of(0), c.rate_of(1)], [Some(400), Some(100)]);
+        assert_eq!(c.rate(), Some(500));
+        // A batch the trickle gave nothing teaches its estimator nothing: its rate stays.
+        // The fast one: 400 in 400 ms, 1000/s, error -600: 400 + 600 = 1000.
+        c.batch_completed(&info(3000, 400, 0, 400, 0));
+        assert_eq!([c.rate_of(0), c.rate_of(1)], [Some(1000), Some(100)]);
+        let mut failed = info(4000, 10, 10, 1000, 0);
         failed.failure = Some("boom".into());
         c.batch_completed(&failed);
-        assert_eq!(*seen.0.lock().unwrap(), [Some(500), Some(100)]);
-        assert_eq!(*other.0.lock().unwrap(), [Some(500), Some(100)]);
+        assert_eq!(*fast.0.lock().unwrap(), [Some(1000), Some(400), Some(1000)]);
+        assert_eq!(*trickle.0.lock().unwrap(), [Some(1000), Some(100)]);
     }
 }
