@@ -40,6 +40,8 @@ pub struct StateMap<K, V> {
 const DECODE_ON_A_THREAD_FROM: usize = 1 << 14;
 /// Entries per hand-over from the decoding thread to the inserting one.
 const CHUNK: usize = 4096;
+/// A restore of a store this large or larger logs its progress every this many entries.
+const PROGRESS_EVERY: usize = 1 << 23;
 /// The most entries a restore allocates before it has read them (the length is trusted only
 /// up to this, since the checkpoint's CRC guards against damage, not against a bug).
 const MAX_PRESIZED: usize = 1 << 26;
@@ -272,7 +274,18 @@ where
     V: DeserializeOwned + Send,
 {
     let mut store = StateMap::with_seeds(seeds, len.min(MAX_PRESIZED));
-    let mut insert = |chunk: Vec<(K, V)>| store.map.extend(chunk);
+    let mut insert = |chunk: Vec<(K, V)>| {
+        let before = store.map.len();
+        store.map.extend(chunk);
+        // Long restores show how far they are (a million keys take about 0.1 s).
+        if len >= PROGRESS_EVERY && store.map.len() / PROGRESS_EVERY > before / PROGRESS_EVERY {
+            tracing::info!(
+                restored = store.map.len(),
+                of = len,
+                "restoring keyed state"
+            );
+        }
+    };
     if len < DECODE_ON_A_THREAD_FROM {
         decode(bytes, len, |chunk| {
             insert(chunk);
