@@ -91,7 +91,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     };
     let write_totals =
-        move |totals: Vec<(String, i64)>| common::write_totals(&totals_file, &totals);
+        move |totals: Vec<(&String, i64)>| common::write_totals(&totals_file, &totals);
     let pipeline = match &cli.connect {
         None => stream_pipeline! {
             batch 200ms;

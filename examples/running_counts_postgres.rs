@@ -100,7 +100,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 |> map |w| (w, 1i64)
                 |> update_state_by_key(|new, old| Some(new.into_iter().sum::<i64>() + old.unwrap_or(0)))
                 |> foreach_batch(|_time, totals| {
-                    let (words, counts): (Vec<String>, Vec<i64>) = totals.into_iter().unzip();
+                    let (words, counts): (Vec<&String>, Vec<i64>) = totals.into_iter().unzip();
                     // One statement: the batch's totals land together or not at all.
                     runtime
                         .block_on(client.execute(upsert.as_str(), &[&words, &counts]))

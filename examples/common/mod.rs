@@ -203,7 +203,10 @@ pub async fn start_producer(feed: LineFeed, rate: f64) -> std::io::Result<Socket
 
 /// Replaces `path` with running totals, `word count` per line, atomically (temp file,
 /// fsync, rename), so a reader never sees a partial file.
-pub fn write_totals(path: &std::path::Path, totals: &[(String, i64)]) -> std::io::Result<()> {
+pub fn write_totals<K: std::fmt::Display>(
+    path: &std::path::Path,
+    totals: &[(K, i64)],
+) -> std::io::Result<()> {
     use std::io::Write;
     let text: String = totals.iter().map(|(w, n)| format!("{w} {n}\n")).collect();
     let tmp = path.with_extension("tmp");

@@ -23,7 +23,7 @@ proptest! {
             for &(k, v) in batch {
                 grouped.entry(k).or_default().push(v);
             }
-            let out: BTreeMap<u8, i64> = state.update(grouped, f).into_iter().collect();
+            let out: BTreeMap<u8, i64> = state.update(grouped, f).into_iter().map(|(k, v)| (*k, v)).collect();
 
             let mut keys: Vec<u8> = naive.keys().copied().collect();
             keys.extend(batch.iter().map(|(k, _)| *k));

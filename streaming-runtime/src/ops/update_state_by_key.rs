@@ -34,8 +34,9 @@ impl<K: Hash + Eq + Clone, S: Clone> State<K, S> {
     }
 
     /// Applies one batch's values (grouped by key, in arrival order) and returns the whole
-    /// state.
-    pub fn update<Kb, V, F>(&mut self, batch: KeyedMap<Kb, Vec<V>>, mut f: F) -> Vec<(K, S)>
+    /// state: each key by reference into the store (the stages after read it in place, as
+    /// after a window, instead of a copy of every key every batch), each state a copy.
+    pub fn update<Kb, V, F>(&mut self, batch: KeyedMap<Kb, Vec<V>>, mut f: F) -> Vec<(&K, S)>
     where
         Kb: IntoOwned<Owned = K>,
         F: FnMut(Vec<V>, Option<S>) -> Option<S>,
@@ -55,10 +56,7 @@ impl<K: Hash + Eq + Clone, S: Clone> State<K, S> {
             }
         }
         self.state = next;
-        self.state
-            .iter()
-            .map(|(k, s)| (k.clone(), s.clone()))
-            .collect()
+        self.state.iter().map(|(k, s)| (k, s.clone())).collect()
     }
 
     pub fn len(&self) -> usize {
