@@ -273,7 +273,10 @@ where
     K: DeserializeOwned + Hash + Eq + Send,
     V: DeserializeOwned + Send,
 {
-    let mut store = StateMap::with_seeds(seeds, len.min(MAX_PRESIZED));
+    // Every entry takes at least a byte (a map with a zero-sized key holds one at most), so
+    // a length the bytes cannot hold does not get its table allocated.
+    let capacity = len.min(MAX_PRESIZED).min(bytes.len().max(1));
+    let mut store = StateMap::with_seeds(seeds, capacity);
     let mut insert = |chunk: Vec<(K, V)>| {
         let before = store.map.len();
         store.map.extend(chunk);
@@ -411,7 +414,8 @@ mod tests {
         let (seeds, len, entries): ([u64; 4], u64, serde_bytes_like::Buf) =
             postcard::from_bytes(&bytes).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(len, n as u64);
-        for wrong in [len + 1, len - 1, 0] {
+        // (A length far beyond what the bytes hold must not get its table allocated.)
+        for wrong in [len + 1, len - 1, 0, 1 << 40] {
             let bad = postcard::to_stdvec(&(seeds, wrong, Bytes(&entries.0)))
                 .unwrap_or_else(|e| panic!("{e}"));
             let err = postcard::from_bytes::<StateMap<String, i64>>(&bad);
