@@ -289,36 +289,11 @@ where
             );
         }
     };
-    if len < DECODE_ON_A_THREAD_FROM {
+    let threaded = len >= DECODE_ON_A_THREAD_FROM && decode_beside(bytes, len, &mut insert)?;
+    if !threaded {
         decode(bytes, len, |chunk| {
             insert(chunk);
             true
-        })?;
-    } else {
-        // Decoding on a second thread while this one inserts: the two halves of the work
-        // cost about the same, so the restore takes about as long as the slower one.
-        std::thread::scope(|scope| {
-            let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<(K, V)>>(4);
-            let decoder = std::thread::Builder::new()
-                .name("checkpoint-decode".into())
-                .spawn_scoped(scope, move || {
-                    decode(bytes, len, |chunk| tx.send(chunk).is_ok())
-                });
-            match decoder {
-                Ok(decoder) => {
-                    for chunk in rx {
-                        insert(chunk);
-                    }
-                    decoder
-                        .join()
-                        .map_err(|_| "the decoding thread panicked".to_string())?
-                }
-                // No thread to be had: decode here.
-                Err(_) => decode(bytes, len, |chunk| {
-                    insert(chunk);
-                    true
-                }),
-            }
         })?;
     }
     if store.map.len() != len {
@@ -328,6 +303,38 @@ where
         ));
     }
     Ok(store)
+}
+
+/// Decodes on a second thread while this one inserts: the two halves of the work cost
+/// about the same, so the restore takes about as long as the slower one. `Ok(false)`: no
+/// thread to be had, nothing done.
+fn decode_beside<K, V>(
+    bytes: &[u8],
+    len: usize,
+    insert: &mut impl FnMut(Vec<(K, V)>),
+) -> Result<bool, String>
+where
+    K: DeserializeOwned + Send,
+    V: DeserializeOwned + Send,
+{
+    std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<(K, V)>>(4);
+        let Ok(decoder) = std::thread::Builder::new()
+            .name("checkpoint-decode".into())
+            .spawn_scoped(scope, move || {
+                decode(bytes, len, |chunk| tx.send(chunk).is_ok())
+            })
+        else {
+            return Ok(false);
+        };
+        for chunk in rx {
+            insert(chunk);
+        }
+        decoder
+            .join()
+            .map_err(|_| "the decoding thread panicked".to_string())??;
+        Ok(true)
+    })
 }
 
 /// Decodes `len` entries from `bytes` and hands them to `sink` in chunks of [`CHUNK`];
