@@ -4,8 +4,8 @@
 //!
 //! ```text
 //! cargo run --release --example happiest_words
-//! cargo run --release --example happiest_words -- --afinn ../shared/data/AFINN-111.txt \
-//!     --file ../shared/data/tweeteval_emoji_tweets.txt
+//! cargo run --release --example happiest_words -- --afinn data/AFINN-111.txt \
+//!     --file data/tweets.txt
 //! ```
 
 mod common;

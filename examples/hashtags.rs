@@ -4,7 +4,7 @@
 //! ```text
 //! cargo run --release --example hashtags                      # built-in tweet producer
 //! cargo run --release --example hashtags -- --connect localhost:9999
-//! cargo run --release --example hashtags -- --file ../shared/data/tweeteval_emoji_tweets.txt
+//! cargo run --release --example hashtags -- --file data/tweets.txt
 //! ```
 
 mod common;

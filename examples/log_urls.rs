@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! cargo run --release --example log_urls
-//! cargo run --release --example log_urls -- --file ../shared/data/mrtc_access_2005_2018.log
+//! cargo run --release --example log_urls -- --file data/access_with_attacks.log
 //! ```
 
 mod common;

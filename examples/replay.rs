@@ -3,7 +3,7 @@
 //! (and the `kafka` feature) it writes them to a Kafka topic instead, one record per line.
 //!
 //! ```text
-//! cargo run --release --example replay -- ../shared/data/tweeteval_emoji_tweets.txt --port 9999 --rate 5000
+//! cargo run --release --example replay -- data/tweets.txt --port 9999 --rate 5000
 //! cargo run --release --example hashtags -- --connect localhost:9999     # in another terminal
 //!
 //! cargo run --release --features kafka --example replay -- tweets.txt --kafka localhost:9092 --topic tweets

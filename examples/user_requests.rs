@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! cargo run --release --example user_requests
-//! cargo run --release --example user_requests -- --file ../shared/data/elastic_apache_logs.log
+//! cargo run --release --example user_requests -- --file data/apache_access.log
 //! ```
 
 mod common;

@@ -1,5 +1,5 @@
 //! The streaming page in a real browser: the `hashtags` example runs with `--ui`, and
-//! headless Chromium (Debian's `chromium`; `.ci/run` installs it) loads the page, runs its
+//! headless Chromium (Debian's `chromium`, installed on first use) loads the page, runs its
 //! JavaScript (uPlot, the polling of `/api/batches`) and dumps the DOM it built; then it
 //! takes a screenshot (`target/ui-screenshot.png`, the README's `docs/streaming-page.png`).
 
@@ -21,18 +21,11 @@ impl Drop for Running {
     }
 }
 
+/// Headless Chromium: Debian's `chromium`, installed on first use (`common::install`).
 fn chromium() -> PathBuf {
-    let found = std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|d| d.join("chromium"))
-            .find(|p| p.is_file())
-    });
-    found.unwrap_or_else(|| {
-        panic!(
-            "chromium not found on PATH: install the Debian package `chromium` \
-             (apt-get install chromium; .ci/run does)"
-        )
-    })
+    static BIN: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    BIN.get_or_init(|| common::install::tool("chromium"))
+        .clone()
 }
 
 /// Headless Chromium on `url`, with `args` (`--dump-dom`, `--screenshot=..`); its own

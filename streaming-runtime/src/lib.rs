@@ -42,7 +42,7 @@ pub use rdkafka;
 pub use block::{Block, LineBlock, Lines};
 pub use context::BatchContext;
 pub use error::StreamingError;
-pub use event_time::{Timestamp, Window};
+pub use event_time::{ParseTimestampError, Timestamp, Window};
 pub use keyed::{Keyed, KeyedMap, Pair};
 pub use listener::BatchInfo;
 pub use metrics::{MetricsSnapshot, PartitionLag, SourceMetrics};

@@ -41,6 +41,14 @@ impl BatchTime {
     pub fn as_duration(self) -> Duration {
         Duration::from_millis(self.0)
     }
+
+    /// The batch time as an event-time [`Timestamp`](crate::Timestamp), to compare a
+    /// record's time with the batch it arrived in (meaningful for the real clock only: with
+    /// the manual clock batch `k` is `k × interval` after the epoch). The two are separate
+    /// types because one is processing time and the other event time; see `Timestamp`.
+    pub fn to_timestamp(self) -> crate::Timestamp {
+        crate::Timestamp::from_millis(i64::try_from(self.0).unwrap_or(i64::MAX))
+    }
 }
 
 /// Spark prints a `Time` as `1475052703000 ms`.

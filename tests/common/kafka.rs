@@ -5,6 +5,11 @@
 
 #![allow(dead_code)] // each test file uses part of this module
 
+// The examples and benches include this file alone, so the installer comes with it (the
+// tests' `common` re-exports it).
+#[path = "install.rs"]
+pub mod install;
+
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -20,23 +25,9 @@ use streaming::rdkafka::{ClientConfig, Message, Offset, TopicPartitionList};
 /// The tansu binary, installed on first use.
 pub fn tansu() -> PathBuf {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| {
-        if let Some(bin) = std::env::var_os("TANSU_BIN") {
-            return PathBuf::from(bin);
-        }
-        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-        let bin = root.join("target/tansu/tansu");
-        if !bin.exists() {
-            // Several test binaries may get here at once: the script runs under a lock.
-            let status = Command::new("flock")
-                .arg(root.join("target/.tansu-install.lock"))
-                .arg(root.join("scripts/install_tansu.sh"))
-                .stdout(Stdio::null())
-                .status()
-                .expect("running scripts/install_tansu.sh (needs python3 and flock)");
-            assert!(status.success(), "scripts/install_tansu.sh failed");
-        }
-        bin
+    BIN.get_or_init(|| match std::env::var_os("TANSU_BIN") {
+        Some(bin) => PathBuf::from(bin),
+        None => install::tool("tansu"),
     })
     .clone()
 }

@@ -3,8 +3,14 @@
 #![allow(dead_code)] // each test file uses part of this module
 
 pub mod http;
+// `scripts/install_test_deps.sh` on first use; `kafka.rs` carries it because the examples
+// and benches include that file alone.
+#[cfg(not(feature = "kafka"))]
+pub mod install;
 #[cfg(feature = "kafka")]
 pub mod kafka;
+#[cfg(feature = "kafka")]
+pub use kafka::install;
 pub mod overload;
 pub mod postgres;
 pub mod process;

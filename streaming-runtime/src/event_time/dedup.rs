@@ -1,12 +1,16 @@
 //! `drop_duplicates [by |x| key] [within_watermark]`: Structured Streaming's
 //! `dropDuplicates` / `dropDuplicatesWithinWatermark` over stamped records.
 //!
-//! A record whose key was seen before is dropped; so is one older than the watermark from
-//! before the batch (late: counted). A key is remembered from the event time it was first
-//! seen at until the watermark passes that time (`drop_duplicates`: Spark's rule when the
-//! event time is part of the key) or that time plus the watermark's delay
-//! (`within_watermark`: a repeat within the delay of the first occurrence is dropped
+//! A record whose key was seen before is dropped; so is one whose event time is at or below
+//! the watermark from before the batch (late: counted). A key is remembered from the event
+//! time it was first seen at until the watermark reaches that time (`drop_duplicates`:
+//! Spark's rule when the event time is part of the key) or that time plus the watermark's
+//! delay (`within_watermark`: a repeat within the delay of the first occurrence is dropped
 //! however late it comes). Either way the state is bounded by the watermark.
+//!
+//! Both comparisons are Spark's: a row or a key is too old when its time is `<=` the
+//! watermark (`WatermarkSupport.watermarkExpression`; `dropDuplicatesWithinWatermark`
+//! evicts when `watermark >= expiresAt`). `tests/watermark_boundaries.rs` pins them.
 
 use std::hash::Hash;
 
@@ -60,7 +64,7 @@ impl<K: Eq + Hash> Dedup<K> {
         let mut late = 0;
         let mut out = Vec::with_capacity(rows.len());
         for (t, x) in rows {
-            if t.as_millis() < current {
+            if t.as_millis() <= current {
                 late += 1;
                 continue;
             }
@@ -73,7 +77,7 @@ impl<K: Eq + Hash> Dedup<K> {
             out.push((t, x));
         }
         let next = next.as_millis();
-        self.seen.retain(|_, until| *until >= next);
+        self.seen.retain(|_, until| *until > next);
         self.late_rows += late;
         (out, late)
     }

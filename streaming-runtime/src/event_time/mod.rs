@@ -25,6 +25,6 @@ mod windows;
 
 pub use dedup::Dedup;
 pub use sessions::Sessions;
-pub use timestamp::{Timestamp, Window};
+pub use timestamp::{ParseTimestampError, Timestamp, Window};
 pub use watermark::{Watermark, min_watermark, stamp};
 pub use windows::{Emit, EventAggregation, EventWindows, Results, WindowSpec};
