@@ -12,26 +12,29 @@ mod common;
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::kafka::Broker;
 use common::process::{
-    Rng, append_to, example_path, read_totals, read_totals_dir, wait_for, wait_until_equal,
+    Logs, Proc, Rng, append_to, example_path, read_totals, read_totals_dir, wait_for,
+    wait_until_equal,
 };
 
 const PARTITIONS: i32 = 6;
 
 /// A process of `cluster_word_count` in `group`, keeping its state under `work`.
-fn spawn(broker: &Broker, work: &Path, group: &str) -> Child {
-    spawn_example("cluster_word_count", broker, work, group)
+fn spawn(broker: &Broker, work: &Path, group: &str, logs: &Logs) -> Proc {
+    spawn_example("cluster_word_count", broker, work, group, logs)
 }
 
-/// A process of the example `name` in `group`, reading `lines`, state under `work`.
-fn spawn_example(name: &str, broker: &Broker, work: &Path, group: &str) -> Child {
-    Command::new(example_path(name))
+/// A process of the example `name` in `group`, reading `lines`, state under `work`, its
+/// log a file of its own in `logs`.
+fn spawn_example(name: &str, broker: &Broker, work: &Path, group: &str, logs: &Logs) -> Proc {
+    let log = logs.file(name);
+    let child = Command::new(example_path(name))
         .arg("--brokers")
         .arg(broker.addr())
         .args(["--topic", "lines", "--group", group, "--no-producer"])
@@ -42,9 +45,10 @@ fn spawn_example(name: &str, broker: &Broker, work: &Path, group: &str) -> Child
         .arg(work.join("out"))
         .env("RUST_LOG", "info")
         .stdout(Stdio::null())
-        .stderr(append_to(&work.join("children.log")))
+        .stderr(append_to(&log))
         .spawn()
-        .unwrap()
+        .unwrap();
+    Proc { child, log }
 }
 
 const WORDS: &[&str] = &["alpha", "beta", "gamma", "delta", "eps", "zeta", "eta"];
@@ -115,6 +119,7 @@ fn stop_producer_and_check_totals(
     written: &Mutex<BTreeMap<String, i64>>,
     work: &Path,
     within_s: u64,
+    logs: &Logs,
 ) -> BTreeMap<String, i64> {
     stop.store(true, Ordering::Relaxed);
     writer.join().unwrap();
@@ -128,30 +133,17 @@ fn stop_producer_and_check_totals(
     assert_eq!(
         got,
         expected,
-        "the totals are the true counts; log:\n{}",
-        tail(&work.join("children.log"))
+        "the totals are the true counts; the processes' logs:\n{}",
+        logs.all()
     );
     expected
 }
 
-fn stop_all(children: Vec<Child>, log: &Path) {
-    for mut child in children {
-        let _ = Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
-            .status();
-        let status = child.wait().unwrap();
-        assert!(
-            status.success(),
-            "SIGTERM exits 0: {status:?}\n{}",
-            tail(log)
-        );
+/// SIGTERM to each: every one exits 0 (see [`Proc::terminate`]).
+fn stop_all(children: Vec<Proc>) {
+    for child in children {
+        child.terminate();
     }
-}
-
-fn tail(log: &Path) -> String {
-    let log = std::fs::read_to_string(log).unwrap_or_default();
-    let lines: Vec<&str> = log.lines().collect();
-    lines[lines.len().saturating_sub(60)..].join("\n")
 }
 
 /// (a) and (b): two processes start, a third joins mid-stream, then processes are
@@ -162,48 +154,45 @@ fn processes_joining_and_killed_count_every_word_once() {
     let broker = Arc::new(Broker::start());
     broker.create_topic("lines", PARTITIONS);
     let work = tempfile::tempdir().unwrap();
-    let log = work.path().join("children.log");
+    let logs = Logs::new(work.path(), "cluster-joining-and-killed");
     let written = Arc::new(Mutex::new(BTreeMap::new()));
     let stop = Arc::new(AtomicBool::new(false));
     let writer = producer(Arc::clone(&broker), Arc::clone(&written), Arc::clone(&stop));
 
     let mut rng = Rng(0x006a_6f69_6e73);
     let mut children = vec![
-        spawn(&broker, work.path(), "cluster"),
-        spawn(&broker, work.path(), "cluster"),
+        spawn(&broker, work.path(), "cluster", &logs),
+        spawn(&broker, work.path(), "cluster", &logs),
     ];
     std::thread::sleep(Duration::from_secs(4));
     assert_nothing_counted_twice(work.path(), &written);
     // (b) A process joins mid-stream: the group moves partitions to it.
-    children.push(spawn(&broker, work.path(), "cluster"));
+    children.push(spawn(&broker, work.path(), "cluster", &logs));
     std::thread::sleep(Duration::from_secs(4));
     // (a) Kills at random moments, each process restarted.
     for _ in 0..4 {
         std::thread::sleep(Duration::from_millis(500 + rng.below(3000)));
         assert_nothing_counted_twice(work.path(), &written);
         let i = rng.below(children.len() as u64) as usize;
-        children[i].kill().unwrap();
-        children[i].wait().unwrap();
+        children[i].kill();
         std::thread::sleep(Duration::from_millis(rng.below(2000)));
-        children[i] = spawn(&broker, work.path(), "cluster");
+        children[i] = spawn(&broker, work.path(), "cluster", &logs);
     }
     std::thread::sleep(Duration::from_secs(2));
-    let expected = stop_producer_and_check_totals(writer, &stop, &written, work.path(), 90);
+    let expected = stop_producer_and_check_totals(writer, &stop, &written, work.path(), 90, &logs);
     assert!(
-        std::fs::read_to_string(&log)
-            .unwrap_or_default()
-            .contains("partition revoked"),
+        logs.all().contains("partition revoked"),
         "partitions moved between processes"
     );
-    stop_all(children, &log);
+    stop_all(children);
 
     // One process alone over the same topic (its own group and state).
     let alone = tempfile::tempdir().unwrap();
-    let single = spawn(&broker, alone.path(), "alone");
+    let single = spawn(&broker, alone.path(), "alone", &logs);
     let out = alone.path().join("out");
     let got = wait_for(|| read_totals_dir(&out), &expected, Duration::from_secs(60));
     assert_eq!(got, expected, "a single process counts the same");
-    stop_all(vec![single], &alone.path().join("children.log"));
+    stop_all(vec![single]);
 }
 
 /// (c) Fencing: a process paused (SIGSTOP) past the session timeout loses its partitions
@@ -214,40 +203,26 @@ fn a_paused_process_resumed_after_losing_its_partitions_writes_nothing() {
     let broker = Arc::new(Broker::start());
     broker.create_topic("lines", PARTITIONS);
     let work = tempfile::tempdir().unwrap();
-    let log = work.path().join("children.log");
+    let logs = Logs::new(work.path(), "cluster-paused-and-resumed");
     let written = Arc::new(Mutex::new(BTreeMap::new()));
     let stop = Arc::new(AtomicBool::new(false));
     let writer = producer(Arc::clone(&broker), Arc::clone(&written), Arc::clone(&stop));
 
-    let paused = spawn(&broker, work.path(), "fence");
-    let other = spawn(&broker, work.path(), "fence");
+    let paused = spawn(&broker, work.path(), "fence", &logs);
+    let other = spawn(&broker, work.path(), "fence", &logs);
     std::thread::sleep(Duration::from_secs(6));
-    let pid = paused.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-STOP", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
+    paused.signal("STOP");
     // Past the session timeout (6 s): the group gives every partition to `other`.
     std::thread::sleep(Duration::from_secs(14));
-    assert!(
-        Command::new("kill")
-            .args(["-CONT", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
+    paused.signal("CONT");
     std::thread::sleep(Duration::from_secs(6));
-    stop_producer_and_check_totals(writer, &stop, &written, work.path(), 60);
-    let log_text = std::fs::read_to_string(&log).unwrap_or_default();
+    stop_producer_and_check_totals(writer, &stop, &written, work.path(), 60, &logs);
     assert!(
-        log_text.contains("was taken over by another process"),
-        "the resumed process's tasks were fenced; log:\n{}",
-        tail(&log)
+        logs.all().contains("was taken over by another process"),
+        "the resumed process's tasks were fenced; the processes' logs:\n{}",
+        logs.all()
     );
-    stop_all(vec![paused, other], &log);
+    stop_all(vec![paused, other]);
 }
 
 /// (d) A shuffle: lines land on partitions regardless of the hashtags in them, and
@@ -263,7 +238,7 @@ fn a_repartitioned_job_with_kills_counts_each_hashtag_once_and_ranks_globally() 
     let broker = Arc::new(Broker::start());
     broker.create_topic("lines", PARTITIONS);
     let work = tempfile::tempdir().unwrap();
-    let log = work.path().join("children.log");
+    let logs = Logs::new(work.path(), "cluster-repartitioned");
     let written = Arc::new(Mutex::new(BTreeMap::new()));
     let stop = Arc::new(AtomicBool::new(false));
     let writer = producer_of(
@@ -273,7 +248,8 @@ fn a_repartitioned_job_with_kills_counts_each_hashtag_once_and_ranks_globally() 
         Arc::clone(&written),
         Arc::clone(&stop),
     );
-    let spawn = |work: &Path, group: &str| spawn_example("cluster_hashtags", &broker, work, group);
+    let spawn =
+        |work: &Path, group: &str| spawn_example("cluster_hashtags", &broker, work, group, &logs);
 
     let mut rng = Rng(0x7368_7566_666c);
     let mut children = vec![spawn(work.path(), "tags"), spawn(work.path(), "tags")];
@@ -282,13 +258,12 @@ fn a_repartitioned_job_with_kills_counts_each_hashtag_once_and_ranks_globally() 
         std::thread::sleep(Duration::from_millis(500 + rng.below(3000)));
         assert_nothing_counted_twice(work.path(), &written);
         let i = rng.below(children.len() as u64) as usize;
-        children[i].kill().unwrap();
-        children[i].wait().unwrap();
+        children[i].kill();
         std::thread::sleep(Duration::from_millis(rng.below(2000)));
         children[i] = spawn(work.path(), "tags");
     }
     std::thread::sleep(Duration::from_secs(2));
-    let expected = stop_producer_and_check_totals(writer, &stop, &written, work.path(), 90);
+    let expected = stop_producer_and_check_totals(writer, &stop, &written, work.path(), 90, &logs);
     // The merged ranking: by count, ties by tag.
     let mut ranked: Vec<(String, i64)> = expected.clone().into_iter().collect();
     ranked.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
@@ -299,7 +274,7 @@ fn a_repartitioned_job_with_kills_counts_each_hashtag_once_and_ranks_globally() 
         got, top,
         "the merged top 10 is the top 10 of all partitions"
     );
-    stop_all(children, &log);
+    stop_all(children);
 
     // One process alone over the same topic (its own group, shuffle topic and state).
     let alone = tempfile::tempdir().unwrap();
@@ -313,5 +288,5 @@ fn a_repartitioned_job_with_kills_counts_each_hashtag_once_and_ranks_globally() 
         Duration::from_secs(30),
     );
     assert_eq!(got, top, "and ranks the same");
-    stop_all(vec![single], &alone.path().join("children.log"));
+    stop_all(vec![single]);
 }

@@ -118,3 +118,119 @@ pub fn wait_for(
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+/// The logs of a test's child processes: each child writes its own file under `dir`, all
+/// of them are searched together, and when the test fails (the guard is dropped while
+/// panicking) they are copied to `target/test-logs/<name>/` whole, so a failure in CI can
+/// be read after the temporary directory is gone.
+pub struct Logs {
+    dir: PathBuf,
+    name: String,
+    next: std::cell::Cell<usize>,
+}
+
+impl Logs {
+    pub fn new(dir: &Path, name: &str) -> Logs {
+        let dir = dir.join("logs");
+        std::fs::create_dir_all(&dir).unwrap();
+        Logs {
+            dir,
+            name: name.to_string(),
+            next: std::cell::Cell::new(0),
+        }
+    }
+
+    /// A new log file for a child named `what` (`what-<n>.log`).
+    pub fn file(&self, what: &str) -> PathBuf {
+        let n = self.next.get();
+        self.next.set(n + 1);
+        self.dir.join(format!("{what}-{n}.log"))
+    }
+
+    /// Every child's log, each under a header naming its file.
+    pub fn all(&self) -> String {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&self.dir)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path())
+            .collect();
+        files.sort();
+        files
+            .iter()
+            .map(|f| {
+                let text = std::fs::read_to_string(f).unwrap_or_default();
+                format!("==== {}\n{text}", f.display())
+            })
+            .collect()
+    }
+}
+
+impl Drop for Logs {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            return;
+        }
+        let keep = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("target/test-logs")
+            .join(&self.name);
+        let _ = std::fs::create_dir_all(&keep);
+        for entry in std::fs::read_dir(&self.dir).into_iter().flatten().flatten() {
+            let _ = std::fs::copy(entry.path(), keep.join(entry.file_name()));
+        }
+        eprintln!("the children's logs are kept in {}", keep.display());
+    }
+}
+
+/// A child process with its own log file.
+pub struct Proc {
+    pub child: std::process::Child,
+    pub log: PathBuf,
+}
+
+impl Proc {
+    /// SIGTERM, then waits: a clean stop exits 0. Panics with the child's whole log
+    /// otherwise (an exit before the signal shows as the status it exited with).
+    pub fn terminate(mut self) {
+        let before = self.child.try_wait().ok().flatten();
+        let _ = std::process::Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let status = self.child.wait().unwrap();
+        let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+        assert!(
+            status.success(),
+            "{} {}: {status:?}; its log:\n{log}",
+            self.log.display(),
+            match before {
+                Some(_) => "had exited on its own before SIGTERM",
+                None => "did not exit 0 on SIGTERM",
+            },
+        );
+    }
+
+    /// SIGKILL, and waits.
+    pub fn kill(&mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+
+    /// Sends `signal` (`"STOP"`, `"CONT"`).
+    pub fn signal(&self, signal: &str) {
+        let ok = std::process::Command::new("kill")
+            .args([&format!("-{signal}"), &self.child.id().to_string()])
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(ok, "kill -{signal} {}", self.child.id());
+    }
+}
+
+/// A child left running when its test fails is killed, not left to disturb the next test.
+impl Drop for Proc {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
