@@ -325,3 +325,40 @@ fn a_checkpoint_whose_state_type_changed_is_refused_naming_the_stage() {
         "{err}"
     );
 }
+
+/// A cluster task paused after its batch began (after the batch's own fence check) and
+/// resumed once another process took its partition: the `fence.check()?` in its sink
+/// stops it as *fenced*, not failed, so its process goes on with its other partitions.
+/// (A fenced check turned into a plain error made such a process exit 1: the flaky
+/// `tests/cluster.rs` paused-process test.)
+#[test]
+fn a_fence_taken_during_a_batch_stops_the_task_as_fenced() {
+    let dir = tempfile::tempdir().unwrap();
+    let part = dir.path().join("lines-0");
+    let fence = streaming::cluster::Fence::acquire(&part, "partition 0 of lines").unwrap();
+    let (sink_fence, other) = (fence.clone(), part.clone());
+    let mut p = stream_pipeline! {
+        batch 1s;
+        checkpoint part every 1s;
+        source queue(vec![vec!["a"]])
+            // Mid-batch, another process claims the partition.
+            |> map |w| { streaming::cluster::Fence::acquire(&other, "partition 0 of lines").unwrap(); w }
+            |> foreach_batch(|_time, _batch| {
+                sink_fence.check()?;
+                Ok::<(), StreamingError>(())
+            })
+    };
+    p.fenced_by(fence);
+    let err = p.run_batches(1).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            StreamingError::Fenced {
+                epoch: 1,
+                owner: 2,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+}

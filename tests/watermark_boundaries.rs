@@ -185,6 +185,14 @@ fn tumbling(batches: Vec<Vec<&'static str>>) -> (Windows, Late) {
         too_late |> map |(t, w)| (t.as_millis(), w.to_string()) |> collect(l)
     };
     p.run_batches(n).unwrap();
+    windows_and_late(&out, &late)
+}
+
+/// What [`tumbling`] and [`sessions`] collected, as plain values.
+fn windows_and_late(
+    out: &Collector<((Window, String), i64)>,
+    late: &Collector<(i64, String)>,
+) -> (Windows, Late) {
     let windows = out
         .batches()
         .into_iter()
@@ -244,17 +252,7 @@ fn sessions(batches: Vec<Vec<&'static str>>) -> (Windows, Late) {
         too_late |> map |(t, w)| (t.as_millis(), w.to_string()) |> collect(l)
     };
     p.run_batches(n).unwrap();
-    let windows = out
-        .batches()
-        .into_iter()
-        .map(|(_, b)| {
-            b.into_iter()
-                .map(|((w, k), n)| (w.start.as_millis(), k, n))
-                .collect()
-        })
-        .collect();
-    let late = late.batches().into_iter().map(|(_, b)| b).collect();
-    (windows, late)
+    windows_and_late(&out, &late)
 }
 
 #[test]

@@ -63,13 +63,12 @@ impl Pipeline {
         let interval = self.config.batch_interval;
         let self_drain = self.config.drain;
         let sources = self.sources.clone();
-        let signal = shutdown_signal();
-        let mut shutdown = std::pin::pin!(async {
-            tokio::select! {
-                () = signal => {}
-                () = stop => {}
-            }
-        });
+        // Ctrl-C / SIGTERM, and the caller's `stop` (a cluster revoking the partition of
+        // this task, say): either makes this batch the last; only a second *signal* exits
+        // at once.
+        let mut requests = StopRequests::new();
+        let mut stop = stop;
+        let mut signalled = false;
         info!(
             batch_ms = duration_ms(interval),
             parallelism = self.parallelism(),
@@ -115,8 +114,13 @@ impl Pipeline {
             let mut last = false;
             tokio::select! {
                 _ = tokio::time::sleep_until(due.into()) => {}
-                () = &mut shutdown => {
+                () = requests.next() => {
                     info!("stop requested: processing what was received, then exiting (again to exit at once)");
+                    signalled = true;
+                    last = true;
+                }
+                () = &mut stop => {
+                    info!("stop requested: processing what was received, then stopping");
                     last = true;
                 }
                 r = &mut processor => { processor_result = Some(r); break; }
@@ -138,11 +142,23 @@ impl Pipeline {
         }
         drop(tx);
 
+        // A signal while the last batch runs: the first is what a stop already does (the
+        // pipeline stopped by its caller, a signal comes: it is the user's first request);
+        // the second exits at once, as a second Ctrl-C does.
+        let exit_at_once = async {
+            if !signalled {
+                requests.next().await;
+                info!(
+                    "stop requested while stopping: finishing the last batch (again to exit at once)"
+                );
+            }
+            requests.next().await;
+        };
         let result = match processor_result {
             Some(r) => r,
             None => tokio::select! {
                 r = &mut processor => r,
-                () = shutdown_signal() => {
+                () = exit_at_once => {
                     warn!("second stop request: exiting now");
                     std::process::exit(130);
                 }
@@ -187,32 +203,38 @@ fn instant_of(time: BatchTime) -> Instant {
     }
 }
 
-/// Resolves on Ctrl-C or SIGTERM. The handlers are registered now, not when the future is
-/// first polled, so a signal arriving right after start-up is not lost (or fatal).
-pub(crate) fn shutdown_signal() -> impl Future<Output = ()> {
+/// Ctrl-C and SIGTERM as they come, one after another. The handlers are registered when it
+/// is made, not when first waited on, so a signal arriving right after start-up is not
+/// lost (or fatal), and none is missed between two waits.
+pub(crate) struct StopRequests {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        let term = signal(SignalKind::terminate());
-        let int = signal(SignalKind::interrupt());
-        async move {
-            match (term, int) {
-                (Ok(mut term), Ok(mut int)) => {
-                    tokio::select! {
-                        _ = term.recv() => {}
-                        _ = int.recv() => {}
-                    }
-                }
-                _ => {
-                    let _ = tokio::signal::ctrl_c().await;
-                }
-            }
+    signals: Option<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)>,
+}
+
+impl StopRequests {
+    pub(crate) fn new() -> Self {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let signals = signal(SignalKind::terminate())
+                .and_then(|term| Ok((term, signal(SignalKind::interrupt())?)))
+                .ok();
+            StopRequests { signals }
         }
+        #[cfg(not(unix))]
+        StopRequests {}
     }
-    #[cfg(not(unix))]
-    {
-        async {
-            let _ = tokio::signal::ctrl_c().await;
+
+    /// The next request.
+    pub(crate) async fn next(&mut self) {
+        #[cfg(unix)]
+        if let Some((term, int)) = &mut self.signals {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = int.recv() => {}
+            }
+            return;
         }
+        let _ = tokio::signal::ctrl_c().await;
     }
 }

@@ -156,7 +156,7 @@ impl KafkaCluster {
         let mut stop = std::pin::pin!(stop);
         // Ctrl-C / SIGTERM: each task's pipeline finishes its batch on its own; the
         // process leaves the group once they have.
-        let mut signal = std::pin::pin!(crate::scheduler::shutdown_signal());
+        let mut signals = crate::scheduler::StopRequests::new();
         let mut reap = tokio::time::interval(Duration::from_millis(200));
         let outcome = loop {
             tokio::select! {
@@ -196,7 +196,7 @@ impl KafkaCluster {
                     None => break Ok(()),
                 },
                 () = &mut stop => break Ok(()),
-                () = &mut signal => {
+                () = signals.next() => {
                     info!("stop requested: the tasks finish their batch, then the process leaves the group");
                     break Ok(());
                 }

@@ -5,12 +5,19 @@
 use std::hash::Hash;
 
 use hashbrown::hash_map::Entry;
+use smallvec::SmallVec;
 
 use crate::keyed::{KeyedMap, Pair};
 use crate::ops::group_by_key::CompactBuffer;
 
-/// The other side of a join, by key; a key's values keep their order.
-pub type Index<K, W> = KeyedMap<K, Vec<W>>;
+/// The other side of a join, by key; a key's values keep their order. Most keys of a
+/// table (a dimension, a word list) have one value: it is kept in the index's own slot,
+/// so a probe reads the value where it finds the key instead of following a pointer to a
+/// list of one (`benches/key_lists.rs`).
+pub type Index<K, W> = KeyedMap<K, Values<W>>;
+
+/// A key's values on the other side of a join.
+pub type Values<W> = SmallVec<[W; 1]>;
 
 /// Indexes the other side (a batch, or a table given as any iterable of pairs).
 pub fn index<I, K, W>(side: I) -> Index<K, W>
@@ -124,8 +131,8 @@ where
 fn cogrouped<Kk: Hash + Eq, Vv, W>(
     batch: Vec<(Kk, Vv)>,
     other: Index<Kk, W>,
-) -> KeyedMap<Kk, (Vec<Vv>, Vec<W>)> {
-    let mut map: KeyedMap<Kk, (Vec<Vv>, Vec<W>)> = KeyedMap::default();
+) -> KeyedMap<Kk, (Vec<Vv>, Values<W>)> {
+    let mut map: KeyedMap<Kk, (Vec<Vv>, Values<W>)> = KeyedMap::default();
     for (k, v) in batch {
         map.entry(k).or_default().0.push(v);
     }
@@ -205,7 +212,7 @@ where
 {
     cogrouped(pairs(batch), other)
         .into_iter()
-        .map(|(k, (vs, ws))| (k, (CompactBuffer(vs), CompactBuffer(ws))))
+        .map(|(k, (vs, ws))| (k, (CompactBuffer(vs), CompactBuffer(ws.into_vec()))))
         .collect()
 }
 

@@ -2,11 +2,15 @@
 //!
 //! The function gets each batch's time and its elements, and returns either nothing or a
 //! `Result<(), E>` for any displayable `E`; an `Err` stops the pipeline with
-//! [`StreamingError::Custom`] carrying the error's message.
+//! [`StreamingError::Custom`] carrying the error's message, or, when `E` is
+//! [`StreamingError`] itself, with that error unchanged: a cluster task's
+//! `fence.check()?` in the function stops the task as fenced (the partition moved to
+//! another process), which is not a failure of the process.
 //!
 //! A closure that uses `?` must name its error type, since nothing else fixes it:
 //! `foreach_batch(|time, batch| { write(&batch)?; Ok::<(), std::io::Error>(()) })`.
 
+use std::any::Any;
 use std::fmt::Display;
 
 use crate::{BatchTime, StreamingError};
@@ -28,10 +32,25 @@ impl BatchOutcome for () {
     }
 }
 
-impl<E: Display> BatchOutcome for Result<(), E> {
+impl<E: Display + 'static> BatchOutcome for Result<(), E> {
     #[inline]
     fn into_result(self) -> Result<(), StreamingError> {
-        self.map_err(|e| StreamingError::custom(e.to_string()))
+        self.map_err(|e| {
+            // A StreamingError keeps its kind (`Fenced` above all: turned into `Custom`, a
+            // fenced task would look failed and stop its whole process).
+            let mut slot = Some(e);
+            let any: &mut dyn Any = &mut slot;
+            if let Some(own) = any
+                .downcast_mut::<Option<StreamingError>>()
+                .and_then(Option::take)
+            {
+                return own;
+            }
+            slot.map_or_else(
+                || StreamingError::custom("foreach_batch failed"),
+                |e| StreamingError::custom(e.to_string()),
+            )
+        })
     }
 }
 
@@ -98,6 +117,34 @@ mod tests {
             Ok::<(), std::num::TryFromIntError>(())
         });
         assert!(matches!(r, Err(StreamingError::Custom(_))));
+    }
+
+    #[test]
+    fn a_streaming_error_keeps_its_kind() {
+        let fenced = || StreamingError::Fenced {
+            what: "partition 3 of lines".into(),
+            epoch: 1,
+            owner: 2,
+        };
+        let e = finish(t(1), vec![()], |_, _| Err::<(), _>(fenced())).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                StreamingError::Fenced {
+                    epoch: 1,
+                    owner: 2,
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        // `?` on a fence's check inside a function returning `Result<(), StreamingError>`.
+        let e = finish(t(1), vec![()], |_, _| {
+            Err::<(), StreamingError>(fenced())?;
+            Ok::<(), StreamingError>(())
+        })
+        .unwrap_err();
+        assert!(matches!(e, StreamingError::Fenced { .. }), "{e:?}");
     }
 
     #[derive(Debug)]
