@@ -16,6 +16,7 @@ use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use streaming::checkpoint::{CheckpointDir, PipelineCheckpoint, decode_state, encode_state};
+use streaming::ops::group_by_key::Values;
 use streaming::ops::update_state_by_key::State;
 use streaming::{BatchTime, KeyedMap};
 
@@ -23,8 +24,8 @@ type Store = State<String, i64>;
 
 fn bench(c: &mut Criterion) {
     let mut state: Store = State::new();
-    let batch: KeyedMap<String, Vec<i64>> = (0..1_000_000)
-        .map(|i| (format!("user-{i:07}"), vec![i as i64]))
+    let batch: KeyedMap<String, Values<i64>> = (0..1_000_000)
+        .map(|i| (format!("user-{i:07}"), Values::from_elem(i as i64, 1)))
         .collect();
     state.update(batch, |new, old: Option<i64>| {
         Some(new.into_iter().sum::<i64>() + old.unwrap_or(0))

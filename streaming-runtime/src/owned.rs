@@ -192,7 +192,7 @@ impl<T: IntoOwned, const N: usize> IntoOwned for [T; N] {
 impl<T: IntoOwned> IntoOwned for CompactBuffer<T> {
     type Owned = CompactBuffer<T::Owned>;
     fn into_owned(self) -> CompactBuffer<T::Owned> {
-        CompactBuffer(self.0.into_owned())
+        self.into_iter().map(IntoOwned::into_owned).collect()
     }
 }
 
@@ -377,13 +377,13 @@ mod tests {
         );
         assert_eq!(owned(["a"]), ["a".to_string()]);
         assert_eq!(
-            owned(("k", CompactBuffer(vec!["v1", "v2"]))),
+            owned(("k", CompactBuffer::from(["v1", "v2"]))),
             (
                 "k".to_string(),
-                CompactBuffer(vec!["v1".to_string(), "v2".to_string()])
+                CompactBuffer::from(["v1".to_string(), "v2".to_string()])
             )
         );
-        let cb = CompactBuffer(vec![1, 2]);
+        let cb = CompactBuffer::from([1, 2]);
         assert_eq!(owned(&cb), cb);
         let mut m = BTreeMap::new();
         m.insert("a", 1);

@@ -9,7 +9,7 @@
 //! | `("a", 1)`, `(1,)`, `()` | `(a,1)`, `(1)`, `()` |
 //! | `Some(1)`, `None` | `Some(1)`, `None` |
 //! | `vec![1, 2]`, `[1, 2]`, `&[1, 2][..]` | `List(1, 2)` |
-//! | `CompactBuffer(vec![1, 2])` | `CompactBuffer(1, 2)` |
+//! | `CompactBuffer::from([1, 2])` | `CompactBuffer(1, 2)` |
 //! | maps (`HashMap`, `BTreeMap`) | `Map(a -> 1, b -> 2)` |
 //! | sets (`HashSet`, `BTreeSet`) | `Set(a, b)` |
 //! | `BatchTime` | `1000 ms` |
@@ -416,7 +416,7 @@ impl<T: SparkDisplay> SparkDisplay for Vec<T> {
 
 impl<T: SparkDisplay> SparkDisplay for CompactBuffer<T> {
     fn fmt_spark(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write_seq(f, "CompactBuffer", &self.0)
+        write_seq(f, "CompactBuffer", self)
     }
 }
 
@@ -534,12 +534,12 @@ mod tests {
     #[test]
     fn compact_buffers() {
         assert_eq!(
-            show(&("a", CompactBuffer(vec![1, 2]))),
+            show(&("a", CompactBuffer::from([1, 2]))),
             "(a,CompactBuffer(1, 2))"
         );
-        assert_eq!(show(&CompactBuffer::<i32>(vec![])), "CompactBuffer()");
+        assert_eq!(show(&CompactBuffer::<i32>::new()), "CompactBuffer()");
         assert_eq!(
-            show(&CompactBuffer(vec!["x".to_string()])),
+            show(&CompactBuffer::from(["x".to_string()])),
             "CompactBuffer(x)"
         );
     }

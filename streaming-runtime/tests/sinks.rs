@@ -66,7 +66,7 @@ fn user_types_print_and_collect() {
     let p = Point { x: 1, y: -2 };
     assert_eq!(Spark(&("p", &p)).to_string(), "(p,<1 -2>)");
     assert_eq!(
-        Spark(&("k", CompactBuffer(vec![p.clone()]))).to_string(),
+        Spark(&("k", CompactBuffer::from([p.clone()]))).to_string(),
         "(k,CompactBuffer(<1 -2>))"
     );
     let owned: (String, Point) = ("p", &p).into_owned();

@@ -19,7 +19,7 @@ proptest! {
         let mut state: State<u8, i64> = State::new();
         let mut naive: BTreeMap<u8, i64> = BTreeMap::new();
         for batch in &input {
-            let mut grouped: KeyedMap<u8, Vec<i64>> = KeyedMap::default();
+            let mut grouped: KeyedMap<u8, streaming_runtime::ops::group_by_key::Values<i64>> = KeyedMap::default();
             for &(k, v) in batch {
                 grouped.entry(k).or_default().push(v);
             }

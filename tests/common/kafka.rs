@@ -153,7 +153,9 @@ impl Broker {
                     .payload(v.as_ref()),
             );
         }
-        producer.flush(Duration::from_secs(30)).expect("flush");
+        // One request a record (see `producer`): 10,000 records take 10-15 s on a busy
+        // 2-core machine.
+        producer.flush(Duration::from_secs(90)).expect("flush");
     }
 
     /// Writes `(key, value)` records to `topic`'s `partition`.

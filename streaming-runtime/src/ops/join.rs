@@ -212,7 +212,7 @@ where
 {
     cogrouped(pairs(batch), other)
         .into_iter()
-        .map(|(k, (vs, ws))| (k, (CompactBuffer(vs), CompactBuffer(ws.into_vec()))))
+        .map(|(k, (vs, ws))| (k, (CompactBuffer::from(vs), ws.into_iter().collect())))
         .collect()
 }
 
@@ -261,7 +261,10 @@ mod tests {
         let cg = sorted(cogroup(left, right()));
         assert_eq!(
             cg[0],
-            ("a", (CompactBuffer(vec![1, 3]), CompactBuffer(vec!['x'])))
+            (
+                "a",
+                (CompactBuffer::from([1, 3]), CompactBuffer::from(['x']))
+            )
         );
         assert_eq!(cg.len(), 3);
     }

@@ -36,7 +36,11 @@ impl<K: Hash + Eq + Clone, S: Clone> State<K, S> {
     /// Applies one batch's values (grouped by key, in arrival order) and returns the whole
     /// state: each key by reference into the store (the stages after read it in place, as
     /// after a window, instead of a copy of every key every batch), each state a copy.
-    pub fn update<Kb, V, F>(&mut self, batch: KeyedMap<Kb, Vec<V>>, mut f: F) -> Vec<(&K, S)>
+    pub fn update<Kb, V, F>(
+        &mut self,
+        batch: KeyedMap<Kb, crate::ops::group_by_key::Values<V>>,
+        mut f: F,
+    ) -> Vec<(&K, S)>
     where
         Kb: IntoOwned<Owned = K>,
         F: FnMut(Vec<V>, Option<S>) -> Option<S>,
@@ -45,7 +49,8 @@ impl<K: Hash + Eq + Clone, S: Clone> State<K, S> {
         for (k, values) in batch {
             let k = k.into_owned();
             let old = self.state.remove(&k);
-            if let Some(s) = f(values, old) {
+            // Spark's function takes the values as a sequence: a `Vec` here.
+            if let Some(s) = f(values.into_vec(), old) {
                 next.insert(k, s);
             }
         }
