@@ -93,44 +93,44 @@ fn drop_duplicates_drops_a_row_exactly_at_the_watermark_as_late() {
     }
 }
 
-#[test]
-fn drop_duplicates_forgets_a_key_once_the_watermark_reaches_its_event_time() {
-    // The first batch moves the watermark to 10_000: `at` (first seen at 10_000) is
-    // forgotten, `after` (10_001) is still remembered; `before` (9_999) went first.
-    let (out, late) = dedup(
-        vec![
-            vec!["9999 before", "10000 at", "10001 after", "20000 x"],
-            vec!["20000 before", "20000 at", "20000 after"],
-        ],
-        false,
-    );
+/// Runs `first` (which moves the watermark to exactly where the key `at` is forgotten),
+/// then the three keys again: `before` and `at` are new again, `after` is still a repeat.
+fn forgets_before_and_at_keeps_after(first: Vec<&'static str>, again: i64, within: bool) {
+    let again: Vec<&'static str> = ["before", "at", "after"]
+        .iter()
+        .map(|k| &*Box::leak(format!("{again} {k}").into_boxed_str()))
+        .collect();
+    let (out, late) = dedup(vec![first, again], within);
     assert_eq!(
         out,
         vec![
             vec![s("before"), s("at"), s("after"), s("x")],
             vec![s("before"), s("at")]
-        ]
+        ],
+        "within: {within}"
     );
-    assert_eq!(late, vec![0, 0]);
+    assert_eq!(late, vec![0, 0], "within: {within}");
+}
+
+#[test]
+fn drop_duplicates_forgets_a_key_once_the_watermark_reaches_its_event_time() {
+    // The first batch moves the watermark to 10_000: `at` (first seen at 10_000) is
+    // forgotten, `after` (10_001) is still remembered; `before` (9_999) went first.
+    forgets_before_and_at_keeps_after(
+        vec!["9999 before", "10000 at", "10001 after", "20000 x"],
+        20_000,
+        false,
+    );
 }
 
 #[test]
 fn drop_duplicates_within_watermark_forgets_a_key_once_the_watermark_reaches_its_expiry() {
     // A key first seen at t expires at t + 10_000. The first batch moves the watermark to
     // 15_000: `at` (expiring at 15_000) is forgotten, `after` (15_001) is remembered.
-    let (out, _) = dedup(
-        vec![
-            vec!["4999 before", "5000 at", "5001 after", "25000 x"],
-            vec!["16000 before", "16000 at", "16000 after"],
-        ],
+    forgets_before_and_at_keeps_after(
+        vec!["4999 before", "5000 at", "5001 after", "25000 x"],
+        16_000,
         true,
-    );
-    assert_eq!(
-        out,
-        vec![
-            vec![s("before"), s("at"), s("after"), s("x")],
-            vec![s("before"), s("at")]
-        ]
     );
 }
 
@@ -169,26 +169,39 @@ fn drop_duplicates_state_holds_only_keys_above_the_watermark() {
 type Windows = Vec<Vec<(i64, String, i64)>>;
 type Late = Vec<Vec<(i64, String)>>;
 
-/// A 10 s tumbling count over `batches`, late rows kept with `late(..)`.
-fn tumbling(batches: Vec<Vec<&'static str>>) -> (Windows, Late) {
+/// A 10 s tumbling count and a 2 s session count over the same `batches`, each with its
+/// late rows kept with `late(..)`.
+fn windows_and_sessions(batches: Vec<Vec<&'static str>>) -> [(Windows, Late); 2] {
     let n = batches.len() as u64;
-    let (out, late) = (Collector::new(), Collector::new());
-    let (o, l) = (out.clone(), late.clone());
+    let outs = [Collector::new(), Collector::new()];
+    let lates = [Collector::new(), Collector::new()];
+    let ([o1, o2], [l1, l2]) = (outs.clone(), lates.clone());
     let mut p = stream_pipeline! {
         batch 1s;
-        source queue(batches)
+        let rows = source queue(batches)
             |> map(parse_ms)
             |> event_time(|(t, _)| *t) watermark 10s
-            |> map |(_, w)| w
-            |> event_window(10s, 10s) count_by_value late(too_late)
-            |> collect(o);
-        too_late |> map |(t, w)| (t.as_millis(), w.to_string()) |> collect(l)
+            |> map |(_, w)| w;
+        rows |> event_window(10s, 10s) count_by_value late(late_for_windows) |> collect(o1);
+        rows |> session_window(2s) count_by_value late(late_for_sessions) |> collect(o2);
+        late_for_windows |> map |(t, w)| (t.as_millis(), w.to_string()) |> collect(l1);
+        late_for_sessions |> map |(t, w)| (t.as_millis(), w.to_string()) |> collect(l2)
     };
     p.run_batches(n).unwrap();
-    windows_and_late(&out, &late)
+    [0, 1].map(|i| windows_and_late(&outs[i], &lates[i]))
 }
 
-/// What [`tumbling`] and [`sessions`] collected, as plain values.
+fn tumbling(batches: Vec<Vec<&'static str>>) -> (Windows, Late) {
+    let [windows, _] = windows_and_sessions(batches);
+    windows
+}
+
+fn sessions(batches: Vec<Vec<&'static str>>) -> (Windows, Late) {
+    let [_, sessions] = windows_and_sessions(batches);
+    sessions
+}
+
+/// What a pipeline collected, as plain values.
 fn windows_and_late(
     out: &Collector<((Window, String), i64)>,
     late: &Collector<(i64, String)>,
@@ -206,20 +219,29 @@ fn windows_and_late(
     (windows, late)
 }
 
+/// `aggregate` over a batch with `row` (a window or session ending at 10_000) and a row
+/// moving the watermark to one below, at, or one above that end, then an empty batch: the
+/// window or session is emitted in the first batch once the watermark reaches its end.
+fn closes_once_the_watermark_reaches_its_end(
+    aggregate: fn(Vec<Vec<&'static str>>) -> (Windows, Late),
+    row: &'static str,
+    start: i64,
+) {
+    for (z, closed) in [("19999 z", false), ("20000 z", true), ("20001 z", true)] {
+        let (got, _) = aggregate(vec![vec![row, z], vec![]]);
+        let expected = if closed {
+            vec![(start, s("a"), 1)]
+        } else {
+            vec![]
+        };
+        assert_eq!(got, vec![expected, vec![]], "after {z}");
+    }
+}
+
 #[test]
 fn event_window_emits_a_window_once_the_watermark_reaches_its_end() {
-    // Window [0, 10_000) holds `a`; the watermark after batch 1 is one below, at, or one
-    // above its end.
-    let (below, _) = tumbling(vec![vec!["5000 a", "19999 z"], vec![]]);
-    assert_eq!(below, vec![vec![], vec![]], "watermark 9_999: still open");
-    let (at, _) = tumbling(vec![vec!["5000 a", "20000 z"], vec![]]);
-    assert_eq!(at, vec![vec![(0, s("a"), 1)], vec![]], "watermark 10_000");
-    let (above, _) = tumbling(vec![vec!["5000 a", "20001 z"], vec![]]);
-    assert_eq!(
-        above,
-        vec![vec![(0, s("a"), 1)], vec![]],
-        "watermark 10_001"
-    );
+    // Window [0, 10_000) holds `a`.
+    closes_once_the_watermark_reaches_its_end(tumbling, "5000 a", 0);
 }
 
 #[test]
@@ -236,42 +258,10 @@ fn event_window_drops_a_row_whose_window_ends_exactly_at_the_watermark() {
     assert_eq!(got, vec![vec![], vec![(9999, s("a"))]]);
 }
 
-/// A 2 s session count over `batches`, late rows kept with `late(..)`.
-fn sessions(batches: Vec<Vec<&'static str>>) -> (Windows, Late) {
-    let n = batches.len() as u64;
-    let (out, late) = (Collector::new(), Collector::new());
-    let (o, l) = (out.clone(), late.clone());
-    let mut p = stream_pipeline! {
-        batch 1s;
-        source queue(batches)
-            |> map(parse_ms)
-            |> event_time(|(t, _)| *t) watermark 10s
-            |> map |(_, w)| w
-            |> session_window(2s) count_by_value late(too_late)
-            |> collect(o);
-        too_late |> map |(t, w)| (t.as_millis(), w.to_string()) |> collect(l)
-    };
-    p.run_batches(n).unwrap();
-    windows_and_late(&out, &late)
-}
-
 #[test]
 fn session_window_closes_a_session_once_the_watermark_reaches_its_end() {
     // The session of a row at 8_000 is [8_000, 10_000).
-    let (below, _) = sessions(vec![vec!["8000 a", "19999 z"], vec![]]);
-    assert_eq!(below, vec![vec![], vec![]], "watermark 9_999: still open");
-    let (at, _) = sessions(vec![vec!["8000 a", "20000 z"], vec![]]);
-    assert_eq!(
-        at,
-        vec![vec![(8000, s("a"), 1)], vec![]],
-        "watermark 10_000"
-    );
-    let (above, _) = sessions(vec![vec!["8000 a", "20001 z"], vec![]]);
-    assert_eq!(
-        above,
-        vec![vec![(8000, s("a"), 1)], vec![]],
-        "watermark 10_001"
-    );
+    closes_once_the_watermark_reaches_its_end(sessions, "8000 a", 8000);
 }
 
 #[test]
