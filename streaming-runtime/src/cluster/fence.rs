@@ -1,20 +1,34 @@
 //! Fencing a partition's task: who owns a partition's state and output now.
 //!
-//! Each partition's checkpoint directory holds an `epoch` file. A process that is assigned
-//! the partition raises the epoch by one before it restores anything, and its task checks
-//! the file before each batch, before writing a checkpoint, and (through [`Fence::check`]
-//! in a sink) before writing output. A process that was presumed dead (paused, cut off)
-//! and comes back finds a higher epoch and stops that task without writing: the new owner's
+//! Each partition's checkpoint directory holds an `epochs/` directory with one empty file
+//! per claim, named by its epoch. A process that is assigned the partition claims the next
+//! epoch before it restores anything, and its task checks before each batch, before
+//! writing a checkpoint, and (through [`Fence::check`] in a sink) before writing output,
+//! that no higher epoch exists. A process that was presumed dead (paused, cut off) and
+//! comes back finds a higher epoch and stops that task without writing: the new owner's
 //! state and output stay as they are.
+//!
+//! A claim is the *exclusive creation* of the next epoch's file (`O_CREAT | O_EXCL`), so two
+//! processes racing for a partition never get the same epoch: the loser of a race for `n`
+//! takes `n + 1`, and the higher claim wins. The file and the directory are fsynced before
+//! the claim counts, so a power loss cannot roll an epoch back. (A read-then-rename of one
+//! `epoch` file, as before, let two concurrent claims read the same value and both
+//! believe they owned the partition.) A directory written by the older form keeps its
+//! `epoch` file's value as the floor of the next claim.
 //!
 //! The epoch lives beside the checkpoint rather than being Kafka's group generation
 //! because the generation is not exposed by the client, and because the checkpoint
 //! directory is what every process already shares (on one machine, or on shared storage).
 
+use std::fs::{self, File, OpenOptions};
+use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::error::StreamingError;
+
+/// Claims kept in `epochs/` below the newest (older ones are removed by each new claim).
+const KEEP: u64 = 8;
 
 /// One owner's claim on a partition's state (cheap to clone).
 #[derive(Clone, Debug)]
@@ -24,26 +38,44 @@ pub struct Fence {
 
 #[derive(Debug)]
 struct Inner {
-    file: PathBuf,
+    dir: PathBuf,
     epoch: u64,
     what: String,
 }
 
 impl Fence {
-    /// Claims `dir` (created if missing) for `what` (e.g. `"words-3"`): the stored epoch
-    /// plus one, written atomically (a temporary file renamed over the old one).
+    /// Claims `dir` (created if missing) for `what` (e.g. `"partition 3 of lines"`): the
+    /// next epoch after the highest claimed, created exclusively and made durable.
     pub fn acquire(dir: &Path, what: impl Into<String>) -> Result<Fence, StreamingError> {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| StreamingError::io(format!("creating {}", dir.display()), e))?;
-        let file = dir.join("epoch");
-        let epoch = read_epoch(&file)? + 1;
-        let tmp = dir.join(format!(".epoch-{}.tmp", std::process::id()));
-        std::fs::write(&tmp, epoch.to_string())
-            .and_then(|()| std::fs::rename(&tmp, &file))
-            .map_err(|e| StreamingError::io(format!("writing {}", file.display()), e))?;
+        let epochs = dir.join("epochs");
+        fs::create_dir_all(&epochs)
+            .map_err(|e| StreamingError::io(format!("creating {}", epochs.display()), e))?;
+        let mut epoch = highest(&epochs)?.max(legacy_epoch(dir)?) + 1;
+        loop {
+            let file = epochs.join(epoch.to_string());
+            match OpenOptions::new().write(true).create_new(true).open(&file) {
+                Ok(f) => {
+                    f.sync_all()
+                        .and_then(|()| File::open(&epochs)?.sync_all())
+                        .map_err(|e| {
+                            StreamingError::io(format!("syncing {}", file.display()), e)
+                        })?;
+                    break;
+                }
+                // Another process claimed this epoch first: the next one is ours to try.
+                Err(e) if e.kind() == ErrorKind::AlreadyExists => epoch += 1,
+                Err(e) => {
+                    return Err(StreamingError::io(
+                        format!("creating {}", file.display()),
+                        e,
+                    ));
+                }
+            }
+        }
+        prune(&epochs, epoch);
         Ok(Fence {
             inner: Arc::new(Inner {
-                file,
+                dir: epochs,
                 epoch,
                 what: what.into(),
             }),
@@ -57,8 +89,8 @@ impl Fence {
 
     /// `Ok` while no other process has claimed the partition since this one did.
     pub fn check(&self) -> Result<(), StreamingError> {
-        let now = read_epoch(&self.inner.file)?;
-        if now == self.inner.epoch {
+        let now = highest(&self.inner.dir)?;
+        if now <= self.inner.epoch {
             return Ok(());
         }
         Err(StreamingError::Fenced {
@@ -69,15 +101,52 @@ impl Fence {
     }
 }
 
-/// The stored epoch (0 when there is none yet).
-fn read_epoch(file: &Path) -> Result<u64, StreamingError> {
-    match std::fs::read_to_string(file) {
+/// The highest epoch claimed in `epochs` (0 when none is).
+fn highest(epochs: &Path) -> Result<u64, StreamingError> {
+    let entries = match fs::read_dir(epochs) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(0),
+        Err(e) => {
+            return Err(StreamingError::io(
+                format!("reading {}", epochs.display()),
+                e,
+            ));
+        }
+    };
+    Ok(entries
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u64>().ok())
+        .max()
+        .unwrap_or(0))
+}
+
+/// The epoch of a directory claimed before `epochs/` existed (its `epoch` file), or 0.
+fn legacy_epoch(dir: &Path) -> Result<u64, StreamingError> {
+    let file = dir.join("epoch");
+    match fs::read_to_string(&file) {
         Ok(text) => text.trim().parse().map_err(|_| StreamingError::BadPath {
-            path: file.to_path_buf(),
+            path: file.clone(),
             reason: format!("not an epoch number: {text:?}"),
         }),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(0),
+        Err(e) if e.kind() == ErrorKind::NotFound => Ok(0),
         Err(e) => Err(StreamingError::io(format!("reading {}", file.display()), e)),
+    }
+}
+
+/// Removes claims more than [`KEEP`] below `newest` (they can only fence the fenced).
+fn prune(epochs: &Path, newest: u64) {
+    let Ok(entries) = fs::read_dir(epochs) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let old = e
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<u64>().ok())
+            .is_some_and(|n| n + KEEP < newest);
+        if old {
+            let _ = fs::remove_file(e.path());
+        }
     }
 }
 
@@ -96,5 +165,49 @@ mod tests {
         second.check().unwrap();
         let err = first.check().unwrap_err().to_string();
         assert!(err.contains("t-0") && err.contains("epoch 2"), "{err}");
+    }
+
+    #[test]
+    fn racing_claims_never_share_an_epoch_and_only_the_highest_owns() {
+        for _ in 0..20 {
+            let dir = tempfile::tempdir().unwrap();
+            let barrier = std::sync::Barrier::new(8);
+            let fences: Vec<Fence> = std::thread::scope(|s| {
+                let handles: Vec<_> = (0..8)
+                    .map(|_| {
+                        s.spawn(|| {
+                            barrier.wait();
+                            Fence::acquire(dir.path(), "t-0").unwrap()
+                        })
+                    })
+                    .collect();
+                handles.into_iter().map(|h| h.join().unwrap()).collect()
+            });
+            let mut epochs: Vec<u64> = fences.iter().map(Fence::epoch).collect();
+            epochs.sort();
+            assert_eq!(epochs, (1..=8).collect::<Vec<_>>(), "distinct epochs");
+            let owners = fences.iter().filter(|f| f.check().is_ok()).count();
+            assert_eq!(owners, 1, "one owner");
+        }
+    }
+
+    #[test]
+    fn a_directory_fenced_by_the_old_epoch_file_continues_above_it() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("epoch"), "41").unwrap();
+        assert_eq!(Fence::acquire(dir.path(), "t-0").unwrap().epoch(), 42);
+    }
+
+    #[test]
+    fn old_claims_are_pruned() {
+        let dir = tempfile::tempdir().unwrap();
+        let fences: Vec<Fence> = (0..20)
+            .map(|_| Fence::acquire(dir.path(), "t-0").unwrap())
+            .collect();
+        let left = std::fs::read_dir(dir.path().join("epochs"))
+            .unwrap()
+            .count();
+        assert!(left <= KEEP as usize + 1, "{left} claims left");
+        assert!(fences[19].check().is_ok() && fences[0].check().is_err());
     }
 }
