@@ -10,10 +10,16 @@ use std::time::{Duration, Instant};
 /// Runs the ignored test `name` of this binary as a child process with `env`.
 fn child(name: &str, env: &[(&str, &Path)]) -> std::process::Child {
     let mut c = Command::new(std::env::current_exe().unwrap());
-    c.args(["--exact", name, "--ignored", "--nocapture", "--test-threads=1"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit());
+    c.args([
+        "--exact",
+        name,
+        "--ignored",
+        "--nocapture",
+        "--test-threads=1",
+    ])
+    .stdin(Stdio::null())
+    .stdout(Stdio::piped())
+    .stderr(Stdio::inherit());
     for (k, v) in env {
         c.env(k, v);
     }
@@ -65,6 +71,111 @@ fn fence_claims_racing_from_processes_get_distinct_epochs() {
             })
             .collect();
         epochs.sort();
-        assert_eq!(epochs, (1..=6).collect::<Vec<u64>>(), "every claim its own epoch");
+        assert_eq!(
+            epochs,
+            (1..=6).collect::<Vec<u64>>(),
+            "every claim its own epoch"
+        );
     }
+}
+
+fn counts_pipeline(dir: &Path, out: &streaming::Collector<(String, i64)>) -> streaming::Pipeline {
+    use streaming::prelude::*;
+    let (dir, out) = (dir.to_path_buf(), out.clone());
+    stream_pipeline! {
+        batch 1s;
+        checkpoint dir every 2s;
+        source queue(vec![vec!["a b"], vec!["a"], vec!["b"]])
+            |> flat_map split
+            |> map |w| (w, 1i64)
+            |> update_state_by_key(|new, old| Some(new.into_iter().sum::<i64>() + old.unwrap_or(0)))
+            |> collect(out)
+    }
+}
+
+fn names_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// Point 8: when every checkpoint is unreadable the pipeline refuses to start, naming the
+/// files, and deletes nothing. (It started fresh with a warning and deleted the batch logs:
+/// the state and the record of what had run were gone.)
+#[test]
+fn every_checkpoint_unreadable_is_refused_and_nothing_is_deleted() {
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path().join("cp");
+    let out = streaming::Collector::new();
+    counts_pipeline(&dir, &out).run_batches(3).unwrap();
+    let mut checkpoints = 0;
+    for name in names_in(&dir) {
+        if name.starts_with("checkpoint-") {
+            std::fs::write(dir.join(&name), b"SPKCKPT\0 torn").unwrap();
+            checkpoints += 1;
+        }
+    }
+    assert!(checkpoints >= 2, "{:?}", names_in(&dir));
+    let before = names_in(&dir);
+    assert!(before.iter().any(|n| n.starts_with("batch-")), "{before:?}");
+    let err = counts_pipeline(&dir, &out)
+        .run_batches(1)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("every checkpoint") && err.contains("checkpoint-"),
+        "{err}"
+    );
+    assert_eq!(names_in(&dir), before, "nothing deleted");
+}
+
+/// Point 8: temporary files a writer killed mid-write left are removed at the next start.
+/// (They stayed forever.)
+#[test]
+fn temporary_files_of_a_killed_writer_are_removed_at_restart() {
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path().join("cp");
+    let out = streaming::Collector::new();
+    counts_pipeline(&dir, &out).run_batches(2).unwrap();
+    // What a writer SIGKILLed between its write and its rename leaves.
+    std::fs::write(dir.join(".checkpoint-3000.tmp-999999"), b"half").unwrap();
+    std::fs::write(dir.join(".batch-3000.tmp-999999"), b"half").unwrap();
+    counts_pipeline(&dir, &out).run_batches(1).unwrap();
+    let left: Vec<String> = names_in(&dir)
+        .into_iter()
+        .filter(|n| n.contains(".tmp-"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}
+
+/// Point 8: the built-in sinks check the fence right before they write, so a cluster task
+/// that lost its partition during its batch writes nothing. (Only user sinks that called
+/// `fence.check()` did.)
+#[test]
+fn a_built_in_sink_of_a_task_fenced_mid_batch_writes_nothing() {
+    use streaming::prelude::*;
+    let work = tempfile::tempdir().unwrap();
+    let part = work.path().join("lines-0");
+    let out = work.path().join("out").join("words");
+    let fence = streaming::cluster::Fence::acquire(&part, "partition 0 of lines").unwrap();
+    let (other, prefix) = (part.clone(), out.to_string_lossy().into_owned());
+    let mut p = stream_pipeline! {
+        batch 1s;
+        checkpoint part every 1s;
+        source queue(vec![vec!["a"]])
+            // Mid-batch, another process claims the partition.
+            |> map |w| { streaming::cluster::Fence::acquire(&other, "partition 0 of lines").unwrap(); w }
+            |> save_as_text_files(prefix)
+    };
+    p.fenced_by(fence);
+    let err = p.run_batches(1).unwrap_err();
+    assert!(matches!(err, StreamingError::Fenced { .. }), "{err:?}");
+    let written = std::fs::read_dir(work.path().join("out"))
+        .map(|d| d.count())
+        .unwrap_or(0);
+    assert_eq!(written, 0, "no batch directory, no temporary one");
 }

@@ -230,9 +230,39 @@ impl CheckpointDir {
         }
     }
 
-    /// The newest valid checkpoint, if any. Corrupt files are reported (warn) and skipped;
-    /// a checkpoint of a different pipeline is an error.
+    /// Removes the temporary files a writer killed mid-write left behind (`.checkpoint-…`
+    /// and `.batch-…` with a `.tmp-<pid>` suffix); returns how many. Called before a
+    /// restore, when no other writer of this directory may be running: a fenced one that
+    /// still is loses its temporary file and its rename fails, which is what it deserves.
+    pub fn remove_stale_temp_files(&self) -> usize {
+        let Ok(entries) = fs::read_dir(&self.dir) else {
+            return 0;
+        };
+        let mut removed = 0;
+        for e in entries.flatten() {
+            let name = e.file_name();
+            let Some(name) = name.to_str() else { continue };
+            let ours = [PREFIX, BATCH_PREFIX]
+                .iter()
+                .any(|p| name.strip_prefix('.').is_some_and(|n| n.starts_with(p)))
+                && name.contains(".tmp-");
+            if ours && fs::remove_file(e.path()).is_ok() {
+                removed += 1;
+            }
+        }
+        if removed > 0 {
+            info!(dir = %self.dir.display(), files = removed, "removed temporary files a killed writer left");
+        }
+        removed
+    }
+
+    /// The newest valid checkpoint, if any. Corrupt files are reported (warn) and skipped,
+    /// but when every checkpoint is unreadable the restore refuses, naming them: starting
+    /// fresh would drop the state they hold and replay nothing (the batch logs and the
+    /// write-ahead log beside them are kept). A checkpoint of a different pipeline is an
+    /// error too.
     pub fn restore<T: DeserializeOwned>(&self) -> Result<Option<Restored<T>>, StreamingError> {
+        let mut unreadable: Vec<String> = Vec::new();
         for (_, path) in self.files() {
             match read_file(&path) {
                 Ok((fingerprint, _, _)) if fingerprint != self.fingerprint => {
@@ -259,15 +289,26 @@ impl CheckpointDir {
                         return Ok(Some(Restored { time, state }));
                     }
                     Err(e) => {
-                        warn!(file = %path.display(), error = %CorruptCheckpoint::Decode(e.to_string()), "skipping unusable checkpoint")
+                        let e = CorruptCheckpoint::Decode(e.to_string());
+                        warn!(file = %path.display(), error = %e, "skipping unusable checkpoint");
+                        unreadable.push(format!("{} ({e})", path.display()));
                     }
                 },
                 Err(e) => {
-                    warn!(file = %path.display(), error = %e, "skipping corrupt checkpoint; using the one before it")
+                    warn!(file = %path.display(), error = %e, "skipping corrupt checkpoint; using the one before it");
+                    unreadable.push(format!("{} ({e})", path.display()));
                 }
             }
         }
-        Ok(None)
+        if unreadable.is_empty() {
+            return Ok(None);
+        }
+        Err(StreamingError::Config(format!(
+            "every checkpoint in {} is unreadable: {}; nothing was deleted (the batch logs and \
+             the write-ahead log are kept). To start fresh, delete or move the directory",
+            self.dir.display(),
+            unreadable.join(", ")
+        )))
     }
 }
 

@@ -23,6 +23,8 @@ pub struct BatchContext<'a> {
     late_rows: Vec<(&'static str, u64)>,
     /// Each `event_time` stage's watermark after this batch.
     watermarks: Vec<(&'static str, crate::event_time::Timestamp)>,
+    /// A cluster task's claim on its partition: the built-in sinks check it before writing.
+    fence: Option<crate::cluster::Fence>,
 }
 
 impl<'a> BatchContext<'a> {
@@ -44,7 +46,23 @@ impl<'a> BatchContext<'a> {
             input_ended: false,
             late_rows: Vec::new(),
             watermarks: Vec::new(),
+            fence: None,
         }
+    }
+
+    /// The batch runs in a cluster task holding `fence`.
+    pub(crate) fn set_fence(&mut self, fence: Option<crate::cluster::Fence>) {
+        self.fence = fence;
+    }
+
+    /// `Ok` unless the batch runs in a cluster task whose partition another process has
+    /// claimed since ([`crate::StreamingError::Fenced`]): what every built-in sink checks
+    /// right before it writes, so a task that was paused mid-batch and resumed after
+    /// losing its partition writes nothing.
+    pub fn check_fence(&self) -> Result<(), crate::StreamingError> {
+        self.fence
+            .as_ref()
+            .map_or(Ok(()), crate::cluster::Fence::check)
     }
 
     /// Every source has ended and this is the last batch of `run()`: event-time windows

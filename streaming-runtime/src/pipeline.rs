@@ -500,6 +500,7 @@ impl Pipeline {
             s.record_positions();
         }
         let dir = CheckpointDir::new(&cfg.dir, cfg.fingerprint);
+        dir.remove_stale_temp_files();
         let Some(restored) = dir.restore::<PipelineCheckpoint>()? else {
             let initial = PipelineCheckpoint {
                 zero: fresh_zero,
@@ -610,6 +611,7 @@ impl Pipeline {
             time.milliseconds().saturating_sub(interval),
         ));
         let mut ctx = BatchContext::new(time, zero, parallelism, out);
+        ctx.set_fence(self.config.fence.clone());
         ctx.set_restored_state(self.pending_state.take());
         if input_ended {
             ctx.set_input_ended();

@@ -226,7 +226,7 @@ impl<F> KafkaSink<F> {
 
 /// Writes the batch and waits until every record is acknowledged.
 pub fn finish<T, F>(
-    _ctx: &mut BatchContext<'_>,
+    ctx: &mut BatchContext<'_>,
     sink: &mut KafkaSink<F>,
     batch: &[T],
 ) -> Result<(), StreamingError>
@@ -234,6 +234,8 @@ where
     T: KafkaElement,
     F: Format<T::Key> + Format<T::Value>,
 {
+    // A cluster task that lost its partition writes nothing.
+    ctx.check_fence()?;
     let mut key = std::mem::take(&mut sink.key);
     let mut value = std::mem::take(&mut sink.value);
     let result = write_batch(sink, batch, &mut key, &mut value);

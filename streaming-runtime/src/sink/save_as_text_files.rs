@@ -59,6 +59,11 @@ pub fn finish<T: SparkDisplay>(
         remove_quietly(&temp);
         return Err(e);
     }
+    // A cluster task that lost its partition while writing publishes nothing.
+    if let Err(e) = ctx.check_fence() {
+        remove_quietly(&temp);
+        return Err(e);
+    }
     if let Err(e) = commit(&temp, &target, &parent, &name, pid, unique) {
         remove_quietly(&temp);
         return Err(e);
