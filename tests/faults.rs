@@ -179,3 +179,122 @@ fn a_built_in_sink_of_a_task_fenced_mid_batch_writes_nothing() {
         .unwrap_or(0);
     assert_eq!(written, 0, "no batch directory, no temporary one");
 }
+
+mod common;
+
+const WORDS: &[&str] = &["alpha", "beta", "gamma", "delta", "eps"];
+
+/// A server of lines of `WORDS`, `rate` lines a second, looping (`rate` 0: none at all).
+fn word_server(rt: &tokio::runtime::Runtime, rate: f64) -> std::net::SocketAddr {
+    use streaming::replay::{LineFeed, ReplayOptions, ReplayServer};
+    rt.block_on(async {
+        let server = ReplayServer::bind("127.0.0.1:0").await.unwrap();
+        let addr = server.local_addr().unwrap();
+        let lines: Vec<String> = if rate > 0.0 {
+            (0..1000)
+                .map(|i| format!("{} {}", WORDS[i % 5], WORDS[(i / 5) % 5]))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        server.serve(
+            LineFeed::from_lines(lines),
+            ReplayOptions::new()
+                .lines_per_second(rate.max(1.0))
+                .repeat(rate > 0.0),
+        );
+        addr
+    })
+}
+
+/// `running_counts` over a socket with a write-ahead log, its files limited to `limit`
+/// bytes (`RLIMIT_FSIZE`: a write past it fails as on a full disk).
+fn running_counts_over_a_socket(
+    addr: std::net::SocketAddr,
+    work: &Path,
+    limit: Option<u64>,
+) -> std::process::Child {
+    use std::os::unix::process::CommandExt;
+    let mut c = Command::new(common::process::example_path("running_counts"));
+    c.arg("--connect")
+        .arg(addr.to_string())
+        .arg("--checkpoint")
+        .arg(work.join("checkpoint"))
+        .arg("--totals")
+        .arg(work.join("totals.txt"))
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(common::process::append_to(&work.join("children.log")));
+    if let Some(bytes) = limit {
+        // SAFETY: between fork and exec only async-signal-safe calls (setrlimit, signal).
+        unsafe {
+            c.pre_exec(move || {
+                libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+                let lim = libc::rlimit {
+                    rlim_cur: bytes,
+                    rlim_max: libc::RLIM_INFINITY,
+                };
+                if libc::setrlimit(libc::RLIMIT_FSIZE, &lim) == 0 {
+                    Ok(())
+                } else {
+                    Err(std::io::Error::last_os_error())
+                }
+            });
+        }
+    }
+    c.spawn().unwrap()
+}
+
+/// Point 3: the disk under the write-ahead log fills while lines keep coming. The log
+/// fails closed: the receiver accepts nothing it could not log, the pipeline stops with
+/// an error naming the log, and after a restart every line that had reached the batch
+/// output is counted again (from the checkpoint and the log), none twice. (A failed
+/// append was logged and the lines still entered the pipeline: after the restart the
+/// lines counted since the last checkpoint were gone.)
+#[test]
+fn a_full_disk_under_the_write_ahead_log_loses_no_line_that_was_counted() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let busy = word_server(&rt, 20_000.0);
+    let mut child = running_counts_over_a_socket(busy, work.path(), Some(96 * 1024));
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let exited = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break Some(status);
+        }
+        if Instant::now() > deadline {
+            child.kill().unwrap();
+            child.wait().unwrap();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let counted = common::process::read_totals(&work.path().join("totals.txt"));
+    let log = std::fs::read_to_string(work.path().join("children.log")).unwrap_or_default();
+    assert!(
+        !counted.is_empty(),
+        "nothing counted before the disk filled:\n{log}"
+    );
+
+    // Restart with room on the disk, from a server with nothing more to send.
+    let quiet = word_server(&rt, 0.0);
+    let mut again = running_counts_over_a_socket(quiet, work.path(), None);
+    std::thread::sleep(Duration::from_secs(4));
+    let after = common::process::read_totals(&work.path().join("totals.txt"));
+    let _ = Command::new("kill")
+        .args(["-TERM", &again.id().to_string()])
+        .status();
+    let _ = again.wait();
+    let log = std::fs::read_to_string(work.path().join("children.log")).unwrap_or_default();
+    for (w, n) in &counted {
+        let m = after.get(w).copied().unwrap_or(0);
+        assert!(
+            m >= *n,
+            "{w}: {n} counted before the disk filled, {m} after the restart\n{log}"
+        );
+    }
+    let status =
+        exited.unwrap_or_else(|| panic!("the pipeline kept running on a failed log:\n{log}"));
+    assert!(!status.success(), "{status:?}");
+    assert!(log.contains("write-ahead log"), "{log}");
+}

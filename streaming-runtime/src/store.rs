@@ -55,6 +55,8 @@ struct State<B> {
     /// `checkpoint "dir" wal;`: written under the same lock as `open`, so the log's seal
     /// markers split the data exactly as the batches do.
     wal: Option<Box<dyn BlockLog<B>>>,
+    /// Why the write-ahead log failed, once it has: from then on nothing is accepted.
+    wal_failed: Option<String>,
 }
 
 impl<B: Block> Store<B> {
@@ -65,6 +67,7 @@ impl<B: Block> Store<B> {
                 sealed: VecDeque::new(),
                 bytes: 0,
                 wal: None,
+                wal_failed: None,
             }),
             space: Notify::new(),
             capacity: capacity_bytes.max(1),
@@ -148,11 +151,22 @@ impl<B: Block> Store<B> {
             notified.as_mut().enable();
             {
                 let mut st = self.lock();
-                if st.bytes < self.capacity || self.stopping.load(Ordering::Acquire) {
+                let stopping = self.stopping.load(Ordering::Acquire);
+                // After a failed write-ahead log nothing is accepted: the receiver waits
+                // here, reads no more, and TCP flow control holds the sender, until the
+                // pipeline (failing its next batch) stops.
+                if st.wal_failed.is_some() {
+                    if stopping {
+                        return;
+                    }
+                } else if st.bytes < self.capacity || stopping {
                     if let Some(b) = block.take() {
-                        self.log(&mut st, &b);
-                        st.bytes += b.byte_size();
-                        st.open.append(b);
+                        if self.log(&mut st, &b) {
+                            st.bytes += b.byte_size();
+                            st.open.append(b);
+                        } else {
+                            return;
+                        }
                     }
                     break;
                 }
@@ -167,22 +181,43 @@ impl<B: Block> Store<B> {
         let records = block.records() as u64;
         {
             let mut st = self.lock();
-            self.log(&mut st, &block);
+            if st.wal_failed.is_some() || !self.log(&mut st, &block) {
+                return;
+            }
             st.bytes += block.byte_size();
             st.open.append(block);
         }
         self.metrics.add_records(records);
     }
 
-    /// Logs an accepted block (durably) before it enters the pipeline. A failing log is
-    /// counted and logged; the data still flows (stopping the receiver would lose more).
-    fn log(&self, st: &mut State<B>, block: &B) {
-        if let Some(wal) = &mut st.wal {
-            if let Err(e) = wal.append(block) {
-                self.metrics.add_errors(1);
-                tracing::error!(source = %self.metrics.name(), error = %e, "write-ahead log: cannot append");
+    /// Logs a block (durably) before it enters the pipeline; false when the log cannot
+    /// take it. Then the block is not accepted, and neither is anything after it: a line
+    /// that entered the pipeline without being in the log could be counted in a batch's
+    /// output and then be missing after a restart. The failure is counted, logged, and
+    /// fails the next batch ([`Store::wal_failure`]).
+    fn log(&self, st: &mut State<B>, block: &B) -> bool {
+        let Some(wal) = &mut st.wal else {
+            return true;
+        };
+        match wal.append(block) {
+            Ok(()) => true,
+            Err(e) => {
+                self.wal_failed(st, format!("cannot append: {e}"));
+                false
             }
         }
+    }
+
+    fn wal_failed(&self, st: &mut State<B>, why: String) {
+        self.metrics.add_errors(1);
+        tracing::error!(source = %self.metrics.name(), error = %why, "write-ahead log failed: the receiver accepts nothing more, and the pipeline stops");
+        st.wal_failed.get_or_insert(why);
+    }
+
+    /// Why the write-ahead log failed, if it has: the pipeline stops rather than run a
+    /// batch after it (its input is in the log and will be replayed after a restart).
+    pub fn wal_failure(&self) -> Option<String> {
+        self.lock().wal_failed.clone()
     }
 
     /// Turns the write-ahead log on (before the receiver starts): `replay` holds the lines
@@ -211,11 +246,15 @@ impl<B: Block> Store<B> {
     /// Everything received so far belongs to batch `time`.
     pub fn seal(&self, time: BatchTime) {
         let mut st = self.lock();
-        if let Some(wal) = &mut st.wal {
-            if let Err(e) = wal.seal(time) {
-                self.metrics.add_errors(1);
-                tracing::error!(source = %self.metrics.name(), error = %e, "write-ahead log: cannot seal");
-            }
+        // Without its seal, data of later batches would replay as this batch's after a
+        // restart: a failed seal fails the log as a failed append does.
+        let failed = st.wal_failed.is_some();
+        let sealed = match &mut st.wal {
+            Some(wal) if !failed => wal.seal(time),
+            _ => Ok(()),
+        };
+        if let Err(e) = sealed {
+            self.wal_failed(&mut st, format!("cannot seal batch {time}: {e}"));
         }
         let open = std::mem::take(&mut st.open);
         st.sealed.push_back((time, open));

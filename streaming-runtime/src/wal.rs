@@ -6,7 +6,12 @@
 //!
 //! Record: kind `u8` (1 data, 2 seal) | length `u32` | payload | CRC32 `u32` (of kind, length
 //! and payload). Data payloads are lines joined by `\n`; seal payloads a batch time `u64`.
-//! A torn record at the end (a crash mid-append) is ignored.
+//!
+//! A torn record (a crash mid-append, a full disk) can only be the last: an append or a
+//! seal that fails cuts the file back to where it began, and the store accepts nothing
+//! after a failed one (see [`crate::store::Store`]), so no record is ever written after a
+//! torn one, where a replay (which stops at the first bad record) would not see it. At a
+//! restart the log is rewritten with the records before the tear.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
@@ -29,6 +34,8 @@ enum Record {
 pub struct Wal {
     path: PathBuf,
     file: File,
+    /// The file's length after the last complete record.
+    len: u64,
 }
 
 fn encode(kind: u8, payload: &[u8], out: &mut Vec<u8>) {
@@ -135,27 +142,55 @@ impl Wal {
         if let Some(parent) = path.parent() {
             let _ = File::open(parent).and_then(|d| d.sync_all());
         }
+        Wal::opened(path)
+    }
+
+    /// The log at `path`, opened for appending after its last complete record.
+    fn opened(path: &Path) -> io::Result<Wal> {
         let file = OpenOptions::new().append(true).open(path)?;
+        let len = file.metadata()?.len();
         Ok(Wal {
             path: path.to_path_buf(),
             file,
+            len,
         })
+    }
+
+    /// Appends one encoded record; on failure cuts the file back to where the record
+    /// began, so no torn record stays in the middle of the log.
+    fn write_record(&mut self, record: &[u8], sync: bool) -> io::Result<()> {
+        let written = self
+            .file
+            .write_all(record)
+            .and_then(|()| if sync { self.file.sync_data() } else { Ok(()) });
+        match written {
+            Ok(()) => {
+                self.len += record.len() as u64;
+                Ok(())
+            }
+            Err(e) => {
+                // Shrinking needs no space; if even that fails the caller stops using
+                // the log anyway (and a restart keeps what came before the tear).
+                let _ = self.file.set_len(self.len);
+                Err(e)
+            }
+        }
     }
 
     /// Appends a block of accepted lines, durably.
     pub fn append(&mut self, block: &LineBlock) -> io::Result<()> {
         let mut buf = Vec::new();
         encode(DATA, &block_bytes(block), &mut buf);
-        self.file.write_all(&buf)?;
-        self.file.sync_data()
+        self.write_record(&buf, true)
     }
 
     /// Marks the data so far as belonging to batches up to `time` (not fsynced: a lost
-    /// seal only makes a replay start earlier, which the checkpoint's time corrects).
+    /// seal only makes a replay start earlier, which the checkpoint's time corrects; the
+    /// next append's fsync makes it durable with it).
     pub fn seal(&mut self, time: BatchTime) -> io::Result<()> {
         let mut buf = Vec::new();
         encode(SEAL, &time.milliseconds().to_le_bytes(), &mut buf);
-        self.file.write_all(&buf)
+        self.write_record(&buf, false)
     }
 
     /// Batch `time` is checkpointed: drops everything up to its seal.
@@ -180,7 +215,7 @@ impl Wal {
             f.sync_all()?;
         }
         fs::rename(&tmp, &self.path)?;
-        self.file = OpenOptions::new().append(true).open(&self.path)?;
+        *self = Wal::opened(&self.path)?;
         Ok(())
     }
 }
@@ -257,5 +292,23 @@ mod tests {
         assert_eq!(lines(&replay), ["kept"]);
         let (_, replay) = Wal::open(&path, None).unwrap();
         assert!(replay.is_empty());
+    }
+
+    #[test]
+    fn a_failed_append_is_cut_back_and_what_follows_is_replayed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("wal-0");
+        let (mut wal, _) = Wal::open(&path, None).unwrap();
+        wal.append(&block(&["before"])).unwrap();
+        // Half a record, as a write cut short by a full disk leaves it.
+        let mut buf = Vec::new();
+        encode(DATA, b"torn", &mut buf);
+        wal.file.write_all(&buf[..5]).unwrap();
+        // What write_record does when the write fails: back to the last whole record.
+        wal.file.set_len(wal.len).unwrap();
+        wal.append(&block(&["after"])).unwrap();
+        drop(wal);
+        let (_, replay) = Wal::open(&path, Some(BatchTime::ZERO)).unwrap();
+        assert_eq!(lines(&replay), ["before", "after"]);
     }
 }

@@ -134,6 +134,20 @@ impl<R: Receiver> SourceControl for Shared<R> {
         self.store.checkpointed(time);
     }
 
+    /// A failed write-ahead log fails the batch before it runs: everything it holds is
+    /// in the log and comes back after a restart, but nothing more can be accepted.
+    fn prepare(&self, _time: BatchTime) -> Result<(), StreamingError> {
+        match self.store.wal_failure() {
+            None => Ok(()),
+            Some(why) => Err(StreamingError::Custom(format!(
+                "the write-ahead log of source {} failed ({why}); its receiver stopped \
+                 reading, and every line it accepted is in the log: fix the disk and \
+                 restart, the lines after the last checkpoint are replayed",
+                self.store.metrics().name()
+            ))),
+        }
+    }
+
     fn set_rate_limit(&self, records_per_second: Option<u64>) {
         self.store.set_rate_limit(records_per_second);
     }
