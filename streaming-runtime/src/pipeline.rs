@@ -629,7 +629,12 @@ impl Pipeline {
             fence.check()?;
         }
         let job = &mut self.job;
-        let prepared = prepare_input(&self.sources, self.config.checkpoint.as_ref(), time);
+        let prepared = prepare_input(
+            &self.sources,
+            self.config.checkpoint.as_ref(),
+            self.config.fence.as_ref(),
+            time,
+        );
         let result = prepared.and_then(|()| {
             catch_unwind(AssertUnwindSafe(|| job(&mut ctx))).unwrap_or_else(|panic| {
                 let message = panic
@@ -737,6 +742,7 @@ pub(crate) fn seal_all(
 fn prepare_input(
     sources: &[Arc<dyn SourceControl>],
     checkpoint: Option<&CheckpointConfig>,
+    fence: Option<&crate::cluster::Fence>,
     time: BatchTime,
 ) -> Result<(), StreamingError> {
     for s in sources {
@@ -744,6 +750,11 @@ fn prepare_input(
     }
     if let Some(cfg) = checkpoint {
         if sources.iter().any(|s| s.replays_exactly()) {
+            // Preparing can wait seconds for a fetch: a task whose partition moved
+            // meanwhile must not log a batch into the new owner's directory.
+            if let Some(fence) = fence {
+                fence.check()?;
+            }
             let input = BatchInput {
                 sources: sources.iter().map(|s| s.position(time)).collect(),
             };

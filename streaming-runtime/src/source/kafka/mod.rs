@@ -344,8 +344,10 @@ impl SourceControl for Shared {
 
     fn replay_seal(&self, time: BatchTime, position: &[u8]) {
         match postcard::from_bytes::<Position>(position) {
-            Ok(p) if !p.is_empty() => self.lock().replay_seal(time, p),
-            Ok(_) => self.seal(time),
+            // An empty position is a batch that read nothing (the brokers were not reached
+            // yet): replayed, it reads nothing again. Planning it anew would read what a
+            // later logged batch reads too.
+            Ok(p) => self.lock().replay_seal(time, p),
             Err(e) => {
                 warn!(source = %self.metrics.name(), error = %e, "unreadable batch log entry; planning the batch anew");
                 self.seal(time);

@@ -255,16 +255,23 @@ impl State {
         });
     }
 
-    /// Where the oldest batch replayed after a crash starts reading each partition it names:
-    /// where those partitions start when no checkpoint said so.
+    /// Where the batches replayed after a crash start reading each partition they name (the
+    /// oldest batch that names it): where those partitions start when no checkpoint said
+    /// so. (The first batches of a fresh pipeline whose brokers were not reached yet read
+    /// nothing and name no partition: a later batch names where reading began.)
     pub fn replay_starts(&self) -> HashMap<(u32, i32), i64> {
-        let Some(position) = self.plans.iter().find_map(|p| p.replay.as_ref()) else {
-            return HashMap::new();
-        };
-        position
+        let mut starts = HashMap::new();
+        for r in self
+            .plans
             .iter()
-            .filter_map(|r| Some(((self.topic_index(&r.topic)?, r.partition), r.from)))
-            .collect()
+            .filter_map(|p| p.replay.as_ref())
+            .flatten()
+        {
+            if let Some(topic) = self.topic_index(&r.topic) {
+                starts.entry((topic, r.partition)).or_insert(r.from);
+            }
+        }
+        starts
     }
 
     /// Whether a batch waits to be planned.
@@ -289,7 +296,10 @@ impl State {
                 continue;
             }
             let ranges = match self.plans[i].replay.take() {
-                Some(position) => self.replay_ranges(&position),
+                Some(position) => {
+                    let time = self.plans[i].time;
+                    self.replay_ranges(time, &position)
+                }
                 None => {
                     // Without an answer from the brokers, what was fetched already is
                     // still read.
@@ -329,17 +339,35 @@ impl State {
     }
 
     /// A replayed batch's ranges, exactly as logged (partitions unknown so far are added).
-    fn replay_ranges(&mut self, position: &Position) -> Vec<Range> {
+    /// Each must begin where the checkpoint (or the batch replayed before it) ended: a log
+    /// that begins later would skip records, one that begins earlier would count some
+    /// twice. Either is an error that stops the pipeline, naming the offsets; nothing is
+    /// replayed silently. (It happens when the log is not this checkpoint's: a restore fell
+    /// back past a corrupt newest checkpoint to one whose following logs were pruned, or
+    /// an owner that was fenced wrote a log after the new owner listed them.)
+    fn replay_ranges(&mut self, time: BatchTime, position: &Position) -> Vec<Range> {
         let mut ranges = Vec::with_capacity(position.len());
         for r in position {
             let Some(topic) = self.topic_index(&r.topic) else {
                 continue;
             };
             let part = self.add_part(topic, r.partition, r.from);
-            let p = &self.parts[part];
-            if p.next != r.from {
-                warn!(topic = %r.topic, partition = r.partition, expected = p.next, logged = r.from,
-                    "the batch log does not continue from the checkpoint; replaying the logged range");
+            let next = self.parts[part].next;
+            if next != r.from && self.fatal.is_none() {
+                let (what, n) = if r.from > next {
+                    ("skip", r.from - next)
+                } else {
+                    ("count twice", next - r.from)
+                };
+                self.fatal = Some(format!(
+                    "the batch log of batch {time} does not follow the checkpoint: it reads \
+                     partition {} of {} from offset {}, where the checkpoint and the batches \
+                     replayed before it end at {next}; replaying it would {what} {n} records. \
+                     The checkpoint directory mixes two histories (a corrupt newest checkpoint \
+                     whose successors' logs were pruned, or a log a fenced owner wrote late): \
+                     move it away to start over",
+                    r.partition, r.topic, r.from
+                ));
             }
             ranges.push(Range {
                 part,
@@ -805,6 +833,54 @@ mod tests {
         // The batch after the replay continues from the logged ends.
         let r = st.plans.front().unwrap().ranges.clone().unwrap();
         assert_eq!((r[0].from, r[0].until), (2, 5));
+    }
+
+    #[test]
+    fn a_batch_logged_before_the_brokers_were_reached_replays_as_nothing() {
+        // A fresh pipeline: batch 1 ran before the start offsets were known (an empty
+        // position), batch 2 read partition 0 from 4. Replayed, batch 1 reads nothing
+        // and partition 0 starts where batch 2's log says, not where `latest` is now.
+        let mut st = State::new(vec!["t".to_string()].into(), 8);
+        st.record_positions();
+        let two = vec![PositionRange {
+            topic: "t".into(),
+            partition: 0,
+            from: 4,
+            until: 6,
+        }];
+        st.replay_seal(t(1000), Vec::new());
+        st.replay_seal(t(2000), two.clone());
+        assert_eq!(st.replay_starts(), HashMap::from([((0, 0), 4)]));
+        let p = st.add_part(0, 0, 4);
+        st.resolved = true;
+        st.plan(Some(&HashMap::from([(p, 9)])), None, None);
+        assert_eq!(st.plans[0].ranges, Some(Vec::new()));
+        assert_eq!(
+            st.plans[1].ranges,
+            Some(vec![Range {
+                part: p,
+                from: 4,
+                until: 6
+            }])
+        );
+        assert!(st.fatal.is_none());
+    }
+
+    #[test]
+    fn a_replayed_range_that_does_not_follow_is_fatal() {
+        let (mut st, _) = state(); // partition 0 at 0, partition 1 at 10
+        st.replay_seal(
+            t(1000),
+            vec![PositionRange {
+                topic: "t".into(),
+                partition: 1,
+                from: 7,
+                until: 12,
+            }],
+        );
+        st.plan(Some(&latest(5, 20)), None, None);
+        let fatal = st.fatal.clone().unwrap_or_default();
+        assert!(fatal.contains("count twice 3 records"), "{fatal}");
     }
 
     #[test]
