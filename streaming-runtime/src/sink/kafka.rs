@@ -305,6 +305,10 @@ pub(crate) fn new_producer(
     config
         .set("bootstrap.servers", brokers)
         .set("enable.idempotence", "true")
+        // What idempotence implies anyway, said: a record counts as written once every
+        // in-sync replica has it (with the topic's `min.insync.replicas` of 2 or more, a
+        // broker's loss loses nothing acknowledged).
+        .set("acks", "all")
         .set("partitioner", "murmur2_random")
         .set("message.timeout.ms", &timeout_ms)
         .set("client.id", client_id);

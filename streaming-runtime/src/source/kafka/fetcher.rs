@@ -343,6 +343,12 @@ fn refresh(
 
 /// Partitions of `topic` (0 when it does not exist).
 fn partition_count(admin: &Client, topic: &str) -> Result<usize, Refresh> {
+    Ok(topic_shape(admin, topic)?.0)
+}
+
+/// A topic's partition count and replication factor (the replicas of its first
+/// partition); `(0, 0)` when it does not exist.
+fn topic_shape(admin: &Client, topic: &str) -> Result<(usize, usize), Refresh> {
     let metadata = admin
         .fetch_metadata(Some(topic), REQUEST_TIMEOUT)
         .map_err(|e| Refresh::Unreachable("metadata", e))?;
@@ -350,7 +356,10 @@ fn partition_count(admin: &Client, topic: &str) -> Result<usize, Refresh> {
         .topics()
         .iter()
         .find(|t| t.name() == topic && t.error().is_none())
-        .map_or(0, |t| t.partitions().len()))
+        .map_or((0, 0), |t| {
+            let replicas = t.partitions().first().map_or(0, |p| p.replicas().len());
+            (t.partitions().len(), replicas)
+        }))
 }
 
 /// Creates `topic` with as many partitions as `like` when it does not exist (a
@@ -365,7 +374,9 @@ fn create_if_missing(
     if partition_count(admin, topic)? > 0 {
         return Ok(());
     }
-    let partitions = partition_count(admin, like)?;
+    // As durable as the input: a shuffle record that writers checkpointed past must
+    // survive a broker's loss as the input record it came from would.
+    let (partitions, replicas) = topic_shape(admin, like)?;
     if partitions == 0 {
         return Err(Refresh::Fatal(missing_topic(like, &config.brokers)));
     }
@@ -380,7 +391,7 @@ fn create_if_missing(
     let new = NewTopic::new(
         topic,
         i32::try_from(partitions).unwrap_or(i32::MAX),
-        TopicReplication::Fixed(1),
+        TopicReplication::Fixed(i32::try_from(replicas.max(1)).unwrap_or(1)),
     );
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -400,7 +411,7 @@ fn create_if_missing(
             }
         }
     }
-    info!(topic, partitions, like, "created the topic");
+    info!(topic, partitions, replicas, like, "created the topic");
     // Metadata catches up with the creation within moments.
     for _ in 0..50 {
         if partition_count(admin, topic)? > 0 {
