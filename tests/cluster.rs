@@ -63,8 +63,30 @@ fn producer(
     producer_of(WORDS, |_| true, broker, written, stop)
 }
 
+/// Like [`producer`], over a topic of `partitions` partitions.
+fn producer_over(
+    partitions: i32,
+    broker: Arc<Broker>,
+    written: Arc<Mutex<BTreeMap<String, i64>>>,
+    stop: Arc<AtomicBool>,
+) -> std::thread::JoinHandle<()> {
+    producer_to(partitions, WORDS, |_| true, broker, written, stop)
+}
+
 /// Like [`producer`], with lines of `words`, counting those `counted` accepts.
 fn producer_of(
+    words: &'static [&'static str],
+    counted: fn(&str) -> bool,
+    broker: Arc<Broker>,
+    written: Arc<Mutex<BTreeMap<String, i64>>>,
+    stop: Arc<AtomicBool>,
+) -> std::thread::JoinHandle<()> {
+    producer_to(PARTITIONS, words, counted, broker, written, stop)
+}
+
+/// Like [`producer_of`], over a topic of `partitions` partitions.
+fn producer_to(
+    partitions: i32,
     words: &'static [&'static str],
     counted: fn(&str) -> bool,
     broker: Arc<Broker>,
@@ -92,7 +114,7 @@ fn producer_of(
                 *w.entry(word).or_default() += n;
             }
             drop(w);
-            broker.produce("lines", rng.below(PARTITIONS as u64) as i32, &burst);
+            broker.produce("lines", rng.below(partitions as u64) as i32, &burst);
             std::thread::sleep(Duration::from_millis(rng.below(100)));
         }
     })
@@ -289,4 +311,44 @@ fn a_repartitioned_job_with_kills_counts_each_hashtag_once_and_ranks_globally() 
     );
     assert_eq!(got, top, "and ranks the same");
     stop_all(vec![single]);
+}
+
+/// Rebalancing with many partitions per process: 32 partitions, two processes (16 each),
+/// a third joins, then one leaves with SIGTERM. Each revocation stops a process's tasks
+/// together within one deadline (they were stopped one after another, each allowed the
+/// whole deadline), an assignment revoked before it was handled is not started (it would
+/// fence the new owner), and every word is counted exactly once over all 32 partitions.
+#[test]
+fn sixteen_partitions_per_process_move_on_a_join_and_a_leave_and_count_once() {
+    const MANY: i32 = 32;
+    let broker = Arc::new(Broker::start());
+    broker.create_topic("lines", MANY);
+    let work = tempfile::tempdir().unwrap();
+    let logs = Logs::new(work.path(), "cluster-sixteen-partitions-each");
+    let written = Arc::new(Mutex::new(BTreeMap::new()));
+    let stop = Arc::new(AtomicBool::new(false));
+    let writer = producer_over(
+        MANY,
+        Arc::clone(&broker),
+        Arc::clone(&written),
+        Arc::clone(&stop),
+    );
+    let mut children = vec![
+        spawn(&broker, work.path(), "many", &logs),
+        spawn(&broker, work.path(), "many", &logs),
+    ];
+    std::thread::sleep(Duration::from_secs(6));
+    assert_nothing_counted_twice(work.path(), &written);
+    children.push(spawn(&broker, work.path(), "many", &logs));
+    std::thread::sleep(Duration::from_secs(6));
+    assert_nothing_counted_twice(work.path(), &written);
+    children.remove(0).terminate();
+    std::thread::sleep(Duration::from_secs(4));
+    stop_producer_and_check_totals(writer, &stop, &written, work.path(), 90, &logs);
+    let all = logs.all();
+    assert!(all.contains("partition revoked"), "partitions moved");
+    assert!(!all.contains("did not stop in time"), "{all}");
+    let files = std::fs::read_dir(work.path().join("out")).unwrap().count();
+    assert_eq!(files, MANY as usize, "every partition ran");
+    stop_all(children);
 }

@@ -1,6 +1,6 @@
 //! Membership in the Kafka consumer group, and the tasks of the partitions it assigns.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -137,12 +137,16 @@ impl KafkaCluster {
         crate::logging::init();
         let (events_tx, mut events) = mpsc::unbounded_channel();
         let leaving = Arc::new(AtomicBool::new(false));
+        // The partitions the group assigns this process now (the member's thread keeps it
+        // current); an assignment event handled after a later revocation is stale.
+        let assigned: Assigned = Arc::default();
         let member = {
             let config = self.client_config();
             let context = Membership {
                 events: events_tx,
                 topic: self.topic.clone(),
                 revoke_wait: self.revoke_wait,
+                assigned: Arc::clone(&assigned),
             };
             let leaving = Arc::clone(&leaving);
             let topic = self.topic.clone();
@@ -166,7 +170,13 @@ impl KafkaCluster {
                         // cannot start would (its partition goes to the other processes).
                         let mut started = Ok(());
                         for p in parts {
-                            if tasks.contains_key(&p) {
+                            // Revoked since this assignment was queued: claiming it would
+                            // fence the partition's new owner, whose task would stop.
+                            if !lock(&assigned).contains(&p) {
+                                info!(topic = %self.topic, partition = p, "an assignment revoked since: not started");
+                                continue;
+                            }
+                            if tasks.get(&p).is_some_and(|t| !t.handle.is_finished()) {
                                 continue;
                             }
                             match self.start(p, &mut make) {
@@ -184,12 +194,12 @@ impl KafkaCluster {
                         }
                     }
                     Some(Event::Revoked(parts, done)) => {
-                        for p in parts {
-                            if let Some(t) = tasks.remove(&p) {
-                                info!(topic = %self.topic, partition = p, "partition revoked: finishing its batch");
-                                t.stop(self.revoke_wait).await;
-                            }
+                        let revoked: Vec<TaskHandle> =
+                            parts.iter().filter_map(|p| tasks.remove(p)).collect();
+                        for t in &revoked {
+                            info!(topic = %self.topic, partition = t.partition, "partition revoked: finishing its batch");
                         }
+                        stop_tasks(revoked, self.revoke_wait).await;
                         let _ = done.send(());
                     }
                     Some(Event::Failed(message)) => break Err(StreamingError::Custom(message)),
@@ -209,9 +219,7 @@ impl KafkaCluster {
         };
         // Leaving: every task finishes its batch and checkpoints, then the member leaves
         // the group (its partitions go to the others at once, not after a timeout).
-        for (_, t) in tasks.drain() {
-            t.stop(self.revoke_wait).await;
-        }
+        stop_tasks(tasks.drain().map(|(_, t)| t).collect(), self.revoke_wait).await;
         leaving.store(true, Ordering::Relaxed);
         drop(events);
         let _ = tokio::task::spawn_blocking(move || member.join()).await;
@@ -290,17 +298,26 @@ struct TaskHandle {
     handle: tokio::task::JoinHandle<Result<(), StreamingError>>,
 }
 
-impl TaskHandle {
-    /// Asks the task to finish its batch (and checkpoint) and waits up to `wait`.
-    async fn stop(self, wait: Duration) {
-        let _ = self.stop.send(());
-        match tokio::time::timeout(wait, self.handle).await {
+/// Asks every task to finish its batch (and checkpoint) at once and waits for them within
+/// one deadline, `wait` from now: with many partitions revoked together, the slowest sets
+/// the time, not their sum. A task still running at the deadline is aborted (its batch in
+/// flight ends at its next fence check: the partition's new owner holds the fence).
+async fn stop_tasks(tasks: Vec<TaskHandle>, wait: Duration) {
+    let deadline = tokio::time::Instant::now() + wait;
+    let mut running = Vec::with_capacity(tasks.len());
+    for t in tasks {
+        let _ = t.stop.send(());
+        running.push((t.partition, t.handle));
+    }
+    for (partition, mut handle) in running {
+        match tokio::time::timeout_at(deadline, &mut handle).await {
             Ok(Ok(Ok(()))) => {}
-            Ok(Ok(Err(e))) => {
-                warn!(partition = self.partition, error = %e, "task ended with an error")
+            Ok(Ok(Err(e))) => warn!(partition, error = %e, "task ended with an error"),
+            Ok(Err(e)) => warn!(partition, error = %e, "task failed"),
+            Err(_) => {
+                warn!(partition, "task did not stop in time: aborted");
+                handle.abort();
             }
-            Ok(Err(e)) => warn!(partition = self.partition, error = %e, "task failed"),
-            Err(_) => warn!(partition = self.partition, "task did not stop in time"),
         }
     }
 }
@@ -348,6 +365,14 @@ struct Membership {
     events: mpsc::UnboundedSender<Event>,
     topic: String,
     revoke_wait: Duration,
+    assigned: Assigned,
+}
+
+/// The partitions currently assigned to this process.
+type Assigned = Arc<std::sync::Mutex<HashSet<i32>>>;
+
+fn lock(assigned: &Assigned) -> std::sync::MutexGuard<'_, HashSet<i32>> {
+    assigned.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl ClientContext for Membership {
@@ -368,6 +393,12 @@ impl ConsumerContext for Membership {
         if parts.is_empty() {
             return;
         }
+        {
+            let mut assigned = lock(&self.assigned);
+            for p in &parts {
+                assigned.remove(p);
+            }
+        }
         let (done, wait) = std::sync::mpsc::channel();
         if self.events.send(Event::Revoked(parts, done)).is_ok() {
             // The group hands the partitions on only after this returns: their tasks
@@ -386,6 +417,7 @@ impl ConsumerContext for Membership {
                 }
                 let parts = partitions_of(list, &self.topic);
                 info!(partitions = ?parts, "partitions assigned");
+                lock(&self.assigned).extend(parts.iter().copied());
                 let _ = self.events.send(Event::Assigned(parts));
             }
             Rebalance::Error(e) => warn!(error = %e, "rebalance failed"),
