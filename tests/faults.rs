@@ -304,6 +304,7 @@ mod kafka {
     use super::common;
     use super::common::kafka::Broker;
     use std::path::Path;
+    use std::time::Duration;
     use streaming::prelude::*;
 
     fn clicks(broker: &Broker, cp: &Path, out: &Collector<(String, i64)>) -> Pipeline {
@@ -316,6 +317,149 @@ mod kafka {
                 |> update_state_by_key(|new, old| Some(new.into_iter().sum::<i64>() + old.unwrap_or(0)))
                 |> collect(out)
         }
+    }
+
+    /// The broker loses every record (tansu's memory storage, restarted) and the topic is
+    /// created again: each partition's offsets start at 0 again. (Deleting the topic
+    /// instead crashes librdkafka 2.12 on tansu's metadata answer for the deleted topic.)
+    fn lose_everything(broker: &mut Broker) {
+        broker.kill();
+        broker.restart();
+        broker.create_topic("clicks", 1);
+    }
+
+    /// Runs one batch of `p` on a thread and gives up after `limit` (a pipeline waiting
+    /// forever must fail the test, not hang it).
+    fn one_batch_within(mut p: Pipeline, limit: Duration) -> Result<(), String> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let r = p.run_batches(1).map_err(|e| e.to_string());
+            let _ = tx.send(r);
+            drop(p);
+        });
+        rx.recv_timeout(limit)
+            .unwrap_or_else(|_| panic!("the batch did not end within {limit:?}"))
+    }
+
+    /// Point 6: the broker lost its records while the pipeline was down, and the topic
+    /// holds 2 records where the checkpoint says 3 were read: the end offset fell from 3
+    /// to 2. The restarted pipeline stops naming the partition and the offsets. (It
+    /// waited, silently, for offset 3, so the new records at offsets 2, 3 ... were never
+    /// counted; and a running source read the partition again from offset 0, counting
+    /// twice what the brokers still held.)
+    #[test]
+    fn an_end_offset_that_falls_stops_the_pipeline_naming_it() {
+        let mut broker = Broker::start();
+        broker.create_topic("clicks", 1);
+        let work = tempfile::tempdir().unwrap();
+        let cp = work.path().join("cp");
+        let out = Collector::new();
+        let mut p = clicks(&broker, &cp, &out);
+        broker.produce("clicks", 0, &["home", "cart", "pay"]);
+        p.run_batches(2).unwrap(); // checkpointed at batch 2
+        drop(p);
+        lose_everything(&mut broker);
+        broker.produce("clicks", 0, &["home", "cart"]);
+        let after = Collector::new();
+        let err = one_batch_within(clicks(&broker, &cp, &after), Duration::from_secs(60))
+            .map(|()| format!("ran on; counted {:?}", common::times_and_values(&after)))
+            .unwrap_err();
+        assert!(
+            err.contains("the end offset of partition 0 of Kafka topic `clicks` fell from 3 to 2"),
+            "{err}"
+        );
+    }
+
+    /// Point 6: batch 5 ran and was logged, not checkpointed; then the broker lost its
+    /// records and has 2 new ones, so the record batch 5 read (offset 4) is gone. The
+    /// restarted pipeline stops with an error naming the partition and offsets. (It waited
+    /// for the record forever, "still waiting for the records of a batch replayed after a
+    /// crash", and its task could never stop on a revocation.)
+    #[test]
+    fn a_replay_whose_records_are_gone_stops_the_pipeline_instead_of_waiting() {
+        let mut broker = Broker::start();
+        broker.create_topic("clicks", 1);
+        let work = tempfile::tempdir().unwrap();
+        let cp = work.path().join("cp");
+        let first = Collector::new();
+        let mut p = clicks(&broker, &cp, &first);
+        for page in ["home", "cart", "pay", "home", "cart"] {
+            broker.produce("clicks", 0, &[page]);
+            p.run_batches(1).unwrap();
+        }
+        drop(p); // batch 5 (offset 4) ran and was logged, not checkpointed
+        lose_everything(&mut broker);
+        broker.produce("clicks", 0, &["x", "y"]);
+
+        let second = Collector::new();
+        let err = one_batch_within(clicks(&broker, &cp, &second), Duration::from_secs(60))
+            .map(|()| format!("ran on; counted {:?}", common::times_and_values(&second)))
+            .unwrap_err();
+        // The checkpoint (batch 4) listed the end at 4; the batch log of batch 5, at 5.
+        assert!(
+            err.contains("partition 0 of Kafka topic `clicks` fell from 4 to 2"),
+            "{err}"
+        );
+    }
+
+    /// Point 6, `.fail_on_data_loss(false)`: one record per batch, so 2 of the 3 records
+    /// listed were still unread when the broker lost them. The restarted source reads the
+    /// new records from offset 0 and counts the 2 it never read as lost, in its metrics
+    /// and in `/metrics`.
+    #[test]
+    fn without_fail_on_data_loss_a_lost_partition_is_read_from_its_start_and_the_loss_counted() {
+        let mut broker = Broker::start();
+        broker.create_topic("clicks", 1);
+        let work = tempfile::tempdir().unwrap();
+        let ui = format!("127.0.0.1:{}", common::kafka::free_port());
+        let addr = broker.addr(); // the same port after the restart
+        let pipeline = |out: &Collector<(String, i64)>| {
+            let (addr, cp, sink, ui) = (
+                addr.clone(),
+                work.path().join("cp"),
+                out.clone(),
+                ui.clone(),
+            );
+            stream_pipeline! {
+                batch 1s;
+                checkpoint cp every 1s;
+                ui ui;
+                source kafka(addr, "clicks").from_earliest().max_rate_per_partition(1)
+                    .fail_on_data_loss(false).option("broker.address.family", "v4")
+                    |> map |page| (page, 1i64)
+                    |> reduce_by_key(+)
+                    |> collect(sink)
+            }
+        };
+        broker.produce("clicks", 0, &["home", "cart", "pay"]);
+        let before = Collector::new();
+        pipeline(&before).run_batches(1).unwrap();
+        lose_everything(&mut broker);
+        broker.produce("clicks", 0, &["x"]);
+        let out = Collector::new();
+        let mut p = pipeline(&out);
+        p.run_batches(1).unwrap();
+        broker.produce("clicks", 0, &["y"]);
+        p.run_batches(1).unwrap();
+        let counted = |c: &Collector<(String, i64)>| -> Vec<(String, i64)> {
+            common::times_and_values(c)
+                .into_iter()
+                .flat_map(|(_, v)| v)
+                .collect()
+        };
+        assert_eq!(counted(&before), [("home".to_string(), 1)]);
+        assert_eq!(
+            counted(&out),
+            [("x", 1), ("y", 1)].map(|(k, n)| (k.to_string(), n))
+        );
+        assert_eq!(p.source_metrics(0).unwrap().snapshot().lost_records, 2);
+        let (status, body) = common::http::get(&ui, "/metrics").unwrap();
+        assert_eq!(status, 200);
+        assert!(
+            body.lines()
+                .any(|l| l == r#"streaming_source_lost_records_total{source="kafka clicks"} 2"#),
+            "{body}"
+        );
     }
 
     /// Point 2: the restore falls back past a corrupt newest checkpoint (batch 4) to an

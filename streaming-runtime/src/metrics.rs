@@ -18,6 +18,7 @@ pub struct SourceMetrics {
     disconnects: AtomicU64,
     errors: AtomicU64,
     partitions_added: AtomicU64,
+    lost_records: AtomicU64,
     late_rows: AtomicU64,
     // Lets tests wait for "N records received" without sleeping.
     changed: Condvar,
@@ -48,6 +49,9 @@ pub struct MetricsSnapshot {
     pub errors: u64,
     /// Kafka: partitions that appeared while the pipeline ran (read from their start).
     pub partitions_added: u64,
+    /// Kafka: records the brokers no longer held when the source got to them (retention,
+    /// a recreated topic), skipped because of `.fail_on_data_loss(false)`.
+    pub lost_records: u64,
     /// Records of this source that an event-time stage dropped as late (their windows
     /// had closed by the watermark).
     pub late_rows: u64,
@@ -92,6 +96,7 @@ impl SourceMetrics {
         add_connects => connects,
         add_disconnects => disconnects,
         add_errors => errors,
+        add_lost_records => lost_records,
         add_late_rows => late_rows,
     }
 
@@ -179,6 +184,7 @@ impl SourceMetrics {
             disconnects: get(&self.disconnects),
             errors: get(&self.errors),
             partitions_added: get(&self.partitions_added),
+            lost_records: get(&self.lost_records),
             late_rows: get(&self.late_rows),
         }
     }

@@ -203,6 +203,12 @@ impl Collector for SourcesCollector {
         )?;
         per_source(
             &mut encoder,
+            "streaming_source_lost_records",
+            "Kafka: records gone from the brokers before the source read them (retention, a recreated topic), skipped under fail_on_data_loss(false)",
+            &column(|s| s.lost_records),
+        )?;
+        per_source(
+            &mut encoder,
             "streaming_source_errors",
             "Other errors a source logged and survived",
             &column(|s| s.errors),

@@ -15,7 +15,7 @@ use rdkafka::types::RDKafkaErrorCode;
 use rdkafka::{ClientConfig, ClientContext, Offset, TopicPartitionList};
 use tracing::{debug, error, info, warn};
 
-use super::state::State;
+use super::state::{Lost, State};
 use super::{Config, Shared};
 
 /// How long one request to the brokers (metadata, offsets) may take.
@@ -101,7 +101,6 @@ pub(crate) fn run(shared: Arc<Shared>) {
         .set("bootstrap.servers", &config.brokers)
         .set("enable.auto.commit", "false")
         .set("enable.auto.offset.store", "false")
-        .set("auto.offset.reset", "earliest")
         .set("enable.partition.eof", "false")
         // Batches wait for planned records: do not let an idle fetch sit on the broker long.
         .set("fetch.wait.max.ms", "50")
@@ -122,6 +121,12 @@ pub(crate) fn run(shared: Arc<Shared>) {
     for (k, v) in &config.options {
         client_config.set(k, v);
     }
+    // Where the source starts is its own decision (the checkpoint, the group, or
+    // `.from_earliest()`); librdkafka's reset only acts when a fetch position is no longer
+    // on the brokers. Then it must move to the earliest record still there, so that the
+    // jump shows as a gap that `check_lost` explains or reports: `latest` would skip
+    // records that are still there.
+    client_config.set("auto.offset.reset", "earliest");
     // Two clients: one fetches (its long-polling fetch requests would delay anything
     // queued behind them on a connection), one asks the brokers for metadata and offsets
     // and commits, so that planning a batch never waits for a fetch.
@@ -182,6 +187,17 @@ pub(crate) fn run(shared: Arc<Shared>) {
                 shared.lock().plan(None, None, None);
             }
             shared.changed.notify_all();
+        }
+        // Records that may be gone: ask the brokers where those partitions begin.
+        if link.up == Some(true) && Instant::now() >= link.next_try {
+            match check_lost(&shared, &config, &admin, &client) {
+                Ok(()) => {}
+                Err(Refresh::Unreachable(what, e)) => link.failed(&shared, what, &e),
+                Err(Refresh::Fatal(message)) => {
+                    shared.fail(message);
+                    break;
+                }
+            }
         }
         pause_when_full(&shared, &client, &config);
         fetch(&shared, &client);
@@ -295,21 +311,41 @@ fn refresh(
         }
     }
     st.resolved = true;
-    // An end offset behind this source's position: the topic was recreated or the broker
-    // lost its data. Start that partition again from its new beginning rather than wait.
+    // An end offset below one listed before (in this run, or when the checkpoint or the
+    // batch log was written): the topic was recreated or the brokers lost records. As
+    // Spark's `failOnDataLoss`: stop, or with `.fail_on_data_loss(false)` read the
+    // partition again from its new beginning, counting what was never read as lost.
     let mut reset = TopicPartitionList::new();
     let mut latest_by_part = HashMap::new();
     for (&(t, p), &end) in &latest {
         let Some(i) = st.part_index(t, p) else {
             continue;
         };
-        if end < st.parts[i].listed_end {
+        let before = st.parts[i].listed_end;
+        if end < before {
+            let topics = Arc::clone(&st.topics);
+            let topic = &topics[t as usize];
+            if config.fail_on_data_loss {
+                return Err(Refresh::Fatal(format!(
+                    "the end offset of partition {p} of Kafka topic `{topic}` fell from \
+                     {before} to {end}: the topic was recreated or the brokers lost records. \
+                     Offsets this pipeline has read now name other records (or none), so going \
+                     on would count records twice or skip them. As Spark (failOnDataLoss) the \
+                     pipeline stops: move its checkpoint directory away to start over, or \
+                     build the source with `.fail_on_data_loss(false)` to read the partition \
+                     again from its first offset"
+                )));
+            }
+            let unread = (before - st.parts[i].next).max(0);
             shared.metrics.add_errors(1);
-            error!(source = %shared.metrics.name(), topic = %st.topics[t as usize], partition = p,
-                end, before = st.parts[i].listed_end,
-                "the partition's end offset went back (topic recreated or broker data lost); reading it again from offset 0");
+            shared
+                .metrics
+                .add_lost_records(u64::try_from(unread).unwrap_or(0));
+            error!(source = %shared.metrics.name(), %topic, partition = p, end, before, unread,
+                "the partition's end offset fell (topic recreated or brokers lost records); \
+                 reading it again from offset 0 (fail_on_data_loss is off)");
             st.reset_to(i, 0);
-            let _ = reset.add_partition_offset(&st.topics[t as usize], p, Offset::Offset(0));
+            let _ = reset.add_partition_offset(topic, p, Offset::Offset(0));
         }
         // The end is at least what was fetched already: some brokers (tansu 0.6) report the
         // last record batch's base offset + 1, behind the batch's last records.
@@ -337,6 +373,75 @@ fn refresh(
         if let Err(e) = fetch.incremental_assign(&reset) {
             return Err(Refresh::Unreachable("assigning partitions", e));
         }
+    }
+    Ok(())
+}
+
+/// Asks the brokers where the partitions suspected of lost records begin now
+/// ([`State::suspects`]) and reports the records that are gone: the pipeline stops naming
+/// them, or with `.fail_on_data_loss(false)` they are counted, logged and read past.
+fn check_lost(
+    shared: &Shared,
+    config: &Config,
+    admin: &Client,
+    fetch: &Client,
+) -> Result<(), Refresh> {
+    let suspects = shared.lock().suspects();
+    if suspects.is_empty() {
+        return Ok(());
+    }
+    let keys: Vec<(u32, i32)> = {
+        let st = shared.lock();
+        (suspects.iter())
+            .map(|&(i, _)| (st.parts[i].topic, st.parts[i].partition))
+            .collect()
+    };
+    let earliest = list_offsets(admin, &config.topics, &keys, Offset::Beginning)
+        .map_err(|e| Refresh::Unreachable("earliest offsets", e))?;
+    let mut st = shared.lock();
+    let by_part: HashMap<usize, i64> = (earliest.iter())
+        .filter_map(|(&(t, p), &o)| Some((st.part_index(t, p)?, o)))
+        .collect();
+    let lost = st.find_lost(&by_part);
+    let mut seek = TopicPartitionList::new();
+    let topics = Arc::clone(&st.topics);
+    for Lost { part, from, until } in lost {
+        let (topic, partition) = (
+            &topics[st.parts[part].topic as usize],
+            st.parts[part].partition,
+        );
+        let replay = st.replay_needing(part, from);
+        if config.fail_on_data_loss {
+            let needed = match replay {
+                Some(time) => format!("; batch {time}, replayed after a crash, needs them"),
+                None => String::new(),
+            };
+            return Err(Refresh::Fatal(format!(
+                "records {from}..{until} of partition {partition} of Kafka topic `{topic}` are \
+                 gone from the brokers before this pipeline read them (retention removed \
+                 them, or the topic was recreated){needed}. As Spark (failOnDataLoss) the \
+                 pipeline stops: build the source with `.fail_on_data_loss(false)` to read on \
+                 from offset {until}, counting the records skipped"
+            )));
+        }
+        let n = until - from;
+        shared
+            .metrics
+            .add_lost_records(u64::try_from(n).unwrap_or(0));
+        error!(source = %shared.metrics.name(), %topic, partition, from, until, records = n, replay = ?replay,
+            "records gone from the brokers before they were read (retention, or the topic was recreated); reading on past them (fail_on_data_loss is off)");
+        if st.parts[part].fetched < until {
+            let _ = seek.add_partition_offset(topic, partition, Offset::Offset(until));
+        }
+        st.skip_lost(Lost { part, from, until });
+    }
+    drop(st);
+    shared.changed.notify_all();
+    if seek.count() > 0 {
+        let _ = fetch.incremental_unassign(&seek);
+        fetch
+            .incremental_assign(&seek)
+            .map_err(|e| Refresh::Unreachable("assigning partitions", e))?;
     }
     Ok(())
 }

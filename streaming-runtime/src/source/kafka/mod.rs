@@ -22,7 +22,10 @@
 //! or later, are retried with backoff and logged; batches go on with what was fetched
 //! already meanwhile, and a batch whose records do not arrive within `.fetch_timeout(d)` reads what
 //! arrived and leaves the rest to the next batch. A topic that does not exist fails the
-//! pipeline with an error naming it.
+//! pipeline with an error naming it. Records the brokers no longer hold (retention, a
+//! recreated topic: a gap in the fetched offsets, a batch that waited in vain, an end offset
+//! falling below one listed before) stop the pipeline as Spark's `failOnDataLoss` does, or,
+//! with `.fail_on_data_loss(false)`, are counted, logged and read past.
 
 pub(crate) mod fetcher;
 mod record;
@@ -68,6 +71,9 @@ pub(crate) struct Config {
     pub options: Vec<(String, String)>,
     pub buffer_bytes: usize,
     pub fetch_timeout: Duration,
+    /// Records gone from the brokers before they were read stop the pipeline (Spark's
+    /// `failOnDataLoss`, the default) rather than being counted and skipped.
+    pub fail_on_data_loss: bool,
     /// Only these partitions of each topic (a cluster task's own); `None`: all.
     pub partitions: Option<Arc<[i32]>>,
     /// A cluster task's claim on its partition (a `repartition` writer checks it), and the
@@ -153,6 +159,7 @@ pub fn kafka(brokers: impl Into<String>, topics: impl IntoTopics) -> KafkaSource
                 options: Vec::new(),
                 buffer_bytes: DEFAULT_BUFFER_BYTES,
                 fetch_timeout: DEFAULT_FETCH_TIMEOUT,
+                fail_on_data_loss: true,
                 partitions: None,
                 task: None,
                 create_missing_like: None,
@@ -218,6 +225,19 @@ impl<M: KafkaMode> KafkaSource<M> {
     /// always wait for all of theirs.
     pub fn fetch_timeout(self, d: Duration) -> Self {
         self.configure(|c| c.fetch_timeout = d)
+    }
+
+    /// What to do when the brokers no longer hold records this source has not read yet
+    /// (retention removed them before the pipeline got there, or the topic was deleted and
+    /// recreated, which shows as a partition's end offset falling). As Spark's
+    /// `failOnDataLoss`, by default (`true`) the pipeline stops with an error naming the
+    /// partition and offsets: going on would skip records, or count records twice when a
+    /// recreated topic reuses offsets. With `false` the source reads on from the earliest
+    /// offset the brokers still hold (a recreated partition from its first offset), and
+    /// logs each skipped range and counts its records (`lost_records` in the source's
+    /// metrics, `streaming_source_lost_records` in `/metrics`).
+    pub fn fail_on_data_loss(self, fail: bool) -> Self {
+        self.configure(|c| c.fail_on_data_loss = fail)
     }
 
     /// Reads only these partitions of the topics (Spark's `ConsumerStrategies.Assign`).
@@ -343,7 +363,7 @@ impl SourceControl for Shared {
     }
 
     fn replay_seal(&self, time: BatchTime, position: &[u8]) {
-        match postcard::from_bytes::<Position>(position) {
+        match state::decode(position) {
             // An empty position is a batch that read nothing (the brokers were not reached
             // yet): replayed, it reads nothing again. Planning it anew would read what a
             // later logged batch reads too.
@@ -376,6 +396,12 @@ impl SourceControl for Shared {
             }
             let now = Instant::now();
             if st.stopping || now >= deadline {
+                // Records that do not come may be gone from the brokers: the fetcher asks
+                // (and fails the source, or reads past them, as `fail_on_data_loss` says).
+                if !st.stopping {
+                    st.check_lost = true;
+                    self.changed.notify_all();
+                }
                 if st.is_replay(time) && !st.stopping {
                     warn!(source = %self.metrics.name(), batch = %time,
                         "still waiting for the records of a batch replayed after a crash");
@@ -433,11 +459,11 @@ impl SourceControl for Shared {
 
     fn position(&self, time: BatchTime) -> Option<Vec<u8>> {
         let position = self.lock().position(time)?;
-        postcard::to_stdvec(&position).ok()
+        state::encode(&position).ok()
     }
 
     fn restore_position(&self, position: &[u8]) -> Result<(), StreamingError> {
-        let position: Position = postcard::from_bytes(position)
+        let position: Position = state::decode(position)
             .map_err(|e| StreamingError::Config(format!("Kafka position in checkpoint: {e}")))?;
         if !position.is_empty() {
             self.lock().restore(&position);

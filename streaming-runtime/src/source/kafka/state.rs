@@ -34,6 +34,12 @@ pub(crate) struct PositionRange {
     pub partition: i32,
     pub from: i64,
     pub until: i64,
+    /// The highest end offset the brokers had listed for the partition: an end listed
+    /// below it later means the partition's log was replaced (a fall Spark reports as data
+    /// loss). Kept after the ranges in [`encode`]'s bytes, so that positions written before
+    /// it existed still decode (as 0: unknown) and older readers ignore it.
+    #[serde(skip)]
+    pub listed_end: i64,
 }
 
 /// A source's position once a batch is sealed: that batch's range for every partition it
@@ -41,6 +47,39 @@ pub(crate) struct PositionRange {
 /// replayed batch reads exactly `[from, until)`. Empty: the start offsets were not known
 /// yet (the broker was never reached).
 pub(crate) type Position = Vec<PositionRange>;
+
+/// A position's bytes in a checkpoint or the batch log: the ranges, then each range's
+/// `listed_end`.
+pub(crate) fn encode(position: &Position) -> Result<Vec<u8>, postcard::Error> {
+    let mut bytes = postcard::to_stdvec(position)?;
+    let ends: Vec<i64> = position.iter().map(|r| r.listed_end).collect();
+    bytes.extend(postcard::to_stdvec(&ends)?);
+    Ok(bytes)
+}
+
+/// Reads [`encode`]'s bytes, or a position written before the listed ends were kept.
+pub(crate) fn decode(bytes: &[u8]) -> Result<Position, postcard::Error> {
+    let (mut position, rest): (Position, _) = postcard::take_from_bytes(bytes)?;
+    if !rest.is_empty() {
+        let ends: Vec<i64> = postcard::from_bytes(rest)?;
+        if ends.len() != position.len() {
+            return Err(postcard::Error::DeserializeBadEncoding);
+        }
+        for (r, end) in position.iter_mut().zip(ends) {
+            r.listed_end = end;
+        }
+    }
+    Ok(position)
+}
+
+/// Offsets `[from, until)` of a partition that the brokers no longer hold although this
+/// source has not read them (retention removed them, or the topic was recreated).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Lost {
+    pub part: usize,
+    pub from: i64,
+    pub until: i64,
+}
 
 /// A partition of one of the source's topics.
 #[derive(Debug)]
@@ -56,6 +95,12 @@ pub(crate) struct Part {
     /// The highest end offset the brokers listed for it (an end below it means the
     /// partition's log was replaced).
     pub listed_end: i64,
+    /// The first offset of a jump in the staged offsets not explained yet: records from
+    /// it up to the next staged one did not come. Compaction and transaction markers
+    /// leave such gaps; so does retention, when the brokers no longer hold the records.
+    /// Until the fetcher has asked the brokers where the partition begins
+    /// ([`State::find_lost`]), batches read the partition only up to here.
+    pub gap: Option<i64>,
     staged: VecDeque<Chunk>,
 }
 
@@ -122,6 +167,9 @@ pub(crate) struct State {
     pub staged_bytes: usize,
     /// Why the source cannot go on (a topic that does not exist): fails the next batch.
     pub fatal: Option<String>,
+    /// A batch waited in vain for records: the fetcher asks the brokers whether partitions
+    /// behind their batches' ranges still hold the records ([`State::suspects`]).
+    pub check_lost: bool,
     pub stopping: bool,
     /// The source's thread has ended (it committed what it had to).
     pub stopped: bool,
@@ -143,6 +191,7 @@ impl State {
             to_commit: None,
             staged_bytes: 0,
             fatal: None,
+            check_lost: false,
             stopping: false,
             stopped: false,
             max_record_bytes,
@@ -178,6 +227,7 @@ impl State {
             fetched: start,
             paused: false,
             listed_end: 0,
+            gap: None,
             staged: VecDeque::new(),
         });
         let i = self.parts.len() - 1;
@@ -195,6 +245,7 @@ impl State {
             let i = self.add_part(topic, r.partition, r.until);
             let part = &mut self.parts[i];
             (part.next, part.fetched) = (r.until, r.until);
+            part.listed_end = part.listed_end.max(r.listed_end);
         }
         self.resolved = !self.parts.is_empty();
         if let Some(p) = &mut self.positions {
@@ -224,6 +275,7 @@ impl State {
             partition: part.partition,
             from,
             until,
+            listed_end: part.listed_end,
         }
     }
 
@@ -352,6 +404,8 @@ impl State {
                 continue;
             };
             let part = self.add_part(topic, r.partition, r.from);
+            let listed = &mut self.parts[part].listed_end;
+            *listed = (*listed).max(r.listed_end);
             let next = self.parts[part].next;
             if next != r.from && self.fatal.is_none() {
                 let (what, n) = if r.from > next {
@@ -387,7 +441,9 @@ impl State {
         self.plan_at(time).is_some_and(|plan| {
             plan.prepared
                 || plan.ranges.as_ref().is_some_and(|ranges| {
-                    ranges.iter().all(|r| self.parts[r.part].fetched >= r.until)
+                    ranges
+                        .iter()
+                        .all(|r| self.parts[r.part].whole_until() >= r.until)
                 })
         })
     }
@@ -425,7 +481,7 @@ impl State {
         if cut {
             let mut ranges = self.plans[i].ranges.take().unwrap_or_default();
             for r in &mut ranges {
-                let fetched = self.parts[r.part].fetched;
+                let fetched = self.parts[r.part].whole_until();
                 if fetched < r.until {
                     let end = fetched.max(r.from);
                     dropped += r.until - end;
@@ -554,6 +610,10 @@ impl State {
         if offset < p.fetched {
             return;
         }
+        if offset > p.fetched && p.gap.is_none() {
+            let from = p.fetched;
+            self.parts[part].gap = Some(from);
+        }
         let max = self.max_record_bytes;
         let value = value.unwrap_or_default();
         let (value, cut) = if value.len() > max {
@@ -620,6 +680,7 @@ impl State {
             p.next = offset;
             p.fetched = offset;
             p.listed_end = 0;
+            p.gap = None;
             p.staged.clear();
         }
         self.staged_bytes = self
@@ -627,6 +688,63 @@ impl State {
             .iter()
             .map(|p| p.staged.iter().map(chunk_bytes).sum::<usize>())
             .sum();
+    }
+
+    /// Partitions whose records may be gone, each with the first offset that may be: an
+    /// unexplained jump in the staged offsets, and, when a batch waited in vain
+    /// ([`State::check_lost`]), a fetch position behind what the planned batches read.
+    pub fn suspects(&self) -> Vec<(usize, i64)> {
+        (self.parts.iter().enumerate())
+            .filter_map(|(i, p)| match p.gap {
+                Some(gap) => Some((i, gap)),
+                None if self.check_lost && p.fetched < self.fetch_goal(i) => Some((i, p.fetched)),
+                None => None,
+            })
+            .collect()
+    }
+
+    /// Given where the brokers now begin the suspect partitions (`earliest`), the records
+    /// that are gone; gaps the brokers still cover (compaction, transaction markers) are
+    /// explained and forgotten. A partition not listed stays suspect.
+    pub fn find_lost(&mut self, earliest: &HashMap<usize, i64>) -> Vec<Lost> {
+        let mut lost = Vec::new();
+        for (part, from) in self.suspects() {
+            let Some(&begin) = earliest.get(&part) else {
+                continue;
+            };
+            if begin > from {
+                lost.push(Lost {
+                    part,
+                    from,
+                    until: begin,
+                });
+            } else {
+                self.parts[part].gap = None;
+            }
+        }
+        self.check_lost = false;
+        lost
+    }
+
+    /// The batch replayed after a crash, if any, whose logged range of `part` reads records
+    /// from offset `from` on (for the error that says they are gone).
+    pub fn replay_needing(&self, part: usize, from: i64) -> Option<BatchTime> {
+        (self.plans.iter().filter(|p| p.replayed))
+            .find(|p| {
+                p.ranges
+                    .iter()
+                    .flatten()
+                    .any(|r| r.part == part && r.until > from)
+            })
+            .map(|p| p.time)
+    }
+
+    /// Reads on past records that are gone (`.fail_on_data_loss(false)`): batches read the
+    /// partition's records from `lost.until` on.
+    pub fn skip_lost(&mut self, lost: Lost) {
+        let p = &mut self.parts[lost.part];
+        p.gap = None;
+        p.fetched = p.fetched.max(lost.until);
     }
 
     /// The offset up to which partition `part` must be fetched for the oldest batch not
@@ -652,6 +770,13 @@ fn share_of(budget: i64, lag: i64, total_lag: i64) -> i64 {
     );
     let share = (part + total - 1) / total;
     i64::try_from(share).unwrap_or(i64::MAX)
+}
+
+impl Part {
+    /// Every record before this offset that the brokers hold is staged (or taken).
+    fn whole_until(&self) -> i64 {
+        self.gap.unwrap_or(self.fetched)
+    }
 }
 
 fn chunk_bytes(c: &Chunk) -> usize {
@@ -806,12 +931,14 @@ mod tests {
                 partition: 0,
                 from: 0,
                 until: 2,
+                listed_end: 0,
             },
             PositionRange {
                 topic: "t".into(),
                 partition: 7,
                 from: 0,
                 until: 1,
+                listed_end: 0,
             },
         ];
         st.replay_seal(t(1000), logged.clone());
@@ -847,6 +974,7 @@ mod tests {
             partition: 0,
             from: 4,
             until: 6,
+            listed_end: 0,
         }];
         st.replay_seal(t(1000), Vec::new());
         st.replay_seal(t(2000), two.clone());
@@ -876,6 +1004,7 @@ mod tests {
                 partition: 1,
                 from: 7,
                 until: 12,
+                listed_end: 0,
             }],
         );
         st.plan(Some(&latest(5, 20)), None, None);
@@ -936,5 +1065,104 @@ mod tests {
         let s = m.snapshot();
         assert_eq!((s.truncated_lines, s.invalid_utf8), (1, 2));
         assert_eq!(st.staged_bytes, 0, "taken chunks are freed");
+    }
+
+    #[test]
+    fn a_jump_in_offsets_holds_the_batch_until_the_brokers_explain_it() {
+        let (mut st, m) = state();
+        st.seal(t(1000));
+        st.plan(Some(&latest(6, 10)), None, None);
+        stage(&mut st, &m, 0, 0..2);
+        stage(&mut st, &m, 0, 4..6); // offsets 2 and 3 did not come
+        assert!(!st.is_complete(t(1000)), "records may be gone");
+        assert_eq!(st.suspects(), [(0, 2)]);
+        // The partition begins at 0: a compacted gap, nothing lost.
+        assert_eq!(st.find_lost(&HashMap::from([(0, 0)])), []);
+        assert!(st.suspects().is_empty());
+        assert!(st.is_complete(t(1000)));
+        let offsets: Vec<i64> = take(&mut st, t(1000)).iter().map(|r| r.1).collect();
+        assert_eq!(offsets, [0, 1, 4, 5]);
+    }
+
+    #[test]
+    fn records_retention_removed_are_reported_and_can_be_read_past() {
+        let (mut st, m) = state();
+        st.seal(t(1000));
+        st.plan(Some(&latest(6, 10)), None, None);
+        stage(&mut st, &m, 0, 3..6); // the brokers begin at 3 now
+        let lost = st.find_lost(&HashMap::from([(0, 3)]));
+        assert_eq!(
+            lost,
+            [Lost {
+                part: 0,
+                from: 0,
+                until: 3
+            }]
+        );
+        assert!(!st.is_complete(t(1000)), "reported, not read past yet");
+        st.skip_lost(lost[0]);
+        assert!(st.is_complete(t(1000)));
+        assert_eq!(take(&mut st, t(1000)).len(), 3);
+    }
+
+    #[test]
+    fn a_batch_that_waited_in_vain_asks_whether_its_records_are_gone() {
+        let (mut st, m) = state();
+        st.seal(t(1000));
+        st.plan(Some(&latest(4, 10)), None, None);
+        stage(&mut st, &m, 0, 0..1);
+        assert!(
+            st.suspects().is_empty(),
+            "nothing asked before a batch waited"
+        );
+        st.check_lost = true;
+        assert_eq!(st.suspects(), [(0, 1)]);
+        let lost = st.find_lost(&HashMap::from([(0, 4)]));
+        assert_eq!(
+            lost,
+            [Lost {
+                part: 0,
+                from: 1,
+                until: 4
+            }]
+        );
+        assert!(!st.check_lost, "asked once");
+        st.skip_lost(lost[0]);
+        assert_eq!(st.parts[0].fetched, 4);
+        assert!(st.is_complete(t(1000)));
+    }
+
+    #[test]
+    fn positions_keep_the_listed_ends_and_older_positions_still_decode() {
+        let position = vec![PositionRange {
+            topic: "t".into(),
+            partition: 3,
+            from: 5,
+            until: 9,
+            listed_end: 12,
+        }];
+        let bytes = encode(&position).unwrap();
+        assert_eq!(decode(&bytes).unwrap(), position);
+        assert_eq!(decode(&bytes).unwrap()[0].listed_end, 12);
+        // Written before the listed ends were kept: the ranges alone.
+        let old = postcard::to_stdvec(&position).unwrap();
+        let read = decode(&old).unwrap();
+        assert_eq!((read[0].until, read[0].listed_end), (9, 0));
+        // And what an older reader reads of the new bytes: the ranges.
+        let older: Position = postcard::from_bytes(&bytes).unwrap();
+        assert_eq!(older[0].until, 9);
+    }
+
+    #[test]
+    fn a_restored_partition_remembers_its_listed_end() {
+        let mut st = State::new(vec!["t".to_string()].into(), 8);
+        st.restore(&vec![PositionRange {
+            topic: "t".into(),
+            partition: 0,
+            from: 2,
+            until: 3,
+            listed_end: 7,
+        }]);
+        assert_eq!((st.parts[0].next, st.parts[0].listed_end), (3, 7));
     }
 }
