@@ -328,17 +328,26 @@ mod kafka {
         broker.create_topic("clicks", 1);
     }
 
-    /// Runs one batch of `p` on a thread and gives up after `limit` (a pipeline waiting
-    /// forever must fail the test, not hang it).
-    fn one_batch_within(mut p: Pipeline, limit: Duration) -> Result<(), String> {
+    /// The broker loses everything and gets `new` records; the `clicks` pipeline restarts
+    /// from `cp` and runs one batch, on a thread given a minute (a pipeline waiting forever
+    /// must fail the test, not hang it). Its error, or what it counted when it ran on.
+    fn restart_after_loss(broker: &mut Broker, cp: &Path, new: &[&str]) -> String {
+        lose_everything(broker);
+        broker.produce("clicks", 0, new);
+        let out = Collector::new();
+        let mut p = clicks(broker, cp, &out);
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             let r = p.run_batches(1).map_err(|e| e.to_string());
             let _ = tx.send(r);
             drop(p);
         });
-        rx.recv_timeout(limit)
-            .unwrap_or_else(|_| panic!("the batch did not end within {limit:?}"))
+        let limit = Duration::from_secs(60);
+        match rx.recv_timeout(limit) {
+            Ok(Err(e)) => e,
+            Ok(Ok(())) => format!("ran on; counted {:?}", common::times_and_values(&out)),
+            Err(_) => panic!("the batch did not end within {limit:?}"),
+        }
     }
 
     /// Point 6: the broker lost its records while the pipeline was down, and the topic
@@ -358,12 +367,7 @@ mod kafka {
         broker.produce("clicks", 0, &["home", "cart", "pay"]);
         p.run_batches(2).unwrap(); // checkpointed at batch 2
         drop(p);
-        lose_everything(&mut broker);
-        broker.produce("clicks", 0, &["home", "cart"]);
-        let after = Collector::new();
-        let err = one_batch_within(clicks(&broker, &cp, &after), Duration::from_secs(60))
-            .map(|()| format!("ran on; counted {:?}", common::times_and_values(&after)))
-            .unwrap_err();
+        let err = restart_after_loss(&mut broker, &cp, &["home", "cart"]);
         assert!(
             err.contains("the end offset of partition 0 of Kafka topic `clicks` fell from 3 to 2"),
             "{err}"
@@ -388,13 +392,7 @@ mod kafka {
             p.run_batches(1).unwrap();
         }
         drop(p); // batch 5 (offset 4) ran and was logged, not checkpointed
-        lose_everything(&mut broker);
-        broker.produce("clicks", 0, &["x", "y"]);
-
-        let second = Collector::new();
-        let err = one_batch_within(clicks(&broker, &cp, &second), Duration::from_secs(60))
-            .map(|()| format!("ran on; counted {:?}", common::times_and_values(&second)))
-            .unwrap_err();
+        let err = restart_after_loss(&mut broker, &cp, &["x", "y"]);
         // The checkpoint (batch 4) listed the end at 4; the batch log of batch 5, at 5.
         assert!(
             err.contains("partition 0 of Kafka topic `clicks` fell from 4 to 2"),
