@@ -1,4 +1,4 @@
-//! No allocation per record on the hot path for keys already seen (DESIGN §7): a batch of
+//! No allocation per record on the hot path for keys already seen: a batch of
 //! 100,000 lines costs (almost) the same number of allocations as one of 1,000 lines over
 //! the same keys, through a fused chain, a keyed reduction and an incremental window —
 //! whether the lines are borrowed (`&str`, as line sources give them) or owned `String`s

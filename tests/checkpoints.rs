@@ -1,5 +1,5 @@
 //! Checkpoints and recovery on the manual clock: a pipeline stopped after a checkpoint and
-//! restarted from it gives the same results as an uninterrupted run (DESIGN §6).
+//! restarted from it gives the same results as an uninterrupted run.
 
 use std::path::Path;
 

@@ -1,4 +1,4 @@
-//! Event-time windows with watermarks, Spark Structured Streaming's rules (DESIGN §10),
+//! Event-time windows with watermarks, Spark Structured Streaming's rules,
 //! through queue + run_batches + collect: each test is one of Spark's documented
 //! behaviours.
 

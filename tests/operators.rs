@@ -1,5 +1,5 @@
 //! Every per-batch operator through `queue` + `run_batches` + `collect`, including empty
-//! batches (DESIGN §5: a stage runs on every batch).
+//! batches (a stage runs on every batch).
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};

@@ -1,4 +1,4 @@
-//! `update_state_by_key` with Spark's semantics (DESIGN §5).
+//! `update_state_by_key` with Spark's semantics.
 
 use std::sync::{Arc, Mutex};
 

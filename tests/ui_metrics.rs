@@ -1,4 +1,4 @@
-//! `ui "addr";` (DESIGN §11): `/metrics` read back with a real Prometheus text-format
+//! `ui "addr";`: `/metrics` read back with a real Prometheus text-format
 //! parser (the `prometheus-parse` crate), `/api/batches` with serde_json, a port in use as
 //! a start error. Manual clock: the batches, and so the figures, are exact.
 

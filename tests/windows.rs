@@ -1,4 +1,4 @@
-//! Windows with Spark's semantics (DESIGN §5), through queue + run_batches + collect.
+//! Windows with Spark's semantics, through queue + run_batches + collect.
 
 use streaming::prelude::*;
 

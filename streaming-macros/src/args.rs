@@ -1,6 +1,6 @@
 //! Argument shapes shared by operators.
 //!
-//! Functions come in three forms everywhere one is expected (DESIGN §1): a closure
+//! Functions come in three forms everywhere one is expected: a closure
 //! (`map |line| parse(line)`), a callable in parentheses (`map(parse)`), or a method
 //! shorthand on the element (`filter starts_with("#")` = `|x| x.starts_with("#")`,
 //! `flat_map split` = `|x| x.split_whitespace()`). Reductions also take the operator

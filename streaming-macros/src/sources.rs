@@ -1,4 +1,4 @@
-//! `source KIND(args)[.option(..)]*`: the receivers and sources of DESIGN §3. Trailing
+//! `source KIND(args)[.option(..)]*`: the receivers and sources. Trailing
 //! method calls configure the source's builder, e.g.
 //! `source socket("localhost", 9999).max_line_bytes(65536)`.
 

@@ -1,4 +1,4 @@
-//! Checkpoint files (DESIGN §6): one file per checkpointed batch time in the checkpoint
+//! Checkpoint files: one file per checkpointed batch time in the checkpoint
 //! directory, named `checkpoint-<ms>`, holding
 //!
 //! ```text

@@ -1,5 +1,5 @@
 //! Event-time windows against a naive oracle that recomputes every window from all rows
-//! seen and applies Spark's watermark rules (DESIGN §10), for random rows, batches,
+//! seen and applies Spark's watermark rules, for random rows, batches,
 //! delays, windows, slides, offsets and emit modes.
 //!
 //! The oracle keeps every row a batch accepted into each window (a row joins each window

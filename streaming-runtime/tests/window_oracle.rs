@@ -1,5 +1,5 @@
 //! Windows against a naive oracle that recomputes every window from the raw batches, for
-//! random inputs and random batch / window / slide combinations (DESIGN §5: windowed output
+//! random inputs and random batch / window / slide combinations (windowed output
 //! at `t = k·S` over the batches in `(t − W, t]`, partial at the start; the inverse form
 //! equals the plain one).
 

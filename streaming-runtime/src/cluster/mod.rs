@@ -1,4 +1,4 @@
-//! Scale-out across processes and machines through Kafka consumer groups (DESIGN §9), as
+//! Scale-out across processes and machines through Kafka consumer groups, as
 //! Kafka Streams does: start the same program N times with the same group, and the input
 //! topic's partitions are shared among the processes, moving when one joins, leaves or
 //! dies.

@@ -1,5 +1,5 @@
-//! Event time: Structured Streaming's windows and watermarks beside the DStream windows
-//! (DESIGN §10). Records are grouped by a timestamp they carry, not by the batch they
+//! Event time: Structured Streaming's windows and watermarks beside the DStream windows.
+//! Records are grouped by a timestamp they carry, not by the batch they
 //! arrived in.
 //!
 //! - [`Timestamp`], [`Window`]: the record's time, and a window `[start, end)` printed as

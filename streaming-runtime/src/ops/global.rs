@@ -1,5 +1,5 @@
-//! `sort desc |> take(n) |> global`: a ranking over every partition of a cluster job
-//! (DESIGN §9). Each partition's task computes its own first `n`; `global` merges them into
+//! `sort desc |> take(n) |> global`: a ranking over every partition of a cluster job.
+//! Each partition's task computes its own first `n`; `global` merges them into
 //! the first `n` of all, and the stages after it run in one process only: the one that owns
 //! **partition 0** of the input topic.
 //!

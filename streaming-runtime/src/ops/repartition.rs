@@ -1,4 +1,4 @@
-//! `|> repartition("topic")`: a shuffle through Kafka (DESIGN §9), so that keyed state can
+//! `|> repartition("topic")`: a shuffle through Kafka, so that keyed state can
 //! follow a key other than the input's.
 //!
 //! The pipeline is cut in two at the stage. The first half ends in a writer

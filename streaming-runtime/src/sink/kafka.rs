@@ -1,5 +1,5 @@
-//! `save_to_kafka(brokers, topic)`: each batch's elements written to a Kafka topic (DESIGN
-//! §8). Pairs `(k, v)` become records with key `k` and value `v`; any other element is a
+//! `save_to_kafka(brokers, topic)`: each batch's elements written to a Kafka topic.
+//! Pairs `(k, v)` become records with key `k` and value `v`; any other element is a
 //! value without a key. Both are shown as `print` shows them (Spark's forms), or as JSON
 //! with `.json()`.
 //!

@@ -1,4 +1,4 @@
-//! Operating a pipeline (DESIGN §11): `ui "127.0.0.1:4040";` (or [`crate::Pipeline::ui`])
+//! Operating a pipeline: `ui "127.0.0.1:4040";` (or [`crate::Pipeline::ui`])
 //! serves, for as long as the pipeline runs, `/metrics` in Prometheus' text format and `/`,
 //! a live page in the spirit of Spark's Streaming tab, which polls `/api/batches`.
 //!

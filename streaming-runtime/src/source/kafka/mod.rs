@@ -1,4 +1,4 @@
-//! `source kafka(brokers, topic)`: Spark's direct Kafka stream (DESIGN §8).
+//! `source kafka(brokers, topic)`: Spark's direct Kafka stream.
 //!
 //! There is no receiver: at each batch time the source plans, per partition, the offset
 //! range `[from, until)` the batch reads (`until`: the partition's end offset then, at most
