@@ -386,12 +386,14 @@ fn check_lost(
     admin: &Client,
     fetch: &Client,
 ) -> Result<(), Refresh> {
-    let suspects = shared.lock().suspects();
-    if suspects.is_empty() {
-        return Ok(());
-    }
     let keys: Vec<(u32, i32)> = {
-        let st = shared.lock();
+        let mut st = shared.lock();
+        let suspects = st.suspects();
+        if suspects.is_empty() {
+            // A batch that waited in vain, but every partition has caught up since.
+            st.check_lost = false;
+            return Ok(());
+        }
         (suspects.iter())
             .map(|&(i, _)| (st.parts[i].topic, st.parts[i].partition))
             .collect()
