@@ -313,6 +313,75 @@ fn a_repartitioned_job_with_kills_counts_each_hashtag_once_and_ranks_globally() 
     stop_all(vec![single]);
 }
 
+/// Resetting a `repartition` job (issue 21, point 1): the processes stop, the checkpoint
+/// directory is deleted (what the README and the checkpoint errors tell users to do) and
+/// they start again. The shuffle topic still holds the earlier run's units, whose fence
+/// epochs (raised by a kill) are above the new run's: they must neither be counted again
+/// nor make the new run's units look fenced. The new run reads the input from its start,
+/// so its totals are the true counts of everything written, as a fresh job's are.
+#[test]
+fn a_repartitioned_job_reset_by_deleting_its_checkpoint_counts_as_a_fresh_one() {
+    const TAGGED: &[&str] = &["#rust", "#kafka", "#spark", "#flink", "plain", "words"];
+    let broker = Arc::new(Broker::start());
+    broker.create_topic("lines", PARTITIONS);
+    let work = tempfile::tempdir().unwrap();
+    let logs = Logs::new(work.path(), "cluster-repartitioned-reset");
+    let written = Arc::new(Mutex::new(BTreeMap::new()));
+    let stop = Arc::new(AtomicBool::new(false));
+    let writer = producer_of(
+        TAGGED,
+        |w| w.starts_with('#'),
+        Arc::clone(&broker),
+        Arc::clone(&written),
+        Arc::clone(&stop),
+    );
+    let spawn = || spawn_example("cluster_hashtags", &broker, work.path(), "reset", &logs);
+
+    // The first run: two processes, one killed and restarted (its partitions' epochs rise).
+    let mut children = vec![spawn(), spawn()];
+    let out = work.path().join("out");
+    wait_for_some_totals(&out);
+    children[0].kill();
+    children[0] = spawn();
+    // Until the restarted process has claimed partitions (a process stopped while it
+    // joins can leave tansu's group waiting for it, and this test is not about that).
+    wait_for_log(&children[0], "partition assigned");
+    std::thread::sleep(Duration::from_secs(2));
+    assert_nothing_counted_twice(work.path(), &written);
+    stop_all(children);
+
+    // The reset, then the second run while the producer goes on.
+    std::fs::remove_dir_all(work.path().join("checkpoint")).unwrap();
+    std::fs::remove_dir_all(&out).unwrap();
+    let children = vec![spawn(), spawn()];
+    std::thread::sleep(Duration::from_secs(6));
+    assert_nothing_counted_twice(work.path(), &written);
+    stop_producer_and_check_totals(writer, &stop, &written, work.path(), 90, &logs);
+    stop_all(children);
+}
+
+/// Waits (up to a minute) until `proc`'s log holds `text`.
+fn wait_for_log(proc: &Proc, text: &str) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while !std::fs::read_to_string(&proc.log).is_ok_and(|log| log.contains(text)) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no {text:?} in {}",
+            proc.log.display()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// Waits (up to a minute) until some partition's totals file holds counts.
+fn wait_for_some_totals(out: &Path) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while read_totals_dir(out).is_empty() {
+        assert!(std::time::Instant::now() < deadline, "nothing was counted");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
 /// Rebalancing with many partitions per process: 32 partitions, two processes (16 each),
 /// a third joins, then one leaves with SIGTERM. Each revocation stops a process's tasks
 /// together within one deadline (they were stopped one after another, each allowed the

@@ -44,15 +44,15 @@ impl Operator for Repartition {
         };
         quote_spanned! {g.span=>
             let mut #writer = #rt::ops::repartition::Repartition::new(&#input, &#reader);
-            let mut #received = #rt::ops::repartition::Received::default();
+            let mut #received = #rt::ops::repartition::ReceivedUnits::default();
         }
     }
     fn state_var(&self, g: &Gen) -> Option<Ident> {
         Some(g.var("received"))
     }
     fn finish(&self, g: &Gen, acc: &Ident) -> TokenStream {
-        let (writer, ctx) = (g.var("writer"), g.ctx);
-        quote_spanned!(g.span=> #writer.write(#ctx, &#acc)?;)
+        let (writer, received, ctx) = (g.var("writer"), g.var("received"), g.ctx);
+        quote_spanned!(g.span=> #writer.write(#ctx, &mut #received, &#acc)?;)
     }
     fn receive(&self, g: &Gen, batch: &Ident) -> Option<TokenStream> {
         let (rt, writer, received) = (g.rt(), g.var("writer"), g.var("received"));

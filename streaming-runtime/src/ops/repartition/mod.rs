@@ -10,13 +10,14 @@
 //!
 //! **No record counts twice downstream**, although the writer's output is at least once (a
 //! batch replayed after a crash sends its records again, and a crash can cut a batch's
-//! records short). Every record carries its *unit*: the writer (the input partitions it
-//! read), the writer's fence epoch, a per-run attempt id and the batch time. After a
+//! records short). Every record carries its *unit*: the job's run (one life of its
+//! checkpoint, see [`run`]), the writer (the input partitions it read), the writer's fence
+//! epoch, a per-process attempt id and the batch time. After a
 //! batch's records the writer sends one end marker to every partition, holding how many
 //! records the unit sent there. The reader keeps the records of each unit aside until its
-//! marker arrives and then hands them all on, at most once per (partition, writer, batch):
-//! a replayed batch's unit, a partial attempt's leftovers and a fenced owner's late unit
-//! are dropped. That bookkeeping ([`Received`]) is stage state: it is checkpointed
+//! marker arrives and then hands them all on, at most once per (partition, writer, batch)
+//! of its run: a replayed batch's unit, a partial attempt's leftovers, a fenced owner's
+//! late unit and the units of a run before a reset are dropped. That bookkeeping ([`ReceivedUnits`]) is stage state: it is checkpointed
 //! together with both halves' offsets, so a restored pipeline decides exactly as the
 //! crashed one would have.
 //!
@@ -24,6 +25,8 @@
 //! producer is idempotent (ordered per partition). Batch times of one writer only grow,
 //! also across restarts and moves (a restored pipeline replays its logged batches at their
 //! times and goes on after them), which is what "at most once per batch" rests on.
+
+mod run;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -34,7 +37,7 @@ use rdkafka::error::KafkaError;
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use tracing::{debug, warn};
+use tracing::{debug, info, warn};
 
 use crate::cluster::Fence;
 use crate::context::BatchContext;
@@ -183,8 +186,11 @@ pub fn read_source<U: Upstream>(
 pub struct Repartition<K, V> {
     origin: Origin,
     topic: String,
-    /// This run's id: tells a replay's records from a cut-short earlier attempt's.
+    /// This process's id: tells a replay's records from a cut-short earlier attempt's.
     attempt: u64,
+    /// A cluster task's run, read or created in the cluster's checkpoint root when the
+    /// writer is built (an error fails the first batch).
+    cluster_run: Option<Result<u64, String>>,
     producer: Option<BaseProducer<Deliveries>>,
     partitions: Option<i32>,
     key: String,
@@ -201,10 +207,16 @@ impl<K, V> Repartition<K, V> {
             .first()
             .cloned()
             .unwrap_or_default();
+        let origin = upstream.origin();
+        let cluster_run = origin
+            .task
+            .as_ref()
+            .map(|(_, root)| run::cluster_run(root).map_err(|e| e.to_string()));
         Repartition {
-            origin: upstream.origin(),
+            origin,
             topic,
-            attempt: attempt_id(),
+            attempt: run::fresh_run(),
+            cluster_run,
             producer: None,
             partitions: None,
             key: String::new(),
@@ -215,6 +227,31 @@ impl<K, V> Repartition<K, V> {
 
     fn error(&self, message: impl std::fmt::Display) -> StreamingError {
         StreamingError::Custom(format!("repartition({:?}): {message}", self.topic))
+    }
+
+    /// The run the stage's records belong to. A stage without one (a fresh start) joins
+    /// the cluster's, or draws a new one when it runs alone; a restored stage keeps its
+    /// checkpoint's, which in a cluster must be the cluster's.
+    fn join_run(&self, received: &mut ReceivedUnits) -> Result<u64, StreamingError> {
+        let run = match &self.cluster_run {
+            None if received.run == 0 => run::fresh_run(),
+            None => received.run,
+            Some(Ok(run)) => *run,
+            Some(Err(e)) => return Err(self.error(e)),
+        };
+        if received.run == 0 {
+            received.run = run;
+        } else if received.run != run {
+            let root = self
+                .origin
+                .task
+                .as_ref()
+                .map_or_else(String::new, |(_, root)| root.display().to_string());
+            return Err(self.error(format!(
+                "this task's checkpoint belongs to another run of the job than the cluster's checkpoint directory {root} (part of it was deleted, not all of it): to reset the job, stop every process and delete the whole directory"
+            )));
+        }
+        Ok(run)
     }
 
     /// The producer and the topic's partition count, once.
@@ -273,6 +310,7 @@ impl<K, V> Repartition<K, V> {
     pub fn write<KB, VB>(
         &mut self,
         ctx: &mut BatchContext<'_>,
+        received: &mut ReceivedUnits,
         batch: &[(KB, VB)],
     ) -> Result<(), StreamingError>
     where
@@ -282,9 +320,10 @@ impl<K, V> Repartition<K, V> {
         if let Some(fence) = &self.origin.fence {
             fence.check()?;
         }
+        let run = self.join_run(received)?;
         let n = self.connect()?;
         let header = format!(
-            "{}\t{}\t{}\t{}\t",
+            "{run}\t{}\t{}\t{}\t{}\t",
             self.origin.writer,
             self.origin.fence.as_ref().map_or(0, Fence::epoch),
             self.attempt,
@@ -350,20 +389,16 @@ impl<K, V> Repartition<K, V> {
     }
 }
 
-/// A value unlikely to repeat across runs: the time and the process id, hashed.
-fn attempt_id() -> u64 {
-    use std::hash::{BuildHasher, Hash, Hasher};
-    let mut h = ahash::RandomState::new().build_hasher();
-    std::time::SystemTime::now().hash(&mut h);
-    std::process::id().hash(&mut h);
-    h.finish()
-}
-
-/// What the second half has received: per (partition, writer), the last batch handed on
-/// and the records of units whose marker has not come yet. Checkpointed.
+/// What the second half has received: the run it belongs to, and per (partition, writer)
+/// of that run the last batch handed on and the records of units whose marker has not
+/// come yet. Checkpointed (the writer takes the run from it too).
 #[derive(Default, Debug, Serialize, Deserialize)]
-pub struct Received {
+pub struct ReceivedUnits {
+    /// The job's run (0 until the first batch joins one); see [`run`].
+    run: u64,
     lanes: BTreeMap<(i32, String), Lane>,
+    /// Records of another run of the job (written before a reset): skipped.
+    pub other_runs: u64,
     /// Records dropped as repeats (replays, cut-short attempts, fenced owners).
     pub duplicates: u64,
     /// Records that were not a shuffle's (no header, bad JSON): skipped and logged.
@@ -382,6 +417,8 @@ struct Lane {
 
 /// One record's header.
 struct Unit<'a> {
+    /// 0 for records written before runs were recorded.
+    run: u64,
     writer: &'a str,
     epoch: u64,
     attempt: u64,
@@ -389,9 +426,17 @@ struct Unit<'a> {
     rest: &'a str,
 }
 
+/// Parses `run\twriter\tepoch\tattempt\tbatch\trest`, or the older header without the
+/// run (a writer name, made of topic names, never parses as a number).
 fn unit(value: &str) -> Option<Unit<'_>> {
-    let mut f = value.splitn(5, '\t');
+    let (first, after) = value.split_once('\t')?;
+    let (run, fields) = match first.parse::<u64>() {
+        Ok(run) => (run, after),
+        Err(_) => (0, value),
+    };
+    let mut f = fields.splitn(5, '\t');
     Some(Unit {
+        run,
         writer: f.next()?,
         epoch: f.next()?.parse().ok()?,
         attempt: f.next()?.parse().ok()?,
@@ -403,15 +448,17 @@ fn unit(value: &str) -> Option<Unit<'_>> {
 /// The pairs of the units that ended in this batch's records, each unit once: the second
 /// half's input. (`_writer` only ties the pairs' types to what the first half writes.)
 pub fn receive<K, V>(
-    _writer: &Repartition<K, V>,
-    received: &mut Received,
+    writer: &Repartition<K, V>,
+    received: &mut ReceivedUnits,
     batch: &KafkaRecords,
 ) -> Result<Vec<(K, V)>, StreamingError>
 where
     K: DeserializeOwned,
     V: DeserializeOwned,
 {
-    let (duplicates, malformed) = (received.duplicates, received.malformed);
+    writer.join_run(received)?;
+    let (duplicates, malformed, other_runs) =
+        (received.duplicates, received.malformed, received.other_runs);
     let mut out = Vec::new();
     for (k, v) in received.take_units(batch) {
         match (serde_json::from_str(&k), serde_json::from_str(&v)) {
@@ -425,6 +472,12 @@ where
             "records of the repartition topic that are not this pipeline's shuffled pairs were skipped"
         );
     }
+    if received.other_runs > other_runs {
+        info!(
+            records = received.other_runs - other_runs,
+            "records of the repartition topic written by another run of the job (before its checkpoint was reset) were skipped"
+        );
+    }
     if received.duplicates > duplicates {
         debug!(
             records = received.duplicates - duplicates,
@@ -434,7 +487,7 @@ where
     Ok(out)
 }
 
-impl Received {
+impl ReceivedUnits {
     /// The (key, value) JSON of the units whose end marker is in `batch` and that were not
     /// handed on before, in marker order; keeps the records of units not ended yet.
     fn take_units(&mut self, batch: &KafkaRecords) -> Vec<(String, String)> {
@@ -444,6 +497,11 @@ impl Received {
                 self.malformed += 1;
                 continue;
             };
+            if u.run != self.run {
+                // Epochs and batch times restart with a run: only a run's own compare.
+                self.other_runs += 1;
+                continue;
+            }
             let lane = self
                 .lanes
                 .entry((r.partition, u.writer.to_string()))
@@ -504,11 +562,22 @@ impl Received {
 mod tests {
     use super::*;
 
-    /// A record of writer `w` (epoch, attempt, batch) in partition 0: a pair, or (no key)
-    /// an end marker with a count.
+    /// The run of the tests' units.
+    const RUN: u64 = 5;
+
+    /// A record of writer `w` (epoch, attempt, batch) of run [`RUN`] in partition 0: a
+    /// pair, or (no key) an end marker with a count.
     fn push(b: &mut KafkaRecords, w: &str, e: u64, a: u64, t: u64, key: Option<&str>, rest: &str) {
-        let value = format!("{w}\t{e}\t{a}\t{t}\t{rest}");
+        let value = format!("{RUN}\t{w}\t{e}\t{a}\t{t}\t{rest}");
         b.push(0, 0, 0, None, key, &value);
+    }
+
+    /// A reader that joined run [`RUN`].
+    fn reader() -> ReceivedUnits {
+        ReceivedUnits {
+            run: RUN,
+            ..ReceivedUnits::default()
+        }
     }
 
     /// (writer, epoch, attempt, batch, key, rest)
@@ -524,7 +593,7 @@ mod tests {
 
     #[test]
     fn a_unit_is_handed_on_once_at_its_marker_and_repeats_are_dropped() {
-        let mut r = Received::default();
+        let mut r = reader();
         // Batch 1000 of writer w, attempt 7: two pairs, the marker comes in the next read.
         let got = r.take_units(&batch(&[
             ("w", 1, 7, 1000, Some("\"a\""), "1"),
@@ -562,7 +631,7 @@ mod tests {
 
     #[test]
     fn a_fenced_owners_late_unit_is_dropped() {
-        let mut r = Received::default();
+        let mut r = reader();
         // The new owner (epoch 2) handed on batch 3000; the old one (epoch 1), paused and
         // resumed, sends batch 4000 under its old epoch.
         r.take_units(&batch(&[
@@ -580,6 +649,41 @@ mod tests {
         b.push(0, 0, 0, None, Some("k"), "not a shuffle record");
         assert!(r.take_units(&b).is_empty());
         assert_eq!(r.malformed, 1);
+    }
+
+    #[test]
+    fn units_of_another_run_are_skipped_and_epochs_compare_within_a_run() {
+        // The run before a reset handed on batch 9000 under epoch 4 (a value the new run's
+        // epochs, starting again at 1, stay below).
+        let mut old = KafkaRecords::new(vec!["t".to_string()].into());
+        for (key, rest) in [(Some("\"a\""), "1"), (None, "1")] {
+            b_push_run(&mut old, 77, "w", 4, 9000, key, rest);
+        }
+        // Records of a build that wrote no run at all.
+        old.push(0, 0, 0, None, Some("\"a\""), "w\t4\t3\t9000\t1");
+        let mut r = reader();
+        assert!(r.take_units(&old).is_empty());
+        assert_eq!(r.other_runs, 3);
+        // The new run's first unit, epoch 1, batch 1000: handed on.
+        let got = r.take_units(&batch(&[
+            ("w", 1, 7, 1000, Some("\"b\""), "1"),
+            ("w", 1, 7, 1000, None, "1"),
+        ]));
+        assert_eq!(got.len(), 1);
+        assert_eq!(r.duplicates, 0);
+    }
+
+    fn b_push_run(
+        b: &mut KafkaRecords,
+        run: u64,
+        w: &str,
+        e: u64,
+        t: u64,
+        key: Option<&str>,
+        rest: &str,
+    ) {
+        let value = format!("{run}\t{w}\t{e}\t3\t{t}\t{rest}");
+        b.push(0, 0, 0, None, key, &value);
     }
 
     #[test]
