@@ -2,6 +2,13 @@
 //! record could be lost or counted twice (or an owner could be mistaken), with real
 //! processes and real files, and pins the fix. The tests that need a child process run
 //! this binary again, naming one of the ignored tests below.
+//!
+//! Faults that need a whole cluster of processes are tried where those run, in
+//! `tests/cluster.rs`: resetting a `repartition` job by deleting its checkpoint
+//! (`a_repartitioned_job_reset_by_deleting_its_checkpoint_counts_as_a_fresh_one`) and
+//! rebalancing sixteen partitions per process
+//! (`sixteen_partitions_per_process_move_on_a_join_and_a_leave_and_count_once`). A full
+//! checkpoint disk is `tests/checkpoint_faults.rs`'s.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
