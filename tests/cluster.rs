@@ -348,7 +348,13 @@ fn a_repartitioned_job_reset_by_deleting_its_checkpoint_counts_as_a_fresh_one() 
     wait_for_log(&children[0], "partition assigned");
     std::thread::sleep(Duration::from_secs(2));
     assert_nothing_counted_twice(work.path(), &written);
-    stop_all(children);
+    // Both killed at once: stopping them one after another makes the second leave while it
+    // rejoins after the first's leave, which can leave tansu 0.6's group waiting for it
+    // past this test's patience (the next members are never assigned). A reset after a
+    // crash is the harder case anyway: the last batches were not checkpointed.
+    for child in &mut children {
+        child.kill();
+    }
 
     // The reset, then the second run while the producer goes on.
     std::fs::remove_dir_all(work.path().join("checkpoint")).unwrap();
