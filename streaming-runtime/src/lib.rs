@@ -7,6 +7,7 @@
 pub mod block;
 pub mod checkpoint;
 pub mod cluster;
+pub mod compact_buffer;
 pub mod context;
 pub mod error;
 pub mod event_time;
@@ -15,6 +16,7 @@ pub mod listener;
 pub mod logging;
 pub mod metrics;
 pub mod ops;
+pub mod order;
 pub mod owned;
 pub mod par;
 pub mod pipeline;
@@ -40,13 +42,13 @@ pub mod words;
 pub use rdkafka;
 
 pub use block::{Block, LineBlock, Lines};
+pub use compact_buffer::CompactBuffer;
 pub use context::BatchContext;
 pub use error::StreamingError;
 pub use event_time::{ParseTimestampError, Timestamp, Window};
 pub use keyed::{Keyed, KeyedMap, Pair};
 pub use listener::BatchInfo;
 pub use metrics::{MetricsSnapshot, PartitionLag, SourceMetrics};
-pub use ops::group_by_key::CompactBuffer;
 #[cfg(feature = "kafka")]
 pub use ops::repartition::partition_for;
 pub use owned::IntoOwned;

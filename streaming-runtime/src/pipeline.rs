@@ -33,7 +33,7 @@ pub struct PipelineConfig {
     /// `checkpoint "dir" [every D];`
     pub checkpoint: Option<CheckpointConfig>,
     /// A cluster task's claim on its partition, checked before each batch and checkpoint.
-    pub fence: Option<crate::cluster::Fence>,
+    pub fence: Option<crate::checkpoint::Fence>,
     /// `ui "addr";`: where the streaming page and `/metrics` are served while it runs.
     pub ui: Option<String>,
     /// The pipeline's text, shown on the streaming page.
@@ -305,7 +305,7 @@ impl Pipeline {
     /// Makes this pipeline a cluster task holding `fence`: each batch, and each checkpoint
     /// write, first checks that no other process has claimed the partition since; if one
     /// has, the pipeline stops with [`StreamingError::Fenced`] without writing.
-    pub fn fenced_by(&mut self, fence: crate::cluster::Fence) -> &mut Self {
+    pub fn fenced_by(&mut self, fence: crate::checkpoint::Fence) -> &mut Self {
         self.config.fence = Some(fence);
         self
     }
@@ -742,7 +742,7 @@ pub(crate) fn seal_all(
 fn prepare_input(
     sources: &[Arc<dyn SourceControl>],
     checkpoint: Option<&CheckpointConfig>,
-    fence: Option<&crate::cluster::Fence>,
+    fence: Option<&crate::checkpoint::Fence>,
     time: BatchTime,
 ) -> Result<(), StreamingError> {
     for s in sources {

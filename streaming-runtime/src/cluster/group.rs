@@ -13,7 +13,7 @@ use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext, Rebalance};
 use tokio::sync::{mpsc, oneshot};
 use tracing::{info, warn};
 
-use super::Fence;
+use crate::checkpoint::Fence;
 use crate::error::StreamingError;
 use crate::pipeline::Pipeline;
 use crate::source::kafka::{KafkaSource, Values, kafka};
@@ -377,10 +377,10 @@ fn lock(assigned: &Assigned) -> std::sync::MutexGuard<'_, HashSet<i32>> {
 
 impl ClientContext for Membership {
     fn log(&self, level: rdkafka::config::RDKafkaLogLevel, fac: &str, message: &str) {
-        crate::source::kafka::fetcher::quiet_log(level, fac, message);
+        crate::logging::quiet_log(level, fac, message);
     }
     fn error(&self, error: rdkafka::error::KafkaError, reason: &str) {
-        crate::source::kafka::fetcher::quiet_error(&error, reason);
+        crate::logging::quiet_error(&error, reason);
     }
 }
 

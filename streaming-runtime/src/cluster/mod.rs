@@ -12,10 +12,11 @@
 //! equal those of a run in which the partition never moved. A revoked partition's task
 //! finishes its batch, checkpoints and stops before the partition is handed on.
 
-mod fence;
 #[cfg(feature = "kafka")]
 mod group;
 
-pub use fence::Fence;
+/// Kept here, where the cluster's users meet it, though it lives with the checkpoint
+/// directory it guards.
+pub use crate::checkpoint::Fence;
 #[cfg(feature = "kafka")]
 pub use group::{KafkaCluster, Task};

@@ -129,10 +129,10 @@ pub(crate) struct Deliveries {
 
 impl ClientContext for Deliveries {
     fn log(&self, level: rdkafka::config::RDKafkaLogLevel, fac: &str, message: &str) {
-        crate::source::kafka::fetcher::quiet_log(level, fac, message);
+        crate::logging::quiet_log(level, fac, message);
     }
     fn error(&self, error: KafkaError, reason: &str) {
-        crate::source::kafka::fetcher::quiet_error(&error, reason);
+        crate::logging::quiet_error(&error, reason);
     }
 }
 

@@ -39,7 +39,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use tracing::{debug, info, warn};
 
-use crate::cluster::Fence;
+use crate::checkpoint::Fence;
 use crate::context::BatchContext;
 use crate::error::StreamingError;
 use crate::owned::IntoOwned;

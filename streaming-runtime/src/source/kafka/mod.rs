@@ -78,7 +78,7 @@ pub(crate) struct Config {
     pub partitions: Option<Arc<[i32]>>,
     /// A cluster task's claim on its partition (a `repartition` writer checks it), and the
     /// cluster's shared checkpoint directory (where `global` stages meet).
-    pub task: Option<(crate::cluster::Fence, std::path::PathBuf)>,
+    pub task: Option<(crate::checkpoint::Fence, std::path::PathBuf)>,
     /// A missing topic is created with as many partitions as this one (`repartition`'s).
     pub create_missing_like: Option<String>,
 }
@@ -249,7 +249,7 @@ impl<M: KafkaMode> KafkaSource<M> {
 
     /// The input of a cluster task: its claim on the partition, and the cluster's shared
     /// checkpoint directory.
-    pub(crate) fn of_task(self, fence: crate::cluster::Fence, root: std::path::PathBuf) -> Self {
+    pub(crate) fn of_task(self, fence: crate::checkpoint::Fence, root: std::path::PathBuf) -> Self {
         self.configure(|c| c.task = Some((fence, root)))
     }
 
