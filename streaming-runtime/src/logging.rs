@@ -12,17 +12,3 @@ pub fn init() {
         .with_ansi(std::io::stderr().is_terminal())
         .try_init();
 }
-
-/// librdkafka's own logs go to `tracing` at debug level: the source and sink report what
-/// matters (brokers lost and found, bad records, undelivered records) once, in their own
-/// words, and count it, instead of librdkafka's retry chatter.
-#[cfg(feature = "kafka")]
-pub(crate) fn quiet_log(level: rdkafka::config::RDKafkaLogLevel, fac: &str, message: &str) {
-    tracing::debug!(target: "librdkafka", ?level, fac, "{message}");
-}
-
-/// librdkafka's global errors, at debug level for the same reason as [`quiet_log`].
-#[cfg(feature = "kafka")]
-pub(crate) fn quiet_error(error: &rdkafka::error::KafkaError, reason: &str) {
-    tracing::debug!(target: "librdkafka", %error, "{reason}");
-}

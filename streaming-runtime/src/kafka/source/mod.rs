@@ -38,10 +38,10 @@ use std::time::{Duration, Instant};
 
 use tracing::warn;
 
-use super::{Source, SourceControl};
 use crate::error::StreamingError;
 use crate::metrics::SourceMetrics;
 use crate::receiver::lines::DEFAULT_MAX_LINE_BYTES;
+use crate::source::{Source, SourceControl};
 use crate::store::DEFAULT_BUFFER_BYTES;
 use crate::time::BatchTime;
 
@@ -241,7 +241,7 @@ impl<M: KafkaMode> KafkaSource<M> {
     }
 
     /// Reads only these partitions of the topics (Spark's `ConsumerStrategies.Assign`).
-    /// A [`crate::cluster`] task reads its one partition this way.
+    /// A [`crate::kafka::group`] task reads its one partition this way.
     pub fn partitions(self, partitions: impl IntoIterator<Item = i32>) -> Self {
         let partitions: Arc<[i32]> = partitions.into_iter().collect();
         self.configure(|c| c.partitions = Some(partitions))

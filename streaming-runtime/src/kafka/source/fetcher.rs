@@ -17,7 +17,7 @@ use tracing::{debug, error, info, warn};
 
 use super::state::{Lost, State};
 use super::{Config, Shared};
-use crate::logging::{quiet_error, quiet_log};
+use crate::kafka::client::{quiet_error, quiet_log};
 
 /// How long one request to the brokers (metadata, offsets) may take.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(2);
@@ -30,7 +30,7 @@ const BACKOFF_MIN: Duration = Duration::from_millis(100);
 const BACKOFF_MAX: Duration = Duration::from_secs(5);
 
 /// The source's client context: librdkafka's logs at debug level (see
-/// [`crate::logging::quiet_log`]).
+/// [`crate::kafka::client::quiet_log`]).
 pub(crate) struct QuietContext;
 
 impl ClientContext for QuietContext {
