@@ -14,6 +14,7 @@ pub mod event_time;
 #[cfg(feature = "kafka")]
 pub mod kafka;
 pub mod keyed;
+pub mod line_feed;
 pub mod listener;
 pub mod logging;
 pub mod metrics;
@@ -24,7 +25,6 @@ pub mod par;
 pub mod pipeline;
 pub mod rate;
 pub mod receiver;
-pub mod replay;
 mod scheduler;
 pub mod shorthand;
 pub mod show;

@@ -1,4 +1,4 @@
-//! The line feed of [`crate::replay`] written to a Kafka topic: the `replay` example's
+//! The line feed of [`crate::line_feed`] written to a Kafka topic: the `replay` example's
 //! `--kafka`, and the Kafka examples' built-in producers.
 
 use std::sync::Arc;
@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use tracing::{info, warn};
 
-use crate::replay::{LineFeed, Pace, ReplayOptions, ReplayStats};
+use crate::line_feed::{LineFeed, Pace, ReplayOptions, ReplayStats};
 
 /// Lines being written to a Kafka topic by [`to_kafka`]; dropping it stops the writer.
 pub struct KafkaReplay {

@@ -10,11 +10,12 @@
 //! | `replay --kafka`, demo lines written to a topic | [`feed`] |
 //!
 //! The clients are set up alike in `client.rs` (librdkafka's own logs kept quiet, the
-//! idempotent producer the sink and the shuffle share). Nothing outside this module depends
-//! on it: it is built on the sources, the operators, the pipeline and the scheduler, and
-//! the rest of the runtime compiles without it. The paths programs already use stay where
-//! they were: `streaming::cluster::KafkaCluster`, `streaming::source::kafka`,
-//! `streaming::replay::to_kafka`, `streaming::rdkafka`, `streaming::partition_for`.
+//! idempotent producer the sink and the shuffle share). The module sits on top of the
+//! runtime: it is built on the sources, the operators, the pipeline and the scheduler, and
+//! the rest of the runtime compiles without it. Outside it only re-exports name it, at the
+//! paths programs use: `streaming::cluster::KafkaCluster`,
+//! `streaming::source::kafka`, `streaming::line_feed::to_kafka` (with the rest of the demo
+//! feed), `streaming::rdkafka`, `streaming::partition_for`.
 
 mod client;
 pub mod feed;
