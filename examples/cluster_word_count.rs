@@ -22,8 +22,8 @@ use std::time::Duration;
 
 use clap::Parser;
 use streaming::cluster::KafkaCluster;
+use streaming::line_feed::LineFeed;
 use streaming::prelude::*;
-use streaming::replay::LineFeed;
 
 #[derive(Parser, Debug)]
 struct Cli {

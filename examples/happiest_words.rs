@@ -14,8 +14,8 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 
 use clap::Parser;
+use streaming::line_feed::LineFeed;
 use streaming::prelude::*;
-use streaming::replay::LineFeed;
 
 #[derive(Parser, Debug)]
 struct Cli {

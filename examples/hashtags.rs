@@ -10,8 +10,8 @@
 mod common;
 
 use clap::Parser;
+use streaming::line_feed::LineFeed;
 use streaming::prelude::*;
-use streaming::replay::LineFeed;
 
 /// Counts hashtags over a 300 s window sliding every second and prints the top ones, like
 /// Spark's TwitterPopularTags.

@@ -19,8 +19,8 @@ mod common;
 use std::path::PathBuf;
 
 use clap::Parser;
+use streaming::line_feed::LineFeed;
 use streaming::prelude::*;
-use streaming::replay::LineFeed;
 
 #[derive(Parser, Debug)]
 struct Cli {

@@ -10,8 +10,8 @@
 mod common;
 
 use clap::Parser;
+use streaming::line_feed::LineFeed;
 use streaming::prelude::*;
-use streaming::replay::LineFeed;
 
 #[derive(Parser, Debug)]
 struct Cli {

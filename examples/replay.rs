@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
-use streaming::replay::{LineFeed, ReplayOptions, ReplayServer};
+use streaming::line_feed::{LineFeed, ReplayOptions, ReplayServer};
 
 #[derive(Parser, Debug)]
 struct Cli {
@@ -43,7 +43,7 @@ struct Cli {
 
 /// Prints progress every second until Ctrl-C (or until `done` says the feed ended).
 async fn progress(
-    stats: std::sync::Arc<streaming::replay::ReplayStats>,
+    stats: std::sync::Arc<streaming::line_feed::ReplayStats>,
     done: impl Fn() -> bool,
     clients: bool,
 ) {
@@ -79,7 +79,7 @@ async fn to_kafka(
     brokers: &str,
 ) -> Result<(), Box<dyn std::error::Error>> {
     let replay =
-        streaming::replay::to_kafka(brokers, &cli.topic, feed, options, &[("linger.ms", "5")])?;
+        streaming::line_feed::to_kafka(brokers, &cli.topic, feed, options, &[("linger.ms", "5")])?;
     eprintln!(
         "replay: writing {} to topic `{}` on {brokers}",
         cli.file.display(),

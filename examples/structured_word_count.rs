@@ -18,8 +18,8 @@ mod common;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use clap::Parser;
+use streaming::line_feed::LineFeed;
 use streaming::prelude::*;
-use streaming::replay::LineFeed;
 
 #[derive(Parser, Debug)]
 struct Cli {

@@ -11,8 +11,8 @@ use std::time::Duration;
 
 use common::overload::{Overload, Run, lines};
 use streaming::BackpressureConfig;
+use streaming::line_feed::{LineFeed, ReplayOptions, ReplayServer};
 use streaming::prelude::*;
-use streaming::replay::{LineFeed, ReplayOptions, ReplayServer};
 
 /// Records the rate limit its store has before each push of 50 records.
 struct Probe(Arc<Mutex<Vec<Option<u64>>>>);
@@ -282,7 +282,7 @@ fn backpressure_keeps_the_scheduling_delay_of_a_kafka_source_bounded() {
     let capacity = 1e6 / work_us as f64;
     let broker = Broker::start();
     broker.create_topic("lines", 2);
-    let producer = streaming::replay::to_kafka(
+    let producer = streaming::line_feed::to_kafka(
         &broker.addr(),
         "lines",
         LineFeed::from_lines(lines(10_000, 100)),

@@ -193,7 +193,7 @@ const WORDS: &[&str] = &["alpha", "beta", "gamma", "delta", "eps"];
 
 /// A server of lines of `WORDS`, `rate` lines a second, looping (`rate` 0: none at all).
 fn word_server(rt: &tokio::runtime::Runtime, rate: f64) -> std::net::SocketAddr {
-    use streaming::replay::{LineFeed, ReplayOptions, ReplayServer};
+    use streaming::line_feed::{LineFeed, ReplayOptions, ReplayServer};
     rt.block_on(async {
         let server = ReplayServer::bind("127.0.0.1:0").await.unwrap();
         let addr = server.local_addr().unwrap();

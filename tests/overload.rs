@@ -13,7 +13,7 @@ mod common;
 use std::time::Duration;
 
 use common::overload::{Overload, lines};
-use streaming::replay::{LineFeed, ReplayOptions, ReplayServer};
+use streaming::line_feed::{LineFeed, ReplayOptions, ReplayServer};
 
 const MIB: u64 = 1 << 20;
 /// The buffer the example is given (`buffer_bytes`).
@@ -123,7 +123,7 @@ mod kafka {
         let record_bytes = 100u64;
         let broker = Broker::start();
         broker.create_topic("lines", 1);
-        let producer = streaming::replay::to_kafka(
+        let producer = streaming::line_feed::to_kafka(
             &broker.addr(),
             "lines",
             LineFeed::from_lines(lines(10_000, record_bytes as usize)),

@@ -65,7 +65,7 @@ pub struct KafkaSetup {
     pub brokers: String,
     /// Whether the broker is the example's own (its records do not outlive it).
     pub embedded: bool,
-    producer: Option<streaming::replay::KafkaReplay>,
+    producer: Option<streaming::line_feed::KafkaReplay>,
     broker: Option<kafka::Broker>,
 }
 
@@ -97,7 +97,7 @@ impl KafkaSetup {
         let producer = match producer {
             Some((topic, feed, rate)) => {
                 eprintln!("built-in producer: {rate} lines/s into `{topic}`");
-                Some(streaming::replay::to_kafka(
+                Some(streaming::line_feed::to_kafka(
                     &brokers,
                     topic,
                     feed,
@@ -130,7 +130,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Args;
-use streaming::replay::{LineFeed, ReplayOptions, ReplayServer};
+use streaming::line_feed::{LineFeed, ReplayOptions, ReplayServer};
 
 /// Options every socket example takes.
 #[derive(Args, Debug, Clone)]

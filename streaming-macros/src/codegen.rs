@@ -106,7 +106,7 @@ pub fn pipeline(plan: &Plan) -> TokenStream {
                 let (upstream, topic) = (source_var(*upstream), writer.op.repartition_topic());
                 let rt = rt_at(writer.name.span());
                 setup.extend(quote_spanned! {writer.name.span()=>
-                    let mut #s = #builder.repartition_source(#rt::ops::repartition::read_source(&#upstream, #topic));
+                    let mut #s = #builder.repartition_source(#rt::kafka::repartition::read_source(&#upstream, #topic));
                 });
                 take_inputs.extend(quote! {
                     let #input = #rt::Source::next_batch(&mut #s, #time)?;

@@ -187,8 +187,10 @@ impl SourceDef {
             Kind::TextFiles => quote_spanned!(self.span=> #rt::source::text_files(#(#args),*)),
             Kind::Queue => quote_spanned!(self.span=> #rt::source::queue(#(#args),*)),
             Kind::Receiver => quote_spanned!(self.span=> #rt::source::receiver(#(#args),*)),
-            Kind::Kafka => quote_spanned!(self.span=> #rt::source::kafka(#(#args),*)),
-            Kind::KafkaTask => quote_spanned!(self.span=> #rt::cluster::Task::source(#(#args),*)),
+            Kind::Kafka => quote_spanned!(self.span=> #rt::kafka::source::kafka(#(#args),*)),
+            Kind::KafkaTask => {
+                quote_spanned!(self.span=> #rt::kafka::group::Task::source(#(#args),*))
+            }
         };
         quote!(#base #options)
     }

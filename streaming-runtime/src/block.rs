@@ -12,17 +12,28 @@ pub trait Block: Default + Send + 'static {
     /// Moves `other`'s records after `self`'s.
     fn append(&mut self, other: Self);
 
-    /// A write-ahead log for blocks of this kind at `path` (`checkpoint "dir" wal;`), with
-    /// the data to replay after the checkpoint of `restored`. `None`: this kind of block
-    /// cannot be logged (only lines can).
-    #[allow(clippy::type_complexity)]
-    fn write_ahead_log(
-        _path: &std::path::Path,
-        _restored: Option<crate::time::BatchTime>,
-    ) -> Option<std::io::Result<(Box<dyn crate::wal::BlockLog<Self>>, Self)>> {
+    /// How the write-ahead log (`checkpoint "dir" wal;`, [`crate::wal`]) records blocks of
+    /// this kind. `None`: this kind of block cannot be logged (only lines can).
+    fn log_format() -> Option<LogFormat<Self>> {
         None
     }
 }
+
+/// A kind of block as the write-ahead log records it: the payload of one data record, and
+/// the block read back from one. The log itself knows only records, so that it can sit above
+/// the blocks it stores.
+pub struct LogFormat<B> {
+    pub encode: fn(&B) -> Vec<u8>,
+    pub decode: fn(&[u8]) -> B,
+}
+
+impl<B> Clone for LogFormat<B> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<B> Copy for LogFormat<B> {}
 
 impl<T: Send + 'static> Block for Vec<T> {
     fn records(&self) -> usize {
@@ -122,6 +133,27 @@ impl LineBlock {
         self.spans.clear();
     }
 
+    /// The lines joined by `\n`: a write-ahead log record's payload.
+    fn log_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.text_len() + self.len());
+        for (n, line) in self.iter().enumerate() {
+            if n > 0 {
+                out.push(b'\n');
+            }
+            out.extend_from_slice(line.as_bytes());
+        }
+        out
+    }
+
+    /// The lines of a write-ahead log record's payload.
+    fn from_log_bytes(bytes: &[u8]) -> LineBlock {
+        let mut block = LineBlock::new();
+        for line in String::from_utf8_lossy(bytes).split('\n') {
+            block.push(line);
+        }
+        block
+    }
+
     /// Splits the lines into at most `n` runs of (nearly) equal line counts, in order.
     pub fn slices(&self, n: usize) -> Vec<Lines<'_>> {
         split_evenly(self.spans.len(), n)
@@ -152,16 +184,11 @@ impl fmt::Debug for LineBlock {
 }
 
 impl Block for LineBlock {
-    #[allow(clippy::type_complexity)]
-    fn write_ahead_log(
-        path: &std::path::Path,
-        restored: Option<crate::time::BatchTime>,
-    ) -> Option<std::io::Result<(Box<dyn crate::wal::BlockLog<Self>>, Self)>> {
-        Some(
-            crate::wal::Wal::open(path, restored).map(|(wal, replay)| {
-                (Box::new(wal) as Box<dyn crate::wal::BlockLog<Self>>, replay)
-            }),
-        )
+    fn log_format() -> Option<LogFormat<Self>> {
+        Some(LogFormat {
+            encode: LineBlock::log_bytes,
+            decode: LineBlock::from_log_bytes,
+        })
     }
 
     fn records(&self) -> usize {

@@ -24,7 +24,7 @@ pub struct BatchContext<'a> {
     /// Each `event_time` stage's watermark after this batch.
     watermarks: Vec<(&'static str, crate::event_time::Timestamp)>,
     /// A cluster task's claim on its partition: the built-in sinks check it before writing.
-    fence: Option<crate::cluster::Fence>,
+    fence: Option<crate::checkpoint::Fence>,
 }
 
 impl<'a> BatchContext<'a> {
@@ -51,7 +51,7 @@ impl<'a> BatchContext<'a> {
     }
 
     /// The batch runs in a cluster task holding `fence`.
-    pub(crate) fn set_fence(&mut self, fence: Option<crate::cluster::Fence>) {
+    pub(crate) fn set_fence(&mut self, fence: Option<crate::checkpoint::Fence>) {
         self.fence = fence;
     }
 
@@ -62,7 +62,7 @@ impl<'a> BatchContext<'a> {
     pub fn check_fence(&self) -> Result<(), crate::StreamingError> {
         self.fence
             .as_ref()
-            .map_or(Ok(()), crate::cluster::Fence::check)
+            .map_or(Ok(()), crate::checkpoint::Fence::check)
     }
 
     /// Every source has ended and this is the last batch of `run()`: event-time windows

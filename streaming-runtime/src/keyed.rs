@@ -97,3 +97,50 @@ impl<K, V> Pair for (K, V) {
         &self.1
     }
 }
+
+/// Finds a batch key in a keyed map whose keys may be owned versions of it (a `&str` word in a
+/// `String`-keyed table) without allocating.
+pub trait KeyLookup<TK> {
+    fn find<'m, W>(&self, index: &'m KeyedMap<TK, W>) -> Option<&'m W>;
+    /// The stored key and its value, for updating in place.
+    fn find_mut<'m, W>(&self, index: &'m mut KeyedMap<TK, W>) -> Option<(&'m TK, &'m mut W)>;
+}
+
+impl<K: Hash + Eq> KeyLookup<K> for K {
+    #[inline]
+    fn find<'m, W>(&self, index: &'m KeyedMap<K, W>) -> Option<&'m W> {
+        index.get(self)
+    }
+    #[inline]
+    fn find_mut<'m, W>(&self, index: &'m mut KeyedMap<K, W>) -> Option<(&'m K, &'m mut W)> {
+        index.get_key_value_mut(self)
+    }
+}
+
+impl KeyLookup<String> for &str {
+    #[inline]
+    fn find<'m, W>(&self, index: &'m KeyedMap<String, W>) -> Option<&'m W> {
+        index.get(*self)
+    }
+    #[inline]
+    fn find_mut<'m, W>(
+        &self,
+        index: &'m mut KeyedMap<String, W>,
+    ) -> Option<(&'m String, &'m mut W)> {
+        index.get_key_value_mut(*self)
+    }
+}
+
+impl KeyLookup<String> for &String {
+    #[inline]
+    fn find<'m, W>(&self, index: &'m KeyedMap<String, W>) -> Option<&'m W> {
+        index.get(self.as_str())
+    }
+    #[inline]
+    fn find_mut<'m, W>(
+        &self,
+        index: &'m mut KeyedMap<String, W>,
+    ) -> Option<(&'m String, &'m mut W)> {
+        index.get_key_value_mut(self.as_str())
+    }
+}

@@ -7,20 +7,24 @@
 pub mod block;
 pub mod checkpoint;
 pub mod cluster;
+pub mod compact_buffer;
 pub mod context;
 pub mod error;
 pub mod event_time;
+#[cfg(feature = "kafka")]
+pub mod kafka;
 pub mod keyed;
+pub mod line_feed;
 pub mod listener;
 pub mod logging;
 pub mod metrics;
 pub mod ops;
+pub mod order;
 pub mod owned;
 pub mod par;
 pub mod pipeline;
 pub mod rate;
 pub mod receiver;
-pub mod replay;
 mod scheduler;
 pub mod shorthand;
 pub mod show;
@@ -34,21 +38,16 @@ pub mod wal;
 pub mod window;
 pub mod words;
 
-/// The Kafka client the Kafka source and sink are built on, for settings and admin work
-/// beyond them.
-#[cfg(feature = "kafka")]
-pub use rdkafka;
-
 pub use block::{Block, LineBlock, Lines};
+pub use compact_buffer::CompactBuffer;
 pub use context::BatchContext;
 pub use error::StreamingError;
 pub use event_time::{ParseTimestampError, Timestamp, Window};
+#[cfg(feature = "kafka")]
+pub use kafka::{KafkaRecord, partition_for, rdkafka};
 pub use keyed::{Keyed, KeyedMap, Pair};
 pub use listener::BatchInfo;
 pub use metrics::{MetricsSnapshot, PartitionLag, SourceMetrics};
-pub use ops::group_by_key::CompactBuffer;
-#[cfg(feature = "kafka")]
-pub use ops::repartition::partition_for;
 pub use owned::IntoOwned;
 pub use pipeline::{OutputBuffer, Pipeline, PipelineBuilder, PipelineConfig};
 pub use rate::BackpressureConfig;
@@ -56,8 +55,6 @@ pub use receiver::Receiver;
 pub use scheduler::Running;
 pub use show::SparkDisplay;
 pub use sink::collect::Collector;
-#[cfg(feature = "kafka")]
-pub use source::KafkaRecord;
 pub use source::{IntoSource, Source, SourceControl};
 pub use state_map::StateMap;
 pub use store::Store;

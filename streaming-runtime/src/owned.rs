@@ -14,7 +14,7 @@ use std::hash::Hash;
 use std::rc::Rc;
 use std::sync::Arc;
 
-use crate::ops::group_by_key::CompactBuffer;
+use crate::compact_buffer::CompactBuffer;
 use crate::time::BatchTime;
 
 /// An element that `collect` can store: converts itself into an owned, `Send + 'static`

@@ -11,6 +11,7 @@ use tracing::{info, warn};
 
 use crate::error::StreamingError;
 use crate::pipeline::Pipeline;
+use crate::pipeline::recovery::{first_new_batch, seal_all};
 use crate::time::{BatchTime, duration_ms};
 
 /// What [`Pipeline::run`] returns: a future to `.await` (or spawn; it is `Send`). Boxed, so
@@ -94,13 +95,14 @@ impl Pipeline {
             Ok::<Pipeline, StreamingError>(self)
         });
 
-        let mut time = first_batch_time(interval);
-        if let Some(t) = resumed_after {
-            time = time.max(t.plus(interval));
-        }
+        let mut time = first_new_batch(
+            first_batch_time(interval),
+            resumed_after,
+            &pending,
+            interval,
+        );
         for t in &pending {
             let _ = tx.send((*t, Instant::now(), false, false));
-            time = time.max(t.plus(interval));
         }
         let mut processor_result = None;
         // Once every source has ended: the last batch time windows still need.
@@ -125,7 +127,7 @@ impl Pipeline {
                 }
                 r = &mut processor => { processor_result = Some(r); break; }
             }
-            crate::pipeline::seal_all(&sources, time, None);
+            seal_all(&sources, time, None);
             if draining_until.is_none() && !last && sources.iter().all(|s| s.is_finished()) {
                 let until = time.plus(self_drain);
                 if until > time {

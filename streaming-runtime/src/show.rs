@@ -25,7 +25,7 @@ use std::fmt::{self, Write as _};
 use std::rc::Rc;
 use std::sync::Arc;
 
-use crate::ops::group_by_key::CompactBuffer;
+use crate::compact_buffer::CompactBuffer;
 use crate::time::BatchTime;
 
 /// How an element is shown by `print` and written by `save_as_text_files`: the way Scala's

@@ -6,6 +6,14 @@ use std::time::Duration;
 /// The time of a batch in milliseconds, like Spark's `Time`. With the real clock it is the
 /// Unix time at the end of the batch interval; with the manual clock batch `k` has time
 /// `k × interval`, counted from 0.
+///
+/// It is processing time, and a type apart from the event time records carry
+/// ([`Timestamp`](crate::Timestamp)) although both count milliseconds: a batch time is
+/// unsigned, names a batch (checkpoints, the batch log, sinks' file names are keyed by it)
+/// and with the manual clock is not an instant at all, while a timestamp is signed, read
+/// from the data and compared with watermarks. Kept apart, a window over one is never
+/// compared with a time of the other by mistake; [`BatchTime::to_timestamp`] converts where
+/// a job means to compare them.
 #[derive(
     Clone,
     Copy,
@@ -44,8 +52,7 @@ impl BatchTime {
 
     /// The batch time as an event-time [`Timestamp`](crate::Timestamp), to compare a
     /// record's time with the batch it arrived in (meaningful for the real clock only: with
-    /// the manual clock batch `k` is `k × interval` after the epoch). The two are separate
-    /// types because one is processing time and the other event time; see `Timestamp`.
+    /// the manual clock batch `k` is `k × interval` after the epoch).
     pub fn to_timestamp(self) -> crate::Timestamp {
         crate::Timestamp::from_millis(i64::try_from(self.0).unwrap_or(i64::MAX))
     }

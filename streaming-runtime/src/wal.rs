@@ -5,7 +5,8 @@
 //! checkpoint's seal are replayed, so a line the receiver accepted is never lost.
 //!
 //! Record: kind `u8` (1 data, 2 seal) | length `u32` | payload | CRC32 `u32` (of kind, length
-//! and payload). Data payloads are lines joined by `\n`; seal payloads a batch time `u64`.
+//! and payload). Data payloads are as the block kind writes them ([`LogFormat`]: lines joined
+//! by `\n`); seal payloads a batch time `u64`.
 //!
 //! A torn record (a crash mid-append, a full disk) can only be the last: an append or a
 //! seal that fails cuts the file back to where it began, and the store accepts nothing
@@ -17,7 +18,7 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-use crate::block::{Block, LineBlock};
+use crate::block::{Block, LogFormat};
 use crate::time::BatchTime;
 
 const DATA: u8 = 1;
@@ -29,13 +30,13 @@ enum Record {
     Seal(u64),
 }
 
-/// An append-only log file.
-#[derive(Debug)]
-pub struct Wal {
+/// An append-only log file of blocks of kind `B`.
+pub struct Wal<B> {
     path: PathBuf,
     file: File,
     /// The file's length after the last complete record.
     len: u64,
+    format: LogFormat<B>,
 }
 
 fn encode(kind: u8, payload: &[u8], out: &mut Vec<u8>) {
@@ -77,38 +78,20 @@ fn decode(bytes: &[u8]) -> Vec<Record> {
     records
 }
 
-fn block_bytes(block: &LineBlock) -> Vec<u8> {
-    let mut out = Vec::with_capacity(block.text_len() + block.len());
-    for (n, line) in block.iter().enumerate() {
-        if n > 0 {
-            out.push(b'\n');
-        }
-        out.extend_from_slice(line.as_bytes());
-    }
-    out
-}
-
-fn block_from(bytes: &[u8]) -> LineBlock {
-    let mut block = LineBlock::new();
-    for line in String::from_utf8_lossy(bytes).split('\n') {
-        block.push(line);
-    }
-    block
-}
-
-impl Wal {
+impl<B: Block> Wal<B> {
     /// Opens the log at `path` after a restart: the data recorded after the seal of
     /// `restored` (the restored checkpoint's batch; `None` on a fresh start, when an old log
     /// is discarded) is returned for replay, and the log is rewritten to hold just that.
     pub fn open(
         path: impl Into<PathBuf>,
         restored: Option<BatchTime>,
-    ) -> io::Result<(Wal, LineBlock)> {
+        format: LogFormat<B>,
+    ) -> io::Result<(Wal<B>, B)> {
         let path = path.into();
         if let Some(parent) = path.parent() {
             fs::create_dir_all(parent)?;
         }
-        let mut replay = LineBlock::new();
+        let mut replay = B::default();
         if let (Some(t), Ok(bytes)) = (restored, fs::read(&path)) {
             let records = decode(&bytes);
             // Data after the last seal at or before the checkpoint was not in its state.
@@ -118,22 +101,22 @@ impl Wal {
                 .map_or(0, |i| i + 1);
             for r in &records[from..] {
                 if let Record::Data(d) = r {
-                    replay.append(block_from(d));
+                    replay.append((format.decode)(d));
                 }
             }
         }
-        let wal = Wal::rewrite(&path, &replay)?;
+        let wal = Wal::rewrite(&path, &replay, format)?;
         Ok((wal, replay))
     }
 
     /// Replaces the log with one data record (or nothing), atomically.
-    fn rewrite(path: &Path, keep: &LineBlock) -> io::Result<Wal> {
+    fn rewrite(path: &Path, keep: &B, format: LogFormat<B>) -> io::Result<Wal<B>> {
         let tmp = path.with_extension("tmp");
         {
             let mut f = File::create(&tmp)?;
-            if !keep.is_empty() {
+            if keep.records() > 0 {
                 let mut buf = Vec::new();
-                encode(DATA, &block_bytes(keep), &mut buf);
+                encode(DATA, &(format.encode)(keep), &mut buf);
                 f.write_all(&buf)?;
             }
             f.sync_all()?;
@@ -142,17 +125,18 @@ impl Wal {
         if let Some(parent) = path.parent() {
             let _ = File::open(parent).and_then(|d| d.sync_all());
         }
-        Wal::opened(path)
+        Wal::opened(path, format)
     }
 
     /// The log at `path`, opened for appending after its last complete record.
-    fn opened(path: &Path) -> io::Result<Wal> {
+    fn opened(path: &Path, format: LogFormat<B>) -> io::Result<Wal<B>> {
         let file = OpenOptions::new().append(true).open(path)?;
         let len = file.metadata()?.len();
         Ok(Wal {
             path: path.to_path_buf(),
             file,
             len,
+            format,
         })
     }
 
@@ -177,10 +161,10 @@ impl Wal {
         }
     }
 
-    /// Appends a block of accepted lines, durably.
-    pub fn append(&mut self, block: &LineBlock) -> io::Result<()> {
+    /// Appends a block of accepted records, durably.
+    pub fn append(&mut self, block: &B) -> io::Result<()> {
         let mut buf = Vec::new();
-        encode(DATA, &block_bytes(block), &mut buf);
+        encode(DATA, &(self.format.encode)(block), &mut buf);
         self.write_record(&buf, true)
     }
 
@@ -215,20 +199,20 @@ impl Wal {
             f.sync_all()?;
         }
         fs::rename(&tmp, &self.path)?;
-        *self = Wal::opened(&self.path)?;
+        *self = Wal::opened(&self.path, self.format)?;
         Ok(())
     }
 }
 
-/// A block log the store writes through (implemented for [`LineBlock`] by [`Wal`]).
+/// A block log the store writes through (implemented by [`Wal`]).
 pub trait BlockLog<B>: Send {
     fn append(&mut self, block: &B) -> io::Result<()>;
     fn seal(&mut self, time: BatchTime) -> io::Result<()>;
     fn truncate_through(&mut self, time: BatchTime) -> io::Result<()>;
 }
 
-impl BlockLog<LineBlock> for Wal {
-    fn append(&mut self, block: &LineBlock) -> io::Result<()> {
+impl<B: Block> BlockLog<B> for Wal<B> {
+    fn append(&mut self, block: &B) -> io::Result<()> {
         Wal::append(self, block)
     }
     fn seal(&mut self, time: BatchTime) -> io::Result<()> {
@@ -242,6 +226,12 @@ impl BlockLog<LineBlock> for Wal {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::block::LineBlock;
+
+    fn open(path: &Path, restored: Option<BatchTime>) -> (Wal<LineBlock>, LineBlock) {
+        let format = LineBlock::log_format().expect("lines can be logged");
+        Wal::open(path, restored, format).unwrap()
+    }
 
     fn lines(b: &LineBlock) -> Vec<String> {
         b.iter().map(str::to_string).collect()
@@ -255,7 +245,7 @@ mod tests {
     fn replays_what_came_after_the_checkpointed_seal() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("wal-0");
-        let (mut wal, replay) = Wal::open(&path, None).unwrap();
+        let (mut wal, replay) = open(&path, None);
         assert!(replay.is_empty());
         wal.append(&block(&["a", "b"])).unwrap();
         wal.seal(BatchTime::from_millis(1000)).unwrap();
@@ -264,17 +254,17 @@ mod tests {
         wal.append(&block(&["d", ""])).unwrap();
         drop(wal); // crash: checkpoint of batch 1000 is the newest
 
-        let (wal, replay) = Wal::open(&path, Some(BatchTime::from_millis(1000))).unwrap();
+        let (wal, replay) = open(&path, Some(BatchTime::from_millis(1000)));
         assert_eq!(lines(&replay), ["c", "d", ""]);
         // Crash again before any checkpoint: the same lines come back once.
         drop(wal);
-        let (mut wal, replay) = Wal::open(&path, Some(BatchTime::from_millis(1000))).unwrap();
+        let (mut wal, replay) = open(&path, Some(BatchTime::from_millis(1000)));
         assert_eq!(lines(&replay), ["c", "d", ""]);
         wal.seal(BatchTime::from_millis(3000)).unwrap();
         wal.append(&block(&["e"])).unwrap();
         wal.truncate_through(BatchTime::from_millis(3000)).unwrap();
         drop(wal);
-        let (_, replay) = Wal::open(&path, Some(BatchTime::from_millis(3000))).unwrap();
+        let (_, replay) = open(&path, Some(BatchTime::from_millis(3000)));
         assert_eq!(lines(&replay), ["e"]);
     }
 
@@ -282,15 +272,15 @@ mod tests {
     fn a_torn_tail_is_ignored_and_a_fresh_start_discards_the_log() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("wal-0");
-        let (mut wal, _) = Wal::open(&path, None).unwrap();
+        let (mut wal, _) = open(&path, None);
         wal.append(&block(&["kept"])).unwrap();
         wal.append(&block(&["torn"])).unwrap();
         drop(wal);
         let bytes = fs::read(&path).unwrap();
         fs::write(&path, &bytes[..bytes.len() - 3]).unwrap();
-        let (_, replay) = Wal::open(&path, Some(BatchTime::ZERO)).unwrap();
+        let (_, replay) = open(&path, Some(BatchTime::ZERO));
         assert_eq!(lines(&replay), ["kept"]);
-        let (_, replay) = Wal::open(&path, None).unwrap();
+        let (_, replay) = open(&path, None);
         assert!(replay.is_empty());
     }
 
@@ -298,7 +288,7 @@ mod tests {
     fn a_failed_append_is_cut_back_and_what_follows_is_replayed() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("wal-0");
-        let (mut wal, _) = Wal::open(&path, None).unwrap();
+        let (mut wal, _) = open(&path, None);
         wal.append(&block(&["before"])).unwrap();
         // Half a record, as a write cut short by a full disk leaves it.
         let mut buf = Vec::new();
@@ -308,7 +298,7 @@ mod tests {
         wal.file.set_len(wal.len).unwrap();
         wal.append(&block(&["after"])).unwrap();
         drop(wal);
-        let (_, replay) = Wal::open(&path, Some(BatchTime::ZERO)).unwrap();
+        let (_, replay) = open(&path, Some(BatchTime::ZERO));
         assert_eq!(lines(&replay), ["before", "after"]);
     }
 }

@@ -191,7 +191,7 @@ impl<K: Hash + Eq + Clone, V: Clone> KeyedWindow<K, V> {
         batch: I,
         mut f: F,
         inv: Option<G>,
-        select: &crate::ops::sort::Select<O>,
+        select: &crate::order::Select<O>,
     ) -> Option<Vec<(&K, V)>>
     where
         I: IntoIterator<Item = (K, V)>,
@@ -199,7 +199,7 @@ impl<K: Hash + Eq + Clone, V: Clone> KeyedWindow<K, V> {
         G: FnMut(V, V) -> V,
         K: PartialOrd,
         V: PartialOrd,
-        O: crate::ops::sort::PairOrder,
+        O: crate::order::PairOrder,
     {
         if !self.update(time, batch, &mut f, inv) {
             return None;

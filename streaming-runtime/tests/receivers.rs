@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use streaming_runtime::replay::{LineFeed, ReplayOptions, ReplayServer};
+use streaming_runtime::line_feed::{LineFeed, ReplayOptions, ReplayServer};
 use streaming_runtime::source::{SocketReceiver, SocketSource, socket, text_files};
 use streaming_runtime::{
     BatchTime, IntoSource, MetricsSnapshot, Receiver, Source, SourceControl, SourceMetrics, Store,

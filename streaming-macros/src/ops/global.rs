@@ -1,6 +1,6 @@
 //! `sort desc |> take(n) |> global`: the first `n` over every partition of a cluster job,
 //! merged in the task of partition 0, whose stages after it are the only ones to run
-//! (runtime: `ops::global`, feature `kafka`). `check` makes sure a `sort` and a `take`
+//! (runtime: `kafka::global`, feature `kafka`). `check` makes sure a `sort` and a `take`
 //! come right before it; codegen hands it their order and count ([`Gen::selected`]).
 
 use proc_macro2::{TokenStream, TokenTree};
@@ -34,8 +34,8 @@ impl Operator for Global {
     fn setup(&self, g: &Gen) -> TokenStream {
         let (rt, var, id) = (g.rt(), g.var("global"), g.id);
         let init = match &g.input_source {
-            Some(src) => quote_spanned!(g.span=> #rt::ops::global::Global::new(&#src, #id)),
-            None => quote_spanned!(g.span=> #rt::ops::global::Global::local()),
+            Some(src) => quote_spanned!(g.span=> #rt::kafka::global::Global::new(&#src, #id)),
+            None => quote_spanned!(g.span=> #rt::kafka::global::Global::local()),
         };
         quote!(let mut #var = #init;)
     }
@@ -43,7 +43,7 @@ impl Operator for Global {
         let (rt, var, time) = (g.rt(), g.var("global"), g.time);
         match &g.selected {
             Some(select) => {
-                quote_spanned!(g.span=> #rt::ops::global::finish(&mut #var, #time, #acc, #select)?)
+                quote_spanned!(g.span=> #rt::kafka::global::finish(&mut #var, #time, #acc, #select)?)
             }
             None => {
                 quote_spanned!(g.span=> ::core::compile_error!("`global` follows `sort |> take(n)`"))

@@ -1,4 +1,4 @@
-//! `repartition("topic")`: a shuffle through Kafka (runtime: `ops::repartition`, feature
+//! `repartition("topic")`: a shuffle through Kafka (runtime: `kafka::repartition`, feature
 //! `kafka`). The plan cuts the statement here: the stage ends the first flow, writing its
 //! pairs to the topic, and the rest of the statement is a flow of its own reading the
 //! topic back (a source the plan adds, [`crate::plan::PlanSource::Repartitioned`]), whose
@@ -43,8 +43,8 @@ impl Operator for Repartition {
             return TokenStream::new();
         };
         quote_spanned! {g.span=>
-            let mut #writer = #rt::ops::repartition::Repartition::new(&#input, &#reader);
-            let mut #received = #rt::ops::repartition::ReceivedUnits::default();
+            let mut #writer = #rt::kafka::repartition::Repartition::new(&#input, &#reader);
+            let mut #received = #rt::kafka::repartition::ReceivedUnits::default();
         }
     }
     fn state_var(&self, g: &Gen) -> Option<Ident> {
@@ -57,7 +57,7 @@ impl Operator for Repartition {
     fn receive(&self, g: &Gen, batch: &Ident) -> Option<TokenStream> {
         let (rt, writer, received) = (g.rt(), g.var("writer"), g.var("received"));
         Some(quote_spanned! {g.span=>
-            #rt::ops::repartition::receive(&#writer, &mut #received, &#batch)?
+            #rt::kafka::repartition::receive(&#writer, &mut #received, &#batch)?
         })
     }
 }

@@ -1,5 +1,5 @@
 //! `save_to_kafka(brokers, topic)[.option(k, v)][.json()]`: each batch written to a Kafka
-//! topic, pairs as key and value (runtime: `sink::kafka`, feature `kafka`).
+//! topic, pairs as key and value (runtime: `kafka::sink`, feature `kafka`).
 
 use proc_macro2::{TokenStream, TokenTree};
 use quote::quote_spanned;
@@ -58,11 +58,11 @@ impl Operator for SaveToKafka {
         let (rt, sink) = (g.rt(), g.var("sink"));
         let (brokers, topic, options) = (&self.brokers, &self.topic, &self.options);
         quote_spanned! {g.span=>
-            let mut #sink = #rt::sink::kafka::KafkaSink::new(#brokers, #topic) #options;
+            let mut #sink = #rt::kafka::sink::KafkaSink::new(#brokers, #topic) #options;
         }
     }
     fn finish(&self, g: &Gen, acc: &Ident) -> TokenStream {
         let (rt, sink, ctx) = (g.rt(), g.var("sink"), g.ctx);
-        quote_spanned!(g.span=> #rt::sink::kafka::finish(#ctx, &mut #sink, &#acc)?;)
+        quote_spanned!(g.span=> #rt::kafka::sink::finish(#ctx, &mut #sink, &#acc)?;)
     }
 }

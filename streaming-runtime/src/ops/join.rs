@@ -7,8 +7,8 @@ use std::hash::Hash;
 use hashbrown::hash_map::Entry;
 use smallvec::SmallVec;
 
-use crate::keyed::{KeyedMap, Pair};
-use crate::ops::group_by_key::CompactBuffer;
+use crate::compact_buffer::CompactBuffer;
+use crate::keyed::{KeyLookup, KeyedMap, Pair};
 
 /// The other side of a join, by key; a key's values keep their order. Most keys of a
 /// table (a dimension, a word list) have one value: it is kept in the index's own slot,
@@ -30,53 +30,6 @@ where
         map.entry(k).or_default().push(w);
     }
     map
-}
-
-/// Finds a batch key in an index whose keys may be owned versions of it (a `&str` word in a
-/// `String`-keyed table) without allocating.
-pub trait KeyLookup<TK> {
-    fn find<'m, W>(&self, index: &'m KeyedMap<TK, W>) -> Option<&'m W>;
-    /// The stored key and its value, for updating in place.
-    fn find_mut<'m, W>(&self, index: &'m mut KeyedMap<TK, W>) -> Option<(&'m TK, &'m mut W)>;
-}
-
-impl<K: Hash + Eq> KeyLookup<K> for K {
-    #[inline]
-    fn find<'m, W>(&self, index: &'m KeyedMap<K, W>) -> Option<&'m W> {
-        index.get(self)
-    }
-    #[inline]
-    fn find_mut<'m, W>(&self, index: &'m mut KeyedMap<K, W>) -> Option<(&'m K, &'m mut W)> {
-        index.get_key_value_mut(self)
-    }
-}
-
-impl KeyLookup<String> for &str {
-    #[inline]
-    fn find<'m, W>(&self, index: &'m KeyedMap<String, W>) -> Option<&'m W> {
-        index.get(*self)
-    }
-    #[inline]
-    fn find_mut<'m, W>(
-        &self,
-        index: &'m mut KeyedMap<String, W>,
-    ) -> Option<(&'m String, &'m mut W)> {
-        index.get_key_value_mut(*self)
-    }
-}
-
-impl KeyLookup<String> for &String {
-    #[inline]
-    fn find<'m, W>(&self, index: &'m KeyedMap<String, W>) -> Option<&'m W> {
-        index.get(self.as_str())
-    }
-    #[inline]
-    fn find_mut<'m, W>(
-        &self,
-        index: &'m mut KeyedMap<String, W>,
-    ) -> Option<(&'m String, &'m mut W)> {
-        index.get_key_value_mut(self.as_str())
-    }
 }
 
 type K<P> = <P as Pair>::Key;

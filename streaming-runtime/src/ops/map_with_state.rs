@@ -5,8 +5,7 @@
 
 use std::hash::Hash;
 
-use crate::keyed::Pair;
-use crate::ops::join::KeyLookup;
+use crate::keyed::{KeyLookup, Pair};
 use crate::owned::IntoOwned;
 use crate::state_map::StateMap;
 use crate::time::BatchTime;

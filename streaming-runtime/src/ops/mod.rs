@@ -10,16 +10,12 @@ pub mod count_by_value;
 pub mod drop_duplicates;
 pub mod event_window;
 pub mod flat_map_values;
-#[cfg(feature = "kafka")]
-pub mod global;
 pub mod group_by_key;
 pub mod join;
 pub mod map_values;
 pub mod map_with_state;
 pub mod reduce;
 pub mod reduce_by_key;
-#[cfg(feature = "kafka")]
-pub mod repartition;
 pub mod sort;
 pub mod take;
 pub mod transform;

@@ -289,13 +289,13 @@ pub fn finish_selected<K, V, F, O>(
     mut sharded: Sharded<K, V>,
     f: F,
     hint: &SizeHint,
-    select: &crate::ops::sort::Select<O>,
+    select: &crate::order::Select<O>,
 ) -> Vec<(K, V)>
 where
     K: std::hash::Hash + Eq + Send + Sync + Clone + PartialOrd,
     V: Send + Sync + Clone + PartialOrd,
     F: Fn(V, V) -> V + Sync,
-    O: crate::ops::sort::PairOrder + Sync,
+    O: crate::order::PairOrder + Sync,
 {
     // The first `n` of all are among the first `n` of each shard (the order is total and
     // a key lives in one shard).

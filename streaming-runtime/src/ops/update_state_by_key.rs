@@ -38,7 +38,7 @@ impl<K: Hash + Eq + Clone, S: Clone> State<K, S> {
     /// after a window, instead of a copy of every key every batch), each state a copy.
     pub fn update<Kb, V, F>(
         &mut self,
-        batch: KeyedMap<Kb, crate::ops::group_by_key::Values<V>>,
+        batch: KeyedMap<Kb, crate::compact_buffer::Values<V>>,
         mut f: F,
     ) -> Vec<(&K, S)>
     where

@@ -30,7 +30,7 @@ pub struct SocketReceiver {
     host: String,
     port: u16,
     max_line_bytes: usize,
-    buffer_bytes: usize,
+    pub(crate) buffer_bytes: usize,
     backoff_min: Duration,
     backoff_max: Duration,
 }
@@ -213,14 +213,6 @@ async fn sleep_unless_stopping(store: &Store<LineBlock>, d: Duration) -> bool {
             None => STOP_POLL,
         };
         tokio::time::sleep(left.min(STOP_POLL)).await;
-    }
-}
-
-impl crate::source::IntoSource for SocketReceiver {
-    type Source = crate::source::SocketSource;
-    fn into_source(self) -> Self::Source {
-        let bytes = self.buffer_bytes;
-        crate::source::SocketSource::new(crate::source::ReceiverSource::with_buffer(self, bytes))
     }
 }
 

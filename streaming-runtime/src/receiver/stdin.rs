@@ -106,10 +106,3 @@ fn spawn_reader() -> Result<mpsc::Receiver<io::Result<Vec<u8>>>, StreamingError>
         .map_err(|e| StreamingError::io("starting the stdin reader thread", e))?;
     Ok(rx)
 }
-
-impl crate::source::IntoSource for StdinReceiver {
-    type Source = crate::source::StdinSource;
-    fn into_source(self) -> Self::Source {
-        crate::source::StdinSource::new(crate::source::receiver(self))
-    }
-}

@@ -6,14 +6,12 @@
 //! | `save_as_text_files(prefix [, suffix])` | `saveAsTextFiles(prefix, suffix)` | [`save_as_text_files`] |
 //! | `foreach_batch(\|time, batch\| ...)` | `foreachRDD` | [`foreach_batch`] |
 //! | `collect(handle)` | the test harness's output streams | [`collect`] |
-//! | `save_to_kafka(brokers, topic)` | `foreachRDD` + a Kafka producer | `kafka` (feature `kafka`) |
+//! | `save_to_kafka(brokers, topic)` | `foreachRDD` + a Kafka producer | `kafka::sink` (feature `kafka`) |
 //!
 //! `print` and `save_as_text_files` show elements with [`SparkDisplay`](crate::SparkDisplay),
 //! as Scala's `toString` shows them; `collect` stores owned copies
 //! ([`IntoOwned`](crate::IntoOwned)).
 pub mod collect;
 pub mod foreach_batch;
-#[cfg(feature = "kafka")]
-pub mod kafka;
 pub mod print;
 pub mod save_as_text_files;

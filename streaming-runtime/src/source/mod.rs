@@ -9,14 +9,12 @@ use crate::error::StreamingError;
 use crate::metrics::SourceMetrics;
 use crate::time::BatchTime;
 
-#[cfg(feature = "kafka")]
-pub mod kafka;
 mod queue;
 mod receiver_source;
 mod text_files;
 
 #[cfg(feature = "kafka")]
-pub use kafka::{KafkaRecord, KafkaSource, kafka};
+pub use crate::kafka::source::{self as kafka, KafkaRecord, KafkaSource, kafka};
 pub use queue::{QueueSource, queue};
 pub use receiver_source::{ReceiverSource, SocketSource, StdinSource, receiver};
 pub use text_files::{TextFilesSource, text_files};

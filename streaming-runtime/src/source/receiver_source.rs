@@ -5,13 +5,16 @@ use std::sync::{Arc, Mutex};
 
 use tracing::{error, info};
 
-use super::{Source, SourceControl};
+use super::{IntoSource, Source, SourceControl};
 use crate::block::Block;
 use crate::error::StreamingError;
 use crate::metrics::SourceMetrics;
 use crate::receiver::Receiver;
+use crate::receiver::socket::SocketReceiver;
+use crate::receiver::stdin::StdinReceiver;
 use crate::store::{DEFAULT_BUFFER_BYTES, Store};
 use crate::time::BatchTime;
+use crate::wal::Wal;
 
 /// A [`Receiver`] wired to a bounded store.
 pub struct ReceiverSource<R: Receiver> {
@@ -111,12 +114,12 @@ impl<R: Receiver> SourceControl for Shared<R> {
         path: &std::path::Path,
         restored: Option<BatchTime>,
     ) -> Result<(), StreamingError> {
-        match <R::Block as crate::block::Block>::write_ahead_log(path, restored) {
+        match R::Block::log_format().map(|format| Wal::open(path, restored, format)) {
             Some(Ok((wal, replay))) => {
                 if replay.records() > 0 {
                     info!(source = %self.store.metrics().name(), lines = replay.records(), "write-ahead log: replaying lines received after the checkpoint");
                 }
-                self.store.enable_wal(wal, replay);
+                self.store.enable_wal(Box::new(wal), replay);
                 Ok(())
             }
             Some(Err(e)) => Err(StreamingError::io(
@@ -190,12 +193,29 @@ macro_rules! compiled_here {
 compiled_here!(
     /// `source socket(host, port)`.
     SocketSource,
-    crate::receiver::socket::SocketReceiver,
+    SocketReceiver,
     crate::block::LineBlock
 );
 compiled_here!(
     /// `source stdin`.
     StdinSource,
-    crate::receiver::stdin::StdinReceiver,
+    StdinReceiver,
     crate::block::LineBlock
 );
+
+// A receiver given as a source (`source socket(..)`, `source stdin`) becomes the source
+// compiled here for it.
+impl IntoSource for SocketReceiver {
+    type Source = SocketSource;
+    fn into_source(self) -> Self::Source {
+        let bytes = self.buffer_bytes;
+        SocketSource::new(ReceiverSource::with_buffer(self, bytes))
+    }
+}
+
+impl IntoSource for StdinReceiver {
+    type Source = StdinSource;
+    fn into_source(self) -> Self::Source {
+        StdinSource::new(receiver(self))
+    }
+}

@@ -38,10 +38,10 @@ use std::time::{Duration, Instant};
 
 use tracing::warn;
 
-use super::{Source, SourceControl};
 use crate::error::StreamingError;
 use crate::metrics::SourceMetrics;
 use crate::receiver::lines::DEFAULT_MAX_LINE_BYTES;
+use crate::source::{Source, SourceControl};
 use crate::store::DEFAULT_BUFFER_BYTES;
 use crate::time::BatchTime;
 
@@ -78,7 +78,7 @@ pub(crate) struct Config {
     pub partitions: Option<Arc<[i32]>>,
     /// A cluster task's claim on its partition (a `repartition` writer checks it), and the
     /// cluster's shared checkpoint directory (where `global` stages meet).
-    pub task: Option<(crate::cluster::Fence, std::path::PathBuf)>,
+    pub task: Option<(crate::checkpoint::Fence, std::path::PathBuf)>,
     /// A missing topic is created with as many partitions as this one (`repartition`'s).
     pub create_missing_like: Option<String>,
 }
@@ -241,7 +241,7 @@ impl<M: KafkaMode> KafkaSource<M> {
     }
 
     /// Reads only these partitions of the topics (Spark's `ConsumerStrategies.Assign`).
-    /// A [`crate::cluster`] task reads its one partition this way.
+    /// A [`crate::kafka::group`] task reads its one partition this way.
     pub fn partitions(self, partitions: impl IntoIterator<Item = i32>) -> Self {
         let partitions: Arc<[i32]> = partitions.into_iter().collect();
         self.configure(|c| c.partitions = Some(partitions))
@@ -249,7 +249,7 @@ impl<M: KafkaMode> KafkaSource<M> {
 
     /// The input of a cluster task: its claim on the partition, and the cluster's shared
     /// checkpoint directory.
-    pub(crate) fn of_task(self, fence: crate::cluster::Fence, root: std::path::PathBuf) -> Self {
+    pub(crate) fn of_task(self, fence: crate::checkpoint::Fence, root: std::path::PathBuf) -> Self {
         self.configure(|c| c.task = Some((fence, root)))
     }
 

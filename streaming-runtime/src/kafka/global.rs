@@ -27,9 +27,9 @@ use serde::de::DeserializeOwned;
 use tracing::warn;
 
 use super::repartition::Upstream;
-use super::sort::{PairOrder, Select};
-use crate::cluster::Fence;
+use crate::checkpoint::Fence;
 use crate::error::StreamingError;
+use crate::order::{PairOrder, Select};
 use crate::owned::IntoOwned;
 use crate::time::BatchTime;
 

@@ -17,6 +17,7 @@ use tracing::{debug, error, info, warn};
 
 use super::state::{Lost, State};
 use super::{Config, Shared};
+use crate::kafka::client::{quiet_error, quiet_log};
 
 /// How long one request to the brokers (metadata, offsets) may take.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(2);
@@ -28,7 +29,8 @@ const POLL_BURST: usize = 4096;
 const BACKOFF_MIN: Duration = Duration::from_millis(100);
 const BACKOFF_MAX: Duration = Duration::from_secs(5);
 
-/// The source's client context: librdkafka's logs at debug level (see [`quiet_log`]).
+/// The source's client context: librdkafka's logs at debug level (see
+/// [`crate::kafka::client::quiet_log`]).
 pub(crate) struct QuietContext;
 
 impl ClientContext for QuietContext {
@@ -38,18 +40,6 @@ impl ClientContext for QuietContext {
     fn error(&self, error: KafkaError, reason: &str) {
         quiet_error(&error, reason);
     }
-}
-
-/// librdkafka's own logs go to `tracing` at debug level: the source and sink report what
-/// matters (brokers lost and found, bad records, undelivered records) once, in their own
-/// words, and count it, instead of librdkafka's retry chatter.
-pub(crate) fn quiet_log(level: rdkafka::config::RDKafkaLogLevel, fac: &str, message: &str) {
-    debug!(target: "librdkafka", ?level, fac, "{message}");
-}
-
-/// librdkafka's global errors, at debug level for the same reason as [`quiet_log`].
-pub(crate) fn quiet_error(error: &KafkaError, reason: &str) {
-    debug!(target: "librdkafka", %error, "{reason}");
 }
 
 impl ConsumerContext for QuietContext {

@@ -39,12 +39,12 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use tracing::{debug, info, warn};
 
-use crate::cluster::Fence;
+use super::client::{Deliveries, flush_all, new_producer, send};
+use super::source::{KafkaMode, KafkaRecords, KafkaSource, WholeRecords, kafka};
+use crate::checkpoint::Fence;
 use crate::context::BatchContext;
 use crate::error::StreamingError;
 use crate::owned::IntoOwned;
-use crate::sink::kafka::{Deliveries, flush_all, new_producer, send};
-use crate::source::kafka::{KafkaMode, KafkaRecords, KafkaSource, WholeRecords, kafka};
 
 /// How long a batch waits for its shuffled records to be acknowledged.
 const FLUSH_TIMEOUT: Duration = Duration::from_secs(60);

@@ -1,7 +1,8 @@
 //! A line server for demos and tests, the project's answer to `nc -lk 9999`: it listens on
 //! TCP and streams lines to every client that connects, each client from the start of the
 //! data, optionally paced and looped, so a `socket(..)` source has something to read. With
-//! the `kafka` feature, [`to_kafka`] writes the same lines to a Kafka topic instead.
+//! the `kafka` feature, `to_kafka` (from [`crate::kafka`]'s feed) writes the same lines to a
+//! Kafka topic instead.
 //!
 //! ```ignore
 //! let server = ReplayServer::bind("127.0.0.1:9999").await?;
@@ -26,6 +27,9 @@ use tokio::io::{AsyncWriteExt, BufWriter};
 use tokio::net::{TcpListener, TcpStream, ToSocketAddrs};
 use tokio::task::{JoinHandle, JoinSet};
 use tracing::{error, info, warn};
+
+#[cfg(feature = "kafka")]
+pub use crate::kafka::feed::{KafkaReplay, to_kafka};
 
 /// Paced output is written in bursts this far apart rather than one sleep per line.
 const BURST: Duration = Duration::from_millis(10);
@@ -75,7 +79,7 @@ impl LineFeed {
         LineFeed(Arc::new(move || Box::new(generate().into_iter())))
     }
 
-    fn lines(&self) -> LineIter {
+    pub(crate) fn lines(&self) -> LineIter {
         (self.0)()
     }
 }
@@ -139,7 +143,7 @@ impl ReplayOptions {
         self
     }
 
-    fn rate(&self) -> Option<f64> {
+    pub(crate) fn rate(&self) -> Option<f64> {
         self.lines_per_second.filter(|r| r.is_finite() && *r > 0.0)
     }
 }
@@ -173,7 +177,7 @@ impl ReplayStats {
         self.clients_total.load(Ordering::Relaxed)
     }
 
-    fn add(&self, lines: u64, bytes: u64) {
+    pub(crate) fn add(&self, lines: u64, bytes: u64) {
         self.lines_sent.fetch_add(lines, Ordering::Relaxed);
         self.bytes_sent.fetch_add(bytes, Ordering::Relaxed);
     }
@@ -302,14 +306,14 @@ impl Client {
 
 /// When lines are due at a rate: the schedule both the socket server and [`to_kafka`]
 /// keep.
-struct Pace {
+pub(crate) struct Pace {
     rate: Option<f64>,
     start: std::time::Instant,
     sent: u64,
 }
 
 impl Pace {
-    fn new(options: &ReplayOptions) -> Self {
+    pub(crate) fn new(options: &ReplayOptions) -> Self {
         Pace {
             rate: options.rate(),
             start: std::time::Instant::now(),
@@ -319,7 +323,7 @@ impl Pace {
 
     /// `Some(when)` if the next line is not due yet: sleep until then (at least one burst
     /// interval, so that lines go out in bursts rather than one sleep each).
-    fn ahead(&self) -> Option<std::time::Instant> {
+    pub(crate) fn ahead(&self) -> Option<std::time::Instant> {
         let rate = self.rate?;
         let due = Duration::try_from_secs_f64(self.sent as f64 / rate).ok();
         let due = due.and_then(|d| self.start.checked_add(d));
@@ -333,122 +337,9 @@ impl Pace {
         )
     }
 
-    fn sent(&mut self) {
+    pub(crate) fn sent(&mut self) {
         self.sent += 1;
     }
-}
-
-/// Lines being written to a Kafka topic by [`to_kafka`]; dropping it stops the writer.
-#[cfg(feature = "kafka")]
-pub struct KafkaReplay {
-    stats: Arc<ReplayStats>,
-    stop: Arc<std::sync::atomic::AtomicBool>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-#[cfg(feature = "kafka")]
-impl KafkaReplay {
-    /// Lines acknowledged by the brokers (`clients` is always 0).
-    pub fn stats(&self) -> Arc<ReplayStats> {
-        Arc::clone(&self.stats)
-    }
-
-    /// Whether the writer is done (the feed ended without `repeat`).
-    pub fn is_finished(&self) -> bool {
-        self.thread
-            .as_ref()
-            .is_none_or(std::thread::JoinHandle::is_finished)
-    }
-}
-
-#[cfg(feature = "kafka")]
-impl Drop for KafkaReplay {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
-/// Writes `feed`'s lines to `topic` on the Kafka cluster at `brokers`, one record per line
-/// (no key, the producer's partitioner spreading them), paced and looped as `options` say,
-/// on a thread of its own: the `replay` example's `--kafka`, and the Kafka examples'
-/// built-in producers. `settings` go to the producer (e.g. `("linger.ms", "5")`).
-#[cfg(feature = "kafka")]
-pub fn to_kafka(
-    brokers: &str,
-    topic: &str,
-    feed: LineFeed,
-    options: ReplayOptions,
-    settings: &[(&str, &str)],
-) -> Result<KafkaReplay, crate::StreamingError> {
-    use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, Producer, ProducerContext};
-
-    /// Counts acknowledged lines.
-    struct Acks(Arc<ReplayStats>);
-    impl rdkafka::ClientContext for Acks {}
-    impl ProducerContext for Acks {
-        type DeliveryOpaque = ();
-        fn delivery(&self, result: &DeliveryResult<'_>, _: ()) {
-            match result {
-                Ok(m) => self.0.add(1, m.payload_len() as u64),
-                Err((e, _)) => warn!(error = %e, "replay: a line was not delivered"),
-            }
-        }
-    }
-
-    let stats = Arc::new(ReplayStats::default());
-    let mut config = rdkafka::ClientConfig::new();
-    config.set("bootstrap.servers", brokers);
-    for (k, v) in settings {
-        config.set(*k, *v);
-    }
-    let producer: BaseProducer<Acks> = config
-        .create_with_context(Acks(Arc::clone(&stats)))
-        .map_err(|e| crate::StreamingError::Custom(format!("replay to Kafka: {e}")))?;
-    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let (topic, halt) = (topic.to_string(), Arc::clone(&stop));
-    let thread = std::thread::Builder::new()
-        .name("replay-kafka".into())
-        .spawn(move || {
-            info!(topic = %topic, rate = ?options.rate(), repeat = options.repeat, "replay: writing to Kafka");
-            let mut pace = Pace::new(&options);
-            'feed: loop {
-                let mut any = false;
-                for line in feed.lines() {
-                    any = true;
-                    if halt.load(Ordering::Relaxed) {
-                        break 'feed;
-                    }
-                    if let Some(wake) = pace.ahead() {
-                        producer.poll(Duration::ZERO);
-                        std::thread::sleep(wake.saturating_duration_since(std::time::Instant::now()));
-                    }
-                    let mut record = BaseRecord::<(), str>::to(&topic).payload(line.as_str());
-                    while let Err((e, back)) = producer.send(record) {
-                        if halt.load(Ordering::Relaxed) {
-                            break 'feed;
-                        }
-                        // A full queue (brokers slow or away): deliver, then try again.
-                        tracing::debug!(error = %e, "replay: producer queue full");
-                        record = back;
-                        producer.poll(Duration::from_millis(100));
-                    }
-                    pace.sent();
-                }
-                if !options.repeat || !any {
-                    break;
-                }
-            }
-            let _ = producer.flush(Duration::from_secs(10));
-        })
-        .map_err(|e| crate::StreamingError::io("starting the Kafka replay thread", e))?;
-    Ok(KafkaReplay {
-        stats,
-        stop,
-        thread: Some(thread),
-    })
 }
 
 fn is_disconnect(e: &io::Error) -> bool {

@@ -18,6 +18,13 @@
 //! It is written before the batch runs, so after a crash the batches that ran but were not
 //! checkpointed are run again at their times with exactly the same input (Spark's pending
 //! batches), and their output is the same as the first time.
+//!
+//! A partition's checkpoint directory also holds the epochs of its owners ([`Fence`]), so
+//! that a process presumed dead does not overwrite the state of the one that took over.
+
+mod fence;
+
+pub use fence::Fence;
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};

@@ -1,4 +1,19 @@
-//! Membership in the Kafka consumer group, and the tasks of the partitions it assigns.
+//! Scale-out across processes and machines through Kafka consumer groups, as
+//! Kafka Streams does: start the same program N times with the same group, and the input
+//! topic's partitions are shared among the processes, moving when one joins, leaves or
+//! dies.
+//!
+//! Each partition a process is assigned runs as a *task*: its own pipeline, built by the
+//! program's function from a [`Task`], reading only that partition and keeping its state
+//! and offset plan in the partition's own checkpoint directory
+//! (`<checkpoint>/<topic>-<partition>/`, one atomic checkpoint file holding both). A
+//! process assigned a partition claims it ([`Fence`], kept with the checkpoint), restores the partition's newest
+//! checkpoint and replays the batches logged after it, exactly, before reading on: results
+//! equal those of a run in which the partition never moved. A revoked partition's task
+//! finishes its batch, checkpoints and stops before the partition is handed on.
+//!
+//! This module is the group membership and the tasks of the partitions it assigns;
+//! programs name [`KafkaCluster`] as `streaming::cluster::KafkaCluster`.
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -13,10 +28,10 @@ use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext, Rebalance};
 use tokio::sync::{mpsc, oneshot};
 use tracing::{info, warn};
 
-use super::Fence;
+use super::source::{KafkaSource, Values, kafka};
+use crate::checkpoint::Fence;
 use crate::error::StreamingError;
 use crate::pipeline::Pipeline;
-use crate::source::kafka::{KafkaSource, Values, kafka};
 
 /// How long a revoked partition's task may take to finish its batch and checkpoint before
 /// the process lets the group go on without it (below the group's rebalance timeout).
@@ -377,10 +392,10 @@ fn lock(assigned: &Assigned) -> std::sync::MutexGuard<'_, HashSet<i32>> {
 
 impl ClientContext for Membership {
     fn log(&self, level: rdkafka::config::RDKafkaLogLevel, fac: &str, message: &str) {
-        crate::source::kafka::fetcher::quiet_log(level, fac, message);
+        super::client::quiet_log(level, fac, message);
     }
     fn error(&self, error: rdkafka::error::KafkaError, reason: &str) {
-        crate::source::kafka::fetcher::quiet_error(&error, reason);
+        super::client::quiet_error(&error, reason);
     }
 }
 

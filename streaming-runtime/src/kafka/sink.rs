@@ -11,16 +11,11 @@
 //! idempotent for compacted topics).
 
 use std::fmt::Write as _;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use rdkafka::ClientContext;
-use rdkafka::config::ClientConfig;
-use rdkafka::error::{KafkaError, RDKafkaErrorCode};
-use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, Producer, ProducerContext};
-use tracing::warn;
+use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 
+use super::client::{Deliveries, flush_all, new_producer, send};
 use crate::context::BatchContext;
 use crate::error::StreamingError;
 use crate::show::{Spark, SparkDisplay};
@@ -118,31 +113,6 @@ impl<T: serde::Serialize + ?Sized> Format<T> for AsJson {
         let json = serde_json::to_string(x).map_err(|e| e.to_string())?;
         out.push_str(&json);
         Ok(())
-    }
-}
-
-/// Counts deliveries that failed, for the batch that flushes them.
-pub(crate) struct Deliveries {
-    failed: AtomicU64,
-    last_error: Mutex<Option<String>>,
-}
-
-impl ClientContext for Deliveries {
-    fn log(&self, level: rdkafka::config::RDKafkaLogLevel, fac: &str, message: &str) {
-        crate::source::kafka::fetcher::quiet_log(level, fac, message);
-    }
-    fn error(&self, error: KafkaError, reason: &str) {
-        crate::source::kafka::fetcher::quiet_error(&error, reason);
-    }
-}
-
-impl ProducerContext for Deliveries {
-    type DeliveryOpaque = ();
-    fn delivery(&self, result: &DeliveryResult<'_>, _: ()) {
-        if let Err((e, _)) = result {
-            self.failed.fetch_add(1, Ordering::Relaxed);
-            *self.last_error.lock().unwrap_or_else(|p| p.into_inner()) = Some(e.to_string());
-        }
     }
 }
 
@@ -262,7 +232,7 @@ where
     let Some(producer) = producer else {
         return Ok(());
     };
-    producer.context().failed.store(0, Ordering::Relaxed);
+    producer.context().reset();
     let encode_error = |e: String| {
         StreamingError::Custom(format!(
             "save_to_kafka {topic}: cannot encode an element: {e}"
@@ -290,81 +260,4 @@ where
     flush_all(producer, flush_timeout, batch.len())
         .map_err(|e| StreamingError::Custom(format!("save_to_kafka {topic}: {e}")))?;
     Ok(())
-}
-
-/// An idempotent producer whose keyed records go where Java's clients would put them;
-/// a record not acknowledged within `timeout` fails.
-pub(crate) fn new_producer(
-    brokers: &str,
-    options: &[(String, String)],
-    timeout: Duration,
-    client_id: &str,
-) -> Result<BaseProducer<Deliveries>, KafkaError> {
-    let timeout_ms = timeout.as_millis().max(1).to_string();
-    let mut config = ClientConfig::new();
-    config
-        .set("bootstrap.servers", brokers)
-        .set("enable.idempotence", "true")
-        // What idempotence implies anyway, said: a record counts as written once every
-        // in-sync replica has it (with the topic's `min.insync.replicas` of 2 or more, a
-        // broker's loss loses nothing acknowledged).
-        .set("acks", "all")
-        .set("partitioner", "murmur2_random")
-        .set("message.timeout.ms", &timeout_ms)
-        .set("client.id", client_id);
-    for (k, v) in options {
-        config.set(k, v);
-    }
-    config.create_with_context(Deliveries {
-        failed: AtomicU64::new(0),
-        last_error: Mutex::new(None),
-    })
-}
-
-/// Queues `record`, waiting while the producer's queue is full.
-pub(crate) fn send<K, P>(
-    producer: &BaseProducer<Deliveries>,
-    mut record: BaseRecord<'_, K, P>,
-) -> Result<(), KafkaError>
-where
-    K: rdkafka::message::ToBytes + ?Sized,
-    P: rdkafka::message::ToBytes + ?Sized,
-{
-    loop {
-        match producer.send(record) {
-            Ok(()) => return Ok(()),
-            Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
-                // Let it deliver, then try again.
-                record = back;
-                producer.poll(Duration::from_millis(50));
-            }
-            Err((e, _)) => return Err(e),
-        }
-    }
-}
-
-/// Waits until every queued record is acknowledged; an error says how many of the `sent`
-/// were not, and why.
-pub(crate) fn flush_all(
-    producer: &BaseProducer<Deliveries>,
-    timeout: Duration,
-    sent: usize,
-) -> Result<(), String> {
-    let flushed = producer.flush(timeout);
-    let failed = producer.context().failed.swap(0, Ordering::Relaxed);
-    if failed == 0 && flushed.is_ok() {
-        return Ok(());
-    }
-    let why = producer
-        .context()
-        .last_error
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .take()
-        .or_else(|| flushed.err().map(|e| e.to_string()))
-        .unwrap_or_default();
-    warn!(failed, error = %why, "records not acknowledged; the batch fails");
-    Err(format!(
-        "{failed} of {sent} records not acknowledged within {timeout:?}: {why}"
-    ))
 }
