@@ -1,3 +1,4 @@
+#![warn(missing_docs)]
 //! Runtime for `stream_pipeline!`: receivers and sources, the batch clock and scheduler,
 //! data-parallel batches, operators' runtime halves, and Spark-style sinks.
 //!

@@ -113,6 +113,7 @@ pub struct Origin {
     note = "the shuffle goes through the brokers of the input: read the input with `source kafka(..)` or `source kafka_task(task)`"
 )]
 pub trait Upstream {
+    /// Where the source's records come from: brokers, topic, and a cluster task's partition.
     fn origin(&self) -> Origin;
 }
 

@@ -100,6 +100,7 @@ pub(crate) struct Shared {
 
 /// Topics a Kafka source reads: one name, or several (`["a", "b"]`, a `Vec`).
 pub trait IntoTopics {
+    /// The topic names.
     fn into_topics(self) -> Vec<String>;
 }
 
