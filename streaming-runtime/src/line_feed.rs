@@ -1,7 +1,7 @@
 //! A line server for demos and tests, the project's answer to `nc -lk 9999`: it listens on
 //! TCP and streams lines to every client that connects, each client from the start of the
 //! data, optionally paced and looped, so a `socket(..)` source has something to read. With
-//! the `kafka` feature, `to_kafka` (from [`crate::kafka`]'s feed) writes the same lines to a
+//! the `kafka` feature, `to_kafka` (written in `kafka/feed.rs`) writes the same lines to a
 //! Kafka topic instead.
 //!
 //! ```ignore

@@ -113,7 +113,8 @@ pub struct Origin {
     note = "the shuffle goes through the brokers of the input: read the input with `source kafka(..)` or `source kafka_task(task)`"
 )]
 pub trait Upstream {
-    /// Where the source's records come from: brokers, topic, and a cluster task's partition.
+    /// The input the source reads (brokers, topics, a cluster task's partition and fence),
+    /// which the shuffle's first half writes from.
     fn origin(&self) -> Origin;
 }
 
