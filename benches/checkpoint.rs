@@ -15,10 +15,14 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use streaming::checkpoint::{CheckpointDir, PipelineCheckpoint, decode_state, encode_state};
-use streaming::ops::group_by_key::Values;
-use streaming::ops::update_state_by_key::State;
-use streaming::{BatchTime, KeyedMap};
+use streaming::BatchTime;
+// The checkpoint files and the operators' state are the generated code's, not API.
+use streaming::__private::rt::checkpoint::{
+    CheckpointDir, PipelineCheckpoint, decode_state, encode_state,
+};
+use streaming::__private::rt::keyed::KeyedMap;
+use streaming::__private::rt::ops::group_by_key::Values;
+use streaming::__private::rt::ops::update_state_by_key::State;
 
 type Store = State<String, i64>;
 

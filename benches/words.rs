@@ -8,7 +8,8 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use streaming::words::{Prefix, words, words_starting_with};
+// The scans the generated code calls, not API.
+use streaming::__private::rt::words::{Prefix, words, words_starting_with};
 
 mod common;
 

@@ -25,8 +25,38 @@
 //! See the README for the grammar, the operator table (Spark name → DSL) and the test
 //! harness (`run_batches`, `Collector`).
 
+//!
+//! What a program names is re-exported here: the pipeline and its settings, errors, times
+//! and windows, batch statistics and metrics, the test harness, element traits, and what a
+//! custom source implements. The functions, traits and modules the generated code calls
+//! live in the `streaming-runtime` crate and are no part of this API: they may change with
+//! the macro.
+
+#![warn(missing_docs)]
+
+// Inlined, so that this crate's docs are the whole user's manual.
+#[doc(inline)]
 pub use streaming_macros::stream_pipeline;
-pub use streaming_runtime::*;
+#[doc(inline)]
+pub use streaming_runtime::{into_owned_by_identity, spark_display_via_display};
+
+#[doc(inline)]
+pub use streaming_runtime::{
+    BackpressureConfig, BatchInfo, BatchTime, Block, Collector, CompactBuffer, IntoOwned,
+    IntoSource, Keyed, LineBlock, Lines, MetricsSnapshot, OutputBuffer, ParseTimestampError,
+    PartitionLag, Pipeline, PipelineBuilder, PipelineConfig, Receiver, Running, Source,
+    SourceControl, SourceMetrics, SparkDisplay, Store, StreamingError, Timestamp, Window,
+};
+#[doc(inline)]
+pub use streaming_runtime::{block, cluster, event_time, line_feed, receiver, source};
+
+/// The Kafka client the source and sink are built on, for programs that talk to the
+/// brokers themselves (creating topics, producing test data) with the same version.
+#[cfg(feature = "kafka")]
+pub use streaming_runtime::rdkafka;
+#[cfg(feature = "kafka")]
+#[doc(inline)]
+pub use streaming_runtime::{KafkaElement, KafkaRecord, partition_for};
 
 /// What a pipeline file usually needs.
 pub mod prelude {
@@ -39,6 +69,8 @@ pub mod prelude {
     };
 }
 
+/// The generated code's way to the runtime (`::streaming::__private::rt::...`), so that a
+/// program depends on `streaming` alone. Not API: anything reached through it may change.
 #[doc(hidden)]
 pub mod __private {
     pub use streaming_runtime as rt;

@@ -23,7 +23,9 @@ pub trait Block: Default + Send + 'static {
 /// the block read back from one. The log itself knows only records, so that it can sit above
 /// the blocks it stores.
 pub struct LogFormat<B> {
+    /// Encodes a block as the payload of one data record.
     pub encode: fn(&B) -> Vec<u8>,
+    /// Decodes a data record's payload into the block `encode` wrote.
     pub decode: fn(&[u8]) -> B,
 }
 
@@ -62,10 +64,12 @@ pub struct LineBlock {
 }
 
 impl LineBlock {
+    /// An empty block.
     pub fn new() -> Self {
         Self::default()
     }
 
+    /// An empty block with room for `bytes` of text in `lines` lines before it grows.
     pub fn with_capacity(bytes: usize, lines: usize) -> Self {
         LineBlock {
             text: String::with_capacity(bytes),
@@ -101,10 +105,12 @@ impl LineBlock {
         }
     }
 
+    /// The number of lines.
     pub fn len(&self) -> usize {
         self.spans.len()
     }
 
+    /// Whether the block holds no line.
     pub fn is_empty(&self) -> bool {
         self.spans.is_empty()
     }
@@ -128,6 +134,7 @@ impl LineBlock {
         self.text.len()
     }
 
+    /// Removes every line, keeping the buffers' capacity for the next batch.
     pub fn clear(&mut self) {
         self.text.clear();
         self.spans.clear();

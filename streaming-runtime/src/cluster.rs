@@ -1,5 +1,5 @@
 //! Scale-out across processes through Kafka consumer groups: where programs name
-//! [`KafkaCluster`] and its [`Task`]s (feature `kafka`, written in `kafka/group.rs`), and a
+//! `KafkaCluster` and its `Task`s (feature `kafka`, written in `kafka/group.rs`), and a
 //! partition's [`Fence`] (an epoch file in the checkpoint directory, written in
 //! `checkpoint/fence.rs`).
 

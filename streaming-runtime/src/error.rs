@@ -11,20 +11,29 @@ pub enum StreamingError {
     /// An output operation (or a source reading files) hit an I/O error.
     #[error("{context}: {source}")]
     Io {
+        /// What was being done: the file or directory and the operation.
         context: String,
+        /// The error the operating system reported.
         #[source]
         source: io::Error,
     },
     /// A path given to a source or sink is unusable.
     #[error("{path}: {reason}")]
-    BadPath { path: PathBuf, reason: String },
+    BadPath {
+        /// The path as given.
+        path: PathBuf,
+        /// Why it cannot be used.
+        reason: String,
+    },
     /// The pipeline was configured wrongly at run time (e.g. a zero batch interval from a const).
     #[error("invalid configuration: {0}")]
     Config(String),
     /// A user function or sink panicked while processing a batch.
     #[error("batch {time} failed: {message}")]
     BatchPanicked {
+        /// The batch that failed.
         time: crate::BatchTime,
+        /// The panic's message.
         message: String,
     },
     /// A custom receiver or output function reported an error.
@@ -40,8 +49,11 @@ pub enum StreamingError {
         "{what} was taken over by another process (epoch {owner}; this task holds epoch {epoch}); stopping it without writing"
     )]
     Fenced {
+        /// What the fence guards, e.g. `partition 0 of lines`.
         what: String,
+        /// The epoch this task holds.
         epoch: u64,
+        /// The newer epoch another process claimed.
         owner: u64,
     },
 }

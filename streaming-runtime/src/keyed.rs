@@ -16,8 +16,11 @@ pub type KeyedMap<K, V> = hashbrown::HashMap<K, V, ahash::RandomState>;
     note = "map the elements to pairs first, e.g. `map |x| (x.key, 1)`"
 )]
 pub trait Keyed {
+    /// What the operator groups by.
     type Key: Hash + Eq;
+    /// What it aggregates per key (the count, `i64`, for a bare key).
     type Value;
+    /// The element as a `(key, value)` pair.
     fn into_key_value(self) -> (Self::Key, Self::Value);
 }
 

@@ -1,7 +1,7 @@
 //! A line server for demos and tests, the project's answer to `nc -lk 9999`: it listens on
 //! TCP and streams lines to every client that connects, each client from the start of the
 //! data, optionally paced and looped, so a `socket(..)` source has something to read. With
-//! the `kafka` feature, `to_kafka` (from [`crate::kafka`]'s feed) writes the same lines to a
+//! the `kafka` feature, `to_kafka` (written in `kafka/feed.rs`) writes the same lines to a
 //! Kafka topic instead.
 //!
 //! ```ignore
@@ -129,15 +129,19 @@ pub struct ReplayOptions {
 }
 
 impl ReplayOptions {
+    /// Options for a replay as fast as clients read, played once.
     pub fn new() -> Self {
         Self::default()
     }
 
+    /// Paces the lines at `rate` lines per second per client (default: as fast as each
+    /// client reads).
     pub fn lines_per_second(mut self, rate: f64) -> Self {
         self.lines_per_second = Some(rate);
         self
     }
 
+    /// Starts over from the first line at the end of the data (default: play it once).
     pub fn repeat(mut self, repeat: bool) -> Self {
         self.repeat = repeat;
         self
@@ -163,6 +167,7 @@ impl ReplayStats {
         self.lines_sent.load(Ordering::Relaxed)
     }
 
+    /// Bytes written to clients, newlines included.
     pub fn bytes_sent(&self) -> u64 {
         self.bytes_sent.load(Ordering::Relaxed)
     }
@@ -199,6 +204,7 @@ impl ReplayServer {
         })
     }
 
+    /// The address the server listens on (the port the system chose for port 0).
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         self.listener.local_addr()
     }

@@ -28,6 +28,7 @@ pub struct SourceMetrics {
 /// A copy of a source's counters at one moment.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct MetricsSnapshot {
+    /// The source's name, as logs and `/metrics` label it.
     pub name: String,
     /// Records (lines, elements) stored for batches.
     pub records: u64,
@@ -60,7 +61,9 @@ pub struct MetricsSnapshot {
 /// How far a Kafka partition's end offset is ahead of the next offset the source will plan.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct PartitionLag {
+    /// The partition's topic.
     pub topic: String,
+    /// The partition number.
     pub partition: i32,
     /// Records (offsets) not yet planned for a batch, as of the last end-offset listing.
     pub lag: i64,
@@ -69,6 +72,7 @@ pub struct PartitionLag {
 macro_rules! counter {
     ($($inc:ident => $field:ident),* $(,)?) => {
         $(
+            /// Adds `n` to the counter the method is named after.
             pub fn $inc(&self, n: u64) {
                 self.$field.fetch_add(n, Ordering::Relaxed);
             }
@@ -77,6 +81,7 @@ macro_rules! counter {
 }
 
 impl SourceMetrics {
+    /// Zeroed counters for the source called `name`.
     pub fn new(name: impl Into<String>) -> Self {
         SourceMetrics {
             name: name.into(),
@@ -84,6 +89,7 @@ impl SourceMetrics {
         }
     }
 
+    /// The source's name.
     pub fn name(&self) -> &str {
         &self.name
     }
@@ -145,6 +151,7 @@ impl SourceMetrics {
         self.changed.notify_all();
     }
 
+    /// Records stored for batches so far.
     pub fn records(&self) -> u64 {
         self.records.load(Ordering::Acquire)
     }
@@ -171,6 +178,7 @@ impl SourceMetrics {
         true
     }
 
+    /// Every counter's value now.
     pub fn snapshot(&self) -> MetricsSnapshot {
         let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
         MetricsSnapshot {

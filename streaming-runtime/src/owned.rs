@@ -28,6 +28,7 @@ use crate::time::BatchTime;
 pub trait IntoOwned {
     /// The owned form stored by a [`Collector`](crate::Collector).
     type Owned: Send + 'static;
+    /// The owned copy of `self`.
     fn into_owned(self) -> Self::Owned;
 }
 

@@ -74,6 +74,7 @@ struct Latest {
 }
 
 impl PidRateEstimator {
+    /// An estimator for batches every `batch_interval`, tuned by `config`.
     pub fn new(batch_interval: Duration, config: &BackpressureConfig) -> Self {
         PidRateEstimator {
             batch_interval_ms: (batch_interval.as_secs_f64() * 1e3).max(1.0),

@@ -60,6 +60,8 @@ struct State<B> {
 }
 
 impl<B: Block> Store<B> {
+    /// An empty store whose `push` waits once `capacity_bytes` of blocks are buffered,
+    /// counting what it receives in `metrics`.
     pub fn new(capacity_bytes: usize, metrics: Arc<SourceMetrics>) -> Self {
         Store {
             state: Mutex::new(State {
@@ -132,6 +134,7 @@ impl<B: Block> Store<B> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// The counters of the source the store feeds.
     pub fn metrics(&self) -> &Arc<SourceMetrics> {
         &self.metrics
     }

@@ -30,12 +30,15 @@ use std::time::Duration;
 pub struct BatchTime(u64);
 
 impl BatchTime {
+    /// Time 0, where the manual clock starts.
     pub const ZERO: BatchTime = BatchTime(0);
 
+    /// The batch time `ms` milliseconds on the pipeline's clock.
     pub const fn from_millis(ms: u64) -> Self {
         BatchTime(ms)
     }
 
+    /// The batch time in milliseconds.
     pub const fn milliseconds(self) -> u64 {
         self.0
     }

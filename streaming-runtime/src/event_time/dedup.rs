@@ -33,6 +33,8 @@ pub struct Dedup<K: Eq + Hash> {
 }
 
 impl<K: Eq + Hash> Dedup<K> {
+    /// An empty store of seen keys; `within_watermark` keeps a key for the watermark's delay
+    /// beyond its first event time (`dropDuplicatesWithinWatermark`).
     pub fn new(within_watermark: bool) -> Self {
         Dedup {
             within_watermark,

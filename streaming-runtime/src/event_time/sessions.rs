@@ -31,6 +31,7 @@ pub struct Sessions<K: Ord, V> {
 }
 
 impl<K: Ord + Clone, V: Clone> Sessions<K, V> {
+    /// No sessions yet: sessions close after `gap_ms` without a row, emitted as `emit` says.
     pub fn new(gap_ms: u64, emit: Emit) -> Self {
         Sessions {
             gap: i64::try_from(gap_ms).unwrap_or(i64::MAX).max(1),

@@ -37,10 +37,12 @@ impl Timestamp {
     /// The Unix epoch, 1970-01-01 00:00:00 UTC.
     pub const EPOCH: Timestamp = Timestamp(0);
 
+    /// The instant `ms` milliseconds after the epoch (before it when negative).
     pub const fn from_millis(ms: i64) -> Self {
         Timestamp(ms)
     }
 
+    /// The instant `s` seconds after the epoch (before it when negative), saturating.
     pub const fn from_secs(s: i64) -> Self {
         Timestamp(s.saturating_mul(1000))
     }
@@ -326,7 +328,9 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
     Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
 )]
 pub struct Window {
+    /// The first instant in the window.
     pub start: Timestamp,
+    /// The first instant after the window (`end` is excluded).
     pub end: Timestamp,
 }
 

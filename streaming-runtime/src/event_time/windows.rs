@@ -19,8 +19,11 @@ use super::{Timestamp, Window};
 /// How an event-time aggregation emits its results.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Emit {
+    /// `emit append`: each window once, when the watermark passes its end (the default).
     Append,
+    /// `emit update`: every (window, key) the batch changed, each batch.
     Update,
+    /// `emit complete`: the whole table every batch; nothing is freed or dropped.
     Complete,
 }
 
@@ -139,6 +142,7 @@ pub struct EventWindows<K: Ord, V> {
 }
 
 impl<K: Ord + Clone, V: Clone> EventWindows<K, V> {
+    /// No windows yet: windows as `spec` lays them out, emitted as `emit` says.
     pub fn new(spec: WindowSpec, emit: Emit) -> Self {
         EventWindows {
             spec,

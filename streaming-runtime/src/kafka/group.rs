@@ -66,10 +66,12 @@ pub struct Task {
 }
 
 impl Task {
+    /// The topic the task reads.
     pub fn topic(&self) -> &str {
         &self.topic
     }
 
+    /// The partition of the topic the task owns.
     pub fn partition(&self) -> i32 {
         self.partition
     }

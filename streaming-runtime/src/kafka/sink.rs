@@ -30,9 +30,13 @@ pub const DEFAULT_FLUSH_TIMEOUT: Duration = Duration::from_secs(60);
     note = "map the elements to a pair or to a string first, e.g. `map |x| (x.id, x.to_string())`"
 )]
 pub trait KafkaElement {
+    /// The type of the key [`KafkaElement::key`] returns.
     type Key: ?Sized;
+    /// The type of the value [`KafkaElement::value`] returns.
     type Value: ?Sized;
+    /// The record's key, `None` for a value written without one.
     fn key(&self) -> Option<&Self::Key>;
+    /// The record's value.
     fn value(&self) -> &Self::Value;
 }
 
@@ -91,6 +95,7 @@ impl<S> KafkaElement for crate::source::KafkaRecord<S> {
 
 /// How keys and values are turned into bytes.
 pub trait Format<T: ?Sized> {
+    /// Writes `x` into `out`, or says why it cannot be written.
     fn encode(&self, x: &T, out: &mut String) -> Result<(), String>;
 }
 

@@ -7,7 +7,7 @@ pub use crate::order::{ByKey, ByValue, PairOrder, Select};
 use crate::order::{compare, directed, sort_first};
 
 /// `sort asc|desc`: by value, ties by key ascending. `first`: the next stage reads only
-/// that many elements (see [`sort_first`]).
+/// that many elements (see `crate::order`'s `sort_first`).
 pub fn by_value<P>(batch: &mut Vec<P>, descending: bool, first: Option<usize>)
 where
     P: Pair,

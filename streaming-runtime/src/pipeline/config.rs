@@ -29,6 +29,8 @@ pub struct PipelineConfig {
 }
 
 impl PipelineConfig {
+    /// The settings of a pipeline batching every `batch_interval`, everything else at its default
+    /// (no checkpoint, backpressure off, parallelism: every core).
     pub fn new(batch_interval: Duration) -> Self {
         PipelineConfig {
             batch_interval,

@@ -37,6 +37,7 @@ pub struct PipelineBuilder {
 }
 
 impl PipelineBuilder {
+    /// A builder for a pipeline with `config`'s settings.
     pub fn new(config: PipelineConfig) -> Self {
         PipelineBuilder {
             config,
@@ -67,6 +68,7 @@ impl PipelineBuilder {
         source
     }
 
+    /// The pipeline running `job` once per batch over the sources registered so far.
     pub fn build(
         self,
         job: impl FnMut(&mut BatchContext<'_>) -> Result<(), StreamingError> + Send + 'static,
@@ -142,6 +144,7 @@ impl Pipeline {
         p
     }
 
+    /// The pipeline's settings.
     pub fn config(&self) -> &PipelineConfig {
         &self.config
     }

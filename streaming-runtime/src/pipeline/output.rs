@@ -51,6 +51,7 @@ impl Write for OutputWriter {
 pub struct OutputBuffer(Arc<Mutex<Vec<u8>>>);
 
 impl OutputBuffer {
+    /// An empty buffer.
     pub fn new() -> Self {
         Self::default()
     }

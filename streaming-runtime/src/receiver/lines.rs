@@ -59,6 +59,7 @@ impl LineDecoder {
         self
     }
 
+    /// The longest line kept whole, in bytes (without terminator).
     pub fn max_line_bytes(&self) -> usize {
         self.max_line_bytes
     }

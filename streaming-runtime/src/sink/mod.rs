@@ -2,7 +2,7 @@
 //!
 //! | DSL | Spark | module |
 //! |---|---|---|
-//! | `print`, `print(n)` | `print(num)` | [`print`] |
+//! | `print`, `print(n)` | `print(num)` | [`mod@print`] |
 //! | `save_as_text_files(prefix [, suffix])` | `saveAsTextFiles(prefix, suffix)` | [`save_as_text_files`] |
 //! | `foreach_batch(\|time, batch\| ...)` | `foreachRDD` | [`foreach_batch`] |
 //! | `collect(handle)` | the test harness's output streams | [`collect`] |

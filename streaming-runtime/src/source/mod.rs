@@ -140,7 +140,9 @@ pub(crate) fn prune_positions<P>(
 /// What `source NAME(..)` in the DSL may evaluate to: a [`Source`], or a receiver builder
 /// such as [`socket`]`(..)` that becomes one.
 pub trait IntoSource {
+    /// The source it becomes.
     type Source: Source;
+    /// Turns it into its source.
     fn into_source(self) -> Self::Source;
 }
 

@@ -4,7 +4,7 @@
 //!
 //! The server stays off the batch path: after each batch the batch thread only observes
 //! two histograms and pushes a small [`BatchInfo`] copy into a bounded ring under a mutex
-//! held for a `VecDeque::push_back` ([`UiState::record`]). Everything else — source
+//! held for a `VecDeque::push_back` (`UiState::record`). Everything else — source
 //! counters, Kafka lag, JSON, the text exposition — is read or built when a client asks, on
 //! the pipeline's tokio runtime.
 

@@ -11,7 +11,7 @@
 //! **No record counts twice downstream**, although the writer's output is at least once (a
 //! batch replayed after a crash sends its records again, and a crash can cut a batch's
 //! records short). Every record carries its *unit*: the job's run (one life of its
-//! checkpoint, see [`run`]), the writer (the input partitions it read), the writer's fence
+//! checkpoint, see `run.rs`), the writer (the input partitions it read), the writer's fence
 //! epoch, a per-process attempt id and the batch time. After a
 //! batch's records the writer sends one end marker to every partition, holding how many
 //! records the unit sent there. The reader keeps the records of each unit aside until its
@@ -113,6 +113,8 @@ pub struct Origin {
     note = "the shuffle goes through the brokers of the input: read the input with `source kafka(..)` or `source kafka_task(task)`"
 )]
 pub trait Upstream {
+    /// The input the source reads (brokers, topics, a cluster task's partition and fence),
+    /// which the shuffle's first half writes from.
     fn origin(&self) -> Origin;
 }
 

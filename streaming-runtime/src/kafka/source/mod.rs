@@ -15,7 +15,7 @@
 //! lossily, values over `.max_record_bytes(n)` cut; both counted and logged), or
 //! [`KafkaRecord`]s with `.records()`.
 //!
-//! A thread per source ([`fetcher`]) talks to the brokers: it plans sealed batches, assigns
+//! A thread per source (`fetcher.rs`) talks to the brokers: it plans sealed batches, assigns
 //! the partitions (partitions added while running are found at the next batch and read
 //! from their first offset), and fetches planned records ahead of the batches into a
 //! staging buffer bounded by `.buffer_bytes(n)`. Brokers that cannot be reached, at start
@@ -100,6 +100,7 @@ pub(crate) struct Shared {
 
 /// Topics a Kafka source reads: one name, or several (`["a", "b"]`, a `Vec`).
 pub trait IntoTopics {
+    /// The topic names.
     fn into_topics(self) -> Vec<String>;
 }
 

@@ -17,8 +17,11 @@ use crate::show::SparkDisplay;
 /// `collect` stores owned copies (`KafkaRecord<String>`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct KafkaRecord<S = String> {
+    /// The topic the record was read from.
     pub topic: S,
+    /// The record's partition of that topic.
     pub partition: i32,
+    /// The record's offset in its partition.
     pub offset: i64,
     /// Milliseconds since the Unix epoch (the producer's create time or the broker's log
     /// append time), when the record has one.
@@ -121,10 +124,12 @@ impl KafkaRecords {
         });
     }
 
+    /// The number of records.
     pub fn len(&self) -> usize {
         self.meta.len()
     }
 
+    /// Whether the batch holds no record.
     pub fn is_empty(&self) -> bool {
         self.meta.is_empty()
     }
@@ -234,8 +239,11 @@ impl<'a> IntoChunks for &'a mut KafkaRecords {
 
 /// How a Kafka source's batches are built: record values as lines, or whole records.
 pub trait KafkaMode: Send + Sync + 'static {
+    /// The batch the records are pushed into.
     type Batch: Block;
+    /// An empty batch of records from `topics`.
     fn new_batch(topics: &Arc<[String]>) -> Self::Batch;
+    /// Appends one record; `topic` is its topic's index in `topics`.
     fn push(batch: &mut Self::Batch, record: KafkaRecord<&str>, topic: u32);
 }
 
