@@ -247,6 +247,42 @@ fn a_paused_process_resumed_after_losing_its_partitions_writes_nothing() {
     stop_all(vec![paused, other]);
 }
 
+/// What a hashtag test runs beside: a broker with the topic `lines`, a work directory, the
+/// processes' logs, and a producer writing lines of `words` (`written`: the true count of
+/// each hashtag sent) until `stop`.
+struct Hashtags {
+    broker: Arc<Broker>,
+    work: tempfile::TempDir,
+    logs: Logs,
+    written: Arc<Mutex<BTreeMap<String, i64>>>,
+    stop: Arc<AtomicBool>,
+    writer: std::thread::JoinHandle<()>,
+}
+
+fn hashtags(words: &'static [&'static str], logs: &str) -> Hashtags {
+    let broker = Arc::new(Broker::start());
+    broker.create_topic("lines", PARTITIONS);
+    let work = tempfile::tempdir().unwrap();
+    let logs = Logs::new(work.path(), logs);
+    let written = Arc::new(Mutex::new(BTreeMap::new()));
+    let stop = Arc::new(AtomicBool::new(false));
+    let writer = producer_of(
+        words,
+        |w| w.starts_with('#'),
+        Arc::clone(&broker),
+        Arc::clone(&written),
+        Arc::clone(&stop),
+    );
+    Hashtags {
+        broker,
+        work,
+        logs,
+        written,
+        stop,
+        writer,
+    }
+}
+
 /// (d) A shuffle: lines land on partitions regardless of the hashtags in them, and
 /// `cluster_hashtags` re-keys the hashtags through a repartition topic before its window.
 /// With processes SIGKILLed and restarted, each hashtag is counted exactly once, and the
@@ -257,19 +293,14 @@ fn a_repartitioned_job_with_kills_counts_each_hashtag_once_and_ranks_globally() 
         "#rust", "#kafka", "#spark", "#flink", "#ai", "#cloud", "#data", "#ml", "#db", "#ops",
         "#web", "#go", "plain", "words", "here",
     ];
-    let broker = Arc::new(Broker::start());
-    broker.create_topic("lines", PARTITIONS);
-    let work = tempfile::tempdir().unwrap();
-    let logs = Logs::new(work.path(), "cluster-repartitioned");
-    let written = Arc::new(Mutex::new(BTreeMap::new()));
-    let stop = Arc::new(AtomicBool::new(false));
-    let writer = producer_of(
-        TAGGED,
-        |w| w.starts_with('#'),
-        Arc::clone(&broker),
-        Arc::clone(&written),
-        Arc::clone(&stop),
-    );
+    let Hashtags {
+        broker,
+        work,
+        logs,
+        written,
+        stop,
+        writer,
+    } = hashtags(TAGGED, "cluster-repartitioned");
     let spawn =
         |work: &Path, group: &str| spawn_example("cluster_hashtags", &broker, work, group, &logs);
 
@@ -322,19 +353,14 @@ fn a_repartitioned_job_with_kills_counts_each_hashtag_once_and_ranks_globally() 
 #[test]
 fn a_repartitioned_job_reset_by_deleting_its_checkpoint_counts_as_a_fresh_one() {
     const TAGGED: &[&str] = &["#rust", "#kafka", "#spark", "#flink", "plain", "words"];
-    let broker = Arc::new(Broker::start());
-    broker.create_topic("lines", PARTITIONS);
-    let work = tempfile::tempdir().unwrap();
-    let logs = Logs::new(work.path(), "cluster-repartitioned-reset");
-    let written = Arc::new(Mutex::new(BTreeMap::new()));
-    let stop = Arc::new(AtomicBool::new(false));
-    let writer = producer_of(
-        TAGGED,
-        |w| w.starts_with('#'),
-        Arc::clone(&broker),
-        Arc::clone(&written),
-        Arc::clone(&stop),
-    );
+    let Hashtags {
+        broker,
+        work,
+        logs,
+        written,
+        stop,
+        writer,
+    } = hashtags(TAGGED, "cluster-repartitioned-reset");
     let spawn = || spawn_example("cluster_hashtags", &broker, work.path(), "reset", &logs);
 
     // The first run: two processes, one killed and restarted (its partitions' epochs rise).
