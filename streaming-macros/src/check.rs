@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use crate::ast::{Head, Program, Statement};
 use crate::ctxt::Ctxt;
 use crate::ops::Role;
-use crate::plan::Slide;
+use crate::slide::Slide;
 use crate::suggest;
 
 pub fn program(p: &Program, cx: &Ctxt) {

@@ -11,28 +11,9 @@ use quote::{format_ident, quote, quote_spanned};
 use syn::Ident;
 
 use crate::duration;
+use crate::names::{ident, parallelism_var, rt, rt_at, stream_var};
 use crate::ops::{Gen, Role};
 use crate::plan::{Flow, Input, Plan, PlanSource};
-
-/// Path of the runtime as generated code sees it (through the facade crate).
-pub fn rt() -> TokenStream {
-    quote!(::streaming::__private::rt)
-}
-
-/// The runtime path with `span`, so errors in a call point at the user's tokens.
-pub fn rt_at(span: Span) -> TokenStream {
-    quote_spanned!(span=> ::streaming::__private::rt)
-}
-
-fn ident(name: &str) -> Ident {
-    Ident::new(name, Span::mixed_site())
-}
-
-/// The batch's parallelism (a `usize` bound at the start of the job), which stage code may
-/// use inside the closures of a parallel run.
-pub fn parallelism_var() -> Ident {
-    ident("__parallelism")
-}
 
 /// The code of a pipeline without errors.
 pub fn pipeline(plan: &Plan) -> TokenStream {
@@ -281,12 +262,6 @@ fn source_var(i: usize) -> Ident {
 
 fn input_var(i: usize) -> Ident {
     format_ident!("__in{}", i, span = Span::mixed_site())
-}
-
-/// The variable holding a materialised stream's batch (a stage defining a stream, such as
-/// `late(name)`, writes to it).
-pub fn stream_var(name: &Ident) -> Ident {
-    format_ident!("__stream_{}", name, span = Span::mixed_site())
 }
 
 /// A stage's setup, its end-of-batch statements and its checkpointed store (named for

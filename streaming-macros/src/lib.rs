@@ -17,10 +17,12 @@ mod ctxt;
 mod duration;
 #[cfg(test)]
 mod fuzz;
+mod names;
 mod ops;
 mod parse;
 mod plan;
 mod rewrite;
+mod slide;
 mod sources;
 mod suggest;
 

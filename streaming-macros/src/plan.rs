@@ -16,6 +16,7 @@ use syn::Ident;
 use crate::ast::{Config, Head, Program, Stage, Statement};
 use crate::ctxt::Ctxt;
 use crate::ops::Role;
+use crate::slide::Slide;
 use crate::sources::SourceDef;
 
 pub struct Plan<'a> {
@@ -38,14 +39,6 @@ pub enum PlanSource<'a> {
         /// The writing stage (`repartition(topic)`).
         writer: &'a Stage,
     },
-}
-
-/// How often a stream has data: the batch interval, or a window's slide.
-#[derive(Clone)]
-pub struct Slide {
-    pub duration: crate::duration::Duration,
-    /// For messages: "the batch interval", "the previous window's slide".
-    pub what: String,
 }
 
 pub struct Flow<'a> {

@@ -311,7 +311,7 @@ impl Operator for EventWindow {
         let late = g.late_count();
         let rows = match &self.late {
             Some(name) => {
-                let var = crate::codegen::stream_var(name);
+                let var = crate::names::stream_var(name);
                 quote_spanned!(g.span=> ::core::option::Option::Some(&mut #var))
             }
             None => quote_spanned!(g.span=> ::core::option::Option::None),

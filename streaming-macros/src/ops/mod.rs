@@ -16,7 +16,7 @@ use syn::Ident;
 
 use crate::args;
 use crate::ctxt::Ctxt;
-use crate::plan::Slide;
+use crate::slide::Slide;
 use crate::suggest;
 
 mod collect;
@@ -150,7 +150,7 @@ impl<'a> Gen<'a> {
 impl Gen<'_> {
     /// The runtime path, spanned at this stage.
     pub fn rt(&self) -> TokenStream {
-        crate::codegen::rt_at(self.span)
+        crate::names::rt_at(self.span)
     }
 
     /// A variable of this stage, set up before the batch loop.
@@ -160,7 +160,7 @@ impl Gen<'_> {
 
     /// The batch's parallelism, a `usize` variable usable in a stage's fold.
     pub fn parallelism(&self) -> Ident {
-        crate::codegen::parallelism_var()
+        crate::names::parallelism_var()
     }
 }
 
