@@ -131,8 +131,8 @@ pub fn pipeline(plan: &Plan) -> TokenStream {
     let mut stage_id = 0;
     // Each added source's `repartition` stage number, once its flow is written.
     let mut writers: HashMap<usize, usize> = HashMap::new();
-    // Each named stream: whether its elements are stamped, and its watermarks.
-    let mut event_time: HashMap<String, (bool, Vec<Ident>)> = HashMap::new();
+    // Each named stream's watermarks: those of the `event_time` stages upstream.
+    let mut watermarks: HashMap<String, Vec<Ident>> = HashMap::new();
     // What every batch ends with (watermarks advanced), before its checkpoint.
     let mut end_batch = TokenStream::new();
     // Each stateful stage's store, and how an error names the stage.
@@ -143,7 +143,7 @@ pub fn pipeline(plan: &Plan) -> TokenStream {
             flow,
             plan,
             &mut writers,
-            &mut event_time,
+            &mut watermarks,
             &mut end_batch,
             &mut stage_id,
             &ctx,
@@ -295,7 +295,7 @@ fn flow_code(
     flow: &Flow,
     plan: &Plan,
     writers: &mut HashMap<usize, usize>,
-    event_time: &mut HashMap<String, (bool, Vec<Ident>)>,
+    stream_watermarks: &mut HashMap<String, Vec<Ident>>,
     end_batch: &mut TokenStream,
     stage_id: &mut usize,
     ctx: &Ident,
@@ -312,10 +312,13 @@ fn flow_code(
         Input::Stream(_) => input.clone(),
     };
     let input_source = flow.root.map(source_var);
-    // Stamped elements and the watermarks upstream, from the stream this flow reads.
-    let (mut timed, mut watermarks) = match &flow.input {
-        Input::Stream(n) => event_time.get(&n.to_string()).cloned().unwrap_or_default(),
-        Input::Source(_) => (false, Vec::new()),
+    // The watermarks upstream, from the stream this flow reads.
+    let mut watermarks = match &flow.input {
+        Input::Stream(n) => stream_watermarks
+            .get(&n.to_string())
+            .cloned()
+            .unwrap_or_default(),
+        Input::Source(_) => Vec::new(),
     };
     // Reading a `repartition`'s topic: its stage decodes and deduplicates the records.
     let mut receive = TokenStream::new();
@@ -342,14 +345,6 @@ fn flow_code(
     let mut ends: Vec<Option<(&crate::ast::Stage, usize)>> = Vec::new();
     for (s, seg) in flow.segments.iter().enumerate() {
         let first_id = *stage_id;
-        let slide = seg.slide.as_ref().map_or_else(
-            || quote!(0u64),
-            |sl| sl.duration.to_millis_expr("a stream's slide"),
-        );
-        let slide_is_literal = seg
-            .slide
-            .as_ref()
-            .is_some_and(|sl| sl.duration.millis().is_some());
         let mut gens = Vec::new();
         for st in seg.adapters.iter().chain(seg.end.iter()) {
             let feeds = flow
@@ -369,33 +364,34 @@ fn flow_code(
                     let first = take.op.reads_first(&at(take, take_id))?;
                     sort.op.select_first(&at(sort, sort_id), &first)
                 });
+            let slide = st.input.slide.as_ref();
             gens.push(Gen {
                 span: st.name.span(),
                 id: *stage_id,
                 ctx,
                 time,
                 stream: &stream_vec,
-                slide: slide.clone(),
-                slide_is_literal,
+                slide: slide.map_or_else(
+                    || quote!(0u64),
+                    |sl| sl.duration.to_millis_expr("a stream's slide"),
+                ),
+                slide_is_literal: slide.is_some_and(|sl| sl.duration.millis().is_some()),
                 input_source: input_source.clone(),
                 feeds,
                 selected,
-                timed,
+                timed: st.input.stamped,
                 watermarks: watermarks.clone(),
                 label: format!("{} (pipeline statement {})", st.name, f + 1),
             });
             // A stage reading other streams (`union`) takes on their watermarks too.
             for other in st.op.streams_read() {
-                if let Some((_, marks)) = event_time.get(&other.to_string()) {
+                if let Some(marks) = stream_watermarks.get(&other.to_string()) {
                     watermarks.extend(marks.iter().cloned());
                 }
             }
             if st.op.stamps() {
-                timed = true;
                 // The stage just set up: its watermark variable.
                 watermarks.extend(gens.last().map(|g| g.var("watermark")));
-            } else if st.op.role() != Role::Adapter && !st.op.keeps_stamps() {
-                timed = false;
             }
             *stage_id += 1;
         }
@@ -528,7 +524,7 @@ fn flow_code(
     }
 
     if let Some(o) = flow.output {
-        event_time.insert(o.to_string(), (timed, watermarks));
+        stream_watermarks.insert(o.to_string(), watermarks);
     }
     // The flow's output, then each segment from the last: what follows a window runs
     // only when the window emitted.

@@ -53,7 +53,11 @@ pub fn program(input: TokenStream, cx: &Ctxt) -> Option<Program> {
             "no pipeline: add one such as `source socket(\"localhost\", 9999) |> print`",
         );
     }
-    Some(Program { config, statements })
+    Some(Program {
+        config,
+        statements,
+        streams: Default::default(),
+    })
 }
 
 fn config_line(stmt: &[TokenTree], config: &mut Config, cx: &Ctxt) {
@@ -272,6 +276,7 @@ fn statement(stmt: &[TokenTree], cx: &Ctxt) -> Option<Statement> {
                 Some(op) => stages.push(Stage {
                     name: name.clone(),
                     op,
+                    input: Default::default(),
                 }),
                 None => complete = false,
             },

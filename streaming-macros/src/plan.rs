@@ -16,7 +16,6 @@ use syn::Ident;
 use crate::ast::{Config, Head, Program, Stage, Statement};
 use crate::ctxt::Ctxt;
 use crate::ops::Role;
-use crate::slide::Slide;
 use crate::sources::SourceDef;
 
 pub struct Plan<'a> {
@@ -66,8 +65,6 @@ pub enum Input<'a> {
 pub struct Segment<'a> {
     pub adapters: Vec<&'a Stage>,
     pub end: Option<&'a Stage>,
-    /// The slide of the stream entering this segment.
-    pub slide: Option<Slide>,
     /// The end stage is a window: its result exists only at its slide times.
     pub windowed: bool,
 }
@@ -213,7 +210,7 @@ pub fn build<'a>(p: &'a Program, cx: &Ctxt) -> Option<Plan<'a>> {
             }
         }
     }
-    slides(&mut flows, &p.config, cx);
+    slides(&mut flows, p, cx);
     Some(Plan {
         config: &p.config,
         sources,
@@ -232,13 +229,11 @@ fn segments<'a>(stages: &[&'a Stage], materialise: bool, fused: bool) -> Vec<Seg
             Role::Adapter => out.push(Segment {
                 adapters: vec![st],
                 end: None,
-                slide: None,
                 windowed: false,
             }),
             Role::Barrier | Role::Sink => out.push(Segment {
                 adapters: std::mem::take(&mut adapters),
                 end: Some(st),
-                slide: None,
                 windowed: false,
             }),
         }
@@ -247,7 +242,6 @@ fn segments<'a>(stages: &[&'a Stage], materialise: bool, fused: bool) -> Vec<Seg
         out.push(Segment {
             adapters,
             end: None,
-            slide: None,
             windowed: false,
         });
     }
@@ -308,56 +302,39 @@ fn order<'a>(flows: Vec<Flow<'a>>, cx: &Ctxt) -> Option<Vec<Flow<'a>>> {
     Some(done)
 }
 
-/// Follows each stream's slide through the flows (in evaluation order), checks that joined
-/// streams share a slide, and marks what is windowed.
-fn slides(flows: &mut [Flow], config: &Config, cx: &Ctxt) {
-    let Some(batch) = &config.batch else { return };
-    let batch = Slide {
-        duration: batch.clone(),
-        what: "the batch interval".into(),
-    };
-    let mut streams: HashMap<String, (Slide, bool)> = HashMap::new();
+/// Checks that joined streams share a slide, and marks what is windowed (from the streams
+/// [`crate::props`] recorded).
+fn slides(flows: &mut [Flow], p: &Program, cx: &Ctxt) {
+    let windowed = |n: &Ident| p.streams.get(&n.to_string()).is_some_and(|s| s.windowed);
     for flow in flows.iter_mut() {
-        let (mut slide, mut windowed) = match &flow.input {
-            Input::Source(_) => (batch.clone(), false),
-            Input::Stream(n) => streams
-                .get(&n.to_string())
-                .cloned()
-                .unwrap_or((batch.clone(), false)),
+        flow.input_windowed = match &flow.input {
+            Input::Source(_) => false,
+            Input::Stream(n) => windowed(n),
         };
-        flow.input_windowed = windowed;
+        flow.windowed = flow.output.is_some_and(windowed);
         for seg in &mut flow.segments {
-            seg.slide = Some(slide.clone());
             for st in seg.adapters.iter().chain(seg.end.iter()) {
-                // (Each window's fit to `slide` was checked by `check::slides`.)
                 for other in st.op.streams_read() {
-                    if let Some((theirs, _)) = streams.get(&other.to_string()) {
-                        if let (Some(a), Some(b)) =
-                            (slide.duration.millis(), theirs.duration.millis())
-                        {
-                            if a != b {
-                                cx.error(
-                                    other.span(),
-                                    format!("`{}` joins streams with different slides ({} and {}); window them to the same slide first", st.name, crate::duration::show(a), crate::duration::show(b)),
-                                );
-                            }
+                    let theirs = p
+                        .streams
+                        .get(&other.to_string())
+                        .and_then(|s| s.slide.as_ref());
+                    if let (Some(a), Some(b)) = (
+                        st.input.slide.as_ref().and_then(|s| s.duration.millis()),
+                        theirs.and_then(|s| s.duration.millis()),
+                    ) {
+                        if a != b {
+                            cx.error(
+                                other.span(),
+                                format!("`{}` joins streams with different slides ({} and {}); window them to the same slide first", st.name, crate::duration::show(a), crate::duration::show(b)),
+                            );
                         }
                     }
                 }
             }
-            if let Some(next) = seg.end.and_then(|e| e.op.output_slide()) {
-                slide = next;
-                seg.windowed = true;
-                windowed = true;
-            }
-            if seg.end.is_some_and(|e| e.op.output_optional()) {
-                seg.windowed = true;
-                windowed = true;
-            }
-        }
-        flow.windowed = windowed;
-        if let Some(o) = flow.output {
-            streams.insert(o.to_string(), (slide, windowed));
+            seg.windowed = seg
+                .end
+                .is_some_and(|e| e.op.output_slide().is_some() || e.op.output_optional());
         }
     }
 }

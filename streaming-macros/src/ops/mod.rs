@@ -16,7 +16,7 @@ use syn::Ident;
 
 use crate::args;
 use crate::ctxt::Ctxt;
-use crate::slide::Slide;
+use crate::stream::Slide;
 use crate::suggest;
 
 mod collect;

@@ -18,7 +18,7 @@ use super::{Gen, Operator, Role};
 use crate::args::{self, FnArg, Reducer};
 use crate::ctxt::Ctxt;
 use crate::duration::{self, Duration};
-use crate::slide::Slide;
+use crate::stream::Slide;
 
 const USAGE: &str = "`window(30s, 10s)`, optionally followed by `reduce(+)`, `reduce(+, -)` or `reduce(+, -) keep |k, v| *v > 0`";
 
