@@ -55,6 +55,22 @@ pub enum Role {
     Sink,
 }
 
+/// What a stage can do in a `sort |> take(n)` chain, for the plan to decide what each
+/// barrier finishes ([`crate::plan::Finish`]); the hooks `reads_first`, `select_first`,
+/// `finish_first` and `finish_selected` then write what it decided.
+#[derive(Clone, Copy, Default)]
+pub struct FirstN {
+    /// It reads only the first elements of its input (`take(n)`, `print(n)`).
+    pub reads: bool,
+    /// It orders its batch in a way the stage before can apply itself, picking only the
+    /// first elements (`sort`, `sort_by_key`; not the stable `sort_by`).
+    pub selects: bool,
+    /// It can produce only the first elements of its result.
+    pub finishes_first: bool,
+    /// It can hand over only what an order's selection picks.
+    pub finishes_selected: bool,
+}
+
 /// Names and places the code writers use.
 pub struct Gen<'a> {
     /// The stage's operator name: generated calls carry it, so that type errors (say, a
@@ -267,6 +283,11 @@ pub trait Operator {
     /// Adapters with `fusion off`: the stage's output `Vec` from the materialised `batch`.
     fn adapt_unfused(&self, _g: &Gen, _batch: &Ident) -> Option<TokenStream> {
         None
+    }
+
+    /// What the stage can do in a `sort |> take(n)` chain.
+    fn first_n(&self) -> FirstN {
+        FirstN::default()
     }
 
     /// Barriers and sinks that read only the first elements of their input (`take(n)`,

@@ -5,7 +5,7 @@ use quote::quote_spanned;
 use syn::Ident;
 use syn::spanned::Spanned;
 
-use super::{Gen, Operator, Role};
+use super::{FirstN, Gen, Operator, Role};
 use crate::args;
 
 pub struct Print(Option<syn::Expr>);
@@ -27,6 +27,12 @@ impl Operator for Print {
         match &self.0 {
             Some(e) => quote_spanned!(e.span()=> let #n: usize = #e;),
             None => quote_spanned!(g.span=> let #n: usize = 10;),
+        }
+    }
+    fn first_n(&self) -> FirstN {
+        FirstN {
+            reads: true,
+            ..FirstN::default()
         }
     }
     fn reads_first(&self, g: &Gen) -> Option<TokenStream> {

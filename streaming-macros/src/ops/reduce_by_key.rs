@@ -8,7 +8,7 @@ use proc_macro2::{TokenStream, TokenTree};
 use quote::quote_spanned;
 use syn::Ident;
 
-use super::{Gen, Operator, Role};
+use super::{FirstN, Gen, Operator, Role};
 use crate::args::{self, Reducer};
 
 pub struct ReduceByKey {
@@ -40,6 +40,12 @@ impl Operator for ReduceByKey {
     fn finish(&self, g: &Gen, acc: &Ident) -> TokenStream {
         let (rt, f, hint) = (g.rt(), self.f.closure(), g.var("hint"));
         quote_spanned!(g.span=> #rt::ops::reduce_by_key::finish_sharded(#acc, #f, &#hint))
+    }
+    fn first_n(&self) -> FirstN {
+        FirstN {
+            finishes_selected: true,
+            ..FirstN::default()
+        }
     }
     fn finish_selected(&self, g: &Gen, acc: &Ident, select: &TokenStream) -> Option<TokenStream> {
         let (rt, f, hint) = (g.rt(), self.f.closure(), g.var("hint"));

@@ -5,7 +5,7 @@ use proc_macro2::{TokenStream, TokenTree};
 use quote::quote_spanned;
 use syn::Ident;
 
-use super::{Gen, Operator, Role};
+use super::{FirstN, Gen, Operator, Role};
 use crate::args::{self, FnArg};
 
 enum By {
@@ -75,6 +75,15 @@ impl Sort {
 impl Operator for Sort {
     fn role(&self) -> Role {
         Role::Barrier
+    }
+    fn first_n(&self) -> FirstN {
+        // `sort_by` keeps equal keys in input order: a selection could keep other ones.
+        let exact = !matches!(self.by, By::Fn(_));
+        FirstN {
+            selects: exact,
+            finishes_first: exact,
+            ..FirstN::default()
+        }
     }
     fn finish_first(&self, g: &Gen, acc: &Ident, first: &TokenStream) -> Option<TokenStream> {
         self.sorted(g, acc, Some(first))

@@ -5,7 +5,7 @@ use quote::quote_spanned;
 use syn::Ident;
 use syn::spanned::Spanned;
 
-use super::{Gen, Operator, Role};
+use super::{FirstN, Gen, Operator, Role};
 use crate::args;
 
 pub struct Take(syn::Expr);
@@ -22,6 +22,12 @@ impl Operator for Take {
     fn setup(&self, g: &Gen) -> TokenStream {
         let (n, e) = (g.var("n"), &self.0);
         quote_spanned!(e.span()=> let #n: usize = #e;)
+    }
+    fn first_n(&self) -> FirstN {
+        FirstN {
+            reads: true,
+            ..FirstN::default()
+        }
     }
     fn reads_first(&self, g: &Gen) -> Option<TokenStream> {
         let n = g.var("n");

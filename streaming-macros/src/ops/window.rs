@@ -14,7 +14,7 @@ use proc_macro2::{Span, TokenStream, TokenTree};
 use quote::quote_spanned;
 use syn::Ident;
 
-use super::{Gen, Operator, Role};
+use super::{FirstN, Gen, Operator, Role};
 use crate::args::{self, FnArg, Reducer};
 use crate::ctxt::Ctxt;
 use crate::duration::{self, Duration};
@@ -317,6 +317,20 @@ impl Operator for Window {
                 quote_spanned!(g.span=> #rt::ops::reduce::merge(#a, #b, #f))
             }
             Kind::CountByValue => quote_spanned!(g.span=> #rt::ops::count_by_value::merge(#a, #b)),
+        }
+    }
+
+    fn first_n(&self) -> FirstN {
+        // Keyed windows pick from references into their store; `keep` filters before any
+        // pick, so it finishes everything.
+        let keyed = matches!(
+            self.kind,
+            Kind::ReduceByKey { keep: None, .. } | Kind::CountByValue
+        );
+        FirstN {
+            finishes_first: keyed,
+            finishes_selected: keyed,
+            ..FirstN::default()
         }
     }
 
