@@ -6,7 +6,7 @@ use proc_macro2::{Span, TokenStream};
 use syn::Ident;
 
 use crate::duration::Duration;
-use crate::ops::Operator;
+use crate::ops::{OpDef, Operator};
 use crate::sources::SourceDef;
 use crate::stream::StreamProps;
 
@@ -84,6 +84,8 @@ pub enum Head {
 
 pub struct Stage {
     pub name: Ident,
+    /// The operator's definition: its role and flags.
+    pub def: &'static OpDef,
     pub op: Box<dyn Operator>,
     /// The stream this stage reads (filled by [`crate::props`], once the whole program
     /// parsed).

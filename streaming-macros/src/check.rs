@@ -76,14 +76,14 @@ pub fn program(p: &Program, cx: &Ctxt) {
                 }
                 continue;
             }
-            if st.op.role() == Role::Sink && i != last {
+            if st.def.role == Role::Sink && i != last {
                 cx.error(st.name.span(), format!("`{}` is an output operation and must be the last stage; start a new pipeline from a `let` stream to continue", st.name));
             }
         }
         if !s.complete {
             continue;
         }
-        let ends_in_sink = s.stages.last().is_some_and(|st| st.op.role() == Role::Sink);
+        let ends_in_sink = s.stages.last().is_some_and(|st| st.def.role == Role::Sink);
         match &s.binding {
             Some(name) if ends_in_sink => cx.error(
                 name.span(),
@@ -114,9 +114,9 @@ fn slides(p: &Program, cx: &Ctxt) {
 /// has at most one (`event_time(f) watermark D`).
 fn watermarks(p: &Program, cx: &Ctxt) {
     for st in p.statements.iter().flat_map(|s| &s.stages) {
-        if st.op.stamps() && st.input.stamped {
+        if st.def.flags.stamps && st.input.stamped {
             cx.error(st.name.span(), "this path has a watermark already (one `event_time(..) watermark ..` per path, as Spark's one `withWatermark`): remove this one or the one upstream");
-        } else if !st.op.stamps() && st.op.needs_watermark() && !st.input.stamped {
+        } else if !st.def.flags.stamps && st.def.flags.needs_watermark && !st.input.stamped {
             cx.error(st.name.span(), format!("`{}` groups rows by event time and needs a watermark upstream: add `|> event_time(|x| x.ts) watermark 10m` before it (the function gets the element by reference and returns a `Timestamp`)", st.name));
         }
     }

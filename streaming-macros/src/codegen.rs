@@ -13,7 +13,7 @@ use syn::Ident;
 use crate::ast::Stage;
 use crate::duration;
 use crate::names::{ident, parallelism_var, rt, rt_at, stream_var};
-use crate::ops::{Gen, Role};
+use crate::ops::{Role, StageContext};
 use crate::plan::{Finish, Flow, Input, Numbered, Plan, PlanSource};
 
 /// The code of a pipeline without errors.
@@ -308,7 +308,7 @@ struct SegmentCode {
 impl JobWriter<'_, '_> {
     /// A stage's setup, its end-of-batch statements and its checkpointed store (named for
     /// errors by its flow `f`).
-    fn set_up(&mut self, st: &Stage, g: &Gen, f: usize) {
+    fn set_up(&mut self, st: &Stage, g: &StageContext, f: usize) {
         self.setup.extend(st.op.setup(g));
         self.end_batch.extend(st.op.end_of_batch(g));
         self.state_vars.extend(st.op.state_var(g).map(|v| {
@@ -343,7 +343,8 @@ impl JobWriter<'_, '_> {
             if let (Some(PlanSource::Repartitioned { writer, .. }), Some(&id)) =
                 (plan.sources.get(*i), self.writers.get(i))
             {
-                let g = Gen::bare(writer.name.span(), id, ctx, time, &|_| TokenStream::new());
+                let g =
+                    StageContext::bare(writer.name.span(), id, ctx, time, &|_| TokenStream::new());
                 if let Some(code) = writer.op.receive(&g, &current) {
                     receive = quote!(#[allow(unused_mut)] let mut #current = #code;);
                 }
@@ -357,7 +358,8 @@ impl JobWriter<'_, '_> {
             ident("__b"),
         );
         let stream_vec = |name: &Ident| streams.value(name, false);
-        let at = |n: Numbered| Gen::bare(n.stage.name.span(), n.id, ctx, time, &stream_vec);
+        let at =
+            |n: Numbered| StageContext::bare(n.stage.name.span(), n.id, ctx, time, &stream_vec);
         let mut pieces = Vec::new();
         for (s, seg) in flow.segments.iter().enumerate() {
             // `global`: the order and count of the `sort |> take(n)` before it.
@@ -376,7 +378,7 @@ impl JobWriter<'_, '_> {
                     })
                     .map(source_var);
                 let slide = st.input.slide.as_ref();
-                gens.push(Gen {
+                gens.push(StageContext {
                     span: st.name.span(),
                     id,
                     ctx,
@@ -400,7 +402,7 @@ impl JobWriter<'_, '_> {
                         watermarks.extend(marks.iter().cloned());
                     }
                 }
-                if st.op.stamps() {
+                if st.def.flags.stamps {
                     // The stage just set up: its watermark variable.
                     watermarks.extend(gens.last().map(|g| g.var("watermark")));
                 }
@@ -496,7 +498,7 @@ impl JobWriter<'_, '_> {
                     |#a, #b| { #merge; },
                 );
             };
-            if seg.end.is_some_and(|e| e.op.role() == Role::Sink) {
+            if seg.end.is_some_and(|e| e.def.role == Role::Sink) {
                 pieces.push(SegmentCode {
                     code: quote!({ #run #finish }),
                     next: None,

@@ -273,8 +273,9 @@ fn statement(stmt: &[TokenTree], cx: &Ctxt) -> Option<Statement> {
         complete &= matches!(tokens.first(), Some(TokenTree::Ident(_)));
         match tokens.first() {
             Some(TokenTree::Ident(name)) => match ops::parse_stage(name, &tokens[1..], cx) {
-                Some(op) => stages.push(Stage {
+                Some((def, op)) => stages.push(Stage {
                     name: name.clone(),
+                    def,
                     op,
                     input: Default::default(),
                 }),

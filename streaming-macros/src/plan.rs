@@ -267,7 +267,7 @@ fn segments<'a>(stages: &[&'a Stage], materialise: bool, fused: bool) -> Vec<Seg
     let mut out = Vec::new();
     let mut adapters = Vec::new();
     for &st in stages {
-        match st.op.role() {
+        match st.def.role {
             Role::Adapter if fused => adapters.push(st),
             Role::Adapter => out.push(Segment {
                 adapters: vec![st],
@@ -449,7 +449,7 @@ fn slides(flows: &mut [Flow], p: &Program, cx: &Ctxt) {
             }
             seg.windowed = seg
                 .end
-                .is_some_and(|e| e.op.output_slide().is_some() || e.op.output_optional());
+                .is_some_and(|e| e.op.output_slide().is_some() || e.def.flags.output_optional);
         }
     }
 }

@@ -110,14 +110,14 @@ impl Walk<'_> {
             s.slide = s.slide.map(|_| next);
             s.windowed = true;
         }
-        if st.op.output_optional() {
+        if st.def.flags.output_optional {
             s.windowed = true;
         }
         // Stamps travel through adapters and the barriers that keep them (`union`,
         // `drop_duplicates`); any other barrier's output is new elements.
-        if st.op.stamps() {
+        if st.def.flags.stamps {
             s.stamped = true;
-        } else if st.op.role() != Role::Adapter && !st.op.keeps_stamps() {
+        } else if st.def.role != Role::Adapter && !st.def.flags.keeps_stamps {
             s.stamped = false;
         }
         s
