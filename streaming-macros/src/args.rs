@@ -13,7 +13,7 @@ use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
 use syn::{Expr, ExprClosure, Ident, Token};
 
-use crate::codegen::rt;
+use crate::names::rt;
 
 /// A function argument in one of the three forms.
 pub enum FnArg {

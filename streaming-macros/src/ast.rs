@@ -1,15 +1,20 @@
 //! The parsed pipeline text: config lines and statements, with spans for error messages.
 
+use std::collections::HashMap;
+
 use proc_macro2::{Span, TokenStream};
 use syn::Ident;
 
 use crate::duration::Duration;
-use crate::ops::Operator;
+use crate::ops::{OpDef, Operator};
 use crate::sources::SourceDef;
+use crate::stream::StreamProps;
 
 pub struct Program {
     pub config: Config,
     pub statements: Vec<Statement>,
+    /// Each `let` stream, as the stages reading it see it (filled by [`crate::props`]).
+    pub streams: HashMap<String, StreamProps>,
 }
 
 #[derive(Default)]
@@ -79,5 +84,10 @@ pub enum Head {
 
 pub struct Stage {
     pub name: Ident,
+    /// The operator's definition: its role and flags.
+    pub def: &'static OpDef,
     pub op: Box<dyn Operator>,
+    /// The stream this stage reads (filled by [`crate::props`], once the whole program
+    /// parsed).
+    pub input: StreamProps,
 }

@@ -5,10 +5,9 @@
 
 use std::collections::HashMap;
 
-use crate::ast::{Head, Program, Statement};
+use crate::ast::{Head, Program};
 use crate::ctxt::Ctxt;
 use crate::ops::Role;
-use crate::plan::Slide;
 use crate::suggest;
 
 pub fn program(p: &Program, cx: &Ctxt) {
@@ -77,14 +76,14 @@ pub fn program(p: &Program, cx: &Ctxt) {
                 }
                 continue;
             }
-            if st.op.role() == Role::Sink && i != last {
+            if st.def.role == Role::Sink && i != last {
                 cx.error(st.name.span(), format!("`{}` is an output operation and must be the last stage; start a new pipeline from a `let` stream to continue", st.name));
             }
         }
         if !s.complete {
             continue;
         }
-        let ends_in_sink = s.stages.last().is_some_and(|st| st.op.role() == Role::Sink);
+        let ends_in_sink = s.stages.last().is_some_and(|st| st.def.role == Role::Sink);
         match &s.binding {
             Some(name) if ends_in_sink => cx.error(
                 name.span(),
@@ -100,103 +99,25 @@ pub fn program(p: &Program, cx: &Ctxt) {
 }
 
 /// Checks each window against the slide of the stream it applies to (the batch interval,
-/// or an earlier window's slide), statement by statement. Stages that did not parse are
-/// left out; a statement reading a stream that is not defined (reported above) is skipped.
+/// or an earlier window's slide). Stages that did not parse are left out; a stage whose
+/// incoming slide is not known (it reads a stream that is not defined, reported above) is
+/// skipped.
 fn slides(p: &Program, cx: &Ctxt) {
-    let Some(batch) = &p.config.batch else { return };
-    let batch = Slide {
-        duration: batch.clone(),
-        what: "the batch interval".into(),
-    };
-    let defs: HashMap<String, &Statement> = p
-        .statements
-        .iter()
-        .filter_map(|s| s.binding.as_ref().map(|b| (b.to_string(), s)))
-        .collect();
-    for s in &p.statements {
-        let Some(mut slide) = slide_entering(s, &defs, &batch, 0) else {
-            continue;
-        };
-        for st in &s.stages {
-            st.op.check_slide(&slide, cx);
-            if let Some(next) = st.op.output_slide() {
-                slide = next;
-            }
-            if st.op.repartition_topic().is_some() {
-                // What follows reads the topic back, batch by batch.
-                slide = batch.clone();
-            }
+    for st in p.statements.iter().flat_map(|s| &s.stages) {
+        if let Some(slide) = &st.input.slide {
+            st.op.check_slide(slide, cx);
         }
-    }
-}
-
-/// The slide of the stream a statement reads (`None`: an undefined stream, or a chain of
-/// definitions too deep to be anything but a cycle, which the plan reports).
-fn slide_entering(
-    s: &Statement,
-    defs: &HashMap<String, &Statement>,
-    batch: &Slide,
-    depth: usize,
-) -> Option<Slide> {
-    match &s.head {
-        Head::Source(_) => Some(batch.clone()),
-        Head::Stream(n) if depth < 64 => {
-            let def = defs.get(&n.to_string())?;
-            let mut slide = slide_entering(def, defs, batch, depth + 1)?;
-            for st in &def.stages {
-                if let Some(next) = st.op.output_slide() {
-                    slide = next;
-                }
-                if st.op.repartition_topic().is_some() {
-                    slide = batch.clone();
-                }
-            }
-            Some(slide)
-        }
-        Head::Stream(_) => None,
     }
 }
 
 /// Event-time rules: a stage grouping by event time needs a watermark upstream, and a path
 /// has at most one (`event_time(f) watermark D`).
 fn watermarks(p: &Program, cx: &Ctxt) {
-    let defs: HashMap<String, &Statement> = p
-        .statements
-        .iter()
-        .filter_map(|s| s.binding.as_ref().map(|b| (b.to_string(), s)))
-        .collect();
-    for s in &p.statements {
-        let mut marked = watermarked_entering(s, &defs, 0);
-        for st in &s.stages {
-            if st.op.stamps() {
-                if marked {
-                    cx.error(st.name.span(), "this path has a watermark already (one `event_time(..) watermark ..` per path, as Spark's one `withWatermark`): remove this one or the one upstream");
-                }
-                marked = true;
-            } else if st.op.needs_watermark() && !marked {
-                cx.error(st.name.span(), format!("`{}` groups rows by event time and needs a watermark upstream: add `|> event_time(|x| x.ts) watermark 10m` before it (the function gets the element by reference and returns a `Timestamp`)", st.name));
-            } else if st.op.role() != Role::Adapter && !st.op.keeps_stamps() {
-                marked = false;
-            }
+    for st in p.statements.iter().flat_map(|s| &s.stages) {
+        if st.def.flags.stamps && st.input.stamped {
+            cx.error(st.name.span(), "this path has a watermark already (one `event_time(..) watermark ..` per path, as Spark's one `withWatermark`): remove this one or the one upstream");
+        } else if !st.def.flags.stamps && st.def.flags.needs_watermark && !st.input.stamped {
+            cx.error(st.name.span(), format!("`{}` groups rows by event time and needs a watermark upstream: add `|> event_time(|x| x.ts) watermark 10m` before it (the function gets the element by reference and returns a `Timestamp`)", st.name));
         }
     }
-}
-
-/// Whether the stream a statement reads carries a watermark.
-fn watermarked_entering(s: &Statement, defs: &HashMap<String, &Statement>, depth: usize) -> bool {
-    let Head::Stream(n) = &s.head else {
-        return false;
-    };
-    let Some(def) = defs.get(&n.to_string()).filter(|_| depth < 64) else {
-        return false;
-    };
-    let mut marked = watermarked_entering(def, defs, depth + 1);
-    for st in &def.stages {
-        if st.op.stamps() {
-            marked = true;
-        } else if st.op.role() != Role::Adapter && !st.op.keeps_stamps() {
-            marked = false;
-        }
-    }
-    marked
 }

@@ -10,29 +10,11 @@ use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use syn::Ident;
 
+use crate::ast::Stage;
 use crate::duration;
-use crate::ops::{Gen, Role};
-use crate::plan::{Flow, Input, Plan, PlanSource};
-
-/// Path of the runtime as generated code sees it (through the facade crate).
-pub fn rt() -> TokenStream {
-    quote!(::streaming::__private::rt)
-}
-
-/// The runtime path with `span`, so errors in a call point at the user's tokens.
-pub fn rt_at(span: Span) -> TokenStream {
-    quote_spanned!(span=> ::streaming::__private::rt)
-}
-
-fn ident(name: &str) -> Ident {
-    Ident::new(name, Span::mixed_site())
-}
-
-/// The batch's parallelism (a `usize` bound at the start of the job), which stage code may
-/// use inside the closures of a parallel run.
-pub fn parallelism_var() -> Ident {
-    ident("__parallelism")
-}
+use crate::names::{ident, parallelism_var, rt, rt_at, stream_var};
+use crate::ops::{Role, StageContext};
+use crate::plan::{Finish, Flow, Input, Numbered, Plan, PlanSource};
 
 /// The code of a pipeline without errors.
 pub fn pipeline(plan: &Plan) -> TokenStream {
@@ -115,64 +97,37 @@ pub fn pipeline(plan: &Plan) -> TokenStream {
         }
     }
 
-    let remaining: RefCell<HashMap<String, usize>> = RefCell::new(plan.uses.clone());
-    let windowed: HashMap<String, bool> = plan
+    let streams = StreamValues {
+        remaining: RefCell::new(plan.uses.clone()),
+        windowed: plan
+            .flows
+            .iter()
+            .filter_map(|f| f.output.map(|o| (o.to_string(), f.windowed)))
+            .collect(),
+    };
+    let mut job = JobWriter {
+        plan,
+        ctx: &ctx,
+        time: &time,
+        streams: &streams,
+        setup,
+        end_batch: TokenStream::new(),
+        state_vars: Vec::new(),
+        writers: HashMap::new(),
+        watermarks: HashMap::new(),
+    };
+    let body: TokenStream = plan
         .flows
         .iter()
-        .filter_map(|f| f.output.map(|o| (o.to_string(), f.windowed)))
+        .enumerate()
+        .map(|(f, flow)| job.flow(f, flow))
         .collect();
-    // A named stream's value for one use: the original at its last use, a copy before. A
-    // windowed stream is an `Option` (present at its slide times); `as_option: false` asks
-    // for its elements (empty when absent).
-    let stream_value = |name: &Ident, as_option: bool| -> TokenStream {
-        let var = stream_var(name);
-        let mut rem = remaining.borrow_mut();
-        let left = rem.entry(name.to_string()).or_insert(1);
-        *left = left.saturating_sub(1);
-        let last = *left == 0;
-        match (
-            windowed.get(&name.to_string()).copied().unwrap_or(false),
-            as_option,
-            last,
-        ) {
-            (false, _, true) => quote!(#var),
-            (false, _, false) => quote!(#rt::ops::fan_out(&#var)),
-            (true, true, true) => quote!(#var),
-            (true, true, false) => quote!(#rt::ops::fan_out_windowed(&#var)),
-            (true, false, true) => quote!(::core::option::Option::unwrap_or_default(#var)),
-            (true, false, false) => {
-                quote!(::core::option::Option::unwrap_or_default(#rt::ops::fan_out_windowed(&#var)))
-            }
-        }
-    };
-
-    let mut body = TokenStream::new();
-    let mut stage_id = 0;
-    // Each added source's `repartition` stage number, once its flow is written.
-    let mut writers: HashMap<usize, usize> = HashMap::new();
-    // Each named stream: whether its elements are stamped, and its watermarks.
-    let mut event_time: HashMap<String, (bool, Vec<Ident>)> = HashMap::new();
-    // What every batch ends with (watermarks advanced), before its checkpoint.
-    let mut end_batch = TokenStream::new();
-    // Each stateful stage's store, and how an error names the stage.
-    let mut state_vars: Vec<(Ident, String)> = Vec::new();
-    for (f, flow) in plan.flows.iter().enumerate() {
-        body.extend(flow_code(
-            f,
-            flow,
-            plan,
-            &mut writers,
-            &mut event_time,
-            &mut end_batch,
-            &mut stage_id,
-            &ctx,
-            &time,
-            &stream_value,
-            &mut setup,
-            &mut state_vars,
-            plan.config.fused(),
-        ));
-    }
+    let JobWriter {
+        setup,
+        end_batch,
+        state_vars,
+        ..
+    } = job;
     let unused = plan.unused.iter().map(|name| quote!(let #name = ();));
     // Streams stages define (`late(name)`): empty each batch until their stage writes.
     let defined_streams: TokenStream = plan
@@ -283,28 +238,64 @@ fn input_var(i: usize) -> Ident {
     format_ident!("__in{}", i, span = Span::mixed_site())
 }
 
-/// The variable holding a materialised stream's batch (a stage defining a stream, such as
-/// `late(name)`, writes to it).
-pub fn stream_var(name: &Ident) -> Ident {
-    format_ident!("__stream_{}", name, span = Span::mixed_site())
+/// The value of a named stream for each of its uses: the original at its last use, a copy
+/// before.
+struct StreamValues {
+    /// Uses of each materialised stream not yet written.
+    remaining: RefCell<HashMap<String, usize>>,
+    /// The streams that exist only at some batches (an `Option`).
+    windowed: HashMap<String, bool>,
 }
 
-/// A stage's setup, its end-of-batch statements and its checkpointed store (named for
-/// errors by its flow `f`).
-fn set_up(
-    st: &crate::ast::Stage,
-    g: &Gen,
-    f: usize,
-    setup: &mut TokenStream,
-    end_batch: &mut TokenStream,
-    state_vars: &mut Vec<(Ident, String)>,
-) {
-    setup.extend(st.op.setup(g));
-    end_batch.extend(st.op.end_of_batch(g));
-    state_vars.extend(st.op.state_var(g).map(|v| {
-        let stage = format!("the `{}` stage of pipeline statement {}", st.name, f + 1);
-        (v, stage)
-    }));
+impl StreamValues {
+    /// A named stream's value for one use. A windowed stream is an `Option` (present at its
+    /// slide times); `as_option: false` asks for its elements (empty when absent).
+    fn value(&self, name: &Ident, as_option: bool) -> TokenStream {
+        let rt = rt();
+        let var = stream_var(name);
+        let mut rem = self.remaining.borrow_mut();
+        let left = rem.entry(name.to_string()).or_insert(1);
+        *left = left.saturating_sub(1);
+        let last = *left == 0;
+        match (
+            self.windowed
+                .get(&name.to_string())
+                .copied()
+                .unwrap_or(false),
+            as_option,
+            last,
+        ) {
+            (false, _, true) => quote!(#var),
+            (false, _, false) => quote!(#rt::ops::fan_out(&#var)),
+            (true, true, true) => quote!(#var),
+            (true, true, false) => quote!(#rt::ops::fan_out_windowed(&#var)),
+            (true, false, true) => quote!(::core::option::Option::unwrap_or_default(#var)),
+            (true, false, false) => {
+                quote!(::core::option::Option::unwrap_or_default(#rt::ops::fan_out_windowed(&#var)))
+            }
+        }
+    }
+}
+
+/// Writes the job's flows one after another, gathering what their stages add to the
+/// pipeline's setup, to the end of every batch and to its checkpoints.
+struct JobWriter<'w, 'a> {
+    plan: &'w Plan<'a>,
+    /// The `BatchContext` variable.
+    ctx: &'w Ident,
+    /// The batch time variable.
+    time: &'w Ident,
+    streams: &'w StreamValues,
+    /// Statements run once when the pipeline is built.
+    setup: TokenStream,
+    /// What every batch ends with (watermarks advanced), before its checkpoint.
+    end_batch: TokenStream,
+    /// Each stateful stage's store, and how an error names the stage.
+    state_vars: Vec<(Ident, String)>,
+    /// Each added source's `repartition` stage number, once its flow is written.
+    writers: HashMap<usize, usize>,
+    /// Each named stream's watermarks: those of the `event_time` stages upstream.
+    watermarks: HashMap<String, Vec<Ident>>,
 }
 
 /// One segment's code: `code` binds `next` (or, for a sink, writes the output).
@@ -314,299 +305,275 @@ struct SegmentCode {
     windowed: bool,
 }
 
-#[allow(clippy::too_many_arguments)]
-fn flow_code(
-    f: usize,
-    flow: &Flow,
-    plan: &Plan,
-    writers: &mut HashMap<usize, usize>,
-    event_time: &mut HashMap<String, (bool, Vec<Ident>)>,
-    end_batch: &mut TokenStream,
-    stage_id: &mut usize,
-    ctx: &Ident,
-    time: &Ident,
-    stream_value: &dyn Fn(&Ident, bool) -> TokenStream,
-    setup: &mut TokenStream,
-    state_vars: &mut Vec<(Ident, String)>,
-    fused: bool,
-) -> TokenStream {
-    let rt = rt();
-    let input = format_ident!("__flow{}_in", f, span = Span::mixed_site());
-    let mut current = match &flow.input {
-        Input::Source(i) => input_var(*i),
-        Input::Stream(_) => input.clone(),
-    };
-    let input_source = flow.root.map(source_var);
-    // Stamped elements and the watermarks upstream, from the stream this flow reads.
-    let (mut timed, mut watermarks) = match &flow.input {
-        Input::Stream(n) => event_time.get(&n.to_string()).cloned().unwrap_or_default(),
-        Input::Source(_) => (false, Vec::new()),
-    };
-    // Reading a `repartition`'s topic: its stage decodes and deduplicates the records.
-    let mut receive = TokenStream::new();
-    if let Input::Source(i) = &flow.input {
-        if let (Some(PlanSource::Repartitioned { writer, .. }), Some(&id)) =
-            (plan.sources.get(*i), writers.get(i))
-        {
-            let g = Gen::bare(writer.name.span(), id, ctx, time, &|_| TokenStream::new());
-            if let Some(code) = writer.op.receive(&g, &current) {
-                receive = quote!(#[allow(unused_mut)] let mut #current = #code;);
-            }
-        }
-    }
-    let (it, chunk, acc, a, b) = (
-        ident("__it"),
-        ident("__chunk"),
-        ident("__acc"),
-        ident("__a"),
-        ident("__b"),
-    );
-    let stream_vec = |name: &Ident| stream_value(name, false);
-    let mut pieces = Vec::new();
-    // Each segment's end stage and its number, for a `global` after `sort |> take(n)`.
-    let mut ends: Vec<Option<(&crate::ast::Stage, usize)>> = Vec::new();
-    for (s, seg) in flow.segments.iter().enumerate() {
-        let first_id = *stage_id;
-        let slide = seg.slide.as_ref().map_or_else(
-            || quote!(0u64),
-            |sl| sl.duration.to_millis_expr("a stream's slide"),
-        );
-        let slide_is_literal = seg
-            .slide
-            .as_ref()
-            .is_some_and(|sl| sl.duration.millis().is_some());
-        let mut gens = Vec::new();
-        for st in seg.adapters.iter().chain(seg.end.iter()) {
-            let feeds = flow
-                .feeds
-                .filter(|_| st.op.repartition_topic().is_some())
-                .inspect(|&j| {
-                    writers.insert(j, *stage_id);
-                })
-                .map(source_var);
-            let selected = (s >= 2)
-                .then(|| (ends[s - 2], ends[s - 1]))
-                .and_then(|(sort, take)| Some((sort?, take?)))
-                .and_then(|((sort, sort_id), (take, take_id))| {
-                    let at = |st: &crate::ast::Stage, id| {
-                        Gen::bare(st.name.span(), id, ctx, time, &stream_vec)
-                    };
-                    let first = take.op.reads_first(&at(take, take_id))?;
-                    sort.op.select_first(&at(sort, sort_id), &first)
-                });
-            gens.push(Gen {
-                span: st.name.span(),
-                id: *stage_id,
-                ctx,
-                time,
-                stream: &stream_vec,
-                slide: slide.clone(),
-                slide_is_literal,
-                input_source: input_source.clone(),
-                feeds,
-                selected,
-                timed,
-                watermarks: watermarks.clone(),
-                label: format!("{} (pipeline statement {})", st.name, f + 1),
-            });
-            // A stage reading other streams (`union`) takes on their watermarks too.
-            for other in st.op.streams_read() {
-                if let Some((_, marks)) = event_time.get(&other.to_string()) {
-                    watermarks.extend(marks.iter().cloned());
-                }
-            }
-            if st.op.stamps() {
-                timed = true;
-                // The stage just set up: its watermark variable.
-                watermarks.extend(gens.last().map(|g| g.var("watermark")));
-            } else if st.op.role() != Role::Adapter && !st.op.keeps_stamps() {
-                timed = false;
-            }
-            *stage_id += 1;
-        }
-        ends.push(seg.end.map(|e| (e, first_id + seg.adapters.len())));
-        // The iterator variable, located at each stage so that a type error in a stage's
-        // call is reported on that stage (mixed-site hygiene is kept).
-        let it_at = |span: Span| Ident::new("__it", Span::mixed_site().located_at(span));
-        let mut adapt = TokenStream::new();
-        // `fusion off`: a lone adapter is a stage of its own over the materialised batch.
-        let mut unfused = None;
-        let mut skip = 0;
-        for (i, (st, g)) in seg.adapters.iter().zip(&gens).enumerate() {
-            if skip > 0 {
-                skip -= 1;
-                continue;
-            }
-            if fused && !g.timed {
-                if let Some(rw) = crate::rewrite::find(&seg.adapters[i..], g, &it_at(g.span)) {
-                    setup.extend(rw.setup);
-                    let wrapped = rw.adapt;
-                    adapt.extend(quote!(let #it = #wrapped;));
-                    skip = rw.len - 1;
-                    continue;
-                }
-            }
-            set_up(st, g, f, setup, end_batch, state_vars);
-            if !fused && seg.adapters.len() == 1 && seg.end.is_none() {
-                let batch = ident("__batch");
-                if let Some(stage) = st.op.adapt_unfused(g, &batch) {
-                    unfused = Some(quote! {{
-                        let #batch = #rt::ops::collect_vec(#it);
-                        #stage
-                    }});
-                    continue;
-                }
-            }
-            let wrapped = st.op.adapt(g, &it_at(g.span));
-            adapt.extend(quote!(let #it = #wrapped;));
-        }
-        let (fold, merge, finish) = match (seg.end, gens.last(), unfused) {
-            (None, _, Some(stage)) => (stage, quote!(#rt::ops::concat(#a, #b)), quote!(#acc)),
-            (Some(end), Some(g), _) => {
-                set_up(end, g, f, setup, end_batch, state_vars);
-                // `sort |> take(n)`: when the next stage reads only the first elements of
-                // this one's result, the barrier may produce just those (fused code only:
-                // `fusion off` runs every operator as written).
-                let next_reads_first = flow
-                    .segments
-                    .get(s + 1)
-                    .filter(|next| fused && next.adapters.is_empty())
-                    .and_then(|next| next.end)
-                    .and_then(|next| {
-                        // The next stage's number: its variables.
-                        next.op
-                            .reads_first(&g.other_stage(next.name.span(), *stage_id))
-                    });
-                // `window .. |> sort |> take(n)`: when the stage after next reads only the
-                // first elements of the next one's order, this barrier may hand over just
-                // those (a window picks them from references into its store).
-                let next_selects = flow
-                    .segments
-                    .get(s + 1)
-                    .zip(flow.segments.get(s + 2))
-                    .filter(|(next, after)| {
-                        fused && next.adapters.is_empty() && after.adapters.is_empty()
-                    })
-                    .and_then(|(next, after)| Some((next.end?, after.end?)))
-                    .and_then(|(next, after)| {
-                        let first = after
-                            .op
-                            .reads_first(&g.other_stage(after.name.span(), *stage_id + 1))?;
-                        next.op
-                            .select_first(&g.other_stage(next.name.span(), *stage_id), &first)
-                    });
-                let finish = next_selects
-                    .and_then(|select| end.op.finish_selected(g, &acc, &select))
-                    .or_else(|| {
-                        next_reads_first.and_then(|first| end.op.finish_first(g, &acc, &first))
-                    })
-                    .unwrap_or_else(|| end.op.finish(g, &acc));
-                (
-                    end.op.fold(g, &it_at(g.span)),
-                    end.op.merge(g, &a, &b),
-                    finish,
-                )
-            }
-            _ => (
-                quote!(#rt::ops::collect_vec(#it)),
-                quote!(#rt::ops::concat(#a, #b)),
-                quote!(#acc),
-            ),
-        };
-        // `flat_map split` first: the segment reads its input by reference, so the words
-        // borrow from it (see `Operator::borrows_input`).
-        let input = if seg.adapters.first().is_some_and(|a| a.op.borrows_input()) {
-            quote!(&#current)
-        } else {
-            quote!(&mut #current)
-        };
-        let run = quote! {
-            let #acc = #rt::par::run(
-                #ctx.parallelism(),
-                #input,
-                |#chunk| {
-                    let #it = ::core::iter::IntoIterator::into_iter(#chunk);
-                    #adapt
-                    #fold
-                },
-                |#a, #b| { #merge; },
-            );
-        };
-        if seg.end.is_some_and(|e| e.op.role() == Role::Sink) {
-            pieces.push(SegmentCode {
-                code: quote!({ #run #finish }),
-                next: None,
-                windowed: false,
-            });
-        } else {
-            let next = format_ident!("__flow{}_seg{}", f, s, span = Span::mixed_site());
-            pieces.push(SegmentCode {
-                code: quote! {
-                    #[allow(unused_mut)]
-                    let mut #next = { #run #finish };
-                },
-                next: Some(next.clone()),
-                windowed: seg.windowed,
-            });
-            current = next;
-        }
+impl JobWriter<'_, '_> {
+    /// A stage's setup, its end-of-batch statements and its checkpointed store (named for
+    /// errors by its flow `f`).
+    fn set_up(&mut self, st: &Stage, g: &StageContext, f: usize) {
+        self.setup.extend(st.op.setup(g));
+        self.end_batch.extend(st.op.end_of_batch(g));
+        self.state_vars.extend(st.op.state_var(g).map(|v| {
+            let stage = format!("the `{}` stage of pipeline statement {}", st.name, f + 1);
+            (v, stage)
+        }));
     }
 
-    if let Some(o) = flow.output {
-        event_time.insert(o.to_string(), (timed, watermarks));
-    }
-    // The flow's output, then each segment from the last: what follows a window runs
-    // only when the window emitted.
-    let mut code = match flow.output {
-        Some(name) if flow.windowed => {
-            let var = stream_var(name);
-            quote!(#var = ::core::option::Option::Some(#current);)
-        }
-        Some(name) => {
-            let var = stream_var(name);
-            quote!(let #var = #current;)
-        }
-        None => TokenStream::new(),
-    };
-    for piece in pieces.into_iter().rev() {
-        let SegmentCode {
-            code: seg,
-            next,
-            windowed,
-        } = piece;
-        code = match (windowed, next) {
-            (true, Some(next)) => quote! {
-                #seg
-                if let ::core::option::Option::Some(mut #next) = #next {
-                    let _ = &mut #next;
-                    #code
-                }
-            },
-            _ => quote!(#seg #code),
+    /// The code of flow number `f`.
+    fn flow(&mut self, f: usize, flow: &Flow) -> TokenStream {
+        let rt = rt();
+        let (plan, ctx, time, streams) = (self.plan, self.ctx, self.time, self.streams);
+        let fused = plan.config.fused();
+        let input = format_ident!("__flow{}_in", f, span = Span::mixed_site());
+        let mut current = match &flow.input {
+            Input::Source(i) => input_var(*i),
+            Input::Stream(_) => input.clone(),
         };
-    }
-    code = quote!(#receive #code);
-    if let Input::Stream(name) = &flow.input {
-        let value = stream_value(name, flow.input_windowed);
-        code = if flow.input_windowed {
-            quote! {
-                if let ::core::option::Option::Some(mut #input) = #value {
+        let input_source = flow.root.map(source_var);
+        // The watermarks upstream, from the stream this flow reads.
+        let mut watermarks = match &flow.input {
+            Input::Stream(n) => self
+                .watermarks
+                .get(&n.to_string())
+                .cloned()
+                .unwrap_or_default(),
+            Input::Source(_) => Vec::new(),
+        };
+        // Reading a `repartition`'s topic: its stage decodes and deduplicates the records.
+        let mut receive = TokenStream::new();
+        if let Input::Source(i) = &flow.input {
+            if let (Some(PlanSource::Repartitioned { writer, .. }), Some(&id)) =
+                (plan.sources.get(*i), self.writers.get(i))
+            {
+                let g =
+                    StageContext::bare(writer.name.span(), id, ctx, time, &|_| TokenStream::new());
+                if let Some(code) = writer.op.receive(&g, &current) {
+                    receive = quote!(#[allow(unused_mut)] let mut #current = #code;);
+                }
+            }
+        }
+        let (it, chunk, acc, a, b) = (
+            ident("__it"),
+            ident("__chunk"),
+            ident("__acc"),
+            ident("__a"),
+            ident("__b"),
+        );
+        let stream_vec = |name: &Ident| streams.value(name, false);
+        let at =
+            |n: Numbered| StageContext::bare(n.stage.name.span(), n.id, ctx, time, &stream_vec);
+        let mut pieces = Vec::new();
+        for (s, seg) in flow.segments.iter().enumerate() {
+            // `global`: the order and count of the `sort |> take(n)` before it.
+            let selected = seg.selection_before.and_then(|sel| {
+                let first = sel.first.stage.op.reads_first(&at(sel.first))?;
+                sel.order.stage.op.select_first(&at(sel.order), &first)
+            });
+            let mut gens = Vec::new();
+            for (i, st) in seg.adapters.iter().chain(seg.end.iter()).enumerate() {
+                let id = seg.first_id + i;
+                let feeds = flow
+                    .feeds
+                    .filter(|_| st.op.repartition_topic().is_some())
+                    .inspect(|&j| {
+                        self.writers.insert(j, id);
+                    })
+                    .map(source_var);
+                let slide = st.input.slide.as_ref();
+                gens.push(StageContext {
+                    span: st.name.span(),
+                    id,
+                    ctx,
+                    time,
+                    stream: &stream_vec,
+                    slide: slide.map_or_else(
+                        || quote!(0u64),
+                        |sl| sl.duration.to_millis_expr("a stream's slide"),
+                    ),
+                    slide_is_literal: slide.is_some_and(|sl| sl.duration.millis().is_some()),
+                    input_source: input_source.clone(),
+                    feeds,
+                    selected: selected.clone(),
+                    timed: st.input.stamped,
+                    watermarks: watermarks.clone(),
+                    label: format!("{} (pipeline statement {})", st.name, f + 1),
+                });
+                // A stage reading other streams (`union`) takes on their watermarks too.
+                for other in st.op.streams_read() {
+                    if let Some(marks) = self.watermarks.get(&other.to_string()) {
+                        watermarks.extend(marks.iter().cloned());
+                    }
+                }
+                if st.def.flags.stamps {
+                    // The stage just set up: its watermark variable.
+                    watermarks.extend(gens.last().map(|g| g.var("watermark")));
+                }
+            }
+            // The iterator variable, located at each stage so that a type error in a stage's
+            // call is reported on that stage (mixed-site hygiene is kept).
+            let it_at = |span: Span| Ident::new("__it", Span::mixed_site().located_at(span));
+            let mut adapt = TokenStream::new();
+            // `fusion off`: a lone adapter is a stage of its own over the materialised batch.
+            let mut unfused = None;
+            let mut skip = 0;
+            for (i, (st, g)) in seg.adapters.iter().zip(&gens).enumerate() {
+                if skip > 0 {
+                    skip -= 1;
+                    continue;
+                }
+                if fused && !g.timed {
+                    if let Some(rw) = crate::rewrite::find(&seg.adapters[i..], g, &it_at(g.span)) {
+                        self.setup.extend(rw.setup);
+                        let wrapped = rw.adapt;
+                        adapt.extend(quote!(let #it = #wrapped;));
+                        skip = rw.len - 1;
+                        continue;
+                    }
+                }
+                self.set_up(st, g, f);
+                if !fused && seg.adapters.len() == 1 && seg.end.is_none() {
+                    let batch = ident("__batch");
+                    if let Some(stage) = st.op.adapt_unfused(g, &batch) {
+                        unfused = Some(quote! {{
+                            let #batch = #rt::ops::collect_vec(#it);
+                            #stage
+                        }});
+                        continue;
+                    }
+                }
+                let wrapped = st.op.adapt(g, &it_at(g.span));
+                adapt.extend(quote!(let #it = #wrapped;));
+            }
+            let (fold, merge, finish) = match (seg.end, gens.last(), unfused) {
+                (None, _, Some(stage)) => (stage, quote!(#rt::ops::concat(#a, #b)), quote!(#acc)),
+                (Some(end), Some(g), _) => {
+                    self.set_up(end, g, f);
+                    // The plan's choice of how much to finish (`sort |> take(n)`); a stage
+                    // that cannot write it finishes everything.
+                    let other = |n: Numbered| g.other_stage(n.stage.name.span(), n.id);
+                    let finish = match seg.finish {
+                        Finish::All => None,
+                        Finish::First(next) => next
+                            .stage
+                            .op
+                            .reads_first(&other(next))
+                            .and_then(|first| end.op.finish_first(g, &acc, &first)),
+                        Finish::Selected(sel) => sel
+                            .first
+                            .stage
+                            .op
+                            .reads_first(&other(sel.first))
+                            .and_then(|first| {
+                                sel.order.stage.op.select_first(&other(sel.order), &first)
+                            })
+                            .and_then(|select| end.op.finish_selected(g, &acc, &select)),
+                    }
+                    .unwrap_or_else(|| end.op.finish(g, &acc));
+                    (
+                        end.op.fold(g, &it_at(g.span)),
+                        end.op.merge(g, &a, &b),
+                        finish,
+                    )
+                }
+                _ => (
+                    quote!(#rt::ops::collect_vec(#it)),
+                    quote!(#rt::ops::concat(#a, #b)),
+                    quote!(#acc),
+                ),
+            };
+            // `flat_map split` first: the segment reads its input by reference, so the words
+            // borrow from it (see `Operator::borrows_input`).
+            let input = if seg.adapters.first().is_some_and(|a| a.op.borrows_input()) {
+                quote!(&#current)
+            } else {
+                quote!(&mut #current)
+            };
+            let run = quote! {
+                let #acc = #rt::par::run(
+                    #ctx.parallelism(),
+                    #input,
+                    |#chunk| {
+                        let #it = ::core::iter::IntoIterator::into_iter(#chunk);
+                        #adapt
+                        #fold
+                    },
+                    |#a, #b| { #merge; },
+                );
+            };
+            if seg.end.is_some_and(|e| e.def.role == Role::Sink) {
+                pieces.push(SegmentCode {
+                    code: quote!({ #run #finish }),
+                    next: None,
+                    windowed: false,
+                });
+            } else {
+                let next = format_ident!("__flow{}_seg{}", f, s, span = Span::mixed_site());
+                pieces.push(SegmentCode {
+                    code: quote! {
+                        #[allow(unused_mut)]
+                        let mut #next = { #run #finish };
+                    },
+                    next: Some(next.clone()),
+                    windowed: seg.windowed,
+                });
+                current = next;
+            }
+        }
+
+        if let Some(o) = flow.output {
+            self.watermarks.insert(o.to_string(), watermarks);
+        }
+        // The flow's output, then each segment from the last: what follows a window runs
+        // only when the window emitted.
+        let mut code = match flow.output {
+            Some(name) if flow.windowed => {
+                let var = stream_var(name);
+                quote!(#var = ::core::option::Option::Some(#current);)
+            }
+            Some(name) => {
+                let var = stream_var(name);
+                quote!(let #var = #current;)
+            }
+            None => TokenStream::new(),
+        };
+        for piece in pieces.into_iter().rev() {
+            let SegmentCode {
+                code: seg,
+                next,
+                windowed,
+            } = piece;
+            code = match (windowed, next) {
+                (true, Some(next)) => quote! {
+                    #seg
+                    if let ::core::option::Option::Some(mut #next) = #next {
+                        let _ = &mut #next;
+                        #code
+                    }
+                },
+                _ => quote!(#seg #code),
+            };
+        }
+        code = quote!(#receive #code);
+        if let Input::Stream(name) = &flow.input {
+            let value = streams.value(name, flow.input_windowed);
+            code = if flow.input_windowed {
+                quote! {
+                    if let ::core::option::Option::Some(mut #input) = #value {
+                        #code
+                    }
+                }
+            } else {
+                quote!(let mut #input = #value; #code)
+            };
+        }
+        match flow.output {
+            Some(name) if flow.windowed => {
+                let var = stream_var(name);
+                quote! {
+                    let mut #var = ::core::option::Option::None;
                     #code
                 }
             }
-        } else {
-            quote!(let mut #input = #value; #code)
-        };
-    }
-    match flow.output {
-        Some(name) if flow.windowed => {
-            let var = stream_var(name);
-            quote! {
-                let mut #var = ::core::option::Option::None;
-                #code
-            }
+            _ => code,
         }
-        _ => code,
     }
 }
 

@@ -2,8 +2,9 @@
 //! compiled to one fused loop per stage chain.
 //!
 //! The macro works in layers, each in its own module, data flowing one way:
-//! [`parse`] (tokens → [`ast`]), [`check`] (whole-program rules), [`plan`] (named streams
-//! resolved, stages fused into segments), [`codegen`] (segments → Rust calling
+//! [`parse`] (tokens → [`ast`]), [`props`] (each stage's incoming stream: slide, stamps),
+//! [`check`] (whole-program rules), [`plan`] (named streams resolved, stages fused into
+//! segments), [`codegen`] (segments → Rust calling
 //! `streaming-runtime`). Each operator lives in one file under [`ops`], holding its
 //! argument parsing, checks and code writer; [`ops::OPERATORS`] is the table of them.
 //! Errors are gathered in a [`ctxt::Ctxt`] and reported together; on error the macro still
@@ -17,11 +18,14 @@ mod ctxt;
 mod duration;
 #[cfg(test)]
 mod fuzz;
+mod names;
 mod ops;
 mod parse;
 mod plan;
+mod props;
 mod rewrite;
 mod sources;
+mod stream;
 mod suggest;
 
 use proc_macro::TokenStream;
@@ -34,8 +38,9 @@ pub fn stream_pipeline(input: TokenStream) -> TokenStream {
 
 fn expand(input: proc_macro2::TokenStream) -> proc_macro2::TokenStream {
     let cx = ctxt::Ctxt::new();
-    let program = parse::program(input, &cx);
-    if let Some(program) = &program {
+    let mut program = parse::program(input, &cx);
+    if let Some(program) = &mut program {
+        props::annotate(program);
         check::program(program, &cx);
     }
     let plan = program.as_ref().and_then(|p| plan::build(p, &cx));

@@ -53,7 +53,11 @@ pub fn program(input: TokenStream, cx: &Ctxt) -> Option<Program> {
             "no pipeline: add one such as `source socket(\"localhost\", 9999) |> print`",
         );
     }
-    Some(Program { config, statements })
+    Some(Program {
+        config,
+        statements,
+        streams: Default::default(),
+    })
 }
 
 fn config_line(stmt: &[TokenTree], config: &mut Config, cx: &Ctxt) {
@@ -269,9 +273,11 @@ fn statement(stmt: &[TokenTree], cx: &Ctxt) -> Option<Statement> {
         complete &= matches!(tokens.first(), Some(TokenTree::Ident(_)));
         match tokens.first() {
             Some(TokenTree::Ident(name)) => match ops::parse_stage(name, &tokens[1..], cx) {
-                Some(op) => stages.push(Stage {
+                Some((def, op)) => stages.push(Stage {
                     name: name.clone(),
+                    def,
                     op,
+                    input: Default::default(),
                 }),
                 None => complete = false,
             },

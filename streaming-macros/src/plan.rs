@@ -8,6 +8,10 @@
 //! every stream is computed before it is read. Within a flow, adapters fuse into the
 //! segment that the next barrier (or sink) ends; with `fusion off` every stage is its own
 //! segment, materialising its output.
+//!
+//! The plan also decides what code generation only carries out: each stage's number (its
+//! variables' names) and, for `sort |> take(n)` chains, how much of its result a barrier
+//! produces ([`Finish`]) and which order `global` merges by ([`Segment::selection_before`]).
 
 use std::collections::HashMap;
 
@@ -40,14 +44,6 @@ pub enum PlanSource<'a> {
     },
 }
 
-/// How often a stream has data: the batch interval, or a window's slide.
-#[derive(Clone)]
-pub struct Slide {
-    pub duration: crate::duration::Duration,
-    /// For messages: "the batch interval", "the previous window's slide".
-    pub what: String,
-}
-
 pub struct Flow<'a> {
     pub input: Input<'a>,
     /// The input is a windowed stream (present only at its slide times).
@@ -73,10 +69,46 @@ pub enum Input<'a> {
 pub struct Segment<'a> {
     pub adapters: Vec<&'a Stage>,
     pub end: Option<&'a Stage>,
-    /// The slide of the stream entering this segment.
-    pub slide: Option<Slide>,
+    /// The number of the segment's first stage; the others follow on from it. Stages are
+    /// numbered in the order the job runs them, unique in the pipeline (their variables
+    /// are named by it).
+    pub first_id: usize,
     /// The end stage is a window: its result exists only at its slide times.
     pub windowed: bool,
+    /// How much of its result the end stage needs to produce.
+    pub finish: Finish<'a>,
+    /// The `sort |> take(n)` ending the two segments right before this one, whose first
+    /// elements `global` merges over a cluster's partitions.
+    pub selection_before: Option<Selection<'a>>,
+}
+
+/// A stage of the plan with its number.
+#[derive(Clone, Copy)]
+pub struct Numbered<'a> {
+    pub stage: &'a Stage,
+    pub id: usize,
+}
+
+/// `sort |> take(n)`: the stage that orders, and the one reading only its first elements.
+#[derive(Clone, Copy)]
+pub struct Selection<'a> {
+    pub order: Numbered<'a>,
+    pub first: Numbered<'a>,
+}
+
+/// How much of its result a barrier produces, when the stages right after it read only
+/// part of it (fused code only: `fusion off` runs every operator as written).
+#[derive(Clone, Copy)]
+pub enum Finish<'a> {
+    /// All of it.
+    All,
+    /// `sort |> take(n)`: the next stage reads only the first elements, so the barrier
+    /// produces just those.
+    First(Numbered<'a>),
+    /// `window .. |> sort |> take(n)`: the stage after next reads only the first elements
+    /// of the next one's order, so the barrier hands over just those (a window picks them
+    /// from references into its store).
+    Selected(Selection<'a>),
 }
 
 pub fn build<'a>(p: &'a Program, cx: &Ctxt) -> Option<Plan<'a>> {
@@ -220,7 +252,8 @@ pub fn build<'a>(p: &'a Program, cx: &Ctxt) -> Option<Plan<'a>> {
             }
         }
     }
-    slides(&mut flows, &p.config, cx);
+    slides(&mut flows, p, cx);
+    number(&mut flows, p.config.fused());
     Some(Plan {
         config: &p.config,
         sources,
@@ -234,19 +267,17 @@ fn segments<'a>(stages: &[&'a Stage], materialise: bool, fused: bool) -> Vec<Seg
     let mut out = Vec::new();
     let mut adapters = Vec::new();
     for &st in stages {
-        match st.op.role() {
+        match st.def.role {
             Role::Adapter if fused => adapters.push(st),
             Role::Adapter => out.push(Segment {
                 adapters: vec![st],
                 end: None,
-                slide: None,
-                windowed: false,
+                ..Segment::default()
             }),
             Role::Barrier | Role::Sink => out.push(Segment {
                 adapters: std::mem::take(&mut adapters),
                 end: Some(st),
-                slide: None,
-                windowed: false,
+                ..Segment::default()
             }),
         }
     }
@@ -254,11 +285,82 @@ fn segments<'a>(stages: &[&'a Stage], materialise: bool, fused: bool) -> Vec<Seg
         out.push(Segment {
             adapters,
             end: None,
-            slide: None,
-            windowed: false,
+            ..Segment::default()
         });
     }
     out
+}
+
+impl<'a> Selection<'a> {
+    /// `order |> first` when the one orders in a way the stage before can pick from and the
+    /// other reads only the first elements.
+    fn of(order: Option<Numbered<'a>>, first: Option<Numbered<'a>>) -> Option<Self> {
+        let (order, first) = (order?, first?);
+        (order.stage.op.first_n().selects && first.stage.op.first_n().reads)
+            .then_some(Selection { order, first })
+    }
+}
+
+impl Default for Segment<'_> {
+    fn default() -> Self {
+        Segment {
+            adapters: Vec::new(),
+            end: None,
+            first_id: 0,
+            windowed: false,
+            finish: Finish::All,
+            selection_before: None,
+        }
+    }
+}
+
+/// Numbers the stages in the order the job runs them, and decides what each barrier
+/// finishes given the stages reading it (`sort |> take(n)`: see [`Finish`]).
+fn number(flows: &mut [Flow<'_>], fused: bool) {
+    let mut id = 0;
+    for flow in flows.iter_mut() {
+        for seg in &mut flow.segments {
+            seg.first_id = id;
+            id += seg.adapters.len() + usize::from(seg.end.is_some());
+        }
+        // Each segment's end, numbered, when nothing is fused before it.
+        let ends: Vec<Option<Numbered>> = flow
+            .segments
+            .iter()
+            .map(|s| {
+                s.end.map(|stage| Numbered {
+                    stage,
+                    id: s.first_id + s.adapters.len(),
+                })
+            })
+            .collect();
+        let alone: Vec<Option<Numbered>> = flow
+            .segments
+            .iter()
+            .zip(&ends)
+            .map(|(s, e)| e.filter(|_| s.adapters.is_empty()))
+            .collect();
+        for (s, seg) in flow.segments.iter_mut().enumerate() {
+            seg.selection_before = s
+                .checked_sub(2)
+                .and_then(|b| Selection::of(ends[b], ends[b + 1]));
+            let Some(end) = seg.end.filter(|_| fused) else {
+                continue;
+            };
+            let (next, after) = (
+                alone.get(s + 1).copied().flatten(),
+                alone.get(s + 2).copied().flatten(),
+            );
+            let can = end.op.first_n();
+            seg.finish = match (Selection::of(next, after), next) {
+                (Some(sel), _) if can.finishes_selected => Finish::Selected(sel),
+                (_, Some(next)) if can.finishes_first && next.stage.op.first_n().reads => {
+                    Finish::First(next)
+                }
+                _ => Finish::All,
+            };
+        }
+    }
 }
 
 /// Orders flows so that each stream is produced before it is read.
@@ -315,56 +417,39 @@ fn order<'a>(flows: Vec<Flow<'a>>, cx: &Ctxt) -> Option<Vec<Flow<'a>>> {
     Some(done)
 }
 
-/// Follows each stream's slide through the flows (in evaluation order), checks that joined
-/// streams share a slide, and marks what is windowed.
-fn slides(flows: &mut [Flow], config: &Config, cx: &Ctxt) {
-    let Some(batch) = &config.batch else { return };
-    let batch = Slide {
-        duration: batch.clone(),
-        what: "the batch interval".into(),
-    };
-    let mut streams: HashMap<String, (Slide, bool)> = HashMap::new();
+/// Checks that joined streams share a slide, and marks what is windowed (from the streams
+/// [`crate::props`] recorded).
+fn slides(flows: &mut [Flow], p: &Program, cx: &Ctxt) {
+    let windowed = |n: &Ident| p.streams.get(&n.to_string()).is_some_and(|s| s.windowed);
     for flow in flows.iter_mut() {
-        let (mut slide, mut windowed) = match &flow.input {
-            Input::Source(_) => (batch.clone(), false),
-            Input::Stream(n) => streams
-                .get(&n.to_string())
-                .cloned()
-                .unwrap_or((batch.clone(), false)),
+        flow.input_windowed = match &flow.input {
+            Input::Source(_) => false,
+            Input::Stream(n) => windowed(n),
         };
-        flow.input_windowed = windowed;
+        flow.windowed = flow.output.is_some_and(windowed);
         for seg in &mut flow.segments {
-            seg.slide = Some(slide.clone());
             for st in seg.adapters.iter().chain(seg.end.iter()) {
-                // (Each window's fit to `slide` was checked by `check::slides`.)
                 for other in st.op.streams_read() {
-                    if let Some((theirs, _)) = streams.get(&other.to_string()) {
-                        if let (Some(a), Some(b)) =
-                            (slide.duration.millis(), theirs.duration.millis())
-                        {
-                            if a != b {
-                                cx.error(
-                                    other.span(),
-                                    format!("`{}` joins streams with different slides ({} and {}); window them to the same slide first", st.name, crate::duration::show(a), crate::duration::show(b)),
-                                );
-                            }
+                    let theirs = p
+                        .streams
+                        .get(&other.to_string())
+                        .and_then(|s| s.slide.as_ref());
+                    if let (Some(a), Some(b)) = (
+                        st.input.slide.as_ref().and_then(|s| s.duration.millis()),
+                        theirs.and_then(|s| s.duration.millis()),
+                    ) {
+                        if a != b {
+                            cx.error(
+                                other.span(),
+                                format!("`{}` joins streams with different slides ({} and {}); window them to the same slide first", st.name, crate::duration::show(a), crate::duration::show(b)),
+                            );
                         }
                     }
                 }
             }
-            if let Some(next) = seg.end.and_then(|e| e.op.output_slide()) {
-                slide = next;
-                seg.windowed = true;
-                windowed = true;
-            }
-            if seg.end.is_some_and(|e| e.op.output_optional()) {
-                seg.windowed = true;
-                windowed = true;
-            }
-        }
-        flow.windowed = windowed;
-        if let Some(o) = flow.output {
-            streams.insert(o.to_string(), (slide, windowed));
+            seg.windowed = seg
+                .end
+                .is_some_and(|e| e.op.output_slide().is_some() || e.def.flags.output_optional);
         }
     }
 }

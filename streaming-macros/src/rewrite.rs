@@ -12,7 +12,7 @@ use quote::quote_spanned;
 use syn::Ident;
 
 use crate::ast::Stage;
-use crate::ops::Gen;
+use crate::ops::StageContext;
 
 /// A rewrite of stages `[i, i + len)` of a segment's adapters.
 pub struct Rewrite {
@@ -25,15 +25,15 @@ pub struct Rewrite {
 }
 
 /// The first rule that matches the adapters starting at `stages[0]`, with `g` the first
-/// stage's generator.
-pub fn find(stages: &[&Stage], g: &Gen, it: &Ident) -> Option<Rewrite> {
+/// stage's context.
+pub fn find(stages: &[&Stage], g: &StageContext, it: &Ident) -> Option<Rewrite> {
     words_starting_with(stages, g, it)
 }
 
 /// `flat_map split |> filter starts_with("#")` → `flat_map` over the words starting with
 /// the literal, found by `memmem`. Exactly the same words: proptest checks the runtime's
 /// scan against `split_whitespace().filter(..)` on arbitrary Unicode.
-fn words_starting_with(stages: &[&Stage], g: &Gen, it: &Ident) -> Option<Rewrite> {
+fn words_starting_with(stages: &[&Stage], g: &StageContext, it: &Ident) -> Option<Rewrite> {
     let [split, filter, ..] = stages else {
         return None;
     };

@@ -7,7 +7,7 @@ use quote::{quote, quote_spanned};
 use syn::punctuated::Punctuated;
 use syn::{Expr, Ident, Token, parse::Parser};
 
-use crate::codegen::rt;
+use crate::names::rt;
 use crate::suggest;
 
 pub struct SourceDef {

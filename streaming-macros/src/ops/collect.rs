@@ -6,8 +6,18 @@ use quote::quote_spanned;
 use syn::Ident;
 use syn::spanned::Spanned;
 
-use super::{Gen, Operator, Role};
+use super::{Flags, OpDef, Operator, Role, StageContext};
 use crate::args;
+
+/// The operators this file defines.
+pub const OPERATORS: &[OpDef] = &[
+    OpDef {
+        name: "collect",
+        role: Role::Sink,
+        flags: Flags::NONE,
+        parse,
+    },
+];
 
 pub struct Collect(syn::Expr);
 
@@ -23,19 +33,16 @@ pub fn parse(op: &Ident, tokens: &[TokenTree]) -> syn::Result<Box<dyn Operator>>
 }
 
 impl Operator for Collect {
-    fn role(&self) -> Role {
-        Role::Sink
-    }
-    fn setup(&self, g: &Gen) -> TokenStream {
+    fn setup(&self, g: &StageContext) -> TokenStream {
         let (rt, h, e) = (g.rt(), g.var("handle"), &self.0);
         // The pipeline keeps its own handle, so the caller's stays usable.
         quote_spanned!(e.span()=> let #h = #rt::Collector::clone(&#e);)
     }
-    fn fold(&self, g: &Gen, it: &Ident) -> TokenStream {
+    fn fold(&self, g: &StageContext, it: &Ident) -> TokenStream {
         let rt = g.rt();
         quote_spanned!(g.span=> #rt::owned::collect_owned(#it))
     }
-    fn finish(&self, g: &Gen, acc: &Ident) -> TokenStream {
+    fn finish(&self, g: &StageContext, acc: &Ident) -> TokenStream {
         let (rt, h, time) = (g.rt(), g.var("handle"), g.time);
         quote_spanned!(g.span=> #rt::sink::collect::finish(&#h, #time, #acc);)
     }

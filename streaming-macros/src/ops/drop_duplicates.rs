@@ -6,8 +6,22 @@ use proc_macro2::{TokenStream, TokenTree};
 use quote::quote_spanned;
 use syn::Ident;
 
-use super::{Gen, Operator, Role};
+use super::{Flags, OpDef, Operator, Role, StageContext};
 use crate::args::{self, FnArg};
+
+/// The operators this file defines.
+pub const OPERATORS: &[OpDef] = &[
+    OpDef {
+        name: "drop_duplicates",
+        role: Role::Barrier,
+        flags: Flags {
+            needs_watermark: true,
+            keeps_stamps: true,
+            ..Flags::NONE
+        },
+        parse,
+    },
+];
 
 const USAGE: &str =
     "`drop_duplicates`, `drop_duplicates by |x| x.id`, optionally followed by `within_watermark`";
@@ -39,24 +53,15 @@ pub fn parse(op: &Ident, tokens: &[TokenTree]) -> syn::Result<Box<dyn Operator>>
 }
 
 impl Operator for DropDuplicates {
-    fn role(&self) -> Role {
-        Role::Barrier
-    }
-    fn needs_watermark(&self) -> bool {
-        true
-    }
-    fn keeps_stamps(&self) -> bool {
-        true
-    }
-    fn setup(&self, g: &Gen) -> TokenStream {
+    fn setup(&self, g: &StageContext) -> TokenStream {
         let (rt, state, within) = (g.rt(), g.var("seen"), self.within_watermark);
         let late = g.late_count_setup();
         quote_spanned!(g.span=> let mut #state = #rt::event_time::Dedup::new(#within); #late)
     }
-    fn state_var(&self, g: &Gen) -> Option<Ident> {
+    fn state_var(&self, g: &StageContext) -> Option<Ident> {
         Some(g.var("seen"))
     }
-    fn finish(&self, g: &Gen, acc: &Ident) -> TokenStream {
+    fn finish(&self, g: &StageContext, acc: &Ident) -> TokenStream {
         let (rt, state, ctx) = (g.rt(), g.var("seen"), g.ctx);
         let key = match &self.by {
             Some(f) => f.closure(1),

@@ -7,9 +7,22 @@ use proc_macro2::{Span, TokenStream, TokenTree};
 use quote::{quote, quote_spanned};
 use syn::Ident;
 
-use super::{Gen, Operator, Role};
+use super::{Flags, OpDef, Operator, Role, StageContext};
 use crate::args::{self, FnArg};
 use crate::duration::{self, Duration};
+
+/// The operators this file defines.
+pub const OPERATORS: &[OpDef] = &[
+    OpDef {
+        name: "event_time",
+        role: Role::Adapter,
+        flags: Flags {
+            stamps: true,
+            ..Flags::NONE
+        },
+        parse,
+    },
+];
 
 const USAGE: &str = "`event_time(|x| x.ts) watermark 10m` (`f` gets the element by reference and returns a `Timestamp`)";
 
@@ -55,32 +68,26 @@ pub fn parse(op: &Ident, tokens: &[TokenTree]) -> syn::Result<Box<dyn Operator>>
 }
 
 impl Operator for EventTime {
-    fn role(&self) -> Role {
-        Role::Adapter
-    }
-    fn stamps(&self) -> bool {
-        true
-    }
-    fn setup(&self, g: &Gen) -> TokenStream {
+    fn setup(&self, g: &StageContext) -> TokenStream {
         let (rt, wm) = (g.rt(), g.var("watermark"));
         let delay = self.delay.to_millis_expr("a watermark delay");
         quote_spanned!(g.span=> let mut #wm = #rt::event_time::Watermark::new(#delay);)
     }
-    fn state_var(&self, g: &Gen) -> Option<Ident> {
+    fn state_var(&self, g: &StageContext) -> Option<Ident> {
         Some(g.var("watermark"))
     }
-    fn end_of_batch(&self, g: &Gen) -> TokenStream {
+    fn end_of_batch(&self, g: &StageContext) -> TokenStream {
         let (wm, ctx, label) = (g.var("watermark"), g.ctx, &g.label);
         quote! {
             #wm.advance();
             #ctx.report_watermark(#label, #wm.current());
         }
     }
-    fn adapt(&self, g: &Gen, it: &Ident) -> TokenStream {
+    fn adapt(&self, g: &StageContext, it: &Ident) -> TokenStream {
         let (rt, wm, f) = (g.rt(), g.var("watermark"), self.f.closure(1));
         quote_spanned!(g.span=> #rt::event_time::stamp(#it, &#wm, #f))
     }
-    fn adapt_unfused(&self, g: &Gen, batch: &Ident) -> Option<TokenStream> {
+    fn adapt_unfused(&self, g: &StageContext, batch: &Ident) -> Option<TokenStream> {
         let it = Ident::new("__it", Span::mixed_site());
         let (rt, stamped) = (g.rt(), self.adapt(g, &it));
         Some(quote_spanned! {g.span=> {

@@ -12,9 +12,31 @@ use proc_macro2::{Delimiter, Span, TokenStream, TokenTree};
 use quote::quote_spanned;
 use syn::Ident;
 
-use super::{Gen, Operator, Role};
+use super::{Flags, OpDef, Operator, Role, StageContext};
 use crate::args::{self, Reducer};
 use crate::duration::{self, Duration};
+
+/// The operators this file defines.
+pub const OPERATORS: &[OpDef] = &[
+    OpDef {
+        name: "event_window",
+        role: Role::Barrier,
+        flags: Flags {
+            needs_watermark: true,
+            ..Flags::NONE
+        },
+        parse,
+    },
+    OpDef {
+        name: "session_window",
+        role: Role::Barrier,
+        flags: Flags {
+            needs_watermark: true,
+            ..Flags::NONE
+        },
+        parse: parse_session,
+    },
+];
 
 const USAGE: &str = "`event_window(10m, 5m) count_by_value`, with `count`, `count_by_value` or `reduce_by_key(f)` after the window, optionally `offset O` as a third argument and `emit append|update|complete` at the end";
 
@@ -257,16 +279,10 @@ impl EventWindow {
 }
 
 impl Operator for EventWindow {
-    fn role(&self) -> Role {
-        Role::Barrier
-    }
-    fn needs_watermark(&self) -> bool {
-        true
-    }
     fn defines_streams(&self) -> Vec<&Ident> {
         self.late.iter().collect()
     }
-    fn setup(&self, g: &Gen) -> TokenStream {
+    fn setup(&self, g: &StageContext) -> TokenStream {
         let (rt, state) = (g.rt(), g.var("windows"));
         let emit = Ident::new(self.emit, g.span);
         let emit = quote_spanned!(g.span=> #rt::event_time::Emit::#emit);
@@ -301,17 +317,17 @@ impl Operator for EventWindow {
             }
         }
     }
-    fn state_var(&self, g: &Gen) -> Option<Ident> {
+    fn state_var(&self, g: &StageContext) -> Option<Ident> {
         Some(g.var("windows"))
     }
-    fn finish(&self, g: &Gen, acc: &Ident) -> TokenStream {
+    fn finish(&self, g: &StageContext, acc: &Ident) -> TokenStream {
         let (rt, state, ctx) = (g.rt(), g.var("windows"), g.ctx);
         let marks = &g.watermarks;
         let marks = quote_spanned!(g.span=> &[#(&#marks),*]);
         let late = g.late_count();
         let rows = match &self.late {
             Some(name) => {
-                let var = crate::codegen::stream_var(name);
+                let var = crate::names::stream_var(name);
                 quote_spanned!(g.span=> ::core::option::Option::Some(&mut #var))
             }
             None => quote_spanned!(g.span=> ::core::option::Option::None),

@@ -4,17 +4,27 @@ use proc_macro2::{TokenStream, TokenTree};
 use quote::quote_spanned;
 use syn::Ident;
 
-use super::{Adapter, Gen, Operator};
+use super::{Adapter, Flags, OpDef, Operator, Role, StageContext};
+
+/// The operators this file defines.
+pub const OPERATORS: &[OpDef] = &[
+    OpDef {
+        name: "filter",
+        role: Role::Adapter,
+        flags: Flags::NONE,
+        parse,
+    },
+];
 
 pub fn parse(op: &Ident, tokens: &[TokenTree]) -> syn::Result<Box<dyn Operator>> {
     Adapter::parse(op, tokens, fused, unfused)
 }
 
-fn fused(g: &Gen, it: &Ident, f: TokenStream) -> TokenStream {
+fn fused(g: &StageContext, it: &Ident, f: TokenStream) -> TokenStream {
     quote_spanned!(g.span=> ::core::iter::Iterator::filter(#it, #f))
 }
 
-fn unfused(g: &Gen, batch: &Ident, f: TokenStream) -> TokenStream {
+fn unfused(g: &StageContext, batch: &Ident, f: TokenStream) -> TokenStream {
     let rt = g.rt();
     quote_spanned!(g.span=> #rt::ops::unfused::filter(#batch, #f))
 }

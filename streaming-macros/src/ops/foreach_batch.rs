@@ -5,8 +5,18 @@ use proc_macro2::{TokenStream, TokenTree};
 use quote::quote_spanned;
 use syn::Ident;
 
-use super::{Gen, Operator, Role};
+use super::{Flags, OpDef, Operator, Role, StageContext};
 use crate::args::{self, FnArg};
+
+/// The operators this file defines.
+pub const OPERATORS: &[OpDef] = &[
+    OpDef {
+        name: "foreach_batch",
+        role: Role::Sink,
+        flags: Flags::NONE,
+        parse,
+    },
+];
 
 pub struct ForeachBatch(FnArg);
 
@@ -15,10 +25,7 @@ pub fn parse(op: &Ident, tokens: &[TokenTree]) -> syn::Result<Box<dyn Operator>>
 }
 
 impl Operator for ForeachBatch {
-    fn role(&self) -> Role {
-        Role::Sink
-    }
-    fn finish(&self, g: &Gen, acc: &Ident) -> TokenStream {
+    fn finish(&self, g: &StageContext, acc: &Ident) -> TokenStream {
         let (rt, f, time) = (g.rt(), self.0.closure(2), g.time);
         quote_spanned!(g.span=> #rt::sink::foreach_batch::finish(#time, #acc, #f)?;)
     }

@@ -1,15 +1,28 @@
 //! `sort desc |> take(n) |> global`: the first `n` over every partition of a cluster job,
 //! merged in the task of partition 0, whose stages after it are the only ones to run
 //! (runtime: `kafka::global`, feature `kafka`). `check` makes sure a `sort` and a `take`
-//! come right before it; codegen hands it their order and count ([`Gen::selected`]).
+//! come right before it; codegen hands it their order and count ([`StageContext::selected`]).
 
 use proc_macro2::{TokenStream, TokenTree};
 use quote::{quote, quote_spanned};
 use syn::Ident;
 
-use super::{Gen, Operator, Role};
+use super::{Flags, OpDef, Operator, Role, StageContext};
 use crate::args;
 use crate::sources::KAFKA_FEATURE;
+
+/// The operators this file defines.
+pub const OPERATORS: &[OpDef] = &[
+    OpDef {
+        name: "global",
+        role: Role::Barrier,
+        flags: Flags {
+            output_optional: true,
+            ..Flags::NONE
+        },
+        parse,
+    },
+];
 
 pub struct Global;
 
@@ -25,13 +38,7 @@ pub fn parse(op: &Ident, tokens: &[TokenTree]) -> syn::Result<Box<dyn Operator>>
 }
 
 impl Operator for Global {
-    fn role(&self) -> Role {
-        Role::Barrier
-    }
-    fn output_optional(&self) -> bool {
-        true
-    }
-    fn setup(&self, g: &Gen) -> TokenStream {
+    fn setup(&self, g: &StageContext) -> TokenStream {
         let (rt, var, id) = (g.rt(), g.var("global"), g.id);
         let init = match &g.input_source {
             Some(src) => quote_spanned!(g.span=> #rt::kafka::global::Global::new(&#src, #id)),
@@ -39,7 +46,7 @@ impl Operator for Global {
         };
         quote!(let mut #var = #init;)
     }
-    fn finish(&self, g: &Gen, acc: &Ident) -> TokenStream {
+    fn finish(&self, g: &StageContext, acc: &Ident) -> TokenStream {
         let (rt, var, time) = (g.rt(), g.var("global"), g.time);
         match &g.selected {
             Some(select) => {

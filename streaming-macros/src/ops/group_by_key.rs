@@ -3,7 +3,17 @@
 use proc_macro2::TokenTree;
 use syn::Ident;
 
-use super::{Operator, RuntimeBarrier};
+use super::{Flags, OpDef, Operator, Role, RuntimeBarrier};
+
+/// The operators this file defines.
+pub const OPERATORS: &[OpDef] = &[
+    OpDef {
+        name: "group_by_key",
+        role: Role::Barrier,
+        flags: Flags::NONE,
+        parse,
+    },
+];
 
 pub fn parse(op: &Ident, tokens: &[TokenTree]) -> syn::Result<Box<dyn Operator>> {
     RuntimeBarrier::parse(op, tokens, "group_by_key")

@@ -9,8 +9,42 @@ use quote::quote_spanned;
 use syn::Ident;
 use syn::spanned::Spanned;
 
-use super::{Gen, Operator, Role};
+use super::{Flags, OpDef, Operator, Role, StageContext};
 use crate::args;
+
+/// The operators this file defines.
+pub const OPERATORS: &[OpDef] = &[
+    OpDef {
+        name: "join",
+        role: Role::Barrier,
+        flags: Flags::NONE,
+        parse: parse_join,
+    },
+    OpDef {
+        name: "left_outer_join",
+        role: Role::Barrier,
+        flags: Flags::NONE,
+        parse: parse_left_outer_join,
+    },
+    OpDef {
+        name: "right_outer_join",
+        role: Role::Barrier,
+        flags: Flags::NONE,
+        parse: parse_right_outer_join,
+    },
+    OpDef {
+        name: "full_outer_join",
+        role: Role::Barrier,
+        flags: Flags::NONE,
+        parse: parse_full_outer_join,
+    },
+    OpDef {
+        name: "cogroup",
+        role: Role::Barrier,
+        flags: Flags::NONE,
+        parse: parse_cogroup,
+    },
+];
 
 #[derive(Clone, Copy)]
 enum Kind {
@@ -84,9 +118,6 @@ pub fn parse_cogroup(op: &Ident, tokens: &[TokenTree]) -> syn::Result<Box<dyn Op
 }
 
 impl Operator for Join {
-    fn role(&self) -> Role {
-        Role::Barrier
-    }
 
     fn streams_read(&self) -> Vec<&Ident> {
         match &self.other {
@@ -95,7 +126,7 @@ impl Operator for Join {
         }
     }
 
-    fn setup(&self, g: &Gen) -> TokenStream {
+    fn setup(&self, g: &StageContext) -> TokenStream {
         match &self.other {
             Other::Table(e) => {
                 let (rt, t) = (g.rt(), g.var("table"));
@@ -105,7 +136,7 @@ impl Operator for Join {
         }
     }
 
-    fn finish(&self, g: &Gen, acc: &Ident) -> TokenStream {
+    fn finish(&self, g: &StageContext, acc: &Ident) -> TokenStream {
         let rt = g.rt();
         // Inner and left joins only look keys up (a table is borrowed); the others also
         // walk the other side, so they take an index of their own.

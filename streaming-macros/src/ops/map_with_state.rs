@@ -7,9 +7,19 @@ use proc_macro2::{Span, TokenStream, TokenTree};
 use quote::quote_spanned;
 use syn::Ident;
 
-use super::{Gen, Operator, Role};
+use super::{Flags, OpDef, Operator, Role, StageContext};
 use crate::args::{self, FnArg};
 use crate::duration::{self, Duration};
+
+/// The operators this file defines.
+pub const OPERATORS: &[OpDef] = &[
+    OpDef {
+        name: "map_with_state",
+        role: Role::Barrier,
+        flags: Flags::NONE,
+        parse,
+    },
+];
 
 const USAGE: &str =
     "`map_with_state(|key, value, state| ...)`, optionally followed by `timeout 30m`";
@@ -55,14 +65,11 @@ pub fn parse(op: &Ident, tokens: &[TokenTree]) -> syn::Result<Box<dyn Operator>>
 }
 
 impl Operator for MapWithState {
-    fn role(&self) -> Role {
-        Role::Barrier
-    }
 
-    fn state_var(&self, g: &Gen) -> Option<Ident> {
+    fn state_var(&self, g: &StageContext) -> Option<Ident> {
         Some(g.var("state"))
     }
-    fn setup(&self, g: &Gen) -> TokenStream {
+    fn setup(&self, g: &StageContext) -> TokenStream {
         let (rt, state) = (g.rt(), g.var("state"));
         let timeout = match &self.timeout {
             Some(d) => {
@@ -73,7 +80,7 @@ impl Operator for MapWithState {
         };
         quote_spanned!(self.span=> let mut #state = #rt::ops::map_with_state::MapWithState::new(#timeout);)
     }
-    fn finish(&self, g: &Gen, acc: &Ident) -> TokenStream {
+    fn finish(&self, g: &StageContext, acc: &Ident) -> TokenStream {
         let (state, f, time) = (g.var("state"), self.f.closure(3), g.time);
         quote_spanned!(g.span=> #state.process(#time, #acc, #f))
     }

@@ -5,8 +5,18 @@ use quote::quote_spanned;
 use syn::Ident;
 use syn::spanned::Spanned;
 
-use super::{Gen, Operator, Role};
+use super::{FirstN, Flags, OpDef, Operator, Role, StageContext};
 use crate::args;
+
+/// The operators this file defines.
+pub const OPERATORS: &[OpDef] = &[
+    OpDef {
+        name: "print",
+        role: Role::Sink,
+        flags: Flags::NONE,
+        parse,
+    },
+];
 
 pub struct Print(Option<syn::Expr>);
 
@@ -19,30 +29,33 @@ pub fn parse(op: &Ident, tokens: &[TokenTree]) -> syn::Result<Box<dyn Operator>>
 }
 
 impl Operator for Print {
-    fn role(&self) -> Role {
-        Role::Sink
-    }
-    fn setup(&self, g: &Gen) -> TokenStream {
+    fn setup(&self, g: &StageContext) -> TokenStream {
         let n = g.var("n");
         match &self.0 {
             Some(e) => quote_spanned!(e.span()=> let #n: usize = #e;),
             None => quote_spanned!(g.span=> let #n: usize = 10;),
         }
     }
-    fn reads_first(&self, g: &Gen) -> Option<TokenStream> {
+    fn first_n(&self) -> FirstN {
+        FirstN {
+            reads: true,
+            ..FirstN::default()
+        }
+    }
+    fn reads_first(&self, g: &StageContext) -> Option<TokenStream> {
         // One more than it shows, to know whether to print "...".
         let n = g.var("n");
         Some(quote_spanned!(g.span=> #n.saturating_add(1)))
     }
-    fn fold(&self, g: &Gen, it: &Ident) -> TokenStream {
+    fn fold(&self, g: &StageContext, it: &Ident) -> TokenStream {
         let (rt, n) = (g.rt(), g.var("n"));
         quote_spanned!(g.span=> #rt::sink::print::fold(#it, #n))
     }
-    fn merge(&self, g: &Gen, a: &Ident, b: &Ident) -> TokenStream {
+    fn merge(&self, g: &StageContext, a: &Ident, b: &Ident) -> TokenStream {
         let (rt, n) = (g.rt(), g.var("n"));
         quote_spanned!(g.span=> #rt::sink::print::merge(#a, #b, #n))
     }
-    fn finish(&self, g: &Gen, acc: &Ident) -> TokenStream {
+    fn finish(&self, g: &StageContext, acc: &Ident) -> TokenStream {
         let (rt, n, ctx) = (g.rt(), g.var("n"), g.ctx);
         quote_spanned!(g.span=> #rt::sink::print::finish(#ctx, &#acc, #n)?;)
     }

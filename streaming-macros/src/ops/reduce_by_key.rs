@@ -8,8 +8,18 @@ use proc_macro2::{TokenStream, TokenTree};
 use quote::quote_spanned;
 use syn::Ident;
 
-use super::{Gen, Operator, Role};
+use super::{FirstN, Flags, OpDef, Operator, Role, StageContext};
 use crate::args::{self, Reducer};
+
+/// The operators this file defines.
+pub const OPERATORS: &[OpDef] = &[
+    OpDef {
+        name: "reduce_by_key",
+        role: Role::Barrier,
+        flags: Flags::NONE,
+        parse,
+    },
+];
 
 pub struct ReduceByKey {
     f: Reducer,
@@ -22,26 +32,29 @@ pub fn parse(op: &Ident, tokens: &[TokenTree]) -> syn::Result<Box<dyn Operator>>
 }
 
 impl Operator for ReduceByKey {
-    fn role(&self) -> Role {
-        Role::Barrier
-    }
-    fn setup(&self, g: &Gen) -> TokenStream {
+    fn setup(&self, g: &StageContext) -> TokenStream {
         let (rt, hint) = (g.rt(), g.var("hint"));
         quote_spanned!(g.span=> let #hint = #rt::ops::reduce_by_key::SizeHint::new();)
     }
-    fn fold(&self, g: &Gen, it: &Ident) -> TokenStream {
+    fn fold(&self, g: &StageContext, it: &Ident) -> TokenStream {
         let (rt, f, hint, threads) = (g.rt(), self.f.closure(), g.var("hint"), g.parallelism());
         quote_spanned!(g.span=> #rt::ops::reduce_by_key::fold_sharded(#it, #f, #threads, &#hint))
     }
-    fn merge(&self, g: &Gen, a: &Ident, b: &Ident) -> TokenStream {
+    fn merge(&self, g: &StageContext, a: &Ident, b: &Ident) -> TokenStream {
         let (rt, f) = (g.rt(), self.f.closure());
         quote_spanned!(g.span=> #rt::ops::reduce_by_key::merge_sharded(#a, #b, #f))
     }
-    fn finish(&self, g: &Gen, acc: &Ident) -> TokenStream {
+    fn finish(&self, g: &StageContext, acc: &Ident) -> TokenStream {
         let (rt, f, hint) = (g.rt(), self.f.closure(), g.var("hint"));
         quote_spanned!(g.span=> #rt::ops::reduce_by_key::finish_sharded(#acc, #f, &#hint))
     }
-    fn finish_selected(&self, g: &Gen, acc: &Ident, select: &TokenStream) -> Option<TokenStream> {
+    fn first_n(&self) -> FirstN {
+        FirstN {
+            finishes_selected: true,
+            ..FirstN::default()
+        }
+    }
+    fn finish_selected(&self, g: &StageContext, acc: &Ident, select: &TokenStream) -> Option<TokenStream> {
         let (rt, f, hint) = (g.rt(), self.f.closure(), g.var("hint"));
         Some(quote_spanned! {g.span=>
             #rt::ops::reduce_by_key::finish_selected(#acc, #f, &#hint, &#select)

@@ -8,9 +8,19 @@ use proc_macro2::{TokenStream, TokenTree};
 use quote::quote_spanned;
 use syn::Ident;
 
-use super::{Gen, Operator, Role};
+use super::{Flags, OpDef, Operator, Role, StageContext};
 use crate::args;
 use crate::sources::KAFKA_FEATURE;
+
+/// The operators this file defines.
+pub const OPERATORS: &[OpDef] = &[
+    OpDef {
+        name: "repartition",
+        role: Role::Sink,
+        flags: Flags::NONE,
+        parse,
+    },
+];
 
 const USAGE: &str = "`repartition(\"topic\")` after `(key, value)` pairs";
 
@@ -30,13 +40,10 @@ pub fn parse(op: &Ident, tokens: &[TokenTree]) -> syn::Result<Box<dyn Operator>>
 }
 
 impl Operator for Repartition {
-    fn role(&self) -> Role {
-        Role::Sink
-    }
     fn repartition_topic(&self) -> Option<&syn::Expr> {
         Some(&self.topic)
     }
-    fn setup(&self, g: &Gen) -> TokenStream {
+    fn setup(&self, g: &StageContext) -> TokenStream {
         let (rt, writer, received) = (g.rt(), g.var("writer"), g.var("received"));
         let (Some(input), Some(reader)) = (&g.input_source, &g.feeds) else {
             // The plan gives a repartition both (or reports an error).
@@ -47,14 +54,14 @@ impl Operator for Repartition {
             let mut #received = #rt::kafka::repartition::ReceivedUnits::default();
         }
     }
-    fn state_var(&self, g: &Gen) -> Option<Ident> {
+    fn state_var(&self, g: &StageContext) -> Option<Ident> {
         Some(g.var("received"))
     }
-    fn finish(&self, g: &Gen, acc: &Ident) -> TokenStream {
+    fn finish(&self, g: &StageContext, acc: &Ident) -> TokenStream {
         let (writer, received, ctx) = (g.var("writer"), g.var("received"), g.ctx);
         quote_spanned!(g.span=> #writer.write(#ctx, &mut #received, &#acc)?;)
     }
-    fn receive(&self, g: &Gen, batch: &Ident) -> Option<TokenStream> {
+    fn receive(&self, g: &StageContext, batch: &Ident) -> Option<TokenStream> {
         let (rt, writer, received) = (g.rt(), g.var("writer"), g.var("received"));
         Some(quote_spanned! {g.span=>
             #rt::kafka::repartition::receive(&#writer, &mut #received, &#batch)?

@@ -5,8 +5,18 @@ use quote::quote_spanned;
 use syn::Ident;
 use syn::spanned::Spanned;
 
-use super::{Gen, Operator, Role};
+use super::{Flags, OpDef, Operator, Role, StageContext};
 use crate::args;
+
+/// The operators this file defines.
+pub const OPERATORS: &[OpDef] = &[
+    OpDef {
+        name: "save_as_text_files",
+        role: Role::Sink,
+        flags: Flags::NONE,
+        parse,
+    },
+];
 
 pub struct SaveAsTextFiles {
     prefix: syn::Expr,
@@ -29,10 +39,7 @@ pub fn parse(op: &Ident, tokens: &[TokenTree]) -> syn::Result<Box<dyn Operator>>
 }
 
 impl Operator for SaveAsTextFiles {
-    fn role(&self) -> Role {
-        Role::Sink
-    }
-    fn setup(&self, g: &Gen) -> TokenStream {
+    fn setup(&self, g: &StageContext) -> TokenStream {
         let (p, s, prefix) = (g.var("prefix"), g.var("suffix"), &self.prefix);
         let suffix = match &self.suffix {
             Some(e) => {
@@ -45,7 +52,7 @@ impl Operator for SaveAsTextFiles {
             let #s: ::core::option::Option<::std::string::String> = #suffix;
         }
     }
-    fn finish(&self, g: &Gen, acc: &Ident) -> TokenStream {
+    fn finish(&self, g: &StageContext, acc: &Ident) -> TokenStream {
         let (rt, p, s, ctx) = (g.rt(), g.var("prefix"), g.var("suffix"), g.ctx);
         quote_spanned!(g.span=> #rt::sink::save_as_text_files::finish(#ctx, &#p, ::core::option::Option::as_deref(&#s), &#acc)?;)
     }

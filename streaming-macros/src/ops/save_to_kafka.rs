@@ -7,9 +7,19 @@ use syn::parse::Parser;
 use syn::punctuated::Punctuated;
 use syn::{Ident, Token};
 
-use super::{Gen, Operator, Role};
+use super::{Flags, OpDef, Operator, Role, StageContext};
 use crate::args;
 use crate::sources::{KAFKA_FEATURE, check_options};
+
+/// The operators this file defines.
+pub const OPERATORS: &[OpDef] = &[
+    OpDef {
+        name: "save_to_kafka",
+        role: Role::Sink,
+        flags: Flags::NONE,
+        parse,
+    },
+];
 
 const USAGE: &str = "`save_to_kafka(\"127.0.0.1:9092\", \"topic\")`, optionally followed by `.option(\"key\", \"value\")` or `.json()`";
 
@@ -51,17 +61,14 @@ pub fn parse(op: &Ident, tokens: &[TokenTree]) -> syn::Result<Box<dyn Operator>>
 }
 
 impl Operator for SaveToKafka {
-    fn role(&self) -> Role {
-        Role::Sink
-    }
-    fn setup(&self, g: &Gen) -> TokenStream {
+    fn setup(&self, g: &StageContext) -> TokenStream {
         let (rt, sink) = (g.rt(), g.var("sink"));
         let (brokers, topic, options) = (&self.brokers, &self.topic, &self.options);
         quote_spanned! {g.span=>
             let mut #sink = #rt::kafka::sink::KafkaSink::new(#brokers, #topic) #options;
         }
     }
-    fn finish(&self, g: &Gen, acc: &Ident) -> TokenStream {
+    fn finish(&self, g: &StageContext, acc: &Ident) -> TokenStream {
         let (rt, sink, ctx) = (g.rt(), g.var("sink"), g.ctx);
         quote_spanned!(g.span=> #rt::kafka::sink::finish(#ctx, &mut #sink, &#acc)?;)
     }

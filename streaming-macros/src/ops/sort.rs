@@ -5,8 +5,30 @@ use proc_macro2::{TokenStream, TokenTree};
 use quote::quote_spanned;
 use syn::Ident;
 
-use super::{Gen, Operator, Role};
+use super::{FirstN, Flags, OpDef, Operator, Role, StageContext};
 use crate::args::{self, FnArg};
+
+/// The operators this file defines.
+pub const OPERATORS: &[OpDef] = &[
+    OpDef {
+        name: "sort",
+        role: Role::Barrier,
+        flags: Flags::NONE,
+        parse: parse_sort,
+    },
+    OpDef {
+        name: "sort_by_key",
+        role: Role::Barrier,
+        flags: Flags::NONE,
+        parse: parse_sort_by_key,
+    },
+    OpDef {
+        name: "sort_by",
+        role: Role::Barrier,
+        flags: Flags::NONE,
+        parse: parse_sort_by,
+    },
+];
 
 enum By {
     Value,
@@ -49,7 +71,7 @@ impl Sort {
     /// The sorted batch, keeping only `first` elements when given. `None` where that cannot
     /// be done exactly: `sort_by |x| key` keeps equal keys in input order (a stable sort),
     /// and a selection could keep different ones.
-    fn sorted(&self, g: &Gen, acc: &Ident, first: Option<&TokenStream>) -> Option<TokenStream> {
+    fn sorted(&self, g: &StageContext, acc: &Ident, first: Option<&TokenStream>) -> Option<TokenStream> {
         let (rt, desc) = (g.rt(), self.descending);
         let keep = match first {
             Some(n) => quote_spanned!(g.span=> ::core::option::Option::Some(#n)),
@@ -73,13 +95,19 @@ impl Sort {
 }
 
 impl Operator for Sort {
-    fn role(&self) -> Role {
-        Role::Barrier
+    fn first_n(&self) -> FirstN {
+        // `sort_by` keeps equal keys in input order: a selection could keep other ones.
+        let exact = !matches!(self.by, By::Fn(_));
+        FirstN {
+            selects: exact,
+            finishes_first: exact,
+            ..FirstN::default()
+        }
     }
-    fn finish_first(&self, g: &Gen, acc: &Ident, first: &TokenStream) -> Option<TokenStream> {
+    fn finish_first(&self, g: &StageContext, acc: &Ident, first: &TokenStream) -> Option<TokenStream> {
         self.sorted(g, acc, Some(first))
     }
-    fn select_first(&self, g: &Gen, first: &TokenStream) -> Option<TokenStream> {
+    fn select_first(&self, g: &StageContext, first: &TokenStream) -> Option<TokenStream> {
         let (rt, desc) = (g.rt(), self.descending);
         let order = match self.by {
             By::Value => quote_spanned!(g.span=> #rt::ops::sort::ByValue),
@@ -88,7 +116,7 @@ impl Operator for Sort {
         };
         Some(quote_spanned!(g.span=> #rt::ops::sort::Select::new(#order, #desc, #first)))
     }
-    fn finish(&self, g: &Gen, acc: &Ident) -> TokenStream {
+    fn finish(&self, g: &StageContext, acc: &Ident) -> TokenStream {
         self.sorted(g, acc, None).unwrap_or_default()
     }
 }

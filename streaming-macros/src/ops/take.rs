@@ -5,8 +5,18 @@ use quote::quote_spanned;
 use syn::Ident;
 use syn::spanned::Spanned;
 
-use super::{Gen, Operator, Role};
+use super::{FirstN, Flags, OpDef, Operator, Role, StageContext};
 use crate::args;
+
+/// The operators this file defines.
+pub const OPERATORS: &[OpDef] = &[
+    OpDef {
+        name: "take",
+        role: Role::Barrier,
+        flags: Flags::NONE,
+        parse,
+    },
+];
 
 pub struct Take(syn::Expr);
 
@@ -16,22 +26,25 @@ pub fn parse(op: &Ident, tokens: &[TokenTree]) -> syn::Result<Box<dyn Operator>>
 }
 
 impl Operator for Take {
-    fn role(&self) -> Role {
-        Role::Barrier
-    }
-    fn setup(&self, g: &Gen) -> TokenStream {
+    fn setup(&self, g: &StageContext) -> TokenStream {
         let (n, e) = (g.var("n"), &self.0);
         quote_spanned!(e.span()=> let #n: usize = #e;)
     }
-    fn reads_first(&self, g: &Gen) -> Option<TokenStream> {
+    fn first_n(&self) -> FirstN {
+        FirstN {
+            reads: true,
+            ..FirstN::default()
+        }
+    }
+    fn reads_first(&self, g: &StageContext) -> Option<TokenStream> {
         let n = g.var("n");
         Some(quote_spanned!(g.span=> #n))
     }
-    fn fold(&self, g: &Gen, it: &Ident) -> TokenStream {
+    fn fold(&self, g: &StageContext, it: &Ident) -> TokenStream {
         let (rt, n) = (g.rt(), g.var("n"));
         quote_spanned!(g.span=> #rt::ops::take::fold(#it, #n))
     }
-    fn merge(&self, g: &Gen, a: &Ident, b: &Ident) -> TokenStream {
+    fn merge(&self, g: &StageContext, a: &Ident, b: &Ident) -> TokenStream {
         let (rt, n) = (g.rt(), g.var("n"));
         quote_spanned!(g.span=> #rt::ops::take::merge(#a, #b, #n))
     }

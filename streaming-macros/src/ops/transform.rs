@@ -4,8 +4,18 @@ use proc_macro2::{TokenStream, TokenTree};
 use quote::quote_spanned;
 use syn::Ident;
 
-use super::{Gen, Operator, Role};
+use super::{Flags, OpDef, Operator, Role, StageContext};
 use crate::args::{self, FnArg};
+
+/// The operators this file defines.
+pub const OPERATORS: &[OpDef] = &[
+    OpDef {
+        name: "transform",
+        role: Role::Barrier,
+        flags: Flags::NONE,
+        parse,
+    },
+];
 
 pub struct Transform(FnArg);
 
@@ -14,10 +24,7 @@ pub fn parse(op: &Ident, tokens: &[TokenTree]) -> syn::Result<Box<dyn Operator>>
 }
 
 impl Operator for Transform {
-    fn role(&self) -> Role {
-        Role::Barrier
-    }
-    fn finish(&self, g: &Gen, acc: &Ident) -> TokenStream {
+    fn finish(&self, g: &StageContext, acc: &Ident) -> TokenStream {
         let (rt, f, time) = (g.rt(), self.0.closure(2), g.time);
         quote_spanned!(g.span=> #rt::ops::transform::finish(#time, #acc, #f))
     }

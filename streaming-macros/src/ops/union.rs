@@ -4,8 +4,21 @@ use proc_macro2::{TokenStream, TokenTree};
 use quote::quote_spanned;
 use syn::Ident;
 
-use super::{Gen, Operator, Role};
+use super::{Flags, OpDef, Operator, Role, StageContext};
 use crate::args;
+
+/// The operators this file defines.
+pub const OPERATORS: &[OpDef] = &[
+    OpDef {
+        name: "union",
+        role: Role::Barrier,
+        flags: Flags {
+            keeps_stamps: true,
+            ..Flags::NONE
+        },
+        parse,
+    },
+];
 
 const USAGE: &str = "`union(other_stream)` with a stream defined by `let other_stream = ...;`";
 
@@ -28,18 +41,10 @@ pub fn parse(op: &Ident, tokens: &[TokenTree]) -> syn::Result<Box<dyn Operator>>
 }
 
 impl Operator for Union {
-    fn role(&self) -> Role {
-        Role::Barrier
-    }
     fn streams_read(&self) -> Vec<&Ident> {
         vec![&self.0]
     }
-    /// Two stamped streams stay stamped; the stages after see both paths' watermarks and go
-    /// by the lower (Spark's global watermark over several inputs).
-    fn keeps_stamps(&self) -> bool {
-        true
-    }
-    fn finish(&self, g: &Gen, acc: &Ident) -> TokenStream {
+    fn finish(&self, g: &StageContext, acc: &Ident) -> TokenStream {
         let (rt, other) = (g.rt(), (g.stream)(&self.0));
         quote_spanned!(g.span=> #rt::ops::union::finish(#acc, #other))
     }

@@ -8,8 +8,18 @@ use quote::quote_spanned;
 use syn::Ident;
 use syn::spanned::Spanned;
 
-use super::{Gen, Operator, Role};
+use super::{Flags, OpDef, Operator, Role, StageContext};
 use crate::args::{self, FnArg};
+
+/// The operators this file defines.
+pub const OPERATORS: &[OpDef] = &[
+    OpDef {
+        name: "update_state_by_key",
+        role: Role::Barrier,
+        flags: Flags::NONE,
+        parse,
+    },
+];
 
 const USAGE: &str =
     "`update_state_by_key(|new_values, old_state| ...)`, optionally followed by `initial(expr)`";
@@ -58,14 +68,11 @@ pub fn parse(op: &Ident, tokens: &[TokenTree]) -> syn::Result<Box<dyn Operator>>
 }
 
 impl Operator for UpdateStateByKey {
-    fn role(&self) -> Role {
-        Role::Barrier
-    }
 
-    fn state_var(&self, g: &Gen) -> Option<Ident> {
+    fn state_var(&self, g: &StageContext) -> Option<Ident> {
         Some(g.var("state"))
     }
-    fn setup(&self, g: &Gen) -> TokenStream {
+    fn setup(&self, g: &StageContext) -> TokenStream {
         let (rt, state) = (g.rt(), g.var("state"));
         match &self.initial {
             Some(e) => {
@@ -76,15 +83,15 @@ impl Operator for UpdateStateByKey {
             }
         }
     }
-    fn fold(&self, g: &Gen, it: &Ident) -> TokenStream {
+    fn fold(&self, g: &StageContext, it: &Ident) -> TokenStream {
         let rt = g.rt();
         quote_spanned!(g.span=> #rt::ops::group_by_key::fold(#it))
     }
-    fn merge(&self, g: &Gen, a: &Ident, b: &Ident) -> TokenStream {
+    fn merge(&self, g: &StageContext, a: &Ident, b: &Ident) -> TokenStream {
         let rt = g.rt();
         quote_spanned!(g.span=> #rt::ops::group_by_key::merge(#a, #b))
     }
-    fn finish(&self, g: &Gen, acc: &Ident) -> TokenStream {
+    fn finish(&self, g: &StageContext, acc: &Ident) -> TokenStream {
         let (state, f) = (g.var("state"), self.f.closure(2));
         quote_spanned!(g.span=> #state.update(#acc, #f))
     }

@@ -14,11 +14,45 @@ use proc_macro2::{Span, TokenStream, TokenTree};
 use quote::quote_spanned;
 use syn::Ident;
 
-use super::{Gen, Operator, Role};
+use super::{FirstN, Flags, OpDef, Operator, Role, StageContext};
 use crate::args::{self, FnArg, Reducer};
 use crate::ctxt::Ctxt;
 use crate::duration::{self, Duration};
-use crate::plan::Slide;
+use crate::stream::Slide;
+
+/// The operators this file defines.
+pub const OPERATORS: &[OpDef] = &[
+    OpDef {
+        name: "window",
+        role: Role::Barrier,
+        flags: Flags::NONE,
+        parse,
+    },
+    OpDef {
+        name: "count_by_window",
+        role: Role::Barrier,
+        flags: Flags::NONE,
+        parse: parse_count_by_window,
+    },
+    OpDef {
+        name: "reduce_by_window",
+        role: Role::Barrier,
+        flags: Flags::NONE,
+        parse: parse_reduce_by_window,
+    },
+    OpDef {
+        name: "count_by_value_and_window",
+        role: Role::Barrier,
+        flags: Flags::NONE,
+        parse: parse_count_by_value_and_window,
+    },
+    OpDef {
+        name: "group_by_key_and_window",
+        role: Role::Barrier,
+        flags: Flags::NONE,
+        parse: parse_group_by_key_and_window,
+    },
+];
 
 const USAGE: &str = "`window(30s, 10s)`, optionally followed by `reduce(+)`, `reduce(+, -)` or `reduce(+, -) keep |k, v| *v > 0`";
 
@@ -233,11 +267,8 @@ fn check_multiple(what: &str, d: &Duration, incoming: &Slide, cx: &Ctxt) {
 }
 
 impl Operator for Window {
-    fn role(&self) -> Role {
-        Role::Barrier
-    }
 
-    fn state_var(&self, g: &Gen) -> Option<Ident> {
+    fn state_var(&self, g: &StageContext) -> Option<Ident> {
         Some(g.var("window"))
     }
 
@@ -257,7 +288,7 @@ impl Operator for Window {
         check_multiple("slide", &self.slide, incoming, cx);
     }
 
-    fn setup(&self, g: &Gen) -> TokenStream {
+    fn setup(&self, g: &StageContext) -> TokenStream {
         let w = g.var("window");
         let store = quote_spanned!(self.span=> let mut #w = ::core::option::Option::None;);
         // Literal durations were checked by the macro; anything given as `{ const_expr }`
@@ -284,7 +315,7 @@ impl Operator for Window {
         }
     }
 
-    fn fold(&self, g: &Gen, it: &Ident) -> TokenStream {
+    fn fold(&self, g: &StageContext, it: &Ident) -> TokenStream {
         let rt = g.rt();
         match &self.kind {
             Kind::Elements | Kind::GroupByKey => {
@@ -303,7 +334,7 @@ impl Operator for Window {
         }
     }
 
-    fn merge(&self, g: &Gen, a: &Ident, b: &Ident) -> TokenStream {
+    fn merge(&self, g: &StageContext, a: &Ident, b: &Ident) -> TokenStream {
         let rt = g.rt();
         match &self.kind {
             Kind::Elements | Kind::GroupByKey => quote_spanned!(g.span=> #rt::ops::concat(#a, #b)),
@@ -320,11 +351,25 @@ impl Operator for Window {
         }
     }
 
-    fn finish_first(&self, g: &Gen, acc: &Ident, first: &TokenStream) -> Option<TokenStream> {
+    fn first_n(&self) -> FirstN {
+        // Keyed windows pick from references into their store; `keep` filters before any
+        // pick, so it finishes everything.
+        let keyed = matches!(
+            self.kind,
+            Kind::ReduceByKey { keep: None, .. } | Kind::CountByValue
+        );
+        FirstN {
+            finishes_first: keyed,
+            finishes_selected: keyed,
+            ..FirstN::default()
+        }
+    }
+
+    fn finish_first(&self, g: &StageContext, acc: &Ident, first: &TokenStream) -> Option<TokenStream> {
         self.keyed_finish(g, acc, &quote_spanned!(g.span=> push_first), first)
     }
 
-    fn finish_selected(&self, g: &Gen, acc: &Ident, select: &TokenStream) -> Option<TokenStream> {
+    fn finish_selected(&self, g: &StageContext, acc: &Ident, select: &TokenStream) -> Option<TokenStream> {
         self.keyed_finish(
             g,
             acc,
@@ -333,7 +378,7 @@ impl Operator for Window {
         )
     }
 
-    fn finish(&self, g: &Gen, acc: &Ident) -> TokenStream {
+    fn finish(&self, g: &StageContext, acc: &Ident) -> TokenStream {
         let (rt, w, ctx, time, parent) = (g.rt(), g.var("window"), g.ctx, g.time, &g.slide);
         let length = self.length.to_millis_expr("a window's length");
         let slide = self.slide.to_millis_expr("a window's slide");
@@ -387,7 +432,7 @@ impl Window {
     /// `count_by_value_and_window`; `None` for the others, which use plain `finish`.
     fn keyed_finish(
         &self,
-        g: &Gen,
+        g: &StageContext,
         acc: &Ident,
         push: &TokenStream,
         extra: &TokenStream,
