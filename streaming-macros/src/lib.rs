@@ -9,6 +9,8 @@
 //! argument parsing, checks and code writer; [`ops::OPERATORS`] is the table of them.
 //! Errors are gathered in a [`ctxt::Ctxt`] and reported together; on error the macro still
 //! expands to a value of type `Pipeline`, so the surrounding code keeps type-checking.
+//! `ARCHITECTURE.md` at the repository root draws these layers and lists what adding an
+//! operator or a source touches.
 
 mod args;
 mod ast;

@@ -2,6 +2,9 @@
 //! the [`Source`] itself, owned by the batch job, which hands over each batch's data, and its
 //! [`SourceControl`], kept by the scheduler, which starts it, seals each batch at its batch
 //! time (possibly while the job is still busy with an earlier one) and tells when it ended.
+//! The order in which the pipeline calls the control half (seal, prepare, position,
+//! checkpointed, batch_completed; restore_position and replay_seal at a restart) is the
+//! exactly-once protocol that `ARCHITECTURE.md` draws, section "Exactly once".
 
 use std::sync::Arc;
 
