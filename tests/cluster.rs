@@ -24,6 +24,7 @@ use common::process::{
 };
 
 const PARTITIONS: i32 = 6;
+const MINUTE: Duration = Duration::from_secs(60);
 
 /// A process of `cluster_word_count` in `group`, keeping its state under `work`.
 fn spawn(broker: &Broker, work: &Path, group: &str, logs: &Logs) -> Proc {
@@ -366,12 +367,19 @@ fn a_repartitioned_job_reset_by_deleting_its_checkpoint_counts_as_a_fresh_one() 
     // The first run: two processes, one killed and restarted (its partitions' epochs rise).
     let mut children = vec![spawn(), spawn()];
     let out = work.path().join("out");
-    wait_for_some_totals(&out);
+    let counted = wait_until_equal(|| !read_totals_dir(&out).is_empty(), &true, MINUTE);
+    assert!(counted, "nothing was counted");
     children[0].kill();
     children[0] = spawn();
     // Until the restarted process has claimed partitions (a process stopped while it
     // joins can leave tansu's group waiting for it, and this test is not about that).
-    wait_for_log(&children[0], "partition assigned");
+    let log = &children[0].log;
+    let assigned = wait_until_equal(
+        || std::fs::read_to_string(log).is_ok_and(|l| l.contains("partition assigned")),
+        &true,
+        MINUTE,
+    );
+    assert!(assigned, "the restarted process got no partition");
     std::thread::sleep(Duration::from_secs(2));
     assert_nothing_counted_twice(work.path(), &written);
     // Both killed at once: stopping them one after another makes the second leave while it
@@ -390,28 +398,6 @@ fn a_repartitioned_job_reset_by_deleting_its_checkpoint_counts_as_a_fresh_one() 
     assert_nothing_counted_twice(work.path(), &written);
     stop_producer_and_check_totals(writer, &stop, &written, work.path(), 90, &logs);
     stop_all(children);
-}
-
-/// Waits (up to a minute) until `proc`'s log holds `text`.
-fn wait_for_log(proc: &Proc, text: &str) {
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    while !std::fs::read_to_string(&proc.log).is_ok_and(|log| log.contains(text)) {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "no {text:?} in {}",
-            proc.log.display()
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
-}
-
-/// Waits (up to a minute) until some partition's totals file holds counts.
-fn wait_for_some_totals(out: &Path) {
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    while read_totals_dir(out).is_empty() {
-        assert!(std::time::Instant::now() < deadline, "nothing was counted");
-        std::thread::sleep(Duration::from_millis(200));
-    }
 }
 
 /// Rebalancing with many partitions per process: 32 partitions, two processes (16 each),

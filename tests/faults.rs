@@ -326,6 +326,13 @@ mod kafka {
         }
     }
 
+    /// A broker with the one-partition topic `clicks`, and a directory for the checkpoint.
+    fn clicks_topic() -> (Broker, tempfile::TempDir) {
+        let broker = Broker::start();
+        broker.create_topic("clicks", 1);
+        (broker, tempfile::tempdir().unwrap())
+    }
+
     /// The broker loses every record (tansu's memory storage, restarted) and the topic is
     /// created again: each partition's offsets start at 0 again. (Deleting the topic
     /// instead crashes librdkafka 2.12 on tansu's metadata answer for the deleted topic.)
@@ -365,9 +372,7 @@ mod kafka {
     /// twice what the brokers still held.)
     #[test]
     fn an_end_offset_that_falls_stops_the_pipeline_naming_it() {
-        let mut broker = Broker::start();
-        broker.create_topic("clicks", 1);
-        let work = tempfile::tempdir().unwrap();
+        let (mut broker, work) = clicks_topic();
         let cp = work.path().join("cp");
         let out = Collector::new();
         let mut p = clicks(&broker, &cp, &out);
@@ -388,9 +393,7 @@ mod kafka {
     /// crash", and its task could never stop on a revocation.)
     #[test]
     fn a_replay_whose_records_are_gone_stops_the_pipeline_instead_of_waiting() {
-        let mut broker = Broker::start();
-        broker.create_topic("clicks", 1);
-        let work = tempfile::tempdir().unwrap();
+        let (mut broker, work) = clicks_topic();
         let cp = work.path().join("cp");
         let first = Collector::new();
         let mut p = clicks(&broker, &cp, &first);
@@ -413,9 +416,7 @@ mod kafka {
     /// and in `/metrics`.
     #[test]
     fn without_fail_on_data_loss_a_lost_partition_is_read_from_its_start_and_the_loss_counted() {
-        let mut broker = Broker::start();
-        broker.create_topic("clicks", 1);
-        let work = tempfile::tempdir().unwrap();
+        let (mut broker, work) = clicks_topic();
         let ui = format!("127.0.0.1:{}", common::kafka::free_port());
         let addr = broker.addr(); // the same port after the restart
         let pipeline = |out: &Collector<(String, i64)>| {
