@@ -73,5 +73,6 @@ pub mod prelude {
 /// program depends on `streaming` alone. Not API: anything reached through it may change.
 #[doc(hidden)]
 pub mod __private {
+    pub use serde;
     pub use streaming_runtime as rt;
 }

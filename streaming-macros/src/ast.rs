@@ -73,6 +73,8 @@ pub struct Statement {
     pub complete: bool,
     /// The statement's first token.
     pub span: Span,
+    /// Items its code needs declared (a `sql(..)` query's row struct).
+    pub items: TokenStream,
 }
 
 pub enum Head {

@@ -207,7 +207,9 @@ pub fn pipeline(plan: &Plan) -> TokenStream {
         None => quote!(.with_text(#text)),
     };
 
+    let items = &plan.items;
     quote! {{
+        #(#items)*
         // `ui { expr };` is passed on as a block.
         #[allow(unused_braces)]
         let mut #builder = #rt::PipelineBuilder::new(

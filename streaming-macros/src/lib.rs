@@ -27,6 +27,7 @@ mod plan;
 mod props;
 mod rewrite;
 mod sources;
+mod sql;
 mod stream;
 mod suggest;
 

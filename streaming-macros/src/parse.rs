@@ -266,9 +266,34 @@ fn statement(stmt: &[TokenTree], cx: &Ctxt) -> Option<Statement> {
     };
     let parts = split_pipes(body);
     let (head_tokens, _) = parts[0];
-    let head = head(head_tokens, span, cx)?;
     let mut stages = Vec::new();
     let mut complete = true;
+    let mut items = TokenStream::new();
+    let head = match sql_query(head_tokens) {
+        // `sql("..")`: its FROM stream, read through the stages the query lowers to.
+        Some(text) => match crate::sql::lower(&text) {
+            Ok(lowered) => {
+                for (name, tokens) in &lowered.stages {
+                    match ops::parse_stage(name, tokens, cx) {
+                        Some((def, op)) => stages.push(Stage {
+                            name: name.clone(),
+                            def,
+                            op,
+                            input: Default::default(),
+                        }),
+                        None => complete = false,
+                    }
+                }
+                items = lowered.items;
+                Head::Stream(lowered.from)
+            }
+            Err(message) => {
+                cx.error(text.span(), message);
+                return None;
+            }
+        },
+        None => head(head_tokens, span, cx)?,
+    };
     for &(tokens, pipe) in &parts[1..] {
         complete &= matches!(tokens.first(), Some(TokenTree::Ident(_)));
         match tokens.first() {
@@ -294,7 +319,20 @@ fn statement(stmt: &[TokenTree], cx: &Ctxt) -> Option<Statement> {
         stages,
         complete,
         span,
+        items,
     })
+}
+
+/// `sql("SELECT ..")`: the query's text.
+fn sql_query(tokens: &[TokenTree]) -> Option<syn::LitStr> {
+    match tokens {
+        [TokenTree::Ident(kw), TokenTree::Group(g)]
+            if kw == "sql" && g.delimiter() == proc_macro2::Delimiter::Parenthesis =>
+        {
+            syn::parse2::<syn::LitStr>(g.stream()).ok()
+        }
+        _ => None,
+    }
 }
 
 fn head(tokens: &[TokenTree], span: Span, cx: &Ctxt) -> Option<Head> {

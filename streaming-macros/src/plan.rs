@@ -15,6 +15,7 @@
 
 use std::collections::HashMap;
 
+use proc_macro2::TokenStream;
 use syn::Ident;
 
 use crate::ast::{Config, Head, Program, Stage, Statement};
@@ -30,6 +31,8 @@ pub struct Plan<'a> {
     pub uses: HashMap<String, usize>,
     /// Streams defined but never used: not computed (rustc warns on them).
     pub unused: Vec<&'a Ident>,
+    /// Items the statements declare (the row structs of `sql(..)` queries).
+    pub items: Vec<&'a TokenStream>,
 }
 
 /// A source of the job: one written in the text, or a topic a `repartition` writes, read
@@ -260,6 +263,7 @@ pub fn build<'a>(p: &'a Program, cx: &Ctxt) -> Option<Plan<'a>> {
         flows,
         uses,
         unused,
+        items: p.statements.iter().map(|s| &s.items).collect(),
     })
 }
 

@@ -9,6 +9,8 @@ use crate::time::BatchTime;
 pub struct BatchContext<'a> {
     time: BatchTime,
     zero: BatchTime,
+    /// The batch interval in milliseconds (0: not known, in tests of single batches).
+    interval_ms: u64,
     parallelism: usize,
     out: &'a mut dyn Write,
     /// Records each source gave this batch, in pipeline order.
@@ -38,6 +40,7 @@ impl<'a> BatchContext<'a> {
         BatchContext {
             time,
             zero,
+            interval_ms: 0,
             parallelism: parallelism.max(1),
             out,
             input_by_source: Vec::new(),
@@ -105,6 +108,24 @@ impl<'a> BatchContext<'a> {
     /// The pipeline's start: windows slide from here (batch `k` is at `zero + k × interval`).
     pub fn zero(&self) -> BatchTime {
         self.zero
+    }
+
+    /// The batch interval, for [`batch_id`](Self::batch_id).
+    pub(crate) fn set_interval_ms(&mut self, ms: u64) {
+        self.interval_ms = ms;
+    }
+
+    /// The batch's number counting from 0 at the pipeline's first batch, as Structured
+    /// Streaming numbers its micro-batches (`Batch: N` when `print` shows records).
+    pub fn batch_id(&self) -> u64 {
+        let since = self
+            .time
+            .milliseconds()
+            .saturating_sub(self.zero.milliseconds());
+        match self.interval_ms {
+            0 => 0,
+            i => (since / i).saturating_sub(1),
+        }
     }
 
     pub fn parallelism(&self) -> usize {

@@ -47,6 +47,8 @@ pub mod show;
 pub mod sink;
 pub mod source;
 #[doc(hidden)]
+pub mod sql;
+#[doc(hidden)]
 pub mod state_map;
 pub mod store;
 pub mod time;

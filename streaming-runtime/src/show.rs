@@ -37,8 +37,17 @@ use crate::time::BatchTime;
     note = "or make your type printable: if its `Display` shows it as you want, write `streaming::spark_display_via_display!(YourType);`, otherwise implement `streaming::SparkDisplay` for it"
 )]
 pub trait SparkDisplay {
+    /// Records (a `#[derive(Record)]` struct, a SQL query's rows): their columns' names.
+    /// `print` then shows a batch as a table, as Structured Streaming's console sink does
+    /// (see `sql::table`); `None` for every other type.
+    const COLUMNS: Option<&'static [&'static str]> = None;
+
     /// Writes `self` as Scala's `toString` would show it.
     fn fmt_spark(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result;
+
+    /// Records: each column's cell as the table shows it, pushed in the order of
+    /// [`COLUMNS`](Self::COLUMNS).
+    fn cells(&self, _out: &mut Vec<String>) {}
 }
 
 /// Wraps a value so that `{}` shows it as Spark would: `format!("{}", Spark(&("a", 1)))` is
@@ -277,35 +286,20 @@ impl fmt::Write for SmallBuf {
 // ---------------------------------------------------------------------------------------
 // Pointers delegate.
 
-impl<T: SparkDisplay + ?Sized> SparkDisplay for &T {
-    fn fmt_spark(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        (**self).fmt_spark(f)
-    }
+macro_rules! pointers {
+    ($($p:ty),*) => {$(
+        impl<T: SparkDisplay + ?Sized> SparkDisplay for $p {
+            const COLUMNS: Option<&'static [&'static str]> = T::COLUMNS;
+            fn fmt_spark(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                (**self).fmt_spark(f)
+            }
+            fn cells(&self, out: &mut Vec<String>) {
+                (**self).cells(out)
+            }
+        }
+    )*};
 }
-
-impl<T: SparkDisplay + ?Sized> SparkDisplay for &mut T {
-    fn fmt_spark(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        (**self).fmt_spark(f)
-    }
-}
-
-impl<T: SparkDisplay + ?Sized> SparkDisplay for Box<T> {
-    fn fmt_spark(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        (**self).fmt_spark(f)
-    }
-}
-
-impl<T: SparkDisplay + ?Sized> SparkDisplay for Arc<T> {
-    fn fmt_spark(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        (**self).fmt_spark(f)
-    }
-}
-
-impl<T: SparkDisplay + ?Sized> SparkDisplay for Rc<T> {
-    fn fmt_spark(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        (**self).fmt_spark(f)
-    }
-}
+pointers!(&T, &mut T, Box<T>, Arc<T>, Rc<T>);
 
 impl<B: SparkDisplay + ToOwned + ?Sized> SparkDisplay for Cow<'_, B> {
     fn fmt_spark(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

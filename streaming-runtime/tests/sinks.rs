@@ -32,7 +32,7 @@ fn print_into_an_output_buffer() {
     let buffer = OutputBuffer::new();
     let mut out = buffer.clone();
     let line = String::from("to be or not to be");
-    for (k, ms) in [(2, 1000), (10, 2000)] {
+    for (k, ms) in [(Some(2), 1000), (Some(10), 2000)] {
         let mut ctx = BatchContext::new(t(ms), BatchTime::ZERO, 4, &mut out);
         let mut part = print::fold(line.split(' ').map(|w| (w, 1)), k);
         print::merge(&mut part, print::fold(std::iter::once(("x", 2)), k), k);

@@ -32,8 +32,9 @@ impl Operator for Print {
     fn setup(&self, g: &StageContext) -> TokenStream {
         let n = g.var("n");
         match &self.0 {
-            Some(e) => quote_spanned!(e.span()=> let #n: usize = #e;),
-            None => quote_spanned!(g.span=> let #n: usize = 10;),
+            Some(e) => quote_spanned!(e.span()=> let #n: ::core::option::Option<usize> = ::core::option::Option::Some(#e);),
+            // Spark's default for what the stage reads: 10 elements, 20 rows of records.
+            None => quote_spanned!(g.span=> let #n: ::core::option::Option<usize> = ::core::option::Option::None;),
         }
     }
     fn first_n(&self) -> FirstN {
@@ -44,8 +45,8 @@ impl Operator for Print {
     }
     fn reads_first(&self, g: &StageContext) -> Option<TokenStream> {
         // One more than it shows, to know whether to print "...".
-        let n = g.var("n");
-        Some(quote_spanned!(g.span=> #n.saturating_add(1)))
+        let (rt, n) = (g.rt(), g.var("n"));
+        Some(quote_spanned!(g.span=> #rt::sink::print::most_rows(#n).saturating_add(1)))
     }
     fn fold(&self, g: &StageContext, it: &Ident) -> TokenStream {
         let (rt, n) = (g.rt(), g.var("n"));

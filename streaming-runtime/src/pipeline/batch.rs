@@ -37,6 +37,7 @@ impl Pipeline {
             time.milliseconds().saturating_sub(interval),
         ));
         let mut ctx = BatchContext::new(time, zero, parallelism, &mut out);
+        ctx.set_interval_ms(interval);
         ctx.set_fence(self.config.fence.clone());
         ctx.set_restored_state(self.pending_state.take());
         if input_ended {

@@ -14,6 +14,10 @@
 //!
 //! `...` appears only when the batch had more than `n` elements. Like Spark (which takes
 //! `n + 1` elements), at most `n + 1` elements of a batch are ever computed or kept.
+//!
+//! Records (a SQL query's rows, `#[derive(Record)]` structs: [`SparkDisplay::COLUMNS`])
+//! are shown as Structured Streaming's console sink shows them instead, a `Batch: N`
+//! header and a table (`sql::table`), 20 rows unless `print(n)` says otherwise.
 
 use std::fmt::Write as _;
 
@@ -25,16 +29,32 @@ use crate::{
 
 const RULE: &str = "-------------------------------------------";
 
+/// How many elements `print` shows: `n` if given, else Spark's default for the elements'
+/// kind (10 for a DStream's, 20 for records, as the console sink).
+#[inline]
+pub fn rows<T: SparkDisplay>(n: Option<usize>) -> usize {
+    n.unwrap_or(if T::COLUMNS.is_some() { 20 } else { 10 })
+}
+
+/// The most elements `print` can show whatever they are (for a `sort` before it).
+#[inline]
+pub fn most_rows(n: Option<usize>) -> usize {
+    n.unwrap_or(20)
+}
+
 /// The first `n + 1` elements of a run of the batch; pulls no more than that from `it`.
 #[inline]
-pub fn fold<I: Iterator>(it: I, n: usize) -> Vec<I::Item> {
-    it.take(n.saturating_add(1)).collect()
+pub fn fold<I: Iterator>(it: I, n: Option<usize>) -> Vec<I::Item>
+where
+    I::Item: SparkDisplay,
+{
+    it.take(rows::<I::Item>(n).saturating_add(1)).collect()
 }
 
 /// Appends a later run's elements to an earlier run's, keeping at most `n + 1`.
 #[inline]
-pub fn merge<T>(a: &mut Vec<T>, mut b: Vec<T>, n: usize) {
-    let keep = n.saturating_add(1);
+pub fn merge<T: SparkDisplay>(a: &mut Vec<T>, mut b: Vec<T>, n: Option<usize>) {
+    let keep = rows::<T>(n).saturating_add(1);
     if a.len() < keep {
         b.truncate(keep - a.len());
         a.append(&mut b);
@@ -49,9 +69,13 @@ pub fn merge<T>(a: &mut Vec<T>, mut b: Vec<T>, n: usize) {
 pub fn finish<T: SparkDisplay>(
     ctx: &mut BatchContext<'_>,
     batch: &[T],
-    n: usize,
+    n: Option<usize>,
 ) -> Result<(), StreamingError> {
-    let block = format_batch(ctx.time(), batch, n);
+    let n = rows::<T>(n);
+    let block = match T::COLUMNS {
+        Some(columns) => format_table(ctx.batch_id(), columns, batch, n),
+        None => format_batch(ctx.time(), batch, n),
+    };
     let out = ctx.out();
     out.write_all(block.as_bytes())
         .and_then(|()| out.flush())
@@ -76,6 +100,20 @@ pub fn format_batch<T: SparkDisplay>(time: BatchTime, batch: &[T], n: usize) -> 
     }
     s.push('\n');
     s
+}
+
+/// The text `print(n)` writes for one batch of records: Structured Streaming's console
+/// sink's `Batch: N` header, the table of the first `n` rows and an empty line.
+pub fn format_table<T: SparkDisplay>(
+    batch_id: u64,
+    columns: &[&str],
+    batch: &[T],
+    n: usize,
+) -> String {
+    format!(
+        "{RULE}\nBatch: {batch_id}\n{RULE}\n{}\n",
+        crate::sql::table::show(columns, batch, n)
+    )
 }
 
 #[cfg(test)]
@@ -124,26 +162,26 @@ mod tests {
     fn fold_takes_only_n_plus_one() {
         let mut pulled = 0;
         let it = (0..100).inspect(|_| pulled += 1);
-        let v = fold(it, 3);
+        let v = fold(it, Some(3));
         assert_eq!(v, vec![0, 1, 2, 3]);
         assert_eq!(pulled, 4);
-        assert_eq!(fold(0..2, 10), vec![0, 1]);
-        assert_eq!(fold(0..5, usize::MAX), vec![0, 1, 2, 3, 4]);
+        assert_eq!(fold(0..2, Some(10)), vec![0, 1]);
+        assert_eq!(fold(0..5, Some(usize::MAX)), vec![0, 1, 2, 3, 4]);
     }
 
     #[test]
     fn merge_keeps_order_and_cuts() {
         let mut a = vec![1, 2];
-        merge(&mut a, vec![3, 4, 5], 3);
+        merge(&mut a, vec![3, 4, 5], Some(3));
         assert_eq!(a, vec![1, 2, 3, 4]);
         let mut a = vec![1, 2, 3, 4];
-        merge(&mut a, vec![5], 3);
+        merge(&mut a, vec![5], Some(3));
         assert_eq!(a, vec![1, 2, 3, 4]);
         let mut a = vec![];
-        merge(&mut a, vec![1], 0);
+        merge(&mut a, vec![1], Some(0));
         assert_eq!(a, vec![1]);
         let mut a = vec![1];
-        merge(&mut a, vec![2, 3], usize::MAX);
+        merge(&mut a, vec![2, 3], Some(usize::MAX));
         assert_eq!(a, vec![1, 2, 3]);
     }
 
@@ -165,7 +203,7 @@ mod tests {
     fn finish_writes_once() {
         let mut out = Writes::default();
         let mut ctx = BatchContext::new(t(1000), BatchTime::ZERO, 1, &mut out);
-        finish(&mut ctx, &["a b", "c"], 10).unwrap();
+        finish(&mut ctx, &["a b", "c"], Some(10)).unwrap();
         assert_eq!(out.0.len(), 1);
         assert_eq!(
             String::from_utf8(out.0.concat()).unwrap(),
@@ -188,7 +226,7 @@ mod tests {
     fn closed_stdout_is_output_closed_not_a_panic() {
         let mut out = ClosedPipe;
         let mut ctx = BatchContext::new(t(1000), BatchTime::ZERO, 1, &mut out);
-        match finish(&mut ctx, &[1i64], 10) {
+        match finish(&mut ctx, &[1i64], Some(10)) {
             Err(StreamingError::OutputClosed) => {}
             other => panic!("expected OutputClosed, got {other:?}"),
         }
@@ -209,7 +247,7 @@ mod tests {
     fn other_write_errors_stay_errors() {
         let mut out = Full;
         let mut ctx = BatchContext::new(t(1000), BatchTime::ZERO, 1, &mut out);
-        match finish(&mut ctx, &[1i64], 10) {
+        match finish(&mut ctx, &[1i64], Some(10)) {
             Err(StreamingError::Io { source, .. }) => {
                 assert_eq!(source.kind(), io::ErrorKind::StorageFull)
             }

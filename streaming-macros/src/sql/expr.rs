@@ -1,0 +1,331 @@
+//! A query's expressions written as Rust: each an `Option<value>` computed with the
+//! runtime's `sql` functions (NULL is `None`), so that rustc checks its types and a misnamed
+//! column is rustc's "no field" error, pointing at the query.
+
+use proc_macro2::{Literal, Span, TokenStream};
+use quote::{format_ident, quote_spanned};
+use syn::Ident;
+
+use super::query::{Agg, BinOp, Expr, Func, SqlType};
+use crate::names::rt_at;
+use crate::suggest;
+
+/// Where the names of an expression are found.
+pub enum Scope<'a> {
+    /// Before grouping: columns of the row `row` of the FROM stream.
+    Row { row: &'a Ident, from: &'a FromShape },
+    /// After grouping: the GROUP BY expressions and the aggregates are variables; a column
+    /// may also be an output column's alias (Spark resolves those in HAVING).
+    Grouped {
+        keys: &'a [(Expr, Ident)],
+        aggs: &'a [(Expr, Ident)],
+        aliases: &'a [(String, Expr)],
+    },
+}
+
+/// How the FROM stream's elements hold their columns.
+pub struct FromShape {
+    /// The alias (or the stream's name) that may qualify a column (`w.word`).
+    pub name: String,
+    pub stream: String,
+    /// `FROM s AS t(a, b)`: the elements are a value (one name) or a tuple, named so.
+    /// `None`: a struct whose fields are the columns (or a tuple read as `_1`, `_2`, ..).
+    pub columns: Option<Vec<String>>,
+}
+
+/// Writes expressions; errors are messages for the query's span.
+pub struct Writer {
+    pub span: Span,
+}
+
+impl Writer {
+    fn rt(&self) -> TokenStream {
+        rt_at(self.span)
+    }
+
+    fn some(&self, v: TokenStream) -> TokenStream {
+        quote_spanned!(self.span=> ::core::option::Option::Some(#v))
+    }
+
+    /// The expression's value, an `Option`.
+    pub fn expr(&self, e: &Expr, scope: &Scope<'_>) -> Result<TokenStream, String> {
+        let rt = self.rt();
+        let s = self.span;
+        Ok(match e {
+            Expr::Column(name) => return self.column(name, scope),
+            Expr::Int(n) => self.some(Literal::i64_suffixed(*n).into_token_stream_at(s)),
+            Expr::Float(f) => self.some(Literal::f64_suffixed(*f).into_token_stream_at(s)),
+            Expr::Str(v) => self.some(Literal::string(v).into_token_stream_at(s)),
+            Expr::Bool(b) => {
+                let b = if *b {
+                    quote_spanned!(s=> true)
+                } else {
+                    quote_spanned!(s=> false)
+                };
+                self.some(b)
+            }
+            Expr::Null => quote_spanned!(s=> ::core::option::Option::None),
+            Expr::Binary(a, op, b) => {
+                let (a, b) = (self.expr(a, scope)?, self.expr(b, scope)?);
+                let f = match op {
+                    BinOp::Add => "add",
+                    BinOp::Sub => "sub",
+                    BinOp::Mul => "mul",
+                    BinOp::Div => "div",
+                    BinOp::Rem => "rem",
+                    BinOp::Eq => "eq",
+                    BinOp::Ne => "ne",
+                    BinOp::Lt => "lt",
+                    BinOp::Le => "le",
+                    BinOp::Gt => "gt",
+                    BinOp::Ge => "ge",
+                    BinOp::And | BinOp::Or => {
+                        let f = format_ident!(
+                            "{}",
+                            if *op == BinOp::And { "and" } else { "or" },
+                            span = s
+                        );
+                        return Ok(
+                            quote_spanned!(s=> #rt::sql::#f(#rt::sql::truth(#a), #rt::sql::truth(#b))),
+                        );
+                    }
+                };
+                let f = Ident::new(f, s);
+                quote_spanned!(s=> #rt::sql::#f(#a, #b))
+            }
+            Expr::Not(a) => {
+                let a = self.expr(a, scope)?;
+                quote_spanned!(s=> #rt::sql::not(#rt::sql::truth(#a)))
+            }
+            Expr::Neg(a) => {
+                let a = self.expr(a, scope)?;
+                quote_spanned!(s=> #rt::sql::neg(#a))
+            }
+            Expr::IsNull(a, negated) => {
+                let a = self.expr(a, scope)?;
+                let test = quote_spanned!(s=> #rt::sql::is_null(&#a));
+                if *negated {
+                    quote_spanned!(s=> #rt::sql::not(#test))
+                } else {
+                    test
+                }
+            }
+            Expr::Like {
+                expr,
+                pattern,
+                negated,
+            } => {
+                let a = self.expr(expr, scope)?;
+                let test = quote_spanned!(s=> #rt::sql::like(#a, #pattern));
+                if *negated {
+                    quote_spanned!(s=> #rt::sql::not(#test))
+                } else {
+                    test
+                }
+            }
+            Expr::Cast(a, t) => {
+                let a = self.expr(a, scope)?;
+                let f = Ident::new(
+                    match t {
+                        SqlType::BigInt => "cast_bigint",
+                        SqlType::Double => "cast_double",
+                        SqlType::String => "cast_string",
+                        SqlType::Boolean => "cast_boolean",
+                    },
+                    s,
+                );
+                quote_spanned!(s=> #rt::sql::#f(#a))
+            }
+            Expr::Case { whens, otherwise } => {
+                let otherwise = match otherwise {
+                    Some(o) => self.expr(o, scope)?,
+                    None => quote_spanned!(s=> ::core::option::Option::None),
+                };
+                let mut out = otherwise;
+                for (cond, result) in whens.iter().rev() {
+                    let (c, r) = (self.expr(cond, scope)?, self.expr(result, scope)?);
+                    out = quote_spanned! {s=>
+                        if #rt::sql::holds(#rt::sql::truth(#c)) { #r } else { #out }
+                    };
+                }
+                out
+            }
+            Expr::Func(f, args) => {
+                let args = args
+                    .iter()
+                    .map(|a| self.expr(a, scope))
+                    .collect::<Result<Vec<_>, _>>()?;
+                match f {
+                    Func::Lower => quote_spanned!(s=> #rt::sql::lower(#(#args),*)),
+                    Func::Upper => quote_spanned!(s=> #rt::sql::upper(#(#args),*)),
+                    Func::Length => quote_spanned!(s=> #rt::sql::length(#(#args),*)),
+                    Func::Concat => {
+                        quote_spanned!(s=> #rt::sql::concat(&[#(#rt::sql::text_of(&#args)),*]))
+                    }
+                    Func::Substring if args.len() == 2 => {
+                        quote_spanned!(s=> #rt::sql::substring_from(#(#args),*))
+                    }
+                    Func::Substring => quote_spanned!(s=> #rt::sql::substring(#(#args),*)),
+                }
+            }
+            Expr::Agg(..) => match scope {
+                Scope::Row { .. } => {
+                    return Err(format!(
+                        "the aggregate `{}` cannot be used here: aggregates belong in SELECT and HAVING",
+                        describe(e)
+                    ));
+                }
+                Scope::Grouped { aggs, .. } => match aggs.iter().find(|(x, _)| x == e) {
+                    Some((_, var)) => quote_spanned!(s=> ::core::clone::Clone::clone(&#var)),
+                    None => {
+                        return Err(format!("internal: aggregate `{}` not planned", describe(e)));
+                    }
+                },
+            },
+        })
+    }
+
+    /// A column's value in `scope`.
+    fn column(&self, name: &str, scope: &Scope<'_>) -> Result<TokenStream, String> {
+        let s = self.span;
+        let rt = self.rt();
+        match scope {
+            Scope::Row { row, from } => {
+                let column = match name.split_once('.') {
+                    Some((table, column)) if table == from.name || table == from.stream => column,
+                    Some((table, _)) => {
+                        return Err(format!(
+                            "`{table}` names no stream of this query (its FROM is `{}`{})",
+                            from.stream,
+                            if from.name != from.stream {
+                                format!(" AS {}", from.name)
+                            } else {
+                                String::new()
+                            }
+                        ));
+                    }
+                    None => name,
+                };
+                let place = match &from.columns {
+                    Some(cols) => match cols.iter().position(|c| c == column) {
+                        Some(_) if cols.len() == 1 => quote_spanned!(s=> #row),
+                        Some(i) => {
+                            let i = syn::Index {
+                                index: i as u32,
+                                span: s,
+                            };
+                            quote_spanned!(s=> #row.#i)
+                        }
+                        None => {
+                            let hint = suggest::closest(column, cols.iter().map(String::as_str))
+                                .map(|c| format!("; did you mean `{c}`?"))
+                                .unwrap_or_default();
+                            return Err(format!(
+                                "no column `{column}` in `{}`, whose columns are {}{hint}",
+                                from.name,
+                                list(cols)
+                            ));
+                        }
+                    },
+                    None => match tuple_index(column) {
+                        Some(i) => {
+                            let i = syn::Index { index: i, span: s };
+                            quote_spanned!(s=> #row.#i)
+                        }
+                        None => {
+                            let field = field_ident(column, s)?;
+                            quote_spanned!(s=> #row.#field)
+                        }
+                    },
+                };
+                Ok(quote_spanned!(s=> #rt::sql::col(&#place)))
+            }
+            Scope::Grouped {
+                keys,
+                aggs: _,
+                aliases,
+            } => {
+                let col = Expr::Column(name.to_owned());
+                if let Some((_, var)) = keys.iter().find(|(k, _)| *k == col) {
+                    return Ok(quote_spanned!(s=> ::core::clone::Clone::clone(&#var)));
+                }
+                // `alias.column` grouped as `column`, or the other way round.
+                let bare = name.split_once('.').map_or(name, |(_, c)| c);
+                if let Some((_, var)) = keys.iter().find(|(k, _)| {
+                    matches!(k, Expr::Column(c) if c.split_once('.').map_or(c.as_str(), |(_, c)| c) == bare)
+                }) {
+                    return Ok(quote_spanned!(s=> ::core::clone::Clone::clone(&#var)));
+                }
+                if let Some((_, e)) = aliases.iter().find(|(a, _)| a == name) {
+                    if !matches!(e, Expr::Column(c) if c == name) {
+                        return self.expr(e, scope);
+                    }
+                }
+                Err(format!(
+                    "column `{name}` is neither in GROUP BY nor inside an aggregate: add it to GROUP BY, or read it through one, such as `max({name})`"
+                ))
+            }
+        }
+    }
+}
+
+/// A Rust field name for a column (rustc then checks that the record has it).
+pub fn field_ident(column: &str, span: Span) -> Result<Ident, String> {
+    syn::parse_str::<Ident>(column)
+        .map(|i| Ident::new(&i.to_string(), span))
+        .map_err(|_| format!("`{column}` cannot be a Rust field's name; name the columns with `FROM s AS t(a, b)`"))
+}
+
+/// `_1`, `_2`, ..: a tuple's fields, as Spark names a tuple's columns.
+fn tuple_index(column: &str) -> Option<u32> {
+    column
+        .strip_prefix('_')?
+        .parse::<u32>()
+        .ok()
+        .filter(|&i| i >= 1)
+        .map(|i| i - 1)
+}
+
+fn list(cols: &[String]) -> String {
+    cols.iter()
+        .map(|c| format!("`{c}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// An expression as the messages name it.
+pub fn describe(e: &Expr) -> String {
+    match e {
+        Expr::Agg(a, arg) => {
+            let name = match a {
+                Agg::Count | Agg::CountDistinct => "count",
+                Agg::Sum => "sum",
+                Agg::Avg => "avg",
+                Agg::Min => "min",
+                Agg::Max => "max",
+            };
+            let distinct = if *a == Agg::CountDistinct {
+                "DISTINCT "
+            } else {
+                ""
+            };
+            match arg {
+                None => format!("{name}(*)"),
+                Some(x) => format!("{name}({distinct}{})", describe(x)),
+            }
+        }
+        Expr::Column(c) => c.clone(),
+        _ => "expression".into(),
+    }
+}
+
+trait AtSpan {
+    fn into_token_stream_at(self, span: Span) -> TokenStream;
+}
+
+impl AtSpan for Literal {
+    fn into_token_stream_at(mut self, span: Span) -> TokenStream {
+        self.set_span(span);
+        proc_macro2::TokenTree::Literal(self).into()
+    }
+}

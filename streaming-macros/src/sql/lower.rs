@@ -1,0 +1,446 @@
+//! A query as stages: the DSL text a user would write by hand for it, as tokens, parsed by
+//! the operators' own parsers afterwards (so a query gets exactly their code and checks).
+//!
+//! ```text
+//! SELECT k, count(*) AS n FROM s WHERE p GROUP BY k HAVING n > 1 ORDER BY n DESC LIMIT 3
+//!   s |> filter |r| p
+//!     |> map |r| ((key(k),), (count_star(),))          one accumulator tuple per row
+//!     |> reduce_by_key(merge)                          per group
+//!     |> flat_map |(k, a)| HAVING ? Some(Row { k, n }) : None
+//!     |> sort_by |o| (sort_key(o.n, desc),) asc
+//!     |> take(3)
+//! ```
+//!
+//! Without GROUP BY, aggregates fold the whole batch in a `transform` (one row even for an
+//! empty batch, as SQL gives); without aggregates the projection is a `map`.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use proc_macro2::{Literal, Span, TokenStream, TokenTree};
+use quote::{format_ident, quote_spanned};
+use syn::{Ident, LitStr};
+
+use super::expr::{FromShape, Scope, Writer, describe, field_ident};
+use super::query::{self, Agg, Expr, Query, SelectItem};
+use crate::names::rt_at;
+
+/// What a query becomes: its FROM stream, the stages reading it, and the items (its row
+/// struct) the pipeline's code must declare.
+pub struct Lowered {
+    pub from: Ident,
+    pub stages: Vec<(Ident, Vec<TokenTree>)>,
+    pub items: TokenStream,
+}
+
+/// Each query's row struct gets a name of its own within the expansion.
+static QUERIES: AtomicUsize = AtomicUsize::new(0);
+
+/// The stages for the query `text`; `Err` is a message for the query's span.
+pub fn lower(text: &LitStr) -> Result<Lowered, String> {
+    let q = query::read(&text.value())?;
+    let span = text.span();
+    let l = Lowering {
+        q: &q,
+        w: Writer { span },
+        span,
+        shape: FromShape {
+            name: q.from.name.clone(),
+            stream: q.from.stream.clone(),
+            columns: q.from.columns.clone(),
+        },
+    };
+    l.lower()
+}
+
+struct Lowering<'q> {
+    q: &'q Query,
+    w: Writer,
+    span: Span,
+    shape: FromShape,
+}
+
+/// An output column: its label (shown by `print`), its field and its expression.
+struct Column<'q> {
+    label: &'q str,
+    field: Ident,
+    expr: &'q Expr,
+}
+
+impl Lowering<'_> {
+    fn var(&self, name: &str) -> Ident {
+        Ident::new(name, Span::mixed_site().located_at(self.span))
+    }
+
+    fn lower(&self) -> Result<Lowered, String> {
+        let q = self.q;
+        let s = self.span;
+        let rt = rt_at(s);
+        let row = self.var("__r");
+        let scope = Scope::Row {
+            row: &row,
+            from: &self.shape,
+        };
+        let mut stages = Vec::new();
+
+        if let Some(p) = &q.filter {
+            let p = self.w.expr(p, &scope)?;
+            stages.push(self.stage(
+                "filter",
+                quote_spanned!(s=> |#row| #rt::sql::holds(#rt::sql::truth(#p))),
+            ));
+        }
+
+        let wildcard = q.select.iter().any(|i| matches!(i, SelectItem::Wildcard));
+        if wildcard && q.select.len() > 1 {
+            return Err("`*` cannot be mixed with other columns in SELECT".into());
+        }
+        let columns = self.columns()?;
+        let aggregates = !q.group_by.is_empty()
+            || q.distinct
+            || columns.iter().any(|c| c.expr.has_agg())
+            || q.having.as_ref().is_some_and(Expr::has_agg);
+        if let Some(h) = &q.having
+            && !aggregates
+        {
+            let _ = h;
+            return Err("HAVING needs GROUP BY or an aggregate; use WHERE to filter rows".into());
+        }
+
+        let name = format_ident!(
+            "__SqlRow{}",
+            QUERIES.fetch_add(1, Ordering::Relaxed),
+            span = s
+        );
+        let items = if wildcard {
+            if aggregates {
+                return Err("`SELECT *` cannot be grouped: name the columns".into());
+            }
+            TokenStream::new()
+        } else {
+            self.row_struct(&name, &columns)
+        };
+
+        if aggregates {
+            self.grouped(&name, &columns, &row, &mut stages)?;
+        } else if !wildcard {
+            let fields = columns
+                .iter()
+                .map(|c| {
+                    let (f, e) = (&c.field, self.w.expr(c.expr, &scope)?);
+                    Ok(quote_spanned!(s=> #f: #rt::sql::owned(#e)))
+                })
+                .collect::<Result<Vec<_>, String>>()?;
+            stages.push(self.stage("map", quote_spanned!(s=> |#row| #name { #(#fields),* })));
+        }
+
+        if !q.order_by.is_empty() {
+            let o = self.var("__o");
+            let keys = q
+                .order_by
+                .iter()
+                .map(|k| {
+                    let v = if wildcard {
+                        self.w.expr(
+                            &k.expr,
+                            &Scope::Row {
+                                row: &o,
+                                from: &self.shape,
+                            },
+                        )?
+                    } else {
+                        let f = self.order_column(&k.expr, &columns)?;
+                        quote_spanned!(s=> ::core::clone::Clone::clone(&#o.#f))
+                    };
+                    let (desc, nulls) = (
+                        k.descending,
+                        match k.nulls_first {
+                            Some(true) => quote_spanned!(s=> ::core::option::Option::Some(true)),
+                            Some(false) => quote_spanned!(s=> ::core::option::Option::Some(false)),
+                            None => quote_spanned!(s=> ::core::option::Option::None),
+                        },
+                    );
+                    Ok(quote_spanned!(s=> #rt::sql::order::sort_key(#v, #desc, #nulls)))
+                })
+                .collect::<Result<Vec<_>, String>>()?;
+            stages.push(self.stage("sort_by", quote_spanned!(s=> |#o| (#(#keys,)*) asc)));
+        }
+        if let Some(n) = q.limit {
+            let mut n = Literal::usize_unsuffixed(n as usize);
+            n.set_span(s);
+            stages.push(self.stage("take", quote_spanned!(s=> (#n))));
+        }
+
+        Ok(Lowered {
+            from: Ident::new(&q.from.stream, s),
+            stages: stages.into_iter().filter_map(split_stage).collect(),
+            items,
+        })
+    }
+
+    /// SELECT's columns, with field names Rust accepts and no two alike.
+    fn columns(&self) -> Result<Vec<Column<'_>>, String> {
+        let mut out: Vec<Column<'_>> = Vec::new();
+        for (i, item) in self.q.select.iter().enumerate() {
+            let SelectItem::Expr {
+                expr,
+                label,
+                aliased,
+            } = item
+            else {
+                continue;
+            };
+            let base = if *aliased {
+                let bare = label.split_once('.').map_or(label.as_str(), |(_, c)| c);
+                field_ident(bare, self.span)?.to_string()
+            } else {
+                sanitize(label).unwrap_or_else(|| format!("_c{i}"))
+            };
+            let mut field = base.clone();
+            let mut n = 1;
+            while out.iter().any(|c| c.field == field) {
+                if *aliased && n == 1 {
+                    return Err(format!(
+                        "two output columns are named `{base}`: give one another alias"
+                    ));
+                }
+                n += 1;
+                field = format!("{base}_{n}");
+            }
+            out.push(Column {
+                label,
+                field: Ident::new(&field, self.span),
+                expr,
+            });
+        }
+        Ok(out)
+    }
+
+    /// GROUP BY (or aggregates over the whole batch): the grouping stages and the output
+    /// rows.
+    fn grouped(
+        &self,
+        name: &Ident,
+        columns: &[Column<'_>],
+        row: &Ident,
+        stages: &mut Vec<TokenStream>,
+    ) -> Result<(), String> {
+        let q = self.q;
+        let s = self.span;
+        let rt = rt_at(s);
+        let scope = Scope::Row {
+            row,
+            from: &self.shape,
+        };
+        // SELECT DISTINCT a, b is GROUP BY a, b.
+        let key_exprs: Vec<&Expr> = if q.group_by.is_empty() && q.distinct {
+            columns.iter().map(|c| c.expr).collect()
+        } else {
+            q.group_by.iter().collect()
+        };
+        for k in &key_exprs {
+            if k.has_agg() {
+                return Err(format!(
+                    "GROUP BY cannot hold an aggregate (`{}`)",
+                    describe(k)
+                ));
+            }
+        }
+        let keys: Vec<(Expr, Ident)> = key_exprs
+            .iter()
+            .enumerate()
+            .map(|(i, e)| ((*e).clone(), self.var(&format!("__g{i}"))))
+            .collect();
+        let mut aggs: Vec<(Expr, Ident)> = Vec::new();
+        let mut found = |e: &Expr| {
+            if let Expr::Agg(..) = e
+                && !aggs.iter().any(|(x, _)| x == e)
+            {
+                let var = self.var(&format!("__v{}", aggs.len()));
+                aggs.push((e.clone(), var));
+            }
+        };
+        for c in columns {
+            c.expr.visit(&mut found);
+        }
+        if let Some(h) = &q.having {
+            h.visit(&mut found);
+        }
+        let mut inits = Vec::new();
+        for (e, _) in &aggs {
+            let Expr::Agg(a, arg) = e else { continue };
+            if let Some(arg) = arg
+                && arg.has_agg()
+            {
+                return Err(format!(
+                    "an aggregate cannot hold another (`{}`)",
+                    describe(e)
+                ));
+            }
+            let v = arg.as_deref().map(|x| self.w.expr(x, &scope)).transpose()?;
+            inits.push(match (a, v) {
+                (Agg::Count, None) => quote_spanned!(s=> #rt::sql::agg::count_star()),
+                (Agg::Count, Some(v)) => quote_spanned!(s=> #rt::sql::agg::count(&#v)),
+                (Agg::CountDistinct, Some(v)) => {
+                    quote_spanned!(s=> #rt::sql::agg::count_distinct(#v))
+                }
+                (Agg::Sum, Some(v)) => quote_spanned!(s=> #rt::sql::agg::sum(#v)),
+                (Agg::Avg, Some(v)) => quote_spanned!(s=> #rt::sql::agg::avg(#v)),
+                (Agg::Min, Some(v)) => quote_spanned!(s=> #rt::sql::agg::min(#v)),
+                (Agg::Max, Some(v)) => quote_spanned!(s=> #rt::sql::agg::max(#v)),
+                (_, None) => return Err(format!("`{}` needs a column", describe(e))),
+            });
+        }
+        let aliases: Vec<(String, Expr)> = columns
+            .iter()
+            .map(|c| (c.label.to_owned(), c.expr.clone()))
+            .collect();
+        let grouped = Scope::Grouped {
+            keys: &keys,
+            aggs: &aggs,
+            aliases: &aliases,
+        };
+        let fields = columns
+            .iter()
+            .map(|c| {
+                let (f, e) = (&c.field, self.w.expr(c.expr, &grouped)?);
+                Ok(quote_spanned!(s=> #f: #rt::sql::owned(#e)))
+            })
+            .collect::<Result<Vec<_>, String>>()?;
+        let having = match &q.having {
+            Some(h) => {
+                let h = self.w.expr(h, &grouped)?;
+                quote_spanned!(s=> #rt::sql::holds(#rt::sql::truth(#h)))
+            }
+            None => quote_spanned!(s=> true),
+        };
+        let (k, a) = (self.var("__k"), self.var("__a"));
+        let key_vars = keys.iter().map(|(_, v)| v);
+        let agg_vars = aggs.iter().map(|(_, v)| v);
+        let output = quote_spanned! {s=>
+            let (#(#agg_vars,)*) = #rt::sql::agg::finish(#a);
+            if #having {
+                ::core::option::Option::Some(#name { #(#fields),* })
+            } else {
+                ::core::option::Option::None
+            }
+        };
+        if keys.is_empty() {
+            stages.push(self.stage("map", quote_spanned!(s=> |#row| (#(#inits,)*))));
+            let (t, b) = (self.var("__t"), self.var("__b"));
+            stages.push(self.stage(
+                "transform",
+                quote_spanned!(s=> (|#t, #b| ::core::iter::once(#rt::sql::agg::fold_all(#b)))),
+            ));
+            stages.push(self.stage("flat_map", quote_spanned!(s=> |#a| { #output })));
+        } else {
+            let key_values = keys
+                .iter()
+                .map(|(e, _)| {
+                    let v = self.w.expr(e, &scope)?;
+                    Ok(quote_spanned!(s=> #rt::sql::agg::key(#v)))
+                })
+                .collect::<Result<Vec<_>, String>>()?;
+            stages.push(self.stage(
+                "map",
+                quote_spanned!(s=> |#row| ((#(#key_values,)*), (#(#inits,)*))),
+            ));
+            stages.push(self.stage("reduce_by_key", quote_spanned!(s=> (#rt::sql::agg::merge))));
+            stages.push(self.stage(
+                "flat_map",
+                quote_spanned!(s=> |(#k, #a)| { let (#(#key_vars,)*) = #k; #output }),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The output field an ORDER BY key names: an output column's label or field, the
+    /// expression of one, or its position (`ORDER BY 2`).
+    fn order_column<'c>(&self, e: &Expr, columns: &'c [Column<'_>]) -> Result<&'c Ident, String> {
+        let found = match e {
+            Expr::Int(n) => usize::try_from(*n)
+                .ok()
+                .and_then(|n| n.checked_sub(1))
+                .and_then(|i| columns.get(i)),
+            Expr::Column(name) => columns
+                .iter()
+                .find(|c| c.label == name || c.field == name.as_str())
+                .or_else(|| columns.iter().find(|c| c.expr == e)),
+            _ => columns.iter().find(|c| c.expr == e),
+        };
+        found.map(|c| &c.field).ok_or_else(|| {
+            format!(
+                "ORDER BY `{}`: order by the query's output columns (an alias, a selected column or expression, or a position)",
+                describe(e)
+            )
+        })
+    }
+
+    /// The struct of the query's rows: one field per output column, each an `Option` (NULL
+    /// is `None`), generic over the values' types so rustc infers them.
+    fn row_struct(&self, name: &Ident, columns: &[Column<'_>]) -> TokenStream {
+        let s = self.span;
+        let rt = rt_at(s);
+        let params: Vec<Ident> = (0..columns.len())
+            .map(|i| format_ident!("T{}", i, span = s))
+            .collect();
+        let fields: Vec<&Ident> = columns.iter().map(|c| &c.field).collect();
+        let labels: Vec<&str> = columns.iter().map(|c| c.label).collect();
+        let first = fields.first().into_iter();
+        let rest = fields.iter().skip(1);
+        quote_spanned! {s=>
+            /// A row of the query's result.
+            #[derive(::core::fmt::Debug, ::core::clone::Clone, ::core::cmp::PartialEq, ::streaming::__private::serde::Serialize)]
+            #[serde(crate = "::streaming::__private::serde")]
+            #[allow(non_camel_case_types)]
+            pub struct #name<#(#params),*> {
+                #(pub #fields: ::core::option::Option<#params>,)*
+            }
+
+            impl<#(#params: #rt::SparkDisplay),*> #rt::SparkDisplay for #name<#(#params),*> {
+                const COLUMNS: ::core::option::Option<&'static [&'static str]> =
+                    ::core::option::Option::Some(&[#(#labels),*]);
+                fn fmt_spark(&self, __f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                    // Spark's `Row.toString`: `[a,1]`.
+                    __f.write_str("[")?;
+                    #(__f.write_str(&#rt::sql::table::cell(&self.#first))?;)*
+                    #(__f.write_str(",")?; __f.write_str(&#rt::sql::table::cell(&self.#rest))?;)*
+                    __f.write_str("]")
+                }
+                fn cells(&self, __out: &mut ::std::vec::Vec<::std::string::String>) {
+                    #(__out.push(#rt::sql::table::cell(&self.#fields));)*
+                }
+            }
+        }
+    }
+
+    /// A stage as the DSL would spell it: its name and its argument tokens.
+    fn stage(&self, name: &str, args: TokenStream) -> TokenStream {
+        let name = Ident::new(name, self.span);
+        quote_spanned!(self.span=> #name #args)
+    }
+}
+
+/// A field name from an expression's text (`count(*)` → `count`, `sum(x)` → `sum_x`).
+fn sanitize(label: &str) -> Option<String> {
+    let mut out = String::new();
+    for c in label.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('_') && !out.is_empty() {
+            out.push('_');
+        }
+    }
+    let out = out.trim_end_matches('_').to_owned();
+    let ok =
+        out.starts_with(|c: char| c.is_ascii_alphabetic()) && syn::parse_str::<Ident>(&out).is_ok();
+    ok.then_some(out)
+}
+
+/// Splits a stage's tokens into its name and arguments, for the operators' parsers.
+fn split_stage(stage: TokenStream) -> Option<(Ident, Vec<TokenTree>)> {
+    let mut tokens = stage.into_iter();
+    match tokens.next()? {
+        TokenTree::Ident(name) => Some((name, tokens.collect())),
+        _ => None,
+    }
+}

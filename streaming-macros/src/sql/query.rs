@@ -1,0 +1,579 @@
+//! A query as the lowering needs it: the supported subset of SQL, read from `sqlparser`'s
+//! syntax tree. Anything outside the subset is an error naming the construct, so the
+//! lowering only ever sees what it can compile.
+
+use sqlparser::ast as sql;
+
+/// `SELECT .. FROM .. [WHERE ..] [GROUP BY ..] [HAVING ..] [ORDER BY ..] [LIMIT n]`
+pub struct Query {
+    pub distinct: bool,
+    pub select: Vec<SelectItem>,
+    pub from: From,
+    pub filter: Option<Expr>,
+    pub group_by: Vec<Expr>,
+    pub having: Option<Expr>,
+    pub order_by: Vec<OrderKey>,
+    pub limit: Option<u64>,
+}
+
+/// `FROM stream [AS alias [(col, ..)]]`
+pub struct From {
+    pub stream: String,
+    /// The alias's column list: the stream's elements are values (one column) or tuples
+    /// (one column per field), named here.
+    pub columns: Option<Vec<String>>,
+    /// The alias (or the stream's name): what `alias.col` qualifies columns with.
+    pub name: String,
+}
+
+pub enum SelectItem {
+    /// `*`: the row as it is.
+    Wildcard,
+    Expr {
+        expr: Expr,
+        /// The output column's name (its alias, the column it reads, or the expression's
+        /// text).
+        label: String,
+        /// Whether the label is a name a Rust field can have as it is.
+        aliased: bool,
+    },
+}
+
+pub struct OrderKey {
+    pub expr: Expr,
+    pub descending: bool,
+    /// `NULLS FIRST` (`Some(true)`) / `NULLS LAST`; Spark's default: first when ascending.
+    pub nulls_first: Option<bool>,
+}
+
+#[derive(Clone, PartialEq, Debug)]
+pub enum Expr {
+    Column(String),
+    Int(i64),
+    Float(f64),
+    Str(String),
+    Bool(bool),
+    Null,
+    Binary(Box<Expr>, BinOp, Box<Expr>),
+    Not(Box<Expr>),
+    Neg(Box<Expr>),
+    IsNull(Box<Expr>, bool),
+    Like {
+        expr: Box<Expr>,
+        pattern: String,
+        negated: bool,
+    },
+    Cast(Box<Expr>, SqlType),
+    Case {
+        whens: Vec<(Expr, Expr)>,
+        otherwise: Option<Box<Expr>>,
+    },
+    Func(Func, Vec<Expr>),
+    /// An aggregate; `None` is `*` (COUNT(*)).
+    Agg(Agg, Option<Box<Expr>>),
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum BinOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Rem,
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    And,
+    Or,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum SqlType {
+    BigInt,
+    Double,
+    String,
+    Boolean,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Func {
+    Lower,
+    Upper,
+    Length,
+    Concat,
+    Substring,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Agg {
+    Count,
+    CountDistinct,
+    Sum,
+    Avg,
+    Min,
+    Max,
+}
+
+/// What the subset does not hold: the message names the construct.
+pub type Unsupported = String;
+
+fn unsupported<T>(what: impl std::fmt::Display) -> Result<T, Unsupported> {
+    Err(format!(
+        "{what} is not supported in a pipeline's SQL (see the README's \"SQL\" table for what is)"
+    ))
+}
+
+/// The query of a `sql("..")` text: exactly one SELECT statement.
+pub fn read(text: &str) -> Result<Query, Unsupported> {
+    let statements =
+        sqlparser::parser::Parser::parse_sql(&sqlparser::dialect::GenericDialect {}, text)
+            .map_err(|e| format!("this SQL does not parse: {e}"))?;
+    let [statement] = &statements[..] else {
+        return Err(format!(
+            "`sql(..)` takes one SELECT statement, this text has {}",
+            statements.len()
+        ));
+    };
+    let sql::Statement::Query(q) = statement else {
+        return unsupported(format_args!("a `{}` statement", first_word(statement)));
+    };
+    query(q)
+}
+
+fn first_word(s: &sql::Statement) -> String {
+    s.to_string()
+        .split_whitespace()
+        .next()
+        .unwrap_or("")
+        .to_owned()
+}
+
+fn query(q: &sql::Query) -> Result<Query, Unsupported> {
+    if q.with.is_some() {
+        return unsupported("WITH");
+    }
+    if q.fetch.is_some() {
+        return unsupported("FETCH");
+    }
+    let sql::SetExpr::Select(s) = &*q.body else {
+        return unsupported(format_args!("`{}`", q.body));
+    };
+    if s.top.is_some() {
+        return unsupported("TOP");
+    }
+    if s.into.is_some() {
+        return unsupported("SELECT INTO");
+    }
+    if !s.lateral_views.is_empty() {
+        return unsupported("LATERAL VIEW");
+    }
+    if s.qualify.is_some() {
+        return unsupported("QUALIFY");
+    }
+    if !s.named_window.is_empty() {
+        return unsupported("WINDOW clauses");
+    }
+    let distinct = match &s.distinct {
+        None => false,
+        Some(sql::Distinct::Distinct) => true,
+        Some(other) => return unsupported(format_args!("`{other}`")),
+    };
+    let from = match &s.from[..] {
+        [] => return Err("a query needs `FROM stream`, naming a stream of the pipeline".into()),
+        [one] => from(one)?,
+        [_, more @ ..] => {
+            return unsupported(format_args!(
+                "a FROM list of several streams (`, {}`)",
+                more[0]
+            ));
+        }
+    };
+    let mut select = Vec::new();
+    for item in &s.projection {
+        select.push(match item {
+            sql::SelectItem::Wildcard(_) => SelectItem::Wildcard,
+            sql::SelectItem::UnnamedExpr(e) => {
+                let expr = expr(e)?;
+                let (label, aliased) = match &expr {
+                    Expr::Column(c) => (c.clone(), true),
+                    _ => (e.to_string(), false),
+                };
+                SelectItem::Expr {
+                    expr,
+                    label,
+                    aliased,
+                }
+            }
+            sql::SelectItem::ExprWithAlias { expr: e, alias } => SelectItem::Expr {
+                expr: expr(e)?,
+                label: alias.value.clone(),
+                aliased: true,
+            },
+            other => return unsupported(format_args!("`{other}` in SELECT")),
+        });
+    }
+    let group_by = match &s.group_by {
+        sql::GroupByExpr::Expressions(exprs, modifiers) => {
+            if let Some(m) = modifiers.first() {
+                return unsupported(format_args!("GROUP BY .. {m}"));
+            }
+            exprs.iter().map(expr).collect::<Result<_, _>>()?
+        }
+        sql::GroupByExpr::All(_) => return unsupported("GROUP BY ALL"),
+    };
+    let order_by = match &q.order_by {
+        None => Vec::new(),
+        Some(o) => match &o.kind {
+            sql::OrderByKind::Expressions(keys) => keys
+                .iter()
+                .map(|k| {
+                    Ok(OrderKey {
+                        expr: expr(&k.expr)?,
+                        descending: matches!(k.options.sort, Some(sql::OrderBySort::Desc)),
+                        nulls_first: k.options.nulls_first,
+                    })
+                })
+                .collect::<Result<_, Unsupported>>()?,
+            sql::OrderByKind::All(_) => return unsupported("ORDER BY ALL"),
+        },
+    };
+    let limit = match &q.limit_clause {
+        None => None,
+        Some(sql::LimitClause::LimitOffset {
+            limit,
+            offset,
+            limit_by,
+        }) => {
+            if offset.is_some() {
+                return unsupported("OFFSET");
+            }
+            if !limit_by.is_empty() {
+                return unsupported("LIMIT BY");
+            }
+            match limit.as_ref().map(expr).transpose()? {
+                None => None,
+                Some(Expr::Int(n)) if n >= 0 => Some(n as u64),
+                Some(_) => return Err("LIMIT takes a whole number, such as `LIMIT 10`".into()),
+            }
+        }
+        Some(other) => return unsupported(format_args!("`{other}`")),
+    };
+    Ok(Query {
+        distinct,
+        select,
+        from,
+        filter: s.selection.as_ref().map(expr).transpose()?,
+        group_by,
+        having: s.having.as_ref().map(expr).transpose()?,
+        order_by,
+        limit,
+    })
+}
+
+fn from(t: &sql::TableWithJoins) -> Result<From, Unsupported> {
+    if let Some(j) = t.joins.first() {
+        return unsupported(format_args!("JOIN (`{j}`) (joins are not compiled yet)"));
+    }
+    let sql::TableFactor::Table { name, alias, .. } = &t.relation else {
+        return unsupported(format_args!("`{}` in FROM", t.relation));
+    };
+    let stream = match &name.0[..] {
+        [part] => part.to_string(),
+        _ => return unsupported(format_args!("a qualified name (`{name}`) in FROM")),
+    };
+    let (name, columns) = match alias {
+        None => (stream.clone(), None),
+        Some(a) => (
+            a.name.value.clone(),
+            (!a.columns.is_empty())
+                .then(|| a.columns.iter().map(|c| c.name.value.clone()).collect()),
+        ),
+    };
+    Ok(From {
+        stream,
+        columns,
+        name,
+    })
+}
+
+fn expr(e: &sql::Expr) -> Result<Expr, Unsupported> {
+    use sql::Expr as E;
+    Ok(match e {
+        E::Identifier(id) => Expr::Column(id.value.clone()),
+        E::CompoundIdentifier(parts) => match &parts[..] {
+            // `alias.column`: the lowering checks the alias.
+            [table, column] => Expr::Column(format!("{}.{}", table.value, column.value)),
+            _ => return unsupported(format_args!("the name `{e}`")),
+        },
+        E::Value(v) => value(&v.value)?,
+        E::Nested(inner) => expr(inner)?,
+        E::BinaryOp { left, op, right } => {
+            let op = match op {
+                sql::BinaryOperator::Plus => BinOp::Add,
+                sql::BinaryOperator::Minus => BinOp::Sub,
+                sql::BinaryOperator::Multiply => BinOp::Mul,
+                sql::BinaryOperator::Divide => BinOp::Div,
+                sql::BinaryOperator::Modulo => BinOp::Rem,
+                sql::BinaryOperator::Eq => BinOp::Eq,
+                sql::BinaryOperator::NotEq => BinOp::Ne,
+                sql::BinaryOperator::Lt => BinOp::Lt,
+                sql::BinaryOperator::LtEq => BinOp::Le,
+                sql::BinaryOperator::Gt => BinOp::Gt,
+                sql::BinaryOperator::GtEq => BinOp::Ge,
+                sql::BinaryOperator::And => BinOp::And,
+                sql::BinaryOperator::Or => BinOp::Or,
+                sql::BinaryOperator::StringConcat => {
+                    return Ok(Expr::Func(Func::Concat, vec![expr(left)?, expr(right)?]));
+                }
+                other => return unsupported(format_args!("the operator `{other}`")),
+            };
+            Expr::Binary(Box::new(expr(left)?), op, Box::new(expr(right)?))
+        }
+        E::UnaryOp { op, expr: inner } => match op {
+            sql::UnaryOperator::Not => Expr::Not(Box::new(expr(inner)?)),
+            sql::UnaryOperator::Minus => match expr(inner)? {
+                Expr::Int(n) => Expr::Int(-n),
+                Expr::Float(f) => Expr::Float(-f),
+                x => Expr::Neg(Box::new(x)),
+            },
+            sql::UnaryOperator::Plus => expr(inner)?,
+            other => return unsupported(format_args!("the operator `{other}`")),
+        },
+        E::IsNull(inner) => Expr::IsNull(Box::new(expr(inner)?), false),
+        E::IsNotNull(inner) => Expr::IsNull(Box::new(expr(inner)?), true),
+        E::Like {
+            negated,
+            any,
+            expr: inner,
+            pattern,
+            escape_char,
+        } => {
+            if *any || escape_char.is_some() {
+                return unsupported(format_args!("`{e}`"));
+            }
+            let Expr::Str(pattern) = expr(pattern)? else {
+                return Err("LIKE takes a string literal pattern, such as `LIKE 'a%'`".into());
+            };
+            Expr::Like {
+                expr: Box::new(expr(inner)?),
+                pattern,
+                negated: *negated,
+            }
+        }
+        E::Cast {
+            expr: inner,
+            data_type,
+            format: None,
+            ..
+        } => Expr::Cast(Box::new(expr(inner)?), sql_type(data_type)?),
+        E::Case {
+            operand,
+            conditions,
+            else_result,
+            ..
+        } => {
+            let operand = operand.as_deref().map(expr).transpose()?;
+            let whens = conditions
+                .iter()
+                .map(|w| {
+                    let cond = expr(&w.condition)?;
+                    let cond = match &operand {
+                        // `CASE x WHEN v ..` is `CASE WHEN x = v ..`.
+                        Some(x) => Expr::Binary(Box::new(x.clone()), BinOp::Eq, Box::new(cond)),
+                        None => cond,
+                    };
+                    Ok((cond, expr(&w.result)?))
+                })
+                .collect::<Result<_, Unsupported>>()?;
+            Expr::Case {
+                whens,
+                otherwise: else_result.as_deref().map(expr).transpose()?.map(Box::new),
+            }
+        }
+        E::Substring {
+            expr: inner,
+            substring_from,
+            substring_for,
+            ..
+        } => {
+            let mut args = vec![expr(inner)?];
+            match substring_from {
+                Some(f) => args.push(expr(f)?),
+                None => return Err("substring takes a start: `substring(s, 1, 3)`".into()),
+            }
+            if let Some(f) = substring_for {
+                args.push(expr(f)?);
+            }
+            Expr::Func(Func::Substring, args)
+        }
+        E::Function(f) => function(f)?,
+        other => return unsupported(format_args!("`{other}`")),
+    })
+}
+
+fn value(v: &sql::Value) -> Result<Expr, Unsupported> {
+    Ok(match v {
+        sql::Value::Number(n, _) => match n.parse::<i64>() {
+            Ok(i) => Expr::Int(i),
+            Err(_) => Expr::Float(
+                n.parse::<f64>()
+                    .map_err(|_| format!("`{n}` is not a number SQL here can hold"))?,
+            ),
+        },
+        sql::Value::SingleQuotedString(s) => Expr::Str(s.clone()),
+        sql::Value::Boolean(b) => Expr::Bool(*b),
+        sql::Value::Null => Expr::Null,
+        other => return unsupported(format_args!("the literal `{other}`")),
+    })
+}
+
+fn sql_type(t: &sql::DataType) -> Result<SqlType, Unsupported> {
+    use sql::DataType as D;
+    Ok(match t {
+        D::BigInt(_) | D::Int(_) | D::Integer(_) | D::Int64 | D::SmallInt(_) | D::TinyInt(_) => {
+            SqlType::BigInt
+        }
+        D::Double(_) | D::DoublePrecision | D::Float(_) | D::Float64 | D::Real | D::Float8 => {
+            SqlType::Double
+        }
+        D::String(_) | D::Varchar(_) | D::Text | D::Char(_) => SqlType::String,
+        D::Boolean | D::Bool => SqlType::Boolean,
+        other => return unsupported(format_args!("CAST to `{other}`")),
+    })
+}
+
+fn function(f: &sql::Function) -> Result<Expr, Unsupported> {
+    let name = f.name.to_string().to_ascii_lowercase();
+    if f.over.is_some() {
+        return unsupported(format_args!("the window function `{f}` (OVER)"));
+    }
+    if f.filter.is_some() {
+        return unsupported(format_args!("FILTER in `{f}`"));
+    }
+    let list = match &f.args {
+        sql::FunctionArguments::List(list) => list,
+        // A keyword some dialects read as a function without parentheses (`user`): here
+        // a column.
+        sql::FunctionArguments::None if f.name.0.len() == 1 => {
+            return Ok(Expr::Column(f.name.to_string()));
+        }
+        _ => return unsupported(format_args!("`{f}`")),
+    };
+    let distinct = matches!(
+        list.duplicate_treatment,
+        Some(sql::DuplicateTreatment::Distinct)
+    );
+    let mut star = false;
+    let mut args = Vec::new();
+    for a in &list.args {
+        match a {
+            sql::FunctionArg::Unnamed(sql::FunctionArgExpr::Expr(e)) => args.push(expr(e)?),
+            sql::FunctionArg::Unnamed(sql::FunctionArgExpr::Wildcard) => star = true,
+            other => return unsupported(format_args!("the argument `{other}` of `{name}`")),
+        }
+    }
+    let arity = |n: std::ops::RangeInclusive<usize>, usage: &str| {
+        if star || !n.contains(&args.len()) {
+            Err(format!("`{name}` takes {usage}"))
+        } else {
+            Ok(())
+        }
+    };
+    let agg = |a: Agg, args: &mut Vec<Expr>| Expr::Agg(a, Some(Box::new(args.remove(0))));
+    Ok(match name.as_str() {
+        "count" if star && args.is_empty() && !distinct => Expr::Agg(Agg::Count, None),
+        "count" => {
+            arity(
+                1..=1,
+                "`*` or one column: `count(*)`, `count(x)`, `count(DISTINCT x)`",
+            )?;
+            agg(
+                if distinct {
+                    Agg::CountDistinct
+                } else {
+                    Agg::Count
+                },
+                &mut args,
+            )
+        }
+        "sum" | "avg" | "min" | "max" => {
+            arity(1..=1, "one argument")?;
+            if distinct {
+                return unsupported(format_args!("`{name}(DISTINCT ..)`"));
+            }
+            let a = match name.as_str() {
+                "sum" => Agg::Sum,
+                "avg" => Agg::Avg,
+                "min" => Agg::Min,
+                _ => Agg::Max,
+            };
+            agg(a, &mut args)
+        }
+        "lower" | "lcase" => {
+            arity(1..=1, "one argument")?;
+            Expr::Func(Func::Lower, args)
+        }
+        "upper" | "ucase" => {
+            arity(1..=1, "one argument")?;
+            Expr::Func(Func::Upper, args)
+        }
+        "length" | "char_length" | "character_length" => {
+            arity(1..=1, "one argument")?;
+            Expr::Func(Func::Length, args)
+        }
+        "concat" => {
+            arity(1..=usize::MAX, "one argument or more")?;
+            Expr::Func(Func::Concat, args)
+        }
+        "substring" | "substr" => {
+            arity(
+                2..=3,
+                "a string, a start and maybe a length: `substring(s, 1, 3)`",
+            )?;
+            Expr::Func(Func::Substring, args)
+        }
+        "window" | "session_window" | "tumble" | "hop" | "session" => {
+            return unsupported(format_args!(
+                "`{name}(..)` (event-time windows in SQL are not compiled yet; use the `event_window` stage)"
+            ));
+        }
+        _ => return unsupported(format_args!("the function `{name}`")),
+    })
+}
+
+impl Expr {
+    /// Whether an aggregate is anywhere in it.
+    pub fn has_agg(&self) -> bool {
+        let mut found = false;
+        self.visit(&mut |e| found |= matches!(e, Expr::Agg(..)));
+        found
+    }
+
+    /// Calls `f` on this expression and every one inside it, outside in.
+    pub fn visit(&self, f: &mut dyn FnMut(&Expr)) {
+        f(self);
+        match self {
+            Expr::Binary(a, _, b) => {
+                a.visit(f);
+                b.visit(f);
+            }
+            Expr::Not(a) | Expr::Neg(a) | Expr::IsNull(a, _) | Expr::Cast(a, _) => a.visit(f),
+            Expr::Like { expr, .. } => expr.visit(f),
+            Expr::Case { whens, otherwise } => {
+                for (c, r) in whens {
+                    c.visit(f);
+                    r.visit(f);
+                }
+                if let Some(o) = otherwise {
+                    o.visit(f);
+                }
+            }
+            Expr::Func(_, args) => args.iter().for_each(|a| a.visit(f)),
+            Expr::Agg(_, Some(a)) => a.visit(f),
+            _ => {}
+        }
+    }
+}

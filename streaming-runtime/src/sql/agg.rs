@@ -1,0 +1,300 @@
+//! The aggregates' accumulators: one per aggregate of a query, the query's accumulator a
+//! tuple of them. Each row starts one (`count_star()`, `sum(v)`, ...), `reduce_by_key`
+//! merges them per group ([`SqlAcc::merge`]) and the output row takes their results
+//! ([`SqlAcc::finish`]). NULLs as in SQL: COUNT(*) counts every row, the other aggregates
+//! skip NULLs, and SUM, AVG, MIN and MAX of no value are NULL.
+
+use std::collections::HashSet;
+use std::hash::Hash;
+
+use super::expr::SqlNum;
+use super::value::SqlOwned;
+
+/// An aggregate's accumulator.
+pub trait SqlAcc: Sized {
+    /// The aggregate's result (`None`: NULL).
+    type Out;
+    /// Both accumulators' rows together.
+    fn merge(self, other: Self) -> Self;
+    /// The result.
+    fn finish(self) -> Self::Out;
+}
+
+/// Merges two accumulators (the generated reducer calls it for each aggregate).
+#[inline]
+pub fn merge<A: SqlAcc>(a: A, b: A) -> A {
+    a.merge(b)
+}
+
+/// The result of an accumulator.
+#[inline]
+pub fn finish<A: SqlAcc>(a: A) -> A::Out {
+    a.finish()
+}
+
+/// COUNT(*) and COUNT(x).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Count(pub i64);
+
+/// COUNT(*) of one row.
+#[inline]
+pub fn count_star() -> Count {
+    Count(1)
+}
+
+/// COUNT(x) of one row: 1 unless x is NULL.
+#[inline]
+pub fn count<V>(v: &Option<V>) -> Count {
+    Count(i64::from(v.is_some()))
+}
+
+impl SqlAcc for Count {
+    type Out = Option<i64>;
+    #[inline]
+    fn merge(self, other: Count) -> Count {
+        Count(self.0 + other.0)
+    }
+    #[inline]
+    fn finish(self) -> Option<i64> {
+        Some(self.0)
+    }
+}
+
+/// SUM(x): BIGINT for integers (wrapping, as Spark's non-ANSI mode), DOUBLE for floats.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Sum<N>(pub Option<N>);
+
+/// SUM(x) of one row.
+#[inline]
+pub fn sum<N: SqlNum>(v: Option<N>) -> Sum<N> {
+    Sum(v)
+}
+
+impl<N: SqlNum> SqlAcc for Sum<N> {
+    type Out = Option<N>;
+    #[inline]
+    fn merge(self, other: Self) -> Self {
+        Sum(match (self.0, other.0) {
+            (Some(a), Some(b)) => Some(a.plus(b)),
+            (a, b) => a.or(b),
+        })
+    }
+    #[inline]
+    fn finish(self) -> Option<N> {
+        self.0
+    }
+}
+
+/// AVG(x): always a DOUBLE.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Avg {
+    sum: f64,
+    n: i64,
+}
+
+/// AVG(x) of one row.
+#[inline]
+pub fn avg<N: SqlNum>(v: Option<N>) -> Avg {
+    match v {
+        Some(v) => Avg {
+            sum: v.as_f64(),
+            n: 1,
+        },
+        None => Avg::default(),
+    }
+}
+
+impl SqlAcc for Avg {
+    type Out = Option<f64>;
+    #[inline]
+    fn merge(self, other: Avg) -> Avg {
+        Avg {
+            sum: self.sum + other.sum,
+            n: self.n + other.n,
+        }
+    }
+    #[inline]
+    fn finish(self) -> Option<f64> {
+        (self.n > 0).then(|| self.sum / self.n as f64)
+    }
+}
+
+/// MIN(x).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Min<T>(pub Option<T>);
+
+/// MAX(x).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Max<T>(pub Option<T>);
+
+/// A value MIN and MAX can order.
+#[diagnostic::on_unimplemented(
+    message = "MIN and MAX need values with an order, and `{Self}` has none",
+    label = "in this query"
+)]
+pub trait SqlOrdered: PartialOrd {}
+impl SqlOrdered for i64 {}
+impl SqlOrdered for f64 {}
+impl SqlOrdered for bool {}
+impl SqlOrdered for String {}
+impl SqlOrdered for crate::event_time::Timestamp {}
+
+/// MIN(x) of one row.
+#[inline]
+pub fn min<V: SqlOwned>(v: Option<V>) -> Min<V::Owned>
+where
+    V::Owned: SqlOrdered,
+{
+    Min(v.map(SqlOwned::owned))
+}
+
+/// MAX(x) of one row.
+#[inline]
+pub fn max<V: SqlOwned>(v: Option<V>) -> Max<V::Owned>
+where
+    V::Owned: SqlOrdered,
+{
+    Max(v.map(SqlOwned::owned))
+}
+
+impl<T: SqlOrdered> SqlAcc for Min<T> {
+    type Out = Option<T>;
+    #[inline]
+    fn merge(self, other: Self) -> Self {
+        Min(match (self.0, other.0) {
+            (Some(a), Some(b)) => Some(if b < a { b } else { a }),
+            (a, b) => a.or(b),
+        })
+    }
+    #[inline]
+    fn finish(self) -> Option<T> {
+        self.0
+    }
+}
+
+impl<T: SqlOrdered> SqlAcc for Max<T> {
+    type Out = Option<T>;
+    #[inline]
+    fn merge(self, other: Self) -> Self {
+        Max(match (self.0, other.0) {
+            (Some(a), Some(b)) => Some(if b > a { b } else { a }),
+            (a, b) => a.or(b),
+        })
+    }
+    #[inline]
+    fn finish(self) -> Option<T> {
+        self.0
+    }
+}
+
+/// COUNT(DISTINCT x): the distinct values seen (NULL is not one).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Distinct<K: Hash + Eq>(pub HashSet<K>);
+
+/// A value COUNT(DISTINCT ..) and GROUP BY can tell apart.
+#[diagnostic::on_unimplemented(
+    message = "COUNT(DISTINCT ..) and GROUP BY need values that can be told apart exactly, and `{Self}` cannot",
+    label = "in this query",
+    note = "floating-point values cannot be grouped; CAST them to BIGINT or STRING"
+)]
+pub trait SqlKey: Hash + Eq {}
+impl SqlKey for i64 {}
+impl SqlKey for bool {}
+impl SqlKey for String {}
+impl SqlKey for crate::event_time::Timestamp {}
+
+/// COUNT(DISTINCT x) of one row.
+#[inline]
+pub fn count_distinct<V: SqlOwned>(v: Option<V>) -> Distinct<V::Owned>
+where
+    V::Owned: SqlKey,
+{
+    Distinct(v.map(SqlOwned::owned).into_iter().collect())
+}
+
+impl<K: Hash + Eq> SqlAcc for Distinct<K> {
+    type Out = Option<i64>;
+    #[inline]
+    fn merge(mut self, mut other: Self) -> Self {
+        if self.0.len() < other.0.len() {
+            std::mem::swap(&mut self, &mut other);
+        }
+        self.0.extend(other.0);
+        self
+    }
+    #[inline]
+    fn finish(self) -> Option<i64> {
+        Some(self.0.len() as i64)
+    }
+}
+
+/// A GROUP BY key part: an owned value that can be told apart.
+#[inline]
+pub fn key<V: SqlOwned>(v: Option<V>) -> Option<V::Owned>
+where
+    V::Owned: SqlKey,
+{
+    v.map(SqlOwned::owned)
+}
+
+/// A query's accumulator: one per aggregate, merged and finished together.
+macro_rules! tuples {
+    ($( ($($a:ident $i:tt),*) )*) => {$(
+        impl<$($a: SqlAcc),*> SqlAcc for ($($a,)*) {
+            type Out = ($($a::Out,)*);
+            #[inline]
+            #[allow(clippy::unused_unit)]
+            fn merge(self, _other: Self) -> Self {
+                ($(self.$i.merge(_other.$i),)*)
+            }
+            #[inline]
+            #[allow(clippy::unused_unit)]
+            fn finish(self) -> Self::Out {
+                ($(self.$i.finish(),)*)
+            }
+        }
+    )*};
+}
+tuples! {
+    ()
+    (A0 0)
+    (A0 0, A1 1)
+    (A0 0, A1 1, A2 2)
+    (A0 0, A1 1, A2 2, A3 3)
+    (A0 0, A1 1, A2 2, A3 3, A4 4)
+    (A0 0, A1 1, A2 2, A3 3, A4 4, A5 5)
+    (A0 0, A1 1, A2 2, A3 3, A4 4, A5 5, A6 6)
+    (A0 0, A1 1, A2 2, A3 3, A4 4, A5 5, A6 6, A7 7)
+    (A0 0, A1 1, A2 2, A3 3, A4 4, A5 5, A6 6, A7 7, A8 8)
+    (A0 0, A1 1, A2 2, A3 3, A4 4, A5 5, A6 6, A7 7, A8 8, A9 9)
+    (A0 0, A1 1, A2 2, A3 3, A4 4, A5 5, A6 6, A7 7, A8 8, A9 9, A10 10)
+    (A0 0, A1 1, A2 2, A3 3, A4 4, A5 5, A6 6, A7 7, A8 8, A9 9, A10 10, A11 11)
+}
+
+/// A query without GROUP BY: its batch's accumulators merged into one, the empty one for
+/// an empty batch (SQL gives one row even then: COUNT(*) 0, SUM NULL).
+pub fn fold_all<A: SqlAcc + Default, I: IntoIterator<Item = A>>(batch: I) -> A {
+    batch.into_iter().fold(A::default(), SqlAcc::merge)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nulls_as_sql() {
+        let s = sum(Some(2i64)).merge(sum(None)).merge(sum(Some(3)));
+        assert_eq!(s.finish(), Some(5));
+        assert_eq!(sum::<i64>(None).merge(sum(None)).finish(), None);
+        assert_eq!(avg::<f64>(None).finish(), None);
+        assert_eq!(avg(Some(1i64)).merge(avg(Some(2i64))).finish(), Some(1.5));
+        assert_eq!(count(&None::<i64>).merge(count_star()).finish(), Some(1));
+        assert_eq!(
+            min(Some("b")).merge(min(Some("a"))).finish(),
+            Some("a".into())
+        );
+        assert_eq!(max(Some(1i64)).merge(max(None::<i64>)).finish(), Some(1));
+        let d = count_distinct(Some("a")).merge(count_distinct(Some("a")));
+        assert_eq!(d.merge(count_distinct(None::<&str>)).finish(), Some(1));
+    }
+}

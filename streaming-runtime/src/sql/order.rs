@@ -1,0 +1,104 @@
+//! ORDER BY keys: each a value with its direction and where its NULLs go, so that one
+//! `sort_by` orders by several keys in mixed directions. Spark's defaults: NULLs first when
+//! ascending, last when descending.
+
+use std::cmp::Ordering;
+
+use super::value::SqlOwned;
+use crate::event_time::Timestamp;
+
+/// A value ORDER BY can sort by: a total order (floats by IEEE total order, NaN last).
+#[diagnostic::on_unimplemented(
+    message = "ORDER BY cannot sort by `{Self}`",
+    label = "in this query"
+)]
+pub trait SqlSort {
+    /// The total order.
+    fn sort_cmp(&self, other: &Self) -> Ordering;
+}
+
+macro_rules! sort_by_ord {
+    ($($t:ty),*) => {$(
+        impl SqlSort for $t {
+            #[inline]
+            fn sort_cmp(&self, other: &Self) -> Ordering {
+                self.cmp(other)
+            }
+        }
+    )*};
+}
+sort_by_ord!(i64, bool, String, Timestamp);
+
+impl SqlSort for f64 {
+    #[inline]
+    fn sort_cmp(&self, other: &f64) -> Ordering {
+        self.total_cmp(other)
+    }
+}
+
+/// One ORDER BY key of a row.
+#[derive(Clone, Debug)]
+pub struct SortKey<T> {
+    value: Option<T>,
+    descending: bool,
+    nulls_first: bool,
+}
+
+/// The key for `value` sorted `descending` or not, NULLs first or last (`None`: Spark's
+/// default for the direction).
+#[inline]
+pub fn sort_key<V: SqlOwned>(
+    value: Option<V>,
+    descending: bool,
+    nulls_first: Option<bool>,
+) -> SortKey<V::Owned> {
+    SortKey {
+        value: value.map(SqlOwned::owned),
+        descending,
+        nulls_first: nulls_first.unwrap_or(!descending),
+    }
+}
+
+impl<T: SqlSort> Ord for SortKey<T> {
+    fn cmp(&self, other: &Self) -> Ordering {
+        match (&self.value, &other.value) {
+            (None, None) => Ordering::Equal,
+            (None, Some(_)) if self.nulls_first => Ordering::Less,
+            (None, Some(_)) => Ordering::Greater,
+            (Some(_), None) if self.nulls_first => Ordering::Greater,
+            (Some(_), None) => Ordering::Less,
+            (Some(a), Some(b)) if self.descending => b.sort_cmp(a),
+            (Some(a), Some(b)) => a.sort_cmp(b),
+        }
+    }
+}
+
+impl<T: SqlSort> PartialOrd for SortKey<T> {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl<T: SqlSort> PartialEq for SortKey<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other).is_eq()
+    }
+}
+
+impl<T: SqlSort> Eq for SortKey<T> {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn directions_and_nulls_as_spark() {
+        let mut v = vec![Some(2i64), None, Some(1), Some(3)];
+        v.sort_by_key(|x| sort_key(*x, false, None));
+        assert_eq!(v, [None, Some(1), Some(2), Some(3)]);
+        v.sort_by_key(|x| sort_key(*x, true, None));
+        assert_eq!(v, [Some(3), Some(2), Some(1), None]);
+        v.sort_by_key(|x| sort_key(*x, true, Some(true)));
+        assert_eq!(v, [None, Some(3), Some(2), Some(1)]);
+    }
+}

@@ -1,0 +1,183 @@
+//! `sql("..")` in a pipeline: queries lowered to stages, per batch, with Spark SQL's
+//! semantics; the results checked by hand here, and against SQLite in
+//! `tests/sql_oracle.rs`.
+
+use streaming::prelude::*;
+
+mod common;
+use common::*;
+
+#[derive(Debug, Clone)]
+struct Event {
+    action: String,
+    user: u32,
+    bytes: Option<i64>,
+}
+
+fn ev(action: &str, user: u32, bytes: Option<i64>) -> Event {
+    Event {
+        action: action.into(),
+        user,
+        bytes,
+    }
+}
+
+#[test]
+fn sql_word_count_per_batch_as_spark_prints_it() {
+    let buf = OutputBuffer::new();
+    let mut p = stream_pipeline! {
+        batch 1s;
+        let words = source queue(vec![vec!["cat dog cat", "owl"], vec![]]) |> flat_map split;
+        sql("SELECT word, count(*) AS total FROM words AS w(word) GROUP BY word ORDER BY total DESC, word")
+            |> print
+    };
+    p.print_to(buf.clone());
+    p.run_batches(2).unwrap();
+    assert_eq!(
+        buf.contents(),
+        "\
+-------------------------------------------
+Batch: 0
+-------------------------------------------
++----+-----+
+|word|total|
++----+-----+
+| cat|    2|
+| dog|    1|
+| owl|    1|
++----+-----+
+
+-------------------------------------------
+Batch: 1
+-------------------------------------------
++----+-----+
+|word|total|
++----+-----+
++----+-----+
+
+"
+    );
+}
+
+#[test]
+fn where_projection_and_nulls() {
+    let out = Collector::new();
+    let mut p = stream_pipeline! {
+        batch 1s;
+        let events = source queue(vec![vec![
+            ev("click", 1, Some(10)),
+            ev("view", 2, None),
+            ev("click", 3, Some(5)),
+        ]]);
+        sql("SELECT upper(action) AS a, user * 2 AS u2, bytes / 4 AS q, bytes IS NULL AS missing
+             FROM events WHERE user >= 2 OR action = 'click'")
+            |> map |r| (r.a, r.u2, r.q, r.missing)
+            |> collect(out)
+    };
+    p.run_batches(1).unwrap();
+    assert_eq!(
+        out.batches()[0].1,
+        [
+            (Some(s("CLICK")), Some(2), Some(2.5), Some(false)),
+            (Some(s("VIEW")), Some(4), None, Some(true)),
+            (Some(s("CLICK")), Some(6), Some(1.25), Some(false)),
+        ]
+    );
+}
+
+#[test]
+fn aggregates_skip_nulls_and_having_filters_groups() {
+    let out = Collector::new();
+    let mut p = stream_pipeline! {
+        batch 1s;
+        let events = source queue(vec![vec![
+            ev("click", 1, Some(10)),
+            ev("view", 2, None),
+            ev("click", 3, None),
+            ev("click", 3, Some(4)),
+            ev("buy", 1, None),
+        ]]);
+        sql("SELECT action, count(*) AS n, count(bytes) AS nb, sum(bytes) AS total,
+                    avg(bytes) AS mean, min(user) AS lo, max(user) AS hi,
+                    count(DISTINCT user) AS users
+             FROM events GROUP BY action HAVING count(*) > 1 OR action = 'view'
+             ORDER BY action")
+            |> map |r| (r.action, r.n, r.nb, r.total, r.mean, r.lo, r.hi, r.users)
+            |> collect(out)
+    };
+    p.run_batches(1).unwrap();
+    assert_eq!(
+        out.batches()[0].1,
+        [
+            (
+                Some(s("click")),
+                Some(3),
+                Some(2),
+                Some(14),
+                Some(7.0),
+                Some(1),
+                Some(3),
+                Some(2)
+            ),
+            (
+                Some(s("view")),
+                Some(1),
+                Some(0),
+                None,
+                None,
+                Some(2),
+                Some(2),
+                Some(1)
+            ),
+        ]
+    );
+}
+
+#[test]
+fn an_aggregate_without_group_by_gives_one_row_even_for_an_empty_batch() {
+    let out = Collector::new();
+    let mut p = stream_pipeline! {
+        batch 1s;
+        let events = source queue(vec![vec![ev("a", 1, Some(2)), ev("b", 2, Some(3))], vec![]]);
+        sql("SELECT count(*) AS n, sum(bytes) AS total FROM events")
+            |> map |r| (r.n, r.total)
+            |> collect(out)
+    };
+    p.run_batches(2).unwrap();
+    let b = out.batches();
+    assert_eq!(b[0].1, [(Some(2), Some(5))]);
+    assert_eq!(b[1].1, [(Some(0), None)]);
+}
+
+#[test]
+fn order_by_limit_and_select_star() {
+    let out = Collector::new();
+    let mut p = stream_pipeline! {
+        batch 1s;
+        let events = source queue(vec![vec![
+            ev("a", 5, None), ev("b", 1, Some(1)), ev("c", 3, Some(2)), ev("d", 4, None),
+        ]]);
+        sql("SELECT * FROM events WHERE action <> 'd' ORDER BY user DESC LIMIT 2")
+            |> map |e| e.action
+            |> collect(out)
+    };
+    p.run_batches(1).unwrap();
+    assert_eq!(out.batches()[0].1, [s("a"), s("c")]);
+}
+
+#[test]
+fn tuples_and_pairs_name_their_columns() {
+    let out = Collector::new();
+    let mut p = stream_pipeline! {
+        batch 1s;
+        let pairs = source queue(vec![vec![("x", 1), ("y", 2), ("x", 3)]]);
+        sql("SELECT _1 AS k, sum(_2) AS s FROM pairs GROUP BY _1 ORDER BY k")
+            |> map |r| (r.k, r.s)
+            |> collect(out)
+    };
+    p.run_batches(1).unwrap();
+    assert_eq!(
+        out.batches()[0].1,
+        [(Some(s("x")), Some(4i64)), (Some(s("y")), Some(2))]
+    );
+}
