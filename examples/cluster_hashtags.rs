@@ -18,13 +18,46 @@
 
 mod common;
 
-use std::path::PathBuf;
-use std::time::Duration;
+use std::path::{Path, PathBuf};
 
 use clap::Parser;
-use streaming::cluster::KafkaCluster;
+use streaming::cluster::Task;
 use streaming::line_feed::LineFeed;
 use streaming::prelude::*;
+
+/// The pipeline of `task`, a partition this process was given: its pairs re-keyed through
+/// the topic `shuffle`, its counts and the merged top 10 written to `out`.
+fn job(task: &Task, out: &Path, shuffle: String) -> Pipeline {
+    let counts_file = out.join(format!("totals-{}.txt", task.partition()));
+    let top_file = out.join("top.txt");
+    let fence = task.fence().clone();
+    let checkpoint = task.checkpoint_dir().to_path_buf();
+    stream_pipeline! {
+        batch 1s;
+        checkpoint checkpoint;
+        let counts = source kafka_task(task)
+            |> flat_map split
+            |> filter starts_with("#")
+            |> map |tag| (tag, 1i64)
+            |> repartition(shuffle)
+            |> window(300s, 1s) reduce(+, -)
+            |> map |(tag, n)| (tag.clone(), n);
+        counts
+            |> sort_by_key
+            |> foreach_batch(|_time, counts| {
+                // Only while this process still owns the partition.
+                fence.check()?;
+                common::write_totals(&counts_file, &counts)
+                    .map_err(|e| StreamingError::io("writing the counts", e))
+            });
+        let top = counts |> sort desc |> take(10) |> global;
+        top |> print;
+        top |> foreach_batch(|_time, top| {
+            common::write_totals(&top_file, &top)
+                .map_err(|e| StreamingError::io("writing the top 10", e))
+        })
+    }
+}
 
 #[derive(Parser, Debug)]
 struct Cli {
@@ -46,72 +79,21 @@ struct Cli {
     /// Directory of the per-partition counts and the merged top 10.
     #[arg(long, default_value = "target/cluster_hashtags/out")]
     out: PathBuf,
-    /// Seconds of silence after which the group gives a process's partitions to the others.
-    #[arg(long, default_value_t = 10)]
-    session_timeout: u64,
-    /// Serve each task's streaming page and /metrics while it runs: partition p's task at
-    /// this port + p (several tasks share a process, one server each).
-    #[arg(long, value_name = "HOST:PORT")]
-    ui: Option<std::net::SocketAddr>,
+    #[command(flatten)]
+    cluster: common::ClusterArgs,
 }
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+async fn main() -> common::Result {
     let cli = Cli::parse();
-    let feed = LineFeed::from_lines(common::tweets(50_000, 7));
-    let kafka = cli
-        .kafka
-        .setup(&[(&cli.topic, cli.partitions)], &cli.topic, feed)?;
-    if kafka.embedded {
-        // The embedded broker's records are gone: so is what a checkpoint says of them.
-        let _ = std::fs::remove_dir_all(&cli.checkpoint);
-        let _ = std::fs::remove_dir_all(&cli.out);
-    }
-    std::fs::create_dir_all(&cli.out)?;
-    let (out, shuffle, ui) = (cli.out.clone(), format!("{}-hashtags", cli.group), cli.ui);
-    KafkaCluster::new(&kafka.brokers, &cli.topic, &cli.group, &cli.checkpoint)
-        .session_timeout(Duration::from_secs(cli.session_timeout))
-        .run_until(
-            |task| {
-                let counts_file = out.join(format!("totals-{}.txt", task.partition()));
-                let top_file = out.join("top.txt");
-                let fence = task.fence().clone();
-                let checkpoint = task.checkpoint_dir().to_path_buf();
-                let shuffle = shuffle.clone();
-                let page = common::task_ui(ui, task.partition());
-                let mut pipeline = stream_pipeline! {
-                    batch 1s;
-                    checkpoint checkpoint;
-                    let counts = source kafka_task(task)
-                        |> flat_map split
-                        |> filter starts_with("#")
-                        |> map |tag| (tag, 1i64)
-                        |> repartition(shuffle)
-                        |> window(300s, 1s) reduce(+, -)
-                        |> map |(tag, n)| (tag.clone(), n);
-                    counts
-                        |> sort_by_key
-                        |> foreach_batch(|_time, counts| {
-                            // Only while this process still owns the partition.
-                            fence.check()?;
-                            common::write_totals(&counts_file, &counts)
-                                .map_err(|e| StreamingError::io("writing the counts", e))
-                        });
-                    let top = counts |> sort desc |> take(10) |> global;
-                    top |> print;
-                    top |> foreach_batch(|_time, top| {
-                        common::write_totals(&top_file, &top)
-                            .map_err(|e| StreamingError::io("writing the top 10", e))
-                    })
-                };
-                if let Some(addr) = page {
-                    pipeline.ui(addr);
-                }
-                pipeline
-            },
-            cli.kafka.stop_signal(),
-        )
-        .await?;
-    drop(kafka);
-    Ok(())
+    let cluster = common::Cluster {
+        topic: (&cli.topic, cli.partitions),
+        group: &cli.group,
+        checkpoint: &cli.checkpoint,
+        out: &cli.out,
+    };
+    let tweets = LineFeed::from_lines(common::tweets(50_000, 7));
+    let shuffle = format!("{}-hashtags", cli.group);
+    let job = |task: &Task, out: &Path| job(task, out, shuffle.clone());
+    cli.cluster.run(&cli.kafka, cluster, tweets, job).await
 }

@@ -17,13 +17,34 @@
 
 mod common;
 
-use std::path::PathBuf;
-use std::time::Duration;
+use std::path::{Path, PathBuf};
 
 use clap::Parser;
-use streaming::cluster::KafkaCluster;
+use streaming::cluster::Task;
 use streaming::line_feed::LineFeed;
 use streaming::prelude::*;
+
+/// The pipeline of `task`, a partition this process was given; its totals go to `out`.
+fn job(task: &Task, out: &Path) -> Pipeline {
+    let totals_file = out.join(format!("totals-{}.txt", task.partition()));
+    let fence = task.fence().clone();
+    let checkpoint = task.checkpoint_dir().to_path_buf();
+    stream_pipeline! {
+        batch 500ms;
+        checkpoint checkpoint every 1s;
+        source kafka_task(task)
+            |> flat_map split
+            |> map |w| (w, 1i64)
+            |> update_state_by_key(|new, old| Some(new.into_iter().sum::<i64>() + old.unwrap_or(0)))
+            |> sort_by_key
+            |> foreach_batch(|_time, totals| {
+                // Only while this process still owns the partition.
+                fence.check()?;
+                common::write_totals(&totals_file, &totals)
+                    .map_err(|e| StreamingError::io("writing the totals", e))
+            })
+    }
+}
 
 #[derive(Parser, Debug)]
 struct Cli {
@@ -44,61 +65,19 @@ struct Cli {
     /// Directory of the per-partition totals files.
     #[arg(long, default_value = "target/cluster_word_count/out")]
     out: PathBuf,
-    /// Seconds of silence after which the group gives a process's partitions to the others.
-    #[arg(long, default_value_t = 10)]
-    session_timeout: u64,
-    /// Serve each task's streaming page and /metrics while it runs: partition p's task at
-    /// this port + p (several tasks share a process, one server each).
-    #[arg(long, value_name = "HOST:PORT")]
-    ui: Option<std::net::SocketAddr>,
+    #[command(flatten)]
+    cluster: common::ClusterArgs,
 }
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+async fn main() -> common::Result {
     let cli = Cli::parse();
-    let feed = LineFeed::from_fn(|| common::sentences(10_000, 3));
-    let kafka = cli
-        .kafka
-        .setup(&[(&cli.topic, cli.partitions)], &cli.topic, feed)?;
-    if kafka.embedded {
-        // The embedded broker's records are gone: so is what a checkpoint says of them.
-        let _ = std::fs::remove_dir_all(&cli.checkpoint);
-        let _ = std::fs::remove_dir_all(&cli.out);
-    }
-    std::fs::create_dir_all(&cli.out)?;
-    let out = cli.out.clone();
-    let ui = cli.ui;
-    KafkaCluster::new(&kafka.brokers, &cli.topic, &cli.group, &cli.checkpoint)
-        .session_timeout(Duration::from_secs(cli.session_timeout))
-        .run_until(
-            |task| {
-                let totals_file = out.join(format!("totals-{}.txt", task.partition()));
-                let fence = task.fence().clone();
-                let checkpoint = task.checkpoint_dir().to_path_buf();
-                let page = common::task_ui(ui, task.partition());
-                let mut pipeline = stream_pipeline! {
-                    batch 500ms;
-                    checkpoint checkpoint every 1s;
-                    source kafka_task(task)
-                        |> flat_map split
-                        |> map |w| (w, 1i64)
-                        |> update_state_by_key(|new, old| Some(new.into_iter().sum::<i64>() + old.unwrap_or(0)))
-                        |> sort_by_key
-                        |> foreach_batch(|_time, totals| {
-                            // Only while this process still owns the partition.
-                            fence.check()?;
-                            common::write_totals(&totals_file, &totals)
-                                .map_err(|e| StreamingError::io("writing the totals", e))
-                        })
-                };
-                if let Some(addr) = page {
-                    pipeline.ui(addr);
-                }
-                pipeline
-            },
-            cli.kafka.stop_signal(),
-        )
-        .await?;
-    drop(kafka);
-    Ok(())
+    let cluster = common::Cluster {
+        topic: (&cli.topic, cli.partitions),
+        group: &cli.group,
+        checkpoint: &cli.checkpoint,
+        out: &cli.out,
+    };
+    let sentences = LineFeed::from_fn(|| common::sentences(10_000, 3));
+    cli.cluster.run(&cli.kafka, cluster, sentences, job).await
 }

@@ -19,6 +19,36 @@ use std::path::PathBuf;
 use clap::Parser;
 use streaming::prelude::*;
 
+/// Reads the files moved into `input`; appends the closed windows to `out`.
+fn job(input: PathBuf, checkpoint: PathBuf, out: PathBuf) -> Pipeline {
+    stream_pipeline! {
+        batch 200ms;
+        checkpoint checkpoint every 1s;
+        source text_files(input)
+            |> map(parse)
+            |> event_time(|(t, _)| *t) watermark 30s
+            |> map |(_, w)| w
+            |> event_window(10s, 10s) count_by_value
+            |> foreach_batch(|_time, windows| {
+                let mut text = String::new();
+                for ((w, word), n) in &windows {
+                    text.push_str(&format!("{} {word} {n}\n", w.start.as_millis() / 1000));
+                }
+                let mut f = std::fs::OpenOptions::new().create(true).append(true).open(&out)?;
+                f.write_all(text.as_bytes())?;
+                f.sync_all()
+            })
+    }
+}
+
+fn parse(line: &str) -> (Timestamp, &str) {
+    let (t, w) = line.split_once(' ').unwrap_or((line, ""));
+    (
+        Timestamp::from_secs(t.trim().parse().unwrap_or(0)),
+        w.trim(),
+    )
+}
+
 #[derive(Parser, Debug)]
 struct Cli {
     /// Directory to watch: each new file moved into it is read once.
@@ -34,42 +64,12 @@ struct Cli {
     ui: common::UiArgs,
 }
 
-fn parse(line: &str) -> (Timestamp, &str) {
-    let (t, w) = line.split_once(' ').unwrap_or((line, ""));
-    (
-        Timestamp::from_secs(t.trim().parse().unwrap_or(0)),
-        w.trim(),
-    )
-}
-
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+async fn main() -> common::Result {
     let cli = Cli::parse();
     std::fs::create_dir_all(&cli.input)?;
-    if let Some(dir) = cli.out.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    let (input, checkpoint, out) = (cli.input.clone(), cli.checkpoint.clone(), cli.out.clone());
-    cli.ui
-        .apply(stream_pipeline! {
-            batch 200ms;
-            checkpoint checkpoint every 1s;
-            source text_files(input)
-                |> map(parse)
-                |> event_time(|(t, _)| *t) watermark 30s
-                |> map |(_, w)| w
-                |> event_window(10s, 10s) count_by_value
-                |> foreach_batch(|_time, windows| {
-                    let mut text = String::new();
-                    for ((w, word), n) in &windows {
-                        text.push_str(&format!("{} {word} {n}\n", w.start.as_millis() / 1000));
-                    }
-                    let mut f = std::fs::OpenOptions::new().create(true).append(true).open(&out)?;
-                    f.write_all(text.as_bytes())?;
-                    f.sync_all()
-                })
-        })
-        .run()
-        .await?;
+    common::create_parent(&cli.out)?;
+    let pipeline = job(cli.input, cli.checkpoint, cli.out);
+    cli.ui.apply(pipeline).run().await?;
     Ok(())
 }

@@ -11,21 +11,42 @@
 mod common;
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::Parser;
 use streaming::line_feed::LineFeed;
 use streaming::prelude::*;
 
-#[derive(Parser, Debug)]
-struct Cli {
-    #[command(flatten)]
-    ui: common::UiArgs,
-    #[command(flatten)]
-    source: common::SourceArgs,
-    /// A word list in the AFINN format (`word<TAB>score` per line); a small built-in sample otherwise.
-    #[arg(long, value_name = "PATH")]
-    afinn: Option<PathBuf>,
+/// `afinn`: each word's sentiment score.
+fn job(host: String, port: u16, afinn: HashMap<String, i64>) -> Pipeline {
+    stream_pipeline! {
+        batch 1s;
+        source socket(host, port)
+            |> flat_map split
+            |> map to_lowercase
+            |> window(10s, 2s) reduce(+, -)
+            |> join(table(afinn))
+            |> map |(word, (count, score))| (word, count * score)
+            |> sort desc
+            |> print(5)
+    }
+}
+
+/// The sentiment table: the file `path`, or the built-in sample.
+fn load_afinn(path: Option<&Path>) -> common::Result<HashMap<String, i64>> {
+    let text = match path {
+        Some(path) => String::from_utf8_lossy(
+            &std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?,
+        )
+        .into_owned(),
+        None => SAMPLE.to_string(),
+    };
+    let (afinn, bad) = parse_afinn(&text);
+    eprintln!(
+        "sentiment table: {} words ({bad} malformed lines skipped)",
+        afinn.len()
+    );
+    Ok(afinn)
 }
 
 /// A few AFINN-style entries so the example runs without the data folder.
@@ -49,39 +70,21 @@ fn parse_afinn(text: &str) -> (HashMap<String, i64>, usize) {
     (table, bad)
 }
 
-#[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let cli = Cli::parse();
-    let text = match &cli.afinn {
-        Some(path) => String::from_utf8_lossy(
-            &std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?,
-        )
-        .into_owned(),
-        None => SAMPLE.to_string(),
-    };
-    let (afinn, bad) = parse_afinn(&text);
-    eprintln!(
-        "sentiment table: {} words ({bad} malformed lines skipped)",
-        afinn.len()
-    );
-    let (host, port) = cli
-        .source
-        .endpoint(LineFeed::from_lines(common::tweets(50_000, 9)))
-        .await?;
+#[derive(Parser, Debug)]
+struct Cli {
+    #[command(flatten)]
+    socket: common::SocketArgs,
+    /// A word list in the AFINN format (`word<TAB>score` per line); a small built-in sample otherwise.
+    #[arg(long, value_name = "PATH")]
+    afinn: Option<PathBuf>,
+}
 
-    cli.ui
-        .apply(stream_pipeline! {
-            batch 1s;
-            source socket(host, port)
-                |> flat_map split
-                |> map to_lowercase
-                |> window(10s, 2s) reduce(+, -)
-                |> join(table(afinn))
-                |> map |(word, (count, score))| (word, count * score)
-                |> sort desc
-                |> print(5)
-        })
-        .run_until(cli.source.stop_signal())
-        .await?;
-    Ok(())
+#[tokio::main]
+async fn main() -> common::Result {
+    let cli = Cli::parse();
+    let afinn = load_afinn(cli.afinn.as_deref())?;
+    let tweets = LineFeed::from_lines(common::tweets(50_000, 9));
+    cli.socket
+        .run(tweets, |host, port| job(host, port, afinn))
+        .await
 }

@@ -13,35 +13,28 @@ use clap::Parser;
 use streaming::line_feed::LineFeed;
 use streaming::prelude::*;
 
+fn job(host: String, port: u16) -> Pipeline {
+    stream_pipeline! {
+        batch 1s;
+        source socket(host, port)
+            |> flat_map split
+            |> filter starts_with("#")
+            |> window(300s, 1s) reduce(+, -)
+            |> sort desc
+            |> print
+    }
+}
+
 /// Counts hashtags over a 300 s window sliding every second and prints the top ones, like
 /// Spark's TwitterPopularTags.
 #[derive(Parser, Debug)]
 struct Cli {
     #[command(flatten)]
-    ui: common::UiArgs,
-    #[command(flatten)]
-    source: common::SourceArgs,
+    socket: common::SocketArgs,
 }
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let cli = Cli::parse();
-    let (host, port) = cli
-        .source
-        .endpoint(LineFeed::from_lines(common::tweets(50_000, 7)))
-        .await?;
-
-    cli.ui
-        .apply(stream_pipeline! {
-            batch 1s;
-            source socket(host, port)
-                |> flat_map split
-                |> filter starts_with("#")
-                |> window(300s, 1s) reduce(+, -)
-                |> sort desc
-                |> print
-        })
-        .run_until(cli.source.stop_signal())
-        .await?;
-    Ok(())
+async fn main() -> common::Result {
+    let tweets = LineFeed::from_lines(common::tweets(50_000, 7));
+    Cli::parse().socket.run(tweets, job).await
 }

@@ -19,6 +19,18 @@ use clap::Parser;
 use streaming::line_feed::LineFeed;
 use streaming::prelude::*;
 
+fn job(brokers: String, topic: String) -> Pipeline {
+    stream_pipeline! {
+        batch 1s;
+        source kafka(brokers, topic)
+            |> flat_map split
+            |> filter starts_with("#")
+            |> window(300s, 1s) reduce(+, -)
+            |> sort desc
+            |> print
+    }
+}
+
 #[derive(Parser, Debug)]
 struct Cli {
     #[command(flatten)]
@@ -34,27 +46,11 @@ struct Cli {
 }
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+async fn main() -> common::Result {
     let cli = Cli::parse();
-    let feed = match &cli.file {
-        Some(path) => LineFeed::from_file(path).map_err(|e| format!("{}: {e}", path.display()))?,
-        None => LineFeed::from_lines(common::tweets(50_000, 7)),
-    };
-    let kafka = cli.kafka.setup(&[(&cli.topic, 2)], &cli.topic, feed)?;
-    let stop = cli.kafka.stop_signal();
-    let (brokers, topic) = (kafka.brokers.clone(), cli.topic);
-    cli.ui
-        .apply(stream_pipeline! {
-            batch 1s;
-            source kafka(brokers, topic)
-                |> flat_map split
-                |> filter starts_with("#")
-                |> window(300s, 1s) reduce(+, -)
-                |> sort desc
-                |> print
-        })
-        .run_until(stop)
-        .await?;
-    drop(kafka);
-    Ok(())
+    let tweets = LineFeed::from_lines(common::tweets(50_000, 7));
+    let feed = common::file_or(cli.file.as_deref(), tweets)?;
+    let topics = [(cli.topic.as_str(), 2)];
+    let job = |brokers| job(brokers, cli.topic.clone());
+    cli.kafka.run(&cli.ui, &topics, feed, &[], job).await
 }

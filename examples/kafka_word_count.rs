@@ -22,7 +22,32 @@ use clap::Parser;
 use streaming::line_feed::LineFeed;
 use streaming::prelude::*;
 
-#[derive(Parser, Debug)]
+fn job(brokers: String, cli: Cli) -> Pipeline {
+    let Cli {
+        topic,
+        out_topic,
+        group,
+        checkpoint,
+        totals: totals_file,
+        ..
+    } = cli;
+    let out_brokers = brokers.clone();
+    stream_pipeline! {
+        batch 500ms;
+        checkpoint checkpoint every 1s;
+        let words = source kafka(brokers, topic).group(group).from_earliest()
+            |> flat_map split;
+        let counts = words |> reduce_by_key(+);
+        counts |> save_to_kafka(out_brokers, out_topic);
+        counts |> sort desc |> print(5);
+        words |> map |w| (w, 1i64)
+              |> update_state_by_key(|new, old| Some(new.into_iter().sum::<i64>() + old.unwrap_or(0)))
+              |> sort_by_key
+              |> foreach_batch(|_time, totals| common::write_totals(&totals_file, &totals))
+    }
+}
+
+#[derive(Parser, Debug, Clone)]
 struct Cli {
     #[command(flatten)]
     ui: common::UiArgs,
@@ -46,39 +71,13 @@ struct Cli {
 }
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+async fn main() -> common::Result {
     let cli = Cli::parse();
-    let feed = LineFeed::from_fn(|| common::sentences(10_000, 3));
-    let kafka = cli
-        .kafka
-        .setup(&[(&cli.topic, 3), (&cli.out_topic, 1)], &cli.topic, feed)?;
-    if kafka.embedded {
-        // The embedded broker's records are gone: so is what a checkpoint says of them.
-        let _ = std::fs::remove_dir_all(&cli.checkpoint);
-    }
-    if let Some(parent) = cli.totals.parent() {
-        std::fs::create_dir_all(parent)?;
-    }
-    let totals_file = cli.totals.clone();
-    let stop = cli.kafka.stop_signal();
-    let (checkpoint, topic, out_topic, group) =
-        (cli.checkpoint, cli.topic, cli.out_topic, cli.group);
-    let (brokers, out_brokers) = (kafka.brokers.clone(), kafka.brokers.clone());
-    cli.ui.apply(stream_pipeline! {
-        batch 500ms;
-        checkpoint checkpoint every 1s;
-        let words = source kafka(brokers, topic).group(group).from_earliest()
-            |> flat_map split;
-        let counts = words |> reduce_by_key(+);
-        counts |> save_to_kafka(out_brokers, out_topic);
-        counts |> sort desc |> print(5);
-        words |> map |w| (w, 1i64)
-              |> update_state_by_key(|new, old| Some(new.into_iter().sum::<i64>() + old.unwrap_or(0)))
-              |> sort_by_key
-              |> foreach_batch(|_time, totals| common::write_totals(&totals_file, &totals))
-    })
-    .run_until(stop)
-    .await?;
-    drop(kafka);
-    Ok(())
+    common::create_parent(&cli.totals)?;
+    let sentences = LineFeed::from_fn(|| common::sentences(10_000, 3));
+    let topics = [(cli.topic.as_str(), 3), (cli.out_topic.as_str(), 1)];
+    let job = |brokers| job(brokers, cli.clone());
+    cli.kafka
+        .run(&cli.ui, &topics, sentences, &[&cli.checkpoint], job)
+        .await
 }

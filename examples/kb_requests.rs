@@ -13,34 +13,31 @@ use clap::Parser;
 use streaming::line_feed::LineFeed;
 use streaming::prelude::*;
 
+/// `out`: the prefix of the directories each batch is saved to.
+fn job(host: String, port: u16, out: String) -> Pipeline {
+    stream_pipeline! {
+        batch 1s;
+        let kbreqs = source socket(host, port) |> filter contains("KBDOC");
+        kbreqs |> print(5);
+        kbreqs |> foreach_batch(|_time, batch| println!("Number of KB requests: {}", batch.len()));
+        kbreqs |> save_as_text_files(out)
+    }
+}
+
 #[derive(Parser, Debug)]
 struct Cli {
     #[command(flatten)]
-    ui: common::UiArgs,
-    #[command(flatten)]
-    source: common::SourceArgs,
+    socket: common::SocketArgs,
     /// Prefix of the directories each batch is saved to.
     #[arg(long, default_value = "target/kb_requests/kbreqs")]
     out: String,
 }
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+async fn main() -> common::Result {
     let cli = Cli::parse();
-    let (host, port) = cli
-        .source
-        .endpoint(LineFeed::from_lines(common::access_logs(20_000, 11)))
-        .await?;
-    let out = cli.out.clone();
-
-    cli.ui.apply(stream_pipeline! {
-        batch 1s;
-        let kbreqs = source socket(host, port) |> filter contains("KBDOC");
-        kbreqs |> print(5);
-        kbreqs |> foreach_batch(|_time, batch| println!("Number of KB requests: {}", batch.len()));
-        kbreqs |> save_as_text_files(out)
-    })
-    .run_until(cli.source.stop_signal())
-    .await?;
-    Ok(())
+    let logs = LineFeed::from_lines(common::access_logs(20_000, 11));
+    cli.socket
+        .run(logs, |host, port| job(host, port, cli.out))
+        .await
 }

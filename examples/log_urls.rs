@@ -13,12 +13,22 @@ use clap::Parser;
 use streaming::line_feed::LineFeed;
 use streaming::prelude::*;
 
-#[derive(Parser, Debug)]
-struct Cli {
-    #[command(flatten)]
-    ui: common::UiArgs,
-    #[command(flatten)]
-    source: common::SourceArgs,
+fn job(host: String, port: u16) -> Pipeline {
+    stream_pipeline! {
+        batch 1s;
+        let logs = source socket(host, port);
+        logs |> flat_map |line| url_of(line)
+             |> window(300s, 1s) reduce(+, -)
+             |> sort desc
+             |> print;
+        logs |> filter |line| url_of(line).is_none()
+             |> count
+             |> foreach_batch(|time, n| {
+                 if n[0] > 0 {
+                     eprintln!("{time}: {} malformed lines skipped", n[0]);
+                 }
+             })
+    }
 }
 
 /// The URL of a combined-format line: the second word of the first quoted field (the
@@ -47,10 +57,8 @@ fn url_of(line: &str) -> Option<&str> {
         .or_else(|| url.contains("://").then_some(url))
 }
 
-#[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let cli = Cli::parse();
-    // Generated logs with some junk mixed in, as real logs have.
+/// Generated logs with some junk mixed in, as real logs have.
+fn generated() -> LineFeed {
     let mut lines = common::access_logs(20_000, 13);
     for i in (0..lines.len()).step_by(97) {
         lines[i] = match i % 3 {
@@ -59,25 +67,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             _ => String::from("GET"),
         };
     }
-    let (host, port) = cli.source.endpoint(LineFeed::from_lines(lines)).await?;
+    LineFeed::from_lines(lines)
+}
 
-    cli.ui
-        .apply(stream_pipeline! {
-            batch 1s;
-            let logs = source socket(host, port);
-            logs |> flat_map |line| url_of(line)
-                 |> window(300s, 1s) reduce(+, -)
-                 |> sort desc
-                 |> print;
-            logs |> filter |line| url_of(line).is_none()
-                 |> count
-                 |> foreach_batch(|time, n| {
-                     if n[0] > 0 {
-                         eprintln!("{time}: {} malformed lines skipped", n[0]);
-                     }
-                 })
-        })
-        .run_until(cli.source.stop_signal())
-        .await?;
-    Ok(())
+#[tokio::main]
+async fn main() -> common::Result {
+    common::SocketArgs::parse().run(generated(), job).await
 }

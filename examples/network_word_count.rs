@@ -12,32 +12,19 @@ use clap::Parser;
 use streaming::line_feed::LineFeed;
 use streaming::prelude::*;
 
-#[derive(Parser, Debug)]
-struct Cli {
-    #[command(flatten)]
-    ui: common::UiArgs,
-    #[command(flatten)]
-    source: common::SourceArgs,
+fn job(host: String, port: u16) -> Pipeline {
+    stream_pipeline! {
+        batch 1s;
+        source socket(host, port)
+            |> flat_map split
+            |> map |word| (word, 1)
+            |> reduce_by_key(+)
+            |> print
+    }
 }
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let cli = Cli::parse();
-    let (host, port) = cli
-        .source
-        .endpoint(LineFeed::from_lines(common::sentences(10_000, 3)))
-        .await?;
-
-    cli.ui
-        .apply(stream_pipeline! {
-            batch 1s;
-            source socket(host, port)
-                |> flat_map split
-                |> map |word| (word, 1)
-                |> reduce_by_key(+)
-                |> print
-        })
-        .run_until(cli.source.stop_signal())
-        .await?;
-    Ok(())
+async fn main() -> common::Result {
+    let sentences = LineFeed::from_lines(common::sentences(10_000, 3));
+    common::SocketArgs::parse().run(sentences, job).await
 }

@@ -13,12 +13,89 @@
 //!     --topic lines --work-us 500 --max-rate-per-partition 4000 [--backpressure]
 //! ```
 
+mod common;
+
 use std::io::Write;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
 use streaming::prelude::*;
+
+/// Reads `host:port` (`bytes` of buffer); each record costs `work`.
+fn socket_job(host: String, port: u16, bytes: usize, work: Mutex<Work>) -> Pipeline {
+    stream_pipeline! {
+        batch 1s;
+        parallelism 1;
+        source socket(host, port).buffer_bytes(bytes)
+            |> map |line| { Work::record(&work); line.len() }
+            |> count
+            |> foreach_batch(|_time, _counts| {})
+    }
+}
+
+/// Reads `brokers`' `--topic`; each record costs `work`.
+#[cfg(feature = "kafka")]
+fn kafka_job(cli: &Cli, brokers: &str, work: Mutex<Work>) -> common::Result<Pipeline> {
+    let (brokers, topic, bytes) = (brokers.to_string(), cli.topic.clone(), cli.buffer_bytes);
+    let queued = cli.queued_kbytes.to_string();
+    // No limit: a rate no topic reaches.
+    let max_rate = cli.max_rate_per_partition.unwrap_or(u64::MAX);
+    Ok(stream_pipeline! {
+        batch 1s;
+        parallelism 1;
+        source kafka(brokers, topic)
+                .from_earliest()
+                .buffer_bytes(bytes)
+                .max_rate_per_partition(max_rate)
+                .option("queued.max.messages.kbytes", queued)
+            |> map |value| { Work::record(&work); value.len() }
+            |> count
+            |> foreach_batch(|_time, _counts| {})
+    })
+}
+
+#[cfg(not(feature = "kafka"))]
+fn kafka_job(_: &Cli, _: &str, _: Mutex<Work>) -> common::Result<Pipeline> {
+    Err("--kafka needs the `kafka` feature".into())
+}
+
+/// The line after every batch: `batch <ms> records <n> scheduling_ms <ms> processing_ms <ms>`.
+fn report(b: &BatchInfo) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(
+        out,
+        "batch {} records {} scheduling_ms {} processing_ms {}",
+        b.batch_time.milliseconds(),
+        b.num_records,
+        b.scheduling_delay.as_millis(),
+        b.processing_delay.as_millis()
+    );
+    let _ = out.flush();
+}
+
+/// Simulated work: `work_us` per record, slept in slices of at least a millisecond (so the
+/// cost is exact on average without spinning a core).
+struct Work {
+    per_record: Duration,
+    owed: Duration,
+}
+
+impl Work {
+    /// One record's work (the pipeline runs one thread: the lock is never contended).
+    fn record(work: &Mutex<Work>) {
+        work.lock().unwrap_or_else(|e| e.into_inner()).owe();
+    }
+
+    fn owe(&mut self) {
+        self.owed += self.per_record;
+        if self.owed >= Duration::from_millis(1) {
+            let started = Instant::now();
+            std::thread::sleep(self.owed);
+            self.owed = self.owed.saturating_sub(started.elapsed());
+        }
+    }
+}
 
 #[derive(Parser, Debug)]
 struct Cli {
@@ -57,52 +134,19 @@ struct Cli {
     ui: Option<String>,
 }
 
-/// Simulated work: `work_us` per record, slept in slices of at least a millisecond (so the
-/// cost is exact on average without spinning a core).
-struct Work {
-    per_record: Duration,
-    owed: Duration,
-}
-
-impl Work {
-    /// One record's work (the pipeline runs one thread: the lock is never contended).
-    fn record(work: &Mutex<Work>) {
-        work.lock().unwrap_or_else(|e| e.into_inner()).owe();
-    }
-
-    fn owe(&mut self) {
-        self.owed += self.per_record;
-        if self.owed >= Duration::from_millis(1) {
-            let started = Instant::now();
-            std::thread::sleep(self.owed);
-            self.owed = self.owed.saturating_sub(started.elapsed());
-        }
-    }
-}
-
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+async fn main() -> common::Result {
     let cli = Cli::parse();
-    let work = Work {
+    let work = Mutex::new(Work {
         per_record: Duration::from_micros(cli.work_us),
         owed: Duration::ZERO,
-    };
-    let work = Mutex::new(work);
+    });
     let mut pipeline = match (&cli.socket, &cli.kafka) {
         (Some(addr), None) => {
-            let (host, port) = addr.rsplit_once(':').ok_or("--socket host:port")?;
-            let (host, port) = (host.to_string(), port.parse::<u16>()?);
-            let bytes = cli.buffer_bytes;
-            stream_pipeline! {
-                batch 1s;
-                parallelism 1;
-                source socket(host, port).buffer_bytes(bytes)
-                    |> map |line| { Work::record(&work); line.len() }
-                    |> count
-                    |> foreach_batch(|_time, _counts| {})
-            }
+            let (host, port) = common::host_port("--socket", addr)?;
+            socket_job(host, port, cli.buffer_bytes, work)
         }
-        (None, Some(brokers)) => kafka_pipeline(&cli, brokers, work)?,
+        (None, Some(brokers)) => kafka_job(&cli, brokers, work)?,
         _ => return Err("give exactly one of --socket and --kafka".into()),
     };
     if let Some(addr) = &cli.ui {
@@ -114,59 +158,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             ..Default::default()
         });
     }
-    pipeline.on_batch_completed(|b: &BatchInfo| {
-        let mut out = std::io::stdout().lock();
-        let _ = writeln!(
-            out,
-            "batch {} records {} scheduling_ms {} processing_ms {}",
-            b.batch_time.milliseconds(),
-            b.num_records,
-            b.scheduling_delay.as_millis(),
-            b.processing_delay.as_millis()
-        );
-        let _ = out.flush();
-    });
-    let seconds = cli.seconds;
-    pipeline
-        .run_until(async move {
-            match seconds {
-                Some(s) => tokio::time::sleep(Duration::from_secs(s)).await,
-                None => std::future::pending().await,
-            }
-        })
-        .await?;
+    pipeline.on_batch_completed(report);
+    pipeline.run_until(common::stop_after(cli.seconds)).await?;
     Ok(())
-}
-
-#[cfg(feature = "kafka")]
-fn kafka_pipeline(
-    cli: &Cli,
-    brokers: &str,
-    work: Mutex<Work>,
-) -> Result<Pipeline, Box<dyn std::error::Error>> {
-    let (brokers, topic, bytes) = (brokers.to_string(), cli.topic.clone(), cli.buffer_bytes);
-    let queued = cli.queued_kbytes.to_string();
-    // No limit: a rate no topic reaches.
-    let max_rate = cli.max_rate_per_partition.unwrap_or(u64::MAX);
-    Ok(stream_pipeline! {
-        batch 1s;
-        parallelism 1;
-        source kafka(brokers, topic)
-                .from_earliest()
-                .buffer_bytes(bytes)
-                .max_rate_per_partition(max_rate)
-                .option("queued.max.messages.kbytes", queued)
-            |> map |value| { Work::record(&work); value.len() }
-            |> count
-            |> foreach_batch(|_time, _counts| {})
-    })
-}
-
-#[cfg(not(feature = "kafka"))]
-fn kafka_pipeline(
-    _: &Cli,
-    _: &str,
-    _: Mutex<Work>,
-) -> Result<Pipeline, Box<dyn std::error::Error>> {
-    Err("--kafka needs the `kafka` feature".into())
 }

@@ -18,6 +18,62 @@ use std::time::Duration;
 use clap::Parser;
 use streaming::prelude::*;
 
+/// Where the lines come from.
+enum Input {
+    /// The files moved into this directory.
+    Files(PathBuf),
+    /// A TCP server, its lines kept in a write-ahead log until checkpointed.
+    Socket(String, u16),
+}
+
+/// The running totals rewritten to `totals_file` after every batch.
+fn job(input: Input, checkpoint: PathBuf, totals_file: PathBuf) -> Pipeline {
+    let write_totals =
+        move |totals: Vec<(&String, i64)>| common::write_totals(&totals_file, &totals);
+    match input {
+        Input::Files(dir) => stream_pipeline! {
+            batch 200ms;
+            checkpoint checkpoint every 1s;
+            let words = source text_files(dir) |> flat_map split;
+            words |> map |w| (w, 1i64)
+                  |> update_state_by_key(|new, old| Some(new.into_iter().sum::<i64>() + old.unwrap_or(0)))
+                  |> sort_by_key
+                  |> foreach_batch(|_time, totals| write_totals(totals));
+            words |> window(2s, 1s) reduce(+, -) |> sort desc |> print(5)
+        },
+        Input::Socket(host, port) => stream_pipeline! {
+            batch 200ms;
+            checkpoint checkpoint every 1s wal;
+            let words = source socket(host, port) |> flat_map split;
+            words |> map |w| (w, 1i64)
+                  |> update_state_by_key(|new, old| Some(new.into_iter().sum::<i64>() + old.unwrap_or(0)))
+                  |> sort_by_key
+                  |> foreach_batch(|_time, totals| write_totals(totals));
+            words |> window(2s, 1s) reduce(+, -) |> sort desc |> print(5)
+        },
+    }
+}
+
+/// Moves a new file of generated sentences into `dir` every 300 ms.
+fn start_producer(dir: PathBuf) {
+    std::thread::spawn(move || {
+        let staging = dir.with_extension("staging");
+        let _ = std::fs::create_dir_all(&staging);
+        for i in 0u64.. {
+            let name = format!("{}-{i:06}.txt", std::process::id());
+            let text = common::sentences(50, i).join("\n");
+            let staged = staging.join(&name);
+            if std::fs::write(&staged, text)
+                .and_then(|()| std::fs::rename(&staged, dir.join(&name)))
+                .is_err()
+            {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(300));
+        }
+    });
+}
+
 #[derive(Parser, Debug)]
 struct Cli {
     /// Directory to watch: each new file moved into it is read once.
@@ -43,84 +99,29 @@ struct Cli {
     ui: common::UiArgs,
 }
 
-/// Moves a new file of generated sentences into `dir` every 300 ms.
-fn start_producer(dir: PathBuf) {
-    std::thread::spawn(move || {
-        let staging = dir.with_extension("staging");
-        let _ = std::fs::create_dir_all(&staging);
-        for i in 0u64.. {
-            let name = format!("{}-{i:06}.txt", std::process::id());
-            let text = common::sentences(50, i).join("\n");
-            let staged = staging.join(&name);
-            if std::fs::write(&staged, text)
-                .and_then(|()| std::fs::rename(&staged, dir.join(&name)))
-                .is_err()
-            {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(300));
-        }
-    });
-}
-
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+async fn main() -> common::Result {
     let cli = Cli::parse();
     std::fs::create_dir_all(&cli.input)?;
-    if let Some(parent) = cli.totals.parent() {
-        std::fs::create_dir_all(parent)?;
-    }
+    common::create_parent(&cli.totals)?;
     if !cli.no_producer && cli.connect.is_none() {
         start_producer(cli.input.clone());
     }
-    let (input, checkpoint, totals_file) = (
-        cli.input.clone(),
-        cli.checkpoint.clone(),
-        cli.totals.clone(),
-    );
     eprintln!(
         "counting words of files moved into {} (checkpoints in {})",
-        input.display(),
-        checkpoint.display()
+        cli.input.display(),
+        cli.checkpoint.display()
     );
-
-    let stop = async move {
-        match cli.seconds {
-            Some(s) => tokio::time::sleep(Duration::from_secs(s)).await,
-            None => std::future::pending().await,
-        }
-    };
-    let write_totals =
-        move |totals: Vec<(&String, i64)>| common::write_totals(&totals_file, &totals);
-    let pipeline = match &cli.connect {
-        None => stream_pipeline! {
-            batch 200ms;
-            checkpoint checkpoint every 1s;
-            let words = source text_files(input) |> flat_map split;
-            words |> map |w| (w, 1i64)
-                  |> update_state_by_key(|new, old| Some(new.into_iter().sum::<i64>() + old.unwrap_or(0)))
-                  |> sort_by_key
-                  |> foreach_batch(|_time, totals| write_totals(totals));
-            words |> window(2s, 1s) reduce(+, -) |> sort desc |> print(5)
-        },
+    let input = match &cli.connect {
+        None => Input::Files(cli.input),
         Some(addr) => {
-            let (host, port) = addr.rsplit_once(':').ok_or("--connect takes host:port")?;
-            let (host, port) = (
-                host.to_string(),
-                port.parse::<u16>().map_err(|_| "bad port in --connect")?,
-            );
-            stream_pipeline! {
-                batch 200ms;
-                checkpoint checkpoint every 1s wal;
-                let words = source socket(host, port) |> flat_map split;
-                words |> map |w| (w, 1i64)
-                      |> update_state_by_key(|new, old| Some(new.into_iter().sum::<i64>() + old.unwrap_or(0)))
-                      |> sort_by_key
-                      |> foreach_batch(|_time, totals| write_totals(totals));
-                words |> window(2s, 1s) reduce(+, -) |> sort desc |> print(5)
-            }
+            let (host, port) = common::host_port("--connect", addr)?;
+            Input::Socket(host, port)
         }
     };
-    cli.ui.apply(pipeline).run_until(stop).await?;
+    cli.ui
+        .apply(job(input, cli.checkpoint, cli.totals))
+        .run_until(common::stop_after(cli.seconds))
+        .await?;
     Ok(())
 }

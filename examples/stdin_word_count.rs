@@ -11,25 +11,19 @@ mod common;
 use clap::Parser;
 use streaming::prelude::*;
 
-#[derive(Parser, Debug)]
-struct Cli {
-    #[command(flatten)]
-    ui: common::UiArgs,
+fn job() -> Pipeline {
+    stream_pipeline! {
+        batch 500ms;
+        source stdin
+            |> flat_map split
+            |> map to_lowercase
+            |> reduce_by_key(+)
+            |> sort desc
+            |> print(5)
+    }
 }
 
 #[tokio::main]
 async fn main() -> Result<(), StreamingError> {
-    let cli = Cli::parse();
-    cli.ui
-        .apply(stream_pipeline! {
-            batch 500ms;
-            source stdin
-                |> flat_map split
-                |> map to_lowercase
-                |> reduce_by_key(+)
-                |> sort desc
-                |> print(5)
-        })
-        .run()
-        .await
+    common::UiArgs::parse().apply(job()).run().await
 }

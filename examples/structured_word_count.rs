@@ -21,12 +21,18 @@ use clap::Parser;
 use streaming::line_feed::LineFeed;
 use streaming::prelude::*;
 
-#[derive(Parser, Debug)]
-struct Cli {
-    #[command(flatten)]
-    ui: common::UiArgs,
-    #[command(flatten)]
-    source: common::SourceArgs,
+fn job(host: String, port: u16) -> Pipeline {
+    let mut pipeline = stream_pipeline! {
+        batch 1s;
+        source socket(host, port)
+            |> map(parse)
+            |> event_time(|(t, _)| *t) watermark 10m
+            |> flat_map |(_, words)| words.split_whitespace()
+            |> event_window(10m, 5m) count_by_value
+            |> print(20)
+    };
+    pipeline.on_batch_completed(report_late_rows);
+    pipeline
 }
 
 /// `"<epoch seconds> <words...>"` → (event time, the words); a line without a number is
@@ -61,27 +67,17 @@ fn generated() -> LineFeed {
     })
 }
 
+/// Says on stderr how many rows a batch dropped as late.
+fn report_late_rows(info: &BatchInfo) {
+    if info.late_rows > 0 {
+        eprintln!(
+            "batch {}: {} late rows dropped (their windows had closed)",
+            info.batch_time, info.late_rows
+        );
+    }
+}
+
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let cli = Cli::parse();
-    let (host, port) = cli.source.endpoint(generated()).await?;
-    let mut pipeline = cli.ui.apply(stream_pipeline! {
-        batch 1s;
-        source socket(host, port)
-            |> map(parse)
-            |> event_time(|(t, _)| *t) watermark 10m
-            |> flat_map |(_, words)| words.split_whitespace()
-            |> event_window(10m, 5m) count_by_value
-            |> print(20)
-    });
-    pipeline.on_batch_completed(|info| {
-        if info.late_rows > 0 {
-            eprintln!(
-                "batch {}: {} late rows dropped (their windows had closed)",
-                info.batch_time, info.late_rows
-            );
-        }
-    });
-    pipeline.run_until(cli.source.stop_signal()).await?;
-    Ok(())
+async fn main() -> common::Result {
+    common::SocketArgs::parse().run(generated(), job).await
 }

@@ -12,12 +12,16 @@ use clap::Parser;
 use streaming::line_feed::LineFeed;
 use streaming::prelude::*;
 
-#[derive(Parser, Debug)]
-struct Cli {
-    #[command(flatten)]
-    ui: common::UiArgs,
-    #[command(flatten)]
-    source: common::SourceArgs,
+fn job(host: String, port: u16) -> Pipeline {
+    stream_pipeline! {
+        batch 1s;
+        let logs = source socket(host, port);
+        logs |> count_by_window(5s, 2s) |> print;
+        logs |> map |line| (user_of(line), 1)
+             |> update_state_by_key(|new, old| Some(new.into_iter().sum::<i64>() + old.unwrap_or(0)))
+             |> sort desc
+             |> print(5)
+    }
 }
 
 /// The user id: the third field of a combined-format line (`-` when absent or malformed).
@@ -29,23 +33,7 @@ fn user_of(line: &str) -> &str {
 }
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let cli = Cli::parse();
-    let (host, port) = cli
-        .source
-        .endpoint(LineFeed::from_lines(common::access_logs(20_000, 5)))
-        .await?;
-
-    cli.ui.apply(stream_pipeline! {
-        batch 1s;
-        let logs = source socket(host, port);
-        logs |> count_by_window(5s, 2s) |> print;
-        logs |> map |line| (user_of(line), 1)
-             |> update_state_by_key(|new, old| Some(new.into_iter().sum::<i64>() + old.unwrap_or(0)))
-             |> sort desc
-             |> print(5)
-    })
-    .run_until(cli.source.stop_signal())
-    .await?;
-    Ok(())
+async fn main() -> common::Result {
+    let logs = LineFeed::from_lines(common::access_logs(20_000, 5));
+    common::SocketArgs::parse().run(logs, job).await
 }

@@ -1,8 +1,144 @@
-//! Shared by the examples: built-in producers, so every example runs alone with no second
-//! terminal and no netcat. Each producer serves generated lines on a local port with the
-//! runtime's `ReplayServer`, and the example's pipeline reads them with `socket(..)`.
+//! Shared by the examples: their start-up, so that each example file shows its pipeline
+//! first, and their data. The start-up of each kind of example (socket, Kafka, cluster) is
+//! one `run`: it takes the parsed common options and the function that builds the
+//! pipeline, starts the built-in producer, turns the page on with `--ui` and runs until
+//! `--seconds` or Ctrl-C. The producers let every example run alone with no second
+//! terminal and no netcat: each serves generated lines on a local port with the runtime's
+//! `ReplayServer` (the example's pipeline reads them with `socket(..)`) or writes them to a
+//! Kafka topic.
 
 #![allow(dead_code)] // each example uses part of this module
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use clap::{Args, Parser};
+use streaming::line_feed::{LineFeed, ReplayOptions, ReplayServer};
+
+/// What an example's `main` returns: an error is printed as Rust prints a `main`'s error.
+pub type Result<T = (), E = Box<dyn std::error::Error>> = std::result::Result<T, E>;
+
+/// Completes after `seconds` (the examples' `--seconds`), or never.
+pub async fn stop_after(seconds: Option<u64>) {
+    match seconds {
+        Some(s) => tokio::time::sleep(Duration::from_secs(s)).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// `host:port`, the value of the option `option` (e.g. `--connect`).
+pub fn host_port(option: &str, addr: &str) -> Result<(String, u16)> {
+    let (host, port) = addr
+        .rsplit_once(':')
+        .ok_or_else(|| format!("{option} takes host:port, e.g. localhost:9999"))?;
+    let port = port
+        .parse()
+        .map_err(|_| format!("bad port in {option} {addr}"))?;
+    Ok((host.to_string(), port))
+}
+
+/// Creates the directory `file` is to be written in.
+pub fn create_parent(file: &Path) -> std::io::Result<()> {
+    match file.parent() {
+        Some(dir) => std::fs::create_dir_all(dir),
+        None => Ok(()),
+    }
+}
+
+// The command line of the examples that read lines from a socket and take nothing else
+// (`--ui` and the source's options). Not a doc comment: clap would show it as the
+// examples' description in `--help`, in place of the last flattened struct's.
+#[derive(Parser, Debug, Clone)]
+pub struct SocketArgs {
+    #[command(flatten)]
+    pub ui: UiArgs,
+    #[command(flatten)]
+    pub source: SourceArgs,
+}
+
+impl SocketArgs {
+    /// See [`SourceArgs::run`].
+    pub async fn run(
+        &self,
+        generated: LineFeed,
+        job: impl FnOnce(String, u16) -> streaming::Pipeline,
+    ) -> Result {
+        self.source.run(&self.ui, generated, job).await
+    }
+}
+
+/// Options every socket example takes.
+#[derive(Args, Debug, Clone)]
+pub struct SourceArgs {
+    /// Read from this server (`host:port`, e.g. a `replay` or `nc -lk 9999`) instead of
+    /// starting the built-in producer.
+    #[arg(long, value_name = "HOST:PORT")]
+    pub connect: Option<String>,
+    /// Serve this file's lines (looping) from the built-in producer instead of generated ones.
+    #[arg(long, value_name = "PATH")]
+    pub file: Option<PathBuf>,
+    /// Lines per second the built-in producer sends.
+    #[arg(long, default_value_t = 2000.0)]
+    pub rate: f64,
+    /// Stop after this many seconds (default: run until Ctrl-C).
+    #[arg(long)]
+    pub seconds: Option<u64>,
+}
+
+impl SourceArgs {
+    /// Where the pipeline should connect: the given server, or a built-in producer of
+    /// `generated` lines (or of `--file`) started now on a free local port.
+    pub async fn endpoint(&self, generated: LineFeed) -> Result<(String, u16)> {
+        if let Some(addr) = &self.connect {
+            return host_port("--connect", addr);
+        }
+        let feed = file_or(self.file.as_deref(), generated)?;
+        let addr = start_producer(feed, self.rate).await?;
+        eprintln!(
+            "built-in producer: {} lines/s on {addr} (use --connect host:port to read another server)",
+            self.rate
+        );
+        Ok((addr.ip().to_string(), addr.port()))
+    }
+
+    /// A socket example's start-up: the server to read (see [`SourceArgs::endpoint`]),
+    /// then the pipeline `job(host, port)` run with `ui` until `--seconds` or Ctrl-C.
+    pub async fn run(
+        &self,
+        ui: &UiArgs,
+        generated: LineFeed,
+        job: impl FnOnce(String, u16) -> streaming::Pipeline,
+    ) -> Result {
+        let (host, port) = self.endpoint(generated).await?;
+        ui.apply(job(host, port))
+            .run_until(stop_after(self.seconds))
+            .await?;
+        Ok(())
+    }
+}
+
+/// What a built-in producer serves: the lines of `file` (the examples' `--file`), or
+/// `generated`.
+pub fn file_or(file: Option<&Path>, generated: LineFeed) -> Result<LineFeed> {
+    match file {
+        Some(path) => {
+            Ok(LineFeed::from_file(path).map_err(|e| format!("{}: {e}", path.display()))?)
+        }
+        None => Ok(generated),
+    }
+}
+
+/// Serves `feed` forever (looping) on 127.0.0.1 at `rate` lines/s.
+pub async fn start_producer(feed: LineFeed, rate: f64) -> std::io::Result<SocketAddr> {
+    let server = ReplayServer::bind("127.0.0.1:0").await?;
+    let addr = server.local_addr()?;
+    server.serve(
+        feed,
+        ReplayOptions::new().lines_per_second(rate).repeat(true),
+    );
+    Ok(addr)
+}
 
 /// An embedded Kafka-protocol broker (tansu) for the Kafka examples, the one the tests use.
 #[cfg(feature = "kafka")]
@@ -30,30 +166,109 @@ pub struct KafkaArgs {
 
 #[cfg(feature = "kafka")]
 impl KafkaArgs {
-    /// The brokers to use and the built-in producer writing `feed` to `topic` (see
-    /// [`KafkaSetup::start`]).
+    /// The brokers to use and the built-in producer writing `feed` to the first of `topics`
+    /// (see [`KafkaSetup::start`]). With the example's own broker, whose records start
+    /// empty, the directories `fresh` (checkpoints and outputs: what they say of earlier
+    /// records is void) are deleted.
     pub fn setup(
         &self,
         topics: &[(&str, i32)],
-        topic: &str,
         feed: LineFeed,
-    ) -> Result<KafkaSetup, Box<dyn std::error::Error>> {
-        KafkaSetup::start(
+        fresh: &[&Path],
+    ) -> Result<KafkaSetup> {
+        let producer = topics.first().filter(|_| !self.no_producer);
+        let kafka = KafkaSetup::start(
             self.brokers.as_deref(),
             topics,
-            (!self.no_producer).then_some((topic, feed, self.rate)),
-        )
-    }
-
-    /// Completes after `--seconds`, or never.
-    pub fn stop_signal(&self) -> impl std::future::Future<Output = ()> + use<> {
-        let seconds = self.seconds;
-        async move {
-            match seconds {
-                Some(s) => tokio::time::sleep(Duration::from_secs(s)).await,
-                None => std::future::pending().await,
+            producer.map(|(topic, _)| (*topic, feed, self.rate)),
+        )?;
+        if kafka.embedded {
+            for dir in fresh {
+                let _ = std::fs::remove_dir_all(dir);
             }
         }
+        Ok(kafka)
+    }
+
+    /// A Kafka example's start-up: the brokers and the built-in producer (see
+    /// [`KafkaArgs::setup`]), then the pipeline `job(brokers)` run with `ui` until
+    /// `--seconds` or Ctrl-C; the producer and the example's own broker stop after it.
+    pub async fn run(
+        &self,
+        ui: &UiArgs,
+        topics: &[(&str, i32)],
+        feed: LineFeed,
+        fresh: &[&Path],
+        job: impl FnOnce(String) -> streaming::Pipeline,
+    ) -> Result {
+        let kafka = self.setup(topics, feed, fresh)?;
+        ui.apply(job(kafka.brokers.clone()))
+            .run_until(stop_after(self.seconds))
+            .await?;
+        Ok(())
+    }
+}
+
+// The options every cluster example ends with. (Not a doc comment, which clap would show
+// as the examples' description in `--help`, in place of `KafkaArgs`'.)
+#[cfg(feature = "kafka")]
+#[derive(Args, Debug, Clone)]
+pub struct ClusterArgs {
+    /// Seconds of silence after which the group gives a process's partitions to the others.
+    #[arg(long, default_value_t = 10)]
+    pub session_timeout: u64,
+    /// Serve each task's streaming page and /metrics while it runs: partition p's task at
+    /// this port + p (several tasks share a process, one server each).
+    #[arg(long, value_name = "HOST:PORT")]
+    pub ui: Option<SocketAddr>,
+}
+
+/// Where a cluster example's processes meet: its input topic (name, partitions the
+/// embedded broker creates), its consumer group, the checkpoint directory they share and
+/// the directory of its output files.
+#[cfg(feature = "kafka")]
+pub struct Cluster<'a> {
+    pub topic: (&'a str, i32),
+    pub group: &'a str,
+    pub checkpoint: &'a Path,
+    pub out: &'a Path,
+}
+
+#[cfg(feature = "kafka")]
+impl ClusterArgs {
+    /// A cluster example's start-up: the brokers and the built-in producer of `feed` (see
+    /// [`KafkaArgs::setup`]; the example's own broker starts with an empty checkpoint and
+    /// output), then a task per partition this process is given, its pipeline
+    /// `job(task, out)` with its page if `--ui`, until `--seconds` or Ctrl-C.
+    pub async fn run(
+        &self,
+        kafka: &KafkaArgs,
+        cluster: Cluster<'_>,
+        feed: LineFeed,
+        job: impl Fn(&streaming::cluster::Task, &Path) -> streaming::Pipeline,
+    ) -> Result {
+        let Cluster {
+            topic,
+            group,
+            checkpoint,
+            out,
+        } = cluster;
+        let setup = kafka.setup(&[topic], feed, &[checkpoint, out])?;
+        std::fs::create_dir_all(out)?;
+        streaming::cluster::KafkaCluster::new(&setup.brokers, topic.0, group, checkpoint)
+            .session_timeout(Duration::from_secs(self.session_timeout))
+            .run_until(
+                |task| {
+                    let mut pipeline = job(task, out);
+                    if let Some(addr) = task_ui(self.ui, task.partition()) {
+                        pipeline.ui(addr);
+                    }
+                    pipeline
+                },
+                stop_after(kafka.seconds),
+            )
+            .await?;
+        Ok(())
     }
 }
 
@@ -78,7 +293,7 @@ impl KafkaSetup {
         brokers: Option<&str>,
         topics: &[(&str, i32)],
         producer: Option<(&str, LineFeed, f64)>,
-    ) -> Result<Self, Box<dyn std::error::Error>> {
+    ) -> Result<Self> {
         let (brokers, broker) = match brokers {
             Some(b) => (b.to_string(), None),
             None => {
@@ -123,82 +338,6 @@ impl Drop for KafkaSetup {
         self.producer.take();
         self.broker.take();
     }
-}
-
-use std::net::SocketAddr;
-use std::path::PathBuf;
-use std::time::Duration;
-
-use clap::Args;
-use streaming::line_feed::{LineFeed, ReplayOptions, ReplayServer};
-
-/// Options every socket example takes.
-#[derive(Args, Debug, Clone)]
-pub struct SourceArgs {
-    /// Read from this server (`host:port`, e.g. a `replay` or `nc -lk 9999`) instead of
-    /// starting the built-in producer.
-    #[arg(long, value_name = "HOST:PORT")]
-    pub connect: Option<String>,
-    /// Serve this file's lines (looping) from the built-in producer instead of generated ones.
-    #[arg(long, value_name = "PATH")]
-    pub file: Option<PathBuf>,
-    /// Lines per second the built-in producer sends.
-    #[arg(long, default_value_t = 2000.0)]
-    pub rate: f64,
-    /// Stop after this many seconds (default: run until Ctrl-C).
-    #[arg(long)]
-    pub seconds: Option<u64>,
-}
-
-impl SourceArgs {
-    /// Where the pipeline should connect: the given server, or a built-in producer of
-    /// `generated` lines (or of `--file`) started now on a free local port.
-    pub async fn endpoint(
-        &self,
-        generated: LineFeed,
-    ) -> Result<(String, u16), Box<dyn std::error::Error>> {
-        if let Some(addr) = &self.connect {
-            let (host, port) = addr
-                .rsplit_once(':')
-                .ok_or("--connect takes host:port, e.g. localhost:9999")?;
-            return Ok((
-                host.to_string(),
-                port.parse()
-                    .map_err(|_| format!("bad port in --connect {addr}"))?,
-            ));
-        }
-        let feed = match &self.file {
-            Some(path) => {
-                LineFeed::from_file(path).map_err(|e| format!("{}: {e}", path.display()))?
-            }
-            None => generated,
-        };
-        let addr = start_producer(feed, self.rate).await?;
-        eprintln!(
-            "built-in producer: {} lines/s on {addr} (use --connect host:port to read another server)",
-            self.rate
-        );
-        Ok((addr.ip().to_string(), addr.port()))
-    }
-
-    /// Completes after `--seconds`, or never.
-    pub async fn stop_signal(&self) {
-        match self.seconds {
-            Some(s) => tokio::time::sleep(Duration::from_secs(s)).await,
-            None => std::future::pending().await,
-        }
-    }
-}
-
-/// Serves `feed` forever (looping) on 127.0.0.1 at `rate` lines/s.
-pub async fn start_producer(feed: LineFeed, rate: f64) -> std::io::Result<SocketAddr> {
-    let server = ReplayServer::bind("127.0.0.1:0").await?;
-    let addr = server.local_addr()?;
-    server.serve(
-        feed,
-        ReplayOptions::new().lines_per_second(rate).repeat(true),
-    );
-    Ok(addr)
 }
 
 /// Replaces `path` with running totals, `word count` per line, atomically (temp file,
@@ -349,7 +488,7 @@ pub fn task_ui(ui: Option<std::net::SocketAddr>, partition: i32) -> Option<Strin
 
 /// `--ui ADDR`: the streaming page and Prometheus `/metrics` (every example that runs until
 /// Ctrl-C takes it).
-#[derive(Args, Debug, Clone, Default)]
+#[derive(Parser, Debug, Clone, Default)]
 pub struct UiArgs {
     /// Serve the streaming page and Prometheus /metrics at this address while running
     /// (e.g. 127.0.0.1:4040, Spark's UI port).
