@@ -36,7 +36,7 @@
 
 // Inlined, so that this crate's docs are the whole user's manual.
 #[doc(inline)]
-pub use streaming_macros::stream_pipeline;
+pub use streaming_macros::{Record, stream_pipeline};
 #[doc(inline)]
 pub use streaming_runtime::{into_owned_by_identity, spark_display_via_display};
 
@@ -60,7 +60,7 @@ pub use streaming_runtime::{KafkaElement, KafkaRecord, partition_for};
 
 /// What a pipeline file usually needs.
 pub mod prelude {
-    pub use crate::stream_pipeline;
+    pub use crate::{Record, stream_pipeline};
     #[cfg(feature = "kafka")]
     pub use streaming_runtime::KafkaRecord;
     pub use streaming_runtime::{

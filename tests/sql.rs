@@ -181,3 +181,37 @@ fn tuples_and_pairs_name_their_columns() {
         [(Some(s("x")), Some(4i64)), (Some(s("y")), Some(2))]
     );
 }
+
+#[derive(Debug, Clone, Record)]
+struct Visit {
+    page: String,
+    ms: Option<f64>,
+}
+
+#[test]
+fn a_derived_record_prints_as_a_table_and_is_queried_by_its_fields() {
+    let buf = OutputBuffer::new();
+    let mut p = stream_pipeline! {
+        batch 1s;
+        let visits = source queue(vec![vec![
+            Visit { page: "/a".into(), ms: Some(1.5) },
+            Visit { page: "/b".into(), ms: None },
+        ]]);
+        visits |> print;
+        sql("SELECT page, ms * 2 AS double_ms FROM visits WHERE ms IS NOT NULL") |> print(1)
+    };
+    p.print_to(buf.clone());
+    p.run_batches(1).unwrap();
+    let text = buf.contents();
+    assert!(
+        text.contains(
+            "+----+----+\n|page|  ms|\n+----+----+\n|  /a| 1.5|\n|  /b|null|\n+----+----+\n"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("+----+---------+\n|page|double_ms|\n+----+---------+\n|  /a|      3.0|\n+----+---------+\n"),
+        "{text}"
+    );
+    assert_eq!(text.matches("Batch: 0").count(), 2, "{text}");
+}

@@ -25,6 +25,7 @@ mod ops;
 mod parse;
 mod plan;
 mod props;
+mod record;
 mod rewrite;
 mod sources;
 mod sql;
@@ -37,6 +38,13 @@ use proc_macro::TokenStream;
 #[proc_macro]
 pub fn stream_pipeline(input: TokenStream) -> TokenStream {
     expand(input.into()).into()
+}
+
+/// `#[derive(Record)]`: a struct's named fields as a record's columns. See the crate
+/// `streaming`.
+#[proc_macro_derive(Record)]
+pub fn derive_record(input: TokenStream) -> TokenStream {
+    record::derive(input.into()).into()
 }
 
 fn expand(input: proc_macro2::TokenStream) -> proc_macro2::TokenStream {

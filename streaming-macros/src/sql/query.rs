@@ -158,8 +158,10 @@ fn query(q: &sql::Query) -> Result<Query, Unsupported> {
     if q.fetch.is_some() {
         return unsupported("FETCH");
     }
-    let sql::SetExpr::Select(s) = &*q.body else {
-        return unsupported(format_args!("`{}`", q.body));
+    let s = match &*q.body {
+        sql::SetExpr::Select(s) => s,
+        sql::SetExpr::SetOperation { op, .. } => return unsupported(format_args!("`{op}`")),
+        other => return unsupported(format_args!("`{other}`")),
     };
     if s.top.is_some() {
         return unsupported("TOP");

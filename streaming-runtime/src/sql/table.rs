@@ -28,6 +28,64 @@ pub fn cell<T: SparkDisplay>(v: &Option<T>) -> String {
     }
 }
 
+/// A record's field as a table cell: `null` for `None`, else the value as Spark shows it.
+#[diagnostic::on_unimplemented(
+    message = "a record's column cannot be of type `{Self}`",
+    label = "this field",
+    note = "columns can be integers, floats, `bool`, strings, `Timestamp`, or `Option` of these"
+)]
+pub trait SqlCell {
+    /// The cell's text.
+    fn cell(&self) -> String;
+}
+
+macro_rules! cells {
+    ($($t:ty),*) => {$(
+        impl SqlCell for $t {
+            fn cell(&self) -> String {
+                Spark(self).to_string()
+            }
+        }
+    )*};
+}
+cells!(
+    i8,
+    i16,
+    i32,
+    i64,
+    i128,
+    isize,
+    u8,
+    u16,
+    u32,
+    u64,
+    u128,
+    usize,
+    f32,
+    f64,
+    bool,
+    char,
+    str,
+    String,
+    Box<str>,
+    std::sync::Arc<str>,
+    std::borrow::Cow<'_, str>,
+    crate::event_time::Timestamp
+);
+
+impl<T: SqlCell + ?Sized> SqlCell for &T {
+    fn cell(&self) -> String {
+        (**self).cell()
+    }
+}
+
+impl<T: SqlCell> SqlCell for Option<T> {
+    fn cell(&self) -> String {
+        self.as_ref()
+            .map_or_else(|| "null".to_owned(), SqlCell::cell)
+    }
+}
+
 /// `Dataset.show(n)`'s text for `rows` (at most `n` shown) with `columns` as the header.
 pub fn show<T: SparkDisplay>(columns: &[&str], rows: &[T], n: usize) -> String {
     let shown: Vec<Vec<String>> = rows

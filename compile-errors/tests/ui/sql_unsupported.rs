@@ -1,0 +1,13 @@
+// Constructs outside the subset: each named, at the query.
+use streaming::prelude::*;
+
+fn main() {
+    let _ = stream_pipeline! {
+        batch 1s;
+        let words = source stdin |> flat_map split;
+        sql("SELECT word FROM words AS w(word) UNION SELECT word FROM words AS v(word)") |> print;
+        sql("SELECT rank() OVER (ORDER BY word) AS r FROM words AS w(word)") |> print;
+        sql("SELECT word, n FROM words AS w(word) GROUP BY word") |> print;
+        sql("SELEC word FROM words") |> print
+    };
+}
