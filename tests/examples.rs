@@ -75,6 +75,45 @@ fn kb_requests_prints_counts_and_saves_batches() {
     }
 }
 
+/// Spark's SqlNetworkWordCount: a per-batch query's result printed as the console sink's
+/// table.
+#[test]
+fn sql_word_count_prints_tables() {
+    let mut child = example("sql_word_count")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut seen = String::new();
+    let mut line = String::new();
+    // Lines up to the first row of a table: `|word|total|`, its rule, then `|  cat|  3|`.
+    let mut lines_since_header = None;
+    let row = loop {
+        line.clear();
+        assert!(
+            stdout.read_line(&mut line).unwrap() > 0 && Instant::now() < deadline,
+            "no table with a row printed: {seen}"
+        );
+        seen.push_str(&line);
+        lines_since_header = match (line.trim_end(), lines_since_header) {
+            (l, _) if l.replace(' ', "") == "|word|total|" => Some(0),
+            (l, Some(1)) if l.starts_with('|') => break l.to_owned(),
+            (_, Some(n)) => Some(n + 1),
+            (_, None) => None,
+        };
+    };
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(seen.contains("Batch: "), "{seen}");
+    let cells: Vec<&str> = row.trim_matches('|').split('|').map(str::trim).collect();
+    assert!(
+        cells.len() == 2 && cells[1].parse::<u64>().is_ok_and(|n| n > 0),
+        "a row: {row}"
+    );
+}
+
 #[test]
 fn sigterm_stops_cleanly() {
     let mut child = example("network_word_count")
