@@ -215,3 +215,73 @@ fn a_derived_record_prints_as_a_table_and_is_queried_by_its_fields() {
     );
     assert_eq!(text.matches("Batch: 0").count(), 2, "{text}");
 }
+
+#[derive(Debug, Clone, Record)]
+struct Click {
+    action: String,
+    time: Timestamp,
+}
+
+fn click(action: &str, minute: i64) -> Click {
+    Click {
+        action: action.into(),
+        time: Timestamp::from_secs(1_764_590_400 + minute * 60),
+    }
+}
+
+/// Structured Streaming's `groupBy(window($"time", "1 hour"), $"action").count()` after a
+/// watermark, written in SQL, against the same aggregation written as DSL stages: the same
+/// windows, counts and batches, in every emit mode.
+#[test]
+fn event_time_windows_in_sql_equal_the_event_window_stage() {
+    use proptest::prelude::*;
+    let batch =
+        (0..12usize).prop_flat_map(|n| proptest::collection::vec((0..3usize, 0i64..300), n));
+    proptest!(ProptestConfig::with_cases(64), |(batches in proptest::collection::vec(batch, 1..6))| {
+        let actions = ["view", "click", "buy"];
+        let input: Vec<Vec<Click>> = batches
+            .iter()
+            .map(|b| b.iter().map(|&(a, m)| click(actions[a], m)).collect())
+            .collect();
+        for emit in ["append", "update", "complete"] {
+            let (sql_out, dsl_out) = (Collector::new(), Collector::new());
+            let mut p = match emit {
+                "append" => stream_pipeline! {
+                    batch 1s;
+                    let clicks = source queue(input.clone()) |> event_time(|c| c.time) watermark 30m;
+                    sql("SELECT window, action, count(*) AS n FROM clicks
+                         GROUP BY window(time, '1 hour'), action")
+                        |> map |r| ((r.window.unwrap(), r.action.unwrap()), r.n.unwrap())
+                        |> collect(sql_out);
+                    clicks |> map |c| (c.action.clone(), 1i64)
+                        |> event_window(1h, 1h) reduce_by_key(+)
+                        |> collect(dsl_out)
+                },
+                "update" => stream_pipeline! {
+                    batch 1s;
+                    let clicks = source queue(input.clone()) |> event_time(|c| c.time) watermark 30m;
+                    sql("SELECT window, action, count(*) AS n FROM clicks
+                         GROUP BY window(time, '1 hour'), action") emit update
+                        |> map |r| ((r.window.unwrap(), r.action.unwrap()), r.n.unwrap())
+                        |> collect(sql_out);
+                    clicks |> map |c| (c.action.clone(), 1i64)
+                        |> event_window(1h, 1h) reduce_by_key(+) emit update
+                        |> collect(dsl_out)
+                },
+                _ => stream_pipeline! {
+                    batch 1s;
+                    let clicks = source queue(input.clone()) |> event_time(|c| c.time) watermark 30m;
+                    sql("SELECT window, action, count(*) AS n FROM clicks
+                         GROUP BY window(time, '1 hour'), action") emit complete
+                        |> map |r| ((r.window.unwrap(), r.action.unwrap()), r.n.unwrap())
+                        |> collect(sql_out);
+                    clicks |> map |c| (c.action.clone(), 1i64)
+                        |> event_window(1h, 1h) reduce_by_key(+) emit complete
+                        |> collect(dsl_out)
+                },
+            };
+            p.run_batches(input.len() as u64 + 1).unwrap();
+            prop_assert_eq!(sql_out.batches(), dsl_out.batches(), "emit {}", emit);
+        }
+    });
+}

@@ -271,7 +271,7 @@ fn statement(stmt: &[TokenTree], cx: &Ctxt) -> Option<Statement> {
     let mut items = TokenStream::new();
     let head = match sql_query(head_tokens) {
         // `sql("..")`: its FROM stream, read through the stages the query lowers to.
-        Some(text) => match crate::sql::lower(&text) {
+        Some((text, emit)) => match crate::sql::lower(&text, emit) {
             Ok(lowered) => {
                 for (name, tokens) in &lowered.stages {
                     match ops::parse_stage(name, tokens, cx) {
@@ -323,16 +323,22 @@ fn statement(stmt: &[TokenTree], cx: &Ctxt) -> Option<Statement> {
     })
 }
 
-/// `sql("SELECT ..")`: the query's text.
-fn sql_query(tokens: &[TokenTree]) -> Option<syn::LitStr> {
-    match tokens {
-        [TokenTree::Ident(kw), TokenTree::Group(g)]
-            if kw == "sql" && g.delimiter() == proc_macro2::Delimiter::Parenthesis =>
-        {
-            syn::parse2::<syn::LitStr>(g.stream()).ok()
-        }
-        _ => None,
+/// `sql("SELECT ..") [emit MODE]`: the query's text and emit mode.
+fn sql_query(tokens: &[TokenTree]) -> Option<(syn::LitStr, Option<&proc_macro2::Ident>)> {
+    let (kw, g, emit) = match tokens {
+        [TokenTree::Ident(kw), TokenTree::Group(g)] => (kw, g, None),
+        [
+            TokenTree::Ident(kw),
+            TokenTree::Group(g),
+            TokenTree::Ident(e),
+            TokenTree::Ident(mode),
+        ] if e == "emit" => (kw, g, Some(mode)),
+        _ => return None,
+    };
+    if kw != "sql" || g.delimiter() != proc_macro2::Delimiter::Parenthesis {
+        return None;
     }
+    Some((syn::parse2::<syn::LitStr>(g.stream()).ok()?, emit))
 }
 
 fn head(tokens: &[TokenTree], span: Span, cx: &Ctxt) -> Option<Head> {

@@ -20,6 +20,8 @@ pub enum Scope<'a> {
         keys: &'a [(Expr, Ident)],
         aggs: &'a [(Expr, Ident)],
         aliases: &'a [(String, Expr)],
+        /// GROUP BY an event-time window: the variable holding the group's `Window`.
+        window: Option<&'a Ident>,
     },
 }
 
@@ -51,8 +53,24 @@ impl Writer {
     pub fn expr(&self, e: &Expr, scope: &Scope<'_>) -> Result<TokenStream, String> {
         let rt = self.rt();
         let s = self.span;
+        // After grouping, a GROUP BY expression is its key's value wherever it appears.
+        if let Scope::Grouped { keys, .. } = scope
+            && let Some((_, var)) = keys.iter().find(|(k, _)| k == e)
+        {
+            return Ok(quote_spanned!(s=> ::core::clone::Clone::clone(&#var)));
+        }
         Ok(match e {
             Expr::Column(name) => return self.column(name, scope),
+            Expr::TimeWindow(_) => match scope {
+                Scope::Grouped {
+                    window: Some(w), ..
+                } => self.some(quote_spanned!(s=> ::core::clone::Clone::clone(&#w))),
+                _ => {
+                    return Err(
+                        "an event-time window (`window(..)`, `session_window(..)`) belongs in GROUP BY".into(),
+                    );
+                }
+            },
             Expr::Int(n) => self.some(Literal::i64_suffixed(*n).into_token_stream_at(s)),
             Expr::Float(f) => self.some(Literal::f64_suffixed(*f).into_token_stream_at(s)),
             Expr::Str(v) => self.some(Literal::string(v).into_token_stream_at(s)),
@@ -244,7 +262,26 @@ impl Writer {
                 keys,
                 aggs: _,
                 aliases,
+                window,
             } => {
+                // Spark names the window column `window` (`session_window` for sessions),
+                // with fields `start` and `end`.
+                if let Some(w) = window {
+                    match name {
+                        "window" | "session_window" => {
+                            return Ok(
+                                self.some(quote_spanned!(s=> ::core::clone::Clone::clone(&#w)))
+                            );
+                        }
+                        "window.start" | "session_window.start" => {
+                            return Ok(self.some(quote_spanned!(s=> #w.start)));
+                        }
+                        "window.end" | "session_window.end" => {
+                            return Ok(self.some(quote_spanned!(s=> #w.end)));
+                        }
+                        _ => {}
+                    }
+                }
                 let col = Expr::Column(name.to_owned());
                 if let Some((_, var)) = keys.iter().find(|(k, _)| *k == col) {
                     return Ok(quote_spanned!(s=> ::core::clone::Clone::clone(&#var)));
@@ -315,6 +352,7 @@ pub fn describe(e: &Expr) -> String {
             }
         }
         Expr::Column(c) => c.clone(),
+        Expr::TimeWindow(_) => "window".into(),
         _ => "expression".into(),
     }
 }

@@ -21,7 +21,7 @@ use quote::{format_ident, quote_spanned};
 use syn::{Ident, LitStr};
 
 use super::expr::{FromShape, Scope, Writer, describe, field_ident};
-use super::query::{self, Agg, Expr, Query, SelectItem};
+use super::query::{self, Agg, Expr, Query, SelectItem, TimeWindow};
 use crate::names::rt_at;
 
 /// What a query becomes: its FROM stream, the stages reading it, and the items (its row
@@ -36,11 +36,12 @@ pub struct Lowered {
 static QUERIES: AtomicUsize = AtomicUsize::new(0);
 
 /// The stages for the query `text`; `Err` is a message for the query's span.
-pub fn lower(text: &LitStr) -> Result<Lowered, String> {
+pub fn lower(text: &LitStr, emit: Option<&Ident>) -> Result<Lowered, String> {
     let q = query::read(&text.value())?;
     let span = text.span();
     let l = Lowering {
         q: &q,
+        emit,
         w: Writer { span },
         span,
         shape: FromShape {
@@ -54,6 +55,8 @@ pub fn lower(text: &LitStr) -> Result<Lowered, String> {
 
 struct Lowering<'q> {
     q: &'q Query,
+    /// `sql(..) emit update`: the event-time aggregation's emit mode.
+    emit: Option<&'q Ident>,
     w: Writer,
     span: Span,
     shape: FromShape,
@@ -245,6 +248,26 @@ impl Lowering<'_> {
                 ));
             }
         }
+        let windows: Vec<TimeWindow> = key_exprs
+            .iter()
+            .filter_map(|k| match k {
+                Expr::TimeWindow(w) => Some(*w),
+                _ => None,
+            })
+            .collect();
+        if windows.len() > 1 {
+            return Err("GROUP BY can hold one event-time window".into());
+        }
+        let window = windows.first().copied();
+        if let (Some(mode), None) = (self.emit, window) {
+            return Err(format!(
+                "`emit {mode}` applies to a GROUP BY over an event-time window, such as `GROUP BY window(time, '1 hour'), k`"
+            ));
+        }
+        let key_exprs: Vec<&Expr> = key_exprs
+            .into_iter()
+            .filter(|k| !matches!(k, Expr::TimeWindow(_)))
+            .collect();
         let keys: Vec<(Expr, Ident)> = key_exprs
             .iter()
             .enumerate()
@@ -294,10 +317,12 @@ impl Lowering<'_> {
             .iter()
             .map(|c| (c.label.to_owned(), c.expr.clone()))
             .collect();
+        let w = self.var("__w");
         let grouped = Scope::Grouped {
             keys: &keys,
             aggs: &aggs,
             aliases: &aliases,
+            window: window.is_some().then_some(&w),
         };
         let fields = columns
             .iter()
@@ -324,7 +349,47 @@ impl Lowering<'_> {
                 ::core::option::Option::None
             }
         };
-        if keys.is_empty() {
+        if let Some(window) = window {
+            let key_values = keys
+                .iter()
+                .map(|(e, _)| {
+                    let v = self.w.expr(e, &scope)?;
+                    Ok(quote_spanned!(s=> #rt::sql::agg::key(#v)))
+                })
+                .collect::<Result<Vec<_>, String>>()?;
+            stages.push(self.stage(
+                "map",
+                quote_spanned!(s=> |#row| ((#(#key_values,)*), (#(#inits,)*))),
+            ));
+            let ms = |n: u64| {
+                let mut l: Literal = format!("{n}ms")
+                    .parse()
+                    .unwrap_or_else(|_| Literal::u64_unsuffixed(n));
+                l.set_span(s);
+                l
+            };
+            let emit = self.emit.map(|m| quote_spanned!(s=> emit #m));
+            stages.push(match window {
+                TimeWindow::Fixed { length, slide } => {
+                    let (l, sl) = (ms(length), ms(slide));
+                    self.stage(
+                        "event_window",
+                        quote_spanned!(s=> (#l, #sl) reduce_by_key(#rt::sql::agg::merge) #emit),
+                    )
+                }
+                TimeWindow::Session { gap } => {
+                    let g = ms(gap);
+                    self.stage(
+                        "session_window",
+                        quote_spanned!(s=> (#g) reduce_by_key(#rt::sql::agg::merge) #emit),
+                    )
+                }
+            });
+            stages.push(self.stage(
+                "flat_map",
+                quote_spanned!(s=> |((#w, #k), #a)| { let (#(#key_vars,)*) = #k; #output }),
+            ));
+        } else if keys.is_empty() {
             stages.push(self.stage("map", quote_spanned!(s=> |#row| (#(#inits,)*))));
             let (t, b) = (self.var("__t"), self.var("__b"));
             stages.push(self.stage(

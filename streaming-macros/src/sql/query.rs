@@ -71,6 +71,16 @@ pub enum Expr {
     Func(Func, Vec<Expr>),
     /// An aggregate; `None` is `*` (COUNT(*)).
     Agg(Agg, Option<Box<Expr>>),
+    /// `window(time, 'W' [, 'S'])` / `session_window(time, 'G')` (and Flink's TUMBLE, HOP,
+    /// SESSION) in GROUP BY: event-time windows over the stream's `event_time` stamp.
+    TimeWindow(TimeWindow),
+}
+
+/// An event-time window of GROUP BY, in milliseconds.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum TimeWindow {
+    Fixed { length: u64, slide: u64 },
+    Session { gap: u64 },
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -129,7 +139,7 @@ fn unsupported<T>(what: impl std::fmt::Display) -> Result<T, Unsupported> {
 /// The query of a `sql("..")` text: exactly one SELECT statement.
 pub fn read(text: &str) -> Result<Query, Unsupported> {
     let statements =
-        sqlparser::parser::Parser::parse_sql(&sqlparser::dialect::GenericDialect {}, text)
+        sqlparser::parser::Parser::parse_sql(&sqlparser::dialect::DatabricksDialect {}, text)
             .map_err(|e| format!("this SQL does not parse: {e}"))?;
     let [statement] = &statements[..] else {
         return Err(format!(
@@ -412,6 +422,16 @@ fn expr(e: &sql::Expr) -> Result<Expr, Unsupported> {
             Expr::Func(Func::Substring, args)
         }
         E::Function(f) => function(f)?,
+        // `INTERVAL '10' MINUTE` / `INTERVAL '10 minutes'`: kept as the text a window reads.
+        E::Interval(i) => {
+            let Expr::Str(n) = expr(&i.value)? else {
+                return unsupported(format_args!("`{e}`"));
+            };
+            match &i.leading_field {
+                None => Expr::Str(n),
+                Some(unit) => Expr::Str(format!("{n} {unit}")),
+            }
+        }
         other => return unsupported(format_args!("`{other}`")),
     })
 }
@@ -537,13 +557,74 @@ fn function(f: &sql::Function) -> Result<Expr, Unsupported> {
             )?;
             Expr::Func(Func::Substring, args)
         }
-        "window" | "session_window" | "tumble" | "hop" | "session" => {
-            return unsupported(format_args!(
-                "`{name}(..)` (event-time windows in SQL are not compiled yet; use the `event_window` stage)"
-            ));
+        "window" | "tumble" => {
+            arity(
+                2..=3,
+                "a time column, a length and maybe a slide: `window(time, '1 hour')`, `window(time, '10 minutes', '5 minutes')`",
+            )?;
+            let length = interval(&args[1])?;
+            let slide = args.get(2).map(interval).transpose()?.unwrap_or(length);
+            Expr::TimeWindow(TimeWindow::Fixed { length, slide })
+        }
+        // Flink's HOP(time, slide, size): the slide first.
+        "hop" => {
+            arity(
+                3..=3,
+                "a time column, a slide and a size: `HOP(time, INTERVAL '5' MINUTE, INTERVAL '10' MINUTE)`",
+            )?;
+            Expr::TimeWindow(TimeWindow::Fixed {
+                length: interval(&args[2])?,
+                slide: interval(&args[1])?,
+            })
+        }
+        "session_window" | "session" => {
+            arity(
+                2..=2,
+                "a time column and a gap: `session_window(time, '5 minutes')`",
+            )?;
+            Expr::TimeWindow(TimeWindow::Session {
+                gap: interval(&args[1])?,
+            })
         }
         _ => return unsupported(format_args!("the function `{name}`")),
     })
+}
+
+/// A window's duration, in milliseconds: Spark's `'1 hour'` text or an INTERVAL.
+fn interval(e: &Expr) -> Result<u64, Unsupported> {
+    let Expr::Str(text) = e else {
+        return Err(
+            "a window's duration is text such as `'10 minutes'` or `INTERVAL '10' MINUTE`".into(),
+        );
+    };
+    duration_ms(text).ok_or_else(|| {
+        format!(
+            "`'{text}'` is not a duration: write e.g. '30 seconds', '10 minutes', '1 hour', '1 day'"
+        )
+    })
+}
+
+/// `"10 minutes"`, `"1 hour 30 minutes"`, `"500 milliseconds"` in milliseconds.
+pub fn duration_ms(text: &str) -> Option<u64> {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    if words.is_empty() || words.len() % 2 != 0 {
+        return None;
+    }
+    let mut total: u64 = 0;
+    for pair in words.chunks(2) {
+        let n: u64 = pair[0].parse().ok()?;
+        let unit = match pair[1].to_ascii_lowercase().as_str() {
+            "ms" | "millisecond" | "milliseconds" => 1,
+            "s" | "sec" | "secs" | "second" | "seconds" => 1_000,
+            "min" | "mins" | "minute" | "minutes" => 60_000,
+            "h" | "hour" | "hours" => 3_600_000,
+            "day" | "days" => 86_400_000,
+            "week" | "weeks" => 604_800_000,
+            _ => return None,
+        };
+        total = total.checked_add(n.checked_mul(unit)?)?;
+    }
+    (total > 0).then_some(total)
 }
 
 impl Expr {

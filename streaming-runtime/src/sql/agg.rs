@@ -7,8 +7,11 @@
 use std::collections::HashSet;
 use std::hash::Hash;
 
+use serde::{Deserialize, Serialize};
+
 use super::expr::SqlNum;
 use super::value::SqlOwned;
+use crate::owned::IntoOwned;
 
 /// An aggregate's accumulator.
 pub trait SqlAcc: Sized {
@@ -33,7 +36,7 @@ pub fn finish<A: SqlAcc>(a: A) -> A::Out {
 }
 
 /// COUNT(*) and COUNT(x).
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Count(pub i64);
 
 /// COUNT(*) of one row.
@@ -61,7 +64,7 @@ impl SqlAcc for Count {
 }
 
 /// SUM(x): BIGINT for integers (wrapping, as Spark's non-ANSI mode), DOUBLE for floats.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Sum<N>(pub Option<N>);
 
 /// SUM(x) of one row.
@@ -86,7 +89,7 @@ impl<N: SqlNum> SqlAcc for Sum<N> {
 }
 
 /// AVG(x): always a DOUBLE.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Avg {
     sum: f64,
     n: i64,
@@ -120,11 +123,11 @@ impl SqlAcc for Avg {
 }
 
 /// MIN(x).
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Min<T>(pub Option<T>);
 
 /// MAX(x).
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Max<T>(pub Option<T>);
 
 /// A value MIN and MAX can order.
@@ -188,7 +191,8 @@ impl<T: SqlOrdered> SqlAcc for Max<T> {
 }
 
 /// COUNT(DISTINCT x): the distinct values seen (NULL is not one).
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(bound(serialize = "K: Serialize", deserialize = "K: Deserialize<'de>"))]
 pub struct Distinct<K: Hash + Eq>(pub HashSet<K>);
 
 /// A value COUNT(DISTINCT ..) and GROUP BY can tell apart.
@@ -236,6 +240,24 @@ where
 {
     v.map(SqlOwned::owned)
 }
+
+// Stores (event-time windows, checkpoints) keep owned accumulators: they are owned already.
+macro_rules! owned {
+    ($($t:ident $(<$p:ident $(: $b:path)?>)?),*) => {$(
+        impl$(<$p: Send + 'static $(+ $b)?>)? IntoOwned for $t$(<$p>)? {
+            type Owned = Self;
+            #[inline]
+            fn into_owned(self) -> Self {
+                self
+            }
+        }
+    )*};
+}
+owned!(Count, Avg, Sum<N>, Min<T>, Max<T>, Distinct<K: KeyBound>);
+
+/// What `Distinct` requires of its values.
+pub trait KeyBound: Hash + Eq {}
+impl<K: Hash + Eq> KeyBound for K {}
 
 /// A query's accumulator: one per aggregate, merged and finished together.
 macro_rules! tuples {

@@ -129,7 +129,7 @@ macro_rules! owned_as_is {
         }
     )*};
 }
-owned_as_is!(i64, f64, bool, Timestamp, String);
+owned_as_is!(i64, f64, bool, Timestamp, String, crate::event_time::Window);
 
 impl SqlOwned for &str {
     type Owned = String;
