@@ -65,6 +65,7 @@ operators! {
     window,
     print,
     save_as_text_files,
+    save_to_postgres,
     save_to_kafka,
     foreach_batch,
     collect,

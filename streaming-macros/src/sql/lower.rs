@@ -452,7 +452,32 @@ impl Lowering<'_> {
         let labels: Vec<&str> = columns.iter().map(|c| c.label).collect();
         let first = fields.first().into_iter();
         let rest = fields.iter().skip(1);
+        // For sinks writing to tables: the table's columns (a window fills two), and the
+        // ones identifying a row.
+        let mut db_columns = Vec::new();
+        let mut key = Vec::new();
+        for c in columns {
+            let f = c.field.to_string();
+            let names = if self.is_window(c.expr) {
+                vec![format!("{f}_start"), format!("{f}_end")]
+            } else {
+                vec![f]
+            };
+            if self.is_key(c.expr) {
+                key.extend(names.iter().cloned());
+            }
+            db_columns.extend(names);
+        }
+        let row_fields = &fields;
         quote_spanned! {s=>
+            impl<#(#params: #rt::sink::postgres::SqlParam),*> #rt::sink::postgres::SqlRow for #name<#(#params),*> {
+                const DB_COLUMNS: &'static [&'static str] = &[#(#db_columns),*];
+                const KEY: &'static [&'static str] = &[#(#key),*];
+                fn db_values(&self, __out: &mut ::std::vec::Vec<::core::option::Option<::std::string::String>>) {
+                    #(#rt::sink::postgres::SqlParam::push_params(&self.#row_fields, __out);)*
+                }
+            }
+
             /// A row of the query's result.
             #[derive(::core::fmt::Debug, ::core::clone::Clone, ::core::cmp::PartialEq, ::streaming::__private::serde::Serialize)]
             #[serde(crate = "::streaming::__private::serde")]
@@ -476,6 +501,25 @@ impl Lowering<'_> {
                 }
             }
         }
+    }
+
+    /// Whether an output column's expression is the GROUP BY's event-time window.
+    fn is_window(&self, e: &Expr) -> bool {
+        let grouped_by_window = self
+            .q
+            .group_by
+            .iter()
+            .any(|g| matches!(g, Expr::TimeWindow(_)));
+        grouped_by_window
+            && (matches!(e, Expr::TimeWindow(_))
+                || matches!(e, Expr::Column(c) if c == "window" || c == "session_window"))
+    }
+
+    /// Whether an output column identifies its row: a GROUP BY key (or the window), or
+    /// any column of a SELECT DISTINCT.
+    fn is_key(&self, e: &Expr) -> bool {
+        let q = self.q;
+        (q.distinct && q.group_by.is_empty()) || self.is_window(e) || q.group_by.contains(e)
     }
 
     /// A stage as the DSL would spell it: its name and its argument tokens.

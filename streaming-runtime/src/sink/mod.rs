@@ -13,5 +13,6 @@
 //! ([`IntoOwned`](crate::IntoOwned)).
 pub mod collect;
 pub mod foreach_batch;
+pub mod postgres;
 pub mod print;
 pub mod save_as_text_files;
