@@ -285,3 +285,59 @@ fn event_time_windows_in_sql_equal_the_event_window_stage() {
         }
     });
 }
+
+#[derive(Debug, Clone, Record)]
+struct User {
+    id: u32,
+    name: String,
+}
+
+#[test]
+fn inner_and_left_joins_of_two_streams_per_batch() {
+    let (inner, left) = (Collector::new(), Collector::new());
+    let mut p = stream_pipeline! {
+        batch 1s;
+        let events = source queue(vec![vec![
+            ev("click", 1, Some(10)),
+            ev("view", 2, None),
+            ev("click", 3, Some(5)),
+            ev("buy", 1, Some(7)),
+        ], vec![ev("view", 1, None)]]);
+        let users = source queue(vec![
+            vec![User { id: 1, name: "ann".into() }, User { id: 2, name: "bob".into() }],
+            vec![],
+        ]);
+        sql("SELECT u.name, count(*) AS n, sum(e.bytes) AS bytes
+             FROM events e JOIN users u ON e.user = u.id GROUP BY u.name ORDER BY u.name")
+            |> map |r| (r.name, r.n, r.bytes)
+            |> collect(inner);
+        sql("SELECT e.action, e.user, u.name FROM events AS e LEFT JOIN users AS u ON u.id = e.user
+             ORDER BY e.user, e.action")
+            |> map |r| (r.action, r.user, r.name)
+            |> collect(left)
+    };
+    p.run_batches(2).unwrap();
+    let inner = inner.batches();
+    assert_eq!(
+        inner[0].1,
+        [
+            (Some(s("ann")), Some(2), Some(17)),
+            (Some(s("bob")), Some(1), None)
+        ]
+    );
+    assert!(
+        inner[1].1.is_empty(),
+        "no users in the second batch: no match"
+    );
+    let left = left.batches();
+    assert_eq!(
+        left[0].1,
+        [
+            (Some(s("buy")), Some(1), Some(s("ann"))),
+            (Some(s("click")), Some(1), Some(s("ann"))),
+            (Some(s("view")), Some(2), Some(s("bob"))),
+            (Some(s("click")), Some(3), None),
+        ]
+    );
+    assert_eq!(left[1].1, [(Some(s("view")), Some(1), None)]);
+}

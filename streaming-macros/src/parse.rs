@@ -37,7 +37,7 @@ pub fn program(input: TokenStream, cx: &Ctxt) -> Option<Program> {
         if is_config {
             config_line(stmt, &mut config, cx);
         } else if let Some(s) = statement(stmt, cx) {
-            statements.push(s);
+            statements.extend(s);
         }
     }
     config.text = lines.join(";\n");
@@ -243,7 +243,8 @@ fn split_pipes(tokens: &[TokenTree]) -> Vec<(&[TokenTree], Span)> {
     parts
 }
 
-fn statement(stmt: &[TokenTree], cx: &Ctxt) -> Option<Statement> {
+/// A statement, and the hidden ones a `sql(..)` head needs (a JOIN's keyed other side).
+fn statement(stmt: &[TokenTree], cx: &Ctxt) -> Option<Vec<Statement>> {
     let span = stmt[0].span();
     let (binding, body) = match stmt {
         [TokenTree::Ident(kw), rest @ ..] if kw == "let" => match rest {
@@ -269,6 +270,7 @@ fn statement(stmt: &[TokenTree], cx: &Ctxt) -> Option<Statement> {
     let mut stages = Vec::new();
     let mut complete = true;
     let mut items = TokenStream::new();
+    let mut extra = Vec::new();
     let head = match sql_query(head_tokens) {
         // `sql("..")`: its FROM stream, read through the stages the query lowers to.
         Some((text, emit)) => match crate::sql::lower(&text, emit) {
@@ -285,6 +287,27 @@ fn statement(stmt: &[TokenTree], cx: &Ctxt) -> Option<Statement> {
                     }
                 }
                 items = lowered.items;
+                for (binding, from, extra_stages) in lowered.extra {
+                    let mut st = Vec::new();
+                    for (name, tokens) in &extra_stages {
+                        if let Some((def, op)) = ops::parse_stage(name, tokens, cx) {
+                            st.push(Stage {
+                                name: name.clone(),
+                                def,
+                                op,
+                                input: Default::default(),
+                            });
+                        }
+                    }
+                    extra.push(Statement {
+                        binding: Some(binding),
+                        head: Head::Stream(from),
+                        stages: st,
+                        complete: true,
+                        span,
+                        items: TokenStream::new(),
+                    });
+                }
                 Head::Stream(lowered.from)
             }
             Err(message) => {
@@ -313,14 +336,18 @@ fn statement(stmt: &[TokenTree], cx: &Ctxt) -> Option<Statement> {
             None => cx.error(pipe, "expected an operator after `|>`"),
         }
     }
-    Some(Statement {
-        binding,
-        head,
-        stages,
-        complete,
-        span,
-        items,
-    })
+    extra.insert(
+        0,
+        Statement {
+            binding,
+            head,
+            stages,
+            complete,
+            span,
+            items,
+        },
+    );
+    Some(extra)
 }
 
 /// `sql("SELECT ..") [emit MODE]`: the query's text and emit mode.

@@ -14,6 +14,14 @@ use crate::suggest;
 pub enum Scope<'a> {
     /// Before grouping: columns of the row `row` of the FROM stream.
     Row { row: &'a Ident, from: &'a FromShape },
+    /// After a JOIN: the element `row` is `(key, (left, right))` (`right` an `Option` for
+    /// a left join).
+    Joined {
+        row: &'a Ident,
+        left: &'a FromShape,
+        right: &'a FromShape,
+        left_outer: bool,
+    },
     /// After grouping: the GROUP BY expressions and the aggregates are variables; a column
     /// may also be an output column's alias (Spark resolves those in HAVING).
     Grouped {
@@ -187,7 +195,7 @@ impl Writer {
                 }
             }
             Expr::Agg(..) => match scope {
-                Scope::Row { .. } => {
+                Scope::Row { .. } | Scope::Joined { .. } => {
                     return Err(format!(
                         "the aggregate `{}` cannot be used here: aggregates belong in SELECT and HAVING",
                         describe(e)
@@ -210,53 +218,50 @@ impl Writer {
         match scope {
             Scope::Row { row, from } => {
                 let column = match name.split_once('.') {
-                    Some((table, column)) if table == from.name || table == from.stream => column,
+                    Some((table, column)) if from.is_named(table) => column,
                     Some((table, _)) => {
                         return Err(format!(
-                            "`{table}` names no stream of this query (its FROM is `{}`{})",
-                            from.stream,
-                            if from.name != from.stream {
-                                format!(" AS {}", from.name)
-                            } else {
-                                String::new()
-                            }
+                            "`{table}` names no stream of this query (its FROM is {})",
+                            from.describe()
                         ));
                     }
                     None => name,
                 };
-                let place = match &from.columns {
-                    Some(cols) => match cols.iter().position(|c| c == column) {
-                        Some(_) if cols.len() == 1 => quote_spanned!(s=> #row),
-                        Some(i) => {
-                            let i = syn::Index {
-                                index: i as u32,
-                                span: s,
-                            };
-                            quote_spanned!(s=> #row.#i)
-                        }
-                        None => {
-                            let hint = suggest::closest(column, cols.iter().map(String::as_str))
-                                .map(|c| format!("; did you mean `{c}`?"))
-                                .unwrap_or_default();
-                            return Err(format!(
-                                "no column `{column}` in `{}`, whose columns are {}{hint}",
-                                from.name,
-                                list(cols)
-                            ));
-                        }
-                    },
-                    None => match tuple_index(column) {
-                        Some(i) => {
-                            let i = syn::Index { index: i, span: s };
-                            quote_spanned!(s=> #row.#i)
-                        }
-                        None => {
-                            let field = field_ident(column, s)?;
-                            quote_spanned!(s=> #row.#field)
-                        }
-                    },
-                };
+                let place = self.place(quote_spanned!(s=> #row), from, column)?;
                 Ok(quote_spanned!(s=> #rt::sql::col(&#place)))
+            }
+            Scope::Joined {
+                row,
+                left,
+                right,
+                left_outer,
+            } => {
+                let (column, right_side) = match name.split_once('.') {
+                    Some((table, column)) if left.is_named(table) => (column, false),
+                    Some((table, column)) if right.is_named(table) => (column, true),
+                    Some((table, _)) => {
+                        return Err(format!(
+                            "`{table}` names no stream of this query (it joins {} and {})",
+                            left.describe(),
+                            right.describe()
+                        ));
+                    }
+                    None => (name, side_of(name, left, right)?),
+                };
+                if !right_side {
+                    let place = self.place(quote_spanned!(s=> #row.1.0), left, column)?;
+                    return Ok(quote_spanned!(s=> #rt::sql::col(&#place)));
+                }
+                if !*left_outer {
+                    let place = self.place(quote_spanned!(s=> #row.1.1), right, column)?;
+                    return Ok(quote_spanned!(s=> #rt::sql::col(&#place)));
+                }
+                // A left join's right side may be missing: its columns are NULL then.
+                let x = Ident::new("__x", Span::mixed_site().located_at(s));
+                let place = self.place(quote_spanned!(s=> #x), right, column)?;
+                Ok(quote_spanned! {s=>
+                    #rt::sql::col(&::core::option::Option::map(::core::option::Option::as_ref(&#row.1.1), |#x| &#place))
+                })
             }
             Scope::Grouped {
                 keys,
@@ -303,6 +308,92 @@ impl Writer {
                 ))
             }
         }
+    }
+}
+
+impl Writer {
+    /// The place holding `column` of an element `row` of a stream shaped `from`.
+    fn place(
+        &self,
+        row: TokenStream,
+        from: &FromShape,
+        column: &str,
+    ) -> Result<TokenStream, String> {
+        let s = self.span;
+        Ok(match &from.columns {
+            Some(cols) => match cols.iter().position(|c| c == column) {
+                Some(_) if cols.len() == 1 => row,
+                Some(i) => {
+                    let i = syn::Index {
+                        index: i as u32,
+                        span: s,
+                    };
+                    quote_spanned!(s=> #row.#i)
+                }
+                None => {
+                    let hint = suggest::closest(column, cols.iter().map(String::as_str))
+                        .map(|c| format!("; did you mean `{c}`?"))
+                        .unwrap_or_default();
+                    return Err(format!(
+                        "no column `{column}` in `{}`, whose columns are {}{hint}",
+                        from.name,
+                        list(cols)
+                    ));
+                }
+            },
+            None => match tuple_index(column) {
+                Some(i) => {
+                    let i = syn::Index { index: i, span: s };
+                    quote_spanned!(s=> #row.#i)
+                }
+                None => {
+                    let field = field_ident(column, s)?;
+                    quote_spanned!(s=> #row.#field)
+                }
+            },
+        })
+    }
+}
+
+impl FromShape {
+    /// Whether `table` (a column's qualifier) names this stream.
+    pub fn is_named(&self, table: &str) -> bool {
+        table == self.name || table == self.stream
+    }
+
+    fn describe(&self) -> String {
+        if self.name != self.stream {
+            format!("`{} AS {}`", self.stream, self.name)
+        } else {
+            format!("`{}`", self.stream)
+        }
+    }
+
+    /// Whether its column list (if it has one) holds `column`.
+    fn lists(&self, column: &str) -> Option<bool> {
+        self.columns.as_ref().map(|c| c.iter().any(|c| c == column))
+    }
+}
+
+/// Which side of a join an unqualified column is on (`true`: the right), from the column
+/// lists the streams were given; without them the column must be qualified.
+fn side_of(column: &str, left: &FromShape, right: &FromShape) -> Result<bool, String> {
+    match (left.lists(column), right.lists(column)) {
+        (Some(true), Some(true)) => Err(format!(
+            "`{column}` is a column of both joined streams: write `{}.{column}` or `{}.{column}`",
+            left.name, right.name
+        )),
+        (Some(true), _) | (None, Some(false)) => Ok(false),
+        (_, Some(true)) | (Some(false), None) => Ok(true),
+        (Some(false), Some(false)) => Err(format!(
+            "no column `{column}` in {} or {}",
+            left.describe(),
+            right.describe()
+        )),
+        (None, None) => Err(format!(
+            "qualify `{column}` in a JOIN: `{}.{column}` or `{}.{column}`",
+            left.name, right.name
+        )),
     }
 }
 

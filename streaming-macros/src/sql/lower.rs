@@ -30,6 +30,9 @@ pub struct Lowered {
     pub from: Ident,
     pub stages: Vec<(Ident, Vec<TokenTree>)>,
     pub items: TokenStream,
+    /// Statements the query needs besides its own: a JOIN's other side, keyed
+    /// (`let binding = from |> stages;`).
+    pub extra: Vec<(Ident, Ident, Vec<(Ident, Vec<TokenTree>)>)>,
 }
 
 /// Each query's row struct gets a name of its own within the expansion.
@@ -39,16 +42,19 @@ static QUERIES: AtomicUsize = AtomicUsize::new(0);
 pub fn lower(text: &LitStr, emit: Option<&Ident>) -> Result<Lowered, String> {
     let q = query::read(&text.value())?;
     let span = text.span();
+    let shape = |f: &query::From| FromShape {
+        name: f.name.clone(),
+        stream: f.stream.clone(),
+        columns: f.columns.clone(),
+    };
     let l = Lowering {
         q: &q,
         emit,
         w: Writer { span },
         span,
-        shape: FromShape {
-            name: q.from.name.clone(),
-            stream: q.from.stream.clone(),
-            columns: q.from.columns.clone(),
-        },
+        shape: shape(&q.from),
+        right: q.join.as_ref().map(|j| shape(&j.right)),
+        n: QUERIES.fetch_add(1, Ordering::Relaxed),
     };
     l.lower()
 }
@@ -60,6 +66,10 @@ struct Lowering<'q> {
     w: Writer,
     span: Span,
     shape: FromShape,
+    /// A JOIN's other stream.
+    right: Option<FromShape>,
+    /// The query's number in the expansion (its row struct's and hidden streams' names).
+    n: usize,
 }
 
 /// An output column: its label (shown by `print`), its field and its expression.
@@ -79,11 +89,23 @@ impl Lowering<'_> {
         let s = self.span;
         let rt = rt_at(s);
         let row = self.var("__r");
-        let scope = Scope::Row {
-            row: &row,
-            from: &self.shape,
-        };
         let mut stages = Vec::new();
+        let mut extra = Vec::new();
+        let scope = match (&q.join, &self.right) {
+            (Some(j), Some(right)) => {
+                extra.push(self.join(j, right, &row, &mut stages)?);
+                Scope::Joined {
+                    row: &row,
+                    left: &self.shape,
+                    right,
+                    left_outer: j.left_outer,
+                }
+            }
+            _ => Scope::Row {
+                row: &row,
+                from: &self.shape,
+            },
+        };
 
         if let Some(p) = &q.filter {
             let p = self.w.expr(p, &scope)?;
@@ -109,14 +131,13 @@ impl Lowering<'_> {
             return Err("HAVING needs GROUP BY or an aggregate; use WHERE to filter rows".into());
         }
 
-        let name = format_ident!(
-            "__SqlRow{}",
-            QUERIES.fetch_add(1, Ordering::Relaxed),
-            span = s
-        );
+        let name = format_ident!("__SqlRow{}", self.n, span = s);
         let items = if wildcard {
             if aggregates {
                 return Err("`SELECT *` cannot be grouped: name the columns".into());
+            }
+            if q.join.is_some() {
+                return Err("`SELECT *` over a JOIN: name the columns".into());
             }
             TokenStream::new()
         } else {
@@ -124,7 +145,7 @@ impl Lowering<'_> {
         };
 
         if aggregates {
-            self.grouped(&name, &columns, &row, &mut stages)?;
+            self.grouped(&name, &columns, &row, &scope, &mut stages)?;
         } else if !wildcard {
             let fields = columns
                 .iter()
@@ -177,6 +198,7 @@ impl Lowering<'_> {
             from: Ident::new(&q.from.stream, s),
             stages: stages.into_iter().filter_map(split_stage).collect(),
             items,
+            extra,
         })
     }
 
@@ -225,15 +247,12 @@ impl Lowering<'_> {
         name: &Ident,
         columns: &[Column<'_>],
         row: &Ident,
+        scope: &Scope<'_>,
         stages: &mut Vec<TokenStream>,
     ) -> Result<(), String> {
         let q = self.q;
         let s = self.span;
         let rt = rt_at(s);
-        let scope = Scope::Row {
-            row,
-            from: &self.shape,
-        };
         // SELECT DISTINCT a, b is GROUP BY a, b.
         let key_exprs: Vec<&Expr> = if q.group_by.is_empty() && q.distinct {
             columns.iter().map(|c| c.expr).collect()
@@ -299,7 +318,7 @@ impl Lowering<'_> {
                     describe(e)
                 ));
             }
-            let v = arg.as_deref().map(|x| self.w.expr(x, &scope)).transpose()?;
+            let v = arg.as_deref().map(|x| self.w.expr(x, scope)).transpose()?;
             inits.push(match (a, v) {
                 (Agg::Count, None) => quote_spanned!(s=> #rt::sql::agg::count_star()),
                 (Agg::Count, Some(v)) => quote_spanned!(s=> #rt::sql::agg::count(&#v)),
@@ -353,7 +372,7 @@ impl Lowering<'_> {
             let key_values = keys
                 .iter()
                 .map(|(e, _)| {
-                    let v = self.w.expr(e, &scope)?;
+                    let v = self.w.expr(e, scope)?;
                     Ok(quote_spanned!(s=> #rt::sql::agg::key(#v)))
                 })
                 .collect::<Result<Vec<_>, String>>()?;
@@ -401,7 +420,7 @@ impl Lowering<'_> {
             let key_values = keys
                 .iter()
                 .map(|(e, _)| {
-                    let v = self.w.expr(e, &scope)?;
+                    let v = self.w.expr(e, scope)?;
                     Ok(quote_spanned!(s=> #rt::sql::agg::key(#v)))
                 })
                 .collect::<Result<Vec<_>, String>>()?;
@@ -501,6 +520,93 @@ impl Lowering<'_> {
                 }
             }
         }
+    }
+
+    /// A JOIN: the other stream keyed by its ON columns in a statement of its own, and
+    /// this one keyed and joined with it (`join` or `left_outer_join`: elements
+    /// `(key, (left, right))`). Rows whose key has a NULL never match, as in SQL: the other
+    /// side drops them; a left join keeps this side's with a NULL right side.
+    #[allow(clippy::type_complexity)]
+    fn join(
+        &self,
+        j: &query::Join,
+        right: &FromShape,
+        row: &Ident,
+        stages: &mut Vec<TokenStream>,
+    ) -> Result<(Ident, Ident, Vec<(Ident, Vec<TokenTree>)>), String> {
+        let s = self.span;
+        let rt = rt_at(s);
+        let (left_scope, right_scope) = (
+            Scope::Row {
+                row,
+                from: &self.shape,
+            },
+            Scope::Row { row, from: right },
+        );
+        let mut left_keys = Vec::new();
+        let mut right_keys = Vec::new();
+        for (a, b) in &j.on {
+            // Each side of an equality must read one stream; either may be written first.
+            let (l, r) = match (self.w.expr(a, &left_scope), self.w.expr(b, &right_scope)) {
+                (Ok(l), Ok(r)) if !self.reads(a, right) && !self.reads(b, &self.shape) => (l, r),
+                _ => match (self.w.expr(b, &left_scope), self.w.expr(a, &right_scope)) {
+                    (Ok(l), Ok(r)) => (l, r),
+                    (Err(e), _) | (_, Err(e)) => {
+                        return Err(format!(
+                            "ON: each equality compares a column of `{}` with one of `{}` ({e})",
+                            self.shape.name, right.name
+                        ));
+                    }
+                },
+            };
+            left_keys.push(quote_spanned!(s=> #rt::sql::agg::key(#l)));
+            right_keys.push(quote_spanned!(s=> #rt::sql::agg::key(#r)));
+        }
+        let p = self.var("__p");
+        let all_some: Vec<TokenStream> = (0..j.on.len())
+            .map(|i| {
+                let i = syn::Index {
+                    index: i as u32,
+                    span: s,
+                };
+                quote_spanned!(s=> ::core::option::Option::is_some(&#p.0.#i))
+            })
+            .collect();
+        let keyed = |keys: &[TokenStream]| quote_spanned!(s=> |#row| ((#(#keys,)*), #row));
+        let not_null = quote_spanned!(s=> |#p| true #(&& #all_some)*);
+        let other = format_ident!("__sql{}_right", self.n, span = s);
+        let right_stages = vec![
+            self.stage("map", keyed(&right_keys)),
+            self.stage("filter", not_null.clone()),
+        ];
+        stages.push(self.stage("map", keyed(&left_keys)));
+        if !j.left_outer {
+            stages.push(self.stage("filter", not_null));
+        }
+        let op = if j.left_outer {
+            "left_outer_join"
+        } else {
+            "join"
+        };
+        stages.push(self.stage(op, quote_spanned!(s=> (#other))));
+        Ok((
+            other,
+            Ident::new(&right.stream, s),
+            right_stages.into_iter().filter_map(split_stage).collect(),
+        ))
+    }
+
+    /// Whether `e` reads a column qualified with `shape`'s name.
+    fn reads(&self, e: &Expr, shape: &FromShape) -> bool {
+        let mut found = false;
+        e.visit(&mut |x| {
+            if let Expr::Column(c) = x
+                && let Some((t, _)) = c.split_once('.')
+            {
+                found |= shape.is_named(t);
+            }
+        });
+        found
     }
 
     /// Whether an output column's expression is the GROUP BY's event-time window.

@@ -9,6 +9,8 @@ pub struct Query {
     pub distinct: bool,
     pub select: Vec<SelectItem>,
     pub from: From,
+    /// `[LEFT] JOIN right ON a.x = b.y [AND ..]`
+    pub join: Option<Join>,
     pub filter: Option<Expr>,
     pub group_by: Vec<Expr>,
     pub having: Option<Expr>,
@@ -24,6 +26,14 @@ pub struct From {
     pub columns: Option<Vec<String>>,
     /// The alias (or the stream's name): what `alias.col` qualifies columns with.
     pub name: String,
+}
+
+/// An equi-join of the FROM stream with another.
+pub struct Join {
+    pub left_outer: bool,
+    pub right: From,
+    /// `ON` as pairs of equal expressions (either side may be written first).
+    pub on: Vec<(Expr, Expr)>,
 }
 
 pub enum SelectItem {
@@ -193,7 +203,7 @@ fn query(q: &sql::Query) -> Result<Query, Unsupported> {
         Some(sql::Distinct::Distinct) => true,
         Some(other) => return unsupported(format_args!("`{other}`")),
     };
-    let from = match &s.from[..] {
+    let (from, join) = match &s.from[..] {
         [] => return Err("a query needs `FROM stream`, naming a stream of the pipeline".into()),
         [one] => from(one)?,
         [_, more @ ..] => {
@@ -277,6 +287,7 @@ fn query(q: &sql::Query) -> Result<Query, Unsupported> {
         distinct,
         select,
         from,
+        join,
         filter: s.selection.as_ref().map(expr).transpose()?,
         group_by,
         having: s.having.as_ref().map(expr).transpose()?,
@@ -285,12 +296,54 @@ fn query(q: &sql::Query) -> Result<Query, Unsupported> {
     })
 }
 
-fn from(t: &sql::TableWithJoins) -> Result<From, Unsupported> {
-    if let Some(j) = t.joins.first() {
-        return unsupported(format_args!("JOIN (`{j}`) (joins are not compiled yet)"));
+fn from(t: &sql::TableWithJoins) -> Result<(From, Option<Join>), Unsupported> {
+    let left = table(&t.relation)?;
+    let join = match &t.joins[..] {
+        [] => None,
+        [j] => {
+            let (left_outer, constraint) = match &j.join_operator {
+                sql::JoinOperator::Join(c) | sql::JoinOperator::Inner(c) => (false, c),
+                sql::JoinOperator::Left(c) | sql::JoinOperator::LeftOuter(c) => (true, c),
+                _ => {
+                    return unsupported(format_args!("`{j}` (joins are inner or left equi-joins)"));
+                }
+            };
+            let sql::JoinConstraint::On(on) = constraint else {
+                return unsupported(format_args!("`{j}` without ON (write `ON a.k = b.k`)"));
+            };
+            let mut pairs = Vec::new();
+            equalities(&expr(on)?, &mut pairs)?;
+            Some(Join {
+                left_outer,
+                right: table(&j.relation)?,
+                on: pairs,
+            })
+        }
+        [_, more @ ..] => {
+            return unsupported(format_args!("a second JOIN (`{}`)", more[0]));
+        }
+    };
+    Ok((left, join))
+}
+
+/// `a.x = b.y AND a.z = b.w`: the pairs.
+fn equalities(e: &Expr, out: &mut Vec<(Expr, Expr)>) -> Result<(), Unsupported> {
+    match e {
+        Expr::Binary(a, BinOp::And, b) => {
+            equalities(a, out)?;
+            equalities(b, out)
+        }
+        Expr::Binary(a, BinOp::Eq, b) => {
+            out.push(((**a).clone(), (**b).clone()));
+            Ok(())
+        }
+        _ => Err("a JOIN's ON holds equalities of the two streams' columns joined by AND, such as `ON a.k = b.k`".into()),
     }
-    let sql::TableFactor::Table { name, alias, .. } = &t.relation else {
-        return unsupported(format_args!("`{}` in FROM", t.relation));
+}
+
+fn table(t: &sql::TableFactor) -> Result<From, Unsupported> {
+    let sql::TableFactor::Table { name, alias, .. } = t else {
+        return unsupported(format_args!("`{t}` in FROM"));
     };
     let stream = match &name.0[..] {
         [part] => part.to_string(),
