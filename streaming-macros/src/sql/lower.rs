@@ -26,13 +26,19 @@ use crate::names::rt_at;
 
 /// What a query becomes: its FROM stream, the stages reading it, and the items (its row
 /// struct) the pipeline's code must declare.
+/// A stage as tokens: its operator's name and its arguments.
+pub type StageTokens = (Ident, Vec<TokenTree>);
+
+/// A hidden statement a query needs: `let binding = from |> stages;`.
+pub type Extra = (Ident, Ident, Vec<StageTokens>);
+
 pub struct Lowered {
     pub from: Ident,
-    pub stages: Vec<(Ident, Vec<TokenTree>)>,
+    pub stages: Vec<StageTokens>,
     pub items: TokenStream,
     /// Statements the query needs besides its own: a JOIN's other side, keyed
     /// (`let binding = from |> stages;`).
-    pub extra: Vec<(Ident, Ident, Vec<(Ident, Vec<TokenTree>)>)>,
+    pub extra: Vec<Extra>,
 }
 
 /// Each query's row struct gets a name of its own within the expansion.
@@ -526,14 +532,13 @@ impl Lowering<'_> {
     /// this one keyed and joined with it (`join` or `left_outer_join`: elements
     /// `(key, (left, right))`). Rows whose key has a NULL never match, as in SQL: the other
     /// side drops them; a left join keeps this side's with a NULL right side.
-    #[allow(clippy::type_complexity)]
     fn join(
         &self,
         j: &query::Join,
         right: &FromShape,
         row: &Ident,
         stages: &mut Vec<TokenStream>,
-    ) -> Result<(Ident, Ident, Vec<(Ident, Vec<TokenTree>)>), String> {
+    ) -> Result<Extra, String> {
         let s = self.span;
         let rt = rt_at(s);
         let (left_scope, right_scope) = (
