@@ -550,6 +550,9 @@ impl Lowering<'_> {
         );
         let mut left_keys = Vec::new();
         let mut right_keys = Vec::new();
+        if j.on.is_empty() {
+            return Err("a JOIN needs ON with at least one equality".into());
+        }
         for (a, b) in &j.on {
             // Each side of an equality must read one stream; either may be written first.
             let (l, r) = match (self.w.expr(a, &left_scope), self.w.expr(b, &right_scope)) {
@@ -578,7 +581,8 @@ impl Lowering<'_> {
             })
             .collect();
         let keyed = |keys: &[TokenStream]| quote_spanned!(s=> |#row| ((#(#keys,)*), #row));
-        let not_null = quote_spanned!(s=> |#p| true #(&& #all_some)*);
+        let (first, rest) = (&all_some[0], &all_some[1..]);
+        let not_null = quote_spanned!(s=> |#p| #first #(&& #rest)*);
         let other = format_ident!("__sql{}_right", self.n, span = s);
         let right_stages = vec![
             self.stage("map", keyed(&right_keys)),
