@@ -217,6 +217,29 @@ fn a_topic_that_does_not_exist_is_an_error_naming_it() {
 }
 
 #[test]
+fn a_querys_rows_are_written_as_json_objects() {
+    let broker = Broker::start();
+    broker.create_topic("totals", 1);
+    let addr = broker.addr();
+    let mut p = stream_pipeline! {
+        batch 1s;
+        let words = source queue(vec![vec!["a b a"]]) |> flat_map split;
+        sql("SELECT word, count(*) AS total FROM words AS w(word) GROUP BY word ORDER BY word")
+            |> save_to_kafka(addr, "totals").json().option("broker.address.family", "v4")
+    };
+    p.run_batches(1).unwrap();
+    let values: Vec<String> = broker
+        .read_all("totals")
+        .into_iter()
+        .map(|(_, _, v)| v)
+        .collect();
+    assert_eq!(
+        values,
+        [r#"{"word":"a","total":2}"#, r#"{"word":"b","total":1}"#]
+    );
+}
+
+#[test]
 fn save_to_kafka_writes_pairs_as_key_and_value_and_other_elements_as_values() {
     let broker = Broker::start();
     broker.create_topic("counts", 1);

@@ -494,7 +494,24 @@ impl Lowering<'_> {
             db_columns.extend(names);
         }
         let row_fields = &fields;
+        // `save_to_kafka(..)`: a row is a record's value (`.json()` writes it as an object).
+        let kafka = cfg!(feature = "kafka").then(|| {
+            quote_spanned! {s=>
+                impl<#(#params),*> #rt::KafkaElement for #name<#(#params),*> {
+                    type Key = ();
+                    type Value = Self;
+                    fn key(&self) -> ::core::option::Option<&()> {
+                        ::core::option::Option::None
+                    }
+                    fn value(&self) -> &Self {
+                        self
+                    }
+                }
+            }
+        });
         quote_spanned! {s=>
+            #kafka
+
             impl<#(#params: #rt::sink::postgres::SqlParam),*> #rt::sink::postgres::SqlRow for #name<#(#params),*> {
                 const DB_COLUMNS: &'static [&'static str] = &[#(#db_columns),*];
                 const KEY: &'static [&'static str] = &[#(#key),*];
