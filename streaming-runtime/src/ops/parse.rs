@@ -697,17 +697,33 @@ impl<T: DeserializeOwned, X: ParseInput> Format<X> for &Csv<T> {
     }
 }
 
-/// A `parse csv::<T>` stage's format, set up with the pipeline: `T`'s header, if the stage
-/// has one, is read once.
-pub struct CsvFormat<T>(Csv<T>);
+/// A `parse csv::<T>` stage's format, set up with the pipeline: `T`'s field names, if the
+/// stage has a `header`, are read once.
+pub struct CsvFormat<T>(Csv<T>, Option<String>);
 
 impl<T: DeserializeOwned> CsvFormat<T> {
-    /// With or without `header`; `Err` (a configuration error, reported when the pipeline
-    /// is built) if `header` is asked of a `T` without field names.
-    pub fn new(header: bool) -> Result<Self, StreamingError> {
-        Csv::new(header)
-            .map(CsvFormat)
-            .map_err(StreamingError::Config)
+    /// With or without `header`. `header` asked of a `T` without field names is a
+    /// configuration error, which [`CsvFormat::check`] reports in every batch (the
+    /// pipeline's setup cannot fail).
+    pub fn new(header: bool) -> Self {
+        match Csv::new(header) {
+            Ok(csv) => CsvFormat(csv, None),
+            Err(e) => CsvFormat(
+                Csv {
+                    header: None,
+                    _t: PhantomData,
+                },
+                Some(e),
+            ),
+        }
+    }
+
+    /// `Err` if the format could not be set up as written.
+    pub fn check(&self) -> Result<(), StreamingError> {
+        match &self.1 {
+            None => Ok(()),
+            Some(e) => Err(StreamingError::Config(e.clone())),
+        }
     }
 }
 
@@ -881,7 +897,7 @@ mod tests {
         }
         assert_eq!(field_names::<Sale>(), Some(&["item", "qty"][..]));
         assert_eq!(field_names::<(String, u32)>(), None);
-        let with = CsvFormat::<Sale>::new(true).unwrap();
+        let with = CsvFormat::<Sale>::new(true);
         let stage = Parse::new("parse", Mode::Permissive);
         let lines = [
             "item,qty",
@@ -911,15 +927,15 @@ mod tests {
         assert_eq!(bad.iter().map(|m| m.index).collect::<Vec<_>>(), [4, 5, 6]);
         assert!(bad[0].error.contains("field 1"), "{}", bad[0].error);
         // Without `header`, the header line is a row like any other: malformed here.
-        let without = CsvFormat::<Sale>::new(false).unwrap();
+        let without = CsvFormat::<Sale>::new(false);
         let got: Vec<Sale> = csv(["item,qty", "pen,2"], &stage, &without, T2).collect();
         assert_eq!(got.len(), 1);
         let mut bad = Vec::new();
         ctx_run(|ctx| stage.finish(ctx, None, Some(&mut bad))).unwrap();
         assert_eq!(bad.len(), 1);
-        assert!(CsvFormat::<(String, u32)>::new(true).is_err());
+        assert!(CsvFormat::<(String, u32)>::new(true).check().is_err());
         // Tuples by position.
-        let tuples = CsvFormat::<(String, u32)>::new(false).unwrap();
+        let tuples = CsvFormat::<(String, u32)>::new(false);
         let got: Vec<(String, u32)> = csv(["a,1"], &stage, &tuples, T2).collect();
         assert_eq!(got, [("a".to_string(), 1)]);
     }

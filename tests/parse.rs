@@ -1,0 +1,257 @@
+//! `parse json::<T>` / `parse csv::<T>`: typed input with Spark's malformed-row modes,
+//! through real sources (`queue`, `text_files` in a temporary directory) on the manual
+//! clock. Every test checks that nothing is lost: rows in = rows parsed + rows malformed,
+//! and the batch's `BatchInfo` counts exactly the malformed rows.
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+
+use serde::Deserialize;
+use streaming::prelude::*;
+
+use common::s;
+
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
+struct Event {
+    user: String,
+    n: i64,
+    note: Option<String>,
+}
+streaming::into_owned_by_identity!(Event);
+
+/// Borrows its text from the batch.
+#[derive(Debug, Deserialize)]
+struct Borrowed<'a> {
+    user: &'a str,
+    n: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
+struct Sale {
+    item: String,
+    qty: u32,
+}
+streaming::into_owned_by_identity!(Sale);
+
+/// The malformed counts of every batch, as `on_batch_completed` reports them.
+type Counts = Arc<Mutex<Vec<(u64, Vec<(String, u64)>, Option<String>)>>>;
+
+fn count_malformed(p: &mut Pipeline) -> Counts {
+    let counts: Counts = Arc::default();
+    let c = counts.clone();
+    p.on_batch_completed(move |b| {
+        assert_eq!(
+            b.malformed_rows,
+            b.malformed_rows_by_stage
+                .iter()
+                .map(|(_, n)| n)
+                .sum::<u64>()
+        );
+        c.lock().unwrap().push((
+            b.malformed_rows,
+            b.malformed_rows_by_stage.clone(),
+            b.failure.clone(),
+        ));
+    });
+    counts
+}
+
+/// One row of each kind Spark's JSON reader meets, and what happens to it.
+fn mixed_rows() -> Vec<String> {
+    vec![
+        s(r#"{"user":"ann","n":1}"#),
+        s(r#"{"user":"bob","n":2"#),             // truncated
+        s(r#"{"user":"cy","n":"three"}"#),       // a wrong field type
+        s(r#"{"user":"di","n":4,"extra":[1]}"#), // an extra field: ignored, as Spark
+        s(r#"{"user":"ed"}"#),                   // a missing field that is not an Option
+        s(r#"{"user":"fay","n":6,"note":"hi"}"#),
+        s("not json at all"),
+        s(""),
+    ]
+}
+
+fn ev(user: &str, n: i64, note: Option<&str>) -> Event {
+    Event {
+        user: user.into(),
+        n,
+        note: note.map(Into::into),
+    }
+}
+
+#[test]
+fn permissive_keeps_each_malformed_row_with_its_text_and_position() {
+    let (out, bad) = (Collector::new(), Collector::new());
+    let (o, b) = (out.clone(), bad.clone());
+    let mut p = stream_pipeline! {
+        batch 1s;
+        source queue(vec![mixed_rows(), vec![s(r#"{"user":"gus","n":7}"#), s("{")]])
+            |> parse json::<Event> malformed(broken)
+            |> collect(o);
+        broken |> collect(b)
+    };
+    let counts = count_malformed(&mut p);
+    p.run_batches(2).unwrap();
+    assert_eq!(
+        out.batches()
+            .into_iter()
+            .map(|(_, v)| v)
+            .collect::<Vec<_>>(),
+        vec![
+            vec![
+                ev("ann", 1, None),
+                ev("di", 4, None),
+                ev("fay", 6, Some("hi"))
+            ],
+            vec![ev("gus", 7, None)]
+        ]
+    );
+    let bad = bad.batches();
+    let first: Vec<(u64, &str)> = bad[0]
+        .1
+        .iter()
+        .map(|m| (m.index, m.text.as_str()))
+        .collect();
+    let rows = mixed_rows();
+    assert_eq!(
+        first,
+        [1, 2, 4, 6, 7]
+            .map(|i| (i as u64, rows[i].as_str()))
+            .to_vec()
+    );
+    let m = &bad[0].1[0];
+    assert_eq!(m.stage, "parse (pipeline statement 1)");
+    assert_eq!(m.batch_time, BatchTime::from_millis(1000));
+    assert_eq!((m.partition, m.offset), (None, None));
+    assert!(m.error.contains("EOF"), "{}", m.error);
+    assert!(
+        bad[0].1[1].error.contains("invalid type"),
+        "{}",
+        bad[0].1[1].error
+    );
+    assert!(
+        bad[0].1[2].error.contains("missing field `n`"),
+        "{}",
+        bad[0].1[2].error
+    );
+    assert_eq!(
+        bad[1]
+            .1
+            .iter()
+            .map(|m| (m.index, m.batch_time.milliseconds()))
+            .collect::<Vec<_>>(),
+        [(1, 2000)]
+    );
+    // Nothing lost: in = parsed + malformed, and the counts say so.
+    assert_eq!(rows.len(), 3 + bad[0].1.len());
+    let stage = s("parse (pipeline statement 1)");
+    assert_eq!(
+        *counts.lock().unwrap(),
+        vec![
+            (5, vec![(stage.clone(), 5)], None),
+            (1, vec![(stage, 1)], None)
+        ]
+    );
+    assert_eq!(p.metrics()[0].malformed_rows, 6);
+}
+
+#[test]
+fn permissive_without_a_stream_counts_and_logs_the_rows() {
+    let out = Collector::new();
+    let o = out.clone();
+    let mut p = stream_pipeline! {
+        batch 1s;
+        source queue(vec![mixed_rows()]) |> parse json::<Event> |> collect(o)
+    };
+    let counts = count_malformed(&mut p);
+    p.run_batches(1).unwrap();
+    assert_eq!(out.batches()[0].1.len(), 3);
+    assert_eq!(counts.lock().unwrap()[0].0, 5);
+    assert_eq!(p.metrics()[0].malformed_rows, 5);
+}
+
+#[test]
+fn dropmalformed_drops_and_counts() {
+    let out = Collector::new();
+    let o = out.clone();
+    let mut p = stream_pipeline! {
+        batch 1s;
+        source queue(vec![mixed_rows(), vec![]])
+            |> parse json::<Event> dropmalformed
+            |> map |e| e.user
+            |> collect(o)
+    };
+    let counts = count_malformed(&mut p);
+    p.run_batches(2).unwrap();
+    assert_eq!(out.batches()[0].1, [s("ann"), s("di"), s("fay")]);
+    let counts = counts.lock().unwrap();
+    assert_eq!((counts[0].0, counts[1].0), (5, 0));
+    assert!(counts[1].1.is_empty());
+}
+
+#[test]
+fn failfast_fails_the_batch_naming_the_row_before_the_sink_writes() {
+    let out = Collector::new();
+    let o = out.clone();
+    let mut p = stream_pipeline! {
+        batch 1s;
+        source queue(vec![vec![s(r#"{"user":"a","n":1}"#)], mixed_rows(), vec![s(r#"{"user":"z","n":9}"#)]])
+            |> parse json::<Event> failfast
+            |> collect(o)
+    };
+    let counts = count_malformed(&mut p);
+    p.run_batches(1).unwrap();
+    let err = p.run_batches(1).unwrap_err().to_string();
+    assert!(
+        err.contains("parse (pipeline statement 1)")
+            && err.contains("row 1 ")
+            && err.contains(r#"the row: {"user":"bob","n":2"#),
+        "{err}"
+    );
+    // The next batch runs as usual.
+    p.run_batches(1).unwrap();
+    let written: Vec<Vec<String>> = out
+        .batches()
+        .into_iter()
+        .map(|(_, v)| v.into_iter().map(|e| e.user).collect())
+        .collect();
+    assert_eq!(
+        written,
+        [[s("a")], [s("z")]],
+        "the failed batch wrote nothing"
+    );
+    let counts = counts.lock().unwrap();
+    assert!(
+        counts[1]
+            .2
+            .as_deref()
+            .is_some_and(|f| f.contains("failfast"))
+    );
+    assert_eq!(counts[1].0, 1, "failfast stops at the first malformed row");
+}
+
+#[test]
+fn borrowed_fields_borrow_from_the_batch_of_owned_and_of_line_sources() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b, escaped_rows) = (Collector::new(), Collector::new(), Collector::new());
+    let (oa, ob, oe) = (a.clone(), b.clone(), escaped_rows.clone());
+    let d = dir.path().to_path_buf();
+    let mut p = stream_pipeline! {
+        batch 1s;
+        source queue(vec![vec![s(r#"{"user":"ann","n":1}"#), s(r#"{"user":"b\"o","n":2}"#)]])
+            |> parse json::<Borrowed<'_>> malformed(escaped)
+            |> map |e| (e.user.to_string(), e.n)
+            |> collect(oa);
+        source text_files(d)
+            |> parse json::<Borrowed>
+            |> map |e| (e.user.len(), e.n)
+            |> collect(ob);
+        escaped |> map |m| m.index |> collect(oe)
+    };
+    std::fs::write(dir.path().join("a.json"), "{\"user\":\"xy\",\"n\":5}\n").unwrap();
+    p.run_batches(1).unwrap();
+    assert_eq!(a.batches()[0].1, [(s("ann"), 1)]);
+    assert_eq!(b.batches()[0].1, [(2, 5)]);
+    // An escaped string cannot be borrowed as `&str`: that row is malformed for `Borrowed`.
+    assert_eq!(escaped_rows.batches()[0].1, [1]);
+}
