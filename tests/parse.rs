@@ -255,3 +255,214 @@ fn borrowed_fields_borrow_from_the_batch_of_owned_and_of_line_sources() {
     // An escaped string cannot be borrowed as `&str`: that row is malformed for `Borrowed`.
     assert_eq!(escaped_rows.batches()[0].1, [1]);
 }
+
+#[test]
+fn csv_with_a_header_skips_each_files_header_line_and_without_maps_by_position() {
+    let dir = tempfile::tempdir().unwrap();
+    let (with, without, bad) = (Collector::new(), Collector::new(), Collector::new());
+    let (ow, on, ob) = (with.clone(), without.clone(), bad.clone());
+    let d = dir.path().to_path_buf();
+    let mut p = stream_pipeline! {
+        batch 1s;
+        source text_files(d) |> parse csv::<Sale> header malformed(odd) |> collect(ow);
+        odd |> map |m| (m.index, m.text) |> collect(ob);
+        source queue(vec![vec![s("pen,2"), s("\"ink, blue\",3"), s("item,qty")]])
+            |> parse csv::<(String, u32)> dropmalformed
+            |> collect(on)
+    };
+    let counts = count_malformed(&mut p);
+    // Two files, each with its header line (Spark's `header` option).
+    std::fs::write(dir.path().join("a.csv"), "item,qty\npen,2\ncup,x\n").unwrap();
+    std::fs::write(dir.path().join("b.csv"), "item,qty\n\"ink, blue\",3\npen\n").unwrap();
+    p.run_batches(1).unwrap();
+    let mut got = with.batches().remove(0).1;
+    got.sort();
+    let sale = |item: &str, qty| Sale {
+        item: item.into(),
+        qty,
+    };
+    assert_eq!(got, [sale("ink, blue", 3), sale("pen", 2)]);
+    let mut odd: Vec<String> = bad
+        .batches()
+        .remove(0)
+        .1
+        .into_iter()
+        .map(|(_, t)| t)
+        .collect();
+    odd.sort();
+    assert_eq!(
+        odd,
+        [s("cup,x"), s("pen")],
+        "headers are neither rows nor malformed"
+    );
+    assert_eq!(
+        without.batches().remove(0).1,
+        [(s("pen"), 2), (s("ink, blue"), 3)]
+    );
+    // 2 malformed in the files, 1 (the header line, without `header`) in the queue.
+    let counts = counts.lock().unwrap();
+    assert_eq!(counts[0].0, 3);
+    assert_eq!(counts[0].1.len(), 2);
+}
+
+#[test]
+fn invalid_utf8_is_malformed_in_bytes_and_decoded_lossily_by_line_sources() {
+    let dir = tempfile::tempdir().unwrap();
+    let (lines, lines_bad, bytes_bad) = (Collector::new(), Collector::new(), Collector::new());
+    let (ol, olb, obb) = (lines.clone(), lines_bad.clone(), bytes_bad.clone());
+    let ol_bytes = Collector::new();
+    let d = dir.path().to_path_buf();
+    let mut p = stream_pipeline! {
+        batch 1s;
+        source text_files(d) |> parse json::<Event> malformed(bad_lines) |> collect(ol);
+        bad_lines |> map |m| m.text |> collect(olb);
+        source queue(vec![vec![b"{\"user\":\"\xff\",\"n\":1}".to_vec(), br#"{"user":"ok","n":2}"#.to_vec()]])
+            |> parse json::<Event> malformed(bad_bytes)
+            |> map |e| e.user
+            |> collect(ol_bytes);
+        bad_bytes |> map |m| (m.index, m.text, m.error) |> collect(obb)
+    };
+    std::fs::write(
+        dir.path().join("bad.json"),
+        b"{\"user\":\"\xff\",\"n\":1}\n\xfe\xff\n{\"user\":\"ok\",\"n\":2}\n",
+    )
+    .unwrap();
+    p.run_batches(1).unwrap();
+    // The file source decodes a line lossily (and counts it): inside a JSON string the
+    // replacement character is text like any other, outside it is not JSON.
+    let mut users: Vec<String> = lines
+        .batches()
+        .remove(0)
+        .1
+        .into_iter()
+        .map(|e| e.user)
+        .collect();
+    users.sort();
+    assert_eq!(users, [s("ok"), s("\u{FFFD}")]);
+    assert_eq!(lines_bad.batches().remove(0).1, [s("\u{FFFD}\u{FFFD}")]);
+    assert_eq!(p.metrics()[0].invalid_utf8, 2);
+    assert_eq!(p.metrics()[0].malformed_rows, 1);
+    // Bytes that are not UTF-8 are malformed, kept lossily.
+    let bytes = bytes_bad.batches().remove(0).1;
+    assert_eq!(bytes.len(), 1);
+    assert_eq!(bytes[0].0, 0);
+    assert_eq!(bytes[0].1, "{\"user\":\"\u{FFFD}\",\"n\":1}");
+    assert!(bytes[0].2.starts_with("invalid UTF-8"), "{}", bytes[0].2);
+}
+
+#[test]
+fn a_ten_megabyte_line_is_parsed_or_kept_whole_and_shown_cut() {
+    let big = "x".repeat(10 << 20);
+    let good = format!(r#"{{"user":"{big}","n":1}}"#);
+    let truncated = format!(r#"{{"user":"{big}""#);
+    let (out, bad) = (Collector::new(), Collector::new());
+    let (o, b) = (out.clone(), bad.clone());
+    let mut p = stream_pipeline! {
+        batch 1s;
+        source queue(vec![vec![good, truncated.clone()]])
+            |> parse json::<Borrowed> malformed(broken)
+            |> map |e| (e.user.len(), e.n)
+            |> collect(o);
+        broken |> collect(b)
+    };
+    p.run_batches(1).unwrap();
+    assert_eq!(out.batches()[0].1, [(10 << 20, 1)]);
+    let bad = bad.batches().remove(0).1;
+    assert_eq!(bad.len(), 1);
+    assert_eq!(
+        bad[0].text, truncated,
+        "the malformed stream keeps the whole row"
+    );
+    let shown = bad[0].to_string();
+    assert!(
+        shown.len() < 1000,
+        "printing cuts the text: {} bytes",
+        shown.len()
+    );
+    assert!(
+        shown.ends_with(&format!("({} bytes in all)", truncated.len())),
+        "{shown}"
+    );
+}
+
+/// Rows numbered within the batch even when its runs are parsed on several threads, and
+/// the same results with `fusion off`.
+#[test]
+fn parallel_runs_and_fusion_off_give_the_same_rows_and_positions() {
+    let rows: Vec<String> = (0..40_000)
+        .map(|i| {
+            if i % 9_999 == 5 {
+                format!("{{\"user\":\"u{i}\"")
+            } else {
+                format!("{{\"user\":\"u{i}\",\"n\":{i}}}")
+            }
+        })
+        .collect();
+    let expect_bad: Vec<u64> = (0..40_000u64).filter(|i| i % 9_999 == 5).collect();
+    let run = |p: &mut Pipeline, out: &Collector<i64>, bad: &Collector<u64>| {
+        p.run_batches(1).unwrap();
+        let sum: i64 = out.batches()[0].1.iter().sum();
+        (sum, bad.batches().remove(0).1)
+    };
+    let (o1, b1, o2, b2) = (
+        Collector::new(),
+        Collector::new(),
+        Collector::new(),
+        Collector::new(),
+    );
+    let (c1, d1, c2, d2) = (o1.clone(), b1.clone(), o2.clone(), b2.clone());
+    let r2 = rows.clone();
+    let mut parallel = stream_pipeline! {
+        batch 1s;
+        parallelism 4;
+        source queue(vec![rows]) |> parse json::<Event> malformed(bad) |> map |e| e.n |> reduce(+) |> collect(c1);
+        bad |> map |m| m.index |> collect(d1)
+    };
+    let mut unfused = stream_pipeline! {
+        batch 1s;
+        fusion off;
+        source queue(vec![r2]) |> parse json::<Event> malformed(bad) |> map |e| e.n |> reduce(+) |> collect(c2);
+        bad |> map |m| m.index |> collect(d2)
+    };
+    let expect_sum: i64 = (0..40_000i64).filter(|i| i % 9_999 != 5).sum();
+    assert_eq!(
+        run(&mut parallel, &o1, &b1),
+        (expect_sum, expect_bad.clone())
+    );
+    assert_eq!(run(&mut unfused, &o2, &b2), (expect_sum, expect_bad));
+}
+
+#[cfg(feature = "kafka")]
+#[test]
+fn kafka_records_carry_their_partition_and_offset_when_malformed() {
+    use common::kafka::Broker;
+    let broker = Broker::start();
+    broker.create_topic("events", 2);
+    broker.produce(
+        "events",
+        1,
+        &[&br#"{"user":"a","n":1}"#[..], b"\xff{", br#"{"user":"b"}"#],
+    );
+    let (out, bad) = (Collector::new(), Collector::new());
+    let (o, b) = (out.clone(), bad.clone());
+    let addr = broker.addr();
+    let mut p = stream_pipeline! {
+        batch 1s;
+        source kafka(addr, "events").from_earliest().records()
+            .option("broker.address.family", "v4")
+            |> parse json::<Borrowed> malformed(broken)
+            |> map |e| (e.user.to_string(), e.n)
+            |> collect(o);
+        broken |> map |m| (m.partition, m.offset, m.text) |> collect(b)
+    };
+    p.run_batches(1).unwrap();
+    assert_eq!(out.batches()[0].1, [(s("a"), 1)]);
+    assert_eq!(
+        bad.batches().remove(0).1,
+        [
+            (Some(1), Some(1), s("\u{FFFD}{")),
+            (Some(1), Some(2), s(r#"{"user":"b"}"#))
+        ]
+    );
+    assert_eq!(p.metrics()[0].malformed_rows, 2);
+}
