@@ -56,7 +56,9 @@ pub fn parse(op: &Ident, tokens: &[TokenTree]) -> syn::Result<Box<dyn Operator>>
     };
     let name = format.to_string();
     if !FORMATS.contains(&name.as_str()) {
-        let hint = suggest::hint(&name, FORMATS);
+        let hint = suggest::closest(&name, FORMATS)
+            .map(|c| format!(" (did you mean `{c}`?)"))
+            .unwrap_or_default();
         return err(
             format.span(),
             format!(
@@ -123,8 +125,10 @@ pub fn parse(op: &Ident, tokens: &[TokenTree]) -> syn::Result<Box<dyn Operator>>
                 .map(|(m, _)| *m)
                 .chain(["header", "malformed"]);
             let hint = match MODES.iter().find(|(m, _)| *m == lower) {
-                Some((m, _)) => format!("; did you mean `{m}`? (modes are lower case)"),
-                None => suggest::hint(&lower, known),
+                Some((m, _)) => format!(" (did you mean `{m}`? modes are lower case)"),
+                None => suggest::closest(&lower, known)
+                    .map(|c| format!(" (did you mean `{c}`?)"))
+                    .unwrap_or_default(),
             };
             return err(
                 word.span(),
