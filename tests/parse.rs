@@ -176,8 +176,8 @@ fn dropmalformed_drops_and_counts() {
     let o = out.clone();
     let mut p = stream_pipeline! {
         batch 1s;
-        source queue(vec![mixed_rows(), vec![]])
-            |> parse json::<Event> dropmalformed
+        source queue(vec![mixed_rows().into_iter().map(|r| &*r.leak()).collect(), vec![]])
+            |> parse json::<Borrowed> dropmalformed
             |> map |e| e.user
             |> collect(o)
     };

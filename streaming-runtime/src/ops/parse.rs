@@ -252,6 +252,14 @@ impl<'a, T: Deserialize<'a>> JsonInput<T> for &'a str {
     }
 }
 
+/// A batch of `&str` read by reference (`queue(vec![vec!["{..}"]])`): `T` borrows from the
+/// strings themselves.
+impl<'b, T: Deserialize<'b>> JsonInput<T> for &&'b str {
+    fn parse_json(self) -> Row<T> {
+        json_row(*self, &self)
+    }
+}
+
 impl<'a, T: Deserialize<'a>> JsonInput<T> for &'a String {
     fn parse_json(self) -> Row<T> {
         json_row(self.as_str(), &self)
