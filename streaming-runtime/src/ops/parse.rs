@@ -256,7 +256,9 @@ impl<'a, T: Deserialize<'a>> JsonInput<T> for &'a str {
 /// strings themselves.
 impl<'b, T: Deserialize<'b>> JsonInput<T> for &&'b str {
     fn parse_json(self) -> Row<T> {
-        json_row(*self, &self)
+        // The string itself, not the reference to it: `T` borrows for `'b`.
+        let &text = self;
+        json_row(text, &self)
     }
 }
 
