@@ -164,10 +164,49 @@ fn permissive_without_a_stream_counts_and_logs_the_rows() {
         source queue(vec![mixed_rows()]) |> parse json::<Event> |> collect(o)
     };
     let counts = count_malformed(&mut p);
-    p.run_batches(1).unwrap();
+    // The batch runs on this thread (manual clock): its log lines go to this subscriber.
+    let log = LogBuffer::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(log.clone())
+        .with_ansi(false)
+        .finish();
+    tracing::subscriber::with_default(subscriber, || p.run_batches(1).unwrap());
     assert_eq!(out.batches()[0].1.len(), 3);
     assert_eq!(counts.lock().unwrap()[0].0, 5);
     assert_eq!(p.metrics()[0].malformed_rows, 5);
+    let log = log.text();
+    assert_eq!(log.matches("malformed row").count(), 5, "{log}");
+    assert!(
+        log.contains(r#"row=2"#) && log.contains("not json at all"),
+        "{log}"
+    );
+}
+
+/// Log lines written to memory.
+#[derive(Clone, Default)]
+struct LogBuffer(Arc<Mutex<Vec<u8>>>);
+
+impl LogBuffer {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+impl std::io::Write for LogBuffer {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for LogBuffer {
+    type Writer = LogBuffer;
+    fn make_writer(&'a self) -> LogBuffer {
+        self.clone()
+    }
 }
 
 #[test]
@@ -465,4 +504,42 @@ fn kafka_records_carry_their_partition_and_offset_when_malformed() {
         ]
     );
     assert_eq!(p.metrics()[0].malformed_rows, 2);
+}
+
+/// `Cow<str>` borrows what it can and owns the escaped strings, so no row is malformed
+/// for it.
+#[test]
+fn cow_fields_take_escaped_strings_that_str_fields_cannot() {
+    #[derive(Deserialize)]
+    struct Note<'a> {
+        #[serde(borrow)]
+        text: std::borrow::Cow<'a, str>,
+    }
+    let out = Collector::new();
+    let o = out.clone();
+    let mut p = stream_pipeline! {
+        batch 1s;
+        source queue(vec![vec![r#"{"text":"plain"}"#, r#"{"text":"a\"b \u00e9"}"#]])
+            |> parse json::<Note> failfast
+            |> map |n| (matches!(n.text, std::borrow::Cow::Borrowed(_)), n.text.into_owned())
+            |> collect(o)
+    };
+    p.run_batches(1).unwrap();
+    assert_eq!(
+        out.batches()[0].1,
+        [(true, s("plain")), (false, s("a\"b é"))]
+    );
+}
+
+/// `header` recognises header lines by `T`'s field names: a tuple has none, and every
+/// batch says so.
+#[test]
+fn csv_header_of_a_type_without_field_names_fails_each_batch_with_a_clear_error() {
+    let mut p = stream_pipeline! {
+        batch 1s;
+        source queue(vec![vec!["a,1"]]) |> parse csv::<(String, u32)> header |> print
+    };
+    p.print_to(OutputBuffer::new());
+    let err = p.run_batches(1).unwrap_err().to_string();
+    assert!(err.contains("struct with named fields"), "{err}");
 }
