@@ -30,7 +30,7 @@ use std::borrow::Cow;
 use std::fmt;
 use std::marker::PhantomData;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -485,8 +485,10 @@ pub struct Parse {
     stage: &'static str,
     mode: Mode,
     tallies: Mutex<Vec<Tally>>,
-    /// `failfast`: a run met a malformed row, so the others stop early.
-    failed: AtomicBool,
+    /// `failfast`: the lowest number of a run that met a malformed row (`usize::MAX`: none).
+    /// The runs after it stop early; the runs before it go on, since the batch's first
+    /// malformed row, the one the error names, may still be theirs.
+    failed: AtomicUsize,
 }
 
 impl Parse {
@@ -496,7 +498,7 @@ impl Parse {
             stage,
             mode,
             tallies: Mutex::new(Vec::new()),
-            failed: AtomicBool::new(false),
+            failed: AtomicUsize::new(usize::MAX),
         }
     }
 
@@ -511,7 +513,7 @@ impl Parse {
     ) -> Result<(), StreamingError> {
         let mut tallies =
             std::mem::take(&mut *self.tallies.lock().unwrap_or_else(|e| e.into_inner()));
-        self.failed.store(false, Ordering::Relaxed);
+        self.failed.store(usize::MAX, Ordering::Relaxed);
         // Run order; a run's rows come before the next run's (stable: runs folded one
         // after another outside `par::run` keep their order).
         let time = ctx.time();
@@ -610,7 +612,7 @@ where
         }
         let failfast = self.stage.mode == Mode::FailFast;
         loop {
-            if failfast && self.stage.failed.load(Ordering::Relaxed) {
+            if failfast && self.stage.failed.load(Ordering::Relaxed) < self.tally.run {
                 self.stopped = true;
                 return None;
             }
@@ -624,7 +626,9 @@ where
                     self.tally.malformed.push(Bad { index, rejected });
                     if failfast {
                         // The batch fails: the rest of the run need not be read.
-                        self.stage.failed.store(true, Ordering::Relaxed);
+                        self.stage
+                            .failed
+                            .fetch_min(self.tally.run, Ordering::Relaxed);
                         self.stopped = true;
                         return None;
                     }
@@ -876,6 +880,26 @@ mod tests {
         let got: Vec<i64> = json(["5"], &stage, T2).collect();
         assert_eq!(got, [5]);
         ctx_run(|ctx| stage.finish(ctx, None, None)).unwrap();
+    }
+
+    #[test]
+    fn failfast_over_parallel_runs_names_the_batchs_first_malformed_row() {
+        let stage = Parse::new("parse", Mode::FailFast);
+        let batch: Vec<String> = (0..40_000)
+            .map(|i| match i {
+                30_000 | 39_000 => "late".to_string(),
+                9_000 => "first".to_string(),
+                _ => i.to_string(),
+            })
+            .collect();
+        crate::par::run(
+            4,
+            &batch,
+            |chunk| json::<i64, _>(chunk, &stage, T2).count(),
+            |a, b| *a += b,
+        );
+        let err = ctx_run(|ctx| stage.finish(ctx, None, None)).unwrap_err();
+        assert!(err.to_string().contains("row 9000 "), "{err}");
     }
 
     #[test]
