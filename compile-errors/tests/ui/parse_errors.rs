@@ -39,4 +39,12 @@ fn main() {
         batch 1s;
         source queue(vec![vec!["{}"]]) |> parse json::<Event> header |> print
     };
+    // After `event_time`: rows are parsed first, then stamped.
+    let _ = stream_pipeline! {
+        batch 1s;
+        source queue(vec![vec!["1"]])
+            |> event_time(|_| Timestamp::from_secs(1)) watermark 1s
+            |> parse json::<i64>
+            |> print
+    };
 }
