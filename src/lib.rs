@@ -43,9 +43,10 @@ pub use streaming_runtime::{into_owned_by_identity, spark_display_via_display};
 #[doc(inline)]
 pub use streaming_runtime::{
     BackpressureConfig, BatchInfo, BatchTime, Block, Collector, CompactBuffer, IntoOwned,
-    IntoSource, Keyed, LineBlock, Lines, MetricsSnapshot, OutputBuffer, ParseTimestampError,
-    PartitionLag, Pipeline, PipelineBuilder, PipelineConfig, Receiver, Running, Source,
-    SourceControl, SourceMetrics, SparkDisplay, Store, StreamingError, Timestamp, Window,
+    IntoSource, Keyed, LineBlock, Lines, Malformed, MetricsSnapshot, OutputBuffer,
+    ParseTimestampError, PartitionLag, Pipeline, PipelineBuilder, PipelineConfig, Receiver,
+    Running, Source, SourceControl, SourceMetrics, SparkDisplay, Store, StreamingError, Timestamp,
+    Window,
 };
 #[doc(inline)]
 pub use streaming_runtime::{block, cluster, event_time, line_feed, receiver, source};
@@ -64,8 +65,8 @@ pub mod prelude {
     #[cfg(feature = "kafka")]
     pub use streaming_runtime::KafkaRecord;
     pub use streaming_runtime::{
-        BatchInfo, BatchTime, Collector, CompactBuffer, IntoOwned, LineBlock, OutputBuffer,
-        Pipeline, Receiver, SparkDisplay, Store, StreamingError, Timestamp, Window,
+        BatchInfo, BatchTime, Collector, CompactBuffer, IntoOwned, LineBlock, Malformed,
+        OutputBuffer, Pipeline, Receiver, SparkDisplay, Store, StreamingError, Timestamp, Window,
     };
 }
 

@@ -70,3 +70,23 @@ fn the_streaming_page_example_compiles() {
     assert_eq!(p.config().ui.as_deref(), Some("127.0.0.1:4040"));
     assert!(p.config().text.contains("reduce_by_key(+)"));
 }
+
+#[test]
+fn the_typed_input_example_compiles() {
+    #[derive(serde::Deserialize)]
+    #[allow(dead_code)]
+    struct Click<'a> {
+        user: &'a str,
+        page: &'a str,
+        ms: u64,
+    }
+    let _p: Pipeline = stream_pipeline! {
+        batch 1s;
+        source text_files("clicks/")
+            |> parse json::<Click> malformed(bad)          // permissive: bad rows → `bad`
+            |> map |c| (c.page, c.ms)
+            |> reduce_by_key(max)
+            |> print;
+        bad |> print                                         // each with its text and place
+    };
+}

@@ -355,3 +355,38 @@ fn event_time_stages_report_their_watermark_and_late_rows() {
         1.0
     );
 }
+
+#[test]
+fn parse_stages_report_their_malformed_rows() {
+    let addr = "127.0.0.1:0";
+    let mut p = stream_pipeline! {
+        batch 1s;
+        ui addr;
+        source queue(vec![vec!["1", "x", "3"], vec!["{", "5"]])
+            |> parse json::<i64> dropmalformed
+            |> print
+    };
+    p.print_to(OutputBuffer::new());
+    p.run_batches(2).unwrap();
+    let ui = p.ui_address().expect("served").to_string();
+    let s = scrape(&ui);
+    assert_eq!(
+        number(value(
+            &s,
+            "streaming_malformed_rows_total",
+            &[("stage", "parse (pipeline statement 1)")]
+        )),
+        2.0
+    );
+    let (status, body) = http::get(&ui, "/api/batches").unwrap();
+    assert_eq!(status, 200, "{body}");
+    let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let per_batch: Vec<u64> = json["batches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["malformed_rows"].as_u64().unwrap())
+        .collect();
+    assert_eq!(per_batch, [1, 1]);
+    assert_eq!(json["sources"][0]["malformed_rows"], 2);
+}

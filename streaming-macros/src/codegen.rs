@@ -413,6 +413,8 @@ impl JobWriter<'_, '_> {
             // call is reported on that stage (mixed-site hygiene is kept).
             let it_at = |span: Span| Ident::new("__it", Span::mixed_site().located_at(span));
             let mut adapt = TokenStream::new();
+            // What adapters do once the runs are over (see `Operator::after_runs`).
+            let mut after_runs = TokenStream::new();
             // `fusion off`: a lone adapter is a stage of its own over the materialised batch.
             let mut unfused = None;
             let mut skip = 0;
@@ -431,6 +433,7 @@ impl JobWriter<'_, '_> {
                     }
                 }
                 self.set_up(st, g, f);
+                after_runs.extend(st.op.after_runs(g));
                 if !fused && seg.adapters.len() == 1 && seg.end.is_none() {
                     let batch = ident("__batch");
                     if let Some(stage) = st.op.adapt_unfused(g, &batch) {
@@ -502,7 +505,7 @@ impl JobWriter<'_, '_> {
             };
             if seg.end.is_some_and(|e| e.def.role == Role::Sink) {
                 pieces.push(SegmentCode {
-                    code: quote!({ #run #finish }),
+                    code: quote!({ #run #after_runs #finish }),
                     next: None,
                     windowed: false,
                 });
@@ -511,7 +514,7 @@ impl JobWriter<'_, '_> {
                 pieces.push(SegmentCode {
                     code: quote! {
                         #[allow(unused_mut)]
-                        let mut #next = { #run #finish };
+                        let mut #next = { #run #after_runs #finish };
                     },
                     next: Some(next.clone()),
                     windowed: seg.windowed,

@@ -27,7 +27,8 @@ const VOCABULARY: &[&str] = &[
     "reduce_by_window", "count_by_window", "group_by_key_and_window", "save_as_text_files",
     "(\"p\")", "save_to_kafka", ".option(\"a\", \"b\")", ".json()", "|w|", "(w, 1)", "w",
     "initial", "timeout", "30m", "by", "1", "-1", "\"s\"", "'c'", "::", ".", "#", "+", "-",
-    "*", "&", "!", "?", "@",
+    "*", "&", "!", "?", "@", "parse", "json", "csv", "::<", "<", "Event", "Event<'_>", "header",
+    "permissive", "dropmalformed", "failfast", "malformed", "(bad)", "bad",
 ];
 
 /// Valid pipelines to mutate.
@@ -37,6 +38,8 @@ const SEEDS: &[&str] = &[
     "batch 1s; checkpoint \"cp\" every 2s; source queue(v) |> map |w| (w, 1i64) |> update_state_by_key(|n, o| Some(n.len() as i64 + o.unwrap_or(0))) |> sort_by_key |> print(5)",
     "batch 1s; fusion off; let a = source queue(v) |> map |w| (w, 1); let b = source queue(u) |> map |w| (w, 2); a |> join(b) |> print",
     "batch 1s; source text_files(\"in\") |> flat_map split |> count_by_value |> sort desc |> take(10) |> foreach_batch(|t, b| { let _ = (t, b); })",
+    "batch 1s; source queue(v) |> parse json::<Event<'_>> malformed(bad) |> map |e| e.n |> print; bad |> print",
+    "batch 1s; source text_files(\"in\") |> parse csv::<(String, u32)> header failfast |> count |> print",
     "batch 1s; let t = source socket(\"h\", 1) |> flat_map split; t |> window(4s, 2s) |> window(8s, 4s) |> print; t |> count_by_window(6s, 2s) |> print",
 ];
 

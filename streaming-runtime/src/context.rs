@@ -23,6 +23,8 @@ pub struct BatchContext<'a> {
     input_ended: bool,
     /// Rows event-time stages dropped as late in this batch, by stage.
     late_rows: Vec<(&'static str, u64)>,
+    /// Rows `parse` stages found malformed in this batch, by stage.
+    malformed_rows: Vec<(&'static str, u64)>,
     /// Each `event_time` stage's watermark after this batch.
     watermarks: Vec<(&'static str, crate::event_time::Timestamp)>,
     /// A cluster task's claim on its partition: the built-in sinks check it before writing.
@@ -48,6 +50,7 @@ impl<'a> BatchContext<'a> {
             checkpoint: None,
             input_ended: false,
             late_rows: Vec::new(),
+            malformed_rows: Vec::new(),
             watermarks: Vec::new(),
             fence: None,
         }
@@ -84,6 +87,19 @@ impl<'a> BatchContext<'a> {
         if n > 0 {
             self.late_rows.push((stage, n));
         }
+    }
+
+    /// The `parse` stage `stage` found `n` rows malformed (counted in the batch's
+    /// [`crate::BatchInfo`]).
+    pub fn add_malformed_rows(&mut self, stage: &'static str, n: u64) {
+        if n > 0 {
+            self.malformed_rows.push((stage, n));
+        }
+    }
+
+    /// Rows found malformed in this batch, by stage.
+    pub fn malformed_rows(&self) -> &[(&'static str, u64)] {
+        &self.malformed_rows
     }
 
     /// The `event_time` stage `stage` ends the batch with its watermark at `t`.

@@ -36,6 +36,22 @@ pub enum StreamingError {
         /// The panic's message.
         message: String,
     },
+    /// A `parse .. failfast` stage met a row that is not JSON or CSV of its type.
+    #[error(
+        "batch {time} failed: {stage} (failfast) met a malformed row, row {index} of the batch's input of the stage: {error}; the row: {text}"
+    )]
+    MalformedRow {
+        /// The batch that failed.
+        time: crate::BatchTime,
+        /// The stage, e.g. `parse (pipeline statement 1)`.
+        stage: String,
+        /// The row's index in the batch's input of the stage (from 0).
+        index: u64,
+        /// Why it could not be parsed.
+        error: String,
+        /// The row's text, cut to a few hundred characters.
+        text: String,
+    },
     /// A custom receiver or output function reported an error.
     #[error("{0}")]
     Custom(String),

@@ -73,6 +73,7 @@ pub use kafka::{KafkaRecord, partition_for, rdkafka};
 pub use keyed::{Keyed, KeyedMap, Pair};
 pub use listener::BatchInfo;
 pub use metrics::{MetricsSnapshot, PartitionLag, SourceMetrics};
+pub use ops::parse::Malformed;
 pub use owned::IntoOwned;
 pub use pipeline::{OutputBuffer, Pipeline, PipelineBuilder, PipelineConfig};
 pub use rate::BackpressureConfig;

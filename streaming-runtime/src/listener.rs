@@ -25,6 +25,11 @@ pub struct BatchInfo {
     pub late_rows: u64,
     /// The same by stage (`"event_window (statement 1)"`), for the stages that dropped any.
     pub late_rows_by_stage: Vec<(String, u64)>,
+    /// Rows that `parse` stages found malformed (not JSON or CSV of their type), in all,
+    /// whatever the stage's mode did with them.
+    pub malformed_rows: u64,
+    /// The same by stage (`"parse (pipeline statement 1)"`), for the stages that found any.
+    pub malformed_rows_by_stage: Vec<(String, u64)>,
     /// Each `event_time` stage's watermark after the batch.
     pub watermarks: Vec<(String, crate::event_time::Timestamp)>,
     /// Why the batch failed (a user function panicked, a sink failed), if it did.

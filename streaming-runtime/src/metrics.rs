@@ -20,6 +20,7 @@ pub struct SourceMetrics {
     partitions_added: AtomicU64,
     lost_records: AtomicU64,
     late_rows: AtomicU64,
+    malformed_rows: AtomicU64,
     // Lets tests wait for "N records received" without sleeping.
     changed: Condvar,
     lock: Mutex<()>,
@@ -56,6 +57,9 @@ pub struct MetricsSnapshot {
     /// Records of this source that an event-time stage dropped as late (their windows
     /// had closed by the watermark).
     pub late_rows: u64,
+    /// Records of this source that a `parse` stage found malformed (whatever its mode did
+    /// with them: kept in `malformed(name)`'s stream, dropped, or failing the batch).
+    pub malformed_rows: u64,
 }
 
 /// How far a Kafka partition's end offset is ahead of the next offset the source will plan.
@@ -104,6 +108,7 @@ impl SourceMetrics {
         add_errors => errors,
         add_lost_records => lost_records,
         add_late_rows => late_rows,
+        add_malformed_rows => malformed_rows,
     }
 
     /// Counts partitions found while running and wakes anyone in [`SourceMetrics::wait_until`].
@@ -194,6 +199,7 @@ impl SourceMetrics {
             partitions_added: get(&self.partitions_added),
             lost_records: get(&self.lost_records),
             late_rows: get(&self.late_rows),
+            malformed_rows: get(&self.malformed_rows),
         }
     }
 }

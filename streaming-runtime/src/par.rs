@@ -82,6 +82,27 @@ impl<T: Send> IntoChunks for Vec<T> {
     }
 }
 
+thread_local! {
+    /// The number of the run this thread is folding (see [`current_run`]).
+    static RUN: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// The number of the run of [`run`] the calling thread is folding (0 for the first run,
+/// and outside of any run). Runs fold concurrently, so a stage that reports positions of
+/// its input's rows (`parse`) numbers them within its run and puts the runs in order with
+/// this number afterwards.
+pub fn current_run() -> usize {
+    RUN.with(std::cell::Cell::get)
+}
+
+/// Folds run number `n` with [`current_run`] saying so.
+fn fold_run<C, A>(n: usize, fold: impl FnOnce(C) -> A, chunk: C) -> A {
+    RUN.with(|r| r.set(n));
+    let out = fold(chunk);
+    RUN.with(|r| r.set(0));
+    out
+}
+
 /// How many threads a batch of `elements` should use at `parallelism`.
 pub fn threads_for(elements: usize, parallelism: usize) -> usize {
     parallelism.clamp(1, (elements / MIN_ELEMENTS_PER_THREAD).max(1))
@@ -102,9 +123,9 @@ where
         unreachable!("into_chunks returns at least one run")
     };
     if threads == 1 {
-        let mut acc = fold(first);
-        for rest in chunks {
-            let part = fold(rest);
+        let mut acc = fold_run(0, &fold, first);
+        for (n, rest) in chunks.enumerate() {
+            let part = fold_run(n + 1, &fold, rest);
             merge(&mut acc, part);
         }
         return acc;
@@ -112,9 +133,10 @@ where
     let fold = &fold;
     std::thread::scope(|scope| {
         let handles: Vec<_> = chunks
-            .map(|chunk| scope.spawn(move || fold(chunk)))
+            .enumerate()
+            .map(|(n, chunk)| scope.spawn(move || fold_run(n + 1, fold, chunk)))
             .collect();
-        let mut acc = fold(first);
+        let mut acc = fold_run(0, fold, first);
         for handle in handles {
             match handle.join() {
                 Ok(part) => merge(&mut acc, part),

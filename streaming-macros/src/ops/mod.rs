@@ -61,6 +61,7 @@ operators! {
     global,
     join,
     map_with_state,
+    parse,
     update_state_by_key,
     window,
     print,
@@ -173,6 +174,13 @@ pub trait Operator {
     /// Adapters: an iterator expression wrapping the iterator `it`.
     fn adapt(&self, _g: &StageContext, it: &Ident) -> TokenStream {
         quote!(#it)
+    }
+
+    /// Adapters: statements run after the segment's runs, before its `finish` (so before a
+    /// sink in the segment writes anything; they may use `?`). `parse` hands its malformed
+    /// rows to their stream, counts them, or fails the batch there.
+    fn after_runs(&self, _g: &StageContext) -> TokenStream {
+        TokenStream::new()
     }
 
     /// Adapters with `fusion off`: the stage's output `Vec` from the materialised `batch`.

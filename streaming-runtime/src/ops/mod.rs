@@ -14,6 +14,7 @@ pub mod group_by_key;
 pub mod join;
 pub mod map_values;
 pub mod map_with_state;
+pub mod parse;
 pub mod reduce;
 pub mod reduce_by_key;
 pub mod sort;

@@ -203,6 +203,7 @@ struct BatchStats {
     records: u64,
     records_by_source: Vec<u64>,
     late_rows_by_stage: Vec<(String, u64)>,
+    malformed_rows_by_stage: Vec<(String, u64)>,
     watermarks: Vec<(String, Timestamp)>,
 }
 
@@ -212,6 +213,9 @@ impl BatchStats {
             records: ctx.input_records(),
             records_by_source: ctx.input_by_source().to_vec(),
             late_rows_by_stage: (ctx.late_rows().iter())
+                .map(|&(stage, n)| (stage.to_string(), n))
+                .collect(),
+            malformed_rows_by_stage: (ctx.malformed_rows().iter())
                 .map(|&(stage, n)| (stage.to_string(), n))
                 .collect(),
             watermarks: (ctx.watermarks().iter())
@@ -236,6 +240,8 @@ impl BatchStats {
             processing_delay: started.elapsed(),
             late_rows: self.late_rows_by_stage.iter().map(|(_, n)| n).sum(),
             late_rows_by_stage: self.late_rows_by_stage,
+            malformed_rows: self.malformed_rows_by_stage.iter().map(|(_, n)| n).sum(),
+            malformed_rows_by_stage: self.malformed_rows_by_stage,
             watermarks: self.watermarks,
             failure: result.as_ref().err().map(ToString::to_string),
         }

@@ -34,6 +34,8 @@ pub(super) struct BatchMetrics {
     watermark_ms: Family<Vec<(String, String)>, Gauge>,
     /// Rows each event-time stage dropped as late.
     late_rows: Family<Vec<(String, String)>, Counter>,
+    /// Rows each `parse` stage found malformed.
+    malformed_rows: Family<Vec<(String, String)>, Counter>,
 }
 
 /// Batch timings from 1 ms to about a minute, doubling.
@@ -53,6 +55,7 @@ impl BatchMetrics {
             last_batch_time_ms: Gauge::default(),
             watermark_ms: Family::default(),
             late_rows: Family::default(),
+            malformed_rows: Family::default(),
         }
     }
 
@@ -75,6 +78,9 @@ impl BatchMetrics {
         }
         for (s, n) in &info.late_rows_by_stage {
             self.late_rows.get_or_create(&stage(s)).inc_by(*n);
+        }
+        for (s, n) in &info.malformed_rows_by_stage {
+            self.malformed_rows.get_or_create(&stage(s)).inc_by(*n);
         }
     }
 }
@@ -127,6 +133,11 @@ pub(super) fn render(state: &UiState) -> Result<String, std::fmt::Error> {
         "streaming_late_rows",
         "Rows each event-time stage dropped as late (their windows had closed)",
         m.late_rows,
+    );
+    registry.register(
+        "streaming_malformed_rows",
+        "Rows each parse stage found malformed (kept in its malformed stream, dropped, or failing the batch)",
+        m.malformed_rows,
     );
     registry.register_collector(Box::new(SourcesCollector {
         snapshots: state.source_snapshots(),

@@ -48,6 +48,8 @@ struct Batch {
     scheduling_delay_ms: f64,
     processing_ms: f64,
     total_delay_ms: f64,
+    /// Rows `parse` stages found malformed.
+    malformed_rows: u64,
     failure: Option<String>,
 }
 
@@ -69,6 +71,7 @@ struct Counters {
     connects: u64,
     disconnects: u64,
     errors: u64,
+    malformed_rows: u64,
 }
 
 impl From<MetricsSnapshot> for Counters {
@@ -83,6 +86,7 @@ impl From<MetricsSnapshot> for Counters {
             connects: s.connects,
             disconnects: s.disconnects,
             errors: s.errors,
+            malformed_rows: s.malformed_rows,
         }
     }
 }
@@ -116,6 +120,7 @@ pub(super) fn overview(state: &UiState, limit: usize) -> Overview<'_> {
                 scheduling_delay_ms: ms(b.scheduling_delay),
                 processing_ms: ms(b.processing_delay),
                 total_delay_ms: ms(b.total_delay()),
+                malformed_rows: b.malformed_rows,
                 failure: b.failure,
             })
             .collect(),

@@ -99,7 +99,7 @@
         return l.topic + "/" + l.partition + ": " + l.lag;
       }).join(", ");
       [s.name, fmt(s.records, 0), fmt(s.bytes, 0), fmt(s.invalid_utf8, 0), fmt(s.truncated_lines, 0),
-       fmt(s.partial_lines, 0), fmt(s.connects, 0), fmt(s.disconnects, 0), fmt(s.errors, 0), lag]
+       fmt(s.partial_lines, 0), fmt(s.connects, 0), fmt(s.disconnects, 0), fmt(s.errors, 0), fmt(s.malformed_rows, 0), lag]
         .forEach(function (v) { tr.appendChild(el("td", {}, v)); });
       sb.appendChild(tr);
     });
@@ -110,7 +110,7 @@
       var tr = el("tr", b.failure ? { class: "failed" } : {});
       [new Date(b.time_ms).toISOString().replace("T", " ").replace("Z", "") + " (" + b.time_ms + ")",
        fmt(b.records, 0), fmt(b.input_rate), fmt(b.scheduling_delay_ms) + " ms",
-       fmt(b.processing_ms) + " ms", fmt(b.total_delay_ms) + " ms", b.failure || ""]
+       fmt(b.processing_ms) + " ms", fmt(b.total_delay_ms) + " ms", fmt(b.malformed_rows, 0), b.failure || ""]
         .forEach(function (v) { tr.appendChild(el("td", {}, v)); });
       bb.appendChild(tr);
     });
