@@ -17,7 +17,8 @@
 //!
 //! Records (a SQL query's rows, `#[derive(Record)]` structs: [`SparkDisplay::COLUMNS`])
 //! are shown as Structured Streaming's console sink shows them instead, a `Batch: N`
-//! header and a table (`sql::table`), 20 rows unless `print(n)` says otherwise.
+//! header and a table (`sql::table`), 20 rows unless `print(n)` says otherwise, and only
+//! for batches with rows (as a micro-batch runs only when there is data).
 
 use std::fmt::Write as _;
 
@@ -73,6 +74,9 @@ pub fn finish<T: SparkDisplay>(
 ) -> Result<(), StreamingError> {
     let n = rows::<T>(n);
     let block = match T::COLUMNS {
+        // A micro-batch of Structured Streaming runs only when there is something to do:
+        // its console shows no empty tables, where a DStream's `print` shows every batch.
+        Some(_) if batch.is_empty() => return Ok(()),
         Some(columns) => format_table(ctx.batch_id(), columns, batch, n),
         None => format_batch(ctx.time(), batch, n),
     };
