@@ -396,6 +396,17 @@ impl Lowering<'_> {
                 #(pub #fields: ::core::option::Option<#params>,)*
             }
 
+            // `sql(..) |> collect(out)`: the row's fields are owned SQL values already, so
+            // `collect` stores the row as it is (without this, collecting a query's rows
+            // did not compile).
+            impl<#(#params: ::core::marker::Send + 'static),*> #rt::IntoOwned for #name<#(#params),*> {
+                type Owned = Self;
+                #[inline]
+                fn into_owned(self) -> Self {
+                    self
+                }
+            }
+
             impl<#(#params: #rt::SparkDisplay),*> #rt::SparkDisplay for #name<#(#params),*> {
                 const COLUMNS: ::core::option::Option<&'static [&'static str]> =
                     ::core::option::Option::Some(&[#(#labels),*]);
