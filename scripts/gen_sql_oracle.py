@@ -3,6 +3,8 @@
 each paired with the same query as SQLite must read it, for tests/sql_oracle.rs.
 
     python3 scripts/gen_sql_oracle.py          # rewrites the file (deterministic: fixed seed)
+    python3 scripts/gen_sql_oracle.py --seed 7 --count 240   # explore more queries locally
+                                                # (then rerun without arguments to restore)
 
 Queries are compiled by the macro, so they are generated here, once, not at test time. The
 rows come from proptest at test time; this script only knows the input struct's columns:
@@ -26,6 +28,7 @@ every output column) is written `oracle!(qNNN, "..", "..", ordered)` and compare
 the others are compared as multisets. LIMIT only comes with such a total order.
 """
 
+import argparse
 import os
 import random
 
@@ -241,6 +244,18 @@ def gen(t, d, ctx):
 
 
 def case(t, d, ctx):
+    if rng.random() < 0.25:
+        # `CASE e WHEN v ..`: `CASE WHEN e = v ..`.
+        ty = rng.choice(["int", "str"])
+        e = gen(ty, d, ctx)
+        whens = [(literal(ty), gen(t, d, ctx)) for _ in range(rng.randint(1, 2))]
+        ours = f"CASE {e[0]} " + " ".join(f"WHEN {c[0]} THEN {v[0]}" for c, v in whens)
+        lite = f"CASE {e[1]} " + " ".join(f"WHEN {c[1]} THEN {v[1]}" for c, v in whens)
+        if rng.random() < 0.5:
+            o = gen(t, d, ctx)
+            ours += f" ELSE {o[0]}"
+            lite += f" ELSE {o[1]}"
+        return (ours + " END", lite + " END")
     whens = []
     for _ in range(rng.randint(1, 2)):
         c, v = gen("bool", d, ctx), gen(t, d, ctx)
@@ -272,11 +287,16 @@ def where(q, p=0.6):
     return q
 
 
-def order_all(q, n, limit):
-    """ORDER BY every output column, in random directions: a total order on the rows."""
+def limit():
+    return f" LIMIT {rng.choice([0, 1, 2, 3, 5, 8])}"
+
+
+def order_all(q, n, with_limit):
+    """ORDER BY every output column (by alias or position), in random directions: a total
+    order on the rows."""
     keys = []
     for i in range(n):
-        k = f"c{i}"
+        k = f"c{i}" if rng.random() < 0.8 else str(i + 1)
         if rng.random() < 0.4:
             k += " DESC"
         if rng.random() < 0.3:
@@ -284,8 +304,8 @@ def order_all(q, n, limit):
         keys.append(k)
     rng.shuffle(keys)
     tail = " ORDER BY " + ", ".join(keys)
-    if limit:
-        tail += f" LIMIT {rng.randint(1, 8)}"
+    if with_limit:
+        tail += limit()
     return q[0] + tail, q[1] + tail
 
 
@@ -334,20 +354,38 @@ def grouped_query(keys, n_aggs, distinct=False, select_keys=None):
     ctx = Grouped(keys)
     select_keys = keys if select_keys is None else select_keys
     items = [(o, s) for o, s, _ in select_keys]
+    # HAVING may name the output columns by their aliases, as Spark resolves them.
+    aliases = [(f"c{i}", f"c{i}", t) for i, (_, _, t) in enumerate(select_keys)]
     for _ in range(n_aggs):
-        t = rng.choice(["int", "int", "float", "str", "bool"])
+        # DISTINCT groups by its columns: no float (no SqlKey for f64).
+        t = rng.choice(["int", "int", "str", "bool"] + ([] if distinct else ["float"]))
         items.append(gen(t, rng.randint(0, 2), ctx) if rng.random() < 0.5 else aggregate(t))
+        aliases.append((f"c{len(items) - 1}", f"c{len(items) - 1}", t))
     # Keys first, then the rest, shuffled together sometimes.
-    if rng.random() < 0.4:
+    shuffled = rng.random() < 0.4
+    if shuffled:
         rng.shuffle(items)
     q = where(select(items, distinct), 0.5)
     group = ", ".join(o for o, _, _ in keys)
     group_lite = ", ".join(s for _, s, _ in keys)
     q = (q[0] + f" GROUP BY {group}", q[1] + f" GROUP BY {group_lite}")
     if rng.random() < 0.4:
-        h = gen("bool", rng.randint(1, 2), ctx)
+        named = not shuffled and rng.random() < 0.7
+        h = gen("bool", rng.randint(1, 2), Grouped(keys + aliases) if named else ctx)
         q = (q[0] + f" HAVING {h[0]}", q[1] + f" HAVING {h[1]}")
     return q, items
+
+
+def q_star():
+    """SELECT *: the input rows as they are (the test's `Row` serialises alike)."""
+    q = where(("SELECT * FROM t", "SELECT * FROM t"), 0.8)
+    if rng.random() < 0.5:
+        cols = ["k", "g", "a", "b", "x", "y", "flag", "m"]
+        rng.shuffle(cols)
+        keys = [c + rng.choice(["", " DESC"]) for c in cols]
+        tail = " ORDER BY " + ", ".join(keys) + limit()
+        return (q[0] + tail, q[1] + tail), True
+    return q, False
 
 
 def q_group():
@@ -360,7 +398,7 @@ def q_group():
         ks = [k + rng.choice(["", "", " DESC"]) for k in key_cols]
         tail = " ORDER BY " + ", ".join(ks)
         if rng.random() < 0.6:
-            tail += f" LIMIT {rng.randint(1, 5)}"
+            tail += limit()
         return (q[0] + tail, q[1] + tail), True
     if r < 0.55:
         # Ordered by something else: not unique, compared as a multiset.
@@ -393,7 +431,8 @@ def q_global():
     for _ in range(rng.randint(1, 4)):
         t = rng.choice(["int", "int", "float", "str", "bool"])
         items.append(gen(t, rng.randint(0, 2), ctx) if rng.random() < 0.4 else aggregate(t))
-    q = where(select(items), 0.5)
+    # DISTINCT over the one row of aggregates without GROUP BY.
+    q = where(select(items, distinct=rng.random() < 0.15), 0.5)
     if rng.random() < 0.2:
         h = gen("bool", 1, ctx)
         q = (q[0] + f" HAVING {h[0]}", q[1] + f" HAVING {h[1]}")
@@ -408,7 +447,8 @@ def q_distinct_grouped():
 
 
 PLAN = (
-    [q_project] * 15
+    [q_project] * 13
+    + [q_star] * 2
     + [q_project_ordered] * 5
     + [q_project_order_some] * 2
     + [q_distinct] * 6
@@ -425,13 +465,18 @@ def rust_str(s):
 
 
 def main():
+    args = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    args.add_argument("--seed", type=int, default=SEED)
+    args.add_argument("--count", type=int, default=N, help="queries (the plan, cycled)")
+    args = args.parse_args()
+    rng.seed(args.seed)
     lines = [
         "// @generated by scripts/gen_sql_oracle.py: do not edit, run the script.",
         "// oracle!(name, our SQL, SQLite's SQL [, ordered]) -- see tests/sql_oracle.rs.",
         "",
     ]
-    for i, make in enumerate(PLAN):
-        (ours, lite), ordered = make()
+    for i in range(args.count):
+        (ours, lite), ordered = PLAN[i % len(PLAN)]()
         tail = ", ordered" if ordered else ""
         lines.append(f"oracle!(q{i:03}, {rust_str(ours)}, {rust_str(lite)}{tail});")
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -439,7 +484,7 @@ def main():
     os.makedirs(os.path.dirname(out), exist_ok=True)
     with open(out, "w") as f:
         f.write("\n".join(lines) + "\n")
-    print(f"wrote {len(PLAN)} queries to {os.path.relpath(out, root)}")
+    print(f"wrote {args.count} queries to {os.path.relpath(out, root)}")
 
 
 if __name__ == "__main__":

@@ -247,3 +247,27 @@ fn a_computed_string_casts_and_case_mixes_columns_with_computed_strings() {
         ]
     );
 }
+
+#[test]
+fn select_distinct_over_groups_keeps_each_row_once() {
+    // Groups (action, user) give the rows (action, count); DISTINCT keeps ("click", 1) once.
+    let out = Collector::new();
+    let one = Collector::new();
+    let mut p = stream_pipeline! {
+        batch 1s;
+        let events = source queue(vec![vec![
+            ev("click", 1, None), ev("click", 2, None), ev("view", 1, None), ev("view", 1, None),
+        ]]);
+        sql("SELECT DISTINCT action, count(*) AS n FROM events GROUP BY action, user
+             ORDER BY action")
+            |> map |r| (r.action, r.n)
+            |> collect(out);
+        sql("SELECT DISTINCT count(*) AS n FROM events") |> map |r| r.n |> collect(one)
+    };
+    p.run_batches(1).unwrap();
+    assert_eq!(
+        out.batches()[0].1,
+        [(Some(s("click")), Some(1)), (Some(s("view")), Some(2))]
+    );
+    assert_eq!(one.batches()[0].1, [Some(4)]);
+}

@@ -20,8 +20,9 @@ use rusqlite::types::ValueRef;
 use serde_json::Value;
 use streaming::prelude::*;
 
-/// The input rows: every SQL type the queries use, nullable and not.
-#[derive(Debug, Clone)]
+/// The input rows: every SQL type the queries use, nullable and not. `SELECT *` gives them
+/// as they are, serialised as SQLite's `SELECT *` names its columns.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 struct Row {
     k: String,
     g: Option<String>,
@@ -32,6 +33,8 @@ struct Row {
     flag: bool,
     m: Option<bool>,
 }
+
+streaming::into_owned_by_identity!(Row);
 
 /// A result's cell, as both sides are compared: booleans are 0 and 1 (SQLite has no
 /// booleans), numbers compare across integer and float.
