@@ -22,6 +22,10 @@ computed float or a boolean to a string (the two print them differently), small 
 (SUM never overflows), floats whose sums are exact (dyadic values). LIKE is case-sensitive
 in Spark: the test sets `PRAGMA case_sensitive_like = ON`.
 
+A query that gives no rows for most sample tables (a WHERE or HAVING never true) is drawn
+again: the generator runs each SQLite text on a few tables of rows drawn as the test draws
+them, with Python's own sqlite3.
+
 Every SELECT item is aliased `c0`, `c1`, .. so both sides name their columns alike. A query
 whose rows come in a defined order (ORDER BY keys unique per row: all the group keys, or
 every output column) is written `oracle!(qNNN, "..", "..", ordered)` and compared in order;
@@ -31,6 +35,7 @@ the others are compared as multisets. LIMIT only comes with such a total order.
 import argparse
 import os
 import random
+import sqlite3
 
 SEED = 23
 N = 60
@@ -49,6 +54,48 @@ LIKE_PATS = ["a%", "%b", "%a%", "_", "__", "a_", "%", "A%", "_b%", "ab", ""]
 FLOAT_LITS = ["0.5", "1.5", "2.25", "3.0", "0.25"]
 
 rng = random.Random(SEED)
+
+# Rows drawn as tests/sql_oracle.rs draws them, for `productive` below.
+TEXTS = ["", "a", "b", "A", "ab", "ba", "Ab", "abc", "bb", "aB"]
+FLOATS = [-2.5, -1.0, 0.0, 0.5, 1.25, 3.0, 7.75]
+
+
+def sample_table(r, n):
+    def opt(v):
+        return v if r.random() < 0.75 else None
+
+    return [
+        (
+            r.choice(TEXTS),
+            opt(r.choice(TEXTS)),
+            r.randint(-5, 10),
+            opt(r.randint(-5, 10)),
+            r.choice(FLOATS),
+            opt(r.choice(FLOATS)),
+            r.random() < 0.5,
+            opt(r.random() < 0.5),
+        )
+        for _ in range(n)
+    ]
+
+
+def productive(lite):
+    """Whether SQLite's text gives rows for most sample tables: a query whose WHERE or
+    HAVING is never true (`WHERE (true IS NULL)`) would test nothing but the empty result.
+    Also checks that SQLite reads the text."""
+    r = random.Random(lite)
+    hits = 0
+    for _ in range(4):
+        db = sqlite3.connect(":memory:")
+        db.execute("PRAGMA case_sensitive_like = ON")
+        db.execute(
+            "CREATE TABLE t (k TEXT, g TEXT, a INTEGER, b INTEGER, x REAL, y REAL, "
+            "flag INTEGER, m INTEGER)"
+        )
+        db.executemany("INSERT INTO t VALUES (?, ?, ?, ?, ?, ?, ?, ?)", sample_table(r, 15))
+        hits += bool(db.execute(lite).fetchall())
+        db.close()
+    return hits >= 2
 
 
 def pair(s, t=None):
@@ -288,7 +335,7 @@ def where(q, p=0.6):
 
 
 def limit():
-    return f" LIMIT {rng.choice([0, 1, 2, 3, 5, 8])}"
+    return f" LIMIT {rng.choice([0, 1, 1, 2, 2, 3, 3, 5, 5, 8])}"
 
 
 def order_all(q, n, with_limit):
@@ -476,7 +523,11 @@ def main():
         "",
     ]
     for i in range(args.count):
-        (ours, lite), ordered = PLAN[i % len(PLAN)]()
+        while True:
+            (ours, lite), ordered = PLAN[i % len(PLAN)]()
+            # LIMIT 0 is meant to give nothing.
+            if lite.endswith("LIMIT 0") or productive(lite):
+                break
         tail = ", ordered" if ordered else ""
         lines.append(f"oracle!(q{i:03}, {rust_str(ours)}, {rust_str(lite)}{tail});")
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

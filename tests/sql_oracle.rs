@@ -122,14 +122,11 @@ fn sqlite(batch: &[Row], sql: &str) -> rusqlite::Result<(Vec<String>, Rows)> {
 }
 
 /// Our output rows, through serde as `{"c0": .., "c1": ..}`, cells in `names`' order.
-fn ours<T: serde::Serialize>(
+fn ours<T: serde::Serialize + Clone>(
     out: &Collector<T>,
     names: &[String],
     n: usize,
-) -> Result<Vec<Rows>, String>
-where
-    T: Clone,
-{
+) -> Result<Vec<Rows>, String> {
     let batches = out.batches();
     if batches.len() != n {
         return Err(format!("{} batches collected, {n} run", batches.len()));

@@ -164,8 +164,11 @@ impl Writer {
                 let mut out = otherwise;
                 for (cond, r) in whens.iter().rev() {
                     let (c, r) = (self.expr(cond, scope)?, result(r)?);
+                    // A `match`, not `if`: the code carries the query's span, so clippy
+                    // lints it as the user's, and `CASE WHEN c THEN x ELSE x END` is valid
+                    // SQL that `if_same_then_else` would refuse.
                     out = quote_spanned! {s=>
-                        if #rt::sql::holds(#rt::sql::truth(#c)) { #r } else { #out }
+                        match #rt::sql::holds(#rt::sql::truth(#c)) { true => #r, false => #out }
                     };
                 }
                 out
