@@ -271,3 +271,19 @@ fn select_distinct_over_groups_keeps_each_row_once() {
     );
     assert_eq!(one.batches()[0].1, [Some(4)]);
 }
+
+#[test]
+fn case_with_equal_branches_is_valid_sql() {
+    // The generated code is linted as the user's (it carries the query's span): CASE
+    // compiles to a `match`, which clippy's `if_same_then_else` leaves alone.
+    let out = Collector::new();
+    let mut p = stream_pipeline! {
+        batch 1s;
+        let events = source queue(vec![vec![ev("a", 1, Some(2)), ev("b", 2, None)]]);
+        sql("SELECT CASE WHEN user > 1 THEN bytes ELSE bytes END AS v FROM events ORDER BY v")
+            |> map |r| r.v
+            |> collect(out)
+    };
+    p.run_batches(1).unwrap();
+    assert_eq!(out.batches()[0].1, [None, Some(2)]);
+}
