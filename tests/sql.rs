@@ -332,4 +332,108 @@ fn inner_and_left_joins_of_two_streams_per_batch() {
         ]
     );
     assert_eq!(left[1].1, [(Some(s("view")), Some(1), None)]);
+#[test]
+fn a_querys_rows_can_be_collected_as_they_are() {
+    // The generated row struct is `IntoOwned` (by identity): no `map` before `collect`.
+    let out = Collector::new();
+    let mut p = stream_pipeline! {
+        batch 1s;
+        let events = source queue(vec![vec![ev("a", 1, Some(2)), ev("b", 2, None)]]);
+        sql("SELECT action AS a, bytes AS b FROM events ORDER BY a") |> collect(out)
+    };
+    p.run_batches(1).unwrap();
+    let rows: Vec<_> = out.batches()[0]
+        .1
+        .iter()
+        .map(|r| (r.a.clone(), r.b))
+        .collect();
+    assert_eq!(rows, [(Some(s("a")), Some(2)), (Some(s("b")), None)]);
+}
+
+#[test]
+fn group_by_an_expression_and_distinct_expressions_select_the_key() {
+    // `a % 3` after GROUP BY a % 3 is the key, not computed from the ungrouped `a`.
+    let out = Collector::new();
+    let distinct = Collector::new();
+    let mut p = stream_pipeline! {
+        batch 1s;
+        let events = source queue(vec![vec![
+            ev("a", 1, None), ev("B", 4, None), ev("b", 5, None), ev("A", 3, None),
+        ]]);
+        sql("SELECT user % 3 AS r, count(*) AS n FROM events GROUP BY user % 3 ORDER BY r")
+            |> map |r| (r.r, r.n)
+            |> collect(out);
+        sql("SELECT DISTINCT upper(action) AS u FROM events ORDER BY u")
+            |> map |r| r.u
+            |> collect(distinct)
+    };
+    p.run_batches(1).unwrap();
+    assert_eq!(
+        out.batches()[0].1,
+        [(Some(0), Some(1)), (Some(1), Some(2)), (Some(2), Some(1))]
+    );
+    assert_eq!(distinct.batches()[0].1, [Some(s("A")), Some(s("B"))]);
+}
+
+#[test]
+fn a_computed_string_casts_and_case_mixes_columns_with_computed_strings() {
+    let out = Collector::new();
+    let mut p = stream_pipeline! {
+        batch 1s;
+        let events = source queue(vec![vec![ev("ab", 12, None), ev("x", 1, None)]]);
+        sql("SELECT CAST(CAST(user AS STRING) AS BIGINT) + 1 AS n,
+                    CAST(concat(action, '1') AS BIGINT) AS bad,
+                    CASE WHEN user > 1 THEN action ELSE upper(action) END AS c
+             FROM events ORDER BY n")
+            |> map |r| (r.n, r.bad, r.c)
+            |> collect(out)
+    };
+    p.run_batches(1).unwrap();
+    assert_eq!(
+        out.batches()[0].1,
+        [
+            (Some(2), None, Some(s("X"))),
+            (Some(13), None, Some(s("ab")))
+        ]
+    );
+}
+
+#[test]
+fn select_distinct_over_groups_keeps_each_row_once() {
+    // Groups (action, user) give the rows (action, count); DISTINCT keeps ("click", 1) once.
+    let out = Collector::new();
+    let one = Collector::new();
+    let mut p = stream_pipeline! {
+        batch 1s;
+        let events = source queue(vec![vec![
+            ev("click", 1, None), ev("click", 2, None), ev("view", 1, None), ev("view", 1, None),
+        ]]);
+        sql("SELECT DISTINCT action, count(*) AS n FROM events GROUP BY action, user
+             ORDER BY action")
+            |> map |r| (r.action, r.n)
+            |> collect(out);
+        sql("SELECT DISTINCT count(*) AS n FROM events") |> map |r| r.n |> collect(one)
+    };
+    p.run_batches(1).unwrap();
+    assert_eq!(
+        out.batches()[0].1,
+        [(Some(s("click")), Some(1)), (Some(s("view")), Some(2))]
+    );
+    assert_eq!(one.batches()[0].1, [Some(4)]);
+}
+
+#[test]
+fn case_with_equal_branches_is_valid_sql() {
+    // The generated code is linted as the user's (it carries the query's span): CASE
+    // compiles to a `match`, which clippy's `if_same_then_else` leaves alone.
+    let out = Collector::new();
+    let mut p = stream_pipeline! {
+        batch 1s;
+        let events = source queue(vec![vec![ev("a", 1, Some(2)), ev("b", 2, None)]]);
+        sql("SELECT CASE WHEN user > 1 THEN bytes ELSE bytes END AS v FROM events ORDER BY v")
+            |> map |r| r.v
+            |> collect(out)
+    };
+    p.run_batches(1).unwrap();
+    assert_eq!(out.batches()[0].1, [None, Some(2)]);
 }

@@ -61,8 +61,11 @@ impl Writer {
     pub fn expr(&self, e: &Expr, scope: &Scope<'_>) -> Result<TokenStream, String> {
         let rt = self.rt();
         let s = self.span;
-        // After grouping, a GROUP BY expression is its key's value wherever it appears.
+        // After grouping, a GROUP BY expression (or a SELECT DISTINCT column) is its key's
+        // value as a whole (`SELECT a % 3 .. GROUP BY a % 3`): its columns alone are not
+        // grouped, so it must not be computed from them (that did not compile).
         if let Scope::Grouped { keys, .. } = scope
+            && !matches!(e, Expr::Column(_))
             && let Some((_, var)) = keys.iter().find(|(k, _)| k == e)
         {
             return Ok(quote_spanned!(s=> ::core::clone::Clone::clone(&#var)));
@@ -163,15 +166,29 @@ impl Writer {
                 quote_spanned!(s=> #rt::sql::#f(#a))
             }
             Expr::Case { whens, otherwise } => {
+                // Each result owned: a column's string (`&str`) and a computed one
+                // (`String`) are both STRING, and the branches must have one Rust type
+                // (`CASE WHEN .. THEN s ELSE upper(s) END` did not compile). NULL stays
+                // `None`, its type taken from the other branches.
+                let result = |e: &Expr| -> Result<TokenStream, String> {
+                    let v = self.expr(e, scope)?;
+                    Ok(match e {
+                        Expr::Null => v,
+                        _ => quote_spanned!(s=> #rt::sql::owned(#v)),
+                    })
+                };
                 let otherwise = match otherwise {
-                    Some(o) => self.expr(o, scope)?,
+                    Some(o) => result(o)?,
                     None => quote_spanned!(s=> ::core::option::Option::None),
                 };
                 let mut out = otherwise;
-                for (cond, result) in whens.iter().rev() {
-                    let (c, r) = (self.expr(cond, scope)?, self.expr(result, scope)?);
+                for (cond, r) in whens.iter().rev() {
+                    let (c, r) = (self.expr(cond, scope)?, result(r)?);
+                    // A `match`, not `if`: the code carries the query's span, so clippy
+                    // lints it as the user's, and `CASE WHEN c THEN x ELSE x END` is valid
+                    // SQL that `if_same_then_else` would refuse.
                     out = quote_spanned! {s=>
-                        if #rt::sql::holds(#rt::sql::truth(#c)) { #r } else { #out }
+                        match #rt::sql::holds(#rt::sql::truth(#c)) { true => #r, false => #out }
                     };
                 }
                 out

@@ -259,8 +259,10 @@ impl Lowering<'_> {
         let q = self.q;
         let s = self.span;
         let rt = rt_at(s);
-        // SELECT DISTINCT a, b is GROUP BY a, b.
-        let key_exprs: Vec<&Expr> = if q.group_by.is_empty() && q.distinct {
+        // SELECT DISTINCT a, b is GROUP BY a, b. With aggregates and no GROUP BY there is
+        // one row, distinct already (grouping by the aggregates did not compile).
+        let global = columns.iter().any(|c| c.expr.has_agg());
+        let key_exprs: Vec<&Expr> = if q.group_by.is_empty() && q.distinct && !global {
             columns.iter().map(|c| c.expr).collect()
         } else {
             q.group_by.iter().collect()
@@ -439,6 +441,27 @@ impl Lowering<'_> {
                 "flat_map",
                 quote_spanned!(s=> |(#k, #a)| { let (#(#key_vars,)*) = #k; #output }),
             ));
+            if q.distinct && !q.group_by.is_empty() {
+                // SELECT DISTINCT over groups: two groups can give the same row, kept once
+                // (DISTINCT was ignored here). The rows are grouped again by all their
+                // columns, which must be groupable (as for DISTINCT without GROUP BY).
+                let (d, u) = (self.var("__d"), self.var("__u"));
+                let fields: Vec<&Ident> = columns.iter().map(|c| &c.field).collect();
+                let idx = (0..columns.len()).map(|i| syn::Index {
+                    index: i as u32,
+                    span: s,
+                });
+                stages.push(self.stage(
+                    "map",
+                    quote_spanned!(s=> |#d| ((#(#rt::sql::agg::key(#d.#fields),)*), ())),
+                ));
+                stages
+                    .push(self.stage("reduce_by_key", quote_spanned!(s=> (#rt::sql::agg::merge))));
+                stages.push(self.stage(
+                    "map",
+                    quote_spanned!(s=> |(#u, ())| #name { #(#fields: #u.#idx),* }),
+                ));
+            }
         }
         Ok(())
     }
@@ -526,6 +549,17 @@ impl Lowering<'_> {
             #[allow(non_camel_case_types)]
             pub struct #name<#(#params),*> {
                 #(pub #fields: ::core::option::Option<#params>,)*
+            }
+
+            // `sql(..) |> collect(out)`: the row's fields are owned SQL values already, so
+            // `collect` stores the row as it is (without this, collecting a query's rows
+            // did not compile).
+            impl<#(#params: ::core::marker::Send + 'static),*> #rt::IntoOwned for #name<#(#params),*> {
+                type Owned = Self;
+                #[inline]
+                fn into_owned(self) -> Self {
+                    self
+                }
             }
 
             impl<#(#params: #rt::SparkDisplay),*> #rt::SparkDisplay for #name<#(#params),*> {

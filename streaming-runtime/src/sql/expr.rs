@@ -373,8 +373,9 @@ fn like_match(text: &[char], pat: &[char]) -> bool {
     pat[p..].iter().all(|&c| c == '%')
 }
 
-/// CAST targets.
-pub trait SqlCast: Copy {
+/// CAST targets. (Not `Copy`: a computed string, such as `CAST(CAST(a AS STRING) AS
+/// BIGINT)`'s inner value, is a `String`.)
+pub trait SqlCast {
     /// `CAST(x AS BIGINT)`: floats truncate toward zero, strings parse (NULL if they do not),
     /// booleans are 0 or 1.
     fn to_bigint(self) -> Option<i64>;
@@ -450,6 +451,22 @@ impl SqlCast for &str {
             "false" | "f" | "no" | "n" | "0" => Some(false),
             _ => None,
         }
+    }
+}
+
+/// A computed string (`lower(s)`, `concat(..)`, a CAST's result) casts as its text does.
+impl SqlCast for String {
+    fn to_bigint(self) -> Option<i64> {
+        self.as_str().to_bigint()
+    }
+    fn to_double(self) -> Option<f64> {
+        self.as_str().to_double()
+    }
+    fn to_string_sql(self) -> String {
+        self
+    }
+    fn to_boolean(self) -> Option<bool> {
+        self.as_str().to_boolean()
     }
 }
 
