@@ -332,6 +332,8 @@ fn inner_and_left_joins_of_two_streams_per_batch() {
         ]
     );
     assert_eq!(left[1].1, [(Some(s("view")), Some(1), None)]);
+}
+
 #[test]
 fn a_querys_rows_can_be_collected_as_they_are() {
     // The generated row struct is `IntoOwned` (by identity): no `map` before `collect`.
