@@ -459,7 +459,7 @@ impl Lowering<'_> {
                     .push(self.stage("reduce_by_key", quote_spanned!(s=> (#rt::sql::agg::merge))));
                 stages.push(self.stage(
                     "map",
-                    quote_spanned!(s=> |(#u, ())| #name { #(#fields: #u.#idx),* }),
+                    quote_spanned!(s=> |(#u, ())| #name { #(#fields: #rt::sql::owned(#u.#idx)),* }),
                 ));
             }
         }

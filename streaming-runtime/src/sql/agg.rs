@@ -10,7 +10,7 @@ use std::hash::Hash;
 use serde::{Deserialize, Serialize};
 
 use super::expr::SqlNum;
-use super::value::SqlOwned;
+use super::value::{KeyStr, SqlOwned};
 use crate::owned::IntoOwned;
 
 /// An aggregate's accumulator.
@@ -205,15 +205,13 @@ pub trait SqlKey: Hash + Eq {}
 impl SqlKey for i64 {}
 impl SqlKey for bool {}
 impl SqlKey for String {}
+impl SqlKey for KeyStr {}
 impl SqlKey for crate::event_time::Timestamp {}
 
 /// COUNT(DISTINCT x) of one row.
 #[inline]
-pub fn count_distinct<V: SqlOwned>(v: Option<V>) -> Distinct<V::Owned>
-where
-    V::Owned: SqlKey,
-{
-    Distinct(v.map(SqlOwned::owned).into_iter().collect())
+pub fn count_distinct<V: SqlKeyValue>(v: Option<V>) -> Distinct<V::Key> {
+    Distinct(v.map(SqlKeyValue::key).into_iter().collect())
 }
 
 impl<K: Hash + Eq> SqlAcc for Distinct<K> {
@@ -232,13 +230,61 @@ impl<K: Hash + Eq> SqlAcc for Distinct<K> {
     }
 }
 
-/// A GROUP BY key part: an owned value that can be told apart.
+/// A value as a GROUP BY key (or a COUNT(DISTINCT ..) value) holds it: owned, and for
+/// strings inline when short ([`KeyStr`]), so a row's key allocates nothing.
+#[diagnostic::on_unimplemented(
+    message = "GROUP BY, DISTINCT and join keys need values that can be told apart exactly, and `{Self}` cannot",
+    label = "in this query",
+    note = "floating-point values cannot be grouped; CAST them to BIGINT or STRING"
+)]
+pub trait SqlKeyValue {
+    /// The key's type.
+    type Key: SqlKey;
+    /// The key.
+    fn key(self) -> Self::Key;
+}
+
+macro_rules! key_as_is {
+    ($($t:ty),*) => {$(
+        impl SqlKeyValue for $t {
+            type Key = $t;
+            #[inline]
+            fn key(self) -> $t {
+                self
+            }
+        }
+    )*};
+}
+key_as_is!(i64, bool, crate::event_time::Timestamp, KeyStr);
+
+impl SqlKeyValue for &str {
+    type Key = KeyStr;
+    #[inline]
+    fn key(self) -> KeyStr {
+        KeyStr::new(self)
+    }
+}
+
+impl SqlKeyValue for String {
+    type Key = KeyStr;
+    #[inline]
+    fn key(self) -> KeyStr {
+        KeyStr::from(self)
+    }
+}
+
+impl SqlKeyValue for std::borrow::Cow<'_, str> {
+    type Key = KeyStr;
+    #[inline]
+    fn key(self) -> KeyStr {
+        KeyStr::new(&self)
+    }
+}
+
+/// A GROUP BY key part.
 #[inline]
-pub fn key<V: SqlOwned>(v: Option<V>) -> Option<V::Owned>
-where
-    V::Owned: SqlKey,
-{
-    v.map(SqlOwned::owned)
+pub fn key<V: SqlKeyValue>(v: Option<V>) -> Option<V::Key> {
+    v.map(SqlKeyValue::key)
 }
 
 // Stores (event-time windows, checkpoints) keep owned accumulators: they are owned already.

@@ -6,7 +6,7 @@
 use std::borrow::Cow;
 use std::cmp::Ordering;
 
-use super::value::SqlText;
+use super::value::{KeyStr, SqlText};
 use crate::event_time::Timestamp;
 
 /// Arithmetic between two SQL types.
@@ -192,7 +192,9 @@ macro_rules! cmp_text {
 }
 cmp_text!(&str, &str; &str, String; String, &str; String, String;
     Cow<'_, str>, &str; &str, Cow<'_, str>; Cow<'_, str>, String; String, Cow<'_, str>;
-    Cow<'_, str>, Cow<'_, str>);
+    Cow<'_, str>, Cow<'_, str>;
+    KeyStr, KeyStr; KeyStr, &str; &str, KeyStr; KeyStr, String; String, KeyStr;
+    KeyStr, Cow<'_, str>; Cow<'_, str>, KeyStr);
 
 macro_rules! comparisons {
     ($($name:ident $doc:literal => $test:expr;)*) => {$(
@@ -451,6 +453,22 @@ impl SqlCast for &str {
             "false" | "f" | "no" | "n" | "0" => Some(false),
             _ => None,
         }
+    }
+}
+
+/// A grouped string casts as its text does.
+impl SqlCast for KeyStr {
+    fn to_bigint(self) -> Option<i64> {
+        self.as_str().to_bigint()
+    }
+    fn to_double(self) -> Option<f64> {
+        self.as_str().to_double()
+    }
+    fn to_string_sql(self) -> String {
+        self.into_string()
+    }
+    fn to_boolean(self) -> Option<bool> {
+        self.as_str().to_boolean()
     }
 }
 

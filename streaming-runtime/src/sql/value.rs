@@ -147,6 +147,28 @@ impl SqlOwned for Cow<'_, str> {
     }
 }
 
+/// A string as a GROUP BY key holds it: inline up to 24 bytes, so grouping words or tags
+/// allocates nothing per row (a `String` key would allocate for every row).
+pub type KeyStr = compact_str::CompactString;
+
+// Keys are owned already: stores (event-time windows) keep them as they are.
+crate::into_owned_by_identity!(KeyStr);
+
+impl SqlOwned for KeyStr {
+    type Owned = String;
+    #[inline]
+    fn owned(self) -> String {
+        self.into_string()
+    }
+}
+
+impl SqlText for KeyStr {
+    #[inline]
+    fn text(&self) -> &str {
+        self
+    }
+}
+
 /// A column's value, `None` for NULL (what the generated code reads a column with).
 #[inline]
 pub fn col<T: SqlColumn + ?Sized>(field: &T) -> Option<T::Value<'_>> {

@@ -1,0 +1,136 @@
+//! A query written in SQL against the same job written as DSL stages (the README's
+//! promise: a query runs as fast as hand-written stages, within 1.1×):
+//!
+//! - `word_count`: `SELECT word, count(*) .. GROUP BY word` against `flat_map split |> map
+//!   |w| (w, 1) |> reduce_by_key(+)`, one batch holding a large text;
+//! - `hashtags`: `SELECT tag, count(*) AS n .. GROUP BY tag ORDER BY n DESC LIMIT 10`
+//!   against `.. |> reduce_by_key(+) |> sort desc |> take(10)`, one batch of tweets.
+//!
+//! Criterion times each variant; then, because this machine is shared and its load moves
+//! between one variant's seconds and the next's, rounds time every variant back to back and
+//! the ratio printed is the median of the rounds' own ratios.
+//!
+//! `cargo bench --bench sql` (uses ../shared/data's texts when present, else generated).
+
+use std::hint::black_box;
+use std::time::Instant;
+
+use criterion::{BatchSize, Criterion, Throughput, criterion_group};
+use streaming::prelude::*;
+
+mod common;
+
+fn word_count_dsl(lines: Vec<&'static str>) -> Pipeline {
+    stream_pipeline! {
+        batch 1s;
+        parallelism 1;
+        source queue(vec![lines])
+            |> flat_map split
+            |> map |w| (w, 1)
+            |> reduce_by_key(+)
+            |> foreach_batch(|_time, counts| { black_box(counts.len()); })
+    }
+}
+
+fn word_count_sql(lines: Vec<&'static str>) -> Pipeline {
+    stream_pipeline! {
+        batch 1s;
+        parallelism 1;
+        let words = source queue(vec![lines]) |> flat_map split;
+        sql("SELECT word, count(*) AS total FROM words AS w(word) GROUP BY word")
+            |> foreach_batch(|_time, counts| { black_box(counts.len()); })
+    }
+}
+
+fn hashtags_dsl(lines: Vec<&'static str>) -> Pipeline {
+    stream_pipeline! {
+        batch 1s;
+        parallelism 1;
+        source queue(vec![lines])
+            |> flat_map split
+            |> filter starts_with("#")
+            |> map |w| (w, 1)
+            |> reduce_by_key(+)
+            |> sort desc
+            |> take(10)
+            |> foreach_batch(|_time, top| { black_box(top.len()); })
+    }
+}
+
+fn hashtags_sql(lines: Vec<&'static str>) -> Pipeline {
+    stream_pipeline! {
+        batch 1s;
+        parallelism 1;
+        let tags = source queue(vec![lines]) |> flat_map split |> filter starts_with("#");
+        sql("SELECT tag, count(*) AS n FROM tags AS t(tag) GROUP BY tag ORDER BY n DESC LIMIT 10")
+            |> foreach_batch(|_time, top| { black_box(top.len()); })
+    }
+}
+
+type Job = fn(Vec<&'static str>) -> Pipeline;
+
+/// The median over `rounds` of (time of `b`) / (time of `a`), each round running both once.
+fn paired_ratio(lines: &[&'static str], a: Job, b: Job, rounds: usize) -> f64 {
+    let time = |job: Job| {
+        let p = job(lines.to_vec());
+        let start = Instant::now();
+        let _ = common::run_one(p);
+        start.elapsed().as_secs_f64()
+    };
+    let mut ratios: Vec<f64> = (0..rounds)
+        .map(|i| {
+            // Alternate which goes first, so neither always runs on a warmer cache.
+            if i % 2 == 0 {
+                let ta = time(a);
+                time(b) / ta
+            } else {
+                let tb = time(b);
+                tb / time(a)
+            }
+        })
+        .collect();
+    ratios.sort_by(f64::total_cmp);
+    ratios[ratios.len() / 2]
+}
+
+fn bench(c: &mut Criterion) {
+    let books = common::leaked_lines(common::books_text());
+    let tweets = common::leaked_lines(common::tweets_text());
+    for (group, lines, dsl, sql) in [
+        (
+            "word_count",
+            &books,
+            word_count_dsl as Job,
+            word_count_sql as Job,
+        ),
+        (
+            "hashtags",
+            &tweets,
+            hashtags_dsl as Job,
+            hashtags_sql as Job,
+        ),
+    ] {
+        let words: usize = lines.iter().map(|l| l.split_whitespace().count()).sum();
+        let mut g = c.benchmark_group(format!("sql_{group}"));
+        g.throughput(Throughput::Elements(words as u64));
+        for (name, job) in [("dsl_stages", dsl), ("sql_query", sql)] {
+            g.bench_function(name, |b| {
+                b.iter_batched(
+                    || job(lines.clone()),
+                    common::run_one,
+                    BatchSize::LargeInput,
+                )
+            });
+        }
+        g.finish();
+        let ratio = paired_ratio(lines, dsl, sql, 21);
+        println!("sql_{group}: SQL / DSL stages = {ratio:.3} (median of 21 paired rounds)");
+    }
+}
+
+criterion_group!(benches, bench);
+
+fn main() {
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}
