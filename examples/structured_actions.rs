@@ -25,7 +25,7 @@ use serde::Deserialize;
 use streaming::prelude::*;
 
 /// One event: `{"action": "Open", "user": 7, "time": "2026-12-01T10:15:00Z"}` (or `"time":
-/// 1764584100`, seconds).
+/// 1796120100`, seconds).
 #[derive(Debug, Clone, Deserialize, Record)]
 struct Event {
     action: String,
