@@ -49,14 +49,14 @@ COLS = {
 # Group keys: floats cannot be grouped (the runtime's `SqlKey` has no f64).
 KEY_COLS = ["k", "g", "a", "b", "flag", "m"]
 TYPE_OF = {c: t for t, cs in COLS.items() for c in cs}
-STR_LITS = ["", "a", "b", "A", "ab", "ba", "Ab", "abc", "bb"]
-LIKE_PATS = ["a%", "%b", "%a%", "_", "__", "a_", "%", "A%", "_b%", "ab", ""]
+STR_LITS = ["", "a", "b", "A", "ab", "ba", "Ab", "abc", "bb", "a''b"]
+LIKE_PATS = ["a%", "%b", "%a%", "_", "__", "a_", "%", "A%", "_b%", "ab", "", "%\\%", "a\\%%", "\\_b"]
 FLOAT_LITS = ["0.5", "1.5", "2.25", "3.0", "0.25"]
 
 rng = random.Random(SEED)
 
 # Rows drawn as tests/sql_oracle.rs draws them, for `productive` below.
-TEXTS = ["", "a", "b", "A", "ab", "ba", "Ab", "abc", "bb", "aB"]
+TEXTS = ["", "a", "b", "A", "ab", "ba", "Ab", "abc", "bb", "aB", "a%", "_b"]
 FLOATS = [-2.5, -1.0, 0.0, 0.5, 1.25, 3.0, 7.75]
 
 
@@ -107,12 +107,23 @@ def binop(a, op, b):
     return (f"({a[0]} {op} {b[0]})", f"({a[1]} {op} {b[1]})")
 
 
+# The name a query's columns may be qualified with: `t.a`, or `u.a` after `FROM t AS u`
+# (None: bare names only). Set per query by `main`.
+QUALIFIER = None
+
+
+def from_clause():
+    return " FROM t AS u" if QUALIFIER == "u" else " FROM t"
+
+
 class Row:
     """Expressions over the input rows (before grouping)."""
 
     grouped = False
 
     def columns(self, t):
+        if QUALIFIER and rng.random() < 0.5:
+            return [pair(f"{QUALIFIER}.{c}") for c in COLS[t]]
         return [pair(c) for c in COLS[t]]
 
 
@@ -281,7 +292,9 @@ def gen(t, d, ctx):
         e = gen("str", d, ctx)
         neg = " NOT" if rng.random() < 0.3 else ""
         p = rng.choice(LIKE_PATS)
-        return (f"({e[0]}{neg} LIKE '{p}')", f"({e[1]}{neg} LIKE '{p}')")
+        # `\` escapes in Spark's LIKE; SQLite has no escape unless told.
+        esc = " ESCAPE '\\'" if "\\" in p else ""
+        return (f"({e[0]}{neg} LIKE '{p}')", f"({e[1]}{neg} LIKE '{p}'{esc})")
     if r < 0.87:
         e = gen(rng.choice(["int", "float"]), d, ctx)
         return (f"CAST({e[0]} AS BOOLEAN)", f"({e[1]} <> 0)")
@@ -324,7 +337,7 @@ def select(items, distinct=False):
     ours = ", ".join(f"{e[0]} AS c{i}" for i, e in enumerate(items))
     lite = ", ".join(f"{e[1]} AS c{i}" for i, e in enumerate(items))
     d = "DISTINCT " if distinct else ""
-    return f"SELECT {d}{ours} FROM t", f"SELECT {d}{lite} FROM t"
+    return f"SELECT {d}{ours}{from_clause()}", f"SELECT {d}{lite}{from_clause()}"
 
 
 def where(q, p=0.6):
@@ -425,7 +438,7 @@ def grouped_query(keys, n_aggs, distinct=False, select_keys=None):
 
 def q_star():
     """SELECT *: the input rows as they are (the test's `Row` serialises alike)."""
-    q = where(("SELECT * FROM t", "SELECT * FROM t"), 0.8)
+    q = where(("SELECT *" + from_clause(), "SELECT *" + from_clause()), 0.8)
     if rng.random() < 0.5:
         cols = ["k", "g", "a", "b", "x", "y", "flag", "m"]
         rng.shuffle(cols)
@@ -449,10 +462,12 @@ def q_group():
         return (q[0] + tail, q[1] + tail), True
     if r < 0.55:
         # Ordered by something else: not unique, compared as a multiset.
-        others = [f"c{i}" for i in range(len(items)) if f"c{i}" not in key_cols]
+        others = [i for i in range(len(items)) if f"c{i}" not in key_cols]
         if others:
-            tail = f" ORDER BY {rng.choice(others)} DESC"
-            return (q[0] + tail, q[1] + tail), False
+            # By alias, or by the output column's expression as written in SELECT.
+            i = rng.choice(others)
+            o, l = (f"c{i}", f"c{i}") if rng.random() < 0.5 else items[i]
+            return (q[0] + f" ORDER BY {o} DESC", q[1] + f" ORDER BY {l} DESC"), False
     return q, False
 
 
@@ -522,8 +537,10 @@ def main():
         "// oracle!(name, our SQL, SQLite's SQL [, ordered]) -- see tests/sql_oracle.rs.",
         "",
     ]
+    global QUALIFIER
     for i in range(args.count):
         while True:
+            QUALIFIER = rng.choice([None, None, "t", "u"])
             (ours, lite), ordered = PLAN[i % len(PLAN)]()
             # LIMIT 0 is meant to give nothing.
             if lite.endswith("LIMIT 0") or productive(lite):

@@ -50,10 +50,13 @@ type Batches = Vec<Vec<Row>>;
 /// A batch's result rows, cells in column order (`c0`, `c1`, ..).
 type Rows = Vec<Vec<Cell>>;
 
-/// Strings from a small alphabet, so that groups repeat and LIKE patterns match.
+/// Strings from a small alphabet, so that groups repeat and LIKE patterns match (`%` and
+/// `_` in the data too, for escaped patterns).
 fn text() -> impl Strategy<Value = String> {
-    prop::sample::select(vec!["", "a", "b", "A", "ab", "ba", "Ab", "abc", "bb", "aB"])
-        .prop_map(str::to_owned)
+    prop::sample::select(vec![
+        "", "a", "b", "A", "ab", "ba", "Ab", "abc", "bb", "aB", "a%", "_b",
+    ])
+    .prop_map(str::to_owned)
 }
 
 /// Floats whose sums are exact in any order and that print alike in Spark and SQLite.
