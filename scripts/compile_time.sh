@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # What a 10-stage `stream_pipeline!` adds to a program's build, debug and release.
 #
-# Builds a scratch crate (target/compile-time/) with three binaries that differ only in the
+# Builds a scratch crate (target/compile-time/) with binaries that differ only in the
 # pipeline: `baseline` (a `main` that uses the crate but holds no pipeline), `one_stage`
-# (`source socket(..) |> print`: what any pipeline costs) and `ten_stages`.
+# (`source socket(..) |> print`: what any pipeline costs), `ten_stages`, and a word count
+# as DSL stages (`wc_stages`) and as a SQL query (`wc_sql`).
 # Dependencies are built once first and not measured; then each binary is touched and
 # rebuilt three times, and the fastest rebuild is kept.
 #
@@ -75,6 +76,24 @@ bin ten_stages <<'RS'
             |> print                                           // 10
 RS
 
+# The same per-batch word count as DSL stages and as a SQL query: what a query costs to
+# compile over the stages it lowers to.
+bin wc_stages <<'RS'
+        batch 2s;
+        source socket("localhost", 9999)
+            |> flat_map split
+            |> map |w| (w, 1)
+            |> reduce_by_key(+)
+            |> print
+RS
+
+bin wc_sql <<'RS'
+        batch 2s;
+        let words = source socket("localhost", 9999) |> flat_map split;
+        sql("SELECT word, count(*) AS total FROM words AS w(word) GROUP BY word")
+            |> print
+RS
+
 export CARGO_TARGET_DIR="$dir/target"
 cd "$dir"
 
@@ -92,7 +111,7 @@ best_rebuild() { # profile-flag bin
     echo "$best"
 }
 
-printf '%-8s %10s %10s %11s %18s\n' profile baseline one_stage ten_stages "ten - baseline"
+printf '%-8s %10s %10s %11s %18s %10s %10s %10s\n' profile baseline one_stage ten_stages "ten - baseline" wc_stages wc_sql "sql - dsl"
 for profile in debug release; do
     flag=""
     [ "$profile" = release ] && flag="--release"
@@ -100,5 +119,7 @@ for profile in debug release; do
     base=$(best_rebuild "$flag" baseline)
     one=$(best_rebuild "$flag" one_stage)
     ten=$(best_rebuild "$flag" ten_stages)
-    python3 -c "print(f'{\"$profile\":<8} {$base:9.2f}s {$one:9.2f}s {$ten:10.2f}s {$ten-$base:17.2f}s')"
+    wcd=$(best_rebuild "$flag" wc_stages)
+    wcs=$(best_rebuild "$flag" wc_sql)
+    python3 -c "print(f'{\"$profile\":<8} {$base:9.2f}s {$one:9.2f}s {$ten:10.2f}s {$ten-$base:17.2f}s {$wcd:9.2f}s {$wcs:9.2f}s {$wcs-$wcd:9.2f}s')"
 done

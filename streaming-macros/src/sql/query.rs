@@ -148,9 +148,14 @@ fn unsupported<T>(what: impl std::fmt::Display) -> Result<T, Unsupported> {
 
 /// The query of a `sql("..")` text: exactly one SELECT statement.
 pub fn read(text: &str) -> Result<Query, Unsupported> {
-    let statements =
-        sqlparser::parser::Parser::parse_sql(&sqlparser::dialect::DatabricksDialect {}, text)
-            .map_err(|e| format!("this SQL does not parse: {e}"))?;
+    // Spark's dialect (Databricks): `window` is a column name there. Literals are read raw
+    // and unescaped as Spark does (`spark_unescape`), which keeps `\%` and `\_` for LIKE.
+    let dialect = sqlparser::dialect::DatabricksDialect {};
+    let statements = sqlparser::parser::Parser::new(&dialect)
+        .with_options(sqlparser::parser::ParserOptions::new().with_unescape(false))
+        .try_with_sql(text)
+        .and_then(|mut p| p.parse_statements())
+        .map_err(|e| format!("this SQL does not parse: {e}"))?;
     let [statement] = &statements[..] else {
         return Err(format!(
             "`sql(..)` takes one SELECT statement, this text has {}",
@@ -498,7 +503,7 @@ fn value(v: &sql::Value) -> Result<Expr, Unsupported> {
                     .map_err(|_| format!("`{n}` is not a number SQL here can hold"))?,
             ),
         },
-        sql::Value::SingleQuotedString(s) => Expr::Str(s.clone()),
+        sql::Value::SingleQuotedString(s) => Expr::Str(spark_unescape(s)),
         sql::Value::Boolean(b) => Expr::Bool(*b),
         sql::Value::Null => Expr::Null,
         other => return unsupported(format_args!("the literal `{other}`")),
@@ -641,6 +646,38 @@ fn function(f: &sql::Function) -> Result<Expr, Unsupported> {
         }
         _ => return unsupported(format_args!("the function `{name}`")),
     })
+}
+
+/// A string literal's text as Spark reads it (its `unescapeSQLString`): `''` is a quote,
+/// `\n`, `\t`, `\\`, `\'` and the like are escapes, but `\%` and `\_` stay as written, for
+/// LIKE to read as a literal `%` or `_`; any other escaped character is itself.
+fn spark_unescape(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    let mut chars = raw.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\'' if chars.peek() == Some(&'\'') => {
+                chars.next();
+                out.push('\'');
+            }
+            '\\' => match chars.next() {
+                Some('n') => out.push('\n'),
+                Some('t') => out.push('\t'),
+                Some('r') => out.push('\r'),
+                Some('0') => out.push('\0'),
+                Some('b') => out.push('\u{8}'),
+                Some('Z') => out.push('\u{1a}'),
+                Some(c @ ('%' | '_')) => {
+                    out.push('\\');
+                    out.push(c);
+                }
+                Some(c) => out.push(c),
+                None => out.push('\\'),
+            },
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// A window's duration, in milliseconds: Spark's `'1 hour'` text or an INTERVAL.
