@@ -377,17 +377,7 @@ impl Lowering<'_> {
             }
         };
         if let Some(window) = window {
-            let key_values = keys
-                .iter()
-                .map(|(e, _)| {
-                    let v = self.w.expr(e, scope)?;
-                    Ok(quote_spanned!(s=> #rt::sql::agg::key(#v)))
-                })
-                .collect::<Result<Vec<_>, String>>()?;
-            stages.push(self.stage(
-                "map",
-                quote_spanned!(s=> |#row| ((#(#key_values,)*), (#(#inits,)*))),
-            ));
+            stages.push(self.keyed_map(&keys, &inits, row, scope)?);
             let ms = |n: u64| {
                 let mut l: Literal = format!("{n}ms")
                     .parse()
@@ -425,17 +415,7 @@ impl Lowering<'_> {
             ));
             stages.push(self.stage("flat_map", quote_spanned!(s=> |#a| { #output })));
         } else {
-            let key_values = keys
-                .iter()
-                .map(|(e, _)| {
-                    let v = self.w.expr(e, scope)?;
-                    Ok(quote_spanned!(s=> #rt::sql::agg::key(#v)))
-                })
-                .collect::<Result<Vec<_>, String>>()?;
-            stages.push(self.stage(
-                "map",
-                quote_spanned!(s=> |#row| ((#(#key_values,)*), (#(#inits,)*))),
-            ));
+            stages.push(self.keyed_map(&keys, &inits, row, scope)?);
             stages.push(self.stage("reduce_by_key", quote_spanned!(s=> (#rt::sql::agg::merge))));
             stages.push(self.stage(
                 "flat_map",
@@ -464,6 +444,51 @@ impl Lowering<'_> {
             }
         }
         Ok(())
+    }
+
+    /// The `map` to `(key, accumulators)` that grouping starts with. A key that is the
+    /// element itself (`FROM words AS w(word) .. GROUP BY word`) is taken by value
+    /// (`elem_key`), so a stream of borrowed words keeps them borrowed, as the DSL's
+    /// `reduce_by_key` does; other keys are owned (`key`). The accumulators are made first,
+    /// while the row is whole.
+    fn keyed_map(
+        &self,
+        keys: &[(Expr, Ident)],
+        inits: &[TokenStream],
+        row: &Ident,
+        scope: &Scope<'_>,
+    ) -> Result<TokenStream, String> {
+        let s = self.span;
+        let rt = rt_at(s);
+        let key_values = keys
+            .iter()
+            .map(|(e, _)| {
+                if self.is_whole_element(e, scope) {
+                    return Ok(quote_spanned!(s=> #rt::sql::agg::elem_key(#row)));
+                }
+                let v = self.w.expr(e, scope)?;
+                Ok(quote_spanned!(s=> #rt::sql::agg::key(#v)))
+            })
+            .collect::<Result<Vec<_>, String>>()?;
+        let a = self.var("__i");
+        Ok(self.stage(
+            "map",
+            quote_spanned!(s=> |#row| { let #a = (#(#inits,)*); ((#(#key_values,)*), #a) }),
+        ))
+    }
+
+    /// Whether `e` is the whole element of the FROM stream: its one column named by
+    /// `AS t(col)`.
+    fn is_whole_element(&self, e: &Expr, scope: &Scope<'_>) -> bool {
+        let (Scope::Row { from, .. }, Expr::Column(name)) = (scope, e) else {
+            return false;
+        };
+        let column = match name.split_once('.') {
+            Some((t, c)) if from.is_named(t) => c,
+            Some(_) => return false,
+            None => name,
+        };
+        matches!(&from.columns, Some(cols) if cols.len() == 1 && cols[0] == column)
     }
 
     /// The output field an ORDER BY key names: an output column's label or field, the

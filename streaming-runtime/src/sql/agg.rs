@@ -206,6 +206,7 @@ impl SqlKey for i64 {}
 impl SqlKey for bool {}
 impl SqlKey for String {}
 impl SqlKey for KeyStr {}
+impl SqlKey for &str {}
 impl SqlKey for crate::event_time::Timestamp {}
 
 /// COUNT(DISTINCT x) of one row.
@@ -279,6 +280,87 @@ impl SqlKeyValue for std::borrow::Cow<'_, str> {
     fn key(self) -> KeyStr {
         KeyStr::new(&self)
     }
+}
+
+/// A stream's element as a GROUP BY key when the key is the whole element: taken by
+/// value, so a borrowed string stays borrowed (no copy per row) and an owned one is kept.
+#[diagnostic::on_unimplemented(
+    message = "GROUP BY needs values that can be told apart exactly, and `{Self}` cannot",
+    label = "in this query",
+    note = "floating-point values cannot be grouped; CAST them to BIGINT or STRING"
+)]
+pub trait SqlElemKey {
+    /// The key's type.
+    type Key: SqlKey;
+    /// The key; `None` is NULL.
+    fn elem_key(self) -> Option<Self::Key>;
+}
+
+impl<'a> SqlElemKey for &'a str {
+    type Key = &'a str;
+    #[inline]
+    fn elem_key(self) -> Option<&'a str> {
+        Some(self)
+    }
+}
+
+impl<'a> SqlElemKey for &'a String {
+    type Key = &'a str;
+    #[inline]
+    fn elem_key(self) -> Option<&'a str> {
+        Some(self)
+    }
+}
+
+impl<'a> SqlElemKey for &&'a str {
+    type Key = &'a str;
+    #[inline]
+    fn elem_key(self) -> Option<&'a str> {
+        Some(*self)
+    }
+}
+
+impl SqlElemKey for String {
+    type Key = KeyStr;
+    #[inline]
+    fn elem_key(self) -> Option<KeyStr> {
+        Some(KeyStr::from(self))
+    }
+}
+
+macro_rules! elem_key_ints {
+    ($($t:ty),*) => {$(
+        impl SqlElemKey for $t {
+            type Key = i64;
+            #[inline]
+            fn elem_key(self) -> Option<i64> {
+                Some(self as i64)
+            }
+        }
+    )*};
+}
+elem_key_ints!(i8, i16, i32, i64, isize, u8, u16, u32, u64, usize);
+
+impl SqlElemKey for bool {
+    type Key = bool;
+    #[inline]
+    fn elem_key(self) -> Option<bool> {
+        Some(self)
+    }
+}
+
+impl<T: SqlElemKey> SqlElemKey for Option<T> {
+    type Key = T::Key;
+    #[inline]
+    fn elem_key(self) -> Option<T::Key> {
+        self.and_then(SqlElemKey::elem_key)
+    }
+}
+
+/// The element itself as a GROUP BY key.
+#[inline]
+pub fn elem_key<E: SqlElemKey>(e: E) -> Option<E::Key> {
+    e.elem_key()
 }
 
 /// A GROUP BY key part.
