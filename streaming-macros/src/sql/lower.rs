@@ -192,9 +192,24 @@ impl Lowering<'_> {
                     Ok(quote_spanned!(s=> #rt::sql::order::sort_key(#v, #desc, #nulls)))
                 })
                 .collect::<Result<Vec<_>, String>>()?;
-            stages.push(self.stage("sort_by", quote_spanned!(s=> |#o| (#(#keys,)*) asc)));
+            match q.limit {
+                // ORDER BY .. LIMIT n: the first n selected, then sorted (ties in any
+                // order, as SQL leaves them), instead of sorting the whole batch.
+                Some(n) => {
+                    let mut n = Literal::usize_unsuffixed(n as usize);
+                    n.set_span(s);
+                    let (t, b) = (self.var("__t"), self.var("__b"));
+                    stages.push(self.stage(
+                        "transform",
+                        quote_spanned!(s=> (|#t, #b| #rt::sql::order::first(#b, #n, |#o| (#(#keys,)*)))),
+                    ));
+                }
+                None => {
+                    stages.push(self.stage("sort_by", quote_spanned!(s=> |#o| (#(#keys,)*) asc)))
+                }
+            }
         }
-        if let Some(n) = q.limit {
+        if let (Some(n), true) = (q.limit, q.order_by.is_empty()) {
             let mut n = Literal::usize_unsuffixed(n as usize);
             n.set_span(s);
             stages.push(self.stage("take", quote_spanned!(s=> (#n))));

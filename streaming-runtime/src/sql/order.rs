@@ -87,6 +87,20 @@ impl<T: SqlSort> PartialEq for SortKey<T> {
 
 impl<T: SqlSort> Eq for SortKey<T> {}
 
+/// ORDER BY .. LIMIT `n`: the batch's first `n` rows by `key`, in order. Only those are
+/// sorted: the rest are left unsorted by a selection.
+pub fn first<T, K: Ord, F: FnMut(&T) -> K>(mut batch: Vec<T>, n: usize, mut key: F) -> Vec<T> {
+    if n == 0 {
+        return Vec::new();
+    }
+    if batch.len() > n {
+        batch.select_nth_unstable_by(n - 1, |a, b| key(a).cmp(&key(b)));
+        batch.truncate(n);
+    }
+    batch.sort_by_cached_key(key);
+    batch
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -100,5 +114,13 @@ mod tests {
         assert_eq!(v, [Some(3), Some(2), Some(1), None]);
         v.sort_by_key(|x| sort_key(*x, true, Some(true)));
         assert_eq!(v, [None, Some(3), Some(2), Some(1)]);
+    }
+
+    #[test]
+    fn first_n_in_order() {
+        let v: Vec<i64> = vec![5, 1, 4, 2, 3];
+        assert_eq!(first(v.clone(), 2, |x| *x), [1, 2]);
+        assert_eq!(first(v.clone(), 9, |x| *x), [1, 2, 3, 4, 5]);
+        assert!(first(v, 0, |x| *x).is_empty());
     }
 }
