@@ -34,32 +34,30 @@ struct Event {
     time: Timestamp,
 }
 
-/// The counts of the hours the watermark closed, into `table`.
-fn to_postgres(input: PathBuf, checkpoint: PathBuf, postgres: String, table: String) -> Pipeline {
-    stream_pipeline! {
-        batch 200ms;
-        checkpoint checkpoint every 1s;
-        let events = source text_files(input)
-            |> parse json::<Event> dropmalformed
-            |> event_time(|e| e.time) watermark 10m;
-        sql("SELECT action, window, count(*) AS n FROM events
-             GROUP BY window(time, '1 hour'), action")
-            |> save_to_postgres(postgres, table)
-    }
+/// The pipeline, ending in the sink given: the counts of the hours the watermark closed.
+macro_rules! hourly_counts {
+    ($input:expr, $checkpoint:expr, $($sink:tt)*) => {
+        stream_pipeline! {
+            batch 200ms;
+            checkpoint $checkpoint every 1s;
+            let events = source text_files($input)
+                |> parse json::<Event> dropmalformed
+                |> event_time(|e| e.time) watermark 10m;
+            sql("SELECT action, window, count(*) AS n FROM events
+                 GROUP BY window(time, '1 hour'), action")
+                |> $($sink)*
+        }
+    };
 }
 
-/// The same counts, printed.
+/// Upserted into `table`.
+fn to_postgres(input: PathBuf, checkpoint: PathBuf, postgres: String, table: String) -> Pipeline {
+    hourly_counts!(input, checkpoint, save_to_postgres(postgres, table))
+}
+
+/// Printed.
 fn to_console(input: PathBuf, checkpoint: PathBuf) -> Pipeline {
-    stream_pipeline! {
-        batch 200ms;
-        checkpoint checkpoint every 1s;
-        let events = source text_files(input)
-            |> parse json::<Event> dropmalformed
-            |> event_time(|e| e.time) watermark 10m;
-        sql("SELECT action, window, count(*) AS n FROM events
-             GROUP BY window(time, '1 hour'), action")
-            |> print
-    }
+    hourly_counts!(input, checkpoint, print)
 }
 
 /// Writes a file of JSON events into `dir` every 200 ms (a temporary name, then a rename,

@@ -13,7 +13,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::http;
-use common::postgres::Postgres;
+use common::postgres::{Client, Postgres};
 use common::process::{append_to, example_path};
 
 const WORDS: &[&str] = &[
@@ -74,39 +74,18 @@ impl Drop for Example {
 }
 
 /// The table's rows, read with a client of our own.
-struct Db {
-    rt: tokio::runtime::Runtime,
-    client: tokio_postgres::Client,
-}
+struct Db(Client);
 
 impl Db {
     fn connect(pg: &Postgres) -> Db {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        let client = rt.block_on(async {
-            let (client, connection) =
-                tokio_postgres::connect(&pg.conninfo(), tokio_postgres::NoTls)
-                    .await
-                    .unwrap();
-            tokio::spawn(connection);
-            client
-        });
-        Db { rt, client }
+        Db(Client::connect(pg))
     }
 
     fn rows(&self) -> BTreeMap<String, i64> {
-        self.rt.block_on(async {
-            match self
-                .client
-                .query("SELECT word, count FROM word_counts", &[])
-                .await
-            {
-                Ok(rows) => rows.iter().map(|r| (r.get(0), r.get(1))).collect(),
-                Err(_) => BTreeMap::new(), // the example has not created the table yet
-            }
-        })
+        match self.0.query("SELECT word, count FROM word_counts") {
+            Ok(rows) => rows.iter().map(|r| (r.get(0), r.get(1))).collect(),
+            Err(_) => BTreeMap::new(), // the example has not created the table yet
+        }
     }
 
     /// Polls until the rows equal `expected`, checking that no count ever exceeds it.
@@ -172,9 +151,7 @@ fn running_totals_in_postgres_equal_the_true_counts_and_survive_a_replay() {
     // write-ahead log), so the rows end exact. The rows are zeroed while it is down, so
     // that they can only come back by being written again.
     drop(example);
-    db.rt
-        .block_on(db.client.execute("UPDATE word_counts SET count = 0", &[]))
-        .unwrap();
+    db.0.execute("UPDATE word_counts SET count = 0");
     let ui = format!("127.0.0.1:{}", http::free_port());
     let _example = spawn(&ui);
     let rows = db.wait_for(&expected, Duration::from_secs(60));

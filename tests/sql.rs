@@ -221,6 +221,24 @@ fn click(action: &str, minute: i64) -> Click {
     }
 }
 
+/// The hourly count of clicks per action, as a SQL query into `$sql` and as the
+/// `event_window` stage into `$dsl`, in the emit mode given (append by default).
+macro_rules! sql_and_stages {
+    ($input:expr, $sql:ident, $dsl:ident $(, $emit:ident)?) => {
+        stream_pipeline! {
+            batch 1s;
+            let clicks = source queue($input) |> event_time(|c| c.time) watermark 30m;
+            sql("SELECT window, action, count(*) AS n FROM clicks
+                 GROUP BY window(time, '1 hour'), action") $(emit $emit)?
+                |> map |r| ((r.window.unwrap(), r.action.unwrap()), r.n.unwrap())
+                |> collect($sql);
+            clicks |> map |c| (c.action.clone(), 1i64)
+                |> event_window(1h, 1h) reduce_by_key(+) $(emit $emit)?
+                |> collect($dsl)
+        }
+    };
+}
+
 /// Structured Streaming's `groupBy(window($"time", "1 hour"), $"action").count()` after a
 /// watermark, written in SQL, against the same aggregation written as DSL stages: the same
 /// windows, counts and batches, in every emit mode.
@@ -238,39 +256,9 @@ fn event_time_windows_in_sql_equal_the_event_window_stage() {
         for emit in ["append", "update", "complete"] {
             let (sql_out, dsl_out) = (Collector::new(), Collector::new());
             let mut p = match emit {
-                "append" => stream_pipeline! {
-                    batch 1s;
-                    let clicks = source queue(input.clone()) |> event_time(|c| c.time) watermark 30m;
-                    sql("SELECT window, action, count(*) AS n FROM clicks
-                         GROUP BY window(time, '1 hour'), action")
-                        |> map |r| ((r.window.unwrap(), r.action.unwrap()), r.n.unwrap())
-                        |> collect(sql_out);
-                    clicks |> map |c| (c.action.clone(), 1i64)
-                        |> event_window(1h, 1h) reduce_by_key(+)
-                        |> collect(dsl_out)
-                },
-                "update" => stream_pipeline! {
-                    batch 1s;
-                    let clicks = source queue(input.clone()) |> event_time(|c| c.time) watermark 30m;
-                    sql("SELECT window, action, count(*) AS n FROM clicks
-                         GROUP BY window(time, '1 hour'), action") emit update
-                        |> map |r| ((r.window.unwrap(), r.action.unwrap()), r.n.unwrap())
-                        |> collect(sql_out);
-                    clicks |> map |c| (c.action.clone(), 1i64)
-                        |> event_window(1h, 1h) reduce_by_key(+) emit update
-                        |> collect(dsl_out)
-                },
-                _ => stream_pipeline! {
-                    batch 1s;
-                    let clicks = source queue(input.clone()) |> event_time(|c| c.time) watermark 30m;
-                    sql("SELECT window, action, count(*) AS n FROM clicks
-                         GROUP BY window(time, '1 hour'), action") emit complete
-                        |> map |r| ((r.window.unwrap(), r.action.unwrap()), r.n.unwrap())
-                        |> collect(sql_out);
-                    clicks |> map |c| (c.action.clone(), 1i64)
-                        |> event_window(1h, 1h) reduce_by_key(+) emit complete
-                        |> collect(dsl_out)
-                },
+                "append" => sql_and_stages!(input.clone(), sql_out, dsl_out),
+                "update" => sql_and_stages!(input.clone(), sql_out, dsl_out, update),
+                _ => sql_and_stages!(input.clone(), sql_out, dsl_out, complete),
             };
             p.run_batches(input.len() as u64 + 1).unwrap();
             prop_assert_eq!(sql_out.batches(), dsl_out.batches(), "emit {}", emit);

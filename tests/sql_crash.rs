@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::postgres::Postgres;
+use common::postgres::{Client, Postgres};
 use common::process::{Logs, Proc, Rng, append_to, example_path};
 use streaming::prelude::Timestamp;
 
@@ -40,30 +40,15 @@ const STEP: i64 = 600;
 const BACK: i64 = 900;
 
 /// The table's rows, read with a client of our own (as `tests/postgres_sink.rs` does).
-struct Db {
-    rt: tokio::runtime::Runtime,
-    client: tokio_postgres::Client,
-}
+struct Db(Client);
 
 impl Db {
     fn connect(pg: &Postgres) -> Db {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        let client = rt.block_on(async {
-            let (client, connection) =
-                tokio_postgres::connect(&pg.conninfo(), tokio_postgres::NoTls)
-                    .await
-                    .unwrap();
-            tokio::spawn(connection);
-            client
-        });
-        Db { rt, client }
+        Db(Client::connect(pg))
     }
 
     fn execute(&self, sql: &str) {
-        self.rt.block_on(self.client.batch_execute(sql)).unwrap();
+        self.0.execute(sql);
     }
 
     fn rows(&self) -> Counts {
@@ -71,8 +56,8 @@ impl Db {
             "SELECT extract(epoch FROM window_start)::bigint, extract(epoch FROM window_end)::bigint, \
              action, n FROM {TABLE}"
         );
-        self.rt
-            .block_on(self.client.query(q.as_str(), &[]))
+        self.0
+            .query(&q)
             .unwrap()
             .iter()
             .map(|r| ((r.get(0), r.get(1), r.get(2)), r.get(3)))

@@ -5,48 +5,27 @@
 
 mod common;
 
-use common::postgres::Postgres;
+use common::postgres::{Client, Postgres};
 use streaming::prelude::*;
 
-/// The table's rows, as text, sorted.
+/// The rows of `sql`, as text, sorted.
 fn rows(pg: &Postgres, sql: &str) -> Vec<Vec<Option<String>>> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
-        let (client, conn) = tokio_postgres::connect(&pg.conninfo(), tokio_postgres::NoTls)
-            .await
-            .unwrap();
-        tokio::spawn(conn);
-        let mut out: Vec<Vec<Option<String>>> = client
-            .query(sql, &[])
-            .await
-            .unwrap()
-            .iter()
-            .map(|r| {
-                (0..r.len())
-                    .map(|i| r.get::<_, Option<String>>(i))
-                    .collect()
-            })
-            .collect();
-        out.sort();
-        out
-    })
+    let mut out: Vec<Vec<Option<String>>> = Client::connect(pg)
+        .query(sql)
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (0..r.len())
+                .map(|i| r.get::<_, Option<String>>(i))
+                .collect()
+        })
+        .collect();
+    out.sort();
+    out
 }
 
 fn execute(pg: &Postgres, sql: &str) {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
-        let (client, conn) = tokio_postgres::connect(&pg.conninfo(), tokio_postgres::NoTls)
-            .await
-            .unwrap();
-        tokio::spawn(conn);
-        client.batch_execute(sql).await.unwrap();
-    });
+    Client::connect(pg).execute(sql);
 }
 
 fn row(cells: &[&str]) -> Vec<Option<String>> {

@@ -276,28 +276,13 @@ fn statement(stmt: &[TokenTree], cx: &Ctxt) -> Option<Vec<Statement>> {
         Some((text, emit)) => match crate::sql::lower(&text, emit) {
             Ok(lowered) => {
                 for (name, tokens) in &lowered.stages {
-                    match ops::parse_stage(name, tokens, cx) {
-                        Some((def, op)) => stages.push(Stage {
-                            name: name.clone(),
-                            def,
-                            op,
-                            input: Default::default(),
-                        }),
-                        None => complete = false,
-                    }
+                    complete &= push_stage(&mut stages, name, tokens, cx);
                 }
                 items = lowered.items;
                 for (binding, from, extra_stages) in lowered.extra {
                     let mut st = Vec::new();
                     for (name, tokens) in &extra_stages {
-                        if let Some((def, op)) = ops::parse_stage(name, tokens, cx) {
-                            st.push(Stage {
-                                name: name.clone(),
-                                def,
-                                op,
-                                input: Default::default(),
-                            });
-                        }
+                        push_stage(&mut st, name, tokens, cx);
                     }
                     extra.push(Statement {
                         binding: Some(binding),
@@ -320,15 +305,9 @@ fn statement(stmt: &[TokenTree], cx: &Ctxt) -> Option<Vec<Statement>> {
     for &(tokens, pipe) in &parts[1..] {
         complete &= matches!(tokens.first(), Some(TokenTree::Ident(_)));
         match tokens.first() {
-            Some(TokenTree::Ident(name)) => match ops::parse_stage(name, &tokens[1..], cx) {
-                Some((def, op)) => stages.push(Stage {
-                    name: name.clone(),
-                    def,
-                    op,
-                    input: Default::default(),
-                }),
-                None => complete = false,
-            },
+            Some(TokenTree::Ident(name)) => {
+                complete &= push_stage(&mut stages, name, &tokens[1..], cx);
+            }
             Some(other) => cx.error(
                 other.span(),
                 "expected an operator name such as `map`, `filter` or `print`",
@@ -348,6 +327,28 @@ fn statement(stmt: &[TokenTree], cx: &Ctxt) -> Option<Vec<Statement>> {
         },
     );
     Some(extra)
+}
+
+/// Parses a stage `name tokens` onto `stages`; false if it did not parse (the error is in
+/// `cx`).
+fn push_stage(
+    stages: &mut Vec<Stage>,
+    name: &proc_macro2::Ident,
+    tokens: &[TokenTree],
+    cx: &Ctxt,
+) -> bool {
+    match ops::parse_stage(name, tokens, cx) {
+        Some((def, op)) => {
+            stages.push(Stage {
+                name: name.clone(),
+                def,
+                op,
+                input: Default::default(),
+            });
+            true
+        }
+        None => false,
+    }
 }
 
 /// `sql("SELECT ..") [emit MODE]`: the query's text and emit mode.

@@ -160,3 +160,40 @@ impl Drop for Postgres {
         }
     }
 }
+
+/// A client of the test's own, to set tables up and read them back (a runtime of its own,
+/// so a plain `#[test]` can use it).
+pub struct Client {
+    rt: tokio::runtime::Runtime,
+    client: tokio_postgres::Client,
+}
+
+impl Client {
+    pub fn connect(pg: &Postgres) -> Client {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime for the test's PostgreSQL client");
+        let client = rt.block_on(async {
+            let (client, connection) =
+                tokio_postgres::connect(&pg.conninfo(), tokio_postgres::NoTls)
+                    .await
+                    .expect("connecting to the test's PostgreSQL");
+            tokio::spawn(connection);
+            client
+        });
+        Client { rt, client }
+    }
+
+    /// Runs `sql` (one or more statements), panicking on an error.
+    pub fn execute(&self, sql: &str) {
+        self.rt
+            .block_on(self.client.batch_execute(sql))
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+
+    /// The rows of a query.
+    pub fn query(&self, sql: &str) -> Result<Vec<tokio_postgres::Row>, tokio_postgres::Error> {
+        self.rt.block_on(self.client.query(sql, &[]))
+    }
+}
