@@ -7,12 +7,12 @@
 //!     |> map |r| ((key(k),), (count_star(),))          one accumulator tuple per row
 //!     |> reduce_by_key(merge)                          per group
 //!     |> flat_map |(k, a)| HAVING ? Some(Row { k, n }) : None
-//!     |> sort_by |o| (sort_key(o.n, desc),) asc
-//!     |> take(3)
+//!     |> transform(|_, b| first(b, 3, |o| (sort_key(o.n, desc),)))   top 3 selected
 //! ```
 //!
-//! Without GROUP BY, aggregates fold the whole batch in a `transform` (one row even for an
-//! empty batch, as SQL gives); without aggregates the projection is a `map`.
+//! ORDER BY without LIMIT is a `sort_by`, LIMIT without ORDER BY a `take`. Without GROUP
+//! BY, aggregates fold the whole batch in a `transform` (one row even for an empty batch, as
+//! SQL gives); without aggregates the projection is a `map`.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
