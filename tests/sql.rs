@@ -427,3 +427,29 @@ fn case_with_equal_branches_is_valid_sql() {
     p.run_batches(1).unwrap();
     assert_eq!(out.batches()[0].1, [None, Some(2)]);
 }
+
+#[test]
+fn order_by_limit_over_groups_picks_the_first_groups_before_building_rows() {
+    let out = Collector::new();
+    let mut p = stream_pipeline! {
+        batch 1s;
+        let tags = source queue(vec![
+            vec!["#a #b #a #c #b #a #d", "#c #c #e"],
+            vec![],
+        ]) |> flat_map split;
+        sql("SELECT tag, count(*) AS n FROM tags AS t(tag) GROUP BY tag ORDER BY n DESC, tag LIMIT 3")
+            |> map |r| (r.tag, r.n)
+            |> collect(out)
+    };
+    p.run_batches(2).unwrap();
+    let b = out.batches();
+    assert_eq!(
+        b[0].1,
+        [
+            (Some(s("#a")), Some(3)),
+            (Some(s("#c")), Some(3)),
+            (Some(s("#b")), Some(2))
+        ]
+    );
+    assert!(b[1].1.is_empty());
+}

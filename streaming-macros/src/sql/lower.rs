@@ -10,6 +10,9 @@
 //!     |> transform(|_, b| first(b, 3, |o| (sort_key(o.n, desc),)))   top 3 selected
 //! ```
 //!
+//! Without HAVING (or DISTINCT), the top 3 groups are picked before the `flat_map`, from
+//! the `(key, accumulators)` pairs, so only their rows are built.
+//!
 //! ORDER BY without LIMIT is a `sort_by`, LIMIT without ORDER BY a `take`. Without GROUP
 //! BY, aggregates fold the whole batch in a `transform` (one row even for an empty batch, as
 //! SQL gives); without aggregates the projection is a `map`.
@@ -150,8 +153,9 @@ impl Lowering<'_> {
             self.row_struct(&name, &columns)
         };
 
+        let mut ordered = false;
         if aggregates {
-            self.grouped(&name, &columns, &row, &scope, &mut stages)?;
+            ordered = self.grouped(&name, &columns, &row, &scope, &mut stages)?;
         } else if !wildcard {
             let fields = columns
                 .iter()
@@ -163,7 +167,7 @@ impl Lowering<'_> {
             stages.push(self.stage("map", quote_spanned!(s=> |#row| #name { #(#fields),* })));
         }
 
-        if !q.order_by.is_empty() {
+        if !q.order_by.is_empty() && !ordered {
             let o = self.var("__o");
             let keys = q
                 .order_by
@@ -181,15 +185,7 @@ impl Lowering<'_> {
                         let f = self.order_column(&k.expr, &columns)?;
                         quote_spanned!(s=> ::core::clone::Clone::clone(&#o.#f))
                     };
-                    let (desc, nulls) = (
-                        k.descending,
-                        match k.nulls_first {
-                            Some(true) => quote_spanned!(s=> ::core::option::Option::Some(true)),
-                            Some(false) => quote_spanned!(s=> ::core::option::Option::Some(false)),
-                            None => quote_spanned!(s=> ::core::option::Option::None),
-                        },
-                    );
-                    Ok(quote_spanned!(s=> #rt::sql::order::sort_key(#v, #desc, #nulls)))
+                    Ok(self.sort_key(v, k, "sort_key"))
                 })
                 .collect::<Result<Vec<_>, String>>()?;
             match q.limit {
@@ -209,7 +205,7 @@ impl Lowering<'_> {
                 }
             }
         }
-        if let (Some(n), true) = (q.limit, q.order_by.is_empty()) {
+        if let (Some(n), true, false) = (q.limit, q.order_by.is_empty(), ordered) {
             let mut n = Literal::usize_unsuffixed(n as usize);
             n.set_span(s);
             stages.push(self.stage("take", quote_spanned!(s=> (#n))));
@@ -270,7 +266,7 @@ impl Lowering<'_> {
         row: &Ident,
         scope: &Scope<'_>,
         stages: &mut Vec<TokenStream>,
-    ) -> Result<(), String> {
+    ) -> Result<bool, String> {
         let q = self.q;
         let s = self.span;
         let rt = rt_at(s);
@@ -432,6 +428,44 @@ impl Lowering<'_> {
         } else {
             stages.push(self.keyed_map(&keys, &inits, row, scope)?);
             stages.push(self.stage("reduce_by_key", quote_spanned!(s=> (#rt::sql::agg::merge))));
+            // ORDER BY .. LIMIT n over groups, with nothing that drops rows after them
+            // (HAVING, DISTINCT): the first n groups are picked from the (key,
+            // accumulators) pairs, so rows are built for those alone.
+            if let (Some(n), false, None, false) =
+                (q.limit, q.order_by.is_empty(), &q.having, q.distinct)
+            {
+                let p = self.var("__p");
+                let mut order = Vec::new();
+                for key in &q.order_by {
+                    let f = self.order_column(&key.expr, columns)?;
+                    let Some(c) = columns.iter().find(|c| &c.field == f) else {
+                        continue;
+                    };
+                    let v = self.w.expr(c.expr, &grouped)?;
+                    order.push(self.sort_key(v, key, "sort_key_as_is"));
+                }
+                let key_vars = keys.iter().map(|(_, v)| v);
+                let agg_vars = aggs.iter().map(|(_, v)| v);
+                let mut n = Literal::usize_unsuffixed(n as usize);
+                n.set_span(s);
+                let (t, b) = (self.var("__t"), self.var("__b"));
+                stages.push(self.stage(
+                    "transform",
+                    quote_spanned!(s=> (|#t, #b| #rt::sql::order::first(#b, #n, |#p| {
+                        #[allow(unused_variables)]
+                        let (#(#key_vars,)*) = ::core::clone::Clone::clone(&#p.0);
+                        #[allow(unused_variables)]
+                        let (#(#agg_vars,)*) = #rt::sql::agg::SqlAcc::result(&#p.1);
+                        (#(#order,)*)
+                    }))),
+                ));
+                let key_vars = keys.iter().map(|(_, v)| v);
+                stages.push(self.stage(
+                    "flat_map",
+                    quote_spanned!(s=> |(#k, #a)| { let (#(#key_vars,)*) = #k; #output }),
+                ));
+                return Ok(true);
+            }
             stages.push(self.stage(
                 "flat_map",
                 quote_spanned!(s=> |(#k, #a)| { let (#(#key_vars,)*) = #k; #output }),
@@ -458,7 +492,7 @@ impl Lowering<'_> {
                 ));
             }
         }
-        Ok(())
+        Ok(false)
     }
 
     /// The `map` to `(key, accumulators)` that grouping starts with. A key that is the
@@ -504,6 +538,21 @@ impl Lowering<'_> {
             None => name,
         };
         matches!(&from.columns, Some(cols) if cols.len() == 1 && cols[0] == column)
+    }
+
+    /// An ORDER BY key of `value` in `key`'s direction, made by the runtime's `make`
+    /// (`sort_key` owns the value, `sort_key_as_is` keeps it).
+    fn sort_key(&self, value: TokenStream, key: &query::OrderKey, make: &str) -> TokenStream {
+        let s = self.span;
+        let rt = rt_at(s);
+        let desc = key.descending;
+        let nulls = match key.nulls_first {
+            Some(true) => quote_spanned!(s=> ::core::option::Option::Some(true)),
+            Some(false) => quote_spanned!(s=> ::core::option::Option::Some(false)),
+            None => quote_spanned!(s=> ::core::option::Option::None),
+        };
+        let make = Ident::new(make, s);
+        quote_spanned!(s=> #rt::sql::order::#make(#value, #desc, #nulls))
     }
 
     /// The output field an ORDER BY key names: an output column's label or field, the

@@ -21,6 +21,9 @@ pub trait SqlAcc: Sized {
     fn merge(self, other: Self) -> Self;
     /// The result.
     fn finish(self) -> Self::Out;
+    /// The result so far, the accumulator kept (ORDER BY .. LIMIT picks groups by it
+    /// before their rows are built).
+    fn result(&self) -> Self::Out;
 }
 
 /// Merges two accumulators (the generated reducer calls it for each aggregate).
@@ -61,6 +64,10 @@ impl SqlAcc for Count {
     fn finish(self) -> Option<i64> {
         Some(self.0)
     }
+    #[inline]
+    fn result(&self) -> Option<i64> {
+        Some(self.0)
+    }
 }
 
 /// SUM(x): BIGINT for integers (wrapping, as Spark's non-ANSI mode), DOUBLE for floats.
@@ -84,6 +91,10 @@ impl<N: SqlNum> SqlAcc for Sum<N> {
     }
     #[inline]
     fn finish(self) -> Option<N> {
+        self.0
+    }
+    #[inline]
+    fn result(&self) -> Option<N> {
         self.0
     }
 }
@@ -118,6 +129,10 @@ impl SqlAcc for Avg {
     }
     #[inline]
     fn finish(self) -> Option<f64> {
+        self.result()
+    }
+    #[inline]
+    fn result(&self) -> Option<f64> {
         (self.n > 0).then(|| self.sum / self.n as f64)
     }
 }
@@ -135,7 +150,7 @@ pub struct Max<T>(pub Option<T>);
     message = "MIN and MAX need values with an order, and `{Self}` has none",
     label = "in this query"
 )]
-pub trait SqlOrdered: PartialOrd {}
+pub trait SqlOrdered: PartialOrd + Clone {}
 impl SqlOrdered for i64 {}
 impl SqlOrdered for f64 {}
 impl SqlOrdered for bool {}
@@ -173,6 +188,10 @@ impl<T: SqlOrdered> SqlAcc for Min<T> {
     fn finish(self) -> Option<T> {
         self.0
     }
+    #[inline]
+    fn result(&self) -> Option<T> {
+        self.0.clone()
+    }
 }
 
 impl<T: SqlOrdered> SqlAcc for Max<T> {
@@ -187,6 +206,10 @@ impl<T: SqlOrdered> SqlAcc for Max<T> {
     #[inline]
     fn finish(self) -> Option<T> {
         self.0
+    }
+    #[inline]
+    fn result(&self) -> Option<T> {
+        self.0.clone()
     }
 }
 
@@ -227,6 +250,10 @@ impl<K: Hash + Eq> SqlAcc for Distinct<K> {
     }
     #[inline]
     fn finish(self) -> Option<i64> {
+        Some(self.0.len() as i64)
+    }
+    #[inline]
+    fn result(&self) -> Option<i64> {
         Some(self.0.len() as i64)
     }
 }
@@ -401,6 +428,11 @@ macro_rules! tuples {
             #[allow(clippy::unused_unit)]
             fn finish(self) -> Self::Out {
                 ($(self.$i.finish(),)*)
+            }
+            #[inline]
+            #[allow(clippy::unused_unit)]
+            fn result(&self) -> Self::Out {
+                ($(self.$i.result(),)*)
             }
         }
     )*};

@@ -27,7 +27,7 @@ macro_rules! sort_by_ord {
         }
     )*};
 }
-sort_by_ord!(i64, bool, String, Timestamp);
+sort_by_ord!(i64, bool, String, Timestamp, super::value::KeyStr, &str);
 
 impl SqlSort for f64 {
     #[inline]
@@ -54,6 +54,20 @@ pub fn sort_key<V: SqlOwned>(
 ) -> SortKey<V::Owned> {
     SortKey {
         value: value.map(SqlOwned::owned),
+        descending,
+        nulls_first: nulls_first.unwrap_or(!descending),
+    }
+}
+
+/// The same, keeping the value as it is (a group's key, borrowed or inline).
+#[inline]
+pub fn sort_key_as_is<V: SqlSort>(
+    value: Option<V>,
+    descending: bool,
+    nulls_first: Option<bool>,
+) -> SortKey<V> {
+    SortKey {
+        value,
         descending,
         nulls_first: nulls_first.unwrap_or(!descending),
     }
