@@ -139,3 +139,35 @@ fn a_table_without_a_column_of_the_query_is_refused_naming_it() {
     let e = p.run_batches(1).unwrap_err().to_string();
     assert!(e.contains("no table `missing`"), "{e}");
 }
+
+/// A server that goes away closes the sink's connection: the next batch's write fails,
+/// is retried with backoff on a new connection and lands once the server is back; with the
+/// server gone for good, the batch fails after the retries, naming the cause.
+#[test]
+fn a_lost_connection_is_retried_then_the_batch_fails() {
+    let mut pg = Postgres::start();
+    execute(
+        &pg,
+        "CREATE TABLE totals (word text PRIMARY KEY, total bigint)",
+    );
+    let url = pg.conninfo();
+    let mut p = stream_pipeline! {
+        batch 1s;
+        let words = source queue(vec![vec!["a"], vec!["b"], vec!["c"]]) |> flat_map split;
+        sql("SELECT word, count(*) AS total FROM words AS w(word) GROUP BY word")
+            |> save_to_postgres(url, "totals")
+    };
+    p.run_batches(1).unwrap();
+    // Restarted between two batches: the sink's connection is dead, the server is up.
+    pg.stop();
+    pg.serve();
+    p.run_batches(1).unwrap();
+    let q = "SELECT word, total::text, NULL FROM totals";
+    assert_eq!(
+        rows(&pg, q),
+        vec![row(&["a", "1", "NULL"]), row(&["b", "1", "NULL"])]
+    );
+    pg.stop();
+    let e = p.run_batches(1).unwrap_err().to_string();
+    assert!(e.contains("the connection failed 7 times"), "{e}");
+}

@@ -89,25 +89,38 @@ impl Postgres {
             "initdb failed: {}",
             String::from_utf8_lossy(&out.stderr)
         );
-        let port = super::http::free_port();
-        let log = std::fs::File::create(dir.path().join("postgres.log")).expect("log file");
+        let mut pg = Postgres {
+            child: None,
+            port: super::http::free_port(),
+            dir,
+        };
+        pg.serve();
+        pg
+    }
+
+    /// Starts the server (again) on its data directory and port, and waits until it takes
+    /// connections.
+    pub fn serve(&mut self) {
+        let bin = bin_dir();
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.dir.path().join("postgres.log"))
+            .expect("log file");
         let child = command(&bin.join("postgres"))
             .arg("-D")
-            .arg(&data)
+            .arg(self.dir.path().join("data"))
             .arg("-p")
-            .arg(port.to_string())
+            .arg(self.port.to_string())
             .arg("-k")
-            .arg(dir.path())
+            .arg(self.dir.path())
             .args(["-h", "127.0.0.1", "-c", "fsync=off"])
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()
             .expect("starting postgres");
-        let pg = Postgres {
-            child: Some(child),
-            port,
-            dir,
-        };
+        self.child = Some(child);
+        let port = self.port;
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             let ready = Command::new(bin.join("pg_isready"))
@@ -121,11 +134,29 @@ impl Postgres {
             assert!(
                 Instant::now() < deadline,
                 "postgres did not accept connections on {port}: {}",
-                pg.log()
+                self.log()
             );
             std::thread::sleep(Duration::from_millis(50));
         }
-        pg
+    }
+
+    /// Stops the server (a fast shutdown: its clients' connections are closed).
+    pub fn stop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            // SIGINT: PostgreSQL's fast shutdown (its backends go too).
+            let _ = Command::new("kill")
+                .args(["-INT", &c.id().to_string()])
+                .status();
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while Instant::now() < deadline {
+                if let Ok(Some(_)) = c.try_wait() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            let _ = c.kill();
+            let _ = c.wait();
+        }
     }
 
     /// A libpq-style connection string for the `postgres` database.
@@ -143,21 +174,7 @@ impl Postgres {
 
 impl Drop for Postgres {
     fn drop(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            // SIGINT: PostgreSQL's fast shutdown (its backends go too).
-            let _ = Command::new("kill")
-                .args(["-INT", &c.id().to_string()])
-                .status();
-            let deadline = Instant::now() + Duration::from_secs(10);
-            while Instant::now() < deadline {
-                if let Ok(Some(_)) = c.try_wait() {
-                    return;
-                }
-                std::thread::sleep(Duration::from_millis(20));
-            }
-            let _ = c.kill();
-            let _ = c.wait();
-        }
+        self.stop();
     }
 }
 
