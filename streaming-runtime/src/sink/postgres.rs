@@ -90,7 +90,7 @@ fn timestamptz(t: Timestamp) -> String {
 }
 
 /// How often a lost connection is tried again before the batch fails, and the first wait
-/// (doubling, at most 5 s): about 20 s in all.
+/// (doubling, at most 5 s): about 11 s in all.
 const RETRIES: u32 = 6;
 const FIRST_BACKOFF: Duration = Duration::from_millis(200);
 
