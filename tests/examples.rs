@@ -75,16 +75,22 @@ fn kb_requests_prints_counts_and_saves_batches() {
     }
 }
 
-/// Spark's SqlNetworkWordCount: a per-batch query's result printed as the console sink's
-/// table.
-#[test]
-fn sql_word_count_prints_tables() {
-    let mut child = example("sql_word_count")
+/// The example started with its stdout to read, its stderr dropped.
+fn with_stdout(name: &str) -> (std::process::Child, BufReader<std::process::ChildStdout>) {
+    let mut child = example(name)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let stdout = BufReader::new(child.stdout.take().unwrap());
+    (child, stdout)
+}
+
+/// Spark's SqlNetworkWordCount: a per-batch query's result printed as the console sink's
+/// table.
+#[test]
+fn sql_word_count_prints_tables() {
+    let (mut child, mut stdout) = with_stdout("sql_word_count");
     let deadline = Instant::now() + Duration::from_secs(30);
     let mut seen = String::new();
     let mut line = String::new();
@@ -116,12 +122,7 @@ fn sql_word_count_prints_tables() {
 
 #[test]
 fn sigterm_stops_cleanly() {
-    let mut child = example("network_word_count")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let (mut child, mut stdout) = with_stdout("network_word_count");
     let deadline = Instant::now() + Duration::from_secs(30);
     let mut line = String::new();
     while !line.starts_with("Time: ") {

@@ -175,42 +175,32 @@ where
     Max(v.map(SqlOwned::owned))
 }
 
-impl<T: SqlOrdered> SqlAcc for Min<T> {
-    type Out = Option<T>;
-    #[inline]
-    fn merge(self, other: Self) -> Self {
-        Min(match (self.0, other.0) {
-            (Some(a), Some(b)) => Some(if b < a { b } else { a }),
-            (a, b) => a.or(b),
-        })
-    }
-    #[inline]
-    fn finish(self) -> Option<T> {
-        self.0
-    }
-    #[inline]
-    fn result(&self) -> Option<T> {
-        self.0.clone()
-    }
+/// MIN and MAX: the two accumulators differ only in which of two values they keep.
+macro_rules! extremes {
+    ($($acc:ident keeps $b:ident over $a:ident when $keep:expr;)*) => {$(
+        impl<T: SqlOrdered> SqlAcc for $acc<T> {
+            type Out = Option<T>;
+            #[inline]
+            fn merge(self, other: Self) -> Self {
+                $acc(match (self.0, other.0) {
+                    (Some($a), Some($b)) => Some(if $keep { $b } else { $a }),
+                    (a, b) => a.or(b),
+                })
+            }
+            #[inline]
+            fn finish(self) -> Option<T> {
+                self.0
+            }
+            #[inline]
+            fn result(&self) -> Option<T> {
+                self.0.clone()
+            }
+        }
+    )*};
 }
-
-impl<T: SqlOrdered> SqlAcc for Max<T> {
-    type Out = Option<T>;
-    #[inline]
-    fn merge(self, other: Self) -> Self {
-        Max(match (self.0, other.0) {
-            (Some(a), Some(b)) => Some(if b > a { b } else { a }),
-            (a, b) => a.or(b),
-        })
-    }
-    #[inline]
-    fn finish(self) -> Option<T> {
-        self.0
-    }
-    #[inline]
-    fn result(&self) -> Option<T> {
-        self.0.clone()
-    }
+extremes! {
+    Min keeps b over a when b < a;
+    Max keeps b over a when b > a;
 }
 
 /// COUNT(DISTINCT x): the distinct values seen (NULL is not one).
