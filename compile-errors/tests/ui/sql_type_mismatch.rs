@@ -1,4 +1,5 @@
-// SUM of a string and a string compared with a number: the types named, at the query.
+// Type mismatches in a query: each error names the expression, its column and the types,
+// at the query.
 use streaming::prelude::*;
 
 #[derive(Debug, Clone, Record)]
@@ -7,11 +8,23 @@ struct Event {
     user: u32,
 }
 
+#[derive(Debug, Clone)]
+struct Tagged {
+    tags: Vec<String>,
+}
+
 fn main() {
     let _ = stream_pipeline! {
         batch 1s;
         let events = source queue(Vec::<Vec<Event>>::new());
+        let tagged = source queue(Vec::<Vec<Tagged>>::new());
+        // SUM of a string.
         sql("SELECT user, sum(action) AS s FROM events GROUP BY user") |> print;
-        sql("SELECT user FROM events WHERE action > 3") |> print
+        // A string compared with a number.
+        sql("SELECT user FROM events WHERE action > 3") |> print;
+        // A number as a condition, a string function of a number, `/` of a string.
+        sql("SELECT upper(user) AS u, action / 2 AS h FROM events WHERE user") |> print;
+        // A column of a type SQL does not read (the first error names it).
+        sql("SELECT tags FROM tagged") |> print
     };
 }

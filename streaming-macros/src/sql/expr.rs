@@ -2,11 +2,14 @@
 //! runtime's `sql` functions (NULL is `None`), so that rustc checks its types and a misnamed
 //! column is rustc's "no field" error, pointing at the query.
 
+use std::cell::RefCell;
+
 use proc_macro2::{Literal, Span, TokenStream};
-use quote::{format_ident, quote_spanned};
+use quote::quote_spanned;
 use syn::Ident;
 
-use super::query::{Agg, BinOp, Expr, Func, SqlType};
+use super::checks::{BinaryCheck, UnaryCheck};
+use super::query::{BinOp, Expr, Func, SqlType};
 use crate::names::rt_at;
 use crate::suggest;
 
@@ -46,11 +49,54 @@ pub struct FromShape {
 /// Writes expressions; errors are messages for the query's span.
 pub struct Writer {
     pub span: Span,
+    /// The query's number in the expansion (its checks' names).
+    pub query: usize,
+    /// The checks' items so far ([`super::checks`]).
+    pub(super) checks: RefCell<Vec<TokenStream>>,
+    /// The column checks so far, by column name.
+    pub(super) columns: RefCell<Vec<(String, Ident)>>,
 }
 
 impl Writer {
-    fn rt(&self) -> TokenStream {
+    pub fn new(span: Span, query: usize) -> Self {
+        Writer {
+            span,
+            query,
+            checks: RefCell::default(),
+            columns: RefCell::default(),
+        }
+    }
+
+    pub(super) fn rt(&self) -> TokenStream {
         rt_at(self.span)
+    }
+
+    /// `e` as a condition: an `Option<bool>`, checked to be a boolean.
+    pub fn condition(&self, e: &Expr, scope: &Scope<'_>) -> Result<TokenStream, String> {
+        let v = self.expr(e, scope)?;
+        // Operations that give booleans need no check.
+        let boolean = matches!(
+            e,
+            Expr::Binary(
+                _,
+                BinOp::Eq
+                    | BinOp::Ne
+                    | BinOp::Lt
+                    | BinOp::Le
+                    | BinOp::Gt
+                    | BinOp::Ge
+                    | BinOp::And
+                    | BinOp::Or,
+                _
+            ) | Expr::Not(_)
+                | Expr::IsNull(..)
+                | Expr::Like { .. }
+                | Expr::Bool(_)
+        );
+        if boolean {
+            return Ok(v);
+        }
+        Ok(self.unary_check("a condition", e, e, v, UnaryCheck::Condition))
     }
 
     fn some(&self, v: TokenStream) -> TokenStream {
@@ -95,40 +141,35 @@ impl Writer {
             }
             Expr::Null => quote_spanned!(s=> ::core::option::Option::None),
             Expr::Binary(a, op, b) => {
-                let (a, b) = (self.expr(a, scope)?, self.expr(b, scope)?);
-                let f = match op {
-                    BinOp::Add => "add",
-                    BinOp::Sub => "sub",
-                    BinOp::Mul => "mul",
-                    BinOp::Div => "div",
-                    BinOp::Rem => "rem",
-                    BinOp::Eq => "eq",
-                    BinOp::Ne => "ne",
-                    BinOp::Lt => "lt",
-                    BinOp::Le => "le",
-                    BinOp::Gt => "gt",
-                    BinOp::Ge => "ge",
-                    BinOp::And | BinOp::Or => {
-                        let f = format_ident!(
-                            "{}",
-                            if *op == BinOp::And { "and" } else { "or" },
-                            span = s
-                        );
-                        return Ok(
-                            quote_spanned!(s=> #rt::sql::#f(#rt::sql::truth(#a), #rt::sql::truth(#b))),
-                        );
-                    }
+                if let BinOp::And | BinOp::Or = op {
+                    let (ca, cb) = (self.condition(a, scope)?, self.condition(b, scope)?);
+                    let f = Ident::new(if *op == BinOp::And { "and" } else { "or" }, s);
+                    return Ok(quote_spanned!(s=> #rt::sql::#f(#ca, #cb)));
+                }
+                let (va, vb) = (self.expr(a, scope)?, self.expr(b, scope)?);
+                let kind = match op {
+                    BinOp::Add => BinaryCheck::Arith("add"),
+                    BinOp::Sub => BinaryCheck::Arith("sub"),
+                    BinOp::Mul => BinaryCheck::Arith("mul"),
+                    BinOp::Rem => BinaryCheck::Arith("rem"),
+                    BinOp::Eq => BinaryCheck::Cmp("eq"),
+                    BinOp::Ne => BinaryCheck::Cmp("ne"),
+                    BinOp::Lt => BinaryCheck::Cmp("lt"),
+                    BinOp::Le => BinaryCheck::Cmp("le"),
+                    BinOp::Gt => BinaryCheck::Cmp("gt"),
+                    BinOp::Ge => BinaryCheck::Cmp("ge"),
+                    BinOp::Div => return Ok(self.div_check(e, (a, b), (va, vb))),
+                    BinOp::And | BinOp::Or => unreachable!("handled above"),
                 };
-                let f = Ident::new(f, s);
-                quote_spanned!(s=> #rt::sql::#f(#a, #b))
+                self.binary_check(e, (a, b), (va, vb), kind)
             }
             Expr::Not(a) => {
-                let a = self.expr(a, scope)?;
-                quote_spanned!(s=> #rt::sql::not(#rt::sql::truth(#a)))
+                let a = self.condition(a, scope)?;
+                quote_spanned!(s=> #rt::sql::not(#a))
             }
             Expr::Neg(a) => {
-                let a = self.expr(a, scope)?;
-                quote_spanned!(s=> #rt::sql::neg(#a))
+                let v = self.expr(a, scope)?;
+                self.unary_check("unary `-`", e, a, v, UnaryCheck::Number("neg"))
             }
             Expr::IsNull(a, negated) => {
                 let a = self.expr(a, scope)?;
@@ -144,8 +185,21 @@ impl Writer {
                 pattern,
                 negated,
             } => {
-                let a = self.expr(expr, scope)?;
-                let test = quote_spanned!(s=> #rt::sql::like(#a, #pattern));
+                let v = self.expr(expr, scope)?;
+                let test = self.unary_check(
+                    "LIKE",
+                    e,
+                    expr,
+                    v,
+                    UnaryCheck::Text {
+                        func: "like",
+                        out: quote_spanned!(s=> ::core::option::Option<bool>),
+                        extra: vec![(
+                            quote_spanned!(s=> &'static str),
+                            quote_spanned!(s=> #pattern),
+                        )],
+                    },
+                );
                 if *negated {
                     quote_spanned!(s=> #rt::sql::not(#test))
                 } else {
@@ -183,45 +237,62 @@ impl Writer {
                 };
                 let mut out = otherwise;
                 for (cond, r) in whens.iter().rev() {
-                    let (c, r) = (self.expr(cond, scope)?, result(r)?);
+                    let (c, r) = (self.condition(cond, scope)?, result(r)?);
                     // A `match`, not `if`: the code carries the query's span, so clippy
                     // lints it as the user's, and `CASE WHEN c THEN x ELSE x END` is valid
                     // SQL that `if_same_then_else` would refuse.
                     out = quote_spanned! {s=>
-                        match #rt::sql::holds(#rt::sql::truth(#c)) { true => #r, false => #out }
+                        match #rt::sql::holds(#c) { true => #r, false => #out }
                     };
                 }
                 out
             }
             Expr::Func(f, args) => {
-                let args = args
+                let values = args
                     .iter()
                     .map(|a| self.expr(a, scope))
                     .collect::<Result<Vec<_>, _>>()?;
+                let text = |func: &'static str, out: TokenStream, extra| {
+                    let name = func.split('_').next().unwrap_or(func);
+                    self.unary_check(
+                        &format!("`{name}`"),
+                        e,
+                        &args[0],
+                        values[0].clone(),
+                        UnaryCheck::Text { func, out, extra },
+                    )
+                };
+                let string = quote_spanned!(s=> ::core::option::Option<::std::string::String>);
+                let int = quote_spanned!(s=> ::core::option::Option<i64>);
+                let ints = |rest: &[TokenStream]| {
+                    rest.iter()
+                        .map(|v| (int.clone(), v.clone()))
+                        .collect::<Vec<_>>()
+                };
                 match f {
-                    Func::Lower => quote_spanned!(s=> #rt::sql::lower(#(#args),*)),
-                    Func::Upper => quote_spanned!(s=> #rt::sql::upper(#(#args),*)),
-                    Func::Length => quote_spanned!(s=> #rt::sql::length(#(#args),*)),
+                    Func::Lower => text("lower", string, Vec::new()),
+                    Func::Upper => text("upper", string, Vec::new()),
+                    Func::Length => text("length", int.clone(), Vec::new()),
                     Func::Concat => {
-                        quote_spanned!(s=> #rt::sql::concat(&[#(#rt::sql::text_of(&#args)),*]))
+                        quote_spanned!(s=> #rt::sql::concat(&[#(#rt::sql::text_of(&#values)),*]))
                     }
                     Func::Substring if args.len() == 2 => {
-                        quote_spanned!(s=> #rt::sql::substring_from(#(#args),*))
+                        text("substring_from", string, ints(&values[1..]))
                     }
-                    Func::Substring => quote_spanned!(s=> #rt::sql::substring(#(#args),*)),
+                    Func::Substring => text("substring", string, ints(&values[1..])),
                 }
             }
             Expr::Agg(..) => match scope {
                 Scope::Row { .. } | Scope::Joined { .. } => {
                     return Err(format!(
                         "the aggregate `{}` cannot be used here: aggregates belong in SELECT and HAVING",
-                        describe(e)
+                        e
                     ));
                 }
                 Scope::Grouped { aggs, .. } => match aggs.iter().find(|(x, _)| x == e) {
                     Some((_, var)) => quote_spanned!(s=> ::core::clone::Clone::clone(&#var)),
                     None => {
-                        return Err(format!("internal: aggregate `{}` not planned", describe(e)));
+                        return Err(format!("internal: aggregate `{}` not planned", e));
                     }
                 },
             },
@@ -231,7 +302,6 @@ impl Writer {
     /// A column's value in `scope`.
     fn column(&self, name: &str, scope: &Scope<'_>) -> Result<TokenStream, String> {
         let s = self.span;
-        let rt = self.rt();
         match scope {
             Scope::Row { row, from } => {
                 let column = match name.split_once('.') {
@@ -245,7 +315,7 @@ impl Writer {
                     None => name,
                 };
                 let place = self.place(quote_spanned!(s=> #row), from, column)?;
-                Ok(quote_spanned!(s=> #rt::sql::col(&#place)))
+                Ok(self.column_check(column, place))
             }
             Scope::Joined {
                 row,
@@ -267,18 +337,19 @@ impl Writer {
                 };
                 if !right_side {
                     let place = self.place(quote_spanned!(s=> #row.1.0), left, column)?;
-                    return Ok(quote_spanned!(s=> #rt::sql::col(&#place)));
+                    return Ok(self.column_check(column, place));
                 }
                 if !*left_outer {
                     let place = self.place(quote_spanned!(s=> #row.1.1), right, column)?;
-                    return Ok(quote_spanned!(s=> #rt::sql::col(&#place)));
+                    return Ok(self.column_check(column, place));
                 }
                 // A left join's right side may be missing: its columns are NULL then.
                 let x = Ident::new("__x", Span::mixed_site().located_at(s));
                 let place = self.place(quote_spanned!(s=> #x), right, column)?;
-                Ok(quote_spanned! {s=>
-                    #rt::sql::col(&::core::option::Option::map(::core::option::Option::as_ref(&#row.1.1), |#x| &#place))
-                })
+                Ok(self.column_check(
+                    column,
+                    quote_spanned!(s=> ::core::option::Option::map(::core::option::Option::as_ref(&#row.1.1), |#x| &#place)),
+                ))
             }
             Scope::Grouped {
                 keys,
@@ -436,33 +507,6 @@ fn list(cols: &[String]) -> String {
         .map(|c| format!("`{c}`"))
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-/// An expression as the messages name it.
-pub fn describe(e: &Expr) -> String {
-    match e {
-        Expr::Agg(a, arg) => {
-            let name = match a {
-                Agg::Count | Agg::CountDistinct => "count",
-                Agg::Sum => "sum",
-                Agg::Avg => "avg",
-                Agg::Min => "min",
-                Agg::Max => "max",
-            };
-            let distinct = if *a == Agg::CountDistinct {
-                "DISTINCT "
-            } else {
-                ""
-            };
-            match arg {
-                None => format!("{name}(*)"),
-                Some(x) => format!("{name}({distinct}{})", describe(x)),
-            }
-        }
-        Expr::Column(c) => c.clone(),
-        Expr::TimeWindow(_) => "window".into(),
-        _ => "expression".into(),
-    }
 }
 
 trait AtSpan {

@@ -23,7 +23,8 @@ use proc_macro2::{Literal, Span, TokenStream, TokenTree};
 use quote::{format_ident, quote_spanned};
 use syn::{Ident, LitStr};
 
-use super::expr::{FromShape, Scope, Writer, describe, field_ident};
+use super::checks::UnaryCheck;
+use super::expr::{FromShape, Scope, Writer, field_ident};
 use super::query::{self, Agg, Expr, Query, SelectItem, TimeWindow};
 use crate::names::rt_at;
 
@@ -51,6 +52,7 @@ static QUERIES: AtomicUsize = AtomicUsize::new(0);
 pub fn lower(text: &LitStr, emit: Option<&Ident>) -> Result<Lowered, String> {
     let q = query::read(&text.value())?;
     let span = text.span();
+    let n = QUERIES.fetch_add(1, Ordering::Relaxed);
     let shape = |f: &query::From| FromShape {
         name: f.name.clone(),
         stream: f.stream.clone(),
@@ -59,11 +61,11 @@ pub fn lower(text: &LitStr, emit: Option<&Ident>) -> Result<Lowered, String> {
     let l = Lowering {
         q: &q,
         emit,
-        w: Writer { span },
+        w: Writer::new(span, n),
         span,
         shape: shape(&q.from),
         right: q.join.as_ref().map(|j| shape(&j.right)),
-        n: QUERIES.fetch_add(1, Ordering::Relaxed),
+        n,
     };
     l.lower()
 }
@@ -117,11 +119,8 @@ impl Lowering<'_> {
         };
 
         if let Some(p) = &q.filter {
-            let p = self.w.expr(p, &scope)?;
-            stages.push(self.stage(
-                "filter",
-                quote_spanned!(s=> |#row| #rt::sql::holds(#rt::sql::truth(#p))),
-            ));
+            let p = self.w.condition(p, &scope)?;
+            stages.push(self.stage("filter", quote_spanned!(s=> |#row| #rt::sql::holds(#p))));
         }
 
         let wildcard = q.select.iter().any(|i| matches!(i, SelectItem::Wildcard));
@@ -205,6 +204,7 @@ impl Lowering<'_> {
                 }
             }
         }
+        let checks = self.w.take_checks();
         if let (Some(n), true, false) = (q.limit, q.order_by.is_empty(), ordered) {
             let mut n = Literal::usize_unsuffixed(n as usize);
             n.set_span(s);
@@ -214,7 +214,7 @@ impl Lowering<'_> {
         Ok(Lowered {
             from: Ident::new(&q.from.stream, s),
             stages: stages.into_iter().filter_map(split_stage).collect(),
-            items,
+            items: quote::quote!(#items #checks),
             extra,
         })
     }
@@ -280,10 +280,7 @@ impl Lowering<'_> {
         };
         for k in &key_exprs {
             if k.has_agg() {
-                return Err(format!(
-                    "GROUP BY cannot hold an aggregate (`{}`)",
-                    describe(k)
-                ));
+                return Err(format!("GROUP BY cannot hold an aggregate (`{}`)", k));
             }
         }
         let windows: Vec<TimeWindow> = key_exprs
@@ -332,23 +329,21 @@ impl Lowering<'_> {
             if let Some(arg) = arg
                 && arg.has_agg()
             {
-                return Err(format!(
-                    "an aggregate cannot hold another (`{}`)",
-                    describe(e)
-                ));
+                return Err(format!("an aggregate cannot hold another (`{}`)", e));
             }
             let v = arg.as_deref().map(|x| self.w.expr(x, scope)).transpose()?;
+            let x = arg.as_deref().unwrap_or(e);
             inits.push(match (a, v) {
                 (Agg::Count, None) => quote_spanned!(s=> #rt::sql::agg::count_star()),
                 (Agg::Count, Some(v)) => quote_spanned!(s=> #rt::sql::agg::count(&#v)),
                 (Agg::CountDistinct, Some(v)) => {
                     quote_spanned!(s=> #rt::sql::agg::count_distinct(#v))
                 }
-                (Agg::Sum, Some(v)) => quote_spanned!(s=> #rt::sql::agg::sum(#v)),
-                (Agg::Avg, Some(v)) => quote_spanned!(s=> #rt::sql::agg::avg(#v)),
+                (Agg::Sum, Some(v)) => self.w.unary_check("SUM", e, x, v, UnaryCheck::Sum),
+                (Agg::Avg, Some(v)) => self.w.unary_check("AVG", e, x, v, UnaryCheck::Avg),
                 (Agg::Min, Some(v)) => quote_spanned!(s=> #rt::sql::agg::min(#v)),
                 (Agg::Max, Some(v)) => quote_spanned!(s=> #rt::sql::agg::max(#v)),
-                (_, None) => return Err(format!("`{}` needs a column", describe(e))),
+                (_, None) => return Err(format!("`{}` needs a column", e)),
             });
         }
         let aliases: Vec<(String, Expr)> = columns
@@ -371,8 +366,8 @@ impl Lowering<'_> {
             .collect::<Result<Vec<_>, String>>()?;
         let having = match &q.having {
             Some(h) => {
-                let h = self.w.expr(h, &grouped)?;
-                quote_spanned!(s=> #rt::sql::holds(#rt::sql::truth(#h)))
+                let h = self.w.condition(h, &grouped)?;
+                quote_spanned!(s=> #rt::sql::holds(#h))
             }
             None => quote_spanned!(s=> true),
         };
@@ -572,7 +567,7 @@ impl Lowering<'_> {
         found.map(|c| &c.field).ok_or_else(|| {
             format!(
                 "ORDER BY `{}`: order by the query's output columns (an alias, a selected column or expression, or a position)",
-                describe(e)
+                e
             )
         })
     }

@@ -9,8 +9,9 @@
 //! expressions are Rust, rustc checks the columns and their types, at the query.
 //!
 //! [`query`] reads the SQL text (crate `sqlparser`) into the subset, [`expr`] writes
-//! expressions, [`lower`] writes the stages and the row struct.
+//! expressions (through [`checks`], which name the columns in type errors), [`lower`] writes the stages and the row struct.
 
+mod checks;
 mod expr;
 mod lower;
 mod query;

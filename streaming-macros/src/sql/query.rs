@@ -750,3 +750,123 @@ impl Expr {
         }
     }
 }
+
+/// An expression as SQL text, for messages: `sum(price * 2)`, `lower(name) LIKE 'a%'`.
+impl std::fmt::Display for Expr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Expr::Column(c) => f.write_str(c),
+            Expr::Int(n) => write!(f, "{n}"),
+            Expr::Float(x) => write!(f, "{x:?}"),
+            Expr::Str(s) => write!(f, "'{}'", s.replace('\'', "''")),
+            Expr::Bool(b) => f.write_str(if *b { "TRUE" } else { "FALSE" }),
+            Expr::Null => f.write_str("NULL"),
+            Expr::Binary(a, op, b) => {
+                let op = match op {
+                    BinOp::Add => "+",
+                    BinOp::Sub => "-",
+                    BinOp::Mul => "*",
+                    BinOp::Div => "/",
+                    BinOp::Rem => "%",
+                    BinOp::Eq => "=",
+                    BinOp::Ne => "<>",
+                    BinOp::Lt => "<",
+                    BinOp::Le => "<=",
+                    BinOp::Gt => ">",
+                    BinOp::Ge => ">=",
+                    BinOp::And => "AND",
+                    BinOp::Or => "OR",
+                };
+                write!(f, "{} {op} {}", Nested(a), Nested(b))
+            }
+            Expr::Not(a) => write!(f, "NOT {}", Nested(a)),
+            Expr::Neg(a) => write!(f, "-{}", Nested(a)),
+            Expr::IsNull(a, negated) => {
+                let not = if *negated { " NOT" } else { "" };
+                write!(f, "{} IS{not} NULL", Nested(a))
+            }
+            Expr::Like {
+                expr,
+                pattern,
+                negated,
+            } => {
+                let not = if *negated { " NOT" } else { "" };
+                write!(
+                    f,
+                    "{}{not} LIKE {}",
+                    Nested(expr),
+                    Expr::Str(pattern.clone())
+                )
+            }
+            Expr::Cast(a, t) => {
+                let t = match t {
+                    SqlType::BigInt => "BIGINT",
+                    SqlType::Double => "DOUBLE",
+                    SqlType::String => "STRING",
+                    SqlType::Boolean => "BOOLEAN",
+                };
+                write!(f, "CAST({a} AS {t})")
+            }
+            Expr::Case { whens, otherwise } => {
+                f.write_str("CASE")?;
+                for (c, r) in whens {
+                    write!(f, " WHEN {c} THEN {r}")?;
+                }
+                if let Some(o) = otherwise {
+                    write!(f, " ELSE {o}")?;
+                }
+                f.write_str(" END")
+            }
+            Expr::Func(func, args) => {
+                let name = match func {
+                    Func::Lower => "lower",
+                    Func::Upper => "upper",
+                    Func::Length => "length",
+                    Func::Concat => "concat",
+                    Func::Substring => "substring",
+                };
+                write!(f, "{name}(")?;
+                for (i, a) in args.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{a}")?;
+                }
+                f.write_str(")")
+            }
+            Expr::Agg(a, arg) => {
+                let name = match a {
+                    Agg::Count | Agg::CountDistinct => "count",
+                    Agg::Sum => "sum",
+                    Agg::Avg => "avg",
+                    Agg::Min => "min",
+                    Agg::Max => "max",
+                };
+                let distinct = if *a == Agg::CountDistinct {
+                    "DISTINCT "
+                } else {
+                    ""
+                };
+                match arg {
+                    None => write!(f, "{name}(*)"),
+                    Some(x) => write!(f, "{name}({distinct}{x})"),
+                }
+            }
+            Expr::TimeWindow(_) => f.write_str("window"),
+        }
+    }
+}
+
+/// An operand, in parentheses when it is itself an operation.
+struct Nested<'a>(&'a Expr);
+
+impl std::fmt::Display for Nested<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            e @ (Expr::Binary(..) | Expr::Not(_) | Expr::IsNull(..) | Expr::Like { .. }) => {
+                write!(f, "({e})")
+            }
+            e => write!(f, "{e}"),
+        }
+    }
+}

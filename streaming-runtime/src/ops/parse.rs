@@ -232,7 +232,10 @@ pub trait JsonInput<T>: ParseInput + Sized {
     fn parse_json(self) -> Row<T>;
 }
 
-/// A `T` from JSON text that lives as long as `T` may borrow.
+/// A `T` from JSON text that lives as long as `T` may borrow. Inlined into the stage's
+/// loop, so that serde's result is built where the row goes (a call here cost two copies of
+/// every row, about 1.5% of the stage).
+#[inline(always)]
 fn json_row<'de, T: Deserialize<'de>>(text: &'de str, row: &impl ParseInput) -> Row<T> {
     match serde_json::from_str(text) {
         Ok(t) => Row::Parsed(t),
@@ -247,6 +250,7 @@ fn utf8_text<X: ParseInput + ?Sized>(row: &X) -> Result<&str, Rejected> {
 }
 
 impl<'a, T: Deserialize<'a>> JsonInput<T> for &'a str {
+    #[inline(always)]
     fn parse_json(self) -> Row<T> {
         json_row(self, &self)
     }
@@ -255,6 +259,7 @@ impl<'a, T: Deserialize<'a>> JsonInput<T> for &'a str {
 /// A batch of `&str` read by reference (`queue(vec![vec!["{..}"]])`): `T` borrows from the
 /// strings themselves.
 impl<'b, T: Deserialize<'b>> JsonInput<T> for &&'b str {
+    #[inline(always)]
     fn parse_json(self) -> Row<T> {
         // The string itself, not the reference to it: `T` borrows for `'b`.
         let &text = self;
@@ -263,6 +268,7 @@ impl<'b, T: Deserialize<'b>> JsonInput<T> for &&'b str {
 }
 
 impl<'a, T: Deserialize<'a>> JsonInput<T> for &'a String {
+    #[inline(always)]
     fn parse_json(self) -> Row<T> {
         json_row(self.as_str(), &self)
     }
@@ -340,7 +346,7 @@ pub struct Json<T>(PhantomData<fn() -> T>);
 
 impl<T, X: JsonInput<T>> Format<X> for Json<T> {
     type Out = T;
-    #[inline]
+    #[inline(always)]
     fn read(&self, row: X) -> Row<T> {
         row.parse_json()
     }
@@ -639,6 +645,33 @@ where
 
     fn size_hint(&self) -> (usize, Option<usize>) {
         (0, self.it.size_hint().1)
+    }
+
+    /// The fused loop consumes a run with `fold`: rows go from serde straight to the next
+    /// stage, without `next`'s per-row checks and the `Option` around each row (together
+    /// about a tenth of the stage's cost over serde's own work, by callgrind's count).
+    /// `failfast` keeps `next`, which stops early when another run failed.
+    fn fold<B, G>(mut self, init: B, mut g: G) -> B
+    where
+        G: FnMut(B, F::Out) -> B,
+    {
+        let mut acc = init;
+        if self.stopped || self.stage.mode == Mode::FailFast {
+            for t in self.by_ref() {
+                acc = g(acc, t);
+            }
+            return acc;
+        }
+        for row in &mut self.it {
+            let index = self.tally.rows;
+            self.tally.rows += 1;
+            match self.format.read(row) {
+                Row::Parsed(t) => acc = g(acc, t),
+                Row::Header => {}
+                Row::Malformed(rejected) => self.tally.malformed.push(Bad { index, rejected }),
+            }
+        }
+        acc
     }
 }
 

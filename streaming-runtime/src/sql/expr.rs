@@ -255,20 +255,20 @@ pub fn is_null<A>(a: &Option<A>) -> Option<bool> {
     message = "a SQL condition must be a boolean, and this is `{Self}`",
     label = "in this query"
 )]
-pub trait SqlBool {
+pub trait SqlBoolValue: Copy {
     /// The boolean.
-    fn truth(self) -> Option<bool>;
+    fn boolean(self) -> bool;
 }
-impl SqlBool for Option<bool> {
+impl SqlBoolValue for bool {
     #[inline]
-    fn truth(self) -> Option<bool> {
+    fn boolean(self) -> bool {
         self
     }
 }
 /// A condition (checked to be boolean).
 #[inline]
-pub fn truth<B: SqlBool>(b: B) -> Option<bool> {
-    b.truth()
+pub fn condition<B: SqlBoolValue>(b: Option<B>) -> Option<bool> {
+    b.map(SqlBoolValue::boolean)
 }
 
 /// `lower(s)`
