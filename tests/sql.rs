@@ -323,6 +323,76 @@ fn inner_and_left_joins_of_two_streams_per_batch() {
 }
 
 #[test]
+fn a_stream_joins_a_named_static_table_in_sql_and_in_stages() {
+    // `let afinn = table(expr);` names a static table (Spark's temp view over a static
+    // DataFrame): a query joins it by name, and so does the `join` stage.
+    let scores = || vec![(String::from("good"), 3i64), (String::from("bad"), -3)];
+    let users = vec![User { id: 1, name: "ann".into() }, User { id: 2, name: "bob".into() }];
+    let (inner, left, staged, named) = (
+        Collector::new(),
+        Collector::new(),
+        Collector::new(),
+        Collector::new(),
+    );
+    let mut p = stream_pipeline! {
+        batch 1s;
+        let afinn = table(scores());
+        let people = table(users);
+        let words = source queue(vec![vec!["good day", "bad good"], vec!["meh"]]) |> flat_map split;
+        let events = source queue(vec![vec![ev("click", 1, Some(10)), ev("view", 3, None)], vec![]]);
+        sql("SELECT w.word, a.score, count(*) AS n FROM words AS w(word)
+             JOIN afinn AS a(word, score) ON w.word = a.word
+             GROUP BY w.word, a.score ORDER BY w.word")
+            |> map |r| (r.word, r.score, r.n)
+            |> collect(inner);
+        sql("SELECT w.word, a.score FROM words AS w(word)
+             LEFT JOIN afinn AS a(word, score) ON a.word = w.word ORDER BY w.word")
+            |> map |r| (r.word, r.score)
+            |> collect(left);
+        sql("SELECT e.action, p.name FROM events e JOIN people p ON e.user = p.id")
+            |> map |r| (r.action, r.name)
+            |> collect(named);
+        words |> map |w| (w.to_string(), 1) |> join(afinn) |> collect(staged)
+    };
+    p.run_batches(2).unwrap();
+    let inner = inner.batches();
+    assert_eq!(
+        inner[0].1,
+        [
+            (Some(s("bad")), Some(-3), Some(1)),
+            (Some(s("good")), Some(3), Some(2))
+        ]
+    );
+    assert!(inner[1].1.is_empty(), "`meh` has no score");
+    let left = left.batches();
+    assert_eq!(
+        left[0].1,
+        [
+            (Some(s("bad")), Some(-3)),
+            (Some(s("day")), None),
+            (Some(s("good")), Some(3)),
+            (Some(s("good")), Some(3)),
+        ]
+    );
+    assert_eq!(left[1].1, [(Some(s("meh")), None)]);
+    assert_eq!(
+        named.batches()[0].1,
+        [(Some(s("click")), Some(s("ann")))],
+        "a table of records, joined on a field; user 3 has no row"
+    );
+    let mut staged = staged.batches()[0].1.clone();
+    staged.sort();
+    assert_eq!(
+        staged,
+        [
+            (s("bad"), (1, -3)),
+            (s("good"), (1, 3)),
+            (s("good"), (1, 3))
+        ]
+    );
+}
+
+#[test]
 fn a_querys_rows_can_be_collected_as_they_are() {
     // The generated row struct is `IntoOwned` (by identity): no `map` before `collect`.
     let out = Collector::new();

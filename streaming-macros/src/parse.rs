@@ -26,6 +26,7 @@ pub fn program(input: TokenStream, cx: &Ctxt) -> Option<Program> {
     };
     let mut statements = Vec::new();
     let mut lines = Vec::new();
+    let tables = tables(&tokens);
     for stmt in tokens.split(|t| matches!(t, TokenTree::Punct(p) if p.as_char() == ';')) {
         let Some(first) = stmt.first() else { continue };
         // One statement a line, one stage a line: how pipelines are usually written.
@@ -36,7 +37,9 @@ pub fn program(input: TokenStream, cx: &Ctxt) -> Option<Program> {
             && !matches!(stmt.get(1), Some(TokenTree::Punct(p)) if p.as_char() == '|');
         if is_config {
             config_line(stmt, &mut config, cx);
-        } else if let Some(s) = statement(stmt, cx) {
+        } else if table_statement(stmt).is_some() {
+            // `let name = table(expr);`: read by the stages and queries that join it.
+        } else if let Some(s) = statement(stmt, &tables, cx) {
             statements.extend(s);
         }
     }
@@ -243,8 +246,67 @@ fn split_pipes(tokens: &[TokenTree]) -> Vec<(&[TokenTree], Span)> {
     parts
 }
 
+/// A pipeline's named static tables: `let name = table(expr);`. A name stands for its
+/// expression wherever a stage or a query joins it (`join(name)`, `JOIN name`), so the
+/// expression is evaluated once for each of those, when the pipeline is built, as the
+/// `join(table(expr))` written there would be.
+pub type Tables = std::collections::HashMap<String, TokenStream>;
+
+fn tables(tokens: &[TokenTree]) -> Tables {
+    tokens
+        .split(|t| matches!(t, TokenTree::Punct(p) if p.as_char() == ';'))
+        .filter_map(table_statement)
+        .collect()
+}
+
+/// `let name = table(expr)`: the name and the expression.
+fn table_statement(stmt: &[TokenTree]) -> Option<(String, TokenStream)> {
+    match stmt {
+        [
+            TokenTree::Ident(kw),
+            TokenTree::Ident(name),
+            TokenTree::Punct(eq),
+            TokenTree::Ident(table),
+            TokenTree::Group(g),
+        ] if kw == "let"
+            && eq.as_char() == '='
+            && table == "table"
+            && g.delimiter() == proc_macro2::Delimiter::Parenthesis =>
+        {
+            Some((name.to_string(), g.stream()))
+        }
+        _ => None,
+    }
+}
+
+/// The join family's `name(t)` for a named table `t`: `name(table(expr))`.
+fn with_table(name: &proc_macro2::Ident, tokens: &[TokenTree], tables: &Tables) -> Option<Vec<TokenTree>> {
+    const JOINS: &[&str] = &[
+        "join",
+        "left_outer_join",
+        "right_outer_join",
+        "full_outer_join",
+        "cogroup",
+    ];
+    let [TokenTree::Group(g)] = tokens else {
+        return None;
+    };
+    let inner: Vec<TokenTree> = g.stream().into_iter().collect();
+    let [TokenTree::Ident(t)] = &inner[..] else {
+        return None;
+    };
+    if !JOINS.contains(&name.to_string().as_str()) {
+        return None;
+    }
+    let expr = tables.get(&t.to_string())?;
+    let call = quote::quote_spanned!(t.span()=> table(#expr));
+    let mut group = proc_macro2::Group::new(g.delimiter(), call);
+    group.set_span(g.span());
+    Some(vec![TokenTree::Group(group)])
+}
+
 /// A statement, and the hidden ones a `sql(..)` head needs (a JOIN's keyed other side).
-fn statement(stmt: &[TokenTree], cx: &Ctxt) -> Option<Vec<Statement>> {
+fn statement(stmt: &[TokenTree], tables: &Tables, cx: &Ctxt) -> Option<Vec<Statement>> {
     let span = stmt[0].span();
     let (binding, body) = match stmt {
         [TokenTree::Ident(kw), rest @ ..] if kw == "let" => match rest {
@@ -273,7 +335,7 @@ fn statement(stmt: &[TokenTree], cx: &Ctxt) -> Option<Vec<Statement>> {
     let mut extra = Vec::new();
     let head = match sql_query(head_tokens) {
         // `sql("..")`: its FROM stream, read through the stages the query lowers to.
-        Some((text, emit)) => match crate::sql::lower(&text, emit) {
+        Some((text, emit)) => match crate::sql::lower(&text, emit, tables) {
             Ok(lowered) => {
                 for (name, tokens) in &lowered.stages {
                     complete &= push_stage(&mut stages, name, tokens, cx);
@@ -306,7 +368,9 @@ fn statement(stmt: &[TokenTree], cx: &Ctxt) -> Option<Vec<Statement>> {
         complete &= matches!(tokens.first(), Some(TokenTree::Ident(_)));
         match tokens.first() {
             Some(TokenTree::Ident(name)) => {
-                complete &= push_stage(&mut stages, name, &tokens[1..], cx);
+                let args = with_table(name, &tokens[1..], tables);
+                let args = args.as_deref().unwrap_or(&tokens[1..]);
+                complete &= push_stage(&mut stages, name, args, cx);
             }
             Some(other) => cx.error(
                 other.span(),

@@ -27,6 +27,7 @@ use super::checks::UnaryCheck;
 use super::expr::{FromShape, Scope, Writer, field_ident};
 use super::query::{self, Agg, Expr, Query, SelectItem, TimeWindow};
 use crate::names::rt_at;
+use crate::parse::Tables;
 
 /// What a query becomes: its FROM stream, the stages reading it, and the items (its row
 /// struct) the pipeline's code must declare.
@@ -49,8 +50,14 @@ pub struct Lowered {
 static QUERIES: AtomicUsize = AtomicUsize::new(0);
 
 /// The stages for the query `text`; `Err` is a message for the query's span.
-pub fn lower(text: &LitStr, emit: Option<&Ident>) -> Result<Lowered, String> {
+pub fn lower(text: &LitStr, emit: Option<&Ident>, tables: &Tables) -> Result<Lowered, String> {
     let q = query::read(&text.value())?;
+    if tables.contains_key(&q.from.stream) {
+        return Err(format!(
+            "`{}` is a table, and a query reads a stream: put the stream first and join the table, `FROM stream JOIN {} ON ..`",
+            q.from.stream, q.from.stream
+        ));
+    }
     let span = text.span();
     let n = QUERIES.fetch_add(1, Ordering::Relaxed);
     let shape = |f: &query::From| FromShape {
@@ -65,6 +72,7 @@ pub fn lower(text: &LitStr, emit: Option<&Ident>) -> Result<Lowered, String> {
         span,
         shape: shape(&q.from),
         right: q.join.as_ref().map(|j| shape(&j.right)),
+        right_table: q.join.as_ref().and_then(|j| tables.get(&j.right.stream)),
         n,
     };
     l.lower()
@@ -79,6 +87,8 @@ struct Lowering<'q> {
     shape: FromShape,
     /// A JOIN's other stream.
     right: Option<FromShape>,
+    /// A JOIN's other side when it is a static table: its expression.
+    right_table: Option<&'q TokenStream>,
     /// The query's number in the expansion (its row struct's and hidden streams' names).
     n: usize,
 }
@@ -104,7 +114,7 @@ impl Lowering<'_> {
         let mut extra = Vec::new();
         let scope = match (&q.join, &self.right) {
             (Some(j), Some(right)) => {
-                extra.push(self.join(j, right, &row, &mut stages)?);
+                extra.extend(self.join(j, right, &row, &mut stages)?);
                 Scope::Joined {
                     row: &row,
                     left: &self.shape,
@@ -663,9 +673,9 @@ impl Lowering<'_> {
         }
     }
 
-    /// A JOIN: the other stream keyed by its ON columns in a statement of its own, and
-    /// this one keyed and joined with it (`join` or `left_outer_join`: elements
-    /// `(key, (left, right))`). Rows whose key has a NULL never match, as in SQL: the other
+    /// A JOIN: the other stream keyed by its ON columns in a statement of its own (`Some`),
+    /// or a static table's rows keyed in the join's `table(..)` (`None`), and this one keyed
+    /// and joined with it (`join` or `left_outer_join`: elements `(key, (left, right))`). Rows whose key has a NULL never match, as in SQL: the other
     /// side drops them; a left join keeps this side's with a NULL right side.
     fn join(
         &self,
@@ -673,7 +683,7 @@ impl Lowering<'_> {
         right: &FromShape,
         row: &Ident,
         stages: &mut Vec<TokenStream>,
-    ) -> Result<Extra, String> {
+    ) -> Result<Option<Extra>, String> {
         let s = self.span;
         let rt = rt_at(s);
         let (left_scope, right_scope) = (
@@ -718,26 +728,38 @@ impl Lowering<'_> {
         let keyed = |keys: &[TokenStream]| quote_spanned!(s=> |#row| ((#(#keys,)*), #row));
         let (first, rest) = (&all_some[0], &all_some[1..]);
         let not_null = quote_spanned!(s=> |#p| #first #(&& #rest)*);
-        let other = format_ident!("__sql{}_right", self.n, span = s);
-        let right_stages = vec![
-            self.stage("map", keyed(&right_keys)),
-            self.stage("filter", not_null.clone()),
-        ];
-        stages.push(self.stage("map", keyed(&left_keys)));
-        if !j.left_outer {
-            stages.push(self.stage("filter", not_null));
-        }
         let op = if j.left_outer {
             "left_outer_join"
         } else {
             "join"
         };
+        stages.push(self.stage("map", keyed(&left_keys)));
+        if !j.left_outer {
+            stages.push(self.stage("filter", not_null.clone()));
+        }
+        // A static table: its rows keyed the same way, indexed once by `join(table(..))`.
+        if let Some(table) = self.right_table {
+            let keyed = keyed(&right_keys);
+            let rows = quote_spanned! {s=>
+                ::core::iter::Iterator::filter(
+                    ::core::iter::Iterator::map(::core::iter::IntoIterator::into_iter(#table), #keyed),
+                    #not_null,
+                )
+            };
+            stages.push(self.stage(op, quote_spanned!(s=> (table(#rows)))));
+            return Ok(None);
+        }
+        let other = format_ident!("__sql{}_right", self.n, span = s);
+        let right_stages = vec![
+            self.stage("map", keyed(&right_keys)),
+            self.stage("filter", not_null),
+        ];
         stages.push(self.stage(op, quote_spanned!(s=> (#other))));
-        Ok((
+        Ok(Some((
             other,
             Ident::new(&right.stream, s),
             right_stages.into_iter().filter_map(split_stage).collect(),
-        ))
+        )))
     }
 
     /// Whether `e` reads a column qualified with `shape`'s name.
