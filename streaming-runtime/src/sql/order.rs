@@ -27,7 +27,15 @@ macro_rules! sort_by_ord {
         }
     )*};
 }
-sort_by_ord!(i64, bool, String, Timestamp, super::value::KeyStr, &str);
+sort_by_ord!(
+    i64,
+    bool,
+    String,
+    Timestamp,
+    super::value::KeyStr,
+    super::value::KeyDouble,
+    &str
+);
 
 impl SqlSort for f64 {
     #[inline]
