@@ -1,4 +1,5 @@
-// SUM of a string and a string compared with a number: the types named, at the query.
+// SUM of a string, a string compared with a number, and CASE branches of a string and a
+// number: the types named, at the query.
 use streaming::prelude::*;
 
 #[derive(Debug, Clone, Record)]
@@ -12,6 +13,7 @@ fn main() {
         batch 1s;
         let events = source queue(Vec::<Vec<Event>>::new());
         sql("SELECT user, sum(action) AS s FROM events GROUP BY user") |> print;
-        sql("SELECT user FROM events WHERE action > 3") |> print
+        sql("SELECT user FROM events WHERE action > 3") |> print;
+        sql("SELECT CASE WHEN user > 1 THEN action ELSE user END AS c FROM events") |> print
     };
 }

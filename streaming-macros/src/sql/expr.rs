@@ -277,7 +277,7 @@ impl Writer {
         }
         let mut witnesses = witnesses.into_iter();
         let first = witnesses.next().unwrap_or_default();
-        let folded = witnesses.fold(first, |a, b| quote_spanned!(s=> #rt::sql::widen(#a, #b)));
+        let folded = witnesses.fold(first, |a, b| quote_spanned!(s=> #rt::sql::widen((#a, #b))));
         Ok(quote_spanned! {s=> {
             #(#closures)*
             let #ty = #folded;

@@ -381,10 +381,23 @@ pub fn witness<T, F: FnOnce() -> Option<T>>(_branch: &F) -> Witness<T> {
     Witness(std::marker::PhantomData)
 }
 
-/// The type two CASE branches' types widen to.
+/// The type two CASE branches' types widen to. (One argument, a pair: with two, rustc
+/// would take `B` from `A`'s only impl before reading the second argument, and a STRING
+/// branch against a BIGINT one would be a bare "mismatched types" instead of the
+/// message of [`SqlWiden`].)
 #[inline]
-pub fn widen<A: SqlWiden<B>, B>(_a: Witness<A>, _b: Witness<B>) -> Witness<A::Out> {
+pub fn widen<P: WidenPair>(_pair: P) -> Witness<P::Out> {
     Witness(std::marker::PhantomData)
+}
+
+/// Two branches' witnesses, for [`widen`].
+pub trait WidenPair {
+    /// The type both widen to.
+    type Out;
+}
+
+impl<A: SqlWiden<B>, B> WidenPair for (Witness<A>, Witness<B>) {
+    type Out = A::Out;
 }
 
 /// A chosen branch's value as the CASE's type.
@@ -405,6 +418,11 @@ pub trait SqlWiden<B> {
 }
 
 /// A value converted into the type a CASE's branches widen to.
+#[diagnostic::on_unimplemented(
+    message = "a SQL CASE branch of type `{Self}` cannot be a `{T}`",
+    label = "in this query",
+    note = "BIGINT and DOUBLE branches give a DOUBLE; other types mix only with themselves (CAST a branch to the other's type)"
+)]
 pub trait SqlInto<T> {
     /// The value as `T`.
     fn into_sql(self) -> T;
@@ -746,13 +764,13 @@ mod tests {
     #[test]
     fn case_branches_widen_bigint_to_double() {
         let (a, b) = (|| Some(2i64), || Some(0.5f64));
-        let w = widen(witness(&a), witness(&b));
+        let w = widen((witness(&a), witness(&b)));
         let v: Option<f64> = widened(w, a());
         assert_eq!(v, Some(2.0));
         assert_eq!(widened(w, b()), Some(0.5));
         assert_eq!(widened(w, None::<i64>), None);
         let s = || Some(String::from("x"));
-        let same = widen(witness(&s), witness(&s));
+        let same = widen((witness(&s), witness(&s)));
         assert_eq!(widened(same, s()), Some(String::from("x")));
         assert_eq!(std::mem::size_of_val(&w), 0);
     }
