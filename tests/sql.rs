@@ -628,3 +628,72 @@ fn concat_shows_numbers_and_booleans_as_spark() {
         ]
     );
 }
+
+#[derive(Debug, Clone)]
+struct Tick {
+    time: Timestamp,
+    v: f64,
+}
+
+fn tick(minute: i64, v: f64) -> Tick {
+    Tick {
+        time: Timestamp::from_secs(1_764_590_400 + minute * 60),
+        v,
+    }
+}
+
+/// Windows grouped by a DOUBLE keep their keys in the checkpoint: a pipeline restarted from
+/// it gives what an uninterrupted one does, -0.0 and 0.0 still one group across the restart.
+#[test]
+fn double_keys_of_open_windows_are_restored_from_a_checkpoint() {
+    let input = || {
+        vec![
+            vec![tick(0, -0.0), tick(1, 0.0)],
+            vec![tick(2, 1.5), tick(70, 2.0)],
+            vec![tick(3, 0.0)], // after the checkpoint: joins the restored 0.0 group
+            vec![tick(95, 1.5)], // watermark 65 min closes the first hour
+            vec![tick(200, 0.0)],
+        ]
+    };
+    type Rows = Collector<(Window, Option<String>, Option<i64>)>;
+    let pipeline = |dir: &std::path::Path, out: &Rows| {
+        let (dir, out) = (dir.to_path_buf(), out.clone());
+        stream_pipeline! {
+            batch 1s;
+            checkpoint dir every 2s;
+            let ticks = source queue(input()) |> event_time(|t| t.time) watermark 30m;
+            sql("SELECT window, v, count(*) AS n FROM ticks GROUP BY window(time, '1 hour'), v
+                 ORDER BY v")
+                |> map |r| (r.window.unwrap(), dbg(r.v), r.n)
+                |> collect(out)
+        }
+    };
+    let straight_dir = tempfile::tempdir().unwrap();
+    let straight = Collector::new();
+    pipeline(straight_dir.path(), &straight)
+        .run_batches(5)
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    pipeline(dir.path(), &Collector::new())
+        .run_batches(3)
+        .unwrap(); // checkpointed at 2 s, then "crashes"
+    let resumed = Collector::new();
+    pipeline(dir.path(), &resumed).run_batches(3).unwrap(); // batch 3 again, then 4, 5
+    let rows = |c: &Rows| -> Vec<_> {
+        c.batches()
+            .into_iter()
+            .filter(|(t, _)| t.milliseconds() >= 3000)
+            .flat_map(|(_, rows)| rows)
+            .map(|(w, v, n)| ((w.start.as_millis() / 1000 - 1_764_590_400) / 60, v, n))
+            .collect()
+    };
+    // The hour from minute 0 closes in the batch at 4 s, the next at 5 s.
+    let expected = [
+        (0, Some(s("0.0")), Some(3)),
+        (0, Some(s("1.5")), Some(1)),
+        (60, Some(s("1.5")), Some(1)),
+        (60, Some(s("2.0")), Some(1)),
+    ];
+    assert_eq!(rows(&straight), expected);
+    assert_eq!(rows(&resumed), expected);
+}
