@@ -256,7 +256,7 @@ impl Writer {
             let c = Ident::new(&format!("__case{i}"), Span::mixed_site().located_at(s));
             closures.push(quote_spanned!(s=> let #c = || #owned;));
             witnesses.push(quote_spanned!(s=> #rt::sql::witness(&#c)));
-            values.push(quote_spanned!(s=> #rt::sql::widened(#ty, #c())));
+            values.push(quote_spanned!(s=> #rt::sql::widened(#ty, #c)));
         }
         let mut values = values.into_iter();
         let mut out = match otherwise {

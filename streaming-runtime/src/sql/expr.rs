@@ -364,8 +364,8 @@ pub fn text_of<S: SqlConcat>(s: &Option<S>) -> Option<ConcatPart<'_>> {
 /// The type of a CASE's result, built from its branches' types without computing them: a
 /// branch is a closure, called only when chosen; [`witness`] takes its type and
 /// [`widen`] folds the branches' types into the one they widen to, as Spark does (BIGINT
-/// and DOUBLE branches give a DOUBLE). Each chosen branch is then converted by
-/// [`widened`]. Zero-sized: nothing of it is left at run time.
+/// and DOUBLE branches give a DOUBLE). [`widened`] calls the chosen branch and converts
+/// its value. Zero-sized: nothing of it is left at run time.
 pub struct Witness<T>(std::marker::PhantomData<fn() -> T>);
 
 impl<T> Clone for Witness<T> {
@@ -400,10 +400,10 @@ impl<A: SqlWiden<B>, B> WidenPair for (Witness<A>, Witness<B>) {
     type Out = A::Out;
 }
 
-/// A chosen branch's value as the CASE's type.
+/// The chosen branch's value (the branch called here), as the CASE's type.
 #[inline]
-pub fn widened<T, V: SqlInto<T>>(_t: Witness<T>, v: Option<V>) -> Option<T> {
-    v.map(SqlInto::into_sql)
+pub fn widened<T, V: SqlInto<T>, F: FnOnce() -> Option<V>>(_t: Witness<T>, branch: F) -> Option<T> {
+    branch().map(SqlInto::into_sql)
 }
 
 /// The type two CASE branches (or other values SQL puts in one column) widen to.
@@ -765,13 +765,13 @@ mod tests {
     fn case_branches_widen_bigint_to_double() {
         let (a, b) = (|| Some(2i64), || Some(0.5f64));
         let w = widen((witness(&a), witness(&b)));
-        let v: Option<f64> = widened(w, a());
+        let v: Option<f64> = widened(w, a);
         assert_eq!(v, Some(2.0));
-        assert_eq!(widened(w, b()), Some(0.5));
-        assert_eq!(widened(w, None::<i64>), None);
+        assert_eq!(widened(w, b), Some(0.5));
+        assert_eq!(widened(w, || None::<i64>), None);
         let s = || Some(String::from("x"));
         let same = widen((witness(&s), witness(&s)));
-        assert_eq!(widened(same, s()), Some(String::from("x")));
+        assert_eq!(widened(same, s), Some(String::from("x")));
         assert_eq!(std::mem::size_of_val(&w), 0);
     }
 
