@@ -22,6 +22,18 @@ computed float or a boolean to a string (the two print them differently), small 
 (SUM never overflows), floats whose sums are exact (dyadic values). LIKE is case-sensitive
 in Spark: the test sets `PRAGMA case_sensitive_like = ON`.
 
+Queries 60 and up come from the kinds added with DOUBLE keys, CASE widening and concat of
+non-strings (the plan's tail), so the first 60 stay as they were:
+
+- GROUP BY (and SELECT DISTINCT, COUNT(DISTINCT ..)) over a DOUBLE: a column, or `x * a`,
+  which gives both -0.0 and 0.0 (Spark groups them as one, as SQLite does; the two sides may
+  show that group's key as 0.0 and -0.0, numerically equal);
+- CASE with BIGINT and DOUBLE branches (a DOUBLE in Spark; SQLite keeps each branch's own
+  type, compared numerically);
+- concat and `||` of numbers and booleans: integers and the float columns print alike
+  (computed floats do not: Spark's shortest repr against SQLite's %.15g), a boolean is
+  `true`/`false` in Spark and 1/0 in SQLite, translated with a CASE.
+
 A query that gives no rows for most sample tables (a WHERE or HAVING never true) is drawn
 again: the generator runs each SQLite text on a few tables of rows drawn as the test draws
 them, with Python's own sqlite3.
@@ -38,7 +50,7 @@ import random
 import sqlite3
 
 SEED = 23
-N = 60
+N = 75
 
 COLS = {
     "str": ["k", "g"],
@@ -46,7 +58,8 @@ COLS = {
     "float": ["x", "y"],
     "bool": ["flag", "m"],
 }
-# Group keys: floats cannot be grouped (the runtime's `SqlKey` has no f64).
+# Group keys of the first 60 queries (DOUBLE keys come from `q_group_double`, after them,
+# so that those queries stay as they were).
 KEY_COLS = ["k", "g", "a", "b", "flag", "m"]
 TYPE_OF = {c: t for t, cs in COLS.items() for c in cs}
 STR_LITS = ["", "a", "b", "A", "ab", "ba", "Ab", "abc", "bb", "a''b"]
@@ -163,7 +176,7 @@ def aggregate(t):
             e = gen(rng.choice(["str", "int", "float", "bool"]), d, row)
             return (f"count({e[0]})", f"count({e[1]})")
         if kind == "countd":
-            # COUNT(DISTINCT ..) of a float does not compile (no SqlKey for f64).
+            # COUNT(DISTINCT ..) of a float: in `q_group_double`.
             e = gen(rng.choice(["str", "int", "bool"]), d, row)
             return (f"count(DISTINCT {e[0]})", f"count(DISTINCT {e[1]})")
         e = gen("int", d, row)
@@ -395,7 +408,7 @@ def q_project_order_some():
 
 
 def q_distinct():
-    # DISTINCT groups by the columns: no float (no SqlKey for f64).
+    # DISTINCT over floats: in `q_group_double`.
     items = [gen(t, rng.randint(0, 2), Row()) for t in types(rng.randint(1, 3), False)]
     q = where(select(items, distinct=True))
     if rng.random() < 0.5:
@@ -417,7 +430,7 @@ def grouped_query(keys, n_aggs, distinct=False, select_keys=None):
     # HAVING may name the output columns by their aliases, as Spark resolves them.
     aliases = [(f"c{i}", f"c{i}", t) for i, (_, _, t) in enumerate(select_keys)]
     for _ in range(n_aggs):
-        # DISTINCT groups by its columns: no float (no SqlKey for f64).
+        # DISTINCT over floats: in `q_group_double`.
         t = rng.choice(["int", "int", "str", "bool"] + ([] if distinct else ["float"]))
         items.append(gen(t, rng.randint(0, 2), ctx) if rng.random() < 0.5 else aggregate(t))
         aliases.append((f"c{len(items) - 1}", f"c{len(items) - 1}", t))
@@ -508,6 +521,105 @@ def q_distinct_grouped():
     return q, False
 
 
+def q_group_double():
+    """GROUP BY a DOUBLE: a float column or `x * a` (-0.0 and 0.0 in one group), with other
+    keys sometimes; COUNT(DISTINCT) of a float; or SELECT DISTINCT over floats."""
+    options = [("x", "x"), ("y", "y"), ("(x * a)", "(x * a)"), ("(-y)", "(-y)")]
+    r = rng.random()
+    if r < 0.2:
+        o, l = rng.choice(options)
+        items = [(o, l), gen(rng.choice(["int", "bool"]), rng.randint(0, 1), Row())]
+        return where(select(items, distinct=True), 0.4), False
+    o, l = rng.choice(options)
+    keys = [(o, l, "float")]
+    if rng.random() < 0.4:
+        c = rng.choice(["k", "a", "flag", "m"])
+        keys.append((c, c, TYPE_OF[c]))
+    q, items = grouped_query(keys, rng.randint(1, 2))
+    if rng.random() < 0.4:
+        # COUNT(DISTINCT ..) of a float, -0.0 and 0.0 once.
+        e = rng.choice(["x", "y", "(x * b)"])
+        q = (
+            q[0].replace(" FROM t", f", count(DISTINCT {e}) AS c{len(items)} FROM t", 1),
+            q[1].replace(" FROM t", f", count(DISTINCT {e}) AS c{len(items)} FROM t", 1),
+        )
+        items.append((e, e))
+    if rng.random() < 0.4:
+        key_cols = [f"c{items.index((ko, kl))}" for ko, kl, _ in keys]
+        tail = " ORDER BY " + ", ".join(k + rng.choice(["", " DESC"]) for k in key_cols)
+        if rng.random() < 0.5:
+            tail += limit()
+        return (q[0] + tail, q[1] + tail), True
+    return q, False
+
+
+def mixed_case(d, ctx):
+    """A CASE with a BIGINT branch and a DOUBLE one (in either order), a DOUBLE in Spark."""
+    kinds = ["int", "float"]
+    rng.shuffle(kinds)
+    whens = [(gen("bool", d, ctx), gen(kinds[0], d, ctx))]
+    if rng.random() < 0.4:
+        whens.append((gen("bool", d, ctx), gen(rng.choice(kinds), d, ctx)))
+    o = gen(kinds[1], d, ctx) if rng.random() < 0.85 else pair("NULL")
+    if o == pair("NULL"):
+        whens.append((gen("bool", d, ctx), gen(kinds[1], d, ctx)))
+    ours = "CASE " + " ".join(f"WHEN {c[0]} THEN {v[0]}" for c, v in whens)
+    lite = "CASE " + " ".join(f"WHEN {c[1]} THEN {v[1]}" for c, v in whens)
+    return (ours + f" ELSE {o[0]} END", lite + f" ELSE {o[1]} END")
+
+
+def q_case_mixed():
+    """CASE mixing BIGINT and DOUBLE branches: as a column, inside arithmetic or a
+    comparison, before or after grouping."""
+    if rng.random() < 0.3:
+        keys = group_keys(1)
+        ctx = Grouped(keys)
+        items = [(o, l) for o, l, _ in keys] + [mixed_case(rng.randint(0, 1), ctx)]
+        q = select(items)
+        g = keys[0][0]
+        return (q[0] + f" GROUP BY {g}", q[1] + f" GROUP BY {keys[0][1]}"), False
+    items = []
+    for _ in range(rng.randint(1, 3)):
+        c = mixed_case(rng.randint(0, 2), Row())
+        r = rng.random()
+        if r < 0.25:
+            n = gen("int", 1, Row())
+            c = binop(c, rng.choice(["+", "-", "*"]), n)
+        elif r < 0.4:
+            c = binop(c, rng.choice(["<", ">=", "="]), numeric(1, Row()))
+        items.append(c)
+    return where(select(items), 0.4), False
+
+
+def concat_part():
+    """A part of concat: a string, an integer, a float column or a boolean, as both sides
+    write it (a boolean is `true`/`false` in Spark, 1/0 in SQLite)."""
+    t = rng.choice(["str", "int", "int", "float", "bool"])
+    if t == "float":
+        c = rng.choice(COLS["float"])
+        return pair(c)
+    e = gen(t, rng.randint(0, 1), Row())
+    if t == "bool":
+        return (e[0], f"(CASE WHEN {e[1]} THEN 'true' WHEN NOT {e[1]} THEN 'false' END)")
+    return e
+
+
+def q_concat_numbers():
+    """concat (or `||`) of numbers and booleans with strings."""
+    items = []
+    for _ in range(rng.randint(1, 3)):
+        parts = [concat_part() for _ in range(rng.randint(2, 3))]
+        if rng.random() < 0.3 and len(parts) == 2:
+            ours = f"({parts[0][0]} || {parts[1][0]})"
+        else:
+            ours = "concat(" + ", ".join(p[0] for p in parts) + ")"
+        e = (ours, "(" + " || ".join(p[1] for p in parts) + ")")
+        if rng.random() < 0.2:
+            e = (f"length({e[0]})", f"length({e[1]})")
+        items.append(e)
+    return where(select(items), 0.4), False
+
+
 PLAN = (
     [q_project] * 13
     + [q_star] * 2
@@ -518,6 +630,10 @@ PLAN = (
     + [q_group_expr] * 3
     + [q_global] * 7
     + [q_distinct_grouped] * 2
+    # Added after the first 60, which they leave as they were.
+    + [q_group_double] * 6
+    + [q_case_mixed] * 5
+    + [q_concat_numbers] * 4
 )
 assert len(PLAN) == N
 

@@ -327,7 +327,16 @@ fn a_stream_joins_a_named_static_table_in_sql_and_in_stages() {
     // `let afinn = table(expr);` names a static table (Spark's temp view over a static
     // DataFrame): a query joins it by name, and so does the `join` stage.
     let scores = || vec![(String::from("good"), 3i64), (String::from("bad"), -3)];
-    let users = vec![User { id: 1, name: "ann".into() }, User { id: 2, name: "bob".into() }];
+    let users = vec![
+        User {
+            id: 1,
+            name: "ann".into(),
+        },
+        User {
+            id: 2,
+            name: "bob".into(),
+        },
+    ];
     let (inner, left, staged, named) = (
         Collector::new(),
         Collector::new(),
@@ -522,4 +531,248 @@ fn order_by_limit_over_groups_picks_the_first_groups_before_building_rows() {
         ]
     );
     assert!(b[1].1.is_empty());
+}
+
+#[derive(Debug, Clone)]
+struct Reading {
+    sensor: String,
+    v: f64,
+    n: i64,
+}
+
+fn rd(sensor: &str, v: f64, n: i64) -> Reading {
+    Reading {
+        sensor: sensor.into(),
+        v,
+        n,
+    }
+}
+
+/// A DOUBLE as Rust's `Debug` shows it, so that NaN compares and -0.0 is told from 0.0.
+fn dbg(v: Option<f64>) -> Option<String> {
+    v.map(|v| format!("{v:?}"))
+}
+
+#[test]
+fn group_by_a_double_groups_zeros_and_nans_as_spark() {
+    // Spark normalises -0.0 to 0.0 and every NaN to one NaN before grouping; the grouped
+    // value is a DOUBLE again (arithmetic and HAVING read it), and NaN sorts last.
+    let (groups, having, distinct, counted, elems, top) = (
+        Collector::new(),
+        Collector::new(),
+        Collector::new(),
+        Collector::new(),
+        Collector::new(),
+        Collector::new(),
+    );
+    let mut p = stream_pipeline! {
+        batch 1s;
+        let readings = source queue(vec![vec![
+            rd("a", 0.0, 1), rd("b", -0.0, 2), rd("a", f64::NAN, 3), rd("c", -f64::NAN, 4),
+            rd("a", 1.5, 5), rd("b", 1.5, 6), rd("c", 2.5, 7),
+        ]]);
+        let values = source queue(vec![vec![2.5f32, 0.5, 2.5]]);
+        sql("SELECT v, count(*) AS c, sum(n) AS s FROM readings GROUP BY v ORDER BY v")
+            |> map |r| (dbg(r.v), r.c, r.s)
+            |> collect(groups);
+        sql("SELECT v, v * 2 AS d, count(*) AS c FROM readings GROUP BY v HAVING v > 1 AND v < 3
+             ORDER BY d DESC")
+            |> map |r| (r.v, r.d, r.c)
+            |> collect(having);
+        sql("SELECT DISTINCT v FROM readings ORDER BY v DESC") |> map |r| dbg(r.v) |> collect(distinct);
+        sql("SELECT sensor, count(DISTINCT v) AS d FROM readings GROUP BY sensor ORDER BY sensor")
+            |> map |r| (r.sensor, r.d)
+            |> collect(counted);
+        sql("SELECT x, count(*) AS c FROM values AS t(x) GROUP BY x ORDER BY x")
+            |> map |r| (r.x, r.c)
+            |> collect(elems);
+        sql("SELECT v, count(*) AS c FROM readings GROUP BY v ORDER BY v DESC LIMIT 2")
+            |> map |r| (dbg(r.v), r.c)
+            |> collect(top)
+    };
+    p.run_batches(1).unwrap();
+    let d = |v: &str| Some(s(v));
+    assert_eq!(
+        groups.batches()[0].1,
+        [
+            (d("0.0"), Some(2), Some(3)),
+            (d("1.5"), Some(2), Some(11)),
+            (d("2.5"), Some(1), Some(7)),
+            (d("NaN"), Some(2), Some(7)),
+        ]
+    );
+    assert_eq!(
+        having.batches()[0].1,
+        [
+            (Some(2.5), Some(5.0), Some(1)),
+            (Some(1.5), Some(3.0), Some(2))
+        ]
+    );
+    assert_eq!(
+        distinct.batches()[0].1,
+        [d("NaN"), d("2.5"), d("1.5"), d("0.0")]
+    );
+    assert_eq!(
+        counted.batches()[0].1,
+        [
+            (Some(s("a")), Some(3)),
+            (Some(s("b")), Some(2)),
+            (Some(s("c")), Some(2))
+        ]
+    );
+    assert_eq!(
+        elems.batches()[0].1,
+        [(Some(0.5), Some(1)), (Some(2.5), Some(2))]
+    );
+    assert_eq!(
+        top.batches()[0].1,
+        [(d("NaN"), Some(2)), (d("2.5"), Some(1))]
+    );
+}
+
+#[test]
+fn a_join_on_doubles_matches_minus_zero_with_zero() {
+    let out = Collector::new();
+    let mut p = stream_pipeline! {
+        batch 1s;
+        let readings = source queue(vec![vec![rd("a", -0.0, 1), rd("b", 1.5, 2), rd("c", 9.0, 3)]]);
+        let limits = source queue(vec![vec![rd("zero", 0.0, 10), rd("low", 1.5, 20)]]);
+        sql("SELECT r.sensor, l.sensor AS lim, r.v FROM readings r JOIN limits l ON r.v = l.v
+             ORDER BY r.sensor")
+            |> map |r| (r.sensor, r.lim, dbg(r.v))
+            |> collect(out)
+    };
+    p.run_batches(1).unwrap();
+    assert_eq!(
+        out.batches()[0].1,
+        [
+            (Some(s("a")), Some(s("zero")), Some(s("-0.0"))),
+            (Some(s("b")), Some(s("low")), Some(s("1.5")))
+        ]
+    );
+}
+
+#[test]
+fn case_widens_bigint_and_double_branches_to_double() {
+    let out = Collector::new();
+    let grouped = Collector::new();
+    let mut p = stream_pipeline! {
+        batch 1s;
+        let readings = source queue(vec![vec![rd("a", 0.25, 1), rd("b", 7.5, 2), rd("c", 1.0, 3)]]);
+        sql("SELECT n, CASE WHEN n > 1 THEN n ELSE 0.5 END AS w,
+                    CASE WHEN n = 3 THEN n WHEN n = 2 THEN v ELSE NULL END AS x,
+                    CASE n WHEN 1 THEN 1 ELSE 2 END AS i
+             FROM readings ORDER BY n")
+            |> map |r| (r.n, r.w, r.x, r.i)
+            |> collect(out);
+        sql("SELECT CASE WHEN count(*) > 1 THEN max(v) ELSE count(*) END AS m FROM readings")
+            |> map |r| r.m
+            |> collect(grouped)
+    };
+    p.run_batches(1).unwrap();
+    assert_eq!(
+        out.batches()[0].1,
+        [
+            (Some(1), Some(0.5), None, Some(1)),
+            (Some(2), Some(2.0), Some(7.5), Some(2)),
+            (Some(3), Some(3.0), Some(3.0), Some(2)),
+        ]
+    );
+    assert_eq!(grouped.batches()[0].1, [Some(7.5)]);
+}
+
+#[test]
+fn concat_shows_numbers_and_booleans_as_spark() {
+    let out = Collector::new();
+    let mut p = stream_pipeline! {
+        batch 1s;
+        let readings = source queue(vec![vec![rd("a", 1.0, 3), rd("b", 0.25, -2)]]);
+        sql("SELECT concat(sensor, '-', n) AS c, sensor || v AS d, concat(n > 0, ':', v * 2) AS e,
+                    concat(sensor, NULL) AS f
+             FROM readings ORDER BY c")
+            |> map |r| (r.c, r.d, r.e, r.f)
+            |> collect(out)
+    };
+    p.run_batches(1).unwrap();
+    assert_eq!(
+        out.batches()[0].1,
+        [
+            (Some(s("a-3")), Some(s("a1.0")), Some(s("true:2.0")), None),
+            (
+                Some(s("b--2")),
+                Some(s("b0.25")),
+                Some(s("false:0.5")),
+                None
+            ),
+        ]
+    );
+}
+
+#[derive(Debug, Clone)]
+struct Tick {
+    time: Timestamp,
+    v: f64,
+}
+
+fn tick(minute: i64, v: f64) -> Tick {
+    Tick {
+        time: Timestamp::from_secs(1_764_590_400 + minute * 60),
+        v,
+    }
+}
+
+/// Windows grouped by a DOUBLE keep their keys in the checkpoint: a pipeline restarted from
+/// it gives what an uninterrupted one does, -0.0 and 0.0 still one group across the restart.
+#[test]
+fn double_keys_of_open_windows_are_restored_from_a_checkpoint() {
+    let input = || {
+        vec![
+            vec![tick(0, -0.0), tick(1, 0.0)],
+            vec![tick(2, 1.5), tick(70, 2.0)],
+            vec![tick(3, 0.0)], // after the checkpoint: joins the restored 0.0 group
+            vec![tick(95, 1.5)], // watermark 65 min closes the first hour
+            vec![tick(200, 0.0)],
+        ]
+    };
+    type Rows = Collector<(Window, Option<String>, Option<i64>)>;
+    let pipeline = |dir: &std::path::Path, out: &Rows| {
+        let (dir, out) = (dir.to_path_buf(), out.clone());
+        stream_pipeline! {
+            batch 1s;
+            checkpoint dir every 2s;
+            let ticks = source queue(input()) |> event_time(|t| t.time) watermark 30m;
+            sql("SELECT window, v, count(*) AS n FROM ticks GROUP BY window(time, '1 hour'), v
+                 ORDER BY v")
+                |> map |r| (r.window.unwrap(), dbg(r.v), r.n)
+                |> collect(out)
+        }
+    };
+    let straight_dir = tempfile::tempdir().unwrap();
+    let straight = Collector::new();
+    pipeline(straight_dir.path(), &straight)
+        .run_batches(5)
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    pipeline(dir.path(), &Collector::new())
+        .run_batches(3)
+        .unwrap(); // checkpointed at 2 s, then "crashes"
+    let resumed = Collector::new();
+    pipeline(dir.path(), &resumed).run_batches(3).unwrap(); // batch 3 again, then 4, 5
+    let rows = |c: &Rows| -> Vec<_> {
+        c.batches()
+            .into_iter()
+            .filter(|(t, _)| t.milliseconds() >= 3000)
+            .flat_map(|(_, rows)| rows)
+            .map(|(w, v, n)| ((w.start.as_millis() / 1000 - 1_764_590_400) / 60, v, n))
+            .collect()
+    };
+    // The hour from minute 0 closes in the batch at 4 s, the next at 5 s.
+    let expected = [
+        (0, Some(s("0.0")), Some(3)),
+        (0, Some(s("1.5")), Some(1)),
+        (60, Some(s("1.5")), Some(1)),
+        (60, Some(s("2.0")), Some(1)),
+    ];
+    assert_eq!(rows(&straight), expected);
+    assert_eq!(rows(&resumed), expected);
 }

@@ -6,7 +6,8 @@
 //! within a relative 1e-9.
 //!
 //! Where SQLite and Spark SQL differ, Spark is right and the generator translates the SQLite
-//! side (`/` always a DOUBLE, `concat` NULL if any part is) or avoids the construct; LIKE is
+//! side (`/` always a DOUBLE, `concat` NULL if any part is, a boolean in `concat` shown as
+//! `true`/`false`) or avoids the construct; LIKE is
 //! case-sensitive in Spark, so SQLite runs with `PRAGMA case_sensitive_like = ON`.
 //!
 //! Each query runs 20 cases (`SQL_ORACLE_CASES` sets another number), from a seed of its

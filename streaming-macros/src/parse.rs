@@ -280,7 +280,11 @@ fn table_statement(stmt: &[TokenTree]) -> Option<(String, TokenStream)> {
 }
 
 /// The join family's `name(t)` for a named table `t`: `name(table(expr))`.
-fn with_table(name: &proc_macro2::Ident, tokens: &[TokenTree], tables: &Tables) -> Option<Vec<TokenTree>> {
+fn with_table(
+    name: &proc_macro2::Ident,
+    tokens: &[TokenTree],
+    tables: &Tables,
+) -> Option<Vec<TokenTree>> {
     const JOINS: &[&str] = &[
         "join",
         "left_outer_join",

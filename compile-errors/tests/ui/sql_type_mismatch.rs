@@ -24,6 +24,8 @@ fn main() {
         sql("SELECT user FROM events WHERE action > 3") |> print;
         // A number as a condition, a string function of a number, `/` of a string.
         sql("SELECT upper(user) AS u, action / 2 AS h FROM events WHERE user") |> print;
+        // CASE branches of a string and a number.
+        sql("SELECT CASE WHEN user > 1 THEN action ELSE user END AS c FROM events") |> print;
         // A column of a type SQL does not read (the first error names it).
         sql("SELECT tags FROM tagged") |> print
     };

@@ -103,6 +103,13 @@ impl Writer {
         quote_spanned!(self.span=> ::core::option::Option::Some(#v))
     }
 
+    /// A group's key part as its expressions read it: the key's value (a DOUBLE key is a
+    /// `KeyDouble` while grouping and an `f64` again after).
+    fn key_value(&self, var: &Ident) -> TokenStream {
+        let rt = self.rt();
+        quote_spanned!(self.span=> #rt::sql::agg::grouped(&#var))
+    }
+
     /// The expression's value, an `Option`.
     pub fn expr(&self, e: &Expr, scope: &Scope<'_>) -> Result<TokenStream, String> {
         let rt = self.rt();
@@ -114,7 +121,7 @@ impl Writer {
             && !matches!(e, Expr::Column(_))
             && let Some((_, var)) = keys.iter().find(|(k, _)| k == e)
         {
-            return Ok(quote_spanned!(s=> ::core::clone::Clone::clone(&#var)));
+            return Ok(self.key_value(var));
         }
         Ok(match e {
             Expr::Column(name) => return self.column(name, scope),
@@ -220,32 +227,7 @@ impl Writer {
                 quote_spanned!(s=> #rt::sql::#f(#a))
             }
             Expr::Case { whens, otherwise } => {
-                // Each result owned: a column's string (`&str`) and a computed one
-                // (`String`) are both STRING, and the branches must have one Rust type
-                // (`CASE WHEN .. THEN s ELSE upper(s) END` did not compile). NULL stays
-                // `None`, its type taken from the other branches.
-                let result = |e: &Expr| -> Result<TokenStream, String> {
-                    let v = self.expr(e, scope)?;
-                    Ok(match e {
-                        Expr::Null => v,
-                        _ => quote_spanned!(s=> #rt::sql::owned(#v)),
-                    })
-                };
-                let otherwise = match otherwise {
-                    Some(o) => result(o)?,
-                    None => quote_spanned!(s=> ::core::option::Option::None),
-                };
-                let mut out = otherwise;
-                for (cond, r) in whens.iter().rev() {
-                    let (c, r) = (self.condition(cond, scope)?, result(r)?);
-                    // A `match`, not `if`: the code carries the query's span, so clippy
-                    // lints it as the user's, and `CASE WHEN c THEN x ELSE x END` is valid
-                    // SQL that `if_same_then_else` would refuse.
-                    out = quote_spanned! {s=>
-                        match #rt::sql::holds(#c) { true => #r, false => #out }
-                    };
-                }
-                out
+                return self.case(whens, otherwise.as_deref(), scope);
             }
             Expr::Func(f, args) => {
                 let values = args
@@ -274,7 +256,13 @@ impl Writer {
                     Func::Upper => text("upper", string, Vec::new()),
                     Func::Length => text("length", int.clone(), Vec::new()),
                     Func::Concat => {
-                        quote_spanned!(s=> #rt::sql::concat(&[#(#rt::sql::text_of(&#values)),*]))
+                        // A NULL literal is a part of no type: written as NULL itself
+                        // (`text_of(&None)` could not infer its type).
+                        let parts = values.iter().zip(args).map(|(v, e)| match e {
+                            Expr::Null => quote_spanned!(s=> ::core::option::Option::None),
+                            _ => quote_spanned!(s=> #rt::sql::text_of(&#v)),
+                        });
+                        quote_spanned!(s=> #rt::sql::concat(&[#(#parts),*]))
                     }
                     Func::Substring if args.len() == 2 => {
                         text("substring_from", string, ints(&values[1..]))
@@ -297,6 +285,74 @@ impl Writer {
                 },
             },
         })
+    }
+
+    /// `CASE WHEN c THEN r .. [ELSE o] END`. Each result is owned: a column's string
+    /// (`&str`) and a computed one (`String`) are both STRING, and the branches must have one
+    /// Rust type (`CASE WHEN .. THEN s ELSE upper(s) END` did not compile). NULL stays
+    /// `None`, its type taken from the other branches. Branches of different SQL types
+    /// widen as Spark's do (BIGINT and DOUBLE give a DOUBLE): each branch is a closure,
+    /// called only when chosen; the closures' types, folded by the runtime's `widen`, give
+    /// the CASE's type (nothing is computed for it), and the chosen value is converted to
+    /// it.
+    fn case(
+        &self,
+        whens: &[(Expr, Expr)],
+        otherwise: Option<&Expr>,
+        scope: &Scope<'_>,
+    ) -> Result<TokenStream, String> {
+        let s = self.span;
+        let rt = self.rt();
+        let results: Vec<&Expr> = whens.iter().map(|(_, r)| r).chain(otherwise).collect();
+        let typed = results.iter().filter(|r| !matches!(r, Expr::Null)).count();
+        // One typed branch (or none) has its type already: the branches are written in
+        // place, as before widening existed.
+        let widening = typed > 1;
+        let ty = Ident::new("__case_type", Span::mixed_site().located_at(s));
+        let mut closures = Vec::new();
+        let mut witnesses = Vec::new();
+        let mut values = Vec::new();
+        for (i, r) in results.iter().enumerate() {
+            let v = self.expr(r, scope)?;
+            if matches!(r, Expr::Null) {
+                values.push(v);
+                continue;
+            }
+            let owned = quote_spanned!(s=> #rt::sql::owned(#v));
+            if !widening {
+                values.push(owned);
+                continue;
+            }
+            let c = Ident::new(&format!("__case{i}"), Span::mixed_site().located_at(s));
+            closures.push(quote_spanned!(s=> let #c = || #owned;));
+            witnesses.push(quote_spanned!(s=> #rt::sql::witness(&#c)));
+            values.push(quote_spanned!(s=> #rt::sql::widened(#ty, #c)));
+        }
+        let mut values = values.into_iter();
+        let mut out = match otherwise {
+            Some(_) => values.next_back().unwrap_or_default(),
+            None => quote_spanned!(s=> ::core::option::Option::None),
+        };
+        for ((cond, _), r) in whens.iter().zip(values).rev() {
+            let c = self.condition(cond, scope)?;
+            // A `match`, not `if`: the code carries the query's span, so clippy lints it
+            // as the user's, and `CASE WHEN c THEN x ELSE x END` is valid SQL that
+            // `if_same_then_else` would refuse.
+            out = quote_spanned! {s=>
+                match #rt::sql::holds(#c) { true => #r, false => #out }
+            };
+        }
+        if !widening {
+            return Ok(out);
+        }
+        let mut witnesses = witnesses.into_iter();
+        let first = witnesses.next().unwrap_or_default();
+        let folded = witnesses.fold(first, |a, b| quote_spanned!(s=> #rt::sql::widen((#a, #b))));
+        Ok(quote_spanned! {s=> {
+            #(#closures)*
+            let #ty = #folded;
+            #out
+        }})
     }
 
     /// A column's value in `scope`.
@@ -377,14 +433,14 @@ impl Writer {
                 }
                 let col = Expr::Column(name.to_owned());
                 if let Some((_, var)) = keys.iter().find(|(k, _)| *k == col) {
-                    return Ok(quote_spanned!(s=> ::core::clone::Clone::clone(&#var)));
+                    return Ok(self.key_value(var));
                 }
                 // `alias.column` grouped as `column`, or the other way round.
                 let bare = name.split_once('.').map_or(name, |(_, c)| c);
                 if let Some((_, var)) = keys.iter().find(|(k, _)| {
                     matches!(k, Expr::Column(c) if c.split_once('.').map_or(c.as_str(), |(_, c)| c) == bare)
                 }) {
-                    return Ok(quote_spanned!(s=> ::core::clone::Clone::clone(&#var)));
+                    return Ok(self.key_value(var));
                 }
                 if let Some((_, e)) = aliases.iter().find(|(a, _)| a == name) {
                     if !matches!(e, Expr::Column(c) if c == name) {

@@ -10,7 +10,7 @@ use std::hash::Hash;
 use serde::{Deserialize, Serialize};
 
 use super::expr::SqlNum;
-use super::value::{KeyStr, SqlOwned};
+use super::value::{KeyDouble, KeyStr, SqlOwned};
 use crate::owned::IntoOwned;
 
 /// An aggregate's accumulator.
@@ -208,19 +208,55 @@ extremes! {
 #[serde(bound(serialize = "K: Serialize", deserialize = "K: Deserialize<'de>"))]
 pub struct Distinct<K: Hash + Eq>(pub HashSet<K>);
 
-/// A value COUNT(DISTINCT ..) and GROUP BY can tell apart.
+/// A value COUNT(DISTINCT ..) and GROUP BY can tell apart, and the value its group's
+/// expressions compute with after grouping (a DOUBLE's key is `KeyDouble`, its value the
+/// `f64`, so that `HAVING x > 1` and `x * 2` read it as any DOUBLE).
 #[diagnostic::on_unimplemented(
     message = "COUNT(DISTINCT ..) and GROUP BY need values that can be told apart exactly, and `{Self}` cannot",
     label = "in this query",
-    note = "floating-point values cannot be grouped; CAST them to BIGINT or STRING"
+    note = "keys can be BIGINT, DOUBLE, STRING, BOOLEAN or TIMESTAMP values"
 )]
-pub trait SqlKey: Hash + Eq {}
-impl SqlKey for i64 {}
-impl SqlKey for bool {}
-impl SqlKey for String {}
-impl SqlKey for KeyStr {}
-impl SqlKey for &str {}
-impl SqlKey for crate::event_time::Timestamp {}
+pub trait SqlKey: Hash + Eq {
+    /// The value after grouping.
+    type Value;
+    /// The value after grouping.
+    fn value(&self) -> Self::Value;
+}
+
+macro_rules! key_value_as_is {
+    ($($t:ty),*) => {$(
+        impl SqlKey for $t {
+            type Value = $t;
+            #[inline]
+            fn value(&self) -> $t {
+                self.clone()
+            }
+        }
+    )*};
+}
+key_value_as_is!(i64, bool, String, KeyStr, crate::event_time::Timestamp);
+
+impl<'a> SqlKey for &'a str {
+    type Value = &'a str;
+    #[inline]
+    fn value(&self) -> &'a str {
+        self
+    }
+}
+
+impl SqlKey for KeyDouble {
+    type Value = f64;
+    #[inline]
+    fn value(&self) -> f64 {
+        self.get()
+    }
+}
+
+/// A group's key part as its expressions read it after grouping.
+#[inline]
+pub fn grouped<K: SqlKey>(k: &Option<K>) -> Option<K::Value> {
+    k.as_ref().map(SqlKey::value)
+}
 
 /// COUNT(DISTINCT x) of one row.
 #[inline]
@@ -253,7 +289,7 @@ impl<K: Hash + Eq> SqlAcc for Distinct<K> {
 #[diagnostic::on_unimplemented(
     message = "GROUP BY, DISTINCT and join keys need values that can be told apart exactly, and `{Self}` cannot",
     label = "in this query",
-    note = "floating-point values cannot be grouped; CAST them to BIGINT or STRING"
+    note = "keys can be BIGINT, DOUBLE, STRING, BOOLEAN or TIMESTAMP values"
 )]
 pub trait SqlKeyValue {
     /// The key's type.
@@ -273,7 +309,16 @@ macro_rules! key_as_is {
         }
     )*};
 }
-key_as_is!(i64, bool, crate::event_time::Timestamp, KeyStr);
+key_as_is!(i64, bool, crate::event_time::Timestamp, KeyStr, KeyDouble);
+
+/// Spark groups -0.0 with 0.0 and every NaN together.
+impl SqlKeyValue for f64 {
+    type Key = KeyDouble;
+    #[inline]
+    fn key(self) -> KeyDouble {
+        KeyDouble::new(self)
+    }
+}
 
 impl SqlKeyValue for &str {
     type Key = KeyStr;
@@ -304,7 +349,7 @@ impl SqlKeyValue for std::borrow::Cow<'_, str> {
 #[diagnostic::on_unimplemented(
     message = "GROUP BY needs values that can be told apart exactly, and `{Self}` cannot",
     label = "in this query",
-    note = "floating-point values cannot be grouped; CAST them to BIGINT or STRING"
+    note = "keys can be BIGINT, DOUBLE, STRING, BOOLEAN or TIMESTAMP values"
 )]
 pub trait SqlElemKey {
     /// The key's type.
@@ -357,6 +402,19 @@ macro_rules! elem_key_ints {
     )*};
 }
 elem_key_ints!(i8, i16, i32, i64, isize, u8, u16, u32, u64, usize);
+
+macro_rules! elem_key_floats {
+    ($($t:ty),*) => {$(
+        impl SqlElemKey for $t {
+            type Key = KeyDouble;
+            #[inline]
+            fn elem_key(self) -> Option<KeyDouble> {
+                Some(KeyDouble::new(f64::from(self)))
+            }
+        }
+    )*};
+}
+elem_key_floats!(f32, f64);
 
 impl SqlElemKey for bool {
     type Key = bool;
@@ -468,5 +526,19 @@ mod tests {
         assert_eq!(max(Some(1i64)).merge(max(None::<i64>)).finish(), Some(1));
         let d = count_distinct(Some("a")).merge(count_distinct(Some("a")));
         assert_eq!(d.merge(count_distinct(None::<&str>)).finish(), Some(1));
+    }
+
+    #[test]
+    fn doubles_group_and_count_distinct_as_spark() {
+        let d = [0.0, -0.0, f64::NAN, -f64::NAN, 1.5]
+            .into_iter()
+            .map(|v| count_distinct(Some(v)))
+            .fold(Distinct(HashSet::new()), SqlAcc::merge);
+        assert_eq!(d.finish(), Some(3));
+        let k = key(Some(-0.0f64));
+        assert_eq!(k, key(Some(0.0f64)));
+        assert_eq!(grouped(&k).map(f64::to_bits), Some(0));
+        assert_eq!(elem_key(Some(2.5f32)), key(Some(2.5f64)));
+        assert!(grouped(&key(Some(f64::NAN))).is_some_and(f64::is_nan));
     }
 }

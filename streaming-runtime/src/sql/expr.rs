@@ -283,19 +283,179 @@ pub fn upper<S: SqlText>(s: Option<S>) -> Option<String> {
 pub fn length<S: SqlText>(s: Option<S>) -> Option<i64> {
     s.map(|s| s.text().chars().count() as i64)
 }
-/// `concat(a, b, ..)`: NULL if any argument is.
-pub fn concat(parts: &[Option<&str>]) -> Option<String> {
+/// `concat(a, b, ..)`: NULL if any argument is. Numbers, booleans and timestamps are shown
+/// as `CAST(x AS STRING)` shows them (Spark casts them: `concat('n', 1.0)` is `n1.0`),
+/// written straight into the result.
+pub fn concat(parts: &[Option<ConcatPart<'_>>]) -> Option<String> {
+    use std::fmt::Write as _;
     let mut out = String::new();
     for p in parts {
-        out.push_str((*p)?);
+        // Writing into a `String` cannot fail.
+        let _ = match (*p)? {
+            ConcatPart::Text(t) => {
+                out.push_str(t);
+                Ok(())
+            }
+            ConcatPart::BigInt(v) => write!(out, "{v}"),
+            ConcatPart::Double(v) => write!(out, "{}", crate::show::Spark(&v)),
+            ConcatPart::Boolean(v) => write!(out, "{v}"),
+            ConcatPart::Timestamp(v) => write!(out, "{v}"),
+        };
     }
     Some(out)
 }
-/// A string argument of `concat`, by reference.
-#[inline]
-pub fn text_of<S: SqlText>(s: &Option<S>) -> Option<&str> {
-    s.as_ref().map(SqlText::text)
+
+/// An argument of `concat`: a string borrowed as it is, or a value shown when written.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum ConcatPart<'a> {
+    /// A string, not copied before it is written.
+    Text(&'a str),
+    /// A BIGINT.
+    BigInt(i64),
+    /// A DOUBLE, shown as Spark shows it (`1.0`, `1.0E7`).
+    Double(f64),
+    /// A BOOLEAN: `true` or `false`.
+    Boolean(bool),
+    /// A TIMESTAMP: `2024-01-01 10:00:00`.
+    Timestamp(Timestamp),
 }
+
+/// A value `concat` and `||` can take.
+#[diagnostic::on_unimplemented(
+    message = "SQL `concat` cannot show `{Self}` as text",
+    label = "in this query",
+    note = "concat takes strings, numbers, booleans and timestamps"
+)]
+pub trait SqlConcat {
+    /// The value as a part of the result.
+    fn part(&self) -> ConcatPart<'_>;
+}
+
+macro_rules! concat_text {
+    ($($t:ty),*) => {$(
+        impl SqlConcat for $t {
+            #[inline]
+            fn part(&self) -> ConcatPart<'_> {
+                ConcatPart::Text(self.text())
+            }
+        }
+    )*};
+}
+concat_text!(&str, String, Cow<'_, str>, KeyStr);
+
+macro_rules! concat_shown {
+    ($($t:ty => $v:ident),*) => {$(
+        impl SqlConcat for $t {
+            #[inline]
+            fn part(&self) -> ConcatPart<'_> {
+                ConcatPart::$v(*self)
+            }
+        }
+    )*};
+}
+concat_shown!(i64 => BigInt, f64 => Double, bool => Boolean, Timestamp => Timestamp);
+
+/// An argument of `concat`, by reference (a string is not copied).
+#[inline]
+pub fn text_of<S: SqlConcat>(s: &Option<S>) -> Option<ConcatPart<'_>> {
+    s.as_ref().map(SqlConcat::part)
+}
+
+/// The type of a CASE's result, built from its branches' types without computing them: a
+/// branch is a closure, called only when chosen; [`witness`] takes its type and
+/// [`widen`] folds the branches' types into the one they widen to, as Spark does (BIGINT
+/// and DOUBLE branches give a DOUBLE). [`widened`] calls the chosen branch and converts
+/// its value. Zero-sized: nothing of it is left at run time.
+pub struct Witness<T>(std::marker::PhantomData<fn() -> T>);
+
+impl<T> Clone for Witness<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<T> Copy for Witness<T> {}
+
+/// The type of a CASE branch (the closure is not called).
+#[inline]
+pub fn witness<T, F: FnOnce() -> Option<T>>(_branch: &F) -> Witness<T> {
+    Witness(std::marker::PhantomData)
+}
+
+/// The type two CASE branches' types widen to. (One argument, a pair: with two, rustc
+/// would take `B` from `A`'s only impl before reading the second argument, and a STRING
+/// branch against a BIGINT one would be a bare "mismatched types" instead of the
+/// message of [`SqlWiden`].)
+#[inline]
+pub fn widen<P: WidenPair>(_pair: P) -> Witness<P::Out> {
+    Witness(std::marker::PhantomData)
+}
+
+/// Two branches' witnesses, for [`widen`].
+pub trait WidenPair {
+    /// The type both widen to.
+    type Out;
+}
+
+impl<A: SqlWiden<B>, B> WidenPair for (Witness<A>, Witness<B>) {
+    type Out = A::Out;
+}
+
+/// The chosen branch's value (the branch called here), as the CASE's type.
+#[inline]
+pub fn widened<T, V: SqlInto<T>, F: FnOnce() -> Option<V>>(_t: Witness<T>, branch: F) -> Option<T> {
+    branch().map(SqlInto::into_sql)
+}
+
+/// The type two CASE branches (or other values SQL puts in one column) widen to.
+#[diagnostic::on_unimplemented(
+    message = "the branches of a SQL CASE must have one type, and `{Self}` does not mix with `{B}`",
+    label = "in this query",
+    note = "BIGINT and DOUBLE branches give a DOUBLE; other types mix only with themselves (CAST a branch to the other's type)"
+)]
+pub trait SqlWiden<B> {
+    /// The common type.
+    type Out;
+}
+
+/// A value converted into the type a CASE's branches widen to.
+#[diagnostic::on_unimplemented(
+    message = "a SQL CASE branch of type `{Self}` cannot be a `{T}`",
+    label = "in this query",
+    note = "BIGINT and DOUBLE branches give a DOUBLE; other types mix only with themselves (CAST a branch to the other's type)"
+)]
+pub trait SqlInto<T> {
+    /// The value as `T`.
+    fn into_sql(self) -> T;
+}
+
+macro_rules! widen_same {
+    ($($t:ty),*) => {$(
+        impl SqlWiden<$t> for $t {
+            type Out = $t;
+        }
+        impl SqlInto<$t> for $t {
+            #[inline]
+            fn into_sql(self) -> $t {
+                self
+            }
+        }
+    )*};
+}
+widen_same!(i64, f64, bool, String, Timestamp, crate::event_time::Window);
+
+impl SqlWiden<f64> for i64 {
+    type Out = f64;
+}
+impl SqlWiden<i64> for f64 {
+    type Out = f64;
+}
+impl SqlInto<f64> for i64 {
+    #[inline]
+    fn into_sql(self) -> f64 {
+        self as f64
+    }
+}
+
 /// `substring(s, pos [, len])` as Spark: 1-based, `pos` 0 counts as 1, a negative `pos`
 /// counts from the end; characters, not bytes.
 pub fn substring<S: SqlText>(s: Option<S>, pos: Option<i64>, len: Option<i64>) -> Option<String> {
@@ -571,10 +731,48 @@ mod tests {
             Some("Sp".into())
         );
         assert_eq!(substring(Some("Spark"), Some(10), Some(2)), Some("".into()));
-        assert_eq!(concat(&[Some("a"), Some("b")]), Some("ab".into()));
-        assert_eq!(concat(&[Some("a"), None]), None);
+        let (a, b) = (Some("a"), Some(String::from("b")));
+        assert_eq!(concat(&[text_of(&a), text_of(&b)]), Some("ab".into()));
+        assert_eq!(concat(&[text_of(&a), text_of(&None::<&str>)]), None);
         assert_eq!(length(Some("héllo")), Some(5));
         assert_eq!(upper(Some("ab")), Some("AB".into()));
+    }
+
+    #[test]
+    fn concat_shows_numbers_booleans_and_timestamps_as_cast_does() {
+        let name = Some("n");
+        let parts = [
+            text_of(&name),
+            text_of(&Some("-")),
+            text_of(&Some(3i64)),
+            text_of(&Some(1.0f64)),
+            text_of(&Some(1e7f64)),
+            text_of(&Some(true)),
+        ];
+        assert_eq!(concat(&parts), Some("n-31.01.0E7true".into()));
+        let t = Timestamp::from_millis(0);
+        assert_eq!(
+            concat(&[text_of(&Some(t))]),
+            cast_string(Some(t)),
+            "as CAST shows it"
+        );
+        assert_eq!(concat(&[text_of(&Some(2i64)), text_of(&None::<f64>)]), None);
+        // A string is borrowed, not copied.
+        assert_eq!(text_of(&name), Some(ConcatPart::Text("n")));
+    }
+
+    #[test]
+    fn case_branches_widen_bigint_to_double() {
+        let (a, b) = (|| Some(2i64), || Some(0.5f64));
+        let w = widen((witness(&a), witness(&b)));
+        let v: Option<f64> = widened(w, a);
+        assert_eq!(v, Some(2.0));
+        assert_eq!(widened(w, b), Some(0.5));
+        assert_eq!(widened(w, || None::<i64>), None);
+        let s = || Some(String::from("x"));
+        let same = widen((witness(&s), witness(&s)));
+        assert_eq!(widened(same, s), Some(String::from("x")));
+        assert_eq!(std::mem::size_of_val(&w), 0);
     }
 
     #[test]

@@ -7,7 +7,8 @@ use std::cmp::Ordering;
 use super::value::SqlOwned;
 use crate::event_time::Timestamp;
 
-/// A value ORDER BY can sort by: a total order (floats by IEEE total order, NaN last).
+/// A value ORDER BY can sort by: a total order (floats as Spark sorts them: -0.0 equal to
+/// 0.0, every NaN equal and above every number).
 #[diagnostic::on_unimplemented(
     message = "ORDER BY cannot sort by `{Self}`",
     label = "in this query"
@@ -27,12 +28,22 @@ macro_rules! sort_by_ord {
         }
     )*};
 }
-sort_by_ord!(i64, bool, String, Timestamp, super::value::KeyStr, &str);
+sort_by_ord!(
+    i64,
+    bool,
+    String,
+    Timestamp,
+    super::value::KeyStr,
+    super::value::KeyDouble,
+    &str
+);
 
 impl SqlSort for f64 {
     #[inline]
     fn sort_cmp(&self, other: &f64) -> Ordering {
-        self.total_cmp(other)
+        // As GROUP BY keys order (Spark's `compareDoubles`), so that -NaN does not sort
+        // first as IEEE's total order would put it.
+        super::value::KeyDouble::new(*self).cmp(&super::value::KeyDouble::new(*other))
     }
 }
 
@@ -128,6 +139,18 @@ mod tests {
         assert_eq!(v, [Some(3), Some(2), Some(1), None]);
         v.sort_by_key(|x| sort_key(*x, true, Some(true)));
         assert_eq!(v, [None, Some(3), Some(2), Some(1)]);
+    }
+
+    #[test]
+    fn doubles_sort_as_spark() {
+        let mut v = [Some(f64::NAN), Some(1.0), Some(-f64::NAN), Some(-0.0), None];
+        v.sort_by_key(|x| sort_key(*x, false, None));
+        let shown: Vec<String> = v.iter().map(|x| format!("{x:?}")).collect();
+        assert_eq!(
+            shown,
+            ["None", "Some(-0.0)", "Some(1.0)", "Some(NaN)", "Some(NaN)"]
+        );
+        assert_eq!(0.0f64.sort_cmp(&-0.0), Ordering::Equal);
     }
 
     #[test]

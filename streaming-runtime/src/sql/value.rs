@@ -15,6 +15,8 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 
+use serde::{Deserialize, Serialize};
+
 use crate::event_time::Timestamp;
 
 /// A record field a query can read: its value as SQL computes with it (`None`: NULL).
@@ -169,6 +171,91 @@ impl SqlText for KeyStr {
     }
 }
 
+/// A DOUBLE as a GROUP BY, DISTINCT or join key holds it. `f64` is neither `Eq` nor
+/// `Hash`; Spark groups doubles after normalising them: -0.0 is 0.0 and every NaN is one NaN,
+/// equal to itself. The key keeps the normalised value, so equal keys have equal bits, and
+/// orders as Spark sorts doubles (NaN above every number). It is written to checkpoints as
+/// the `f64` it holds, and normalised again when read.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
+#[serde(from = "f64", into = "f64")]
+pub struct KeyDouble(f64);
+
+impl KeyDouble {
+    /// The key of `v`: -0.0 as 0.0, any NaN as the one NaN.
+    #[inline]
+    pub fn new(v: f64) -> KeyDouble {
+        KeyDouble(if v.is_nan() {
+            f64::NAN
+        } else if v == 0.0 {
+            0.0
+        } else {
+            v
+        })
+    }
+
+    /// The (normalised) value.
+    #[inline]
+    pub fn get(self) -> f64 {
+        self.0
+    }
+}
+
+impl From<f64> for KeyDouble {
+    #[inline]
+    fn from(v: f64) -> KeyDouble {
+        KeyDouble::new(v)
+    }
+}
+
+impl From<KeyDouble> for f64 {
+    #[inline]
+    fn from(k: KeyDouble) -> f64 {
+        k.0
+    }
+}
+
+impl PartialEq for KeyDouble {
+    #[inline]
+    fn eq(&self, other: &KeyDouble) -> bool {
+        self.0.to_bits() == other.0.to_bits()
+    }
+}
+
+impl Eq for KeyDouble {}
+
+impl std::hash::Hash for KeyDouble {
+    #[inline]
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.0.to_bits().hash(state);
+    }
+}
+
+impl PartialOrd for KeyDouble {
+    #[inline]
+    fn partial_cmp(&self, other: &KeyDouble) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for KeyDouble {
+    /// IEEE total order, which on normalised values is Spark's: -0.0 is gone, and the one
+    /// NaN (positive) sorts above infinity.
+    #[inline]
+    fn cmp(&self, other: &KeyDouble) -> std::cmp::Ordering {
+        self.0.total_cmp(&other.0)
+    }
+}
+
+crate::into_owned_by_identity!(KeyDouble);
+
+impl SqlOwned for KeyDouble {
+    type Owned = f64;
+    #[inline]
+    fn owned(self) -> f64 {
+        self.0
+    }
+}
+
 /// A column's value, `None` for NULL (what the generated code reads a column with).
 #[inline]
 pub fn col<T: SqlColumn + ?Sized>(field: &T) -> Option<T::Value<'_>> {
@@ -221,5 +308,32 @@ mod tests {
         assert_eq!(col(&None::<i32>), None);
         assert_eq!(col(&&&"x"), Some("x"));
         assert_eq!(owned(Some("s")), Some(String::from("s")));
+    }
+
+    #[test]
+    fn double_keys_group_as_spark() {
+        use std::collections::HashSet;
+        let keys: HashSet<KeyDouble> = [0.0, -0.0, f64::NAN, -f64::NAN, 1.5, 1.5]
+            .into_iter()
+            .map(KeyDouble::new)
+            .collect();
+        assert_eq!(keys.len(), 3);
+        assert_eq!(KeyDouble::new(-0.0).get().to_bits(), 0.0f64.to_bits());
+        assert_eq!(KeyDouble::new(f64::NAN), KeyDouble::new(-f64::NAN));
+        let mut sorted: Vec<KeyDouble> = [f64::NAN, 2.0, f64::INFINITY, -0.0, -1.0]
+            .into_iter()
+            .map(KeyDouble::new)
+            .collect();
+        sorted.sort();
+        let shown: Vec<f64> = sorted.into_iter().map(KeyDouble::get).collect();
+        assert_eq!(shown[..4], [-1.0, 0.0, 2.0, f64::INFINITY]);
+        assert!(shown[4].is_nan());
+        // A checkpoint holds the value and normalises it again when read.
+        let bytes = postcard::to_stdvec(&KeyDouble::new(2.5)).unwrap_or_default();
+        let back: Option<KeyDouble> = postcard::from_bytes(&bytes).ok();
+        assert_eq!(back, Some(KeyDouble::new(2.5)));
+        let bytes = postcard::to_stdvec(&-0.0f64).unwrap_or_default();
+        let back: Option<KeyDouble> = postcard::from_bytes(&bytes).ok();
+        assert_eq!(back.map(|k| k.get().to_bits()), Some(0));
     }
 }
