@@ -776,3 +776,22 @@ fn double_keys_of_open_windows_are_restored_from_a_checkpoint() {
     assert_eq!(rows(&straight), expected);
     assert_eq!(rows(&resumed), expected);
 }
+
+#[test]
+fn doubles_compare_as_spark_compares_them() {
+    // Spark: NaN = NaN, NaN is above every number (infinity too), -0.0 = 0.0.
+    let (above, nan, zero) = (Collector::new(), Collector::new(), Collector::new());
+    let mut p = stream_pipeline! {
+        batch 1s;
+        let readings = source queue(vec![vec![
+            rd("a", f64::NAN, 1), rd("b", f64::INFINITY, 2), rd("c", -0.0, 3), rd("d", 2.5, 4),
+        ]]);
+        sql("SELECT n FROM readings WHERE v > 1000000 ORDER BY n") |> map |r| r.n |> collect(above);
+        sql("SELECT n FROM readings WHERE v = CAST('NaN' AS DOUBLE)") |> map |r| r.n |> collect(nan);
+        sql("SELECT n FROM readings WHERE v = 0") |> map |r| r.n |> collect(zero)
+    };
+    p.run_batches(1).unwrap();
+    assert_eq!(above.batches()[0].1, [Some(1), Some(2)]);
+    assert_eq!(nan.batches()[0].1, [Some(1)]);
+    assert_eq!(zero.batches()[0].1, [Some(3)]);
+}

@@ -151,7 +151,7 @@ pub fn neg<A: SqlNum>(a: Option<A>) -> Option<A> {
     note = "numbers compare with numbers, strings with strings, booleans with booleans, timestamps with timestamps; CAST one side to compare across"
 )]
 pub trait SqlCmp<Rhs> {
-    /// The order of the two values (`None` for NaN against anything).
+    /// The order of the two values (`None`: they have none, and every comparison is false).
     fn sql_cmp(&self, rhs: &Rhs) -> Option<Ordering>;
 }
 
@@ -165,18 +165,32 @@ macro_rules! cmp_same {
         }
     )*};
 }
-cmp_same!(i64, f64, bool, Timestamp);
+cmp_same!(i64, bool, Timestamp);
 
+/// Doubles compare as Spark compares them (`SQLOrderingUtil.compareDoubles`): NaN equals
+/// NaN and is above every number, -0.0 equals 0.0; so `NaN = NaN` is true, as GROUP BY and
+/// ORDER BY already treat them.
+#[inline]
+fn spark_double_cmp(a: f64, b: f64) -> Ordering {
+    super::value::KeyDouble::new(a).cmp(&super::value::KeyDouble::new(b))
+}
+
+impl SqlCmp<f64> for f64 {
+    #[inline]
+    fn sql_cmp(&self, rhs: &f64) -> Option<Ordering> {
+        Some(spark_double_cmp(*self, *rhs))
+    }
+}
 impl SqlCmp<f64> for i64 {
     #[inline]
     fn sql_cmp(&self, rhs: &f64) -> Option<Ordering> {
-        (*self as f64).partial_cmp(rhs)
+        Some(spark_double_cmp(*self as f64, *rhs))
     }
 }
 impl SqlCmp<i64> for f64 {
     #[inline]
     fn sql_cmp(&self, rhs: &i64) -> Option<Ordering> {
-        self.partial_cmp(&(*rhs as f64))
+        Some(spark_double_cmp(*self, *rhs as f64))
     }
 }
 
@@ -709,7 +723,11 @@ mod tests {
         assert_eq!(lt(Some(1i64), None::<i64>), None);
         assert_eq!(lt(Some(1i64), Some(1.5f64)), Some(true));
         assert_eq!(eq(Some("a"), Some(String::from("a"))), Some(true));
-        assert_eq!(eq(Some(f64::NAN), Some(f64::NAN)), Some(false));
+        // Spark: NaN = NaN, NaN above every number, -0.0 = 0.0.
+        assert_eq!(eq(Some(f64::NAN), Some(f64::NAN)), Some(true));
+        assert_eq!(gt(Some(f64::NAN), Some(f64::INFINITY)), Some(true));
+        assert_eq!(lt(Some(1i64), Some(f64::NAN)), Some(true));
+        assert_eq!(eq(Some(-0.0f64), Some(0i64)), Some(true));
     }
 
     #[test]
