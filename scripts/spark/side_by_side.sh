@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
-# Manual side-by-side of the per-batch hashtag job: Apache Spark Streaming (PySpark DStreams,
-# scripts/spark/hashtags.py) against this crate (benches/hashtags.rs), on one input file.
-# Not run in CI. See scripts/spark/README.md.
+# Manual side-by-side of the per-batch hashtag job: Apache Spark 4 on the JVM (Scala DStreams
+# and Structured Streaming, scripts/spark/Hashtags.scala run by spark-shell) against this crate
+# (benches/hashtags.rs), on one input file, on 1 and 2 cores. Not run in CI. See
+# scripts/spark/README.md.
 #
 #   scripts/spark/side_by_side.sh [TWEETS_FILE]
 #
 # Environment knobs:
 #   SPARK_BATCHES=10        measured Spark batches per master
 #   SPARK_WARMUP=1          Spark warm-up batches (JVM/JIT, Python workers), not measured
-#   SPARK_BATCH_SECONDS=8   Spark batch interval; must exceed a batch's time (see README)
+#   SPARK_BATCH_SECONDS=4   DStreams' batch interval; must exceed a batch's time (see README)
+#   SPARK_APIS="dstream structured"
 #   SPARK_MASTERS="local[1] local[2]"
 #   SKIP_RUST=1             only run the Spark side
 #   SKIP_SPARK=1            only run the Rust side
@@ -21,7 +23,8 @@ mkdir -p "$work"
 
 batches="${SPARK_BATCHES:-10}"
 warmup="${SPARK_WARMUP:-1}"
-batch_seconds="${SPARK_BATCH_SECONDS:-8}"
+batch_seconds="${SPARK_BATCH_SECONDS:-4}"
+read -r -a apis <<<"${SPARK_APIS:-dstream structured}"
 read -r -a masters <<<"${SPARK_MASTERS:-local[1] local[2]}"
 
 # --- input -------------------------------------------------------------------------------
@@ -51,19 +54,19 @@ echo "input: $input ($lines lines)"
 declare -A spark_rps=()
 if [[ "${SKIP_SPARK:-0}" != 1 ]]; then
     if ! command -v java >/dev/null 2>&1; then
-        echo "error: java not found. Spark 3.5 here expects Java 17:" >&2
+        echo "error: java not found. Spark 4 needs Java 17 or later:" >&2
         echo "  apt-get install -y openjdk-17-jre-headless" >&2
         exit 1
     fi
     java_version="$(java -version 2>&1 | head -n 1)"
-    if ! grep -Eq 'version "17[."]' <<<"$java_version"; then
-        echo "error: expected Java 17, found: $java_version" >&2
+    if ! grep -Eq 'version "(1[7-9]|[2-9][0-9])[."]' <<<"$java_version"; then
+        echo "error: expected Java 17 or later, found: $java_version" >&2
         echo "  apt-get install -y openjdk-17-jre-headless   (and select it with update-alternatives or JAVA_HOME)" >&2
         exit 1
     fi
     echo "java: $java_version"
 
-    venv="$work/venv"
+    venv="$work/venv4"
     if [[ ! -x "$venv/bin/python" ]]; then
         echo "creating virtualenv $venv"
         python3 -m venv "$venv" || {
@@ -71,35 +74,34 @@ if [[ "${SKIP_SPARK:-0}" != 1 ]]; then
             exit 1
         }
     fi
-    # DStreams are deprecated since Spark 3.4 but not removed (pyspark.streaming is still in
-    # 4.x). Pin the 3.5 line anyway: it is what this script was run with, and 4.x changes the
-    # defaults (Java 17+, Scala 2.13, ANSI SQL mode).
-    if ! "$venv/bin/python" -c 'import pyspark, sys; sys.exit(not pyspark.__version__.startswith("3.5."))' 2>/dev/null; then
-        echo "installing pyspark 3.5 into $venv"
-        "$venv/bin/pip" install --quiet 'pyspark==3.5.*'
+    # PyPI's pyspark ships Spark's jars, spark-shell and spark-submit: no Maven, no download
+    # of a Spark distribution.
+    if ! "$venv/bin/python" -c 'import pyspark, sys; sys.exit(not pyspark.__version__.startswith("4."))' 2>/dev/null; then
+        echo "installing pyspark 4 into $venv"
+        "$venv/bin/pip" install --quiet 'pyspark==4.*'
     fi
-    echo "pyspark: $("$venv/bin/python" -c 'import pyspark; print(pyspark.__version__)')"
+    SPARK_HOME="$("$venv/bin/python" -c 'import os, pyspark; print(os.path.dirname(pyspark.__file__))')"
+    export SPARK_HOME
+    echo "spark: $("$venv/bin/python" -c 'import pyspark; print(pyspark.__version__)') ($SPARK_HOME)"
 
-    for master in "${masters[@]}"; do
-        echo
-        echo "=== Spark Streaming, master $master: $warmup warm-up + $batches batches, interval ${batch_seconds}s ==="
-        log="$work/spark_${master//[^a-z0-9]/_}.log"
-        # Spark's own log (JVM warnings, deprecation notice) goes to the log file.
-        "$venv/bin/python" "$script_dir/hashtags.py" --input "$input" --master "$master" \
-            --batches "$batches" --warmup "$warmup" --batch-seconds "$batch_seconds" \
-            2>"$log" | tee "$work/spark_out.txt" || {
-            echo "error: Spark run failed; stderr in $log" >&2
-            tail -n 20 "$log" >&2
-            exit 1
-        }
-        result="$(grep '^spark records_per_sec=' "$work/spark_out.txt" | tail -n 1)"
-        [[ -n "$result" ]] || { echo "error: no result line from hashtags.py; see $log" >&2; exit 1; }
-        threads="${master//[^0-9]/}"
-        spark_rps[$threads]="$(sed -E 's/.*records_per_sec=([0-9.]+).*/\1/' <<<"$result")"
+    for api in "${apis[@]}"; do
+        for master in "${masters[@]}"; do
+            echo
+            echo "=== Spark $api, master $master: $warmup warm-up + $batches batches ==="
+            log="$work/spark_${api}_${master//[^a-z0-9]/_}.log"
+            HASHTAGS_INPUT="$input" HASHTAGS_API="$api" SPARK_BATCHES="$batches" \
+                SPARK_WARMUP="$warmup" SPARK_BATCH_SECONDS="$batch_seconds" \
+                "$SPARK_HOME/bin/spark-shell" --master "$master" --driver-memory 4g \
+                -i "$script_dir/Hashtags.scala" >"$log" 2>&1 </dev/null || true
+            result="$(grep '^spark api=' "$log" | tail -n 1)"
+            [[ -n "$result" ]] || { echo "error: no result line from Hashtags.scala; see $log" >&2; tail -n 20 "$log" >&2; exit 1; }
+            echo "$result"
+            threads="${master//[^0-9]/}"
+            spark_rps["$api $threads"]="$(sed -E 's/.*records_per_sec=([0-9.]+).*/\1/' <<<"$result")"
+        done
     done
 fi
 
-# --- Rust --------------------------------------------------------------------------------
 declare -A rust_rps=()
 if [[ "${SKIP_RUST:-0}" != 1 ]]; then
     if ! grep -q STREAMING_BENCH_TWEETS "$root/benches/hashtags.rs"; then
@@ -134,17 +136,20 @@ fi
 # --- table -------------------------------------------------------------------------------
 echo
 echo "hashtags per batch, $lines lines per batch ($(basename "$input"))"
-echo "ratio = records/s / Spark's records/s with the same number of threads"
+echo "ratio = records/s / the best Spark API's records/s with the same number of threads"
 printf '%-22s %7s %16s %9s\n' engine threads records/s ratio
 for threads in 1 2; do
-    base="${spark_rps[$threads]:-}"
-    if [[ -n "$base" ]]; then
-        printf '%-22s %7s %16.0f %9s\n' "spark streaming 3.5" "$threads" "$base" "1.00x"
-    fi
+    best=""
+    for api in "${apis[@]}"; do
+        r="${spark_rps["$api $threads"]:-}"
+        [[ -n "$r" ]] || continue
+        printf '%-22s %7s %16.0f %9s\n' "spark 4 $api" "$threads" "$r" ""
+        if [[ -z "$best" ]] || python3 -c "import sys; sys.exit(not $r > $best)"; then best="$r"; fi
+    done
     rust="${rust_rps[$threads]:-}"
     if [[ -n "$rust" ]]; then
         ratio="-"
-        [[ -n "$base" ]] && ratio="$(python3 -c "print(f'{$rust / $base:.1f}x')")"
+        [[ -n "$best" ]] && ratio="$(python3 -c "print(f'{$rust / $best:.1f}x')")"
         printf '%-22s %7s %16.0f %9s\n' "streaming (fused)" "$threads" "$rust" "$ratio"
     fi
 done
