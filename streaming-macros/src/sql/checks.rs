@@ -132,6 +132,33 @@ impl Writer {
         quote_spanned!(s=> #f(#vb, #va))
     }
 
+    /// Two CASE branches' type witnesses folded into the type they widen to (`e` is the
+    /// CASE): a STRING branch beside a BIGINT one is an error naming the CASE.
+    pub(super) fn widen_check(&self, e: &Expr, a: TokenStream, b: TokenStream) -> TokenStream {
+        let s = self.span;
+        let rt = self.rt();
+        let (t, f) = self.check_names();
+        let tr = self.check_trait(
+            &t,
+            quote_spanned!(s=> #rt::sql::SqlWiden),
+            true,
+            format!(
+                "`{}`: the branches of a CASE must have one type, and `{{Self}}` does not mix with `{{B}}`",
+                escape(&e.to_string())
+            ),
+            "BIGINT and DOUBLE branches give a DOUBLE; other types mix only with themselves (CAST a branch to the other's type)",
+        );
+        self.push_check(quote_spanned! {s=>
+            #tr
+            #[inline(always)]
+            #[doc(hidden)]
+            fn #f<A: #t<B>, B>(b: #rt::sql::Witness<B>, a: #rt::sql::Witness<A>) -> #rt::sql::Witness<<A as #rt::sql::SqlWiden<B>>::Out> {
+                #rt::sql::widen((a, b))
+            }
+        });
+        quote_spanned!(s=> #f(#b, #a))
+    }
+
     /// `a / b`: both must be numbers.
     pub(super) fn div_check(
         &self,

@@ -227,7 +227,7 @@ impl Writer {
                 quote_spanned!(s=> #rt::sql::#f(#a))
             }
             Expr::Case { whens, otherwise } => {
-                return self.case(whens, otherwise.as_deref(), scope);
+                return self.case(e, whens, otherwise.as_deref(), scope);
             }
             Expr::Func(f, args) => {
                 let values = args
@@ -297,6 +297,7 @@ impl Writer {
     /// it.
     fn case(
         &self,
+        e: &Expr,
         whens: &[(Expr, Expr)],
         otherwise: Option<&Expr>,
         scope: &Scope<'_>,
@@ -347,7 +348,7 @@ impl Writer {
         }
         let mut witnesses = witnesses.into_iter();
         let first = witnesses.next().unwrap_or_default();
-        let folded = witnesses.fold(first, |a, b| quote_spanned!(s=> #rt::sql::widen((#a, #b))));
+        let folded = witnesses.fold(first, |a, b| self.widen_check(e, a, b));
         Ok(quote_spanned! {s=> {
             #(#closures)*
             let #ty = #folded;
