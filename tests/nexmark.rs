@@ -332,6 +332,11 @@ fn a_checkpointed_nexmark_pipeline_restarted_mid_run_counts_every_event_once() {
         .run_batches(BATCHES - 4)
         .unwrap();
 
+    assert_eq!(
+        resumed.0.batches().first().map(|(t, _)| t.milliseconds()),
+        Some(5000),
+        "the fifth batch, logged but not checkpointed, runs again"
+    );
     let last = |c: &Collector<(String, u64)>| c.sorted_batches().last().cloned();
     let end = last(&straight.0);
     assert_eq!(
