@@ -211,6 +211,44 @@ fn q4_averages_each_categorys_highest_bids_every_batch() {
 }
 
 #[test]
+fn q6_averages_each_sellers_last_ten_sales() {
+    let out = Collector::new();
+    queries::q6(source(), &out).run_batches(BATCHES).unwrap();
+    let all = events();
+    // Each auction closes at the first event after its expiry; it sells for its highest
+    // bid at or above the reserve placed between its start and its expiry.
+    let mut sales = Vec::new();
+    for (i, e) in all.iter().enumerate() {
+        let Event::Auction(a) = e else { continue };
+        let Some(closed_at) = (i..all.len()).find(|&j| all[j].date_time() > a.expires) else {
+            continue;
+        };
+        let best = all
+            .iter()
+            .filter_map(Event::as_bid)
+            .filter(|b| b.auction == a.id && a.date_time <= b.date_time && b.date_time <= a.expires)
+            .filter(|b| b.price >= a.reserve)
+            .map(|b| b.price)
+            .max();
+        if let Some(price) = best {
+            sales.push(((closed_at, a.expires, a.id), a.seller, price));
+        }
+    }
+    sales.sort();
+    let mut last: HashMap<usize, Vec<usize>> = HashMap::new();
+    let mut expected = Vec::new();
+    for (_, seller, price) in sales {
+        let prices = last.entry(seller).or_default();
+        prices.push(price);
+        let from = prices.len().saturating_sub(10);
+        let sum: u64 = prices[from..].iter().map(|&p| p as u64).sum();
+        expected.push((seller, sum as f64 / (prices.len() - from) as f64));
+    }
+    assert!(expected.len() >= 20, "{} sales", expected.len());
+    assert_eq!(flat(&out), expected);
+}
+
+#[test]
 fn q5_finds_the_hottest_auctions_of_each_hopping_window() {
     let out = Collector::new();
     queries::q5(source(), &out).run_batches(BATCHES).unwrap();

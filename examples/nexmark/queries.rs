@@ -7,12 +7,15 @@
 //! says how it is built. Each takes the configured source (`nexmark().events(n)..`) and a
 //! `Collector` for its rows; `BATCH` is every query's batch interval.
 //!
-//! q6 (average selling price of a seller's last 10 closed auctions) is missing: it needs
-//! an auction to close when the watermark passes its own `expires` time, an event-time
-//! timer per key, which the DSL has no operator for (`map_with_state`'s timeout is
-//! processing time).
+//! q4 and q6 need auctions that close: the DSL has no event-time timer per key
+//! (`map_with_state`'s timeout is processing time), so q6 keeps its open auctions under one
+//! key and closes them as the events' time passes their expiry (the events come in time
+//! order), and q4 follows Flink's text, which never closes an auction (each one's highest
+//! bid placed before its expiry, updated continuously).
 
 #![allow(dead_code)] // each user of this file runs some of the queries
+
+use std::collections::{BTreeSet, HashMap, VecDeque};
 
 use serde::{Deserialize, Serialize};
 use streaming::nexmark::{Bid, Event, NexmarkSource};
@@ -125,10 +128,8 @@ pub fn q3(events: NexmarkSource, out: &Collector<(String, String, String, usize)
         source nexmark(events)
             |> flat_map(q3_side)
             |> map_with_state(|_seller, side, state| {
-                let mut st: Q3State = state.get().cloned().unwrap_or_default();
-                let rows = side.map(|s| q3_join(s, &mut st)).unwrap_or_default();
-                state.update(st);
-                rows
+                let st = state.get_or_insert_with(Q3State::default);
+                side.map(|s| q3_join(s, st)).unwrap_or_default()
             })
             |> flat_map |rows| rows
             |> collect(out)
@@ -216,15 +217,124 @@ pub fn q4(events: NexmarkSource, out: &Collector<(usize, f64)>) -> Pipeline {
         source nexmark(events)
             |> flat_map(q4_side)
             |> map_with_state(|_auction, side, state| {
-                let mut st: Q4State = state.get().cloned().unwrap_or_default();
-                let change = side.and_then(|s| q4_join(s, &mut st));
-                state.update(st);
-                change
+                let st = state.get_or_insert_with(Q4State::default);
+                side.and_then(|s| q4_join(s, st))
             })
             |> flat_map |c| c
             |> map |(category, old, new)| (category, (old, new))
             |> update_state_by_key(|changes, acc| Some(q4_average(changes, acc)))
             |> map |(category, (sum, n))| (*category, sum as f64 / n as f64)
+            |> collect(out)
+    }
+}
+
+/// An auction q6 follows until it closes.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct OpenAuction {
+    /// Who sells it.
+    pub seller: usize,
+    /// The lowest price it sells at.
+    pub reserve: usize,
+    /// Its start (`date_time`).
+    pub start: u64,
+    /// Its end: bids after it do not count.
+    pub expires: u64,
+    /// The highest bid so far at or above the reserve, placed while it was open.
+    pub best: Option<usize>,
+}
+
+impl OpenAuction {
+    fn offer(&mut self, time: u64, price: usize) {
+        if (self.start..=self.expires).contains(&time) && price >= self.reserve {
+            self.best = self.best.max(Some(price));
+        }
+    }
+}
+
+/// q6's auctions, all under one key: the open ones, their closing order, and bids that
+/// came before their auction.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct AuctionBook {
+    open: HashMap<usize, OpenAuction>,
+    closing: BTreeSet<(u64, usize)>,
+    waiting: HashMap<usize, Vec<(u64, usize)>>,
+    /// The highest auction id seen: ids come in order, so a bid for an auction at or below
+    /// it that is not open is for a closed one.
+    newest: Option<usize>,
+}
+
+impl AuctionBook {
+    /// Takes one event: first closes the auctions that expired before its time, returning
+    /// `(seller, price)` of those that sold (Nexmark's winning bids), in order of expiry.
+    pub fn step(&mut self, e: &Event) -> Vec<(usize, usize)> {
+        let now = e.date_time();
+        let mut sold = Vec::new();
+        while let Some(&(expires, id)) = self.closing.first() {
+            if expires >= now {
+                break;
+            }
+            self.closing.pop_first();
+            if let Some(a) = self.open.remove(&id) {
+                sold.extend(a.best.map(|p| (a.seller, p)));
+            }
+        }
+        match e {
+            Event::Auction(a) => {
+                let mut open = OpenAuction {
+                    seller: a.seller,
+                    reserve: a.reserve,
+                    start: a.date_time,
+                    expires: a.expires,
+                    best: None,
+                };
+                for (t, price) in self.waiting.remove(&a.id).unwrap_or_default() {
+                    open.offer(t, price);
+                }
+                self.closing.insert((a.expires, a.id));
+                self.open.insert(a.id, open);
+                self.newest = self.newest.max(Some(a.id));
+            }
+            Event::Bid(b) => match self.open.get_mut(&b.auction) {
+                Some(open) => open.offer(b.date_time, b.price),
+                None if self.newest.is_none_or(|n| b.auction > n) => self
+                    .waiting
+                    .entry(b.auction)
+                    .or_default()
+                    .push((b.date_time, b.price)),
+                None => {}
+            },
+            Event::Person(_) => {}
+        }
+        sold
+    }
+}
+
+/// How many of a seller's last sales q6 averages.
+pub const Q6_LAST: usize = 10;
+
+/// q6, average selling price by seller: `(seller, average)` each time one of the seller's
+/// auctions closes with a winning bid (the highest at or above its reserve, placed before
+/// it expired), averaged over the seller's last 10 sales.
+pub fn q6(events: NexmarkSource, out: &Collector<(usize, f64)>) -> Pipeline {
+    let out = out.clone();
+    stream_pipeline! {
+        batch 1s;
+        source nexmark(events)
+            |> map |e| (0u8, e)
+            |> map_with_state(|_, e, state| {
+                let book = state.get_or_insert_with(AuctionBook::default);
+                e.map(|e| book.step(&e)).unwrap_or_default()
+            })
+            |> flat_map |sold| sold
+            |> map_with_state(|seller, price, state| {
+                let last = state.get_or_insert_with(VecDeque::new);
+                last.extend(price);
+                if last.len() > Q6_LAST {
+                    last.pop_front();
+                }
+                let sum: u64 = last.iter().map(|&p| p as u64).sum();
+                (*seller, sum as f64 / last.len() as f64)
+            })
             |> collect(out)
     }
 }
