@@ -127,14 +127,14 @@ pub fn parse(keyword: &Ident, tokens: &[TokenTree]) -> syn::Result<SourceDef> {
     // so that a query can be written once for any configuration.
     let optional_arg = kind == Kind::Nexmark && args.len() == 1;
     if args.len() != def.args && !optional_arg {
+        let takes = match (kind, def.args) {
+            (Kind::Nexmark, _) => "no argument or one (a configured `nexmark()`)".to_string(),
+            (_, 1) => "1 argument".to_string(),
+            (_, n) => format!("{n} arguments"),
+        };
         return Err(syn::Error::new(
             name.span(),
-            format!(
-                "`{key}` takes {} argument{}: write {}",
-                def.args,
-                if def.args == 1 { "" } else { "s" },
-                def.usage
-            ),
+            format!("`{key}` takes {takes}: write {}", def.usage),
         ));
     }
     check_options(
