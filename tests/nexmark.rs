@@ -399,3 +399,36 @@ fn a_checkpointed_nexmark_pipeline_restarted_mid_run_counts_every_event_once() {
     assert!(straight_windows.len() >= 5);
     assert_eq!(windows, straight_windows);
 }
+
+#[test]
+fn bids_print_as_tables_and_sql_reads_their_fields() {
+    let buf = OutputBuffer::new();
+    let counts = Collector::new();
+    let (shown, queried) = (nexmark().events(100).per_batch(50), source());
+    let mut p = stream_pipeline! {
+        batch 1s;
+        source nexmark(shown) |> flat_map |e| e.person() |> print(1);
+        let bids = source nexmark(queried) |> flat_map |e| e.bid();
+        sql("SELECT count(*) AS n, max(price) AS top FROM bids WHERE auction % 123 = 0")
+            |> map |r| (r.n.unwrap_or(0), r.top.unwrap_or(0))
+            |> collect(counts)
+    };
+    p.print_to(buf.clone());
+    p.run_batches(BATCHES).unwrap();
+    let text = buf.contents();
+    assert!(
+        text.contains("|  id|       name|    email_address|        credit_card|    city|state|    date_time|               extra|")
+            && text.contains("|1000|vicky noris|yplkvgz@qbxfg.com|7878 5821 1864 2539|cheyenne|   az|1700000000000|"),
+        "{text}"
+    );
+    let bids = bids();
+    let expected: Vec<(i64, i64)> = bids
+        .chunks(PER_BATCH as usize * 46 / 50)
+        .map(|batch| {
+            let sel: Vec<_> = batch.iter().filter(|b| b.auction % 123 == 0).collect();
+            let top = sel.iter().map(|b| b.price as i64).max().unwrap_or(0);
+            (sel.len() as i64, top)
+        })
+        .collect();
+    assert_eq!(flat(&counts), expected);
+}
