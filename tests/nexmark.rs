@@ -432,3 +432,16 @@ fn bids_print_as_tables_and_sql_reads_their_fields() {
         .collect();
     assert_eq!(flat(&counts), expected);
 }
+
+#[test]
+fn with_a_rate_each_batch_holds_the_events_generated_during_it() {
+    let out = Collector::new();
+    let paced = nexmark().rate(3_000).events(5_000);
+    let mut p = stream_pipeline! {
+        batch 500ms;
+        source nexmark(paced) |> count |> collect(out)
+    };
+    p.run_batches(5).unwrap();
+    // 3,000 events per second: 1,500 per 500 ms batch, until the 5,000 are out.
+    assert_eq!(flat(&out), vec![1_500, 1_500, 1_500, 500, 0]);
+}
