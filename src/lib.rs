@@ -77,3 +77,13 @@ pub mod __private {
     pub use serde;
     pub use streaming_runtime as rt;
 }
+
+/// Nexmark, the streaming benchmark (persons, auctions and bids of an online auction):
+/// the events of `source nexmark()` and its builder (see the README's "Nexmark" section).
+pub mod nexmark {
+    #[doc(inline)]
+    pub use streaming_runtime::source::nexmark::{
+        Auction, Bid, DEFAULT_FIRST_EVENT_TIME, DEFAULT_PER_BATCH, Event, NexmarkSource, Person,
+        nexmark, timestamp,
+    };
+}

@@ -90,3 +90,17 @@ fn the_typed_input_example_compiles() {
         bad |> print                                         // each with its text and place
     };
 }
+
+#[test]
+fn the_nexmark_example_compiles() {
+    let p: Pipeline = stream_pipeline! {
+        batch 1s;
+        source nexmark().events(1_000_000).rate(50_000)
+            |> event_time(|e| e.timestamp()) watermark 0s
+            |> flat_map |e| e.bid()
+            |> map |b| ((), b.price)
+            |> event_window(10s, 10s) reduce_by_key(max)       // q7's highest price
+            |> print
+    };
+    assert_eq!(p.config().batch_interval, std::time::Duration::from_secs(1));
+}

@@ -24,6 +24,7 @@ pub enum Kind {
     Stdin,
     TextFiles,
     Queue,
+    Nexmark,
     Receiver,
     Kafka,
     KafkaTask,
@@ -60,6 +61,12 @@ const KINDS: &[KindDef] = &[
         kind: Kind::Queue,
         args: 1,
         usage: "`source queue(vec![batch1, batch2])`",
+    },
+    KindDef {
+        name: "nexmark",
+        kind: Kind::Nexmark,
+        args: 0,
+        usage: "`source nexmark().events(1_000_000)` or `source nexmark(configured)` (Nexmark's persons, auctions and bids)",
     },
     KindDef {
         name: "receiver",
@@ -116,15 +123,18 @@ pub fn parse(keyword: &Ident, tokens: &[TokenTree]) -> syn::Result<SourceDef> {
             rest = &rest[1..];
         }
     }
-    if args.len() != def.args {
+    // `nexmark(configured)`: a source built outside the pipeline (`nexmark().events(n)`),
+    // so that a query can be written once for any configuration.
+    let optional_arg = kind == Kind::Nexmark && args.len() == 1;
+    if args.len() != def.args && !optional_arg {
+        let takes = match (kind, def.args) {
+            (Kind::Nexmark, _) => "no argument or one (a configured `nexmark()`)".to_string(),
+            (_, 1) => "1 argument".to_string(),
+            (_, n) => format!("{n} arguments"),
+        };
         return Err(syn::Error::new(
             name.span(),
-            format!(
-                "`{key}` takes {} argument{}: write {}",
-                def.args,
-                if def.args == 1 { "" } else { "s" },
-                def.usage
-            ),
+            format!("`{key}` takes {takes}: write {}", def.usage),
         ));
     }
     check_options(
@@ -186,6 +196,10 @@ impl SourceDef {
             Kind::Stdin => quote_spanned!(self.span=> #rt::source::stdin()),
             Kind::TextFiles => quote_spanned!(self.span=> #rt::source::text_files(#(#args),*)),
             Kind::Queue => quote_spanned!(self.span=> #rt::source::queue(#(#args),*)),
+            Kind::Nexmark if args.is_empty() => quote_spanned!(self.span=> #rt::source::nexmark()),
+            Kind::Nexmark => {
+                quote_spanned!(self.span=> #rt::source::nexmark::NexmarkSource::from(#(#args),*))
+            }
             Kind::Receiver => quote_spanned!(self.span=> #rt::source::receiver(#(#args),*)),
             Kind::Kafka => quote_spanned!(self.span=> #rt::kafka::source::kafka(#(#args),*)),
             Kind::KafkaTask => {

@@ -9,4 +9,8 @@ fn main() {
         batch 1s;
         source socket("localhost") |> print
     };
+    let _ = stream_pipeline! {
+        batch 1s;
+        source nexmark(1, 2) |> print
+    };
 }

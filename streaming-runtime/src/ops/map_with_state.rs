@@ -24,6 +24,14 @@ impl<S> StateHandle<'_, S> {
     pub fn get(&self) -> Option<&S> {
         self.state.as_ref()
     }
+    /// The state to change in place (a large state need not be cloned to be updated).
+    pub fn get_mut(&mut self) -> Option<&mut S> {
+        self.state.as_mut()
+    }
+    /// The state to change in place, made with `f` when the key has none.
+    pub fn get_or_insert_with(&mut self, f: impl FnOnce() -> S) -> &mut S {
+        self.state.get_or_insert_with(f)
+    }
     /// Replaces the state (ignored in a key's last, timing-out call: it is removed anyway).
     pub fn update(&mut self, state: S) {
         *self.state = Some(state);

@@ -12,12 +12,14 @@ use crate::error::StreamingError;
 use crate::metrics::SourceMetrics;
 use crate::time::BatchTime;
 
+pub mod nexmark;
 mod queue;
 mod receiver_source;
 mod text_files;
 
 #[cfg(feature = "kafka")]
 pub use crate::kafka::source::{self as kafka, KafkaRecord, KafkaSource, kafka};
+pub use nexmark::{NexmarkSource, nexmark};
 pub use queue::{QueueSource, queue};
 pub use receiver_source::{ReceiverSource, SocketSource, StdinSource, receiver};
 pub use text_files::{TextFilesSource, text_files};

@@ -1,0 +1,112 @@
+//! Nexmark's queries (`queries.rs`) over `source nexmark()`, as fast as possible: prints
+//! the events per second of the query (generation included) and per second of CPU time,
+//! and, apart, of the generator alone.
+//!
+//! ```text
+//! cargo run --release --example nexmark -- --query q1 --events 1000000
+//! ```
+
+mod queries;
+
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+use streaming::nexmark::{NexmarkSource, nexmark};
+use streaming::prelude::*;
+
+#[derive(Parser)]
+#[command(about = "Nexmark q0-q8 over the in-process generator")]
+struct Args {
+    /// q0, q1, q2, q3, q4, q5, q6, q7 or q8.
+    #[arg(long, default_value = "q0")]
+    query: String,
+    /// Events in all.
+    #[arg(long, default_value_t = 1_000_000)]
+    events: u64,
+    /// Events per batch.
+    #[arg(long, default_value_t = 100_000)]
+    per_batch: u64,
+}
+
+/// CPU time of this process so far (user and system).
+fn cpu_time() -> Duration {
+    // SAFETY: getrusage writes into the struct it is given and reads nothing else.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) } != 0 {
+        return Duration::ZERO;
+    }
+    let tv = |t: libc::timeval| {
+        Duration::from_secs(t.tv_sec.max(0) as u64) + Duration::from_micros(t.tv_usec.max(0) as u64)
+    };
+    tv(usage.ru_utime) + tv(usage.ru_stime)
+}
+
+/// Runs `pipeline` batch by batch until the source is drained, dropping each batch's rows
+/// (so memory stays flat); returns the rows it gave.
+fn drain<T>(
+    mut pipeline: Pipeline,
+    out: &Collector<T>,
+    batches: u64,
+) -> Result<u64, StreamingError> {
+    let mut rows = 0;
+    for _ in 0..batches {
+        pipeline.run_batches(1)?;
+        rows += out.take().iter().map(|(_, b)| b.len() as u64).sum::<u64>();
+    }
+    Ok(rows)
+}
+
+fn run(query: &str, events: NexmarkSource, batches: u64) -> Result<u64, StreamingError> {
+    macro_rules! go {
+        ($q:path) => {{
+            let out = Collector::new();
+            drain($q(events, &out), &out, batches)
+        }};
+    }
+    match query {
+        "q0" => go!(queries::q0),
+        "q1" => go!(queries::q1),
+        "q2" => go!(queries::q2),
+        "q3" => go!(queries::q3),
+        "q4" => go!(queries::q4),
+        "q5" => go!(queries::q5),
+        "q6" => go!(queries::q6),
+        "q7" => go!(queries::q7),
+        "q8" => go!(queries::q8),
+        other => Err(StreamingError::Config(format!(
+            "unknown query `{other}`: q0 to q8"
+        ))),
+    }
+}
+
+fn main() -> Result<(), StreamingError> {
+    let args = Args::parse();
+    let per_batch = args.per_batch.max(1);
+    let source = || nexmark().events(args.events).per_batch(per_batch);
+    let batches = args.events.div_ceil(per_batch);
+
+    let (wall, cpu) = (Instant::now(), cpu_time());
+    let generated = source().generate(args.events).len();
+    let (gen_wall, gen_cpu) = (wall.elapsed(), cpu_time() - cpu);
+
+    let (wall, cpu) = (Instant::now(), cpu_time());
+    let rows = run(&args.query, source(), batches)?;
+    let (q_wall, q_cpu) = (wall.elapsed(), cpu_time() - cpu);
+
+    let per_s = |n: u64, d: Duration| n as f64 / d.as_secs_f64().max(1e-9);
+    println!(
+        "generator alone: {generated} events in {:.2} s: {:.0} events/s, {:.0} events/s per core",
+        gen_wall.as_secs_f64(),
+        per_s(args.events, gen_wall),
+        per_s(args.events, gen_cpu)
+    );
+    println!(
+        "{} (generation included): {} events, {rows} rows in {:.2} s: {:.0} events/s, {:.0} events/s per core",
+        args.query,
+        args.events,
+        q_wall.as_secs_f64(),
+        per_s(args.events, q_wall),
+        per_s(args.events, q_cpu)
+    );
+    Ok(())
+}

@@ -1,0 +1,411 @@
+//! Nexmark's queries q0–q8 as DSL pipelines, written once for the example
+//! (`examples/nexmark/main.rs`) and the tests (`tests/nexmark.rs`, which include this file
+//! and check each query against a hand-written loop over the same events).
+//!
+//! Each query follows the definition in the Nexmark repository's Flink SQL texts; where
+//! the DSL needs another shape (a join over all of history, a top per window) the comment
+//! says how it is built. Each takes the configured source (`nexmark().events(n)..`) and a
+//! `Collector` for its rows; `BATCH` is every query's batch interval.
+//!
+//! q4 and q6 need auctions that close: the DSL has no event-time timer per key
+//! (`map_with_state`'s timeout is processing time), so q6 keeps its open auctions under one
+//! key and closes them as the events' time passes their expiry (the events come in time
+//! order), and q4 follows Flink's text, which never closes an auction (each one's highest
+//! bid placed before its expiry, updated continuously).
+
+#![allow(dead_code)] // each user of this file runs some of the queries
+
+use std::collections::{BTreeSet, HashMap, VecDeque};
+
+use serde::{Deserialize, Serialize};
+use streaming::nexmark::{Bid, Event, NexmarkSource};
+use streaming::prelude::*;
+
+/// The states of q3's persons, as the generator spells them (lower case: RisingWave's
+/// generator writes `or`, where the Java one wrote `OR`).
+pub const Q3_STATES: [&str; 3] = ["or", "id", "ca"];
+/// q3's category.
+pub const Q3_CATEGORY: usize = 10;
+/// q1's dollar-to-euro rate.
+pub const Q1_RATE: f64 = 0.908;
+
+/// q0, passthrough: every bid.
+pub fn q0(events: NexmarkSource, out: &Collector<Bid>) -> Pipeline {
+    let out = out.clone();
+    stream_pipeline! {
+        batch 1s;
+        source nexmark(events)
+            |> flat_map |e| e.bid()
+            |> collect(out)
+    }
+}
+
+/// q1, currency conversion: `(auction, bidder, price × 0.908, date_time)` of every bid.
+pub fn q1(events: NexmarkSource, out: &Collector<(usize, usize, f64, u64)>) -> Pipeline {
+    let out = out.clone();
+    stream_pipeline! {
+        batch 1s;
+        source nexmark(events)
+            |> flat_map |e| e.bid()
+            |> map |b| (b.auction, b.bidder, b.price as f64 * Q1_RATE, b.date_time)
+            |> collect(out)
+    }
+}
+
+/// q2, selection: `(auction, price)` of the bids on auctions whose id is a multiple of 123.
+pub fn q2(events: NexmarkSource, out: &Collector<(usize, usize)>) -> Pipeline {
+    let out = out.clone();
+    stream_pipeline! {
+        batch 1s;
+        source nexmark(events)
+            |> flat_map |e| e.bid()
+            |> filter |b| b.auction % 123 == 0
+            |> map |b| (b.auction, b.price)
+            |> collect(out)
+    }
+}
+
+/// What q3 keeps per seller: the person once seen, and the auctions seen before them.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Q3State {
+    /// `(name, city, state)` of the person, once registered.
+    pub person: Option<(String, String, String)>,
+    /// Auctions of this seller that came before the person.
+    pub waiting: Vec<usize>,
+}
+
+/// One side of q3's join, keyed by person id (the seller, for an auction).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub enum Q3Side {
+    /// A person of OR, ID or CA: `(name, city, state)`.
+    Person(String, String, String),
+    /// An auction of category 10: its id.
+    Auction(usize),
+}
+
+/// q3's join, one record at a time: the rows `(name, city, state, auction)` the record
+/// completes. A symmetric hash join over all history, as Flink's regular join keeps
+/// both sides (an auction's seller may register after it).
+pub fn q3_join(side: Q3Side, st: &mut Q3State) -> Vec<(String, String, String, usize)> {
+    match side {
+        Q3Side::Person(name, city, state) => {
+            let rows = st
+                .waiting
+                .drain(..)
+                .map(|a| (name.clone(), city.clone(), state.clone(), a))
+                .collect();
+            st.person = Some((name, city, state));
+            rows
+        }
+        Q3Side::Auction(a) => match &st.person {
+            Some((name, city, state)) => vec![(name.clone(), city.clone(), state.clone(), a)],
+            None => {
+                st.waiting.push(a);
+                Vec::new()
+            }
+        },
+    }
+}
+
+/// The record of q3's join an event is, if any.
+pub fn q3_side(e: Event) -> Option<(usize, Q3Side)> {
+    match e {
+        Event::Person(p) if Q3_STATES.contains(&p.state.as_str()) => {
+            Some((p.id, Q3Side::Person(p.name, p.city, p.state)))
+        }
+        Event::Auction(a) if a.category == Q3_CATEGORY => Some((a.seller, Q3Side::Auction(a.id))),
+        _ => None,
+    }
+}
+
+/// q3, local item suggestion: `(name, city, state, auction)` for each auction of category
+/// 10 whose seller lives in OR, ID or CA, as soon as both are known. The DSL has no
+/// stream-stream join over all history, so the join is `map_with_state` keyed by person.
+pub fn q3(events: NexmarkSource, out: &Collector<(String, String, String, usize)>) -> Pipeline {
+    let out = out.clone();
+    stream_pipeline! {
+        batch 1s;
+        source nexmark(events)
+            |> flat_map(q3_side)
+            |> map_with_state(|_seller, side, state| {
+                let st = state.get_or_insert_with(Q3State::default);
+                side.map(|s| q3_join(s, st)).unwrap_or_default()
+            })
+            |> flat_map |rows| rows
+            |> collect(out)
+    }
+}
+
+/// One side of q4's join, keyed by auction id.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub enum Q4Side {
+    /// The auction: `(category, date_time, expires)`.
+    Auction(usize, u64, u64),
+    /// A bid: `(date_time, price)`.
+    Bid(u64, usize),
+}
+
+/// What q4 keeps per auction.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Q4State {
+    /// `(category, date_time, expires)` once the auction is seen.
+    pub auction: Option<(usize, u64, u64)>,
+    /// Bids that came before their auction: `(date_time, price)`.
+    pub waiting: Vec<(u64, usize)>,
+    /// The highest price among the auction's bids placed while it was open.
+    pub max: Option<usize>,
+}
+
+/// The record of q4's join an event is.
+pub fn q4_side(e: Event) -> Option<(usize, Q4Side)> {
+    match e {
+        Event::Auction(a) => Some((a.id, Q4Side::Auction(a.category, a.date_time, a.expires))),
+        Event::Bid(b) => Some((b.auction, Q4Side::Bid(b.date_time, b.price))),
+        Event::Person(_) => None,
+    }
+}
+
+/// q4's join, one record at a time: `(category, old maximum, new maximum)` when the
+/// auction's highest valid bid rises (Flink's `MAX(price) .. WHERE B.dateTime BETWEEN
+/// A.dateTime AND A.expires GROUP BY A.id`, as a changelog).
+pub fn q4_join(side: Q4Side, st: &mut Q4State) -> Option<(usize, Option<usize>, usize)> {
+    let old = st.max;
+    match side {
+        Q4Side::Auction(category, start, expires) => {
+            st.auction = Some((category, start, expires));
+            for (t, price) in st.waiting.drain(..) {
+                if (start..=expires).contains(&t) {
+                    st.max = st.max.max(Some(price));
+                }
+            }
+        }
+        Q4Side::Bid(t, price) => match st.auction {
+            Some((_, start, expires)) if (start..=expires).contains(&t) => {
+                st.max = st.max.max(Some(price));
+            }
+            Some(_) => {}
+            None => st.waiting.push((t, price)),
+        },
+    }
+    let (category, ..) = st.auction?;
+    let new = st.max?;
+    (old != Some(new)).then_some((category, old, new))
+}
+
+/// q4's second aggregation: a category's `(sum, count)` of its auctions' maxima, with each
+/// change retracting the auction's old maximum.
+pub fn q4_average(changes: Vec<(Option<usize>, usize)>, acc: Option<(u64, u64)>) -> (u64, u64) {
+    let (mut sum, mut n) = acc.unwrap_or((0, 0));
+    for (old, new) in changes {
+        match old {
+            Some(old) => sum -= old as u64,
+            None => n += 1,
+        }
+        sum += new as u64;
+    }
+    (sum, n)
+}
+
+/// q4, average price per category: `(category, average)` every batch, the average of the
+/// highest bid of each auction (among bids placed between its start and its expiry), as
+/// Flink's q4 computes it continuously. Two `map_with_state` / `update_state_by_key`
+/// stages stand for Flink's join and its two GROUP BYs.
+pub fn q4(events: NexmarkSource, out: &Collector<(usize, f64)>) -> Pipeline {
+    let out = out.clone();
+    stream_pipeline! {
+        batch 1s;
+        source nexmark(events)
+            |> flat_map(q4_side)
+            |> map_with_state(|_auction, side, state| {
+                let st = state.get_or_insert_with(Q4State::default);
+                side.and_then(|s| q4_join(s, st))
+            })
+            |> flat_map |c| c
+            |> map |(category, old, new)| (category, (old, new))
+            |> update_state_by_key(|changes, acc| Some(q4_average(changes, acc)))
+            |> map |(category, (sum, n))| (*category, sum as f64 / n as f64)
+            |> collect(out)
+    }
+}
+
+/// An auction q6 follows until it closes.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct OpenAuction {
+    /// Who sells it.
+    pub seller: usize,
+    /// The lowest price it sells at.
+    pub reserve: usize,
+    /// Its start (`date_time`).
+    pub start: u64,
+    /// Its end: bids after it do not count.
+    pub expires: u64,
+    /// The highest bid so far at or above the reserve, placed while it was open.
+    pub best: Option<usize>,
+}
+
+impl OpenAuction {
+    fn offer(&mut self, time: u64, price: usize) {
+        if (self.start..=self.expires).contains(&time) && price >= self.reserve {
+            self.best = self.best.max(Some(price));
+        }
+    }
+}
+
+/// q6's auctions, all under one key: the open ones, their closing order, and bids that
+/// came before their auction.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct AuctionBook {
+    open: HashMap<usize, OpenAuction>,
+    closing: BTreeSet<(u64, usize)>,
+    waiting: HashMap<usize, Vec<(u64, usize)>>,
+    /// The highest auction id seen: ids come in order, so a bid for an auction at or below
+    /// it that is not open is for a closed one.
+    newest: Option<usize>,
+}
+
+impl AuctionBook {
+    /// Takes one event: first closes the auctions that expired before its time, returning
+    /// `(seller, price)` of those that sold (Nexmark's winning bids), in order of expiry.
+    pub fn step(&mut self, e: &Event) -> Vec<(usize, usize)> {
+        let now = e.date_time();
+        let mut sold = Vec::new();
+        while let Some(&(expires, id)) = self.closing.first() {
+            if expires >= now {
+                break;
+            }
+            self.closing.pop_first();
+            if let Some(a) = self.open.remove(&id) {
+                sold.extend(a.best.map(|p| (a.seller, p)));
+            }
+        }
+        match e {
+            Event::Auction(a) => {
+                let mut open = OpenAuction {
+                    seller: a.seller,
+                    reserve: a.reserve,
+                    start: a.date_time,
+                    expires: a.expires,
+                    best: None,
+                };
+                for (t, price) in self.waiting.remove(&a.id).unwrap_or_default() {
+                    open.offer(t, price);
+                }
+                self.closing.insert((a.expires, a.id));
+                self.open.insert(a.id, open);
+                self.newest = self.newest.max(Some(a.id));
+            }
+            Event::Bid(b) => match self.open.get_mut(&b.auction) {
+                Some(open) => open.offer(b.date_time, b.price),
+                None if self.newest.is_none_or(|n| b.auction > n) => self
+                    .waiting
+                    .entry(b.auction)
+                    .or_default()
+                    .push((b.date_time, b.price)),
+                None => {}
+            },
+            Event::Person(_) => {}
+        }
+        sold
+    }
+}
+
+/// How many of a seller's last sales q6 averages.
+pub const Q6_LAST: usize = 10;
+
+/// q6, average selling price by seller: `(seller, average)` each time one of the seller's
+/// auctions closes with a winning bid (the highest at or above its reserve, placed before
+/// it expired), averaged over the seller's last 10 sales.
+pub fn q6(events: NexmarkSource, out: &Collector<(usize, f64)>) -> Pipeline {
+    let out = out.clone();
+    stream_pipeline! {
+        batch 1s;
+        source nexmark(events)
+            |> map |e| (0u8, e)
+            |> map_with_state(|_, e, state| {
+                let book = state.get_or_insert_with(AuctionBook::default);
+                e.map(|e| book.step(&e)).unwrap_or_default()
+            })
+            |> flat_map |sold| sold
+            |> map_with_state(|seller, price, state| {
+                let last = state.get_or_insert_with(VecDeque::new);
+                last.extend(price);
+                if last.len() > Q6_LAST {
+                    last.pop_front();
+                }
+                let sum: u64 = last.iter().map(|&p| p as u64).sum();
+                (*seller, sum as f64 / last.len() as f64)
+            })
+            |> collect(out)
+    }
+}
+
+/// The higher of two `(count, keys)` pairs, ties keeping the keys of both.
+pub fn max_with_ties<K>(a: (u64, Vec<K>), b: (u64, Vec<K>)) -> (u64, Vec<K>) {
+    match a.0.cmp(&b.0) {
+        std::cmp::Ordering::Greater => a,
+        std::cmp::Ordering::Less => b,
+        std::cmp::Ordering::Equal => {
+            let (n, mut keys) = a;
+            keys.extend(b.1);
+            (n, keys)
+        }
+    }
+}
+
+/// q5, hot items: for each hopping window of 10 s sliding by 2 s, `(window start ms,
+/// auction, bids)` of the auction(s) with the most bids in it. The per-window counts come
+/// out of `event_window .. count_by_value` when the watermark closes the window (all of a
+/// window's counts in one batch), so the maximum is a plain `reduce_by_key` by window.
+pub fn q5(events: NexmarkSource, out: &Collector<(i64, usize, u64)>) -> Pipeline {
+    let out = out.clone();
+    stream_pipeline! {
+        batch 1s;
+        source nexmark(events)
+            |> event_time(|e| e.timestamp()) watermark 0s
+            |> flat_map |e| e.bid().map(|b| b.auction)
+            |> event_window(10s, 2s) count_by_value
+            |> map |((w, auction), n)| (w.start.as_millis(), (n as u64, vec![auction]))
+            |> reduce_by_key(max_with_ties)
+            |> flat_map |(start, (n, auctions))| auctions.into_iter().map(move |a| (start, a, n))
+            |> collect(out)
+    }
+}
+
+/// A q7 bid: `(auction, price, bidder, date_time)`.
+pub type Q7Bid = (usize, usize, usize, u64);
+
+/// q7, highest bid: for each tumbling 10 s window, `(window start ms, bid)` of the bid(s)
+/// with the highest price in it.
+pub fn q7(events: NexmarkSource, out: &Collector<(i64, Q7Bid)>) -> Pipeline {
+    let out = out.clone();
+    stream_pipeline! {
+        batch 1s;
+        source nexmark(events)
+            |> event_time(|e| e.timestamp()) watermark 0s
+            |> flat_map |e| e.bid()
+            |> map |b| ((), (b.price as u64, vec![(b.auction, b.price, b.bidder, b.date_time)]))
+            |> event_window(10s, 10s) reduce_by_key(max_with_ties)
+            |> flat_map |((w, _), (_, bids))| bids.into_iter().map(move |b| (w.start.as_millis(), b))
+            |> collect(out)
+    }
+}
+
+/// q8, monitor new users: `(person id, name, window start ms)` of the persons who
+/// registered and opened an auction in the same tumbling 10 s window. Both sides are
+/// keyed by person and reduced in one window: the join of Flink's two windowed GROUP BYs.
+pub fn q8(events: NexmarkSource, out: &Collector<(usize, String, i64)>) -> Pipeline {
+    let out = out.clone();
+    stream_pipeline! {
+        batch 1s;
+        source nexmark(events)
+            |> event_time(|e| e.timestamp()) watermark 0s
+            |> flat_map |e| match e {
+                Event::Person(p) => Some((p.id, (Some(p.name), false))),
+                Event::Auction(a) => Some((a.seller, (None, true))),
+                Event::Bid(_) => None,
+            }
+            |> event_window(10s, 10s) reduce_by_key(|a: (Option<String>, bool), b: (Option<String>, bool)| (a.0.or(b.0), a.1 || b.1))
+            |> flat_map |((w, id), (name, opened))| name.filter(|_| opened).map(|n| (id, n, w.start.as_millis()))
+            |> collect(out)
+    }
+}
