@@ -8,16 +8,10 @@ struct Event {
     user: u32,
 }
 
-#[derive(Debug, Clone)]
-struct Tagged {
-    tags: Vec<String>,
-}
-
 fn main() {
     let _ = stream_pipeline! {
         batch 1s;
         let events = source queue(Vec::<Vec<Event>>::new());
-        let tagged = source queue(Vec::<Vec<Tagged>>::new());
         // SUM of a string.
         sql("SELECT user, sum(action) AS s FROM events GROUP BY user") |> print;
         // A string compared with a number.
@@ -25,8 +19,9 @@ fn main() {
         // A number as a condition, a string function of a number, `/` of a string.
         sql("SELECT upper(user) AS u, action / 2 AS h FROM events WHERE user") |> print;
         // CASE branches of a string and a number.
-        sql("SELECT CASE WHEN user > 1 THEN action ELSE user END AS c FROM events") |> print;
-        // A column of a type SQL does not read (the first error names it).
-        sql("SELECT tags FROM tagged") |> print
+        // (A column of a type SQL does not read, such as `Vec<String>`, is an error naming
+        // the column too; not pinned here, as rustc's list of the types SQL reads differs
+        // with the crate's features.)
+        sql("SELECT CASE WHEN user > 1 THEN action ELSE user END AS c FROM events") |> print
     };
 }
