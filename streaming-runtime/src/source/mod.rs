@@ -142,6 +142,51 @@ pub(crate) fn prune_positions<P>(
     }
 }
 
+/// The checkpointed positions of a source whose position is a count (the vecs of `queue`,
+/// the events of `nexmark`): while checkpointing, the count as of each sealed batch, kept
+/// until the batch's checkpoint no longer needs it.
+#[derive(Default)]
+pub(crate) struct CountPositions(Option<std::collections::VecDeque<(BatchTime, u64)>>);
+
+impl CountPositions {
+    /// Starts recording (once), from `start`.
+    pub(crate) fn record(&mut self, start: u64) {
+        if self.0.is_none() {
+            self.0 = Some(std::collections::VecDeque::from([(BatchTime::ZERO, start)]));
+        }
+    }
+
+    /// The count as of the batch sealed at `time`.
+    pub(crate) fn sealed(&mut self, time: BatchTime, count: u64) {
+        if let Some(p) = &mut self.0 {
+            p.push_back((time, count));
+        }
+    }
+
+    /// The encoded position in force at `time`; older ones are dropped.
+    pub(crate) fn encoded(&mut self, time: BatchTime) -> Option<Vec<u8>> {
+        let positions = self.0.as_mut()?;
+        let n = position_at(positions, time)?;
+        prune_positions(positions, time);
+        postcard::to_stdvec(&n).ok()
+    }
+
+    /// Restored at `count`: the positions start again from it.
+    pub(crate) fn restored(&mut self, count: u64) {
+        if let Some(p) = &mut self.0 {
+            p.clear();
+            p.push_back((BatchTime::ZERO, count));
+        }
+    }
+
+    /// A position [`encoded`](Self::encoded) earlier; `source` names the source in the
+    /// error.
+    pub(crate) fn decode(position: &[u8], source: &str) -> Result<u64, StreamingError> {
+        postcard::from_bytes(position)
+            .map_err(|e| StreamingError::Config(format!("{source} position in checkpoint: {e}")))
+    }
+}
+
 /// What `source NAME(..)` in the DSL may evaluate to: a [`Source`], or a receiver builder
 /// such as [`socket`]`(..)` that becomes one.
 pub trait IntoSource {

@@ -200,7 +200,7 @@ struct State {
     sealed: VecDeque<(BatchTime, u64)>,
     /// Events handed to the job so far: the index of the next one to generate.
     read_to: u64,
-    positions: Option<VecDeque<(BatchTime, u64)>>,
+    positions: super::CountPositions,
 }
 
 /// `source nexmark()`: Nexmark's events, as fast as possible, endless, with the
@@ -222,7 +222,7 @@ pub fn nexmark() -> NexmarkSource {
                 sealed_to: 0,
                 sealed: VecDeque::new(),
                 read_to: 0,
-                positions: None,
+                positions: super::CountPositions::default(),
             }),
             metrics: Arc::new(SourceMetrics::new("nexmark")),
         }),
@@ -335,9 +335,7 @@ impl Shared {
         self.metrics.add_records(end - st.sealed_to);
         st.sealed_to = end;
         st.sealed.push_back((time, end));
-        if let Some(p) = &mut st.positions {
-            p.push_back((time, end));
-        }
+        st.positions.sealed(time, end);
     }
 }
 
@@ -422,33 +420,23 @@ impl SourceControl for Shared {
 
     fn record_positions(&self) {
         let mut st = self.lock();
-        if st.positions.is_none() {
-            let start = st.sealed_to;
-            st.positions = Some(VecDeque::from([(BatchTime::ZERO, start)]));
-        }
+        let start = st.sealed_to;
+        st.positions.record(start);
     }
 
     fn position(&self, time: BatchTime) -> Option<Vec<u8>> {
-        let mut st = self.lock();
-        let positions = st.positions.as_mut()?;
-        let n = super::position_at(positions, time)?;
-        super::prune_positions(positions, time);
-        postcard::to_stdvec(&n).ok()
+        self.lock().positions.encoded(time)
     }
 
     fn restore_position(&self, position: &[u8]) -> Result<(), StreamingError> {
-        let n: u64 = postcard::from_bytes(position)
-            .map_err(|e| StreamingError::Config(format!("nexmark position in checkpoint: {e}")))?;
+        let n = super::CountPositions::decode(position, "nexmark")?;
         let mut st = self.lock();
         // The first `n` events were counted before the checkpoint: the next is event `n`.
         st.sealed_to = n;
         st.read_to = n;
         st.sealed.clear();
         st.pace_origin = None;
-        if let Some(p) = &mut st.positions {
-            p.clear();
-            p.push_back((BatchTime::ZERO, n));
-        }
+        st.positions.restored(n);
         Ok(())
     }
 

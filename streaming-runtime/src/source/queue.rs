@@ -26,7 +26,7 @@ struct State<T> {
     sealed: VecDeque<(BatchTime, Vec<T>)>,
     /// Vecs handed out so far, and at each seal when recording positions.
     handed_out: u64,
-    positions: Option<VecDeque<(BatchTime, u64)>>,
+    positions: super::CountPositions,
 }
 
 /// A queue source over `batches`: an iterator of per-batch vecs.
@@ -43,7 +43,7 @@ where
                 rest: rest.peekable(),
                 sealed: VecDeque::new(),
                 handed_out: 0,
-                positions: None,
+                positions: super::CountPositions::default(),
             }),
             metrics: Arc::new(SourceMetrics::new("queue")),
         }),
@@ -72,9 +72,7 @@ impl<T> Shared<T> {
         self.metrics.add_records(batch.len() as u64);
         st.sealed.push_back((time, batch));
         let handed_out = st.handed_out;
-        if let Some(p) = &mut st.positions {
-            p.push_back((time, handed_out));
-        }
+        st.positions.sealed(time, handed_out);
     }
 }
 
@@ -125,33 +123,23 @@ impl<T: Send + 'static> SourceControl for Shared<T> {
 
     fn record_positions(&self) {
         let mut st = self.lock();
-        if st.positions.is_none() {
-            let start = st.handed_out;
-            st.positions = Some(VecDeque::from([(BatchTime::ZERO, start)]));
-        }
+        let start = st.handed_out;
+        st.positions.record(start);
     }
 
     fn position(&self, time: BatchTime) -> Option<Vec<u8>> {
-        let mut st = self.lock();
-        let positions = st.positions.as_mut()?;
-        let n = super::position_at(positions, time)?;
-        super::prune_positions(positions, time);
-        postcard::to_stdvec(&n).ok()
+        self.lock().positions.encoded(time)
     }
 
     fn restore_position(&self, position: &[u8]) -> Result<(), StreamingError> {
-        let n: u64 = postcard::from_bytes(position)
-            .map_err(|e| StreamingError::Config(format!("queue position in checkpoint: {e}")))?;
+        let n = super::CountPositions::decode(position, "queue")?;
         let mut st = self.lock();
         // The first `n` vecs were consumed before the checkpoint: skip them.
         for _ in st.handed_out..n {
             st.rest.next();
         }
         st.handed_out = st.handed_out.max(n);
-        if let Some(p) = &mut st.positions {
-            p.clear();
-            p.push_back((BatchTime::ZERO, n));
-        }
+        st.positions.restored(n);
         Ok(())
     }
 
