@@ -27,52 +27,16 @@ use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use streaming::prelude::*;
-use streaming::rdkafka::consumer::{BaseConsumer, Consumer};
-use streaming::rdkafka::producer::{BaseProducer, BaseRecord, Producer};
-use streaming::rdkafka::{Message, Offset, TopicPartitionList};
+use streaming::rdkafka::Message;
 
 const TOPIC: &str = "tweets";
 
 fn load(broker: &broker::Broker) -> u64 {
-    let text = common::tweets_text();
-    let producer: BaseProducer = broker
-        .client_config()
-        .set("linger.ms", "5")
-        .create()
-        .unwrap_or_else(|e| panic!("producer: {e}"));
-    let mut n = 0u64;
-    for (i, line) in text.lines().enumerate() {
-        let mut record = BaseRecord::<(), str>::to(TOPIC)
-            .partition((i % 2) as i32)
-            .payload(line);
-        while let Err((_, back)) = producer.send(record) {
-            record = back;
-            producer.poll(Duration::from_millis(10));
-        }
-        n += 1;
-    }
-    producer
-        .flush(Duration::from_secs(60))
-        .unwrap_or_else(|e| panic!("flush: {e}"));
-    n
+    broker.load(TOPIC, 2, common::tweets_text().lines())
 }
 
 fn hand_written(broker: &broker::Broker, records: u64) -> usize {
-    let consumer: BaseConsumer = broker
-        .client_config()
-        .set("group.id", "bench-hand-written")
-        .set("enable.auto.commit", "false")
-        .set("enable.auto.offset.store", "false")
-        .set("fetch.wait.max.ms", "50")
-        .create()
-        .unwrap_or_else(|e| panic!("consumer: {e}"));
-    let mut tpl = TopicPartitionList::new();
-    for p in 0..2 {
-        let _ = tpl.add_partition_offset(TOPIC, p, Offset::Offset(0));
-    }
-    consumer
-        .assign(&tpl)
-        .unwrap_or_else(|e| panic!("assign: {e}"));
+    let consumer = broker.consumer_from_start("bench-hand-written", TOPIC, 2);
     let mut counts: HashMap<String, i64> = HashMap::new();
     let mut seen = 0u64;
     while seen < records {

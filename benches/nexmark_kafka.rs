@@ -23,9 +23,7 @@ use std::time::{Duration, Instant};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use streaming::nexmark::{Bid, nexmark};
 use streaming::prelude::*;
-use streaming::rdkafka::consumer::{BaseConsumer, Consumer};
-use streaming::rdkafka::producer::{BaseProducer, BaseRecord, Producer};
-use streaming::rdkafka::{Message, Offset, TopicPartitionList};
+use streaming::rdkafka::Message;
 
 const TOPIC: &str = "bids";
 const EVENTS: u64 = 1_000_000;
@@ -34,31 +32,15 @@ const RATE: f64 = 0.908;
 
 /// Loads the bids as JSON; returns how many.
 fn load(broker: &broker::Broker) -> u64 {
-    let producer: BaseProducer = broker
-        .client_config()
-        .set("linger.ms", "5")
-        .create()
-        .unwrap_or_else(|e| panic!("producer: {e}"));
-    let mut n = 0u64;
-    for bid in nexmark()
+    let bids = nexmark()
         .generate(EVENTS)
         .into_iter()
-        .filter_map(|e| e.bid())
-    {
-        let json = serde_json::to_string(&bid).unwrap_or_else(|e| panic!("json: {e}"));
-        let mut record = BaseRecord::<(), str>::to(TOPIC)
-            .partition((n % 2) as i32)
-            .payload(&json);
-        while let Err((_, back)) = producer.send(record) {
-            record = back;
-            producer.poll(Duration::from_millis(10));
-        }
-        n += 1;
-    }
-    producer
-        .flush(Duration::from_secs(120))
-        .unwrap_or_else(|e| panic!("flush: {e}"));
-    n
+        .filter_map(|e| e.bid());
+    broker.load(
+        TOPIC,
+        2,
+        bids.map(|b| serde_json::to_vec(&b).unwrap_or_else(|e| panic!("json: {e}"))),
+    )
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -78,21 +60,7 @@ fn hand_query(q: Query, b: &Bid) -> u64 {
 }
 
 fn hand_written(broker: &broker::Broker, records: u64, q: Query) -> u64 {
-    let consumer: BaseConsumer = broker
-        .client_config()
-        .set("group.id", "bench-nexmark-hand-written")
-        .set("enable.auto.commit", "false")
-        .set("enable.auto.offset.store", "false")
-        .set("fetch.wait.max.ms", "50")
-        .create()
-        .unwrap_or_else(|e| panic!("consumer: {e}"));
-    let mut tpl = TopicPartitionList::new();
-    for p in 0..2 {
-        let _ = tpl.add_partition_offset(TOPIC, p, Offset::Offset(0));
-    }
-    consumer
-        .assign(&tpl)
-        .unwrap_or_else(|e| panic!("assign: {e}"));
+    let consumer = broker.consumer_from_start("bench-nexmark-hand-written", TOPIC, 2);
     let (mut seen, mut kept) = (0u64, 0u64);
     while seen < records {
         if let Some(Ok(m)) = consumer.poll(Duration::from_millis(10)) {

@@ -158,6 +158,54 @@ impl Broker {
         producer.flush(Duration::from_secs(90)).expect("flush");
     }
 
+    /// Loads `values` into `topic`, round-robin over its first `partitions`, in batches (for
+    /// benches: many records fast, where a partition's exact end offset does not matter, see
+    /// `producer`); returns how many.
+    pub fn load<V: AsRef<[u8]>>(
+        &self,
+        topic: &str,
+        partitions: i32,
+        values: impl IntoIterator<Item = V>,
+    ) -> u64 {
+        let producer: BaseProducer = self
+            .client_config()
+            .set("linger.ms", "5")
+            .create()
+            .expect("producer");
+        let mut n = 0u64;
+        for v in values {
+            let partition = (n % partitions.max(1) as u64) as i32;
+            send(
+                &producer,
+                BaseRecord::<[u8], [u8]>::to(topic)
+                    .partition(partition)
+                    .payload(v.as_ref()),
+            );
+            n += 1;
+        }
+        producer.flush(Duration::from_secs(120)).expect("flush");
+        n
+    }
+
+    /// A consumer in `group` assigned `topic`'s first `partitions` from offset 0, storing and
+    /// committing nothing: a fresh read of the whole topic (the benches' hand-written loops).
+    pub fn consumer_from_start(&self, group: &str, topic: &str, partitions: i32) -> BaseConsumer {
+        let consumer: BaseConsumer = self
+            .client_config()
+            .set("group.id", group)
+            .set("enable.auto.commit", "false")
+            .set("enable.auto.offset.store", "false")
+            .set("fetch.wait.max.ms", "50")
+            .create()
+            .expect("consumer");
+        let mut tpl = TopicPartitionList::new();
+        for p in 0..partitions {
+            let _ = tpl.add_partition_offset(topic, p, Offset::Offset(0));
+        }
+        consumer.assign(&tpl).expect("assign");
+        consumer
+    }
+
     /// Writes `(key, value)` records to `topic`'s `partition`.
     pub fn produce_keyed(&self, topic: &str, partition: i32, records: &[(&str, &str)]) {
         let producer = self.producer();
