@@ -16,6 +16,7 @@
 #![allow(dead_code)] // each user of this file runs some of the queries
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde::{Deserialize, Serialize};
 use streaming::nexmark::{Bid, Event, NexmarkSource};
@@ -29,11 +30,24 @@ pub const Q3_CATEGORY: usize = 10;
 /// q1's dollar-to-euro rate.
 pub const Q1_RATE: f64 = 0.908;
 
+/// Threads per batch of every query (0: all cores, the default). The bench sets 1, to
+/// measure events per second per core.
+pub static PARALLELISM: AtomicUsize = AtomicUsize::new(0);
+
+/// What each query's `parallelism` reads.
+pub fn parallelism() -> usize {
+    match PARALLELISM.load(Ordering::Relaxed) {
+        0 => std::thread::available_parallelism().map_or(1, usize::from),
+        n => n,
+    }
+}
+
 /// q0, passthrough: every bid.
 pub fn q0(events: NexmarkSource, out: &Collector<Bid>) -> Pipeline {
     let out = out.clone();
     stream_pipeline! {
         batch 1s;
+        parallelism { parallelism() };
         source nexmark(events)
             |> flat_map |e| e.bid()
             |> collect(out)
@@ -45,6 +59,7 @@ pub fn q1(events: NexmarkSource, out: &Collector<(usize, usize, f64, u64)>) -> P
     let out = out.clone();
     stream_pipeline! {
         batch 1s;
+        parallelism { parallelism() };
         source nexmark(events)
             |> flat_map |e| e.bid()
             |> map |b| (b.auction, b.bidder, b.price as f64 * Q1_RATE, b.date_time)
@@ -57,10 +72,55 @@ pub fn q2(events: NexmarkSource, out: &Collector<(usize, usize)>) -> Pipeline {
     let out = out.clone();
     stream_pipeline! {
         batch 1s;
+        parallelism { parallelism() };
         source nexmark(events)
             |> flat_map |e| e.bid()
             |> filter |b| b.auction % 123 == 0
             |> map |b| (b.auction, b.price)
+            |> collect(out)
+    }
+}
+
+/// q0 in SQL: the bids as they are.
+pub fn q0_sql(events: NexmarkSource, out: &Collector<Bid>) -> Pipeline {
+    let out = out.clone();
+    stream_pipeline! {
+        batch 1s;
+        parallelism { parallelism() };
+        let bids = source nexmark(events) |> flat_map |e| e.bid();
+        sql("SELECT * FROM bids") |> collect(out)
+    }
+}
+
+/// q1 in SQL (Nexmark's text, the rate as a literal). The rows' columns are BIGINT and
+/// DOUBLE `Option`s, never NULL here: the last stage gives the DSL form's tuples back, so
+/// one expected result checks both.
+pub fn q1_sql(events: NexmarkSource, out: &Collector<(usize, usize, f64, u64)>) -> Pipeline {
+    let out = out.clone();
+    stream_pipeline! {
+        batch 1s;
+        parallelism { parallelism() };
+        let bids = source nexmark(events) |> flat_map |e| e.bid();
+        sql("SELECT auction, bidder, 0.908 * price AS price, date_time FROM bids")
+            |> map |r| (
+                r.auction.unwrap_or_default() as usize,
+                r.bidder.unwrap_or_default() as usize,
+                r.price.unwrap_or_default(),
+                r.date_time.unwrap_or_default() as u64,
+            )
+            |> collect(out)
+    }
+}
+
+/// q2 in SQL (Nexmark's text).
+pub fn q2_sql(events: NexmarkSource, out: &Collector<(usize, usize)>) -> Pipeline {
+    let out = out.clone();
+    stream_pipeline! {
+        batch 1s;
+        parallelism { parallelism() };
+        let bids = source nexmark(events) |> flat_map |e| e.bid();
+        sql("SELECT auction, price FROM bids WHERE auction % 123 = 0")
+            |> map |r| (r.auction.unwrap_or_default() as usize, r.price.unwrap_or_default() as usize)
             |> collect(out)
     }
 }
@@ -125,6 +185,7 @@ pub fn q3(events: NexmarkSource, out: &Collector<(String, String, String, usize)
     let out = out.clone();
     stream_pipeline! {
         batch 1s;
+        parallelism { parallelism() };
         source nexmark(events)
             |> flat_map(q3_side)
             |> map_with_state(|_seller, side, state| {
@@ -214,6 +275,7 @@ pub fn q4(events: NexmarkSource, out: &Collector<(usize, f64)>) -> Pipeline {
     let out = out.clone();
     stream_pipeline! {
         batch 1s;
+        parallelism { parallelism() };
         source nexmark(events)
             |> flat_map(q4_side)
             |> map_with_state(|_auction, side, state| {
@@ -319,6 +381,7 @@ pub fn q6(events: NexmarkSource, out: &Collector<(usize, f64)>) -> Pipeline {
     let out = out.clone();
     stream_pipeline! {
         batch 1s;
+        parallelism { parallelism() };
         source nexmark(events)
             |> map |e| (0u8, e)
             |> map_with_state(|_, e, state| {
@@ -360,6 +423,7 @@ pub fn q5(events: NexmarkSource, out: &Collector<(i64, usize, u64)>) -> Pipeline
     let out = out.clone();
     stream_pipeline! {
         batch 1s;
+        parallelism { parallelism() };
         source nexmark(events)
             |> event_time(|e| e.timestamp()) watermark 0s
             |> flat_map |e| e.bid().map(|b| b.auction)
@@ -380,6 +444,7 @@ pub fn q7(events: NexmarkSource, out: &Collector<(i64, Q7Bid)>) -> Pipeline {
     let out = out.clone();
     stream_pipeline! {
         batch 1s;
+        parallelism { parallelism() };
         source nexmark(events)
             |> event_time(|e| e.timestamp()) watermark 0s
             |> flat_map |e| e.bid()
@@ -397,6 +462,7 @@ pub fn q8(events: NexmarkSource, out: &Collector<(usize, String, i64)>) -> Pipel
     let out = out.clone();
     stream_pipeline! {
         batch 1s;
+        parallelism { parallelism() };
         source nexmark(events)
             |> event_time(|e| e.timestamp()) watermark 0s
             |> flat_map |e| match e {

@@ -177,6 +177,10 @@ pub struct NexmarkSource {
     /// The job's generator, positioned at the next event to hand out (rebuilt when the
     /// position moved, after a restore).
     generator: Option<(EventGenerator, u64)>,
+    /// `.replay(events)`: events generated before the run, handed out by moving them while
+    /// the batches ask for them in order (index of the next one), so that a benchmark times
+    /// the query without the generator.
+    pregenerated: Option<(std::vec::IntoIter<Event>, u64)>,
 }
 
 struct Shared {
@@ -227,6 +231,7 @@ pub fn nexmark() -> NexmarkSource {
             metrics: Arc::new(SourceMetrics::new("nexmark")),
         }),
         generator: None,
+        pregenerated: None,
     }
 }
 
@@ -306,6 +311,15 @@ impl NexmarkSource {
         self.shared.lock().config.clone()
     }
 
+    /// Hands out `events` instead of generating them again: they must be the first events
+    /// of this configuration (what [`generate`](Self::generate) gives). A batch past them,
+    /// or after a restore, is generated as usual, so the source still replays exactly. A
+    /// benchmark's way to time a query apart from the generator.
+    pub fn replay(mut self, events: Vec<Event>) -> Self {
+        self.pregenerated = Some((events.into_iter(), 0));
+        self
+    }
+
     /// The first `n` events this source gives, in order, without running a pipeline: what
     /// a hand-written loop reads to check a query.
     pub fn generate(&self, n: u64) -> Vec<Event> {
@@ -381,13 +395,20 @@ impl Source for NexmarkSource {
             };
             (from, to, config)
         };
+        let n = usize::try_from(to - from).unwrap_or(usize::MAX);
+        if let Some((events, at)) = &mut self.pregenerated {
+            if *at == from && events.len() >= n {
+                *at = to;
+                return Ok(events.by_ref().take(n).collect());
+            }
+            self.pregenerated = None;
+        }
         if let Some(config) = config {
             self.generator = Some((EventGenerator::new(config).with_offset(from), from));
         }
         let Some((generator, at)) = &mut self.generator else {
             return Ok(Vec::new());
         };
-        let n = usize::try_from(to - from).unwrap_or(usize::MAX);
         let mut out = Vec::with_capacity(n);
         out.extend(generator.by_ref().take(n).map(Event::from));
         *at = to;
