@@ -475,3 +475,88 @@ pub fn q8(events: NexmarkSource, out: &Collector<(usize, String, i64)>) -> Pipel
             |> collect(out)
     }
 }
+
+/// q8 in SQL: Nexmark's text, its two windowed GROUP BYs as `let` queries and their join
+/// (both windows close in the batch the watermark passes them, so the batch's join pairs
+/// them exactly).
+pub fn q8_sql(events: NexmarkSource, out: &Collector<(usize, String, i64)>) -> Pipeline {
+    let out = out.clone();
+    stream_pipeline! {
+        batch 1s;
+        parallelism { parallelism() };
+        let events = source nexmark(events) |> event_time(|e| e.timestamp()) watermark 0s;
+        let persons = events |> flat_map |e| e.person();
+        let auctions = events |> flat_map |e| e.auction();
+        let p = sql("SELECT id, name, window.start AS starttime FROM persons
+                     GROUP BY id, name, window(date_time, '10 seconds')");
+        let a = sql("SELECT seller, window.start AS starttime FROM auctions
+                     GROUP BY seller, window(date_time, '10 seconds')");
+        sql("SELECT p.id, p.name, p.starttime FROM p JOIN a ON p.id = a.seller AND p.starttime = a.starttime")
+            |> map |r| (
+                r.id.unwrap_or_default() as usize,
+                r.name.unwrap_or_default(),
+                r.starttime.map_or(0, |t| t.as_millis()),
+            )
+            |> collect(out)
+    }
+}
+
+/// q5 in SQL: Nexmark's text has a subquery (the maximum per window) joined back to the
+/// counts; here the counts and their maxima are `let` queries and the join reads both.
+/// Each window's counts all come out in the batch that closes it (append mode), so the
+/// per-batch maximum is the window's and the batch's join is exact.
+pub fn q5_sql(events: NexmarkSource, out: &Collector<(i64, usize, u64)>) -> Pipeline {
+    let out = out.clone();
+    stream_pipeline! {
+        batch 1s;
+        parallelism { parallelism() };
+        let bids = source nexmark(events)
+            |> event_time(|e| e.timestamp()) watermark 0s
+            |> flat_map |e| e.bid();
+        let counts = sql("SELECT auction, window.start AS starttime, count(*) AS num FROM bids
+                          GROUP BY auction, window(date_time, '10 seconds', '2 seconds')");
+        let maxes = sql("SELECT starttime, max(num) AS maxn FROM counts GROUP BY starttime");
+        sql("SELECT c.starttime, c.auction, c.num FROM counts AS c
+             JOIN maxes AS m ON c.starttime = m.starttime WHERE c.num = m.maxn")
+            |> map |r| (
+                r.starttime.map_or(0, |t| t.as_millis()),
+                r.auction.unwrap_or_default() as usize,
+                r.num.unwrap_or_default() as u64,
+            )
+            |> collect(out)
+    }
+}
+
+/// q7 in SQL: Nexmark's text joins each window's maximum price back to the window's bids
+/// (`B.dateTime BETWEEN window_end - 10 s AND window_end`, a range the subset cannot
+/// join on); here the window's bids are a second windowed GROUP BY over every column
+/// (`count(*)` keeps identical bids' multiplicity), joined to the maxima on the window and
+/// the price. The last stage repeats each row `n` times.
+pub fn q7_sql(events: NexmarkSource, out: &Collector<(i64, Q7Bid)>) -> Pipeline {
+    let out = out.clone();
+    stream_pipeline! {
+        batch 1s;
+        parallelism { parallelism() };
+        let bids = source nexmark(events)
+            |> event_time(|e| e.timestamp()) watermark 0s
+            |> flat_map |e| e.bid();
+        let maxes = sql("SELECT window.start AS starttime, max(price) AS maxprice FROM bids
+                         GROUP BY window(date_time, '10 seconds')");
+        let windowed = sql("SELECT window.start AS starttime, auction, price, bidder, date_time,
+                            count(*) AS n FROM bids
+                            GROUP BY window(date_time, '10 seconds'), auction, price, bidder, date_time");
+        sql("SELECT b.starttime, b.auction, b.price, b.bidder, b.date_time, b.n FROM windowed AS b
+             JOIN maxes AS m ON b.starttime = m.starttime AND b.price = m.maxprice")
+            |> flat_map |r| {
+                let bid = (
+                    r.auction.unwrap_or_default() as usize,
+                    r.price.unwrap_or_default() as usize,
+                    r.bidder.unwrap_or_default() as usize,
+                    r.date_time.unwrap_or_default() as u64,
+                );
+                let start = r.starttime.map_or(0, |t| t.as_millis());
+                std::iter::repeat_n((start, bid), r.n.unwrap_or_default() as usize)
+            }
+            |> collect(out)
+    }
+}
