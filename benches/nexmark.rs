@@ -1,6 +1,6 @@
 //! Nexmark q0–q8 (`examples/nexmark/queries.rs`): for each query its DSL form, its SQL form
 //! where there is one, and a hand-written Rust loop, over the same 1 M events generated once
-//! before the timing (`nexmark().replay(events)` hands them to the pipeline by moving them,
+//! before the timing (`nexmark().replay(batches)` hands each batch's vec to the pipeline whole,
 //! as the hand loop takes them), in batches of 100,000, on one thread (`parallelism 1`):
 //! events per second per core. The generator is timed apart (`nexmark_generate`).
 //!
@@ -16,7 +16,8 @@
 //! query, DSL / hand and SQL / hand: the median of the rounds' own ratios and the ratio of
 //! the fastest runs.
 //!
-//! `cargo bench --bench nexmark` (about 3 minutes).
+//! `cargo bench --bench nexmark` (about 3 minutes; `NEXMARK_ROUNDS=n` paired rounds, 5 by
+//! default, 0 for none; `NEXMARK_ONLY=q5` one query).
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::hint::black_box;
@@ -40,14 +41,15 @@ fn source() -> NexmarkSource {
     nexmark().events(EVENTS).per_batch(PER_BATCH)
 }
 
-/// A form of a query: takes the events, gives the number of rows it produced.
-type Run = fn(Vec<Event>) -> usize;
+/// A form of a query: takes the events in their batches, gives the number of rows it
+/// produced.
+type Run = fn(Vec<Vec<Event>>) -> usize;
 
 /// A query's DSL or SQL function run over the events, every batch's rows taken out of
 /// the collector (moved, not cloned), the pipeline dropped inside the timing.
 macro_rules! pipeline {
     ($q:path) => {
-        |events: Vec<Event>| -> usize {
+        |events: Vec<Vec<Event>>| -> usize {
             let out = Collector::new();
             let mut p = $q(source().replay(events), &out);
             if let Err(e) = p.run_batches(BATCHES) {
@@ -59,13 +61,12 @@ macro_rules! pipeline {
     };
 }
 
-/// The events in the pipeline's batches: `f(Some(event), _)` for each, then
-/// `f(None, watermark)` at each batch's end (the watermark: the latest event time so far).
-fn batches(events: Vec<Event>, mut f: impl FnMut(Option<Event>, i64)) {
+/// The events batch by batch: `f(Some(event), _)` for each, then `f(None, watermark)` at
+/// each batch's end (the watermark: the latest event time so far).
+fn batches(events: Vec<Vec<Event>>, mut f: impl FnMut(Option<Event>, i64)) {
     let mut watermark = i64::MIN;
-    let mut it = events.into_iter();
-    for _ in 0..BATCHES {
-        for e in it.by_ref().take(PER_BATCH as usize) {
+    for batch in events {
+        for e in batch {
             watermark = watermark.max(e.date_time() as i64);
             f(Some(e), watermark);
         }
@@ -88,7 +89,7 @@ fn close<W>(windows: &mut BTreeMap<i64, W>, watermark: i64, mut emit: impl FnMut
     }
 }
 
-fn hand_q0(events: Vec<Event>) -> usize {
+fn hand_q0(events: Vec<Vec<Event>>) -> usize {
     let mut out = Vec::new();
     batches(events, |e, _| {
         if let Some(Event::Bid(b)) = e {
@@ -98,7 +99,7 @@ fn hand_q0(events: Vec<Event>) -> usize {
     out.len()
 }
 
-fn hand_q1(events: Vec<Event>) -> usize {
+fn hand_q1(events: Vec<Vec<Event>>) -> usize {
     let mut out = Vec::new();
     batches(events, |e, _| {
         if let Some(Event::Bid(b)) = e {
@@ -108,7 +109,7 @@ fn hand_q1(events: Vec<Event>) -> usize {
     out.len()
 }
 
-fn hand_q2(events: Vec<Event>) -> usize {
+fn hand_q2(events: Vec<Vec<Event>>) -> usize {
     let mut out = Vec::new();
     batches(events, |e, _| {
         if let Some(Event::Bid(b)) = e {
@@ -120,7 +121,7 @@ fn hand_q2(events: Vec<Event>) -> usize {
     out.len()
 }
 
-fn hand_q3(events: Vec<Event>) -> usize {
+fn hand_q3(events: Vec<Vec<Event>>) -> usize {
     let mut sellers: HashMap<usize, Q3State> = HashMap::new();
     let mut out = Vec::new();
     batches(events, |e, _| {
@@ -131,7 +132,7 @@ fn hand_q3(events: Vec<Event>) -> usize {
     out.len()
 }
 
-fn hand_q4(events: Vec<Event>) -> usize {
+fn hand_q4(events: Vec<Vec<Event>>) -> usize {
     let mut auctions: HashMap<usize, Q4State> = HashMap::new();
     let mut categories: HashMap<usize, (u64, u64)> = HashMap::new();
     let mut out = Vec::new();
@@ -159,7 +160,7 @@ fn hand_q4(events: Vec<Event>) -> usize {
     out.len()
 }
 
-fn hand_q5(events: Vec<Event>) -> usize {
+fn hand_q5(events: Vec<Vec<Event>>) -> usize {
     let mut windows: BTreeMap<i64, HashMap<usize, u64>> = BTreeMap::new();
     let mut out = Vec::new();
     batches(events, |e, watermark| match e {
@@ -184,7 +185,7 @@ fn hand_q5(events: Vec<Event>) -> usize {
     out.len()
 }
 
-fn hand_q6(events: Vec<Event>) -> usize {
+fn hand_q6(events: Vec<Vec<Event>>) -> usize {
     let mut book = AuctionBook::default();
     let mut last: HashMap<usize, VecDeque<usize>> = HashMap::new();
     let mut out = Vec::new();
@@ -203,7 +204,7 @@ fn hand_q6(events: Vec<Event>) -> usize {
     out.len()
 }
 
-fn hand_q7(events: Vec<Event>) -> usize {
+fn hand_q7(events: Vec<Vec<Event>>) -> usize {
     let mut windows: BTreeMap<i64, (usize, Vec<Q7Bid>)> = BTreeMap::new();
     let mut out = Vec::new();
     batches(events, |e, watermark| match e {
@@ -227,7 +228,7 @@ fn hand_q7(events: Vec<Event>) -> usize {
     out.len()
 }
 
-fn hand_q8(events: Vec<Event>) -> usize {
+fn hand_q8(events: Vec<Vec<Event>>) -> usize {
     let mut windows: BTreeMap<i64, HashMap<usize, (Option<String>, bool)>> = BTreeMap::new();
     let mut out = Vec::new();
     batches(events, |e, watermark| {
@@ -324,7 +325,7 @@ fn queries() -> Vec<Query> {
 /// Over `rounds`, each running every form once (starting with a different one each
 /// round, so none always runs on a warmer cache): per form after the first, the median of
 /// the rounds' own ratios (its time / the first form's) and the ratio of the fastest times.
-fn paired_ratios(events: &[Event], forms: &[Run], rounds: usize) -> Vec<(f64, f64)> {
+fn paired_ratios(events: &[Vec<Event>], forms: &[Run], rounds: usize) -> Vec<(f64, f64)> {
     let time = |run: Run| {
         let input = events.to_vec();
         let start = Instant::now();
@@ -362,8 +363,18 @@ fn bench(c: &mut Criterion) {
     });
     g.finish();
 
-    let events = source().generate(EVENTS);
-    let queries = queries();
+    // The batches the source would give (`per_batch`): each replayed vec is one batch's.
+    let events: Vec<Vec<Event>> = source()
+        .generate(EVENTS)
+        .chunks(PER_BATCH as usize)
+        .map(<[Event]>::to_vec)
+        .collect();
+    // `NEXMARK_ONLY=q5` runs one query (for callgrind).
+    let only = std::env::var("NEXMARK_ONLY").ok();
+    let queries: Vec<Query> = queries()
+        .into_iter()
+        .filter(|q| only.as_deref().is_none_or(|o| o == q.name))
+        .collect();
     for q in &queries {
         let rows = (q.hand)(events.clone());
         let dsl = (q.dsl)(events.clone());
@@ -404,6 +415,9 @@ fn bench(c: &mut Criterion) {
         .ok()
         .and_then(|r| r.parse().ok())
         .unwrap_or(5);
+    if rounds == 0 {
+        return;
+    }
     for q in &queries {
         let forms: Vec<Run> = [Some(q.hand), Some(q.dsl), q.sql]
             .into_iter()

@@ -111,10 +111,18 @@ fn a_source_replaying_pregenerated_events_gives_the_same_batches() {
         out.batches()
     };
     let generated = run(source());
-    assert_eq!(run(source().replay(events())), generated);
-    // Fewer events than the run reads: the generator takes over where they end.
+    assert_eq!(run(source().replay([events()])), generated);
+    // In vecs of a batch each, vecs of other lengths, and fewer events than the run reads
+    // (the generator takes over where they end).
+    let per_batch: Vec<Vec<Event>> = events()
+        .chunks(PER_BATCH as usize)
+        .map(<[Event]>::to_vec)
+        .collect();
+    assert_eq!(run(source().replay(per_batch)), generated);
+    let odd: Vec<Vec<Event>> = events().chunks(700).map(<[Event]>::to_vec).collect();
+    assert_eq!(run(source().replay(odd)), generated);
     let first = source().generate(2_500);
-    assert_eq!(run(source().replay(first)), generated);
+    assert_eq!(run(source().replay([first])), generated);
 }
 
 #[test]

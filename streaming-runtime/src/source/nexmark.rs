@@ -171,6 +171,38 @@ impl SparkDisplay for Event {
 }
 crate::into_owned_by_identity!(Event);
 
+/// Events given to [`NexmarkSource::replay`], in the vecs they came in.
+struct Pregenerated {
+    vecs: VecDeque<Vec<Event>>,
+    /// Index of the first event of the first vec.
+    at: u64,
+    /// Events in all the vecs.
+    len: usize,
+}
+
+impl Pregenerated {
+    /// The next `n` events: the first vec itself when it holds exactly `n` (no copy).
+    fn take(&mut self, n: usize) -> Vec<Event> {
+        self.len -= n;
+        self.at += n as u64;
+        if self.vecs.front().is_some_and(|v| v.len() == n) {
+            return self.vecs.pop_front().unwrap_or_default();
+        }
+        let mut out = Vec::with_capacity(n);
+        while out.len() < n {
+            let Some(front) = self.vecs.front_mut() else {
+                break;
+            };
+            let k = front.len().min(n - out.len());
+            out.extend(front.drain(..k));
+            if front.is_empty() {
+                self.vecs.pop_front();
+            }
+        }
+        out
+    }
+}
+
 /// The Nexmark source: see the module documentation for its batches and knobs.
 pub struct NexmarkSource {
     shared: Arc<Shared>,
@@ -180,7 +212,7 @@ pub struct NexmarkSource {
     /// `.replay(events)`: events generated before the run, handed out by moving them while
     /// the batches ask for them in order (index of the next one), so that a benchmark times
     /// the query without the generator.
-    pregenerated: Option<(std::vec::IntoIter<Event>, u64)>,
+    pregenerated: Option<Pregenerated>,
 }
 
 struct Shared {
@@ -312,11 +344,14 @@ impl NexmarkSource {
     }
 
     /// Hands out `events` instead of generating them again: they must be the first events
-    /// of this configuration (what [`generate`](Self::generate) gives). A batch past them,
-    /// or after a restore, is generated as usual, so the source still replays exactly. A
-    /// benchmark's way to time a query apart from the generator.
-    pub fn replay(mut self, events: Vec<Event>) -> Self {
-        self.pregenerated = Some((events.into_iter(), 0));
+    /// of this configuration (what [`generate`](Self::generate) gives), in vecs of any
+    /// length; a vec as long as a batch is that batch's, moved without a copy. A batch past
+    /// them, or after a restore, is generated as usual, so the source still replays
+    /// exactly. A benchmark's way to time a query apart from the generator.
+    pub fn replay(mut self, events: impl IntoIterator<Item = Vec<Event>>) -> Self {
+        let vecs: VecDeque<Vec<Event>> = events.into_iter().collect();
+        let len = vecs.iter().map(Vec::len).sum();
+        self.pregenerated = Some(Pregenerated { vecs, at: 0, len });
         self
     }
 
@@ -396,10 +431,9 @@ impl Source for NexmarkSource {
             (from, to, config)
         };
         let n = usize::try_from(to - from).unwrap_or(usize::MAX);
-        if let Some((events, at)) = &mut self.pregenerated {
-            if *at == from && events.len() >= n {
-                *at = to;
-                return Ok(events.by_ref().take(n).collect());
+        if let Some(events) = &mut self.pregenerated {
+            if events.at == from && events.len >= n {
+                return Ok(events.take(n));
             }
             self.pregenerated = None;
         }
