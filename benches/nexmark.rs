@@ -5,7 +5,7 @@
 //! events per second per core. The generator is timed apart (`nexmark_generate`).
 //!
 //! The hand loops are what a programmer would write without the engine: the same batches,
-//! plain `HashMap`s and `BTreeMap`s, windows closed at the end of each batch as the
+//! `HashMap`s (ahash, as the pipeline's keyed stages) and `BTreeMap`s, windows closed at the end of each batch as the
 //! watermark (the latest event time) passes them. Where a query's step is a function of
 //! `queries.rs` (q3's and q4's join steps, q6's auction book) the loop calls it too, so the
 //! ratio is the engine's cost around the same work. Before timing, each form runs once and
@@ -19,8 +19,9 @@
 //! `cargo bench --bench nexmark` (about 3 minutes; `NEXMARK_ROUNDS=n` paired rounds, 5 by
 //! default, 0 for none; `NEXMARK_ONLY=q5` one query).
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 use std::hint::black_box;
+use std::sync::LazyLock;
 use std::time::Instant;
 
 use criterion::{BatchSize, Criterion, SamplingMode, Throughput, criterion_group};
@@ -32,13 +33,21 @@ mod queries;
 
 use queries::{AuctionBook, Q1_RATE, Q3State, Q4State, Q6_LAST, Q7Bid};
 
-const EVENTS: u64 = 1_000_000;
+/// Events in all: 1 M, or `NEXMARK_EVENTS` (fewer under callgrind), in batches of 100,000.
+static EVENTS: LazyLock<u64> = LazyLock::new(|| {
+    std::env::var("NEXMARK_EVENTS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1_000_000)
+});
 const PER_BATCH: u64 = 100_000;
-const BATCHES: u64 = EVENTS / PER_BATCH;
+
+/// The hand loops' maps: ahash, as the pipeline's keyed stages use.
+type HashMap<K, V> = std::collections::HashMap<K, V, ahash::RandomState>;
 const WINDOW: i64 = 10_000;
 
 fn source() -> NexmarkSource {
-    nexmark().events(EVENTS).per_batch(PER_BATCH)
+    nexmark().events(*EVENTS).per_batch(PER_BATCH)
 }
 
 /// A form of a query: takes the events in their batches, gives the number of rows it
@@ -52,7 +61,7 @@ macro_rules! pipeline {
         |events: Vec<Vec<Event>>| -> usize {
             let out = Collector::new();
             let mut p = $q(source().replay(events), &out);
-            if let Err(e) = p.run_batches(BATCHES) {
+            if let Err(e) = p.run_batches(EVENTS.div_ceil(PER_BATCH)) {
                 panic!("{}: {e}", stringify!($q));
             }
             drop(p);
@@ -122,7 +131,7 @@ fn hand_q2(events: Vec<Vec<Event>>) -> usize {
 }
 
 fn hand_q3(events: Vec<Vec<Event>>) -> usize {
-    let mut sellers: HashMap<usize, Q3State> = HashMap::new();
+    let mut sellers: HashMap<usize, Q3State> = HashMap::default();
     let mut out = Vec::new();
     batches(events, |e, _| {
         if let Some((seller, side)) = e.and_then(queries::q3_side) {
@@ -133,8 +142,8 @@ fn hand_q3(events: Vec<Vec<Event>>) -> usize {
 }
 
 fn hand_q4(events: Vec<Vec<Event>>) -> usize {
-    let mut auctions: HashMap<usize, Q4State> = HashMap::new();
-    let mut categories: HashMap<usize, (u64, u64)> = HashMap::new();
+    let mut auctions: HashMap<usize, Q4State> = HashMap::default();
+    let mut categories: HashMap<usize, (u64, u64)> = HashMap::default();
     let mut out = Vec::new();
     batches(events, |e, _| {
         let Some(e) = e else {
@@ -187,7 +196,7 @@ fn hand_q5(events: Vec<Vec<Event>>) -> usize {
 
 fn hand_q6(events: Vec<Vec<Event>>) -> usize {
     let mut book = AuctionBook::default();
-    let mut last: HashMap<usize, VecDeque<usize>> = HashMap::new();
+    let mut last: HashMap<usize, VecDeque<usize>> = HashMap::default();
     let mut out = Vec::new();
     batches(events, |e, _| {
         let Some(e) = e else { return };
@@ -355,17 +364,17 @@ fn bench(c: &mut Criterion) {
     queries::PARALLELISM.store(1, std::sync::atomic::Ordering::Relaxed);
 
     let mut g = c.benchmark_group("nexmark_generate");
-    g.throughput(Throughput::Elements(EVENTS));
+    g.throughput(Throughput::Elements(*EVENTS));
     g.sample_size(10);
     g.sampling_mode(SamplingMode::Flat);
     g.bench_function("generator", |b| {
-        b.iter(|| black_box(source().generate(EVENTS).len()))
+        b.iter(|| black_box(source().generate(*EVENTS).len()))
     });
     g.finish();
 
     // The batches the source would give (`per_batch`): each replayed vec is one batch's.
     let events: Vec<Vec<Event>> = source()
-        .generate(EVENTS)
+        .generate(*EVENTS)
         .chunks(PER_BATCH as usize)
         .map(<[Event]>::to_vec)
         .collect();
@@ -391,12 +400,12 @@ fn bench(c: &mut Criterion) {
                 q.name
             );
         }
-        println!("{}: {rows} rows from {EVENTS} events", q.name);
+        println!("{}: {rows} rows from {} events", q.name, *EVENTS);
     }
 
     for q in &queries {
         let mut g = c.benchmark_group(format!("nexmark_{}", q.name));
-        g.throughput(Throughput::Elements(EVENTS));
+        g.throughput(Throughput::Elements(*EVENTS));
         g.sample_size(10);
         g.sampling_mode(SamplingMode::Flat);
         g.warm_up_time(std::time::Duration::from_millis(500));
