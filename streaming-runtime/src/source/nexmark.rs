@@ -65,6 +65,7 @@ impl From<nexmark::event::Event> for Event {
 
 impl Event {
     /// The bid, if this is one (`flat_map |e| e.bid()` keeps the bids).
+    #[inline]
     pub fn bid(self) -> Option<Bid> {
         match self {
             Event::Bid(b) => Some(b),
@@ -73,6 +74,7 @@ impl Event {
     }
 
     /// The auction, if this is one.
+    #[inline]
     pub fn auction(self) -> Option<Auction> {
         match self {
             Event::Auction(a) => Some(a),
@@ -81,6 +83,7 @@ impl Event {
     }
 
     /// The person, if this is one.
+    #[inline]
     pub fn person(self) -> Option<Person> {
         match self {
             Event::Person(p) => Some(p),
@@ -89,6 +92,7 @@ impl Event {
     }
 
     /// The bid by reference, if this is one.
+    #[inline]
     pub fn as_bid(&self) -> Option<&Bid> {
         match self {
             Event::Bid(b) => Some(b),
@@ -97,6 +101,7 @@ impl Event {
     }
 
     /// The auction by reference, if this is one.
+    #[inline]
     pub fn as_auction(&self) -> Option<&Auction> {
         match self {
             Event::Auction(a) => Some(a),
@@ -105,6 +110,7 @@ impl Event {
     }
 
     /// The person by reference, if this is one.
+    #[inline]
     pub fn as_person(&self) -> Option<&Person> {
         match self {
             Event::Person(p) => Some(p),
@@ -113,6 +119,7 @@ impl Event {
     }
 
     /// The event's time, milliseconds since the epoch.
+    #[inline]
     pub fn date_time(&self) -> u64 {
         match self {
             Event::Person(p) => p.date_time,
@@ -122,6 +129,7 @@ impl Event {
     }
 
     /// The event's time as a [`Timestamp`], for `event_time(|e| e.timestamp())`.
+    #[inline]
     pub fn timestamp(&self) -> Timestamp {
         timestamp(self.date_time())
     }
