@@ -16,6 +16,7 @@
 #![allow(dead_code)] // each user of this file runs some of the queries
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde::{Deserialize, Serialize};
 use streaming::nexmark::{Bid, Event, NexmarkSource};
@@ -29,11 +30,24 @@ pub const Q3_CATEGORY: usize = 10;
 /// q1's dollar-to-euro rate.
 pub const Q1_RATE: f64 = 0.908;
 
+/// Threads per batch of every query (0: all cores, the default). The bench sets 1, to
+/// measure events per second per core.
+pub static PARALLELISM: AtomicUsize = AtomicUsize::new(0);
+
+/// What each query's `parallelism` reads.
+pub fn parallelism() -> usize {
+    match PARALLELISM.load(Ordering::Relaxed) {
+        0 => std::thread::available_parallelism().map_or(1, usize::from),
+        n => n,
+    }
+}
+
 /// q0, passthrough: every bid.
 pub fn q0(events: NexmarkSource, out: &Collector<Bid>) -> Pipeline {
     let out = out.clone();
     stream_pipeline! {
         batch 1s;
+        parallelism { parallelism() };
         source nexmark(events)
             |> flat_map |e| e.bid()
             |> collect(out)
@@ -45,6 +59,7 @@ pub fn q1(events: NexmarkSource, out: &Collector<(usize, usize, f64, u64)>) -> P
     let out = out.clone();
     stream_pipeline! {
         batch 1s;
+        parallelism { parallelism() };
         source nexmark(events)
             |> flat_map |e| e.bid()
             |> map |b| (b.auction, b.bidder, b.price as f64 * Q1_RATE, b.date_time)
@@ -57,10 +72,55 @@ pub fn q2(events: NexmarkSource, out: &Collector<(usize, usize)>) -> Pipeline {
     let out = out.clone();
     stream_pipeline! {
         batch 1s;
+        parallelism { parallelism() };
         source nexmark(events)
             |> flat_map |e| e.bid()
             |> filter |b| b.auction % 123 == 0
             |> map |b| (b.auction, b.price)
+            |> collect(out)
+    }
+}
+
+/// q0 in SQL: the bids as they are.
+pub fn q0_sql(events: NexmarkSource, out: &Collector<Bid>) -> Pipeline {
+    let out = out.clone();
+    stream_pipeline! {
+        batch 1s;
+        parallelism { parallelism() };
+        let bids = source nexmark(events) |> flat_map |e| e.bid();
+        sql("SELECT * FROM bids") |> collect(out)
+    }
+}
+
+/// q1 in SQL (Nexmark's text, the rate as a literal). The rows' columns are BIGINT and
+/// DOUBLE `Option`s, never NULL here: the last stage gives the DSL form's tuples back, so
+/// one expected result checks both.
+pub fn q1_sql(events: NexmarkSource, out: &Collector<(usize, usize, f64, u64)>) -> Pipeline {
+    let out = out.clone();
+    stream_pipeline! {
+        batch 1s;
+        parallelism { parallelism() };
+        let bids = source nexmark(events) |> flat_map |e| e.bid();
+        sql("SELECT auction, bidder, 0.908 * price AS price, date_time FROM bids")
+            |> map |r| (
+                r.auction.unwrap_or_default() as usize,
+                r.bidder.unwrap_or_default() as usize,
+                r.price.unwrap_or_default(),
+                r.date_time.unwrap_or_default() as u64,
+            )
+            |> collect(out)
+    }
+}
+
+/// q2 in SQL (Nexmark's text).
+pub fn q2_sql(events: NexmarkSource, out: &Collector<(usize, usize)>) -> Pipeline {
+    let out = out.clone();
+    stream_pipeline! {
+        batch 1s;
+        parallelism { parallelism() };
+        let bids = source nexmark(events) |> flat_map |e| e.bid();
+        sql("SELECT auction, price FROM bids WHERE auction % 123 = 0")
+            |> map |r| (r.auction.unwrap_or_default() as usize, r.price.unwrap_or_default() as usize)
             |> collect(out)
     }
 }
@@ -125,6 +185,7 @@ pub fn q3(events: NexmarkSource, out: &Collector<(String, String, String, usize)
     let out = out.clone();
     stream_pipeline! {
         batch 1s;
+        parallelism { parallelism() };
         source nexmark(events)
             |> flat_map(q3_side)
             |> map_with_state(|_seller, side, state| {
@@ -214,6 +275,7 @@ pub fn q4(events: NexmarkSource, out: &Collector<(usize, f64)>) -> Pipeline {
     let out = out.clone();
     stream_pipeline! {
         batch 1s;
+        parallelism { parallelism() };
         source nexmark(events)
             |> flat_map(q4_side)
             |> map_with_state(|_auction, side, state| {
@@ -319,6 +381,7 @@ pub fn q6(events: NexmarkSource, out: &Collector<(usize, f64)>) -> Pipeline {
     let out = out.clone();
     stream_pipeline! {
         batch 1s;
+        parallelism { parallelism() };
         source nexmark(events)
             |> map |e| (0u8, e)
             |> map_with_state(|_, e, state| {
@@ -360,6 +423,7 @@ pub fn q5(events: NexmarkSource, out: &Collector<(i64, usize, u64)>) -> Pipeline
     let out = out.clone();
     stream_pipeline! {
         batch 1s;
+        parallelism { parallelism() };
         source nexmark(events)
             |> event_time(|e| e.timestamp()) watermark 0s
             |> flat_map |e| e.bid().map(|b| b.auction)
@@ -380,6 +444,7 @@ pub fn q7(events: NexmarkSource, out: &Collector<(i64, Q7Bid)>) -> Pipeline {
     let out = out.clone();
     stream_pipeline! {
         batch 1s;
+        parallelism { parallelism() };
         source nexmark(events)
             |> event_time(|e| e.timestamp()) watermark 0s
             |> flat_map |e| e.bid()
@@ -397,6 +462,7 @@ pub fn q8(events: NexmarkSource, out: &Collector<(usize, String, i64)>) -> Pipel
     let out = out.clone();
     stream_pipeline! {
         batch 1s;
+        parallelism { parallelism() };
         source nexmark(events)
             |> event_time(|e| e.timestamp()) watermark 0s
             |> flat_map |e| match e {
@@ -406,6 +472,99 @@ pub fn q8(events: NexmarkSource, out: &Collector<(usize, String, i64)>) -> Pipel
             }
             |> event_window(10s, 10s) reduce_by_key(|a: (Option<String>, bool), b: (Option<String>, bool)| (a.0.or(b.0), a.1 || b.1))
             |> flat_map |((w, id), (name, opened))| name.filter(|_| opened).map(|n| (id, n, w.start.as_millis()))
+            |> collect(out)
+    }
+}
+
+/// q8 in SQL: Nexmark's text, its two windowed GROUP BYs as `let` queries and their join
+/// (both windows close in the batch the watermark passes them, so the batch's join pairs
+/// them exactly).
+pub fn q8_sql(events: NexmarkSource, out: &Collector<(usize, String, i64)>) -> Pipeline {
+    let out = out.clone();
+    stream_pipeline! {
+        batch 1s;
+        parallelism { parallelism() };
+        // A `let` stream read twice is copied for each reader: the bids (92% of the
+        // events) are dropped first, as Flink's source reads only the tables a query names.
+        let events = source nexmark(events)
+            |> event_time(|e| e.timestamp()) watermark 0s
+            |> filter |e| e.as_bid().is_none();
+        let persons = events |> flat_map |e| e.person();
+        let auctions = events |> flat_map |e| e.auction();
+        let p = sql("SELECT id, name, window.start AS starttime FROM persons
+                     GROUP BY id, name, window(date_time, '10 seconds')");
+        let a = sql("SELECT seller, window.start AS starttime FROM auctions
+                     GROUP BY seller, window(date_time, '10 seconds')");
+        sql("SELECT p.id, p.name, p.starttime FROM p JOIN a ON p.id = a.seller AND p.starttime = a.starttime")
+            |> map |r| (
+                r.id.unwrap_or_default() as usize,
+                r.name.unwrap_or_default(),
+                r.starttime.map_or(0, |t| t.as_millis()),
+            )
+            |> collect(out)
+    }
+}
+
+/// q5 in SQL: Nexmark's text has a subquery (the maximum per window) joined back to the
+/// counts; here the counts and their maxima are `let` queries and the join reads both.
+/// Each window's counts all come out in the batch that closes it (append mode), so the
+/// per-batch maximum is the window's and the batch's join is exact.
+pub fn q5_sql(events: NexmarkSource, out: &Collector<(i64, usize, u64)>) -> Pipeline {
+    let out = out.clone();
+    stream_pipeline! {
+        batch 1s;
+        parallelism { parallelism() };
+        let bids = source nexmark(events)
+            |> event_time(|e| e.timestamp()) watermark 0s
+            |> flat_map |e| e.bid();
+        let counts = sql("SELECT auction, window.start AS starttime, count(*) AS num FROM bids
+                          GROUP BY auction, window(date_time, '10 seconds', '2 seconds')");
+        let maxes = sql("SELECT starttime, max(num) AS maxn FROM counts GROUP BY starttime");
+        sql("SELECT c.starttime, c.auction, c.num FROM counts AS c
+             JOIN maxes AS m ON c.starttime = m.starttime WHERE c.num = m.maxn")
+            |> map |r| (
+                r.starttime.map_or(0, |t| t.as_millis()),
+                r.auction.unwrap_or_default() as usize,
+                r.num.unwrap_or_default() as u64,
+            )
+            |> collect(out)
+    }
+}
+
+/// q7 in SQL: Nexmark's text joins each window's maximum price back to the window's bids
+/// (`B.dateTime BETWEEN window_end - 10 s AND window_end`, a range the subset cannot
+/// join on); here the window's bids are a second windowed GROUP BY over every column
+/// (`count(*)` keeps identical bids' multiplicity), joined to the maxima on the window and
+/// the price. The last stage repeats each row `n` times.
+pub fn q7_sql(events: NexmarkSource, out: &Collector<(i64, Q7Bid)>) -> Pipeline {
+    let out = out.clone();
+    stream_pipeline! {
+        batch 1s;
+        parallelism { parallelism() };
+        // Read by two queries, the stream is copied for each: only the columns q7 reads are
+        // kept (a projection Flink's planner pushes into its source), so the copy is of
+        // plain tuples, not of each bid's strings.
+        let bids = source nexmark(events)
+            |> event_time(|e| e.timestamp()) watermark 0s
+            |> flat_map |e| e.bid().map(|b| (b.auction, b.price, b.bidder, b.date_time));
+        let maxes = sql("SELECT window.start AS starttime, max(price) AS maxprice
+                         FROM bids AS b(auction, price, bidder, date_time)
+                         GROUP BY window(date_time, '10 seconds')");
+        let windowed = sql("SELECT window.start AS starttime, auction, price, bidder, date_time,
+                            count(*) AS n FROM bids AS b(auction, price, bidder, date_time)
+                            GROUP BY window(date_time, '10 seconds'), auction, price, bidder, date_time");
+        sql("SELECT b.starttime, b.auction, b.price, b.bidder, b.date_time, b.n FROM windowed AS b
+             JOIN maxes AS m ON b.starttime = m.starttime AND b.price = m.maxprice")
+            |> flat_map |r| {
+                let bid = (
+                    r.auction.unwrap_or_default() as usize,
+                    r.price.unwrap_or_default() as usize,
+                    r.bidder.unwrap_or_default() as usize,
+                    r.date_time.unwrap_or_default() as u64,
+                );
+                let start = r.starttime.map_or(0, |t| t.as_millis());
+                std::iter::repeat_n((start, bid), r.n.unwrap_or_default() as usize)
+            }
             |> collect(out)
     }
 }

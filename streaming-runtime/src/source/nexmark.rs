@@ -65,6 +65,7 @@ impl From<nexmark::event::Event> for Event {
 
 impl Event {
     /// The bid, if this is one (`flat_map |e| e.bid()` keeps the bids).
+    #[inline]
     pub fn bid(self) -> Option<Bid> {
         match self {
             Event::Bid(b) => Some(b),
@@ -73,6 +74,7 @@ impl Event {
     }
 
     /// The auction, if this is one.
+    #[inline]
     pub fn auction(self) -> Option<Auction> {
         match self {
             Event::Auction(a) => Some(a),
@@ -81,6 +83,7 @@ impl Event {
     }
 
     /// The person, if this is one.
+    #[inline]
     pub fn person(self) -> Option<Person> {
         match self {
             Event::Person(p) => Some(p),
@@ -89,6 +92,7 @@ impl Event {
     }
 
     /// The bid by reference, if this is one.
+    #[inline]
     pub fn as_bid(&self) -> Option<&Bid> {
         match self {
             Event::Bid(b) => Some(b),
@@ -97,6 +101,7 @@ impl Event {
     }
 
     /// The auction by reference, if this is one.
+    #[inline]
     pub fn as_auction(&self) -> Option<&Auction> {
         match self {
             Event::Auction(a) => Some(a),
@@ -105,6 +110,7 @@ impl Event {
     }
 
     /// The person by reference, if this is one.
+    #[inline]
     pub fn as_person(&self) -> Option<&Person> {
         match self {
             Event::Person(p) => Some(p),
@@ -113,6 +119,7 @@ impl Event {
     }
 
     /// The event's time, milliseconds since the epoch.
+    #[inline]
     pub fn date_time(&self) -> u64 {
         match self {
             Event::Person(p) => p.date_time,
@@ -122,6 +129,7 @@ impl Event {
     }
 
     /// The event's time as a [`Timestamp`], for `event_time(|e| e.timestamp())`.
+    #[inline]
     pub fn timestamp(&self) -> Timestamp {
         timestamp(self.date_time())
     }
@@ -171,12 +179,48 @@ impl SparkDisplay for Event {
 }
 crate::into_owned_by_identity!(Event);
 
+/// Events given to [`NexmarkSource::replay`], in the vecs they came in.
+struct Pregenerated {
+    vecs: VecDeque<Vec<Event>>,
+    /// Index of the first event of the first vec.
+    at: u64,
+    /// Events in all the vecs.
+    len: usize,
+}
+
+impl Pregenerated {
+    /// The next `n` events: the first vec itself when it holds exactly `n` (no copy).
+    fn take(&mut self, n: usize) -> Vec<Event> {
+        self.len -= n;
+        self.at += n as u64;
+        if self.vecs.front().is_some_and(|v| v.len() == n) {
+            return self.vecs.pop_front().unwrap_or_default();
+        }
+        let mut out = Vec::with_capacity(n);
+        while out.len() < n {
+            let Some(front) = self.vecs.front_mut() else {
+                break;
+            };
+            let k = front.len().min(n - out.len());
+            out.extend(front.drain(..k));
+            if front.is_empty() {
+                self.vecs.pop_front();
+            }
+        }
+        out
+    }
+}
+
 /// The Nexmark source: see the module documentation for its batches and knobs.
 pub struct NexmarkSource {
     shared: Arc<Shared>,
     /// The job's generator, positioned at the next event to hand out (rebuilt when the
     /// position moved, after a restore).
     generator: Option<(EventGenerator, u64)>,
+    /// `.replay(events)`: events generated before the run, handed out by moving them while
+    /// the batches ask for them in order (index of the next one), so that a benchmark times
+    /// the query without the generator.
+    pregenerated: Option<Pregenerated>,
 }
 
 struct Shared {
@@ -227,6 +271,7 @@ pub fn nexmark() -> NexmarkSource {
             metrics: Arc::new(SourceMetrics::new("nexmark")),
         }),
         generator: None,
+        pregenerated: None,
     }
 }
 
@@ -306,6 +351,18 @@ impl NexmarkSource {
         self.shared.lock().config.clone()
     }
 
+    /// Hands out `events` instead of generating them again: they must be the first events
+    /// of this configuration (what [`generate`](Self::generate) gives), in vecs of any
+    /// length; a vec as long as a batch is that batch's, moved without a copy. A batch past
+    /// them, or after a restore, is generated as usual, so the source still replays
+    /// exactly. A benchmark's way to time a query apart from the generator.
+    pub fn replay(mut self, events: impl IntoIterator<Item = Vec<Event>>) -> Self {
+        let vecs: VecDeque<Vec<Event>> = events.into_iter().collect();
+        let len = vecs.iter().map(Vec::len).sum();
+        self.pregenerated = Some(Pregenerated { vecs, at: 0, len });
+        self
+    }
+
     /// The first `n` events this source gives, in order, without running a pipeline: what
     /// a hand-written loop reads to check a query.
     pub fn generate(&self, n: u64) -> Vec<Event> {
@@ -379,13 +436,19 @@ impl Source for NexmarkSource {
             };
             (from, to, config)
         };
+        let n = usize::try_from(to - from).unwrap_or(usize::MAX);
+        if let Some(events) = &mut self.pregenerated {
+            if events.at == from && events.len >= n {
+                return Ok(events.take(n));
+            }
+            self.pregenerated = None;
+        }
         if let Some(config) = config {
             self.generator = Some((EventGenerator::new(config).with_offset(from), from));
         }
         let Some((generator, at)) = &mut self.generator else {
             return Ok(Vec::new());
         };
-        let n = usize::try_from(to - from).unwrap_or(usize::MAX);
         let mut out = Vec::with_capacity(n);
         out.extend(generator.by_ref().take(n).map(Event::from));
         *at = to;
