@@ -4,7 +4,11 @@
 //!
 //! ```text
 //! cargo run --release --example nexmark -- --query q1 --events 1000000
+//! cargo run --release --example nexmark -- --query q5 --events 10000000 --ui 127.0.0.1:4040
 //! ```
+//!
+//! A run of a million events or more shows a progress bar on a terminal (`indicatif`);
+//! `--ui ADDR` serves the streaming page and `/metrics` while it runs.
 
 mod queries;
 
@@ -26,7 +30,21 @@ struct Args {
     /// Events per batch.
     #[arg(long, default_value_t = 100_000)]
     per_batch: u64,
+    /// Serve the streaming page and `/metrics` at this address (e.g. 127.0.0.1:4040)
+    /// while the query runs.
+    #[arg(long)]
+    ui: Option<String>,
 }
+
+/// How a query's run is watched: the streaming page, and a progress bar on long runs.
+struct Watch {
+    ui: Option<String>,
+    progress: Option<indicatif::ProgressBar>,
+    per_batch: u64,
+}
+
+/// Runs of this many events or more show a progress bar.
+const PROGRESS_FROM: u64 = 1_000_000;
 
 /// CPU time of this process so far (user and system).
 fn cpu_time() -> Duration {
@@ -47,20 +65,40 @@ fn drain<T>(
     mut pipeline: Pipeline,
     out: &Collector<T>,
     batches: u64,
+    watch: &Watch,
 ) -> Result<u64, StreamingError> {
+    if let Some(addr) = &watch.ui {
+        pipeline.ui(addr.clone());
+    }
     let mut rows = 0;
-    for _ in 0..batches {
+    for i in 0..batches {
         pipeline.run_batches(1)?;
+        if i == 0
+            && let Some(addr) = pipeline.ui_address()
+        {
+            println!("streaming page: http://{addr}/");
+        }
         rows += out.take().iter().map(|(_, b)| b.len() as u64).sum::<u64>();
+        if let Some(bar) = &watch.progress {
+            bar.inc(watch.per_batch);
+        }
+    }
+    if let Some(bar) = &watch.progress {
+        bar.finish_and_clear();
     }
     Ok(rows)
 }
 
-fn run(query: &str, events: NexmarkSource, batches: u64) -> Result<u64, StreamingError> {
+fn run(
+    query: &str,
+    events: NexmarkSource,
+    batches: u64,
+    watch: &Watch,
+) -> Result<u64, StreamingError> {
     macro_rules! go {
         ($q:path) => {{
             let out = Collector::new();
-            drain($q(events, &out), &out, batches)
+            drain($q(events, &out), &out, batches, watch)
         }};
     }
     match query {
@@ -89,8 +127,24 @@ fn main() -> Result<(), StreamingError> {
     let generated = source().generate(args.events).len();
     let (gen_wall, gen_cpu) = (wall.elapsed(), cpu_time() - cpu);
 
+    let progress = (args.events >= PROGRESS_FROM).then(|| {
+        let bar = indicatif::ProgressBar::new(args.events);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{msg} [{bar:40}] {human_pos}/{human_len} events, {per_sec}, {eta} left",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar.set_message(args.query.clone());
+        bar
+    });
+    let watch = Watch {
+        ui: args.ui.clone(),
+        progress,
+        per_batch,
+    };
     let (wall, cpu) = (Instant::now(), cpu_time());
-    let rows = run(&args.query, source(), batches)?;
+    let rows = run(&args.query, source(), batches, &watch)?;
     let (q_wall, q_cpu) = (wall.elapsed(), cpu_time() - cpu);
 
     let per_s = |n: u64, d: Duration| n as f64 / d.as_secs_f64().max(1e-9);

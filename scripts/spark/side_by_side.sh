@@ -92,8 +92,9 @@ if [[ "${SKIP_SPARK:-0}" != 1 ]]; then
             HASHTAGS_INPUT="$input" HASHTAGS_API="$api" SPARK_BATCHES="$batches" \
                 SPARK_WARMUP="$warmup" SPARK_BATCH_SECONDS="$batch_seconds" \
                 "$SPARK_HOME/bin/spark-shell" --master "$master" --driver-memory 4g \
+                --conf spark.ui.showConsoleProgress=false \
                 -i "$script_dir/Hashtags.scala" >"$log" 2>&1 </dev/null || true
-            result="$(grep '^spark api=' "$log" | tail -n 1)"
+            result="$(grep -o 'spark api=.*' "$log" | tail -n 1)"
             [[ -n "$result" ]] || { echo "error: no result line from Hashtags.scala; see $log" >&2; tail -n 20 "$log" >&2; exit 1; }
             echo "$result"
             threads="${master//[^0-9]/}"
