@@ -475,8 +475,8 @@ impl SourceControl for Shared {
     }
 
     fn replay_seal(&self, time: BatchTime, position: &[u8]) {
-        match postcard::from_bytes::<u64>(position) {
-            Ok(end) => self.seal_to(time, end),
+        match super::CountPositions::decode(position, "nexmark") {
+            Ok(n) => self.seal_to(time, n),
             Err(_) => self.seal(time),
         }
     }

@@ -115,7 +115,7 @@ impl<T: Send + 'static> SourceControl for Shared<T> {
     }
 
     fn replay_seal(&self, time: BatchTime, position: &[u8]) {
-        match postcard::from_bytes::<u64>(position) {
+        match super::CountPositions::decode(position, "queue") {
             Ok(n) => self.seal_through(time, n),
             Err(_) => self.seal(time),
         }

@@ -305,16 +305,7 @@ pub fn concat(parts: &[Option<ConcatPart<'_>>]) -> Option<String> {
     let mut out = String::new();
     for p in parts {
         // Writing into a `String` cannot fail.
-        let _ = match (*p)? {
-            ConcatPart::Text(t) => {
-                out.push_str(t);
-                Ok(())
-            }
-            ConcatPart::BigInt(v) => write!(out, "{v}"),
-            ConcatPart::Double(v) => write!(out, "{}", crate::show::Spark(&v)),
-            ConcatPart::Boolean(v) => write!(out, "{v}"),
-            ConcatPart::Timestamp(v) => write!(out, "{v}"),
-        };
+        let _ = write!(out, "{}", (*p)?);
     }
     Some(out)
 }
@@ -332,6 +323,19 @@ pub enum ConcatPart<'a> {
     Boolean(bool),
     /// A TIMESTAMP: `2024-01-01 10:00:00`.
     Timestamp(Timestamp),
+}
+
+/// How SQL shows a value as text: `CAST(x AS STRING)` and `concat` both write it so.
+impl std::fmt::Display for ConcatPart<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ConcatPart::Text(t) => f.write_str(t),
+            ConcatPart::BigInt(v) => write!(f, "{v}"),
+            ConcatPart::Double(v) => write!(f, "{}", crate::show::Spark(v)),
+            ConcatPart::Boolean(v) => write!(f, "{v}"),
+            ConcatPart::Timestamp(v) => write!(f, "{v}"),
+        }
+    }
 }
 
 /// A value `concat` and `||` can take.
@@ -571,7 +575,7 @@ impl SqlCast for i64 {
         Some(self as f64)
     }
     fn to_string_sql(self) -> String {
-        self.to_string()
+        ConcatPart::BigInt(self).to_string()
     }
     fn to_boolean(self) -> Option<bool> {
         Some(self != 0)
@@ -586,7 +590,7 @@ impl SqlCast for f64 {
         Some(self)
     }
     fn to_string_sql(self) -> String {
-        crate::show::Spark(&self).to_string()
+        ConcatPart::Double(self).to_string()
     }
     fn to_boolean(self) -> Option<bool> {
         Some(self != 0.0)
@@ -601,7 +605,7 @@ impl SqlCast for bool {
         Some(if self { 1.0 } else { 0.0 })
     }
     fn to_string_sql(self) -> String {
-        self.to_string()
+        ConcatPart::Boolean(self).to_string()
     }
     fn to_boolean(self) -> Option<bool> {
         Some(self)
@@ -670,7 +674,7 @@ impl SqlCast for Timestamp {
         Some(self.as_millis() as f64 / 1000.0)
     }
     fn to_string_sql(self) -> String {
-        self.to_string()
+        ConcatPart::Timestamp(self).to_string()
     }
     fn to_boolean(self) -> Option<bool> {
         None
