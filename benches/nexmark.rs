@@ -16,8 +16,17 @@
 //! query, DSL / hand and SQL / hand: the median of the rounds' own ratios and the ratio of
 //! the fastest runs.
 //!
+//! Every form is timed with the allocator settled at its end ([`measured`]): glibc keeps
+//! freed small blocks (the events' strings) in fast bins and merges them only when a large
+//! block is next asked for, so without it a form that allocates a large vec after freeing
+//! events pays for the frees of the form before it, and a loop that allocates no large
+//! block leaves its own frees to be paid by whoever comes next.
+//!
 //! `cargo bench --bench nexmark` (about 3 minutes; `NEXMARK_ROUNDS=n` paired rounds, 5 by
-//! default, 0 for none; `NEXMARK_ONLY=q5` one query).
+//! default, 0 for none; `NEXMARK_ONLY=q5` one query; `NEXMARK_FORM=dsl` (or `hand`, `sql`)
+//! runs only that form before the timing and checks nothing, for callgrind:
+//! `NEXMARK_EVENTS=200000 NEXMARK_ONLY=q5 NEXMARK_FORM=dsl NEXMARK_ROUNDS=0 valgrind
+//! --tool=callgrind --toggle-collect='*measured*' <bench binary> --bench none`).
 
 use std::collections::{BTreeMap, VecDeque};
 use std::hint::black_box;
@@ -56,10 +65,7 @@ type Run = fn(Vec<Vec<Event>>) -> usize;
 
 /// A query's DSL or SQL function run over the events, every batch's rows taken out of
 /// the collector (moved, not cloned) and dropped, the pipeline dropped inside the timing
-/// (as the hand loop drops its rows and maps). Not inlined: callgrind's
-/// `--toggle-collect='*run_pipeline*'` counts a form's whole run, as `'*hand_q0*'` does
-/// the hand loop's.
-#[inline(never)]
+/// (as the hand loop drops its rows and maps).
 fn run_pipeline<T>(
     query: fn(NexmarkSource, &Collector<T>) -> Pipeline,
     events: Vec<Vec<Event>>,
@@ -77,6 +83,16 @@ macro_rules! pipeline {
     ($q:path) => {
         |events: Vec<Vec<Event>>| -> usize { run_pipeline($q, events) }
     };
+}
+
+/// One run of a form, the allocator settled after it (see the module's documentation):
+/// a 64 KiB block is a "large" request to glibc, which first merges the fast bins. Not
+/// inlined: callgrind's `--toggle-collect='*measured*'` counts exactly this.
+#[inline(never)]
+fn measured(run: Run, events: Vec<Vec<Event>>) -> usize {
+    let rows = run(events);
+    black_box(Vec::<u8>::with_capacity(1 << 16));
+    rows
 }
 
 /// The events batch by batch: `f(Some(event), _)` for each, then `f(None, watermark)` at
@@ -347,7 +363,7 @@ fn paired_ratios(events: &[Vec<Event>], forms: &[Run], rounds: usize) -> Vec<(f6
     let time = |run: Run| {
         let input = events.to_vec();
         let start = Instant::now();
-        black_box(run(input));
+        black_box(measured(run, input));
         start.elapsed().as_secs_f64()
     };
     let mut times: Vec<Vec<f64>> = Vec::new();
@@ -393,16 +409,30 @@ fn bench(c: &mut Criterion) {
         .into_iter()
         .filter(|q| only.as_deref().is_none_or(|o| o == q.name))
         .collect();
+    if let Ok(form) = std::env::var("NEXMARK_FORM") {
+        for q in &queries {
+            let run = match form.as_str() {
+                "hand" => Some(q.hand),
+                "dsl" => Some(q.dsl),
+                _ => q.sql,
+            };
+            if let Some(run) = run {
+                let rows = measured(run, events.clone());
+                println!("{} {form}: {rows} rows from {} events", q.name, *EVENTS);
+            }
+        }
+        return;
+    }
     for q in &queries {
-        let rows = (q.hand)(events.clone());
-        let dsl = (q.dsl)(events.clone());
+        let rows = measured(q.hand, events.clone());
+        let dsl = measured(q.dsl, events.clone());
         assert_eq!(
             dsl, rows,
             "{}: the DSL form's rows against the hand loop's",
             q.name
         );
         if let Some(sql) = q.sql {
-            let sql = sql(events.clone());
+            let sql = measured(sql, events.clone());
             assert_eq!(
                 sql, rows,
                 "{}: the SQL form's rows against the hand loop's",
@@ -423,7 +453,11 @@ fn bench(c: &mut Criterion) {
         for (name, run) in forms {
             let Some(run) = run else { continue };
             g.bench_function(name, |b| {
-                b.iter_batched(|| events.clone(), run, BatchSize::LargeInput)
+                b.iter_batched(
+                    || events.clone(),
+                    |events| measured(run, events),
+                    BatchSize::LargeInput,
+                )
             });
         }
         g.finish();
