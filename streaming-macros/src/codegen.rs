@@ -352,12 +352,13 @@ impl JobWriter<'_, '_> {
                 }
             }
         }
-        let (it, chunk, acc, a, b) = (
+        let (it, chunk, acc, a, b, run_len) = (
             ident("__it"),
             ident("__chunk"),
             ident("__acc"),
             ident("__a"),
             ident("__b"),
+            ident("__run_len"),
         );
         let stream_vec = |name: &Ident| streams.value(name, false);
         let at =
@@ -479,7 +480,7 @@ impl JobWriter<'_, '_> {
                     )
                 }
                 _ => (
-                    quote!(#rt::ops::collect_vec(#it)),
+                    quote!(#rt::ops::collect_run(#it, #run_len)),
                     quote!(#rt::ops::concat(#a, #b)),
                     quote!(#acc),
                 ),
@@ -497,6 +498,8 @@ impl JobWriter<'_, '_> {
                     #input,
                     |#chunk| {
                         let #it = ::core::iter::IntoIterator::into_iter(#chunk);
+                        // Read by folds that materialise the run (`StageContext::run_len`).
+                        let #run_len = ::core::iter::Iterator::size_hint(&#it).0;
                         #adapt
                         #fold
                     },

@@ -103,6 +103,12 @@ impl StageContext<'_> {
         crate::names::rt_at(self.span)
     }
 
+    /// The number of elements a fused run reads (a `usize` in scope in every fold):
+    /// what a fold that materialises the run sizes its vec by.
+    pub fn run_len(&self) -> Ident {
+        Ident::new("__run_len", Span::mixed_site())
+    }
+
     /// A variable of this stage, set up before the batch loop.
     pub fn var(&self, what: &str) -> Ident {
         format_ident!("__stage{}_{}", self.id, what, span = Span::mixed_site())
