@@ -289,6 +289,12 @@ impl<A: Algorithm> StreamingModel<A> {
         Ok(())
     }
 
+    /// The start of a batch: a model trained by a batch that failed is dropped.
+    #[doc(hidden)]
+    pub fn begin_batch(&self) {
+        self.write().pending = None;
+    }
+
     /// The end of a batch: the model trained in it becomes current.
     #[doc(hidden)]
     pub fn commit(&self) {
