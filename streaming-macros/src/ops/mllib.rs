@@ -63,7 +63,8 @@ impl Operator for TrainOn {
     // batch thread, so the result does not depend on `parallelism`.
     fn finish(&self, g: &StageContext, acc: &Ident) -> TokenStream {
         let (rt, model) = (g.rt(), model_var(&self.0));
-        quote_spanned!(g.span=> #rt::mllib::train_on(&#model, #acc)?;)
+        // `identity` spanned at the stage: a type error about the elements points there.
+        quote_spanned!(g.span=> #rt::mllib::train_on(::core::convert::identity(&#model), ::core::convert::identity(#acc))?;)
     }
 }
 
