@@ -342,10 +342,11 @@ impl<A: Algorithm> IntoModel for StreamingModel<A> {
     }
 }
 
-impl<A: Algorithm> IntoModel for &StreamingModel<A> {
-    type Algo = A;
-    fn into_model(self) -> StreamingModel<A> {
-        self.clone()
+/// A reference (however deep) to a handle: another handle to the same model.
+impl<T: IntoModel + Clone> IntoModel for &T {
+    type Algo = T::Algo;
+    fn into_model(self) -> StreamingModel<T::Algo> {
+        self.clone().into_model()
     }
 }
 
