@@ -23,10 +23,10 @@ fn job(train: PathBuf, test: PathBuf, km: &StreamingKMeans) -> Pipeline {
         batch 1s;
         let m = model(km);
         source text_files(train)
-            |> flat_map |line| parse_vector(&line)
+            |> flat_map(parse_vector)
             |> train_on(m);
         source text_files(test)
-            |> flat_map |line| LabeledPoint::parse(&line)
+            |> flat_map(LabeledPoint::parse)
             |> map |p| (p.label, p.features)
             |> predict_on_values(m)
             |> print

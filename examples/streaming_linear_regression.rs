@@ -23,10 +23,10 @@ fn job(train: PathBuf, test: PathBuf, lr: &StreamingLinearRegression) -> Pipelin
         batch 1s;
         let m = model(lr);
         source text_files(train)
-            |> flat_map |line| LabeledPoint::parse(&line)
+            |> flat_map(LabeledPoint::parse)
             |> train_on(m);
         source text_files(test)
-            |> flat_map |line| LabeledPoint::parse(&line)
+            |> flat_map(LabeledPoint::parse)
             |> map |p| (p.label, p.features)
             |> predict_on_values(m)
             |> print
