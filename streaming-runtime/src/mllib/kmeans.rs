@@ -24,6 +24,13 @@
 //!   a count other than `k` is reported as a mistake.
 //! - A point of another dimension than the centers fails the batch, as Spark's job fails
 //!   (its `require` in the distance); nothing is updated by that batch.
+//! - Spark's `update` changes the model's arrays in place and returns the same object,
+//!   which `predictOn` closed over: a prediction job running beside a training one can
+//!   see half-moved centers. Here a batch trains a new model, current from the batch's end
+//!   (see the parent module).
+//! - Some Spark versions' `setDecayFactor(a)` assigns the field to itself
+//!   (`this.decayFactor = decayFactor`), leaving the factor at 1.0; `decay_factor(a)` sets
+//!   it.
 
 use std::fmt;
 

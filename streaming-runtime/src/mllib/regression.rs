@@ -22,6 +22,9 @@
 //! - With `mini_batch_fraction` below 1.0, iteration `i` keeps each point with that
 //!   probability from our own generator seeded with `42 + i` (Spark seeds its Bernoulli
 //!   sampler with `42 + i` too, but its generator differs).
+//! - Spark's `predictOn` reads the model when a task runs, so a batch may predict with the
+//!   model its own `trainOn` just produced, or not, depending on the jobs' order; here it is
+//!   always the model of the batch's start.
 //! - A point of another dimension fails the batch, as Spark's job fails; so does a logistic
 //!   label other than 0.0 or 1.0 (Spark's `binaryLabelValidator`). Nothing is updated then.
 
