@@ -273,6 +273,17 @@ fn models_defined_in_the_pipeline_and_points_of_another_dimension() {
     };
     p.run_batches(1).unwrap();
     assert_eq!(out.elements(), vec![0]);
+    // Half-life 2 batches: the weights 1 become 1/√2, then + 1 point each; each center
+    // moves by λ = 1 / (1/√2 + 1) toward its point.
+    let m: KMeansModel = p.latest_model("m").unwrap();
+    let lambda = 1.0 / (0.5f64.sqrt() + 1.0);
+    assert!(
+        (m.weights[0] - (0.5f64.sqrt() + 1.0)).abs() < 1e-12,
+        "{m:?}"
+    );
+    assert!((m.centers[0][0] - lambda).abs() < 1e-12, "{m:?}");
+    assert!((m.centers[1][0] - (9.0 - lambda)).abs() < 1e-12, "{m:?}");
+    assert!(p.latest_model::<KMeansModel>("other").is_none());
     let err = p.run_batches(1).unwrap_err().to_string();
     assert!(err.contains("has 2 features, this point has 1"), "{err}");
 }

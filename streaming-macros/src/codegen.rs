@@ -151,8 +151,11 @@ pub fn pipeline(plan: &Plan) -> TokenStream {
         .iter()
         .zip(&model_vars)
         .map(|(m, var)| {
-            let expr = &m.expr;
-            quote!(let #var = #expr;)
+            let (expr, name) = (&m.expr, m.name.to_string());
+            quote! {
+                let #var = #expr;
+                #builder.model(#name, &#var);
+            }
         })
         .collect();
     let model_begin = quote!(#(#model_vars.begin_batch();)*);
