@@ -287,3 +287,34 @@ fn models_defined_in_the_pipeline_and_points_of_another_dimension() {
     let err = p.run_batches(1).unwrap_err().to_string();
     assert!(err.contains("has 2 features, this point has 1"), "{err}");
 }
+
+fn regression_checkpointed(dir: &Path, lr: &StreamingLinearRegression) -> Pipeline {
+    let train = linear(9, &[1.0, -1.0, 2.0], 6, 20);
+    let (lr, dir) = (lr.clone(), dir.to_path_buf());
+    stream_pipeline! {
+        batch 1s;
+        checkpoint dir every 1s;
+        parallelism 2;
+        let m = model(lr);
+        source queue(train) |> train_on(m)
+    }
+}
+
+#[test]
+fn a_regression_restarts_from_its_checkpoint_exactly() {
+    let fresh = || streaming::mllib::linear_regression().initial_weights(vec![0.0; 3]);
+    let straight_dir = tempfile::tempdir().unwrap();
+    let straight = fresh();
+    regression_checkpointed(straight_dir.path(), &straight)
+        .run_batches(6)
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    regression_checkpointed(dir.path(), &fresh())
+        .run_batches(4)
+        .unwrap();
+    let resumed = fresh();
+    let mut p = regression_checkpointed(dir.path(), &resumed);
+    p.run_batches(2).unwrap();
+    assert_eq!(resumed.latest_model(), straight.latest_model());
+    assert_ne!(resumed.latest_model().weights, vec![0.0; 3]);
+}
