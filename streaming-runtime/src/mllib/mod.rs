@@ -1,4 +1,4 @@
-//! MLlib on streams: Spark's `StreamingKMeans` ([`kmeans`]) and its streaming linear and
+//! MLlib on streams: Spark's `StreamingKMeans` ([`mod@kmeans`]) and its streaming linear and
 //! logistic regression with SGD ([`regression`]).
 //!
 //! A model lives in a [`StreamingModel`], a shared handle (as Spark's `StreamingKMeans`
