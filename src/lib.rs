@@ -78,6 +78,23 @@ pub mod __private {
     pub use streaming_runtime as rt;
 }
 
+/// MLlib on streams: Spark's streaming k-means and linear / logistic regression with SGD.
+/// A pipeline names a model (`let m = kmeans(3).random_centers(2, 0.0, 42);`, or
+/// `let m = model(handle);` for a handle built here, whose `latest_model()` the program
+/// reads after each batch) and trains it with `train_on(m)`, predicting with
+/// `predict_on(m)` / `predict_on_values(m)` (see the README's "MLlib on streams").
+pub mod mllib {
+    #[doc(inline)]
+    pub use streaming_runtime::mllib::{
+        Features, IntoModel, KMeans, KMeansModel, Labeled, LabeledPoint, LinearRegressionModel,
+        LinearRegressionWithSgd, LogisticRegressionModel, LogisticRegressionWithSgd, Predict, Rng,
+        StreamingKMeans, StreamingLinearRegression, StreamingLogisticRegression, StreamingModel,
+        TimeUnit, kmeans, linear_regression, logistic_regression, parse_vector,
+    };
+    #[doc(inline)]
+    pub use streaming_runtime::mllib::{kmeans::update, regression::Sgd, regression::sgd};
+}
+
 /// Nexmark, the streaming benchmark (persons, auctions and bids of an online auction):
 /// the events of `source nexmark()` and its builder (see the README's "Nexmark" section).
 pub mod nexmark {

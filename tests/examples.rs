@@ -359,3 +359,48 @@ fn replay_writes_a_file_to_a_kafka_topic() {
     got.sort();
     assert_eq!(got, ["one", "three", "two"]);
 }
+
+#[test]
+fn streaming_kmeans_predicts_one_cluster_per_center() {
+    let dir = tempfile::tempdir().unwrap();
+    let (train, test) = (dir.path().join("train"), dir.path().join("test"));
+    let (train, test) = (train.to_str().unwrap(), test.to_str().unwrap());
+    let args = ["--seconds", "5", "--train", train, "--test", test];
+    let (stdout, stderr) = run_example("streaming_kmeans", &args);
+    // `(label,cluster)`; after the first batches each center's points share one cluster.
+    let pairs: Vec<(String, String)> = stdout
+        .lines()
+        .filter_map(|l| {
+            let (label, cluster) = l.strip_prefix('(')?.strip_suffix(')')?.split_once(',')?;
+            Some((label.to_string(), cluster.to_string()))
+        })
+        .collect();
+    assert!(pairs.len() >= 6, "{stdout}");
+    let last = &pairs[pairs.len() - 3..];
+    let mut clusters: Vec<&str> = last.iter().map(|(_, c)| c.as_str()).collect();
+    clusters.sort();
+    clusters.dedup();
+    assert_eq!(clusters.len(), 3, "{stdout}");
+    assert!(stderr.contains("final centers: ["), "{stderr}");
+}
+
+#[test]
+fn streaming_linear_regression_finds_the_weights() {
+    let dir = tempfile::tempdir().unwrap();
+    let (train, test) = (dir.path().join("train"), dir.path().join("test"));
+    let (train, test) = (train.to_str().unwrap(), test.to_str().unwrap());
+    let args = ["--seconds", "5", "--train", train, "--test", test];
+    let (stdout, stderr) = run_example("streaming_linear_regression", &args);
+    assert!(spark_blocks(&stdout) >= 3, "{stdout}");
+    // `final model: weights=[w1,w2,w3], ...`: near (2, -3, 0.5) after a few batches.
+    let weights: Vec<f64> = stderr
+        .split("final model: weights=[")
+        .nth(1)
+        .and_then(|s| s.split(']').next())
+        .map(|s| s.split(',').filter_map(|x| x.parse().ok()).collect())
+        .unwrap_or_default();
+    assert_eq!(weights.len(), 3, "{stderr}");
+    for (w, want) in weights.iter().zip([2.0, -3.0, 0.5]) {
+        assert!((w - want).abs() < 0.2, "{weights:?}");
+    }
+}

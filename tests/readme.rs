@@ -104,3 +104,23 @@ fn the_nexmark_example_compiles() {
     };
     assert_eq!(p.config().batch_interval, std::time::Duration::from_secs(1));
 }
+
+#[test]
+fn the_mllib_example_compiles() {
+    use streaming::mllib::{LabeledPoint, kmeans, parse_vector};
+
+    let km = kmeans(3).decay_factor(1.0).random_centers(2, 0.0, 42);
+    let _p: Pipeline = stream_pipeline! {
+        batch 1s;
+        let m = model(km);
+        source text_files("train/")
+            |> flat_map(parse_vector)
+            |> train_on(m);
+        source text_files("test/")
+            |> flat_map(LabeledPoint::parse)
+            |> map |p| (p.label, p.features)
+            |> predict_on_values(m)
+            |> print
+    };
+    assert_eq!(km.latest_model().centers.len(), 3);
+}

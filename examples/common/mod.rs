@@ -505,3 +505,28 @@ impl UiArgs {
         pipeline
     }
 }
+
+/// Moves a new file into `dir` every `every`, its text `make(i)` for the `i`-th file
+/// (written beside the directory first, then renamed in, so a reader never sees half a
+/// file), until the directory goes away.
+pub fn produce_files(
+    dir: PathBuf,
+    every: Duration,
+    mut make: impl FnMut(u64) -> String + Send + 'static,
+) {
+    std::thread::spawn(move || {
+        let staging = dir.with_extension("staging");
+        let _ = std::fs::create_dir_all(&staging);
+        for i in 0u64.. {
+            let name = format!("{}-{i:06}.txt", std::process::id());
+            let staged = staging.join(&name);
+            if std::fs::write(&staged, make(i))
+                .and_then(|()| std::fs::rename(&staged, dir.join(&name)))
+                .is_err()
+            {
+                return;
+            }
+            std::thread::sleep(every);
+        }
+    });
+}

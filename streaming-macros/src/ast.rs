@@ -38,6 +38,16 @@ pub struct Config {
     pub ui: Option<TokenStream>,
     /// The pipeline's text, one statement a line, for the streaming page.
     pub text: String,
+    /// `let m = kmeans(..)..;` (or `linear_regression()`, `logistic_regression()`,
+    /// `model(handle)`): the models the `train_on` / `predict_on` stages name.
+    pub models: Vec<ModelDef>,
+}
+
+/// A named model: pipeline state that its stages share (see `streaming-runtime/src/mllib`).
+pub struct ModelDef {
+    pub name: Ident,
+    /// The handle's expression (a `StreamingModel`).
+    pub expr: TokenStream,
 }
 
 pub struct Backpressure {

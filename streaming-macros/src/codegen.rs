@@ -12,7 +12,7 @@ use syn::Ident;
 
 use crate::ast::Stage;
 use crate::duration;
-use crate::names::{ident, parallelism_var, rt, rt_at, stream_var};
+use crate::names::{ident, model_var, parallelism_var, rt, rt_at, stream_var};
 use crate::ops::{Role, StageContext};
 use crate::plan::{Finish, Flow, Input, Numbered, Plan, PlanSource};
 
@@ -142,8 +142,37 @@ pub fn pipeline(plan: &Plan) -> TokenStream {
         })
         .collect();
 
+    // Named models (`let m = kmeans(..)..;`): built once; what a batch trained becomes
+    // current at its end, before its checkpoint (a failed batch's is dropped at the next
+    // start), so a batch predicts with the model of its start.
+    let models = &plan.config.models;
+    let model_vars: Vec<Ident> = models.iter().map(|m| model_var(&m.name)).collect();
+    let model_setup: TokenStream = models
+        .iter()
+        .zip(&model_vars)
+        .map(|(m, var)| {
+            let (expr, name) = (&m.expr, m.name.to_string());
+            quote! {
+                let #var = #expr;
+                #builder.model(#name, &#var);
+            }
+        })
+        .collect();
+    let model_begin = quote!(#(#model_vars.begin_batch();)*);
+    let model_commit = quote!(#(#model_vars.commit();)*);
+
     // Checkpoints: the stateful stages' stores go into the checkpoint of the batches the
     // pipeline asks for, and come back from it on the first batch after a restart.
+    // A model's handle is shared with the program, so it is restored in place: decoded
+    // into a variable of its own, then handed to the handle.
+    let restored: Vec<Ident> = models
+        .iter()
+        .map(|m| format_ident!("__restored_{}", m.name, span = Span::mixed_site()))
+        .collect();
+    let model_stages: Vec<String> = models
+        .iter()
+        .map(|m| format!("the model `{}`", m.name))
+        .collect();
     let (with_checkpoint, restore_state, save_state) = match &plan.config.checkpoint {
         None => (TokenStream::new(), TokenStream::new(), TokenStream::new()),
         Some(cp) => {
@@ -174,19 +203,25 @@ pub fn pipeline(plan: &Plan) -> TokenStream {
                 },
                 {
                     let vars: Vec<&Ident> = state_vars.iter().map(|(v, _)| v).collect();
-                    let stages = state_vars.iter().map(|(_, s)| s);
-                    let vars_again = vars.clone();
+                    let stages = state_vars.iter().map(|(_, s)| s).chain(&model_stages);
+                    let vars_again = vars.iter().copied().chain(&model_vars);
                     quote! {
                         if let ::core::option::Option::Some(#bytes) = #ctx.take_restored_state() {
-                            (#(#vars,)*) = #rt::checkpoint::decode_state(
+                            #(let #restored;)*
+                            (#(#vars,)* #(#restored,)*) = #rt::checkpoint::decode_state(
                                 &#bytes,
                                 &[#((#stages, ::core::any::type_name_of_val(&#vars_again))),*],
                             )?;
+                            #(#model_vars.restore(#restored);)*
                         }
                     }
                 },
                 {
-                    let vars: Vec<&Ident> = state_vars.iter().map(|(v, _)| v).collect();
+                    let vars: Vec<&Ident> = state_vars
+                        .iter()
+                        .map(|(v, _)| v)
+                        .chain(&model_vars)
+                        .collect();
                     quote! {
                         if #ctx.checkpoint_requested() {
                             // A sequence (with its length), as `decode_state` reads it.
@@ -215,17 +250,20 @@ pub fn pipeline(plan: &Plan) -> TokenStream {
         let mut #builder = #rt::PipelineBuilder::new(
             #rt::PipelineConfig::new(#batch).with_parallelism(#parallelism).with_drain(#drain)#with_checkpoint #with_ui #with_backpressure,
         );
+        #model_setup
         #setup
         #(#unused)*
         #builder.build(move |#ctx: &mut #rt::BatchContext<'_>| -> ::core::result::Result<(), #rt::StreamingError> {
             let #time = #ctx.time();
             #[allow(unused_variables)]
             let #batch_parallelism = #ctx.parallelism();
+            #model_begin
             #restore_state
             #take_inputs
             #defined_streams
             #body
             #end_batch
+            #model_commit
             #save_state
             ::core::result::Result::Ok(())
         })

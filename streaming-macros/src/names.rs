@@ -32,3 +32,8 @@ pub fn parallelism_var() -> Ident {
 pub fn stream_var(name: &Ident) -> Ident {
     format_ident!("__stream_{}", name, span = Span::mixed_site())
 }
+
+/// The variable holding a named model's handle (`let m = kmeans(..)..;`).
+pub fn model_var(name: &Ident) -> Ident {
+    format_ident!("__model_{}", name, span = Span::mixed_site())
+}

@@ -4,7 +4,7 @@
 
 use proc_macro2::{Span, TokenStream, TokenTree};
 
-use crate::ast::{Backpressure, Checkpoint, Config, Head, Program, Stage, Statement};
+use crate::ast::{Backpressure, Checkpoint, Config, Head, ModelDef, Program, Stage, Statement};
 use crate::ctxt::Ctxt;
 use crate::{duration, ops, sources};
 
@@ -27,6 +27,7 @@ pub fn program(input: TokenStream, cx: &Ctxt) -> Option<Program> {
     let mut statements = Vec::new();
     let mut lines = Vec::new();
     let tables = tables(&tokens);
+    config.models = models(&tokens, cx);
     for stmt in tokens.split(|t| matches!(t, TokenTree::Punct(p) if p.as_char() == ';')) {
         let Some(first) = stmt.first() else { continue };
         // One statement a line, one stage a line: how pipelines are usually written.
@@ -39,7 +40,9 @@ pub fn program(input: TokenStream, cx: &Ctxt) -> Option<Program> {
             config_line(stmt, &mut config, cx);
         } else if table_statement(stmt).is_some() {
             // `let name = table(expr);`: read by the stages and queries that join it.
-        } else if let Some(s) = statement(stmt, &tables, cx) {
+        } else if model_statement(stmt).is_some() {
+            // `let m = kmeans(..)..;`: read by the stages that train or predict with it.
+        } else if let Some(s) = statement(stmt, &tables, &config.models, cx) {
             statements.extend(s);
         }
     }
@@ -279,6 +282,101 @@ fn table_statement(stmt: &[TokenTree]) -> Option<(String, TokenStream)> {
     }
 }
 
+/// What a model statement may start with: `streaming::mllib`'s constructors, and
+/// `model(handle)` for a handle built outside the pipeline (so the program can read
+/// `handle.latest_model()` after each batch).
+const MODEL_HEADS: &[&str] = &[
+    "kmeans",
+    "linear_regression",
+    "logistic_regression",
+    "model",
+];
+
+/// The stages that name a model.
+const MODEL_STAGES: &[&str] = &["train_on", "predict_on", "predict_on_values"];
+
+/// A pipeline's named models, each name once.
+fn models(tokens: &[TokenTree], cx: &Ctxt) -> Vec<ModelDef> {
+    let mut models: Vec<ModelDef> = Vec::new();
+    for m in tokens
+        .split(|t| matches!(t, TokenTree::Punct(p) if p.as_char() == ';'))
+        .filter_map(model_statement)
+    {
+        if models.iter().any(|o| o.name == m.name) {
+            cx.error(
+                m.name.span(),
+                format!("the model `{}` is defined twice; rename one", m.name),
+            );
+        } else {
+            models.push(m);
+        }
+    }
+    models
+}
+
+/// `let m = kmeans(..)..;` and the like: the model's name and its handle's expression.
+fn model_statement(stmt: &[TokenTree]) -> Option<ModelDef> {
+    let [
+        TokenTree::Ident(kw),
+        TokenTree::Ident(name),
+        TokenTree::Punct(eq),
+        TokenTree::Ident(head),
+        TokenTree::Group(g),
+        rest @ ..,
+    ] = stmt
+    else {
+        return None;
+    };
+    let head_name = head.to_string();
+    if kw != "let"
+        || eq.as_char() != '='
+        || !MODEL_HEADS.contains(&head_name.as_str())
+        || g.delimiter() != proc_macro2::Delimiter::Parenthesis
+    {
+        return None;
+    }
+    let rt = crate::names::rt_at(head.span());
+    let rest: TokenStream = rest.iter().cloned().collect();
+    let expr = if head_name == "model" {
+        // The pipeline keeps its own handle, so the caller's stays usable.
+        let e = g.stream();
+        quote::quote_spanned!(head.span()=> #rt::mllib::model(&(#e)) #rest)
+    } else {
+        quote::quote_spanned!(head.span()=> #rt::mllib::model(#rt::mllib::#head #g #rest))
+    };
+    Some(ModelDef {
+        name: name.clone(),
+        expr,
+    })
+}
+
+/// A model stage's argument must name a model of the pipeline.
+fn check_model(name: &proc_macro2::Ident, tokens: &[TokenTree], models: &[ModelDef], cx: &Ctxt) {
+    if !MODEL_STAGES.contains(&name.to_string().as_str()) {
+        return;
+    }
+    let [TokenTree::Group(g)] = tokens else {
+        return;
+    };
+    let inner: Vec<TokenTree> = g.stream().into_iter().collect();
+    let [TokenTree::Ident(m)] = &inner[..] else {
+        return;
+    };
+    if models.iter().any(|d| d.name == *m) {
+        return;
+    }
+    let known: Vec<String> = models.iter().map(|d| d.name.to_string()).collect();
+    let hint = crate::suggest::hint(&m.to_string(), known.iter().map(String::as_str));
+    let fix = if hint.is_empty() {
+        format!(
+            "; define it in the pipeline, e.g. `let {m} = kmeans(3).random_centers(2, 0.0, 42);`"
+        )
+    } else {
+        hint
+    };
+    cx.error(m.span(), format!("no model named `{m}`{fix}"));
+}
+
 /// The join family's `name(t)` for a named table `t`: `name(table(expr))`.
 fn with_table(
     name: &proc_macro2::Ident,
@@ -310,7 +408,12 @@ fn with_table(
 }
 
 /// A statement, and the hidden ones a `sql(..)` head needs (a JOIN's keyed other side).
-fn statement(stmt: &[TokenTree], tables: &Tables, cx: &Ctxt) -> Option<Vec<Statement>> {
+fn statement(
+    stmt: &[TokenTree],
+    tables: &Tables,
+    models: &[ModelDef],
+    cx: &Ctxt,
+) -> Option<Vec<Statement>> {
     let span = stmt[0].span();
     let (binding, body) = match stmt {
         [TokenTree::Ident(kw), rest @ ..] if kw == "let" => match rest {
@@ -372,6 +475,7 @@ fn statement(stmt: &[TokenTree], tables: &Tables, cx: &Ctxt) -> Option<Vec<State
         complete &= matches!(tokens.first(), Some(TokenTree::Ident(_)));
         match tokens.first() {
             Some(TokenTree::Ident(name)) => {
+                check_model(name, &tokens[1..], models, cx);
                 let args = with_table(name, &tokens[1..], tables);
                 let args = args.as_deref().unwrap_or(&tokens[1..]);
                 complete &= push_stage(&mut stages, name, args, cx);

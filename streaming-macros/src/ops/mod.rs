@@ -70,6 +70,7 @@ operators! {
     save_to_kafka,
     foreach_batch,
     collect,
+    mllib,
 }
 
 /// Every operator definition.

@@ -8,6 +8,7 @@ pub mod config;
 pub mod output;
 pub(crate) mod recovery;
 
+use std::any::Any;
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -21,6 +22,7 @@ use crate::context::BatchContext;
 use crate::error::StreamingError;
 use crate::listener::{BatchInfo, BatchListener};
 use crate::metrics::{MetricsSnapshot, SourceMetrics};
+use crate::mllib::{Algorithm, StreamingModel};
 use crate::rate::{BackpressureConfig, RateController};
 use crate::source::{Source, SourceControl};
 use crate::time::{BatchTime, duration_ms};
@@ -34,7 +36,11 @@ pub struct PipelineBuilder {
     sources: Vec<Arc<dyn SourceControl>>,
     /// Per source: whether backpressure limits it.
     rate_limited: Vec<bool>,
+    models: Vec<NamedModel>,
 }
+
+/// A named model of the pipeline (`let m = kmeans(..)..;`): its latest model, type-erased.
+type NamedModel = (&'static str, Box<dyn Fn() -> Box<dyn Any> + Send + Sync>);
 
 impl PipelineBuilder {
     /// A builder for a pipeline with `config`'s settings.
@@ -43,7 +49,16 @@ impl PipelineBuilder {
             config,
             sources: Vec::new(),
             rate_limited: Vec::new(),
+            models: Vec::new(),
         }
+    }
+
+    /// Registers a named model, so that [`Pipeline::latest_model`] can read it.
+    #[doc(hidden)]
+    pub fn model<A: Algorithm>(&mut self, name: &'static str, handle: &StreamingModel<A>) {
+        let handle = handle.clone();
+        self.models
+            .push((name, Box::new(move || Box::new(handle.latest_model()))));
     }
 
     /// Registers `source`'s control half with the scheduler and hands the source back to be
@@ -77,6 +92,7 @@ impl PipelineBuilder {
             config: self.config,
             sources: self.sources,
             rate_limited: self.rate_limited,
+            models: self.models,
             job: Box::new(job),
             batches_run: 0,
             started: false,
@@ -131,6 +147,7 @@ pub struct Pipeline {
     ui: Option<(Arc<crate::ui::UiState>, crate::ui::UiServer)>,
     /// With backpressure on: limits the sources after each batch (set up at start).
     rate_controller: Option<RateController>,
+    models: Vec<NamedModel>,
 }
 
 impl Pipeline {
@@ -147,6 +164,15 @@ impl Pipeline {
     /// The pipeline's settings.
     pub fn config(&self) -> &PipelineConfig {
         &self.config
+    }
+
+    /// The model named `name` in the pipeline (`let name = kmeans(..)..;`) after the last
+    /// completed batch, Spark's `latestModel()`: a `KMeansModel`, `LinearRegressionModel`
+    /// or `LogisticRegressionModel` (`None` if there is no such model, or it is of another
+    /// type).
+    pub fn latest_model<M: 'static>(&self, name: &str) -> Option<M> {
+        let (_, latest) = self.models.iter().find(|(n, _)| *n == name)?;
+        latest().downcast().ok().map(|m| *m)
     }
 
     /// Threads a batch may use.
