@@ -518,7 +518,7 @@ impl JobWriter<'_, '_> {
                     )
                 }
                 _ => (
-                    quote!(#rt::ops::collect_run(#it, #run_len)),
+                    quote!(#rt::run_vec::collect_run(#it, #run_len)),
                     quote!(#rt::ops::concat(#a, #b)),
                     quote!(#acc),
                 ),

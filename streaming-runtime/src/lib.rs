@@ -40,6 +40,8 @@ pub mod par;
 pub mod pipeline;
 pub mod rate;
 pub mod receiver;
+#[doc(hidden)]
+pub mod run_vec;
 mod scheduler;
 #[doc(hidden)]
 pub mod shorthand;

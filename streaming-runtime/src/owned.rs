@@ -284,15 +284,15 @@ tuples! {
     (A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7)
 }
 
-/// Owned copies of a run of a batch: what `collect` hands to a `Collector` and what a window
-/// keeps across batches.
+/// Owned copies of a run of a batch that read `input_len` elements: what `collect` hands
+/// to a `Collector` and what a window keeps across batches.
 #[inline]
-pub fn collect_owned<I>(it: I) -> Vec<<I::Item as IntoOwned>::Owned>
+pub fn collect_owned<I>(it: I, input_len: usize) -> Vec<<I::Item as IntoOwned>::Owned>
 where
     I: Iterator,
     I::Item: IntoOwned,
 {
-    it.map(IntoOwned::into_owned).collect()
+    crate::run_vec::collect_run(it.map(IntoOwned::into_owned), input_len)
 }
 
 #[cfg(test)]

@@ -77,7 +77,7 @@ fn user_types_print_and_collect() {
     collect::finish(
         &c,
         t(1000),
-        streaming_runtime::owned::collect_owned(batch.iter()),
+        streaming_runtime::owned::collect_owned(batch.iter(), batch.len()),
     );
     assert_eq!(c.elements(), vec![("a".to_string(), p)]);
 }

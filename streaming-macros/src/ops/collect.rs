@@ -39,8 +39,8 @@ impl Operator for Collect {
         quote_spanned!(e.span()=> let #h = #rt::Collector::clone(&#e);)
     }
     fn fold(&self, g: &StageContext, it: &Ident) -> TokenStream {
-        let rt = g.rt();
-        quote_spanned!(g.span=> #rt::owned::collect_owned(#it))
+        let (rt, len) = (g.rt(), g.run_len());
+        quote_spanned!(g.span=> #rt::owned::collect_owned(#it, #len))
     }
     fn finish(&self, g: &StageContext, acc: &Ident) -> TokenStream {
         let (rt, h, time) = (g.rt(), g.var("handle"), g.time);

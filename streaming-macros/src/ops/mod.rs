@@ -231,7 +231,7 @@ pub trait Operator {
     /// Barriers and sinks: fold one run's iterator `it` into a partial result.
     fn fold(&self, g: &StageContext, it: &Ident) -> TokenStream {
         let (rt, len) = (g.rt(), g.run_len());
-        quote_spanned!(g.span=> #rt::ops::collect_run(#it, #len))
+        quote_spanned!(g.span=> #rt::run_vec::collect_run(#it, #len))
     }
 
     /// Barriers and sinks: merge partial `b` into `a: &mut Partial`, keeping run order.

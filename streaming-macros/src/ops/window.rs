@@ -316,10 +316,10 @@ impl Operator for Window {
     }
 
     fn fold(&self, g: &StageContext, it: &Ident) -> TokenStream {
-        let rt = g.rt();
+        let (rt, len) = (g.rt(), g.run_len());
         match &self.kind {
             Kind::Elements | Kind::GroupByKey => {
-                quote_spanned!(g.span=> #rt::owned::collect_owned(#it))
+                quote_spanned!(g.span=> #rt::owned::collect_owned(#it, #len))
             }
             Kind::ReduceByKey { f, .. } => {
                 let f = f.closure();

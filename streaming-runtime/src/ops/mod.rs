@@ -31,21 +31,6 @@ pub fn collect_vec<I: Iterator>(it: I) -> Vec<I::Item> {
     it.collect()
 }
 
-/// Materialises a fused run that read `input_len` elements, its vec sized for them: a
-/// flat_map or filter gives `collect` a lower bound of 0, and a vec grown from empty to
-/// 100,000 elements is copied ~17 times (a tenth of q5's instructions in Nexmark). A vec
-/// left more than half empty (a selective filter) is shrunk, so a window holding the batch
-/// does not hold its unused capacity.
-#[inline]
-pub fn collect_run<I: Iterator>(it: I, input_len: usize) -> Vec<I::Item> {
-    let mut out = Vec::with_capacity(it.size_hint().0.max(input_len));
-    out.extend(it);
-    if out.len() < out.capacity() / 2 {
-        out.shrink_to_fit();
-    }
-    out
-}
-
 /// Merges two runs' vecs, keeping run order.
 #[inline]
 pub fn concat<T>(a: &mut Vec<T>, mut b: Vec<T>) {

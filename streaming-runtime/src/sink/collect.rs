@@ -135,7 +135,7 @@ mod tests {
         let c: Collector<String> = Collector::new();
         let h = c.clone();
         let line = String::from("a b");
-        finish(&h, t(1000), crate::owned::collect_owned(line.split(' ')));
+        finish(&h, t(1000), crate::owned::collect_owned(line.split(' '), 0));
         finish(&h, t(3000), vec![]);
         finish(&h, t(2000), vec!["c".into()]);
         assert_eq!(c.batch_count(), 3);
@@ -168,7 +168,8 @@ mod tests {
     #[test]
     fn fold_makes_owned_pairs() {
         let words = ["x", "y"];
-        let v: Vec<(String, i64)> = crate::owned::collect_owned(words.iter().map(|w| (*w, 1i64)));
+        let v: Vec<(String, i64)> =
+            crate::owned::collect_owned(words.iter().map(|w| (*w, 1i64)), 0);
         assert_eq!(v, vec![("x".to_string(), 1), ("y".to_string(), 1)]);
     }
 

@@ -1,0 +1,39 @@
+//! Materialising a fused run of a batch into a vec sized for it.
+//!
+//! A run that reads `n` elements and keeps about as many (a `map`, a `flat_map` of an
+//! `Option`) would, collected with `Iterator::collect`, start from the adapters' lower bound
+//! (0 after a `filter` or `flat_map`) and grow by doubling: ~17 copies for 100,000
+//! elements (a tenth of Nexmark q5's instructions). Sizing by the input avoids them.
+
+/// Collects a run that read `input_len` elements, its vec sized for them. A vec left more
+/// than half empty (a selective filter) is shrunk, so that a window holding the batch does
+/// not hold its unused capacity.
+#[inline]
+pub fn collect_run<I: Iterator>(it: I, input_len: usize) -> Vec<I::Item> {
+    let mut out = Vec::with_capacity(it.size_hint().0.max(input_len));
+    out.extend(it);
+    if out.len() < out.capacity() / 2 {
+        out.shrink_to_fit();
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_run_is_sized_by_its_input_and_shrunk_when_mostly_filtered() {
+        let kept = collect_run(
+            (0..1000).flat_map(|x| Some(x).filter(|x| x % 10 != 0)),
+            1000,
+        );
+        assert_eq!(
+            (kept.len(), kept.capacity()),
+            (900, 1000),
+            "no growth by doubling"
+        );
+        let few = collect_run((0..1000).filter(|x| x % 100 == 0), 1000);
+        assert_eq!((few.len(), few.capacity()), (10, 10));
+    }
+}
