@@ -46,6 +46,9 @@ struct Watch {
 /// Runs of this many events or more show a progress bar.
 const PROGRESS_FROM: u64 = 1_000_000;
 
+/// How many events the generator is timed over alone (held in memory at once).
+const GENERATOR_TIMED: u64 = 2_000_000;
+
 /// CPU time of this process so far (user and system).
 fn cpu_time() -> Duration {
     // SAFETY: getrusage writes into the struct it is given and reads nothing else.
@@ -61,6 +64,15 @@ fn cpu_time() -> Duration {
 
 /// Runs `pipeline` batch by batch until the source is drained, dropping each batch's rows
 /// (so memory stays flat); returns the rows it gave.
+/// The process's resident memory now, in bytes (`/proc/self/statm`; 0 where unreadable).
+fn rss_bytes() -> u64 {
+    let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) }.max(0) as u64;
+    std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| s.split_whitespace().nth(1)?.parse::<u64>().ok())
+        .map_or(0, |pages| pages * page)
+}
+
 fn drain<T>(
     mut pipeline: Pipeline,
     out: &Collector<T>,
@@ -71,8 +83,14 @@ fn drain<T>(
         pipeline.ui(addr.clone());
     }
     let mut rows = 0;
+    // Resident memory after each tenth of the run: flat when the windows' state is freed
+    // as the watermark passes them.
+    let mut rss = Vec::new();
     for i in 0..batches {
         pipeline.run_batches(1)?;
+        if (i + 1) * 10 / batches.max(1) > i * 10 / batches.max(1) {
+            rss.push(rss_bytes());
+        }
         if i == 0
             && let Some(addr) = pipeline.ui_address()
         {
@@ -86,6 +104,11 @@ fn drain<T>(
     if let Some(bar) = &watch.progress {
         bar.finish_and_clear();
     }
+    let mib: Vec<String> = rss.iter().map(|b| format!("{}", b >> 20)).collect();
+    println!(
+        "resident memory after each tenth of the run (MiB): {}",
+        mib.join(", ")
+    );
     Ok(rows)
 }
 
@@ -123,10 +146,6 @@ fn main() -> Result<(), StreamingError> {
     let source = || nexmark().events(args.events).per_batch(per_batch);
     let batches = args.events.div_ceil(per_batch);
 
-    let (wall, cpu) = (Instant::now(), cpu_time());
-    let generated = source().generate(args.events).len();
-    let (gen_wall, gen_cpu) = (wall.elapsed(), cpu_time() - cpu);
-
     let progress = (args.events >= PROGRESS_FROM).then(|| {
         let bar = indicatif::ProgressBar::new(args.events);
         bar.set_style(
@@ -147,12 +166,20 @@ fn main() -> Result<(), StreamingError> {
     let rows = run(&args.query, source(), batches, &watch)?;
     let (q_wall, q_cpu) = (wall.elapsed(), cpu_time() - cpu);
 
+    // The generator alone, after the query (so that the query's resident memory does not
+    // include these events' freed heap), over at most GENERATOR_TIMED events: they are
+    // held in memory at once.
+    let timed = args.events.min(GENERATOR_TIMED);
+    let (wall, cpu) = (Instant::now(), cpu_time());
+    let generated = source().generate(timed).len() as u64;
+    let (gen_wall, gen_cpu) = (wall.elapsed(), cpu_time() - cpu);
+
     let per_s = |n: u64, d: Duration| n as f64 / d.as_secs_f64().max(1e-9);
     println!(
         "generator alone: {generated} events in {:.2} s: {:.0} events/s, {:.0} events/s per core",
         gen_wall.as_secs_f64(),
-        per_s(args.events, gen_wall),
-        per_s(args.events, gen_cpu)
+        per_s(generated, gen_wall),
+        per_s(generated, gen_cpu)
     );
     println!(
         "{} (generation included): {} events, {rows} rows in {:.2} s: {:.0} events/s, {:.0} events/s per core",
