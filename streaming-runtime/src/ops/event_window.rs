@@ -68,7 +68,7 @@ where
     );
     late_count.add(ctx, late);
     if ctx.input_ended() {
-        out.extend(state.end_of_input());
+        out.extend(state.end_of_input(&mut reduce));
     }
     out
 }
