@@ -29,6 +29,7 @@ pub mod listener;
 #[doc(hidden)]
 pub mod logging;
 pub mod metrics;
+pub mod object_file;
 #[doc(hidden)]
 pub mod ops;
 #[doc(hidden)]
