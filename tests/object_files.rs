@@ -288,6 +288,12 @@ fn expected_totals() -> BTreeMap<String, i64> {
 #[test]
 #[ignore = "the child process of sigkills_while_writing_and_reading_lose_and_duplicate_nothing"]
 fn child_writes_and_reads_object_files_until_the_last_batch() {
+    // The parent reads the log: restarts, and no file that could not be read.
+    tracing_subscriber::fmt()
+        .with_env_filter("info")
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .init();
     let var = |name: &str| PathBuf::from(std::env::var_os(name).unwrap());
     let (dir, ckpt, totals) = (var("DIR"), var("CKPT"), var("TOTALS"));
     let prefix = dir.join("rec").to_string_lossy().into_owned();
@@ -396,6 +402,12 @@ fn sigkills_while_writing_and_reading_lose_and_duplicate_nothing() {
     };
     let log = std::fs::read_to_string(&log).unwrap_or_default();
     assert!(status.success(), "{status:?}; log:\n{log}");
+    // The kills came mid-run: restarts resumed from checkpoints and replayed batches.
+    let resumed = log.matches("resuming after the checkpointed batch").count();
+    assert!(
+        resumed >= 10,
+        "{resumed} resumed runs of {kills} kills; log:\n{log}"
+    );
     // No reader ever met a half-written directory or file.
     assert!(!log.contains("cannot read file"), "{log}");
     // One directory per batch, the last (empty) one included: every batch writes one.
