@@ -98,7 +98,8 @@ fn shapes_round_trip() {
         readings.concat()
     );
 
-    let nested: Vec<Vec<(u8, Vec<Option<(bool, String)>>)>> = vec![vec![
+    type Nested = (u8, Vec<Option<(bool, String)>>);
+    let nested: Vec<Vec<Nested>> = vec![vec![
         (0, vec![]),
         (1, vec![None, Some((true, "x".into()))]),
         (255, vec![Some((false, String::new()))]),
