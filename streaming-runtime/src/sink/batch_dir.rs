@@ -12,7 +12,9 @@
 //! replayed after recovery) is moved aside first and deleted afterwards, so a batch's
 //! output is replaced, and the final name never shows a partially written directory.
 //! Readers (`text_files`, `object_files`) skip names starting with `.`, so they never see
-//! the temporary directory either.
+//! the temporary directory either. A process killed while writing leaves its hidden
+//! temporary directory behind (nothing else knows it is abandoned); the batch is written
+//! again under a new temporary name when it is replayed.
 
 use std::fs::{self, File};
 use std::io::{self, BufWriter, Write};
