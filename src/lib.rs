@@ -49,7 +49,7 @@ pub use streaming_runtime::{
     Window,
 };
 #[doc(inline)]
-pub use streaming_runtime::{block, cluster, event_time, line_feed, receiver, source};
+pub use streaming_runtime::{block, cluster, event_time, line_feed, object_file, receiver, source};
 
 /// The Kafka client the source and sink are built on, for programs that talk to the
 /// brokers themselves (creating topics, producing test data) with the same version.

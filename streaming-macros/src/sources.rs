@@ -15,6 +15,8 @@ pub struct SourceDef {
     pub args: Vec<Expr>,
     /// `.option(..)` calls applied to the source builder.
     pub options: TokenStream,
+    /// The turbofish of a source generic over its element type (`object_files::<T>`).
+    pub turbofish: TokenStream,
     pub span: Span,
 }
 
@@ -23,6 +25,7 @@ pub enum Kind {
     Socket,
     Stdin,
     TextFiles,
+    ObjectFiles,
     Queue,
     Nexmark,
     Receiver,
@@ -55,6 +58,12 @@ const KINDS: &[KindDef] = &[
         kind: Kind::TextFiles,
         args: 1,
         usage: "`source text_files(\"dir/\")`",
+    },
+    KindDef {
+        name: "object_files",
+        kind: Kind::ObjectFiles,
+        args: 1,
+        usage: "`source object_files::<(String, i64)>(\"dir/\")` (what `save_as_object_files` wrote)",
     },
     KindDef {
         name: "queue",
@@ -113,6 +122,13 @@ pub fn parse(keyword: &Ident, tokens: &[TokenTree]) -> syn::Result<SourceDef> {
         ));
     }
     let mut rest = &tokens[1..];
+    let turbofish = turbofish(&mut rest)?;
+    if !turbofish.is_empty() && kind != Kind::ObjectFiles {
+        return Err(syn::Error::new(
+            name.span(),
+            format!("`{key}` takes no type arguments: write {}", def.usage),
+        ));
+    }
     let mut args = Vec::new();
     if let Some(TokenTree::Group(g)) = rest.first() {
         if g.delimiter() == Delimiter::Parenthesis {
@@ -145,8 +161,48 @@ pub fn parse(keyword: &Ident, tokens: &[TokenTree]) -> syn::Result<SourceDef> {
         kind,
         args,
         options: rest.iter().cloned().collect(),
+        turbofish,
         span: name.span(),
     })
+}
+
+/// `::<T>` right after a source's name, taken off `rest` (empty if there is none).
+fn turbofish(rest: &mut &[TokenTree]) -> syn::Result<TokenStream> {
+    let is =
+        |t: Option<&TokenTree>, c: char| matches!(t, Some(TokenTree::Punct(p)) if p.as_char() == c);
+    if !(is(rest.first(), ':') && is(rest.get(1), ':') && is(rest.get(2), '<')) {
+        return Ok(TokenStream::new());
+    }
+    // The `>` closing the first `<` (`>>` comes as two `>` tokens; `->` is not a bracket).
+    let mut depth = 0usize;
+    let mut end = None;
+    for (i, t) in rest.iter().enumerate().skip(2) {
+        if let TokenTree::Punct(p) = t {
+            let after_dash = i > 0 && is(rest.get(i - 1), '-');
+            match p.as_char() {
+                '<' => depth += 1,
+                '>' if !after_dash => {
+                    depth = depth.saturating_sub(1);
+                    if depth == 0 {
+                        end = Some(i);
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    let Some(end) = end else {
+        let span = rest.get(2).map_or(Span::call_site(), TokenTree::span);
+        return Err(syn::Error::new(
+            span,
+            "unclosed `<` after the source's name",
+        ));
+    };
+    let tokens: TokenStream = rest.iter().take(end + 1).cloned().collect();
+    let args: syn::AngleBracketedGenericArguments = syn::parse2(tokens)?;
+    *rest = rest.get(end + 1..).unwrap_or_default();
+    Ok(quote!(#args))
 }
 
 /// What to write when a Kafka source or sink is used without the feature (`{}`: which).
@@ -195,6 +251,10 @@ impl SourceDef {
             Kind::Socket => quote_spanned!(self.span=> #rt::source::socket(#(#args),*)),
             Kind::Stdin => quote_spanned!(self.span=> #rt::source::stdin()),
             Kind::TextFiles => quote_spanned!(self.span=> #rt::source::text_files(#(#args),*)),
+            Kind::ObjectFiles => {
+                let turbofish = &self.turbofish;
+                quote_spanned!(self.span=> #rt::source::object_files #turbofish (#(#args),*))
+            }
             Kind::Queue => quote_spanned!(self.span=> #rt::source::queue(#(#args),*)),
             Kind::Nexmark if args.is_empty() => quote_spanned!(self.span=> #rt::source::nexmark()),
             Kind::Nexmark => {

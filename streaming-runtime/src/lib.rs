@@ -30,6 +30,7 @@ pub mod listener;
 pub mod logging;
 pub mod metrics;
 pub mod mllib;
+pub mod object_file;
 #[doc(hidden)]
 pub mod ops;
 #[doc(hidden)]

@@ -13,4 +13,8 @@ fn main() {
         batch 1s;
         source nexmark(1, 2) |> print
     };
+    let _ = stream_pipeline! {
+        batch 1s;
+        source text_files::<u8>("in/") |> print
+    };
 }

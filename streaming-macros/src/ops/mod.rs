@@ -299,6 +299,7 @@ fn spark_alias(name: &str) -> Option<&'static str> {
     let snake = match snake.as_str() {
         "foreach_r_d_d" => "foreach_batch".to_string(),
         "save_as_text_file" => "save_as_text_files".to_string(),
+        "save_as_object_file" => "save_as_object_files".to_string(),
         "pprint" => "print".to_string(),
         _ => snake,
     };

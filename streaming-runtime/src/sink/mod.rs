@@ -11,8 +11,10 @@
 //! `print` and `save_as_text_files` show elements with [`SparkDisplay`](crate::SparkDisplay),
 //! as Scala's `toString` shows them; `collect` stores owned copies
 //! ([`IntoOwned`](crate::IntoOwned)).
+pub mod batch_dir;
 pub mod collect;
 pub mod foreach_batch;
 pub mod postgres;
 pub mod print;
+pub mod save_as_object_files;
 pub mod save_as_text_files;

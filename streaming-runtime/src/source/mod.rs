@@ -12,17 +12,21 @@ use crate::error::StreamingError;
 use crate::metrics::SourceMetrics;
 use crate::time::BatchTime;
 
+pub mod files;
 pub mod nexmark;
+mod object_files;
 mod queue;
 mod receiver_source;
 mod text_files;
 
 #[cfg(feature = "kafka")]
 pub use crate::kafka::source::{self as kafka, KafkaRecord, KafkaSource, kafka};
+pub use files::FilesSource;
 pub use nexmark::{NexmarkSource, nexmark};
+pub use object_files::{ObjectFilesSource, ObjectFormat, object_files};
 pub use queue::{QueueSource, queue};
 pub use receiver_source::{ReceiverSource, SocketSource, StdinSource, receiver};
-pub use text_files::{TextFilesSource, text_files};
+pub use text_files::{LineFormat, TextFilesSource, text_files};
 
 pub use crate::receiver::socket::{SocketReceiver, socket};
 pub use crate::receiver::stdin::{StdinReceiver, stdin};
