@@ -71,9 +71,9 @@ impl WindowSpec {
         a
     }
 
-    /// The start of the pane holding `t`.
-    fn pane_start(&self, t: i64) -> i64 {
-        t - (t - self.offset).rem_euclid(self.pane())
+    /// The start of the pane (of length `pane`, [`WindowSpec::pane`]) holding `t`.
+    fn pane_start(&self, t: i64, pane: i64) -> i64 {
+        t - (t - self.offset).rem_euclid(pane)
     }
 
     /// The starts of the windows covering the pane (or instant) `p`, latest first.
@@ -102,18 +102,24 @@ impl WindowSpec {
 pub type Results<K, V> = Vec<((Window, K), V)>;
 
 /// An event-time aggregation's state: fixed windows ([`EventWindows`]) or sessions
-/// ([`super::Sessions`]).
+/// ([`super::Sessions`]). Generic over the rows and closures (not `dyn`): a batch's rows
+/// and the user's reduce inline into the store's loop.
 pub trait EventAggregation<K, V> {
     /// Adds a batch's rows `(event time, key, value)` with the watermark before the batch
-    /// and after it; returns what the emit mode emits and the rows dropped as late.
-    fn add_batch(
+    /// and after it, handing each late row to `late`; returns what the emit mode emits and
+    /// the rows dropped as late.
+    fn add_batch<I, F, L>(
         &mut self,
-        rows: &mut dyn Iterator<Item = (Timestamp, K, V)>,
+        rows: I,
         current: Timestamp,
         next: Timestamp,
-        reduce: &mut dyn FnMut(V, V) -> V,
-        late: &mut dyn FnMut(Timestamp, K, V),
-    ) -> (Results<K, V>, u64);
+        reduce: F,
+        late: L,
+    ) -> (Results<K, V>, u64)
+    where
+        I: IntoIterator<Item = (Timestamp, K, V)>,
+        F: FnMut(V, V) -> V,
+        L: FnMut(Timestamp, K, V);
 
     /// [`EventAggregation::add_batch`] without keeping the late rows.
     fn apply<I, F>(
@@ -121,24 +127,17 @@ pub trait EventAggregation<K, V> {
         rows: I,
         current: Timestamp,
         next: Timestamp,
-        mut reduce: F,
+        reduce: F,
     ) -> (Results<K, V>, u64)
     where
-        Self: Sized,
         I: IntoIterator<Item = (Timestamp, K, V)>,
         F: FnMut(V, V) -> V,
     {
-        self.add_batch(
-            &mut rows.into_iter(),
-            current,
-            next,
-            &mut reduce,
-            &mut |_, _, _| {},
-        )
+        self.add_batch(rows, current, next, reduce, |_, _, _| {})
     }
 
     /// The end of a finite input: what is still open, in append mode.
-    fn end_of_input(&mut self, reduce: &mut dyn FnMut(V, V) -> V) -> Results<K, V>;
+    fn end_of_input<F: FnMut(V, V) -> V>(&mut self, reduce: F) -> Results<K, V>;
 }
 
 /// Both kinds delegate to their own `apply_with_late` and `flush` (sessions merge on
@@ -146,17 +145,22 @@ pub trait EventAggregation<K, V> {
 macro_rules! event_aggregation {
     ($($t:ident)::+, |$this:ident, $reduce:ident| $flush:expr, $($bound:tt)+) => {
         impl<K: $($bound)+, V: Clone> EventAggregation<K, V> for $($t)::+<K, V> {
-            fn add_batch(
+            fn add_batch<I, F, L>(
                 &mut self,
-                rows: &mut dyn Iterator<Item = (Timestamp, K, V)>,
+                rows: I,
                 current: Timestamp,
                 next: Timestamp,
-                reduce: &mut dyn FnMut(V, V) -> V,
-                late: &mut dyn FnMut(Timestamp, K, V),
-            ) -> (Results<K, V>, u64) {
+                reduce: F,
+                late: L,
+            ) -> (Results<K, V>, u64)
+            where
+                I: IntoIterator<Item = (Timestamp, K, V)>,
+                F: FnMut(V, V) -> V,
+                L: FnMut(Timestamp, K, V),
+            {
                 self.apply_with_late(rows, current, next, reduce, late)
             }
-            fn end_of_input(&mut self, $reduce: &mut dyn FnMut(V, V) -> V) -> Results<K, V> {
+            fn end_of_input<F: FnMut(V, V) -> V>(&mut self, $reduce: F) -> Results<K, V> {
                 let $this = self;
                 $flush
             }
@@ -262,28 +266,44 @@ impl<K: Hash + Ord + Clone, V: Clone> EventWindows<K, V> {
         };
         let mut changed: BTreeSet<(i64, K)> = BTreeSet::new();
         let mut late = 0;
-        let length = self.spec.length;
+        let (spec, emit) = (self.spec, self.emit);
+        let (length, pane_length) = (spec.length, spec.pane());
+        // The pane the last row went to: rows mostly come in time order, so most find their
+        // pane without a search.
+        let mut last: Option<(i64, &mut KeyedMap<K, V>)> = None;
         for (t, k, v) in rows {
             // The latest window covering the row ends last: if it has closed, or the row
             // falls in a gap between windows, the row is late.
             let t_ms = t.as_millis();
-            let end = self.spec.last_start(t) + length;
+            let end = spec.last_start(t) + length;
             if end <= t_ms || (!keep_all && end <= current.as_millis()) {
                 late += 1;
                 late_row(t, k, v);
                 continue;
             }
-            let pane = self.spec.pane_start(t_ms);
-            if self.emit == Emit::Update {
+            if emit == Emit::Update {
                 changed.extend(
-                    self.spec
-                        .starts_covering(t_ms)
+                    spec.starts_covering(t_ms)
                         .take_while(|s| s + length > current.as_millis())
                         .map(|s| (s, k.clone())),
                 );
             }
-            self.add(pane, k, v, &mut reduce);
+            let pane = spec.pane_start(t_ms, pane_length);
+            if last.as_ref().is_none_or(|(p, _)| *p != pane) {
+                last = Some((pane, self.panes.entry(pane).or_default()));
+            }
+            if let Some((_, table)) = last.as_mut() {
+                match table.entry(k) {
+                    Entry::Occupied(e) => {
+                        e.replace_entry_with(|_, old| Some(reduce(old, v)));
+                    }
+                    Entry::Vacant(e) => {
+                        e.insert(v);
+                    }
+                }
+            }
         }
+        drop(last);
         self.late_rows += late;
         match self.emit {
             Emit::Append => out.extend(self.close(next, true, &mut reduce)),
@@ -302,19 +322,6 @@ impl<K: Hash + Ord + Clone, V: Clone> EventWindows<K, V> {
             }
         }
         (out, late)
-    }
-
-    /// Reduces `v` into key `k`'s aggregate in the pane starting at `pane`.
-    #[inline]
-    fn add(&mut self, pane: i64, k: K, v: V, reduce: &mut impl FnMut(V, V) -> V) {
-        match self.panes.entry(pane).or_default().entry(k) {
-            Entry::Occupied(e) => {
-                e.replace_entry_with(|_, old| Some(reduce(old, v)));
-            }
-            Entry::Vacant(e) => {
-                e.insert(v);
-            }
-        }
     }
 
     /// Key `k`'s aggregate in the window starting at `start`, if it has rows there.

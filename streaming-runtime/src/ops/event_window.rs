@@ -59,13 +59,7 @@ where
     L: FnMut(Timestamp, K, V),
 {
     let (current, next) = min_watermark(marks);
-    let (mut out, late) = state.add_batch(
-        &mut rows.into_iter(),
-        current,
-        next,
-        &mut reduce,
-        &mut late_row,
-    );
+    let (mut out, late) = state.add_batch(rows, current, next, &mut reduce, &mut late_row);
     late_count.add(ctx, late);
     if ctx.input_ended() {
         out.extend(state.end_of_input(&mut reduce));
