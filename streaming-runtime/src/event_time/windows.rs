@@ -303,7 +303,6 @@ impl<K: Hash + Ord + Clone, V: Clone> EventWindows<K, V> {
                 }
             }
         }
-        drop(last);
         self.late_rows += late;
         match self.emit {
             Emit::Append => out.extend(self.close(next, true, &mut reduce)),
