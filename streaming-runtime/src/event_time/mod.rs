@@ -17,6 +17,7 @@
 //! - [`timed`]: what stateless stages do to stamped records (the stamp travels with them).
 
 mod dedup;
+mod panes;
 mod sessions;
 pub mod timed;
 mod timestamp;
@@ -24,7 +25,8 @@ mod watermark;
 mod windows;
 
 pub use dedup::Dedup;
+pub use panes::EventWindows;
 pub use sessions::Sessions;
 pub use timestamp::{ParseTimestampError, Timestamp, Window};
 pub use watermark::{Watermark, min_watermark, stamp};
-pub use windows::{Emit, EventAggregation, EventWindows, Results, WindowSpec};
+pub use windows::{Emit, EventAggregation, Results, WindowSpec};

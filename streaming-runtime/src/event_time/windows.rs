@@ -12,13 +12,10 @@
 //! - `complete`: the whole table is emitted every batch and nothing is freed (nor dropped
 //!   as late: the table keeps everything, as Spark's complete mode).
 
-use std::collections::{BTreeMap, BTreeSet};
 use std::hash::Hash;
 
-use hashbrown::hash_map::{Entry, EntryRef};
-
+use super::panes::EventWindows;
 use super::{Timestamp, Window};
-use crate::keyed::KeyedMap;
 
 /// How an event-time aggregation emits its results.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -34,8 +31,8 @@ pub enum Emit {
 /// Window length, slide and offset, in milliseconds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct WindowSpec {
-    length: i64,
-    slide: i64,
+    pub(super) length: i64,
+    pub(super) slide: i64,
     offset: i64,
 }
 
@@ -54,16 +51,16 @@ impl WindowSpec {
 
     /// The start of the latest window starting at or before `t` (which covers `t` unless
     /// `t` falls in a gap between windows shorter than their slide).
-    fn last_start(&self, t: Timestamp) -> i64 {
+    pub(super) fn last_start(&self, t: Timestamp) -> i64 {
         self.last_start_ms(t.as_millis())
     }
 
-    fn last_start_ms(&self, t: i64) -> i64 {
+    pub(super) fn last_start_ms(&self, t: i64) -> i64 {
         t - (t - self.offset).rem_euclid(self.slide)
     }
 
     /// The length of a pane: the largest span that windows' starts and ends never cut.
-    fn pane(&self) -> i64 {
+    pub(super) fn pane(&self) -> i64 {
         let (mut a, mut b) = (self.length, self.slide);
         while b != 0 {
             (a, b) = (b, a % b);
@@ -72,12 +69,12 @@ impl WindowSpec {
     }
 
     /// The start of the pane (of length `pane`, [`WindowSpec::pane`]) holding `t`.
-    fn pane_start(&self, t: i64, pane: i64) -> i64 {
+    pub(super) fn pane_start(&self, t: i64, pane: i64) -> i64 {
         t - (t - self.offset).rem_euclid(pane)
     }
 
     /// The starts of the windows covering the pane (or instant) `p`, latest first.
-    fn starts_covering(&self, p: i64) -> impl Iterator<Item = i64> + use<> {
+    pub(super) fn starts_covering(&self, p: i64) -> impl Iterator<Item = i64> + use<> {
         let (length, slide) = (self.length, self.slide);
         std::iter::successors(Some(self.last_start_ms(p)), move |s| Some(s - slide))
             .take_while(move |s| s + length > p)
@@ -175,244 +172,6 @@ event_aggregation!(
 );
 event_aggregation!(super::Sessions, |this, _reduce| this.flush(), Ord + Clone);
 
-/// The state of an event-time window aggregation, kept in panes.
-///
-/// A pane is `gcd(length, slide)` long and aligned as the windows are, so a window is the
-/// union of `length / pane` consecutive panes and a row falls in exactly one pane: a row
-/// costs one hash look-up however many windows cover it (each bid of Nexmark's q5, 10 s
-/// windows sliding by 2 s, was added to five windows), and a window is computed from its
-/// panes once, when it is emitted (the "panes" of Li et al., *No pane, no gain*, SIGMOD
-/// Record 2005). A window of one pane (tumbling windows) is its pane, moved out whole. A
-/// pane's aggregates are a hash map, sorted by key only when emitted, so output stays in
-/// window then key order. A pane is freed once every window covering it has closed.
-#[derive(Debug, serde::Serialize, serde::Deserialize)]
-pub struct EventWindows<K: Hash + Eq, V> {
-    spec: WindowSpec,
-    emit: Emit,
-    /// Panes holding rows, by start.
-    panes: BTreeMap<i64, KeyedMap<K, V>>,
-    /// Windows ending at or before this have closed (emitted in append mode).
-    closed_through: i64,
-    /// Rows dropped as late since the stage began.
-    pub late_rows: u64,
-}
-
-impl<K: Hash + Ord + Clone, V: Clone> EventWindows<K, V> {
-    /// No windows yet: windows as `spec` lays them out, emitted as `emit` says.
-    pub fn new(spec: WindowSpec, emit: Emit) -> Self {
-        EventWindows {
-            spec,
-            emit,
-            panes: BTreeMap::new(),
-            closed_through: i64::MIN,
-            late_rows: 0,
-        }
-    }
-
-    /// Windows held, with rows and not closed (all of them in complete mode): what the
-    /// watermark bounds.
-    pub fn open_windows(&self) -> usize {
-        self.held().len()
-    }
-
-    /// The end of the earliest window held: after the watermark in append and update mode,
-    /// whose closed windows are freed.
-    pub fn earliest_end(&self) -> Option<Timestamp> {
-        let start = self.held().into_iter().next()?;
-        Some(Timestamp::from_millis(start + self.spec.length))
-    }
-
-    /// The starts of the windows held.
-    fn held(&self) -> BTreeSet<i64> {
-        let keep_all = self.emit == Emit::Complete;
-        let (length, closed) = (self.spec.length, self.closed_through);
-        self.panes
-            .keys()
-            .flat_map(|&p| self.spec.starts_covering(p))
-            .filter(|s| keep_all || s + length > closed)
-            .collect()
-    }
-
-    fn window(&self, start: i64) -> Window {
-        Window {
-            start: Timestamp::from_millis(start),
-            end: Timestamp::from_millis(start + self.spec.length),
-        }
-    }
-
-    /// Adds a batch's rows `(event time, key, value)` with the watermark before the batch
-    /// (`current`) and after it (`next`), handing each late row to `late_row`; returns what
-    /// the emit mode emits, in window then key order, and the number of rows dropped as
-    /// late.
-    pub fn apply_with_late<I, F, L>(
-        &mut self,
-        rows: I,
-        current: Timestamp,
-        next: Timestamp,
-        mut reduce: F,
-        mut late_row: L,
-    ) -> (Results<K, V>, u64)
-    where
-        I: IntoIterator<Item = (Timestamp, K, V)>,
-        F: FnMut(V, V) -> V,
-        L: FnMut(Timestamp, K, V),
-    {
-        let keep_all = self.emit == Emit::Complete;
-        // Windows that closed by the watermark before this batch take none of its rows
-        // (normally already closed at the end of the batch before).
-        let mut out = match self.emit {
-            Emit::Complete => Vec::new(),
-            emit => self.close(current, emit == Emit::Append, &mut reduce),
-        };
-        let mut changed: BTreeSet<(i64, K)> = BTreeSet::new();
-        let mut late = 0;
-        let (spec, emit) = (self.spec, self.emit);
-        let (length, pane_length) = (spec.length, spec.pane());
-        // The pane the last row went to: rows mostly come in time order, so most find their
-        // pane without a search.
-        let mut last: Option<(i64, &mut KeyedMap<K, V>)> = None;
-        for (t, k, v) in rows {
-            // The latest window covering the row ends last: if it has closed, or the row
-            // falls in a gap between windows, the row is late.
-            let t_ms = t.as_millis();
-            let end = spec.last_start(t) + length;
-            if end <= t_ms || (!keep_all && end <= current.as_millis()) {
-                late += 1;
-                late_row(t, k, v);
-                continue;
-            }
-            if emit == Emit::Update {
-                changed.extend(
-                    spec.starts_covering(t_ms)
-                        .take_while(|s| s + length > current.as_millis())
-                        .map(|s| (s, k.clone())),
-                );
-            }
-            let pane = spec.pane_start(t_ms, pane_length);
-            if last.as_ref().is_none_or(|(p, _)| *p != pane) {
-                last = Some((pane, self.panes.entry(pane).or_default()));
-            }
-            if let Some((_, table)) = last.as_mut() {
-                match table.entry(k) {
-                    Entry::Occupied(e) => {
-                        e.replace_entry_with(|_, old| Some(reduce(old, v)));
-                    }
-                    Entry::Vacant(e) => {
-                        e.insert(v);
-                    }
-                }
-            }
-        }
-        self.late_rows += late;
-        match self.emit {
-            Emit::Append => out.extend(self.close(next, true, &mut reduce)),
-            Emit::Update => {
-                for (start, k) in changed {
-                    if let Some(v) = self.value(start, &k, &mut reduce) {
-                        out.push(((self.window(start), k), v));
-                    }
-                }
-                let _ = self.close(next, false, &mut reduce);
-            }
-            Emit::Complete => {
-                for start in self.held() {
-                    out.extend(self.compute(start, false, &mut reduce));
-                }
-            }
-        }
-        (out, late)
-    }
-
-    /// Key `k`'s aggregate in the window starting at `start`, if it has rows there.
-    fn value(&self, start: i64, k: &K, reduce: &mut impl FnMut(V, V) -> V) -> Option<V> {
-        self.panes
-            .range(start..start + self.spec.length)
-            .filter_map(|(_, pane)| pane.get(k))
-            .fold(None, |acc, v| {
-                Some(match acc {
-                    Some(acc) => reduce(acc, v.clone()),
-                    None => v.clone(),
-                })
-            })
-    }
-
-    /// The window starting at `start`, from its panes, in key order. `last_use`: no window
-    /// after this one reads its panes, so a window of one pane takes the pane itself.
-    fn compute(
-        &mut self,
-        start: i64,
-        last_use: bool,
-        reduce: &mut impl FnMut(V, V) -> V,
-    ) -> Results<K, V> {
-        let w = self.window(start);
-        let mut rows: Vec<(K, V)> = if last_use && self.spec.pane() == self.spec.length {
-            self.panes
-                .remove(&start)
-                .map(|pane| pane.into_iter().collect())
-                .unwrap_or_default()
-        } else {
-            let mut merged: KeyedMap<K, V> = KeyedMap::default();
-            for (_, pane) in self.panes.range(start..start + self.spec.length) {
-                merged.reserve(pane.len());
-                for (k, v) in pane {
-                    match merged.entry_ref(k) {
-                        EntryRef::Occupied(e) => {
-                            e.replace_entry_with(|_, old| Some(reduce(old, v.clone())));
-                        }
-                        EntryRef::Vacant(e) => {
-                            e.insert_with_key(k.clone(), v.clone());
-                        }
-                    }
-                }
-            }
-            merged.into_iter().collect()
-        };
-        rows.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        rows.into_iter().map(|(k, v)| ((w, k), v)).collect()
-    }
-
-    /// Closes the windows that end at or before `watermark` (returning their results when
-    /// `emit`) and frees the panes no open window covers.
-    fn close(
-        &mut self,
-        watermark: Timestamp,
-        emit: bool,
-        reduce: &mut impl FnMut(V, V) -> V,
-    ) -> Results<K, V> {
-        let (wm, length) = (watermark.as_millis(), self.spec.length);
-        if wm <= self.closed_through {
-            return Vec::new();
-        }
-        let mut out = Vec::new();
-        if emit {
-            let closing: BTreeSet<i64> = self
-                .panes
-                .keys()
-                .flat_map(|&p| self.spec.starts_covering(p))
-                .filter(|s| s + length > self.closed_through && s + length <= wm)
-                .collect();
-            for start in closing {
-                out.extend(self.compute(start, true, reduce));
-            }
-        }
-        // A pane is done when the latest window covering it has closed.
-        let spec = self.spec;
-        self.panes
-            .retain(|&p, _| spec.last_start_ms(p) + length > wm);
-        self.closed_through = wm;
-        out
-    }
-
-    /// The end of a finite input: append mode emits every open window (Spark never emits
-    /// the last windows of a finished stream; here `run()` does, as the DStream windows).
-    pub fn flush(&mut self, mut reduce: impl FnMut(V, V) -> V) -> Results<K, V> {
-        if self.emit != Emit::Append {
-            return Vec::new();
-        }
-        self.close(Timestamp::from_millis(i64::MAX), true, &mut reduce)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -441,149 +200,5 @@ mod tests {
         let spec = WindowSpec::new(60_000, 60_000, 15_000);
         assert_eq!(starts(spec, 70), [15]);
         assert_eq!(starts(spec, 14), [-45]);
-    }
-
-    #[test]
-    fn append_emits_a_window_once_when_the_watermark_passes_its_end() {
-        let mut w = EventWindows::new(WindowSpec::new(10_000, 10_000, 0), Emit::Append);
-        let add = |a: i64, b: i64| a + b;
-        let (out, late) = w.apply(
-            [(ts(1), "a", 1), (ts(12), "a", 1), (ts(3), "b", 1)],
-            ts(0),
-            ts(9),
-            add,
-        );
-        assert!(out.is_empty() && late == 0);
-        // The watermark reaches 10: [0, 10) closes.
-        let (out, _) = w.apply([(ts(5), "a", 1)], ts(9), ts(10), add);
-        assert_eq!(
-            out.iter()
-                .map(|((w, k), v)| (w.start.as_millis(), *k, *v))
-                .collect::<Vec<_>>(),
-            [(0, "a", 2), (0, "b", 1)]
-        );
-        // A row for the closed window is late by the window's end, not the row's time.
-        let (out, late) = w.apply([(ts(9), "a", 1), (ts(11), "c", 1)], ts(10), ts(10), add);
-        assert!(out.is_empty());
-        assert_eq!((late, w.late_rows, w.open_windows()), (1, 1, 1));
-        assert_eq!(w.flush(add).len(), 2);
-    }
-
-    #[test]
-    fn update_and_complete_emit_what_changed_and_everything() {
-        let add = |a: i64, b: i64| a + b;
-        let mut u = EventWindows::new(WindowSpec::new(10_000, 10_000, 0), Emit::Update);
-        let (out, _) = u.apply([(ts(1), "a", 1), (ts(2), "b", 1)], ts(0), ts(0), add);
-        assert_eq!(out.len(), 2);
-        let (out, _) = u.apply([(ts(3), "a", 1)], ts(0), ts(20), add);
-        assert_eq!(out.len(), 1, "only the changed key");
-        assert_eq!(out[0].1, 2);
-        assert_eq!(u.open_windows(), 0, "closed windows are freed silently");
-        let mut c = EventWindows::new(WindowSpec::new(10_000, 10_000, 0), Emit::Complete);
-        c.apply([(ts(1), "a", 1)], ts(0), ts(30), add);
-        let (out, late) = c.apply([(ts(2), "a", 1)], ts(30), ts(30), add);
-        assert_eq!(
-            (out.len(), out[0].1, late),
-            (1, 2, 0),
-            "complete mode keeps everything"
-        );
-    }
-
-    /// The windows as the definition reads: every row added to each open window covering
-    /// it, a window emitted whole (append), per change (update) or always (complete).
-    struct Naive {
-        spec: WindowSpec,
-        emit: Emit,
-        windows: BTreeMap<i64, BTreeMap<u8, i64>>,
-        emitted: BTreeSet<i64>,
-    }
-
-    impl Naive {
-        fn apply(
-            &mut self,
-            rows: &[(i64, u8)],
-            current: i64,
-            next: i64,
-        ) -> (Vec<(i64, u8, i64)>, u64) {
-            let keep_all = self.emit == Emit::Complete;
-            let (mut late, mut changed) = (0, BTreeSet::new());
-            for &(t, k) in rows {
-                let open: Vec<i64> = self
-                    .spec
-                    .windows_of(Timestamp::from_millis(t))
-                    .map(|w| w.start.as_millis())
-                    .filter(|s| keep_all || s + self.spec.length > current)
-                    .collect();
-                if open.is_empty() {
-                    late += 1;
-                }
-                for s in open {
-                    *self.windows.entry(s).or_default().entry(k).or_default() += 1;
-                    changed.insert((s, k));
-                }
-            }
-            let len = self.spec.length;
-            let out = match self.emit {
-                Emit::Append => {
-                    let mut out = Vec::new();
-                    for (&s, table) in &self.windows {
-                        if s + len <= next && self.emitted.insert(s) {
-                            out.extend(table.iter().map(|(&k, &n)| (s, k, n)));
-                        }
-                    }
-                    out
-                }
-                Emit::Update => changed
-                    .into_iter()
-                    .map(|(s, k)| (s, k, self.windows[&s][&k]))
-                    .collect(),
-                Emit::Complete => self
-                    .windows
-                    .iter()
-                    .flat_map(|(&s, t)| t.iter().map(move |(&k, &n)| (s, k, n)))
-                    .collect(),
-            };
-            if self.emit != Emit::Complete {
-                self.windows.retain(|&s, _| s + len > next);
-            }
-            (out, late)
-        }
-    }
-
-    proptest::proptest! {
-        /// Panes give what adding each row to every window covering it gives, in every emit
-        /// mode, for windows that slide by a divisor of their length or not, with offsets and
-        /// gaps (a slide longer than the window), late rows and a watermark that stalls.
-        #[test]
-        fn panes_equal_the_windows_as_defined(
-            length in 1i64..12,
-            slide in 1i64..12,
-            offset in 0i64..12,
-            emit in proptest::sample::select(vec![Emit::Append, Emit::Update, Emit::Complete]),
-            batches in proptest::collection::vec(
-                (proptest::collection::vec((0i64..60, 0u8..3), 0..12), 0i64..8),
-                1..8,
-            ),
-        ) {
-            let spec = WindowSpec::new(length as u64 * 1000, slide as u64 * 1000, (offset % slide) as u64 * 1000);
-            let mut panes = EventWindows::new(spec, emit);
-            let mut naive = Naive { spec, emit, windows: BTreeMap::new(), emitted: BTreeSet::new() };
-            let mut watermark = 0i64;
-            for (rows, advance) in batches {
-                let rows: Vec<(i64, u8)> = rows.into_iter().map(|(t, k)| (t * 1000 + 500, k)).collect();
-                let next = watermark + advance * 1000;
-                let (got, got_late) = panes.apply(
-                    rows.iter().map(|&(t, k)| (Timestamp::from_millis(t), k, 1i64)),
-                    Timestamp::from_millis(watermark),
-                    Timestamp::from_millis(next),
-                    |a, b| a + b,
-                );
-                let got: Vec<(i64, u8, i64)> = got.into_iter().map(|((w, k), n)| (w.start.as_millis(), k, n)).collect();
-                let (want, want_late) = naive.apply(&rows, watermark, next);
-                proptest::prop_assert_eq!(got, want);
-                proptest::prop_assert_eq!(got_late, want_late);
-                watermark = next;
-            }
-        }
     }
 }
