@@ -20,8 +20,8 @@ use crate::time::BatchTime;
 /// An element that `collect` can store: converts itself into an owned, `Send + 'static`
 /// value.
 #[diagnostic::on_unimplemented(
-    message = "`collect` stores owned copies of the elements, and `{Self}` cannot be turned into an owned value",
-    label = "elements of type `{Self}` are collected here",
+    message = "`{Self}` cannot be turned into an owned value, which `collect`, windows and state keep of the elements",
+    label = "elements of type `{Self}` are kept here",
     note = "strings, numbers, bools, chars, tuples, `Option`, `Vec`, maps, sets, `CompactBuffer` and references to them can be collected; map your elements to one of these first (e.g. `map |x| x.to_string()`)",
     note = "for your own `Send + 'static` type write `streaming::into_owned_by_identity!(YourType);` (and derive `Clone` to collect `&YourType`), or implement `streaming::IntoOwned` for it"
 )]
