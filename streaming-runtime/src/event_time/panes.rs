@@ -7,7 +7,7 @@ use std::hash::Hash;
 
 use hashbrown::hash_map::{Entry, EntryRef};
 
-use super::windows::{Emit, Results, WindowSpec};
+use super::windows::{Emit, EventAggregation, Results, WindowSpec};
 use super::{Timestamp, Window};
 use crate::keyed::KeyedMap;
 
@@ -74,89 +74,6 @@ impl<K: Hash + Ord + Clone, V: Clone> EventWindows<K, V> {
             start: Timestamp::from_millis(start),
             end: Timestamp::from_millis(start + self.spec.length),
         }
-    }
-
-    /// Adds a batch's rows `(event time, key, value)` with the watermark before the batch
-    /// (`current`) and after it (`next`), handing each late row to `late_row`; returns what
-    /// the emit mode emits, in window then key order, and the number of rows dropped as
-    /// late.
-    pub fn apply_with_late<I, F, L>(
-        &mut self,
-        rows: I,
-        current: Timestamp,
-        next: Timestamp,
-        mut reduce: F,
-        mut late_row: L,
-    ) -> (Results<K, V>, u64)
-    where
-        I: IntoIterator<Item = (Timestamp, K, V)>,
-        F: FnMut(V, V) -> V,
-        L: FnMut(Timestamp, K, V),
-    {
-        let keep_all = self.emit == Emit::Complete;
-        // Windows that closed by the watermark before this batch take none of its rows
-        // (normally already closed at the end of the batch before).
-        let mut out = match self.emit {
-            Emit::Complete => Vec::new(),
-            emit => self.close(current, emit == Emit::Append, &mut reduce),
-        };
-        let mut changed: BTreeSet<(i64, K)> = BTreeSet::new();
-        let mut late = 0;
-        let (spec, emit) = (self.spec, self.emit);
-        let (length, pane_length) = (spec.length, spec.pane());
-        // The pane the last row went to: rows mostly come in time order, so most find their
-        // pane without a search.
-        let mut last: Option<(i64, &mut KeyedMap<K, V>)> = None;
-        for (t, k, v) in rows {
-            // The latest window covering the row ends last: if it has closed, or the row
-            // falls in a gap between windows, the row is late.
-            let t_ms = t.as_millis();
-            let end = spec.last_start(t) + length;
-            if end <= t_ms || (!keep_all && end <= current.as_millis()) {
-                late += 1;
-                late_row(t, k, v);
-                continue;
-            }
-            if emit == Emit::Update {
-                changed.extend(
-                    spec.starts_covering(t_ms)
-                        .take_while(|s| s + length > current.as_millis())
-                        .map(|s| (s, k.clone())),
-                );
-            }
-            let pane = spec.pane_start(t_ms, pane_length);
-            if last.as_ref().is_none_or(|(p, _)| *p != pane) {
-                last = Some((pane, self.panes.entry(pane).or_default()));
-            }
-            if let Some((_, table)) = last.as_mut() {
-                match table.entry(k) {
-                    Entry::Occupied(e) => {
-                        e.replace_entry_with(|_, old| Some(reduce(old, v)));
-                    }
-                    Entry::Vacant(e) => {
-                        e.insert(v);
-                    }
-                }
-            }
-        }
-        self.late_rows += late;
-        match self.emit {
-            Emit::Append => out.extend(self.close(next, true, &mut reduce)),
-            Emit::Update => {
-                for (start, k) in changed {
-                    if let Some(v) = self.value(start, &k, &mut reduce) {
-                        out.push(((self.window(start), k), v));
-                    }
-                }
-                let _ = self.close(next, false, &mut reduce);
-            }
-            Emit::Complete => {
-                for start in self.held() {
-                    out.extend(self.compute(start, false, &mut reduce));
-                }
-            }
-        }
-        (out, late)
     }
 
     /// Key `k`'s aggregate in the window starting at `start`, if it has rows there.
@@ -238,10 +155,95 @@ impl<K: Hash + Ord + Clone, V: Clone> EventWindows<K, V> {
         self.closed_through = wm;
         out
     }
+}
+
+impl<K: Hash + Ord + Clone, V: Clone> EventAggregation<K, V> for EventWindows<K, V> {
+    /// Adds a batch's rows `(event time, key, value)` with the watermark before the batch
+    /// (`current`) and after it (`next`), handing each late row to `late_row`; returns what
+    /// the emit mode emits, in window then key order, and the number of rows dropped as
+    /// late.
+    fn add_batch<I, F, L>(
+        &mut self,
+        rows: I,
+        current: Timestamp,
+        next: Timestamp,
+        mut reduce: F,
+        mut late_row: L,
+    ) -> (Results<K, V>, u64)
+    where
+        I: IntoIterator<Item = (Timestamp, K, V)>,
+        F: FnMut(V, V) -> V,
+        L: FnMut(Timestamp, K, V),
+    {
+        let keep_all = self.emit == Emit::Complete;
+        // Windows that closed by the watermark before this batch take none of its rows
+        // (normally already closed at the end of the batch before).
+        let mut out = match self.emit {
+            Emit::Complete => Vec::new(),
+            emit => self.close(current, emit == Emit::Append, &mut reduce),
+        };
+        let mut changed: BTreeSet<(i64, K)> = BTreeSet::new();
+        let mut late = 0;
+        let (spec, emit) = (self.spec, self.emit);
+        let (length, pane_length) = (spec.length, spec.pane());
+        // The pane the last row went to: rows mostly come in time order, so most find their
+        // pane without a search.
+        let mut last: Option<(i64, &mut KeyedMap<K, V>)> = None;
+        for (t, k, v) in rows {
+            // The latest window covering the row ends last: if it has closed, or the row
+            // falls in a gap between windows, the row is late.
+            let t_ms = t.as_millis();
+            let end = spec.last_start(t) + length;
+            if end <= t_ms || (!keep_all && end <= current.as_millis()) {
+                late += 1;
+                late_row(t, k, v);
+                continue;
+            }
+            if emit == Emit::Update {
+                changed.extend(
+                    spec.starts_covering(t_ms)
+                        .take_while(|s| s + length > current.as_millis())
+                        .map(|s| (s, k.clone())),
+                );
+            }
+            let pane = spec.pane_start(t_ms, pane_length);
+            if last.as_ref().is_none_or(|(p, _)| *p != pane) {
+                last = Some((pane, self.panes.entry(pane).or_default()));
+            }
+            if let Some((_, table)) = last.as_mut() {
+                match table.entry(k) {
+                    Entry::Occupied(e) => {
+                        e.replace_entry_with(|_, old| Some(reduce(old, v)));
+                    }
+                    Entry::Vacant(e) => {
+                        e.insert(v);
+                    }
+                }
+            }
+        }
+        self.late_rows += late;
+        match self.emit {
+            Emit::Append => out.extend(self.close(next, true, &mut reduce)),
+            Emit::Update => {
+                for (start, k) in changed {
+                    if let Some(v) = self.value(start, &k, &mut reduce) {
+                        out.push(((self.window(start), k), v));
+                    }
+                }
+                let _ = self.close(next, false, &mut reduce);
+            }
+            Emit::Complete => {
+                for start in self.held() {
+                    out.extend(self.compute(start, false, &mut reduce));
+                }
+            }
+        }
+        (out, late)
+    }
 
     /// The end of a finite input: append mode emits every open window (Spark never emits
     /// the last windows of a finished stream; here `run()` does, as the DStream windows).
-    pub fn flush(&mut self, mut reduce: impl FnMut(V, V) -> V) -> Results<K, V> {
+    fn end_of_input<F: FnMut(V, V) -> V>(&mut self, mut reduce: F) -> Results<K, V> {
         if self.emit != Emit::Append {
             return Vec::new();
         }
@@ -252,7 +254,6 @@ impl<K: Hash + Ord + Clone, V: Clone> EventWindows<K, V> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event_time::EventAggregation;
 
     fn ts(s: i64) -> Timestamp {
         Timestamp::from_secs(s)
@@ -281,7 +282,7 @@ mod tests {
         let (out, late) = w.apply([(ts(9), "a", 1), (ts(11), "c", 1)], ts(10), ts(10), add);
         assert!(out.is_empty());
         assert_eq!((late, w.late_rows, w.open_windows()), (1, 1, 1));
-        assert_eq!(w.flush(add).len(), 2);
+        assert_eq!(w.end_of_input(add).len(), 2);
     }
 
     #[test]

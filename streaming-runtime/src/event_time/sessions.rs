@@ -8,9 +8,7 @@
 
 use std::collections::BTreeMap;
 
-#[cfg(test)]
-use super::windows::EventAggregation;
-use super::windows::Results;
+use super::windows::{EventAggregation, Results};
 use super::{Emit, Timestamp, Window};
 
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
@@ -46,10 +44,36 @@ impl<K: Ord + Clone, V: Clone> Sessions<K, V> {
         self.by_key.values().map(Vec::len).sum()
     }
 
+    /// Removes and returns the sessions ending at or before `watermark`.
+    fn close(&mut self, watermark: i64) -> Results<K, V> {
+        let mut out = Vec::new();
+        self.by_key.retain(|k, sessions| {
+            sessions.retain(|s| {
+                if s.end <= watermark {
+                    out.push(((window(s), k.clone()), s.value.clone()));
+                    false
+                } else {
+                    true
+                }
+            });
+            !sessions.is_empty()
+        });
+        out
+    }
+}
+
+fn window<V>(s: &Session<V>) -> Window {
+    Window {
+        start: Timestamp::from_millis(s.start),
+        end: Timestamp::from_millis(s.end),
+    }
+}
+
+impl<K: Ord + Clone, V: Clone> EventAggregation<K, V> for Sessions<K, V> {
     /// Adds a batch's rows `(event time, key, value)` (see the module's rules), handing
     /// each late row to `late_row`; returns what the emit mode emits, in key then start
     /// order, and the rows dropped as late.
-    pub fn apply_with_late<I, F, L>(
+    fn add_batch<I, F, L>(
         &mut self,
         rows: I,
         current: Timestamp,
@@ -111,36 +135,12 @@ impl<K: Ord + Clone, V: Clone> Sessions<K, V> {
         (out, late)
     }
 
-    /// Removes and returns the sessions ending at or before `watermark`.
-    fn close(&mut self, watermark: i64) -> Results<K, V> {
-        let mut out = Vec::new();
-        self.by_key.retain(|k, sessions| {
-            sessions.retain(|s| {
-                if s.end <= watermark {
-                    out.push(((window(s), k.clone()), s.value.clone()));
-                    false
-                } else {
-                    true
-                }
-            });
-            !sessions.is_empty()
-        });
-        out
-    }
-
     /// The end of a finite input: append mode emits every open session.
-    pub fn flush(&mut self) -> Results<K, V> {
+    fn end_of_input<F: FnMut(V, V) -> V>(&mut self, _reduce: F) -> Results<K, V> {
         if self.emit != Emit::Append {
             return Vec::new();
         }
         self.close(i64::MAX)
-    }
-}
-
-fn window<V>(s: &Session<V>) -> Window {
-    Window {
-        start: Timestamp::from_millis(s.start),
-        end: Timestamp::from_millis(s.end),
     }
 }
 

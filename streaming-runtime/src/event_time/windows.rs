@@ -12,9 +12,6 @@
 //! - `complete`: the whole table is emitted every batch and nothing is freed (nor dropped
 //!   as late: the table keeps everything, as Spark's complete mode).
 
-use std::hash::Hash;
-
-use super::panes::EventWindows;
 use super::{Timestamp, Window};
 
 /// How an event-time aggregation emits its results.
@@ -98,7 +95,7 @@ impl WindowSpec {
 /// Results of windows: `((window, key), aggregate)`.
 pub type Results<K, V> = Vec<((Window, K), V)>;
 
-/// An event-time aggregation's state: fixed windows ([`EventWindows`]) or sessions
+/// An event-time aggregation's state: fixed windows ([`super::EventWindows`]) or sessions
 /// ([`super::Sessions`]). Generic over the rows and closures (not `dyn`): a batch's rows
 /// and the user's reduce inline into the store's loop.
 pub trait EventAggregation<K, V> {
@@ -136,41 +133,6 @@ pub trait EventAggregation<K, V> {
     /// The end of a finite input: what is still open, in append mode.
     fn end_of_input<F: FnMut(V, V) -> V>(&mut self, reduce: F) -> Results<K, V>;
 }
-
-/// Both kinds delegate to their own `apply_with_late` and `flush` (sessions merge on
-/// arrival, so their flush needs no `reduce`; windows merge their panes when emitted).
-macro_rules! event_aggregation {
-    ($($t:ident)::+, |$this:ident, $reduce:ident| $flush:expr, $($bound:tt)+) => {
-        impl<K: $($bound)+, V: Clone> EventAggregation<K, V> for $($t)::+<K, V> {
-            fn add_batch<I, F, L>(
-                &mut self,
-                rows: I,
-                current: Timestamp,
-                next: Timestamp,
-                reduce: F,
-                late: L,
-            ) -> (Results<K, V>, u64)
-            where
-                I: IntoIterator<Item = (Timestamp, K, V)>,
-                F: FnMut(V, V) -> V,
-                L: FnMut(Timestamp, K, V),
-            {
-                self.apply_with_late(rows, current, next, reduce, late)
-            }
-            fn end_of_input<F: FnMut(V, V) -> V>(&mut self, $reduce: F) -> Results<K, V> {
-                let $this = self;
-                $flush
-            }
-        }
-    };
-}
-
-event_aggregation!(
-    EventWindows,
-    |this, reduce| this.flush(reduce),
-    Hash + Ord + Clone
-);
-event_aggregation!(super::Sessions, |this, _reduce| this.flush(), Ord + Clone);
 
 #[cfg(test)]
 mod tests {
