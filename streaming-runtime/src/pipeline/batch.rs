@@ -11,7 +11,7 @@ use std::time::Instant;
 use tracing::debug;
 
 use super::{BatchJob, Pipeline};
-use crate::checkpoint::{BatchInput, CheckpointConfig, CheckpointDir, Fence, PipelineCheckpoint};
+use crate::checkpoint::{BatchInput, CheckpointConfig, Fence, PipelineCheckpoint};
 use crate::context::BatchContext;
 use crate::error::StreamingError;
 use crate::event_time::Timestamp;
@@ -139,7 +139,7 @@ fn prepare_input(
             let input = BatchInput {
                 sources: sources.iter().map(|s| s.position(time)).collect(),
             };
-            CheckpointDir::new(&cfg.dir, cfg.fingerprint).write_batch(time, &input)?;
+            cfg.open()?.write_batch(time, &input)?;
         }
     }
     Ok(())
@@ -188,7 +188,7 @@ fn write_checkpoint(
         state: Some(state),
         sources: sources.iter().map(|s| s.position(time)).collect(),
     };
-    let dir = CheckpointDir::new(&cfg.dir, cfg.fingerprint);
+    let dir = cfg.open()?;
     let path = dir.write(time, &cp)?;
     dir.prune_batches(time);
     for s in sources {
@@ -260,6 +260,7 @@ mod tests {
             every_ms: ms,
             fingerprint: 0,
             wal: false,
+            store: Default::default(),
         }
     }
 
