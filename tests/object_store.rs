@@ -158,6 +158,8 @@ fn a_zombies_late_checkpoint_is_refused_by_the_store() {
 
 #[test]
 fn batches_go_on_after_the_store_is_back_and_nothing_is_lost() {
+    // The retries are logged (object_store's `info!`): shown with `--nocapture`.
+    let _ = tracing_subscriber::fmt().with_test_writer().try_init();
     let loc = Location::new(Store::Object);
     let expected = straight();
     let totals = Totals::new();
@@ -165,10 +167,21 @@ fn batches_go_on_after_the_store_is_back_and_nothing_is_lost() {
     p.run_batches(2).unwrap();
 
     // The server goes away; it is back a moment later (a restart, a network blip). The
-    // batches' requests in between are retried with backoff until it answers.
+    // batches' requests in between are retried with backoff until it answers. The port is
+    // held by a listener of the test's until the pipeline has knocked on it, so that the
+    // outage is seen: the connection is closed unanswered, and the server restarted.
     let lock = || shared().lock().unwrap_or_else(|e| e.into_inner());
-    lock().kill();
-    let restart = std::thread::spawn(move || lock().restart());
+    let port = {
+        let mut server = lock();
+        server.kill();
+        server.port
+    };
+    let down = std::net::TcpListener::bind(("127.0.0.1", port)).unwrap();
+    let restart = std::thread::spawn(move || {
+        let knock = down.accept().map(|(conn, _)| conn);
+        drop((knock, down));
+        lock().restart();
+    });
     p.run_batches(2).unwrap();
     restart.join().unwrap();
     p.run_batches(1).unwrap();
