@@ -16,6 +16,10 @@
 //! believe they owned the partition.) A directory written by the older form keeps its
 //! `epoch` file's value as the floor of the next claim.
 //!
+//! The claims are kept by the partition's [`CheckpointStore`]: the `epochs/` directory
+//! above for a directory, a conditional write of the pointer object on an object store
+//! ([`Fence::acquire_in`], see `object.rs`).
+//!
 //! The epoch lives beside the checkpoint rather than being Kafka's group generation
 //! because the generation is not exposed by the client, and because the checkpoint
 //! directory is what every process already shares (on one machine, or on shared storage).
