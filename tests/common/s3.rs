@@ -134,14 +134,26 @@ impl Drop for S3Server {
     }
 }
 
-/// This test binary's server, started on first use, the environment set for it.
+static SERVER: OnceLock<Mutex<S3Server>> = OnceLock::new();
+
+/// This test binary's server, started on first use, the environment set for it, and
+/// stopped when the binary exits (a static is never dropped).
 pub fn shared() -> &'static Mutex<S3Server> {
-    static SERVER: OnceLock<Mutex<S3Server>> = OnceLock::new();
     SERVER.get_or_init(|| {
         let server = S3Server::start();
         server.configure_environment();
+        // SAFETY: registers a plain function; it runs once, at exit.
+        unsafe { libc::atexit(stop_shared) };
         Mutex::new(server)
     })
+}
+
+extern "C" fn stop_shared() {
+    if let Some(server) = SERVER.get() {
+        let mut server = server.lock().unwrap_or_else(|e| e.into_inner());
+        server.kill();
+        let _ = std::fs::remove_dir_all(server.root.path());
+    }
 }
 
 /// Where a test checkpoints.
