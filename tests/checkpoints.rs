@@ -1,7 +1,11 @@
 //! Checkpoints and recovery on the manual clock: a pipeline stopped after a checkpoint and
-//! restarted from it gives the same results as an uninterrupted run.
+//! restarted from it gives the same results as an uninterrupted run. The tests written with
+//! `over_stores!` run over a local directory and (feature `object-store`) an S3 location
+//! in a real server (tests/common/s3.rs).
 
 use std::path::Path;
+
+mod common;
 
 use streaming::prelude::*;
 
@@ -41,15 +45,14 @@ fn from_batch(c: &Collector<(String, i64)>, first_ms: u64) -> Vec<(u64, Vec<(Str
         .collect()
 }
 
-#[test]
-fn a_restarted_pipeline_resumes_where_its_checkpoint_left_off() {
+over_stores! {
+fn a_restarted_pipeline_resumes_where_its_checkpoint_left_off(dir) {
     let straight_dir = tempfile::tempdir().unwrap();
     let straight = (Collector::new(), Collector::new());
     pipeline(straight_dir.path(), &straight)
         .run_batches(6)
         .unwrap();
 
-    let dir = tempfile::tempdir().unwrap();
     let first = (Collector::new(), Collector::new());
     pipeline(dir.path(), &first).run_batches(3).unwrap(); // then "crashes"
 
@@ -82,10 +85,10 @@ fn a_restarted_pipeline_resumes_where_its_checkpoint_left_off() {
         ]
     );
 }
+}
 
-#[test]
-fn a_checkpoint_of_another_pipeline_is_refused() {
-    let dir = tempfile::tempdir().unwrap();
+over_stores! {
+fn a_checkpoint_of_another_pipeline_is_refused(dir) {
     let out = (Collector::new(), Collector::new());
     pipeline(dir.path(), &out).run_batches(1).unwrap();
 
@@ -102,10 +105,10 @@ fn a_checkpoint_of_another_pipeline_is_refused() {
         "{err}"
     );
 }
+}
 
-#[test]
-fn a_pipeline_without_state_checkpoints_and_restarts_too() {
-    let dir = tempfile::tempdir().unwrap();
+over_stores! {
+fn a_pipeline_without_state_checkpoints_and_restarts_too(dir) {
     let run = |n| {
         let out = Collector::new();
         let d = dir.path().to_path_buf();
@@ -127,6 +130,7 @@ fn a_pipeline_without_state_checkpoints_and_restarts_too() {
     // The last checkpoint was batch 2 (every 2s): batch 3 is replayed.
     assert_eq!(run(2), vec![(3000, vec![3]), (4000, vec![4])]);
 }
+}
 
 #[test]
 fn an_unwritable_checkpoint_directory_is_a_clear_error() {
@@ -146,17 +150,12 @@ fn an_unwritable_checkpoint_directory_is_a_clear_error() {
     );
 }
 
-#[test]
-fn a_corrupt_newest_checkpoint_falls_back_to_the_one_before() {
-    let dir = tempfile::tempdir().unwrap();
+over_stores! {
+fn a_corrupt_newest_checkpoint_falls_back_to_the_one_before(dir) {
     let out = (Collector::new(), Collector::new());
     pipeline(dir.path(), &out).run_batches(3).unwrap();
     // Damage the newest checkpoint (batch 3): recovery uses batch 2's and replays batch 3.
-    let newest = std::fs::read_dir(dir.path())
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .max()
-        .unwrap();
+    let newest = dir.newest_checkpoint_file();
     let mut bytes = std::fs::read(&newest).unwrap();
     let n = bytes.len();
     bytes[n - 1] ^= 0xff;
@@ -170,6 +169,7 @@ fn a_corrupt_newest_checkpoint_falls_back_to_the_one_before() {
         "batch 3 is replayed"
     );
     assert_eq!(from_batch(&resumed.0, 3000), from_batch(&out.0, 3000));
+}
 }
 
 #[test]

@@ -14,6 +14,7 @@ pub use kafka::install;
 pub mod overload;
 pub mod postgres;
 pub mod process;
+pub mod s3;
 
 use streaming::prelude::*;
 

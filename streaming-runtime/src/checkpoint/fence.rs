@@ -16,15 +16,20 @@
 //! believe they owned the partition.) A directory written by the older form keeps its
 //! `epoch` file's value as the floor of the next claim.
 //!
+//! The claims are kept by the partition's [`CheckpointStore`]: the `epochs/` directory
+//! above for a directory, a conditional write of the pointer object on an object store
+//! ([`Fence::acquire_in`], see `object.rs`).
+//!
 //! The epoch lives beside the checkpoint rather than being Kafka's group generation
 //! because the generation is not exposed by the client, and because the checkpoint
 //! directory is what every process already shares (on one machine, or on shared storage).
 
 use std::fs::{self, File, OpenOptions};
 use std::io::ErrorKind;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
+use super::store::{CheckpointStore, LocalStore};
 use crate::error::StreamingError;
 
 /// Claims kept in `epochs/` below the newest (older ones are removed by each new claim).
@@ -38,7 +43,8 @@ pub struct Fence {
 
 #[derive(Debug)]
 struct Inner {
-    dir: PathBuf,
+    /// Where the claims are: the partition's directory, or an object store.
+    claims: Arc<dyn CheckpointStore>,
     epoch: u64,
     what: String,
 }
@@ -47,35 +53,22 @@ impl Fence {
     /// Claims `dir` (created if missing) for `what` (e.g. `"partition 3 of lines"`): the
     /// next epoch after the highest claimed, created exclusively and made durable.
     pub fn acquire(dir: &Path, what: impl Into<String>) -> Result<Fence, StreamingError> {
-        let epochs = dir.join("epochs");
-        fs::create_dir_all(&epochs)
-            .map_err(|e| StreamingError::io(format!("creating {}", epochs.display()), e))?;
-        let mut epoch = highest(&epochs)?.max(legacy_epoch(dir)?) + 1;
-        loop {
-            let file = epochs.join(epoch.to_string());
-            match OpenOptions::new().write(true).create_new(true).open(&file) {
-                Ok(f) => {
-                    f.sync_all()
-                        .and_then(|()| File::open(&epochs)?.sync_all())
-                        .map_err(|e| {
-                            StreamingError::io(format!("syncing {}", file.display()), e)
-                        })?;
-                    break;
-                }
-                // Another process claimed this epoch first: the next one is ours to try.
-                Err(e) if e.kind() == ErrorKind::AlreadyExists => epoch += 1,
-                Err(e) => {
-                    return Err(StreamingError::io(
-                        format!("creating {}", file.display()),
-                        e,
-                    ));
-                }
-            }
-        }
-        prune(&epochs, epoch);
+        Fence::acquire_in(Arc::new(LocalStore::new(dir)), what)
+    }
+
+    /// Claims the next epoch in a checkpoint store (a directory or an object store, see
+    /// [`super::store::open`]). Give the pipeline the same store
+    /// ([`crate::pipeline::PipelineConfig::with_checkpoint_store`]): on an object store
+    /// the claim also moves the pointer its checkpoints are published by, so a previous
+    /// owner's next publication is refused by the store itself.
+    pub fn acquire_in(
+        claims: Arc<dyn CheckpointStore>,
+        what: impl Into<String>,
+    ) -> Result<Fence, StreamingError> {
+        let epoch = claims.claim_epoch()?;
         Ok(Fence {
             inner: Arc::new(Inner {
-                dir: epochs,
+                claims,
                 epoch,
                 what: what.into(),
             }),
@@ -89,7 +82,7 @@ impl Fence {
 
     /// `Ok` while no other process has claimed the partition since this one did.
     pub fn check(&self) -> Result<(), StreamingError> {
-        let now = highest(&self.inner.dir)?;
+        let now = self.inner.claims.highest_epoch()?;
         if now <= self.inner.epoch {
             return Ok(());
         }
@@ -101,8 +94,38 @@ impl Fence {
     }
 }
 
+/// Claims the next epoch of the directory `dir` (its `epochs/`): the exclusive creation
+/// of the epoch's file, made durable before the claim counts.
+pub(crate) fn claim_in_dir(dir: &Path) -> Result<u64, StreamingError> {
+    let epochs = dir.join("epochs");
+    fs::create_dir_all(&epochs)
+        .map_err(|e| StreamingError::io(format!("creating {}", epochs.display()), e))?;
+    let mut epoch = highest(&epochs)?.max(legacy_epoch(dir)?) + 1;
+    loop {
+        let file = epochs.join(epoch.to_string());
+        match OpenOptions::new().write(true).create_new(true).open(&file) {
+            Ok(f) => {
+                f.sync_all()
+                    .and_then(|()| File::open(&epochs)?.sync_all())
+                    .map_err(|e| StreamingError::io(format!("syncing {}", file.display()), e))?;
+                break;
+            }
+            // Another process claimed this epoch first: the next one is ours to try.
+            Err(e) if e.kind() == ErrorKind::AlreadyExists => epoch += 1,
+            Err(e) => {
+                return Err(StreamingError::io(
+                    format!("creating {}", file.display()),
+                    e,
+                ));
+            }
+        }
+    }
+    prune(&epochs, epoch);
+    Ok(epoch)
+}
+
 /// The highest epoch claimed in `epochs` (0 when none is).
-fn highest(epochs: &Path) -> Result<u64, StreamingError> {
+pub(crate) fn highest(epochs: &Path) -> Result<u64, StreamingError> {
     let entries = match fs::read_dir(epochs) {
         Ok(entries) => entries,
         Err(e) if e.kind() == ErrorKind::NotFound => return Ok(0),

@@ -23,12 +23,16 @@
 //! that a process presumed dead does not overwrite the state of the one that took over.
 
 mod fence;
+#[cfg(feature = "object-store")]
+pub mod object;
+pub mod store;
 
 pub use fence::Fence;
+pub use store::{CheckpointStore, LocalStore};
 
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, Write};
+use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -43,15 +47,15 @@ const MAGIC: &[u8; 8] = b"SPKCKPT\0";
 /// seeds.
 pub const FORMAT_VERSION: u32 = 2;
 const HEADER_LEN: usize = 8 + 4 + 8 + 8 + 8 + 4;
-const PREFIX: &str = "checkpoint-";
-const BATCH_PREFIX: &str = "batch-";
 /// How many checkpoints are kept.
 pub const KEEP: usize = 3;
 
-/// A pipeline's checkpoint directory.
+/// A pipeline's checkpoint location (a directory or an object store, see [`store`]): the
+/// file format, restore and the batch log over its [`CheckpointStore`].
 #[derive(Debug, Clone)]
 pub struct CheckpointDir {
     dir: PathBuf,
+    store: Arc<dyn CheckpointStore>,
     fingerprint: u64,
 }
 
@@ -79,21 +83,33 @@ pub enum CorruptCheckpoint {
 
 impl CheckpointDir {
     /// `fingerprint` identifies the pipeline (its text and types); checkpoints of other
-    /// pipelines are refused.
+    /// pipelines are refused. `dir` is a local directory.
     pub fn new(dir: impl Into<PathBuf>, fingerprint: u64) -> Self {
+        let dir = dir.into();
         CheckpointDir {
-            dir: dir.into(),
+            store: Arc::new(LocalStore::new(&dir)),
+            dir,
             fingerprint,
         }
     }
 
+    /// Over a store [`store::open`] opened (a directory or an object store).
+    pub fn with_store(store: Arc<dyn CheckpointStore>, fingerprint: u64) -> Self {
+        CheckpointDir {
+            dir: PathBuf::from(store.location()),
+            store,
+            fingerprint,
+        }
+    }
+
+    /// The location: a directory, or an object store's URL.
     pub fn path(&self) -> &Path {
         &self.dir
     }
 
-    fn file_for(&self, prefix: &str, time: BatchTime) -> PathBuf {
-        self.dir
-            .join(format!("{prefix}{:020}", time.milliseconds()))
+    /// The store underneath.
+    pub fn store(&self) -> &Arc<dyn CheckpointStore> {
+        &self.store
     }
 
     /// Writes the checkpoint of batch `time` atomically and keeps only the newest [`KEEP`].
@@ -102,24 +118,21 @@ impl CheckpointDir {
         time: BatchTime,
         state: &T,
     ) -> Result<PathBuf, StreamingError> {
-        let target = self.write_file(PREFIX, time, state)?;
-        self.prune();
-        Ok(target)
+        let bytes = self.encode_file(time, state)?;
+        let target = self.store.publish_checkpoint(time.milliseconds(), bytes)?;
+        self.store.prune_checkpoints(KEEP);
+        Ok(PathBuf::from(target))
     }
 
-    /// One file `<prefix><time>` in the checkpoint format: temp file, fsync, rename, directory
-    /// fsync.
-    fn write_file<T: Serialize>(
+    /// One file in the checkpoint format: header, CRC32, payload.
+    fn encode_file<T: Serialize>(
         &self,
-        prefix: &str,
         time: BatchTime,
         state: &T,
-    ) -> Result<PathBuf, StreamingError> {
-        let ctx = |what: &str| format!("checkpoint {}: {what}", self.dir.display());
-        fs::create_dir_all(&self.dir)
-            .map_err(|e| StreamingError::io(ctx("creating the directory"), e))?;
-        let payload = postcard::to_stdvec(state)
-            .map_err(|e| StreamingError::Custom(ctx(&format!("encoding: {e}"))))?;
+    ) -> Result<Vec<u8>, StreamingError> {
+        let payload = postcard::to_stdvec(state).map_err(|e| {
+            StreamingError::Custom(format!("checkpoint {}: encoding: {e}", self.dir.display()))
+        })?;
         let mut bytes = Vec::with_capacity(HEADER_LEN + payload.len());
         bytes.extend_from_slice(MAGIC);
         bytes.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
@@ -131,51 +144,22 @@ impl CheckpointDir {
         crc.update(&payload);
         bytes.extend_from_slice(&crc.finalize().to_le_bytes());
         bytes.extend_from_slice(&payload);
-
-        let target = self.file_for(prefix, time);
-        let tmp = self.dir.join(format!(
-            ".{prefix}{}.tmp-{}",
-            time.milliseconds(),
-            std::process::id()
-        ));
-        let write = || -> io::Result<()> {
-            let mut f = OpenOptions::new()
-                .write(true)
-                .create(true)
-                .truncate(true)
-                .open(&tmp)?;
-            f.write_all(&bytes)?;
-            f.sync_all()?;
-            fs::rename(&tmp, &target)?;
-            sync_dir(&self.dir)
-        };
-        if let Err(e) = write() {
-            let _ = fs::remove_file(&tmp);
-            return Err(StreamingError::io(ctx("writing"), e));
-        }
-        Ok(target)
+        Ok(bytes)
     }
 
-    /// Checkpoint files, newest first.
+    /// Checkpoint files, newest first, as paths (a local directory's files; an object
+    /// store's objects under its URL).
+    #[cfg(test)]
     fn files(&self) -> Vec<(u64, PathBuf)> {
-        self.files_of(PREFIX)
+        (self.store.checkpoints().unwrap_or_default().into_iter())
+            .map(|(ms, name)| (ms, self.dir.join(name)))
+            .collect()
     }
 
-    /// Files `<prefix><ms>`, newest first.
-    fn files_of(&self, prefix: &str) -> Vec<(u64, PathBuf)> {
-        let Ok(entries) = fs::read_dir(&self.dir) else {
-            return Vec::new();
-        };
-        let mut files: Vec<(u64, PathBuf)> = entries
-            .filter_map(Result::ok)
-            .filter_map(|e| {
-                let name = e.file_name().into_string().ok()?;
-                let ms = name.strip_prefix(prefix)?.parse().ok()?;
-                Some((ms, e.path()))
-            })
-            .collect();
-        files.sort_by_key(|f| std::cmp::Reverse(f.0));
-        files
+    /// Reads and checks the object `name`.
+    fn read_named(&self, name: &str) -> Result<(u64, BatchTime, Vec<u8>), CorruptCheckpoint> {
+        let bytes = self.store.read(name).map_err(CorruptCheckpoint::Decode)?;
+        check_file(bytes)
     }
 
     /// Spark's pending batches: the input of batch `time` (every source's position once it
@@ -186,31 +170,42 @@ impl CheckpointDir {
         time: BatchTime,
         batch: &BatchInput,
     ) -> Result<PathBuf, StreamingError> {
-        self.write_file(BATCH_PREFIX, time, batch)
+        let bytes = self.encode_file(time, batch)?;
+        Ok(PathBuf::from(
+            self.store.write_log(time.milliseconds(), bytes)?,
+        ))
     }
 
     /// The batches logged after `after` (a restored checkpoint's batch), oldest first. An
     /// unreadable file ends the list there: later batches are planned anew.
     pub fn pending_batches(&self, after: BatchTime) -> Vec<(BatchTime, BatchInput)> {
-        let mut files = self.files_of(BATCH_PREFIX);
+        let mut files = match self.store.logs() {
+            Ok(files) => files,
+            Err(e) => {
+                warn!(dir = %self.dir.display(), error = %e, "cannot list the batch logs; the batches after the checkpoint are planned anew");
+                return Vec::new();
+            }
+        };
         files.reverse();
         let mut pending = Vec::new();
-        for (ms, path) in files {
+        for (ms, name) in files {
             if ms <= after.milliseconds() {
                 continue;
             }
-            let decoded = read_file(&path).and_then(|(fingerprint, time, payload)| {
-                if fingerprint != self.fingerprint {
-                    return Err(CorruptCheckpoint::Decode("another pipeline's batch".into()));
-                }
-                postcard::from_bytes::<BatchInput>(&payload)
-                    .map(|b| (time, b))
-                    .map_err(|e| CorruptCheckpoint::Decode(e.to_string()))
-            });
+            let decoded = self
+                .read_named(&name)
+                .and_then(|(fingerprint, time, payload)| {
+                    if fingerprint != self.fingerprint {
+                        return Err(CorruptCheckpoint::Decode("another pipeline's batch".into()));
+                    }
+                    postcard::from_bytes::<BatchInput>(&payload)
+                        .map(|b| (time, b))
+                        .map_err(|e| CorruptCheckpoint::Decode(e.to_string()))
+                });
             match decoded {
                 Ok(batch) => pending.push(batch),
                 Err(e) => {
-                    warn!(file = %path.display(), error = %e, "unusable batch log; the batches after it are planned anew");
+                    warn!(file = %self.dir.join(&name).display(), error = %e, "unusable batch log; the batches after it are planned anew");
                     break;
                 }
             }
@@ -220,19 +215,11 @@ impl CheckpointDir {
 
     /// Removes the batch logs of batches at or before `through` (they are checkpointed).
     pub fn prune_batches(&self, through: BatchTime) {
-        for (ms, path) in self.files_of(BATCH_PREFIX) {
+        for (ms, name) in self.store.logs().unwrap_or_default() {
             if ms <= through.milliseconds() {
-                if let Err(e) = fs::remove_file(&path) {
-                    warn!(file = %path.display(), error = %e, "could not remove an old batch log");
+                if let Err(e) = self.store.delete(&name) {
+                    warn!(file = %self.dir.join(&name).display(), error = %e, "could not remove an old batch log");
                 }
-            }
-        }
-    }
-
-    fn prune(&self) {
-        for (_, old) in self.files().into_iter().skip(KEEP) {
-            if let Err(e) = fs::remove_file(&old) {
-                warn!(file = %old.display(), error = %e, "could not remove an old checkpoint");
             }
         }
     }
@@ -242,25 +229,7 @@ impl CheckpointDir {
     /// restore, when no other writer of this directory may be running: a fenced one that
     /// still is loses its temporary file and its rename fails, which is what it deserves.
     pub fn remove_stale_temp_files(&self) -> usize {
-        let Ok(entries) = fs::read_dir(&self.dir) else {
-            return 0;
-        };
-        let mut removed = 0;
-        for e in entries.flatten() {
-            let name = e.file_name();
-            let Some(name) = name.to_str() else { continue };
-            let ours = [PREFIX, BATCH_PREFIX]
-                .iter()
-                .any(|p| name.strip_prefix('.').is_some_and(|n| n.starts_with(p)))
-                && name.contains(".tmp-");
-            if ours && fs::remove_file(e.path()).is_ok() {
-                removed += 1;
-            }
-        }
-        if removed > 0 {
-            info!(dir = %self.dir.display(), files = removed, "removed temporary files a killed writer left");
-        }
-        removed
+        self.store.remove_stale_temp_files()
     }
 
     /// The newest valid checkpoint, if any. Corrupt files are reported (warn) and skipped,
@@ -270,8 +239,9 @@ impl CheckpointDir {
     /// error too.
     pub fn restore<T: DeserializeOwned>(&self) -> Result<Option<Restored<T>>, StreamingError> {
         let mut unreadable: Vec<String> = Vec::new();
-        for (_, path) in self.files() {
-            match read_file(&path) {
+        for (_, name) in self.store.checkpoints()? {
+            let path = self.dir.join(&name);
+            match self.read_named(&name) {
                 Ok((fingerprint, _, _)) if fingerprint != self.fingerprint => {
                     return Err(StreamingError::Config(format!(
                         "{} was written by a different pipeline (its text or types changed); \
@@ -350,6 +320,38 @@ pub struct CheckpointConfig {
     pub fingerprint: u64,
     /// `wal`: receivers keep a write-ahead log in the directory.
     pub wal: bool,
+    /// The store `dir` names, opened at first use and shared by every batch after it.
+    pub store: StoreSlot,
+}
+
+/// A checkpoint location's store, opened once: an object store keeps its client and the
+/// publication its owner builds on across batches (a fresh one per batch would forget
+/// which pointer it read, and with it the fencing at the store).
+#[derive(Clone, Debug, Default)]
+pub struct StoreSlot(Arc<OnceLock<Arc<dyn CheckpointStore>>>);
+
+impl StoreSlot {
+    /// A slot holding `store` already (a cluster task's, shared with its [`Fence`]).
+    pub fn with(store: Arc<dyn CheckpointStore>) -> Self {
+        let slot = OnceLock::new();
+        let _ = slot.set(store);
+        StoreSlot(Arc::new(slot))
+    }
+}
+
+impl CheckpointConfig {
+    /// The checkpoint location, its store opened at the first call.
+    pub fn open(&self) -> Result<CheckpointDir, StreamingError> {
+        let store = match self.store.0.get() {
+            Some(store) => store.clone(),
+            None => {
+                let opened = store::open(&self.dir)?;
+                // One batch thread opens it; were there two, both would use the first.
+                self.store.0.get_or_init(|| opened).clone()
+            }
+        };
+        Ok(CheckpointDir::with_store(store, self.fingerprint))
+    }
 }
 
 /// Spark's default checkpoint interval: the smallest multiple of the pipeline's slides
@@ -426,7 +428,11 @@ pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, StreamingError> {
 
 /// Reads and checks one file: (fingerprint, time, payload).
 pub fn read_file(path: &Path) -> Result<(u64, BatchTime, Vec<u8>), CorruptCheckpoint> {
-    let mut bytes = fs::read(path).map_err(|e| CorruptCheckpoint::Decode(e.to_string()))?;
+    check_file(fs::read(path).map_err(|e| CorruptCheckpoint::Decode(e.to_string()))?)
+}
+
+/// Checks one file's bytes: (fingerprint, time, payload).
+fn check_file(mut bytes: Vec<u8>) -> Result<(u64, BatchTime, Vec<u8>), CorruptCheckpoint> {
     if bytes.len() < HEADER_LEN {
         return Err(CorruptCheckpoint::Truncated(bytes.len()));
     }
@@ -452,18 +458,6 @@ pub fn read_file(path: &Path) -> Result<(u64, BatchTime, Vec<u8>), CorruptCheckp
     }
     bytes.drain(..HEADER_LEN);
     Ok((fingerprint, BatchTime::from_millis(time), bytes))
-}
-
-fn sync_dir(dir: &Path) -> io::Result<()> {
-    #[cfg(unix)]
-    {
-        File::open(dir)?.sync_all()
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = dir;
-        Ok(())
-    }
 }
 
 /// A stable 64-bit fingerprint (FNV-1a) of a pipeline's text and types, computed by the

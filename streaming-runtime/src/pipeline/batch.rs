@@ -11,7 +11,7 @@ use std::time::Instant;
 use tracing::debug;
 
 use super::{BatchJob, Pipeline};
-use crate::checkpoint::{BatchInput, CheckpointConfig, CheckpointDir, Fence, PipelineCheckpoint};
+use crate::checkpoint::{BatchInput, CheckpointConfig, Fence, PipelineCheckpoint};
 use crate::context::BatchContext;
 use crate::error::StreamingError;
 use crate::event_time::Timestamp;
@@ -31,11 +31,25 @@ impl Pipeline {
     ) -> Result<(), StreamingError> {
         let parallelism = self.parallelism();
         let started = Instant::now();
-        let mut out = self.output.writer();
         let interval = duration_ms(self.config.batch_interval);
         let zero = *self.zero.get_or_insert(BatchTime::from_millis(
             time.milliseconds().saturating_sub(interval),
         ));
+        let checkpoint = checkpoint_due(self.config.checkpoint.as_ref(), time, zero, final_batch);
+        // A task whose partition another process took over stops before it reads, logs
+        // or writes anything for this batch.
+        if let Some(fence) = &self.config.fence {
+            fence.check()?;
+        }
+        // The batch log and the checkpoint are written while stdout is not locked: an
+        // object store's client logs its retries, maybe to stdout, from another thread.
+        let prepared = prepare_input(
+            &self.sources,
+            self.config.checkpoint.as_ref(),
+            self.config.fence.as_ref(),
+            time,
+        );
+        let mut out = self.output.writer();
         let mut ctx = BatchContext::new(time, zero, parallelism, &mut out);
         ctx.set_interval_ms(interval);
         ctx.set_fence(self.config.fence.clone());
@@ -43,33 +57,23 @@ impl Pipeline {
         if input_ended {
             ctx.set_input_ended();
         }
-        let checkpoint = checkpoint_due(self.config.checkpoint.as_ref(), time, zero, final_batch);
         if checkpoint.is_some() {
             ctx.request_checkpoint();
         }
-        // A task whose partition another process took over stops before it reads, logs
-        // or writes anything for this batch.
-        if let Some(fence) = &self.config.fence {
-            fence.check()?;
-        }
-        let prepared = prepare_input(
-            &self.sources,
-            self.config.checkpoint.as_ref(),
-            self.config.fence.as_ref(),
-            time,
-        );
         let result = prepared.and_then(|()| run_job(&mut self.job, &mut ctx, time));
         let stats = BatchStats::of(&ctx);
         let _ = ctx.out().flush();
+        let state = ctx.saved_state();
+        drop(ctx);
+        drop(out);
         if let (Ok(()), Some(cfg)) = (&result, checkpoint) {
-            let state = ctx.saved_state().unwrap_or_default();
             write_checkpoint(
                 cfg,
                 self.config.fence.as_ref(),
                 &self.sources,
                 zero,
                 time,
-                state,
+                state.unwrap_or_default(),
             )?;
         }
         let info = stats.info(time, due, started, &result);
@@ -139,7 +143,7 @@ fn prepare_input(
             let input = BatchInput {
                 sources: sources.iter().map(|s| s.position(time)).collect(),
             };
-            CheckpointDir::new(&cfg.dir, cfg.fingerprint).write_batch(time, &input)?;
+            cfg.open()?.write_batch(time, &input)?;
         }
     }
     Ok(())
@@ -188,7 +192,7 @@ fn write_checkpoint(
         state: Some(state),
         sources: sources.iter().map(|s| s.position(time)).collect(),
     };
-    let dir = CheckpointDir::new(&cfg.dir, cfg.fingerprint);
+    let dir = cfg.open()?;
     let path = dir.write(time, &cp)?;
     dir.prune_batches(time);
     for s in sources {
@@ -260,6 +264,7 @@ mod tests {
             every_ms: ms,
             fingerprint: 0,
             wal: false,
+            store: Default::default(),
         }
     }
 

@@ -69,6 +69,7 @@ impl PipelineConfig {
             every_ms,
             fingerprint,
             wal: false,
+            store: Default::default(),
         });
         self
     }

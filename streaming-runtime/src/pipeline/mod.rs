@@ -209,6 +209,21 @@ impl Pipeline {
         self
     }
 
+    /// Checkpoints into `store` instead of the one `checkpoint "LOCATION"` opens: give a
+    /// cluster task the store its [`crate::checkpoint::Fence`] was claimed in, so that on an
+    /// object store a claim by another owner makes the store refuse this one's next
+    /// checkpoint (see [`crate::checkpoint::object`]). Call it before the first batch; a
+    /// pipeline without a `checkpoint` line ignores it.
+    pub fn checkpoint_store(
+        &mut self,
+        store: std::sync::Arc<dyn crate::checkpoint::CheckpointStore>,
+    ) -> &mut Self {
+        if let Some(cfg) = &mut self.config.checkpoint {
+            cfg.store = crate::checkpoint::StoreSlot::with(store);
+        }
+        self
+    }
+
     /// Calls `f` after every batch with its statistics (Spark's
     /// `StreamingListener.onBatchCompleted`), on the thread that runs the batches: keep it
     /// quick. Register before `run`; several callbacks run in registration order.

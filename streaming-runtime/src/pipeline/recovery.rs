@@ -8,7 +8,7 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::checkpoint::{BatchInput, CheckpointConfig, CheckpointDir, PipelineCheckpoint};
+use crate::checkpoint::{BatchInput, CheckpointConfig, PipelineCheckpoint};
 use crate::error::StreamingError;
 use crate::source::SourceControl;
 use crate::time::{BatchTime, duration_ms};
@@ -52,7 +52,7 @@ pub(crate) fn recover(
     for s in sources {
         s.record_positions();
     }
-    let dir = CheckpointDir::new(&cfg.dir, cfg.fingerprint);
+    let dir = cfg.open()?;
     dir.remove_stale_temp_files();
     let Some(restored) = dir.restore::<PipelineCheckpoint>()? else {
         let initial = PipelineCheckpoint {
@@ -116,8 +116,16 @@ fn enable_wals(
     restored: Option<BatchTime>,
 ) -> Result<(), StreamingError> {
     if cfg.wal {
+        // The write-ahead log appends to files as it receives: it needs a directory.
+        let dir = cfg.open()?;
+        let Some(dir) = dir.store().local_dir() else {
+            return Err(StreamingError::Config(format!(
+                "checkpoint {:?} wal: the write-ahead log needs a local directory, not an object store",
+                cfg.dir.display().to_string()
+            )));
+        };
         for (i, s) in sources.iter().enumerate() {
-            s.enable_wal(&cfg.dir.join(format!("wal-{i}")), restored)?;
+            s.enable_wal(&dir.join(format!("wal-{i}")), restored)?;
         }
     }
     Ok(())
@@ -190,6 +198,7 @@ mod tests {
     use std::sync::Mutex;
 
     use super::*;
+    use crate::checkpoint::CheckpointDir;
     use crate::metrics::SourceMetrics;
 
     /// A replayable source that records what the pipeline asked of it.
@@ -246,6 +255,7 @@ mod tests {
             every_ms: 1000,
             fingerprint: 7,
             wal: false,
+            store: Default::default(),
         }
     }
 
