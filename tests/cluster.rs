@@ -26,14 +26,23 @@ use common::process::{
 const PARTITIONS: i32 = 6;
 const MINUTE: Duration = Duration::from_secs(60);
 
-/// A process of `cluster_word_count` in `group`, keeping its state under `work`.
-fn spawn(broker: &Broker, work: &Path, group: &str, logs: &Logs) -> Proc {
-    spawn_example("cluster_word_count", broker, work, group, logs)
+/// A process of `cluster_word_count` in `group`, its output under `work`, its state under
+/// `checkpoint` (a directory or an object store's `s3://` prefix).
+fn spawn(broker: &Broker, work: &Path, checkpoint: &Path, group: &str, logs: &Logs) -> Proc {
+    spawn_example("cluster_word_count", broker, work, checkpoint, group, logs)
 }
 
-/// A process of the example `name` in `group`, reading `lines`, state under `work`, its
-/// log a file of its own in `logs`.
-fn spawn_example(name: &str, broker: &Broker, work: &Path, group: &str, logs: &Logs) -> Proc {
+/// A process of the example `name` in `group`, reading `lines`, output under `work`, state
+/// under `checkpoint`, its log a file of its own in `logs`. (An object store's processes
+/// find the test's S3 server in the environment they inherit: `common::s3`.)
+fn spawn_example(
+    name: &str,
+    broker: &Broker,
+    work: &Path,
+    checkpoint: &Path,
+    group: &str,
+    logs: &Logs,
+) -> Proc {
     let log = logs.file(name);
     let child = Command::new(example_path(name))
         .arg("--brokers")
@@ -41,7 +50,7 @@ fn spawn_example(name: &str, broker: &Broker, work: &Path, group: &str, logs: &L
         .args(["--topic", "lines", "--group", group, "--no-producer"])
         .args(["--session-timeout", "6"])
         .arg("--checkpoint")
-        .arg(work.join("checkpoint"))
+        .arg(checkpoint)
         .arg("--out")
         .arg(work.join("out"))
         .env("RUST_LOG", "info")
@@ -184,13 +193,31 @@ fn processes_joining_and_killed_count_every_word_once() {
 
     let mut rng = Rng(0x006a_6f69_6e73);
     let mut children = vec![
-        spawn(&broker, work.path(), "cluster", &logs),
-        spawn(&broker, work.path(), "cluster", &logs),
+        spawn(
+            &broker,
+            work.path(),
+            &work.path().join("checkpoint"),
+            "cluster",
+            &logs,
+        ),
+        spawn(
+            &broker,
+            work.path(),
+            &work.path().join("checkpoint"),
+            "cluster",
+            &logs,
+        ),
     ];
     std::thread::sleep(Duration::from_secs(4));
     assert_nothing_counted_twice(work.path(), &written);
     // (b) A process joins mid-stream: the group moves partitions to it.
-    children.push(spawn(&broker, work.path(), "cluster", &logs));
+    children.push(spawn(
+        &broker,
+        work.path(),
+        &work.path().join("checkpoint"),
+        "cluster",
+        &logs,
+    ));
     std::thread::sleep(Duration::from_secs(4));
     // (a) Kills at random moments, each process restarted.
     for _ in 0..4 {
@@ -199,7 +226,13 @@ fn processes_joining_and_killed_count_every_word_once() {
         let i = rng.below(children.len() as u64) as usize;
         children[i].kill();
         std::thread::sleep(Duration::from_millis(rng.below(2000)));
-        children[i] = spawn(&broker, work.path(), "cluster", &logs);
+        children[i] = spawn(
+            &broker,
+            work.path(),
+            &work.path().join("checkpoint"),
+            "cluster",
+            &logs,
+        );
     }
     std::thread::sleep(Duration::from_secs(2));
     let expected = stop_producer_and_check_totals(writer, &stop, &written, work.path(), 90, &logs);
@@ -211,41 +244,50 @@ fn processes_joining_and_killed_count_every_word_once() {
 
     // One process alone over the same topic (its own group and state).
     let alone = tempfile::tempdir().unwrap();
-    let single = spawn(&broker, alone.path(), "alone", &logs);
+    let single = spawn(
+        &broker,
+        alone.path(),
+        &alone.path().join("checkpoint"),
+        "alone",
+        &logs,
+    );
     let out = alone.path().join("out");
     let got = wait_for(|| read_totals_dir(&out), &expected, Duration::from_secs(60));
     assert_eq!(got, expected, "a single process counts the same");
     stop_all(vec![single]);
 }
 
-/// (c) Fencing: a process paused (SIGSTOP) past the session timeout loses its partitions
-/// to the other; resumed (SIGCONT), its tasks find a newer claim and stop without writing
-/// state or output, and the totals stay exact.
-#[test]
-fn a_paused_process_resumed_after_losing_its_partitions_writes_nothing() {
-    let broker = Arc::new(Broker::start());
-    broker.create_topic("lines", PARTITIONS);
-    let work = tempfile::tempdir().unwrap();
-    let logs = Logs::new(work.path(), "cluster-paused-and-resumed");
-    let written = Arc::new(Mutex::new(BTreeMap::new()));
-    let stop = Arc::new(AtomicBool::new(false));
-    let writer = producer(Arc::clone(&broker), Arc::clone(&written), Arc::clone(&stop));
+over_stores! {
+    /// (c) Fencing: a process paused (SIGSTOP) past the session timeout loses its
+    /// partitions to the other; resumed (SIGCONT), its tasks find a newer claim and stop
+    /// without writing state or output, and the totals stay exact. Over an object store
+    /// the claim moved the partitions' pointers, so the zombie's late checkpoints are
+    /// refused by the store itself.
+    fn a_paused_process_resumed_after_losing_its_partitions_writes_nothing(loc) {
+        let broker = Arc::new(Broker::start());
+        broker.create_topic("lines", PARTITIONS);
+        let work = tempfile::tempdir().unwrap();
+        let logs = Logs::new(work.path(), "cluster-paused-and-resumed");
+        let written = Arc::new(Mutex::new(BTreeMap::new()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let writer = producer(Arc::clone(&broker), Arc::clone(&written), Arc::clone(&stop));
 
-    let paused = spawn(&broker, work.path(), "fence", &logs);
-    let other = spawn(&broker, work.path(), "fence", &logs);
-    std::thread::sleep(Duration::from_secs(6));
-    paused.signal("STOP");
-    // Past the session timeout (6 s): the group gives every partition to `other`.
-    std::thread::sleep(Duration::from_secs(14));
-    paused.signal("CONT");
-    std::thread::sleep(Duration::from_secs(6));
-    stop_producer_and_check_totals(writer, &stop, &written, work.path(), 60, &logs);
-    assert!(
-        logs.all().contains("was taken over by another process"),
-        "the resumed process's tasks were fenced; the processes' logs:\n{}",
-        logs.all()
-    );
-    stop_all(vec![paused, other]);
+        let paused = spawn(&broker, work.path(), loc.path(), "fence", &logs);
+        let other = spawn(&broker, work.path(), loc.path(), "fence", &logs);
+        std::thread::sleep(Duration::from_secs(6));
+        paused.signal("STOP");
+        // Past the session timeout (6 s): the group gives every partition to `other`.
+        std::thread::sleep(Duration::from_secs(14));
+        paused.signal("CONT");
+        std::thread::sleep(Duration::from_secs(6));
+        stop_producer_and_check_totals(writer, &stop, &written, work.path(), 60, &logs);
+        assert!(
+            logs.all().contains("was taken over by another process"),
+            "the resumed process's tasks were fenced; the processes' logs:\n{}",
+            logs.all()
+        );
+        stop_all(vec![paused, other]);
+    }
 }
 
 /// What a hashtag test runs beside: a broker with the topic `lines`, a work directory, the
@@ -284,65 +326,72 @@ fn hashtags(words: &'static [&'static str], logs: &str) -> Hashtags {
     }
 }
 
-/// (d) A shuffle: lines land on partitions regardless of the hashtags in them, and
-/// `cluster_hashtags` re-keys the hashtags through a repartition topic before its window.
-/// With processes SIGKILLed and restarted, each hashtag is counted exactly once, and the
-/// top 10 merged from the partitions' rankings (`global`) equals one process's.
-#[test]
-fn a_repartitioned_job_with_kills_counts_each_hashtag_once_and_ranks_globally() {
-    const TAGGED: &[&str] = &[
-        "#rust", "#kafka", "#spark", "#flink", "#ai", "#cloud", "#data", "#ml", "#db", "#ops",
-        "#web", "#go", "plain", "words", "here",
-    ];
-    let Hashtags {
-        broker,
-        work,
-        logs,
-        written,
-        stop,
-        writer,
-    } = hashtags(TAGGED, "cluster-repartitioned");
-    let spawn =
-        |work: &Path, group: &str| spawn_example("cluster_hashtags", &broker, work, group, &logs);
+over_stores! {
+    /// (d) A shuffle: lines land on partitions regardless of the hashtags in them, and
+    /// `cluster_hashtags` re-keys the hashtags through a repartition topic before its window.
+    /// With processes SIGKILLed and restarted, each hashtag is counted exactly once, and the
+    /// top 10 merged from the partitions' rankings (`global`) equals one process's. Over an
+    /// object store the rankings and the shuffle's run id live there too.
+    fn a_repartitioned_job_with_kills_counts_each_hashtag_once_and_ranks_globally(loc) {
+        const TAGGED: &[&str] = &[
+            "#rust", "#kafka", "#spark", "#flink", "#ai", "#cloud", "#data", "#ml", "#db", "#ops",
+            "#web", "#go", "plain", "words", "here",
+        ];
+        let Hashtags {
+            broker,
+            work,
+            logs,
+            written,
+            stop,
+            writer,
+        } = hashtags(TAGGED, "cluster-repartitioned");
+        let spawn = |work: &Path, checkpoint: &Path, group: &str| {
+            spawn_example("cluster_hashtags", &broker, work, checkpoint, group, &logs)
+        };
 
-    let mut rng = Rng(0x7368_7566_666c);
-    let mut children = vec![spawn(work.path(), "tags"), spawn(work.path(), "tags")];
-    std::thread::sleep(Duration::from_secs(5));
-    for _ in 0..3 {
-        std::thread::sleep(Duration::from_millis(500 + rng.below(3000)));
-        assert_nothing_counted_twice(work.path(), &written);
-        let i = rng.below(children.len() as u64) as usize;
-        children[i].kill();
-        std::thread::sleep(Duration::from_millis(rng.below(2000)));
-        children[i] = spawn(work.path(), "tags");
+        let mut rng = Rng(0x7368_7566_666c);
+        let mut children = vec![
+            spawn(work.path(), loc.path(), "tags"),
+            spawn(work.path(), loc.path(), "tags"),
+        ];
+        std::thread::sleep(Duration::from_secs(5));
+        for _ in 0..3 {
+            std::thread::sleep(Duration::from_millis(500 + rng.below(3000)));
+            assert_nothing_counted_twice(work.path(), &written);
+            let i = rng.below(children.len() as u64) as usize;
+            children[i].kill();
+            std::thread::sleep(Duration::from_millis(rng.below(2000)));
+            children[i] = spawn(work.path(), loc.path(), "tags");
+        }
+        std::thread::sleep(Duration::from_secs(2));
+        let expected = stop_producer_and_check_totals(writer, &stop, &written, work.path(), 90, &logs);
+        // The merged ranking: by count, ties by tag.
+        let mut ranked: Vec<(String, i64)> = expected.clone().into_iter().collect();
+        ranked.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        let top: BTreeMap<String, i64> = ranked.into_iter().take(10).collect();
+        let top_file = work.path().join("out").join("top.txt");
+        let got = wait_until_equal(|| read_totals(&top_file), &top, Duration::from_secs(30));
+        assert_eq!(
+            got, top,
+            "the merged top 10 is the top 10 of all partitions"
+        );
+        stop_all(children);
+
+        // One process alone over the same topic (its own group, shuffle topic and state).
+        let alone = tempfile::tempdir().unwrap();
+        let alone_checkpoint = common::s3::Location::new(loc.store);
+        let single = spawn(alone.path(), alone_checkpoint.path(), "alone");
+        let out = alone.path().join("out");
+        let got = wait_for(|| read_totals_dir(&out), &expected, Duration::from_secs(60));
+        assert_eq!(got, expected, "a single process counts the same");
+        let got = wait_until_equal(
+            || read_totals(&out.join("top.txt")),
+            &top,
+            Duration::from_secs(30),
+        );
+        assert_eq!(got, top, "and ranks the same");
+        stop_all(vec![single]);
     }
-    std::thread::sleep(Duration::from_secs(2));
-    let expected = stop_producer_and_check_totals(writer, &stop, &written, work.path(), 90, &logs);
-    // The merged ranking: by count, ties by tag.
-    let mut ranked: Vec<(String, i64)> = expected.clone().into_iter().collect();
-    ranked.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-    let top: BTreeMap<String, i64> = ranked.into_iter().take(10).collect();
-    let top_file = work.path().join("out").join("top.txt");
-    let got = wait_until_equal(|| read_totals(&top_file), &top, Duration::from_secs(30));
-    assert_eq!(
-        got, top,
-        "the merged top 10 is the top 10 of all partitions"
-    );
-    stop_all(children);
-
-    // One process alone over the same topic (its own group, shuffle topic and state).
-    let alone = tempfile::tempdir().unwrap();
-    let single = spawn(alone.path(), "alone");
-    let out = alone.path().join("out");
-    let got = wait_for(|| read_totals_dir(&out), &expected, Duration::from_secs(60));
-    assert_eq!(got, expected, "a single process counts the same");
-    let got = wait_until_equal(
-        || read_totals(&out.join("top.txt")),
-        &top,
-        Duration::from_secs(30),
-    );
-    assert_eq!(got, top, "and ranks the same");
-    stop_all(vec![single]);
 }
 
 /// Resetting a `repartition` job (issue 21, point 1): the processes stop, the checkpoint
@@ -362,7 +411,17 @@ fn a_repartitioned_job_reset_by_deleting_its_checkpoint_counts_as_a_fresh_one() 
         stop,
         writer,
     } = hashtags(TAGGED, "cluster-repartitioned-reset");
-    let spawn = || spawn_example("cluster_hashtags", &broker, work.path(), "reset", &logs);
+    let checkpoint = work.path().join("checkpoint");
+    let spawn = || {
+        spawn_example(
+            "cluster_hashtags",
+            &broker,
+            work.path(),
+            &checkpoint,
+            "reset",
+            &logs,
+        )
+    };
 
     // The first run: two processes, one killed and restarted (its partitions' epochs rise).
     let mut children = vec![spawn(), spawn()];
@@ -421,12 +480,30 @@ fn sixteen_partitions_per_process_move_on_a_join_and_a_leave_and_count_once() {
         Arc::clone(&stop),
     );
     let mut children = vec![
-        spawn(&broker, work.path(), "many", &logs),
-        spawn(&broker, work.path(), "many", &logs),
+        spawn(
+            &broker,
+            work.path(),
+            &work.path().join("checkpoint"),
+            "many",
+            &logs,
+        ),
+        spawn(
+            &broker,
+            work.path(),
+            &work.path().join("checkpoint"),
+            "many",
+            &logs,
+        ),
     ];
     std::thread::sleep(Duration::from_secs(6));
     assert_nothing_counted_twice(work.path(), &written);
-    children.push(spawn(&broker, work.path(), "many", &logs));
+    children.push(spawn(
+        &broker,
+        work.path(),
+        &work.path().join("checkpoint"),
+        "many",
+        &logs,
+    ));
     std::thread::sleep(Duration::from_secs(6));
     assert_nothing_counted_twice(work.path(), &written);
     children.remove(0).terminate();

@@ -50,6 +50,10 @@ struct Dirs {
 }
 
 fn dirs(work: &Path) -> Dirs {
+    dirs_checkpointing_to(work, &work.join("checkpoint"))
+}
+
+fn dirs_checkpointing_to(work: &Path, checkpoint: &Path) -> Dirs {
     let exe = example_path("running_counts");
     assert!(
         exe.exists(),
@@ -59,7 +63,7 @@ fn dirs(work: &Path) -> Dirs {
     Dirs {
         input: work.join("in"),
         staging: work.join("staging"),
-        checkpoint: work.join("checkpoint"),
+        checkpoint: checkpoint.to_path_buf(),
         totals: work.join("totals.txt"),
         log: work.join("children.log"),
     }
@@ -120,108 +124,110 @@ fn sigkill_with_a_socket_and_the_wal_counts_every_accepted_line_once() {
     );
 }
 
-#[test]
-fn sigkill_at_random_moments_loses_and_duplicates_nothing() {
-    let work = tempfile::tempdir().unwrap();
-    let dirs = dirs(work.path());
-    std::fs::create_dir_all(&dirs.input).unwrap();
-    std::fs::create_dir_all(&dirs.staging).unwrap();
+over_stores! {
+    /// Over a local directory and an object store (`common::s3`).
+    fn sigkill_at_random_moments_loses_and_duplicates_nothing(loc) {
+        let work = tempfile::tempdir().unwrap();
+        let dirs = dirs_checkpointing_to(work.path(), loc.path());
+        std::fs::create_dir_all(&dirs.input).unwrap();
+        std::fs::create_dir_all(&dirs.staging).unwrap();
 
-    let mut rng = Rng(0x5eed_c0ffee);
-    let words = ["alpha", "beta", "gamma", "delta", "eps"];
-    let mut expected: BTreeMap<String, i64> = BTreeMap::new();
-    let mut started_before_last = 0;
-    let mut child = spawn(&dirs);
-    // Files already in the directory when a pipeline first starts are not input (Spark's
-    // newFilesOnly): start moving files in once the pipeline has started, which its
-    // initial checkpoint marks.
-    let started = Instant::now();
-    while std::fs::read_dir(&dirs.checkpoint).map_or(true, |mut d| d.next().is_none()) {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "the pipeline did not start"
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    let files = 60;
-    let mut kills = 0;
-    for i in 0..files {
-        // A file of random words, moved in atomically.
-        let text: Vec<&str> = (0..20 + rng.below(30))
-            .map(|_| words[rng.below(5) as usize])
-            .collect();
-        for w in &text {
-            *expected.entry(w.to_string()).or_default() += 1;
-        }
-        let name = format!("f{i:04}.txt");
-        std::fs::write(dirs.staging.join(&name), text.join(" ")).unwrap();
-        std::fs::rename(dirs.staging.join(&name), dirs.input.join(&name)).unwrap();
-        std::thread::sleep(Duration::from_millis(50 + rng.below(250)));
-        // Never more than the truth so far, whatever was killed when.
-        for (w, n) in read_totals(&dirs.totals) {
+        let mut rng = Rng(0x5eed_c0ffee);
+        let words = ["alpha", "beta", "gamma", "delta", "eps"];
+        let mut expected: BTreeMap<String, i64> = BTreeMap::new();
+        let mut started_before_last = 0;
+        let mut child = spawn(&dirs);
+        // Files already in the directory when a pipeline first starts are not input (Spark's
+        // newFilesOnly): start moving files in once the pipeline has started, which its
+        // initial checkpoint marks.
+        let started = Instant::now();
+        while loc.checkpoint_files().is_empty() {
             assert!(
-                n <= expected[&w],
-                "{w} counted {n} times, only {} written so far",
-                expected[&w]
+                started.elapsed() < Duration::from_secs(30),
+                "the pipeline did not start"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let files = 60;
+        let mut kills = 0;
+        for i in 0..files {
+            // A file of random words, moved in atomically.
+            let text: Vec<&str> = (0..20 + rng.below(30))
+                .map(|_| words[rng.below(5) as usize])
+                .collect();
+            for w in &text {
+                *expected.entry(w.to_string()).or_default() += 1;
+            }
+            let name = format!("f{i:04}.txt");
+            std::fs::write(dirs.staging.join(&name), text.join(" ")).unwrap();
+            std::fs::rename(dirs.staging.join(&name), dirs.input.join(&name)).unwrap();
+            std::thread::sleep(Duration::from_millis(50 + rng.below(250)));
+            // Never more than the truth so far, whatever was killed when.
+            for (w, n) in read_totals(&dirs.totals) {
+                assert!(
+                    n <= expected[&w],
+                    "{w} counted {n} times, only {} written so far",
+                    expected[&w]
+                );
+            }
+            if i % 2 == 1 || rng.below(3) == 0 {
+                child.kill().unwrap(); // SIGKILL
+                child.wait().unwrap();
+                kills += 1;
+                // A child killed before it started logged nothing: count what the next adds.
+                started_before_last = starts(&dirs);
+                child = spawn(&dirs);
+            }
+        }
+        assert!(kills >= 20, "only {kills} kills");
+
+        // Let the last run start and catch up, then stop it cleanly.
+        let start_deadline = Instant::now() + Duration::from_secs(30);
+        while starts(&dirs) <= started_before_last {
+            assert!(
+                Instant::now() < start_deadline,
+                "the last run did not start"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let mut totals = read_totals(&dirs.totals);
+        while totals != expected && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(100));
+            totals = read_totals(&dirs.totals);
+            for (w, n) in &totals {
+                assert!(
+                    *n <= expected[w],
+                    "{w} counted {n} times, only {} written",
+                    expected[w]
+                );
+            }
+        }
+        let status = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let exit = child.wait().unwrap();
+        let log = std::fs::read_to_string(&dirs.log).unwrap_or_default();
+        assert_eq!(
+            log.matches("starting fresh").count(),
+            1,
+            "only the first run starts fresh"
+        );
+        if totals != expected {
+            let tail: Vec<&str> = log.lines().rev().take(40).collect();
+            eprintln!(
+                "children's log (last lines, newest first):\n{}",
+                tail.join("\n")
             );
         }
-        if i % 2 == 1 || rng.below(3) == 0 {
-            child.kill().unwrap(); // SIGKILL
-            child.wait().unwrap();
-            kills += 1;
-            // A child killed before it started logged nothing: count what the next adds.
-            started_before_last = starts(&dirs);
-            child = spawn(&dirs);
-        }
-    }
-    assert!(kills >= 20, "only {kills} kills");
-
-    // Let the last run start and catch up, then stop it cleanly.
-    let start_deadline = Instant::now() + Duration::from_secs(30);
-    while starts(&dirs) <= started_before_last {
-        assert!(
-            Instant::now() < start_deadline,
-            "the last run did not start"
+        assert_eq!(
+            totals, expected,
+            "after {kills} SIGKILLs the totals equal an uninterrupted run"
         );
-        std::thread::sleep(Duration::from_millis(10));
+        assert!(exit.success(), "SIGTERM exits 0: {exit:?}");
     }
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let mut totals = read_totals(&dirs.totals);
-    while totals != expected && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(100));
-        totals = read_totals(&dirs.totals);
-        for (w, n) in &totals {
-            assert!(
-                *n <= expected[w],
-                "{w} counted {n} times, only {} written",
-                expected[w]
-            );
-        }
-    }
-    let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let exit = child.wait().unwrap();
-    let log = std::fs::read_to_string(&dirs.log).unwrap_or_default();
-    assert_eq!(
-        log.matches("starting fresh").count(),
-        1,
-        "only the first run starts fresh"
-    );
-    if totals != expected {
-        let tail: Vec<&str> = log.lines().rev().take(40).collect();
-        eprintln!(
-            "children's log (last lines, newest first):\n{}",
-            tail.join("\n")
-        );
-    }
-    assert_eq!(
-        totals, expected,
-        "after {kills} SIGKILLs the totals equal an uninterrupted run"
-    );
-    assert!(exit.success(), "SIGTERM exits 0: {exit:?}");
 }
 
 /// Event-time windows under SIGKILLs (`event_time_counts`: 10 s windows, watermark 30 s,

@@ -1,6 +1,6 @@
 //! Checkpoints and fencing on an object store (`checkpoint "s3://bucket/prefix"`), against a
 //! real S3-compatible server (s3s-fs, tests/common/s3.rs): two owners racing for one epoch,
-//! a zombie's late checkpoint refused by the store itself, and the server stopped and
+//! a zombie's late checkpoint and batch log refused by the store itself, and the server stopped and
 //! restarted in the middle of a run. The suite shared with the local directory is
 //! tests/checkpoints.rs (`over_stores!`).
 
@@ -154,6 +154,51 @@ fn a_zombies_late_checkpoint_is_refused_by_the_store() {
     let resumed = Totals::new();
     pipeline(loc.path(), &resumed).run_batches(2).unwrap();
     assert_eq!(times_and_values(&resumed), expected[4..6]);
+}
+
+/// A batch log is written before its batch runs; restored, it makes the next owner replay
+/// the batch over exactly the same input. A zombie paused between its fence check and its
+/// log write must not replace the new owner's log of the same batch: the logs are in the
+/// pointer, so the store refuses the zombie's write as it refuses its checkpoint.
+#[test]
+fn a_zombies_late_batch_log_is_refused_by_the_store() {
+    let loc = Location::new(Store::Object);
+    let zombie = open_store(loc.path()).unwrap();
+    Fence::acquire_in(zombie.clone(), "partition 0").unwrap();
+    zombie.write_log(1000, b"zombie 1000".to_vec()).unwrap();
+
+    let owner = open_store(loc.path()).unwrap();
+    Fence::acquire_in(owner.clone(), "partition 0").unwrap();
+    assert_eq!(
+        owner.logs().unwrap(),
+        [(1000, format!("batch-{:020}", 1000))]
+    );
+    owner.write_log(2000, b"owner 2000".to_vec()).unwrap();
+
+    let err = zombie.write_log(2000, b"zombie 2000".to_vec()).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            StreamingError::Fenced {
+                epoch: 1,
+                owner: 2,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    // What a later owner replays is the owner's log.
+    let next = open_store(loc.path()).unwrap();
+    Fence::acquire_in(next.clone(), "partition 0").unwrap();
+    let logs = next.logs().unwrap();
+    assert_eq!(logs.len(), 2, "{logs:?}");
+    assert_eq!(next.get(&logs[0].1).unwrap().unwrap(), b"owner 2000");
+    // A publication drops the logs it covers.
+    next.publish_checkpoint(1000, b"state".to_vec()).unwrap();
+    assert_eq!(
+        next.logs().unwrap(),
+        [(2000, format!("batch-{:020}", 2000))]
+    );
 }
 
 #[test]

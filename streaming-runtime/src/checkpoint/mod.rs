@@ -158,7 +158,11 @@ impl CheckpointDir {
 
     /// Reads and checks the object `name`.
     fn read_named(&self, name: &str) -> Result<(u64, BatchTime, Vec<u8>), CorruptCheckpoint> {
-        let bytes = self.store.read(name).map_err(CorruptCheckpoint::Decode)?;
+        let bytes = match self.store.get(name) {
+            Ok(Some(bytes)) => bytes,
+            Ok(None) => return Err(CorruptCheckpoint::Decode(format!("{name}: not found"))),
+            Err(e) => return Err(CorruptCheckpoint::Decode(e.to_string())),
+        };
         check_file(bytes)
     }
 
@@ -215,12 +219,8 @@ impl CheckpointDir {
 
     /// Removes the batch logs of batches at or before `through` (they are checkpointed).
     pub fn prune_batches(&self, through: BatchTime) {
-        for (ms, name) in self.store.logs().unwrap_or_default() {
-            if ms <= through.milliseconds() {
-                if let Err(e) = self.store.delete(&name) {
-                    warn!(file = %self.dir.join(&name).display(), error = %e, "could not remove an old batch log");
-                }
-            }
+        if let Err(e) = self.store.prune_logs(through.milliseconds()) {
+            warn!(dir = %self.dir.display(), error = %e, "could not remove old batch logs");
         }
     }
 

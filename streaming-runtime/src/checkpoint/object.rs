@@ -8,14 +8,18 @@
 //! <prefix>/checkpoint-<ms>-<nonce>   a checkpoint, written once under a name no other
 //!                                    writer uses (never overwritten: a zombie cannot
 //!                                    damage a published one)
-//! <prefix>/batch-<ms>                a batch's input positions (the batch log)
-//! <prefix>/_pointer                  JSON: {"epoch", "owner", "checkpoints": [newest first]}
+//! <prefix>/_pointer                  JSON: {"epoch", "owner", "checkpoints": [newest first],
+//!                                    "logs": [the batch logs after the newest checkpoint]}
 //! ```
 //!
 //! - **Publish** = write the checkpoint object, then a *conditional* write of the pointer:
 //!   `PutMode::Update` with the e-tag of the pointer this owner last read or wrote
 //!   (`PutMode::Create` for the first; S3's `If-Match` / `If-None-Match: *`). A restore
 //!   reads the pointer, so only published checkpoints are ever read.
+//! - **Batch logs** (a batch's input positions, written before it runs) live in the
+//!   pointer too, written by the same conditional write, and a publication drops those it
+//!   covers: one request per batch, as an object of its own would be, and a fenced
+//!   owner's late log is refused.
 //! - **Fencing**: the epoch lives in the pointer and is raised by the same conditional
 //!   write, so of two owners racing for it exactly one wins (the other reads again and
 //!   takes the next). Raising it changes the pointer's e-tag, so the previous owner's next
@@ -41,7 +45,6 @@ use std::hash::{BuildHasher, Hasher};
 use std::sync::{Arc, Mutex, OnceLock, mpsc};
 use std::time::Duration;
 
-use futures_util::TryStreamExt;
 use object_store::aws::AmazonS3Builder;
 use object_store::path::Path as ObjectPath;
 use object_store::{
@@ -70,6 +73,13 @@ struct Pointer {
     owner: String,
     /// Published checkpoints' object names, newest first.
     checkpoints: Vec<String>,
+    /// The batch logs after the newest checkpoint: (batch ms, the log in hex), oldest
+    /// first. A log lives in the pointer, not in an object of its own, so that writing it
+    /// is the same conditional write as a claim or a publication: a fenced owner's late
+    /// log is refused by the store (as an object, it could replace the new owner's log of
+    /// the same batch, and a later restore would replay other input than ran).
+    #[serde(default)]
+    logs: Vec<(u64, String)>,
 }
 
 /// The pointer as this owner last read or wrote it.
@@ -238,6 +248,41 @@ impl ObjectCheckpoints {
         }
     }
 
+    /// Keeps the pointer's batch logs whose batch time `keep` accepts (one conditional
+    /// write, none when every log stays).
+    fn keep_logs(&self, keep: impl Fn(u64) -> bool) -> Result<(), StreamingError> {
+        let seen = self.last_seen()?;
+        if seen.pointer.logs.iter().all(|(t, _)| keep(*t)) {
+            return Ok(());
+        }
+        let mut pointer = seen.pointer.clone();
+        pointer.owner = self.nonce.clone();
+        pointer.logs.retain(|(t, _)| keep(*t));
+        if !self.swap_pointer(&seen, pointer)? {
+            return Err(self.refused(&seen, "removal of batch logs"));
+        }
+        Ok(())
+    }
+
+    /// Why the store refused a conditional write of the pointer built on `seen`: another
+    /// owner claimed the location since ([`StreamingError::Fenced`]), or another writer
+    /// of the same epoch wrote it (two pipelines sharing a location).
+    fn refused(&self, seen: &Seen, what: &str) -> StreamingError {
+        match self.fetch_pointer() {
+            Ok(now) if now.pointer.epoch > seen.pointer.epoch => StreamingError::Fenced {
+                what: self.url.clone(),
+                epoch: seen.pointer.epoch,
+                owner: now.pointer.epoch,
+            },
+            Ok(_) => StreamingError::Custom(format!(
+                "checkpoint {}: another writer changed the location since this pipeline \
+                 read it (two pipelines share it?); the store refused this one's {what}",
+                self.url
+            )),
+            Err(e) => e,
+        }
+    }
+
     /// One attempt at claiming the epoch after the pointer this owner last read, without
     /// reading it again: `Ok(None)` when another owner wrote the pointer since (it won).
     pub fn try_claim(&self) -> Result<Option<u64>, StreamingError> {
@@ -249,31 +294,12 @@ impl ObjectCheckpoints {
         Ok(self.swap_pointer(&seen, pointer)?.then_some(epoch))
     }
 
-    fn put(&self, name: &str, bytes: Vec<u8>) -> Result<String, StreamingError> {
+    fn put_object(&self, name: &str, bytes: Vec<u8>) -> Result<String, StreamingError> {
         let store = self.store.clone();
         let path = self.path(name);
         run(async move { store.put(&path, PutPayload::from(bytes)).await })?
             .map_err(|e| self.error(&format!("writing {name}"), e))?;
         Ok(format!("{}/{name}", self.url))
-    }
-
-    /// Object names under the prefix starting with `prefix` (every page of the listing).
-    fn list(&self, prefix: &str) -> Result<Vec<String>, StreamingError> {
-        let store = self.store.clone();
-        let under = self.prefix.clone();
-        let listed = run(async move {
-            store
-                .list(Some(&under))
-                .map_ok(|meta| meta.location)
-                .try_collect::<Vec<_>>()
-                .await
-        })?
-        .map_err(|e| self.error("listing", e))?;
-        Ok(listed
-            .into_iter()
-            .filter_map(|p| p.filename().map(str::to_string))
-            .filter(|name| name.starts_with(prefix))
-            .collect())
     }
 }
 
@@ -284,7 +310,7 @@ impl CheckpointStore for ObjectCheckpoints {
 
     fn publish_checkpoint(&self, ms: u64, bytes: Vec<u8>) -> Result<String, StreamingError> {
         let name = format!("{PREFIX}{ms:020}-{}", self.nonce);
-        let written = self.put(&name, bytes)?;
+        let written = self.put_object(&name, bytes)?;
         let seen = self.last_seen()?;
         let mut pointer = seen.pointer.clone();
         pointer.owner = self.nonce.clone();
@@ -293,22 +319,12 @@ impl CheckpointStore for ObjectCheckpoints {
         let dropped = pointer
             .checkpoints
             .split_off(super::KEEP.min(pointer.checkpoints.len()));
+        // The logs of the batches it covers are no longer needed.
+        pointer.logs.retain(|(t, _)| *t > ms);
         if !self.swap_pointer(&seen, pointer)? {
             // Ours was never published: nobody reads it.
             let _ = self.delete(&name);
-            let now = self.fetch_pointer()?;
-            if now.pointer.epoch > seen.pointer.epoch {
-                return Err(StreamingError::Fenced {
-                    what: self.url.clone(),
-                    epoch: seen.pointer.epoch,
-                    owner: now.pointer.epoch,
-                });
-            }
-            return Err(StreamingError::Custom(format!(
-                "checkpoint {}: another writer published a checkpoint since this pipeline \
-                 read the location (two pipelines share it?); the store refused this one's",
-                self.url
-            )));
+            return Err(self.refused(&seen, "checkpoint"));
         }
         for old in dropped {
             if let Err(e) = self.delete(&old) {
@@ -354,28 +370,102 @@ impl CheckpointStore for ObjectCheckpoints {
         }
     }
 
+    /// A conditional write of the pointer with the log added (see the module's docs).
     fn write_log(&self, ms: u64, bytes: Vec<u8>) -> Result<String, StreamingError> {
-        self.put(&format!("{BATCH_PREFIX}{ms:020}"), bytes)
+        let seen = self.last_seen()?;
+        let mut pointer = seen.pointer.clone();
+        pointer.owner = self.nonce.clone();
+        pointer.logs.retain(|(t, _)| *t != ms);
+        pointer.logs.push((ms, hex(&bytes)));
+        pointer.logs.sort_by_key(|(t, _)| *t);
+        if !self.swap_pointer(&seen, pointer)? {
+            return Err(self.refused(&seen, "batch log"));
+        }
+        Ok(format!("{}/{POINTER} ({BATCH_PREFIX}{ms})", self.url))
     }
 
+    /// Drops the logs the newest publication covers (it dropped them already) or, at a
+    /// fresh start, every log a previous life of the location left.
+    fn prune_logs(&self, through_ms: u64) -> Result<(), StreamingError> {
+        self.keep_logs(|t| t > through_ms)
+    }
+
+    /// The logs in the pointer as it is now (read at a restore).
     fn logs(&self) -> Result<Vec<(u64, String)>, StreamingError> {
-        let mut logs: Vec<(u64, String)> = (self.list(BATCH_PREFIX)?.into_iter())
-            .filter_map(|name| Some((time_of(&name, BATCH_PREFIX)?, name)))
+        let seen = self.fetch_pointer()?;
+        let logs = (seen.pointer.logs.iter().rev())
+            .map(|(ms, _)| (*ms, format!("{BATCH_PREFIX}{ms:020}")))
             .collect();
-        logs.sort_by_key(|l| std::cmp::Reverse(l.0));
+        self.remember(seen);
         Ok(logs)
     }
 
-    fn read(&self, name: &str) -> Result<Vec<u8>, String> {
+    fn get(&self, name: &str) -> Result<Option<Vec<u8>>, StreamingError> {
+        if let Some(ms) = time_of(name, BATCH_PREFIX) {
+            // A batch log: from the pointer [`CheckpointStore::logs`] read.
+            let seen = self.last_seen()?;
+            let Some((_, text)) = seen.pointer.logs.iter().find(|(t, _)| *t == ms) else {
+                return Ok(None);
+            };
+            return unhex(text)
+                .map(Some)
+                .ok_or_else(|| self.error("a batch log in the pointer", "not hex"));
+        }
         let store = self.store.clone();
         let path = self.path(name);
-        run(async move { store.get(&path).await?.bytes().await })
-            .map_err(|e| e.to_string())?
-            .map(|b| b.to_vec())
-            .map_err(|e| format!("reading {}/{name}: {e}", self.url))
+        let got = run(async move {
+            match store.get(&path).await {
+                Ok(got) => got.bytes().await.map(Some),
+                Err(object_store::Error::NotFound { .. }) => Ok(None),
+                Err(e) => Err(e),
+            }
+        })?;
+        got.map(|b| b.map(|b| b.to_vec()))
+            .map_err(|e| self.error(&format!("reading {name}"), e))
+    }
+
+    fn put(&self, name: &str, bytes: Vec<u8>) -> Result<(), StreamingError> {
+        self.put_object(name, bytes).map(drop)
+    }
+
+    /// `If-None-Match: *` (`PutMode::Create`): the store refuses all but the first.
+    fn create(&self, name: &str, bytes: Vec<u8>) -> Result<bool, StreamingError> {
+        let store = self.store.clone();
+        let path = self.path(name);
+        let put = run(async move {
+            let options = PutOptions::from(PutMode::Create);
+            store
+                .put_opts(&path, PutPayload::from(bytes), options)
+                .await
+        })?;
+        match put {
+            Ok(_) => Ok(true),
+            // (A retried create whose first answer was lost is refused too: the caller
+            // reads the object, which holds its own bytes then.)
+            Err(object_store::Error::AlreadyExists { .. })
+            | Err(object_store::Error::Precondition { .. }) => Ok(false),
+            Err(e) => Err(self.error(&format!("creating {name}"), e)),
+        }
+    }
+
+    /// The objects directly under the prefix (a delimited listing: the objects of the
+    /// locations below it, a cluster's partitions under its root, are not its own).
+    fn list(&self, prefix: &str) -> Result<Vec<String>, StreamingError> {
+        let store = self.store.clone();
+        let under = self.prefix.clone();
+        let listed = run(async move { store.list_with_delimiter(Some(&under)).await })?
+            .map_err(|e| self.error("listing", e))?;
+        Ok((listed.objects.into_iter())
+            .filter_map(|meta| meta.location.filename().map(str::to_string))
+            .filter(|name| name.starts_with(prefix))
+            .collect())
     }
 
     fn delete(&self, name: &str) -> Result<(), StreamingError> {
+        if let Some(ms) = time_of(name, BATCH_PREFIX) {
+            // A batch log is in the pointer: dropped from it by a conditional write.
+            return self.keep_logs(|t| t != ms);
+        }
         let store = self.store.clone();
         let path = self.path(name);
         match run(async move { store.delete(&path).await })? {
@@ -436,4 +526,26 @@ fn nonce() -> u64 {
             .map_or(0, |d| d.as_nanos()),
     );
     h.finish()
+}
+
+/// Bytes as lowercase hex (a batch log in the pointer's JSON: tens of bytes).
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
+}
+
+/// [`hex`] read back; `None` when the text is not hex.
+fn unhex(text: &str) -> Option<Vec<u8>> {
+    if text.len() % 2 != 0 {
+        return None;
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
+        .collect()
 }

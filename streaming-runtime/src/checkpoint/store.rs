@@ -54,8 +54,25 @@ pub trait CheckpointStore: Send + Sync + Debug {
     /// The batch logs, newest first: (batch ms, name).
     fn logs(&self) -> Result<Vec<(u64, String)>, StreamingError>;
 
-    /// One object's bytes (a checkpoint or a log named by the listings above).
-    fn read(&self, name: &str) -> Result<Vec<u8>, String>;
+    /// Removes the batch logs of the batches at or before `through_ms` (checkpointed).
+    fn prune_logs(&self, through_ms: u64) -> Result<(), StreamingError>;
+
+    /// One object's bytes (a checkpoint or a log named by the listings above, or a record
+    /// of [`CheckpointStore::put`]); `None` when there is no such object.
+    fn get(&self, name: &str) -> Result<Option<Vec<u8>>, StreamingError>;
+
+    /// Writes the object `name` whole, replacing one of that name: a reader sees the old
+    /// bytes or the new, never part. For the small records a cluster shares beside its
+    /// partitions' checkpoints (the `global` rankings).
+    fn put(&self, name: &str, bytes: Vec<u8>) -> Result<(), StreamingError>;
+
+    /// Creates the object `name` unless one exists: `Ok(true)` when this call created it,
+    /// `Ok(false)` when another writer did first (of racing writers exactly one creates).
+    fn create(&self, name: &str, bytes: Vec<u8>) -> Result<bool, StreamingError>;
+
+    /// The names of the objects directly in this location that start with `prefix`
+    /// (every page of the listing; no order).
+    fn list(&self, prefix: &str) -> Result<Vec<String>, StreamingError>;
 
     /// Removes one object; a missing one is not an error.
     fn delete(&self, name: &str) -> Result<(), StreamingError>;
@@ -152,16 +169,8 @@ impl LocalStore {
 
     /// Files `<prefix><ms>`, newest first.
     fn files_of(&self, prefix: &str) -> Vec<(u64, String)> {
-        let Ok(entries) = fs::read_dir(&self.dir) else {
-            return Vec::new();
-        };
-        let mut files: Vec<(u64, String)> = entries
-            .filter_map(Result::ok)
-            .filter_map(|e| {
-                let name = e.file_name().into_string().ok()?;
-                let ms = name.strip_prefix(prefix)?.parse().ok()?;
-                Some((ms, name))
-            })
+        let mut files: Vec<(u64, String)> = (self.list(prefix).unwrap_or_default().into_iter())
+            .filter_map(|name| Some((name.strip_prefix(prefix)?.parse().ok()?, name)))
             .collect();
         files.sort_by_key(|f| std::cmp::Reverse(f.0));
         files
@@ -212,8 +221,90 @@ impl CheckpointStore for LocalStore {
         Ok(self.files_of(BATCH_PREFIX))
     }
 
-    fn read(&self, name: &str) -> Result<Vec<u8>, String> {
-        fs::read(self.dir.join(name)).map_err(|e| e.to_string())
+    fn prune_logs(&self, through_ms: u64) -> Result<(), StreamingError> {
+        for (ms, name) in self.files_of(BATCH_PREFIX) {
+            if ms <= through_ms {
+                self.delete(&name)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn get(&self, name: &str) -> Result<Option<Vec<u8>>, StreamingError> {
+        let path = self.dir.join(name);
+        match fs::read(&path) {
+            Ok(bytes) => Ok(Some(bytes)),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(StreamingError::io(format!("reading {}", path.display()), e)),
+        }
+    }
+
+    fn put(&self, name: &str, bytes: Vec<u8>) -> Result<(), StreamingError> {
+        self.write_file(name, &bytes).map(drop)
+    }
+
+    /// A temporary file made durable, then hard-linked to its name: linking fails when the
+    /// name exists, so of racing creators exactly one succeeds, and the file appears whole.
+    fn create(&self, name: &str, bytes: Vec<u8>) -> Result<bool, StreamingError> {
+        let target = self.dir.join(name);
+        let ctx = || format!("creating {}", target.display());
+        fs::create_dir_all(&self.dir).map_err(|e| StreamingError::io(ctx(), e))?;
+        // Threads of one process may race too: each its own temporary file.
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let tmp = (self.dir).join(format!(".{name}.tmp-{}-{n}", std::process::id()));
+        let created = (|| {
+            let mut f = OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .open(&tmp)?;
+            f.write_all(&bytes)?;
+            f.sync_all()?;
+            match fs::hard_link(&tmp, &target) {
+                Ok(()) => sync_dir(&self.dir).map(|()| true),
+                // (NotFound: the name existed, and a loser removed this temporary file as
+                // a killed creator's, below.)
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::AlreadyExists | io::ErrorKind::NotFound
+                    ) =>
+                {
+                    Ok(false)
+                }
+                Err(e) => Err(e),
+            }
+        })();
+        let _ = fs::remove_file(&tmp);
+        if created.is_ok() {
+            // Once the name exists every other temporary file of it is a loser's or a
+            // killed creator's: remove them, so that a kill leaves nothing for good.
+            let stale = format!(".{name}.tmp-");
+            for entry in fs::read_dir(&self.dir).into_iter().flatten().flatten() {
+                if entry.file_name().to_string_lossy().starts_with(&stale) {
+                    let _ = fs::remove_file(entry.path());
+                }
+            }
+        }
+        created.map_err(|e| StreamingError::io(ctx(), e))
+    }
+
+    fn list(&self, prefix: &str) -> Result<Vec<String>, StreamingError> {
+        let entries = match fs::read_dir(&self.dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => {
+                return Err(StreamingError::io(
+                    format!("reading {}", self.dir.display()),
+                    e,
+                ));
+            }
+        };
+        Ok(entries
+            .filter_map(|e| e.ok()?.file_name().into_string().ok())
+            .filter(|name| name.starts_with(prefix) && !name.starts_with('.'))
+            .collect())
     }
 
     fn delete(&self, name: &str) -> Result<(), StreamingError> {

@@ -3,10 +3,11 @@
 //! the first `n` of all, and the stages after it run in one process only: the one that owns
 //! **partition 0** of the input topic.
 //!
-//! The tasks meet in the cluster's checkpoint directory, which every process shares
-//! already: after every batch each task writes its first `n` to
-//! `<checkpoint>/global-<stage>/p<partition>-t<batch ms>-e<epoch>.json` (atomically: a
-//! temporary file renamed; the last few batches of each partition are kept), and the task
+//! The tasks meet in the cluster's checkpoint location, which every process shares
+//! already (a directory, or a prefix of an object store): after every batch each task
+//! writes its first `n` to `<checkpoint>/global-<stage>/p<partition>-t<batch ms>-e<epoch>.json`
+//! (whole or not at all: a temporary file renamed, or one object; the last few batches of
+//! each partition are kept), and the task
 //! of partition 0, at batch `t`, merges for every partition the newest list *not after
 //! `t`*, written by the partition's newest owner (the highest epoch). So a batch replayed
 //! after a crash merges the lists as they were at its time, not the partitions' current
@@ -21,13 +22,14 @@
 
 use std::marker::PhantomData;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tracing::warn;
 
 use super::repartition::Upstream;
-use crate::checkpoint::Fence;
+use crate::checkpoint::{CheckpointStore, Fence};
 use crate::error::StreamingError;
 use crate::order::{PairOrder, Select};
 use crate::owned::IntoOwned;
@@ -35,9 +37,28 @@ use crate::time::BatchTime;
 
 /// The state of one `global` stage.
 pub struct Global<K, V> {
-    /// A cluster task: its partition, its claim on it, and the stage's shared directory.
-    task: Option<(i32, Option<Fence>, PathBuf)>,
+    /// A cluster task: its partition, its claim on it, and the stage's shared location.
+    task: Option<(i32, Option<Fence>, Shared)>,
     types: PhantomData<fn() -> (K, V)>,
+}
+
+/// The stage's shared location, opened at its first batch (opening an object store is a
+/// fallible call the stage's constructor cannot report).
+enum Shared {
+    Location(PathBuf),
+    Open(Arc<dyn CheckpointStore>),
+}
+
+impl Shared {
+    fn store(&mut self) -> Result<&Arc<dyn CheckpointStore>, StreamingError> {
+        if let Shared::Location(location) = self {
+            *self = Shared::Open(crate::checkpoint::store::open(location)?);
+        }
+        match self {
+            Shared::Open(store) => Ok(store),
+            Shared::Location(_) => unreachable!("opened above"),
+        }
+    }
 }
 
 impl<K, V> Global<K, V> {
@@ -49,7 +70,7 @@ impl<K, V> Global<K, V> {
                 (
                     *p,
                     origin.fence().cloned(),
-                    root.join(format!("global-{stage}")),
+                    Shared::Location(root.join(format!("global-{stage}"))),
                 )
             }),
             types: PhantomData,
@@ -84,7 +105,7 @@ where
         .into_iter()
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();
-    let Some((partition, fence, dir)) = &global.task else {
+    let Some((partition, fence, shared)) = &mut global.task else {
         return Ok(Some(mine));
     };
     // A process that lost the partition does not write over the new owner's list.
@@ -95,21 +116,24 @@ where
         }
         None => 0,
     };
-    publish(dir, *partition, time, epoch, &mine)?;
+    let store = shared.store()?;
+    publish(store.as_ref(), *partition, time, epoch, &mine)?;
     if *partition != 0 {
         return Ok(None);
     }
     let mut all: Vec<(K, V)> = Vec::new();
-    for path in newest_lists(dir, time)? {
-        let read = std::fs::read(&path)
-            .map_err(|e| e.to_string())
-            .and_then(|b| {
-                serde_json::from_slice::<(u64, Vec<(K, V)>)>(&b).map_err(|e| e.to_string())
-            });
+    for name in newest_lists(store.as_ref(), time)? {
+        let read = match store.get(&name) {
+            Ok(Some(bytes)) => {
+                serde_json::from_slice::<(u64, Vec<(K, V)>)>(&bytes).map_err(|e| e.to_string())
+            }
+            Ok(None) => Err("removed while it was read".to_string()),
+            Err(e) => Err(e.to_string()),
+        };
         match read {
             Ok((_, top)) => all.extend(top),
             Err(e) => {
-                warn!(file = %path.display(), error = %e, "a partition's ranking could not be read; merging without it")
+                warn!(location = %store.location(), list = %name, error = %e, "a partition's ranking could not be read; merging without it")
             }
         }
     }
@@ -127,23 +151,23 @@ fn list_name(name: &str) -> Option<(i32, u64, u64)> {
     Some((p.parse().ok()?, t.parse().ok()?, e.parse().ok()?))
 }
 
-/// Every list in `dir`: (partition, ms, epoch, path).
-fn lists(dir: &std::path::Path) -> Result<Vec<(i32, u64, u64, PathBuf)>, StreamingError> {
-    let entries = std::fs::read_dir(dir)
-        .map_err(|e| StreamingError::io(format!("reading {}", dir.display()), e))?;
-    Ok(entries
-        .flatten()
-        .filter_map(|e| {
-            let (p, t, epoch) = list_name(e.file_name().to_str()?)?;
-            Some((p, t, epoch, e.path()))
+/// Every list in `store`: (partition, ms, epoch, name).
+fn lists(store: &dyn CheckpointStore) -> Result<Vec<(i32, u64, u64, String)>, StreamingError> {
+    Ok((store.list("p")?.into_iter())
+        .filter_map(|name| {
+            let (p, t, epoch) = list_name(&name)?;
+            Some((p, t, epoch, name))
         })
         .collect())
 }
 
 /// For each partition, its newest list not after `time`, from its newest owner.
-fn newest_lists(dir: &std::path::Path, time: BatchTime) -> Result<Vec<PathBuf>, StreamingError> {
-    let mut best: std::collections::BTreeMap<i32, (u64, u64, PathBuf)> = Default::default();
-    for (p, t, epoch, path) in lists(dir)? {
+fn newest_lists(
+    store: &dyn CheckpointStore,
+    time: BatchTime,
+) -> Result<Vec<String>, StreamingError> {
+    let mut best: std::collections::BTreeMap<i32, (u64, u64, String)> = Default::default();
+    for (p, t, epoch, name) in lists(store)? {
         if t > time.milliseconds() {
             continue;
         }
@@ -151,43 +175,34 @@ fn newest_lists(dir: &std::path::Path, time: BatchTime) -> Result<Vec<PathBuf>, 
             .get(&p)
             .is_none_or(|(bt, be, _)| (t, epoch) > (*bt, *be));
         if newer {
-            best.insert(p, (t, epoch, path));
+            best.insert(p, (t, epoch, name));
         }
     }
-    Ok(best.into_values().map(|(_, _, path)| path).collect())
+    Ok(best.into_values().map(|(_, _, name)| name).collect())
 }
 
-/// Writes this partition's list of batch `time` (a temporary file renamed into place) and
-/// removes its lists older than the last [`KEEP`].
+/// Writes this partition's list of batch `time` (whole or not at all) and removes its
+/// lists older than the last [`KEEP`].
 fn publish<K: Serialize, V: Serialize>(
-    dir: &std::path::Path,
+    store: &dyn CheckpointStore,
     partition: i32,
     time: BatchTime,
     epoch: u64,
     top: &[(K, V)],
 ) -> Result<(), StreamingError> {
-    let io = |what: &str, e| StreamingError::io(format!("{what} {}", dir.display()), e);
-    std::fs::create_dir_all(dir).map_err(|e| io("creating", e))?;
     // (batch time, pairs)
     let json = serde_json::to_vec(&(time.milliseconds(), top))
         .map_err(|e| StreamingError::Custom(format!("global: cannot encode the ranking: {e}")))?;
     let ms = time.milliseconds();
-    let tmp = dir.join(format!(
-        ".p{partition}-t{ms}-e{epoch}-{}.tmp",
-        std::process::id()
-    ));
-    let target = dir.join(format!("p{partition}-t{ms}-e{epoch}.json"));
-    std::fs::write(&tmp, json)
-        .and_then(|()| std::fs::rename(&tmp, &target))
-        .map_err(|e| io("writing a ranking to", e))?;
-    let mut mine: Vec<(u64, PathBuf)> = lists(dir)?
+    store.put(&format!("p{partition}-t{ms}-e{epoch}.json"), json)?;
+    let mut mine: Vec<(u64, String)> = lists(store)?
         .into_iter()
         .filter(|(p, ..)| *p == partition)
-        .map(|(_, t, _, path)| (t, path))
+        .map(|(_, t, _, name)| (t, name))
         .collect();
     mine.sort_by_key(|b| std::cmp::Reverse(b.0));
     for (_, old) in mine.into_iter().skip(KEEP) {
-        let _ = std::fs::remove_file(old);
+        let _ = store.delete(&old);
     }
     Ok(())
 }
@@ -195,20 +210,22 @@ fn publish<K: Serialize, V: Serialize>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::checkpoint::LocalStore;
 
     fn t(ms: u64) -> BatchTime {
         BatchTime::from_millis(ms)
     }
 
     fn write(dir: &std::path::Path, p: i32, ms: u64, epoch: u64, top: &[(&str, i64)]) {
-        publish(dir, p, t(ms), epoch, top).unwrap();
+        publish(&LocalStore::new(dir), p, t(ms), epoch, top).unwrap();
     }
 
     fn merged(dir: &std::path::Path, ms: u64) -> Vec<(String, i64)> {
+        let store = LocalStore::new(dir);
         let mut all: Vec<(String, i64)> = Vec::new();
-        for path in newest_lists(dir, t(ms)).unwrap() {
+        for name in newest_lists(&store, t(ms)).unwrap() {
             let (_, top): (u64, Vec<(String, i64)>) =
-                serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+                serde_json::from_slice(&store.get(&name).unwrap().unwrap()).unwrap();
             all.extend(top);
         }
         all.sort();
@@ -241,7 +258,7 @@ mod tests {
         for ms in 1..=20 {
             write(dir.path(), 4, ms * 1000, 1, &[("x", ms as i64)]);
         }
-        assert_eq!(lists(dir.path()).unwrap().len(), KEEP);
+        assert_eq!(lists(&LocalStore::new(dir.path())).unwrap().len(), KEEP);
         assert_eq!(merged(dir.path(), 20_000), [("x".into(), 20)]);
     }
 }

@@ -76,7 +76,8 @@ impl Task {
         self.partition
     }
 
-    /// The partition's checkpoint directory: the task's pipeline must checkpoint there
+    /// The partition's checkpoint location (a directory, or `s3://bucket/prefix/<topic>-<p>`
+    /// under an object store's root): the task's pipeline must checkpoint there
     /// (`checkpoint { task.checkpoint_dir() };`).
     pub fn checkpoint_dir(&self) -> &Path {
         &self.dir
@@ -100,7 +101,11 @@ impl Task {
 impl KafkaCluster {
     /// The job reads `topic` from the cluster at `brokers`, sharing its partitions with
     /// every process that runs with the same `group`; each partition's state lives under
-    /// `checkpoint` (shared storage when the processes run on several machines).
+    /// `checkpoint`, which every process must reach: a directory (shared storage when the
+    /// processes run on several machines) or, with the feature `object-store`, an object
+    /// store's `s3://bucket/prefix` (then nothing but Kafka and the store is shared:
+    /// checkpoints, batch logs, fencing epochs, `global` rankings and the shuffle's run id
+    /// all live there).
     pub fn new(
         brokers: impl Into<String>,
         topic: impl Into<String>,
@@ -273,7 +278,14 @@ impl KafkaCluster {
         F: FnMut(&Task) -> Pipeline,
     {
         let dir = self.checkpoint.join(format!("{}-{}", self.topic, p));
-        let fence = Fence::acquire(&dir, format!("partition {} of {}", p, self.topic))?;
+        // The partition's store (a directory, or a prefix of an object store): the fence is
+        // claimed in it and the pipeline checkpoints through the same one, so that on an
+        // object store a later owner's claim makes the store refuse this one's writes.
+        let store = crate::checkpoint::store::open(&dir)?;
+        let fence = Fence::acquire_in(
+            Arc::clone(&store),
+            format!("partition {} of {}", p, self.topic),
+        )?;
         let task = Task {
             brokers: self.brokers.clone(),
             topic: self.topic.clone(),
@@ -294,7 +306,7 @@ impl KafkaCluster {
                 task.dir.display()
             )));
         }
-        pipeline.fenced_by(fence.clone());
+        pipeline.fenced_by(fence.clone()).checkpoint_store(store);
         let (stop_tx, stop_rx) = oneshot::channel::<()>();
         let handle = tokio::spawn(pipeline.run_until(async move {
             let _ = stop_rx.await;

@@ -22,13 +22,12 @@
 //! from its start as well, so reading the shuffle's retained records once costs about as
 //! much again.
 
-use std::fs::{self, OpenOptions};
-use std::io::{ErrorKind, Write as _};
 use std::path::Path;
 
+use crate::checkpoint::CheckpointStore;
 use crate::error::StreamingError;
 
-/// The file in a cluster's checkpoint root holding its run id.
+/// The object in a cluster's checkpoint location holding its run id.
 const FILE: &str = "shuffle-run";
 
 /// A new run id: the time and the process id, hashed; never 0 (the id of records written
@@ -41,99 +40,64 @@ pub(super) fn fresh_run() -> u64 {
     h.finish().max(1)
 }
 
-/// The run id of the cluster whose shared checkpoint directory is `root`: read from
-/// `root/shuffle-run`, or created there when it is missing (the job is new or was reset).
+/// The run id of the cluster whose shared checkpoint location is `root` (a directory or an
+/// object store's prefix): read from `root/shuffle-run`, or created there when it is
+/// missing (the job is new or was reset).
 ///
-/// The file appears whole or not at all: the id is written to a temporary file, made
-/// durable, and linked to its name, a step that fails when another task linked first (then
-/// its id is read). Two tasks starting together therefore agree on one id.
+/// The record appears whole or not at all, and its creation is exclusive
+/// ([`CheckpointStore::create`]: a hard link in a directory, `If-None-Match: *` on an
+/// object store): two tasks starting together agree on one id, the loser reading the
+/// winner's.
 pub(super) fn cluster_run(root: &Path) -> Result<u64, StreamingError> {
-    let path = root.join(FILE);
-    if let Some(run) = read(&path)? {
-        remove_temporary_files(root);
+    let store = crate::checkpoint::store::open(root)?;
+    run_in(store.as_ref())
+}
+
+fn run_in(store: &dyn CheckpointStore) -> Result<u64, StreamingError> {
+    if let Some(run) = read(store)? {
         return Ok(run);
     }
-    fs::create_dir_all(root)
-        .map_err(|e| StreamingError::io(format!("creating {}", root.display()), e))?;
-    // Tasks of one process may race here too: each its own temporary file.
     let run = fresh_run();
-    let tmp = root.join(format!(".{FILE}.tmp-{}-{run}", std::process::id()));
-    let written = (|| {
-        let mut f = OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .open(&tmp)?;
-        writeln!(f, "{run}")?;
-        f.sync_all()?;
-        match fs::hard_link(&tmp, &path) {
-            Ok(()) => {
-                fs::File::open(root)?.sync_all()?;
-                Ok(true)
-            }
-            // (NotFound: the run file existed, and a task that read it removed this
-            // temporary file as a killed creator's.)
-            Err(e) if matches!(e.kind(), ErrorKind::AlreadyExists | ErrorKind::NotFound) => {
-                Ok(false)
-            }
-            Err(e) => Err(e),
-        }
-    })();
-    let _ = fs::remove_file(&tmp);
-    match written {
-        Ok(true) => {
-            tracing::info!(file = %path.display(), run, "a new run of the job: the shuffle topic's earlier records will be skipped");
-            Ok(run)
-        }
-        // Another task created it first: its id is the run's.
-        Ok(false) => read(&path)?.ok_or_else(|| StreamingError::BadPath {
-            path: path.clone(),
-            reason: "vanished while it was being read".into(),
-        }),
-        Err(e) => Err(StreamingError::io(
-            format!("creating {}", path.display()),
-            e,
-        )),
+    if store.create(FILE, format!("{run}\n").into_bytes())? {
+        tracing::info!(location = %store.location(), run, "a new run of the job: the shuffle topic's earlier records will be skipped");
+        return Ok(run);
     }
+    // Another task created it first: its id is the run's.
+    read(store)?.ok_or_else(|| {
+        StreamingError::Custom(format!(
+            "{}/{FILE}: vanished while it was being read",
+            store.location()
+        ))
+    })
 }
 
-/// Removes the temporary files of creators killed before they linked theirs. Once the run
-/// file exists every other one is a killed creator's or a loser's, which then reads the
-/// run file (see the `NotFound` above).
-fn remove_temporary_files(root: &Path) {
-    let prefix = format!(".{FILE}.tmp-");
-    for entry in fs::read_dir(root).into_iter().flatten().flatten() {
-        if entry.file_name().to_string_lossy().starts_with(&prefix) {
-            let _ = fs::remove_file(entry.path());
-        }
-    }
-}
-
-/// The run id in `path`, `None` when there is no such file.
-fn read(path: &Path) -> Result<Option<u64>, StreamingError> {
-    match fs::read_to_string(path) {
-        Ok(text) => match text.trim().parse::<u64>() {
-            Ok(run) if run != 0 => Ok(Some(run)),
-            _ => Err(StreamingError::BadPath {
-                path: path.to_path_buf(),
-                reason: format!(
-                    "not a run id: {text:?} (to reset the job, stop every process and delete the whole checkpoint directory)"
-                ),
-            }),
-        },
-        Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(StreamingError::io(format!("reading {}", path.display()), e)),
+/// The run id in the store, `None` when there is none.
+fn read(store: &dyn CheckpointStore) -> Result<Option<u64>, StreamingError> {
+    let Some(bytes) = store.get(FILE)? else {
+        return Ok(None);
+    };
+    let text = String::from_utf8_lossy(&bytes);
+    match text.trim().parse::<u64>() {
+        Ok(run) if run != 0 => Ok(Some(run)),
+        _ => Err(StreamingError::Custom(format!(
+            "{}/{FILE}: not a run id: {text:?} (to reset the job, stop every process and delete the whole checkpoint location)",
+            store.location()
+        ))),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
 
     #[test]
     fn tasks_starting_together_join_one_run_and_a_reset_starts_another() {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().join("checkpoint");
+        // A creator killed before linking its file left one: the creation removes it.
+        fs::create_dir_all(&root).unwrap();
+        fs::write(root.join(format!(".{FILE}.tmp-1-2")), "2\n").unwrap();
         let barrier = std::sync::Barrier::new(8);
         let runs: Vec<u64> = std::thread::scope(|s| {
             let handles: Vec<_> = (0..8)
@@ -150,10 +114,6 @@ mod tests {
         assert_eq!(cluster_run(&root).unwrap(), runs[0], "it lasts");
         let left: Vec<_> = fs::read_dir(&root).unwrap().flatten().collect();
         assert_eq!(left.len(), 1, "no temporary file is left");
-        // A creator killed before linking its file left one: the next task removes it.
-        fs::write(root.join(format!(".{FILE}.tmp-1-2")), "2\n").unwrap();
-        cluster_run(&root).unwrap();
-        assert_eq!(fs::read_dir(&root).unwrap().count(), 1);
         fs::remove_dir_all(&root).unwrap();
         assert_ne!(cluster_run(&root).unwrap(), runs[0], "a reset is a new run");
     }
