@@ -63,39 +63,9 @@ fn spawn_example(
 
 const WORDS: &[&str] = &["alpha", "beta", "gamma", "delta", "eps", "zeta", "eta"];
 
-/// Writes bursts of lines of `WORDS` to the topic's partitions until `stop`; `written`
-/// holds the true word counts of every record sent.
+/// Writes bursts of lines of `words` to the topic's `partitions` partitions until `stop`;
+/// `written` holds the true counts of the words `counted` accepts in every record sent.
 fn producer(
-    broker: Arc<Broker>,
-    written: Arc<Mutex<BTreeMap<String, i64>>>,
-    stop: Arc<AtomicBool>,
-) -> std::thread::JoinHandle<()> {
-    producer_of(WORDS, |_| true, broker, written, stop)
-}
-
-/// Like [`producer`], over a topic of `partitions` partitions.
-fn producer_over(
-    partitions: i32,
-    broker: Arc<Broker>,
-    written: Arc<Mutex<BTreeMap<String, i64>>>,
-    stop: Arc<AtomicBool>,
-) -> std::thread::JoinHandle<()> {
-    producer_to(partitions, WORDS, |_| true, broker, written, stop)
-}
-
-/// Like [`producer`], with lines of `words`, counting those `counted` accepts.
-fn producer_of(
-    words: &'static [&'static str],
-    counted: fn(&str) -> bool,
-    broker: Arc<Broker>,
-    written: Arc<Mutex<BTreeMap<String, i64>>>,
-    stop: Arc<AtomicBool>,
-) -> std::thread::JoinHandle<()> {
-    producer_to(PARTITIONS, words, counted, broker, written, stop)
-}
-
-/// Like [`producer_of`], over a topic of `partitions` partitions.
-fn producer_to(
     partitions: i32,
     words: &'static [&'static str],
     counted: fn(&str) -> bool,
@@ -128,6 +98,58 @@ fn producer_to(
             std::thread::sleep(Duration::from_millis(rng.below(100)));
         }
     })
+}
+
+/// What a test runs beside: a broker with the topic `lines`, a work directory, the
+/// processes' logs, and a producer writing lines of `words` (`written`: the true count of
+/// each word `counted` accepts) until `stop`.
+struct Job {
+    broker: Arc<Broker>,
+    work: tempfile::TempDir,
+    logs: Logs,
+    written: Arc<Mutex<BTreeMap<String, i64>>>,
+    stop: Arc<AtomicBool>,
+    writer: std::thread::JoinHandle<()>,
+}
+
+fn job(
+    partitions: i32,
+    words: &'static [&'static str],
+    counted: fn(&str) -> bool,
+    logs: &str,
+) -> Job {
+    let broker = Arc::new(Broker::start());
+    broker.create_topic("lines", partitions);
+    let work = tempfile::tempdir().unwrap();
+    let logs = Logs::new(work.path(), logs);
+    let written = Arc::new(Mutex::new(BTreeMap::new()));
+    let stop = Arc::new(AtomicBool::new(false));
+    let writer = producer(
+        partitions,
+        words,
+        counted,
+        Arc::clone(&broker),
+        Arc::clone(&written),
+        Arc::clone(&stop),
+    );
+    Job {
+        broker,
+        work,
+        logs,
+        written,
+        stop,
+        writer,
+    }
+}
+
+/// A word count's: every word of [`WORDS`] counted.
+fn word_count(logs: &str) -> Job {
+    job(PARTITIONS, WORDS, |_| true, logs)
+}
+
+/// A hashtag count's: the words of `words` that start with `#` counted.
+fn hashtags(words: &'static [&'static str], logs: &str) -> Job {
+    job(PARTITIONS, words, |w| w.starts_with('#'), logs)
 }
 
 /// No word counted more often than written so far (the totals are read first: the truth
@@ -183,41 +205,25 @@ fn stop_all(children: Vec<Proc>) {
 /// its own, gets the same totals.
 #[test]
 fn processes_joining_and_killed_count_every_word_once() {
-    let broker = Arc::new(Broker::start());
-    broker.create_topic("lines", PARTITIONS);
-    let work = tempfile::tempdir().unwrap();
-    let logs = Logs::new(work.path(), "cluster-joining-and-killed");
-    let written = Arc::new(Mutex::new(BTreeMap::new()));
-    let stop = Arc::new(AtomicBool::new(false));
-    let writer = producer(Arc::clone(&broker), Arc::clone(&written), Arc::clone(&stop));
+    let Job {
+        broker,
+        work,
+        logs,
+        written,
+        stop,
+        writer,
+    } = word_count("cluster-joining-and-killed");
+    let checkpoint = work.path().join("checkpoint");
 
     let mut rng = Rng(0x006a_6f69_6e73);
     let mut children = vec![
-        spawn(
-            &broker,
-            work.path(),
-            &work.path().join("checkpoint"),
-            "cluster",
-            &logs,
-        ),
-        spawn(
-            &broker,
-            work.path(),
-            &work.path().join("checkpoint"),
-            "cluster",
-            &logs,
-        ),
+        spawn(&broker, work.path(), &checkpoint, "cluster", &logs),
+        spawn(&broker, work.path(), &checkpoint, "cluster", &logs),
     ];
     std::thread::sleep(Duration::from_secs(4));
     assert_nothing_counted_twice(work.path(), &written);
     // (b) A process joins mid-stream: the group moves partitions to it.
-    children.push(spawn(
-        &broker,
-        work.path(),
-        &work.path().join("checkpoint"),
-        "cluster",
-        &logs,
-    ));
+    children.push(spawn(&broker, work.path(), &checkpoint, "cluster", &logs));
     std::thread::sleep(Duration::from_secs(4));
     // (a) Kills at random moments, each process restarted.
     for _ in 0..4 {
@@ -226,13 +232,7 @@ fn processes_joining_and_killed_count_every_word_once() {
         let i = rng.below(children.len() as u64) as usize;
         children[i].kill();
         std::thread::sleep(Duration::from_millis(rng.below(2000)));
-        children[i] = spawn(
-            &broker,
-            work.path(),
-            &work.path().join("checkpoint"),
-            "cluster",
-            &logs,
-        );
+        children[i] = spawn(&broker, work.path(), &checkpoint, "cluster", &logs);
     }
     std::thread::sleep(Duration::from_secs(2));
     let expected = stop_producer_and_check_totals(writer, &stop, &written, work.path(), 90, &logs);
@@ -264,13 +264,14 @@ over_stores! {
     /// the claim moved the partitions' pointers, so the zombie's late checkpoints are
     /// refused by the store itself.
     fn a_paused_process_resumed_after_losing_its_partitions_writes_nothing(loc) {
-        let broker = Arc::new(Broker::start());
-        broker.create_topic("lines", PARTITIONS);
-        let work = tempfile::tempdir().unwrap();
-        let logs = Logs::new(work.path(), "cluster-paused-and-resumed");
-        let written = Arc::new(Mutex::new(BTreeMap::new()));
-        let stop = Arc::new(AtomicBool::new(false));
-        let writer = producer(Arc::clone(&broker), Arc::clone(&written), Arc::clone(&stop));
+        let Job {
+            broker,
+            work,
+            logs,
+            written,
+            stop,
+            writer,
+        } = word_count("cluster-paused-and-resumed");
 
         let paused = spawn(&broker, work.path(), loc.path(), "fence", &logs);
         let other = spawn(&broker, work.path(), loc.path(), "fence", &logs);
@@ -290,42 +291,6 @@ over_stores! {
     }
 }
 
-/// What a hashtag test runs beside: a broker with the topic `lines`, a work directory, the
-/// processes' logs, and a producer writing lines of `words` (`written`: the true count of
-/// each hashtag sent) until `stop`.
-struct Hashtags {
-    broker: Arc<Broker>,
-    work: tempfile::TempDir,
-    logs: Logs,
-    written: Arc<Mutex<BTreeMap<String, i64>>>,
-    stop: Arc<AtomicBool>,
-    writer: std::thread::JoinHandle<()>,
-}
-
-fn hashtags(words: &'static [&'static str], logs: &str) -> Hashtags {
-    let broker = Arc::new(Broker::start());
-    broker.create_topic("lines", PARTITIONS);
-    let work = tempfile::tempdir().unwrap();
-    let logs = Logs::new(work.path(), logs);
-    let written = Arc::new(Mutex::new(BTreeMap::new()));
-    let stop = Arc::new(AtomicBool::new(false));
-    let writer = producer_of(
-        words,
-        |w| w.starts_with('#'),
-        Arc::clone(&broker),
-        Arc::clone(&written),
-        Arc::clone(&stop),
-    );
-    Hashtags {
-        broker,
-        work,
-        logs,
-        written,
-        stop,
-        writer,
-    }
-}
-
 over_stores! {
     /// (d) A shuffle: lines land on partitions regardless of the hashtags in them, and
     /// `cluster_hashtags` re-keys the hashtags through a repartition topic before its window.
@@ -337,7 +302,7 @@ over_stores! {
             "#rust", "#kafka", "#spark", "#flink", "#ai", "#cloud", "#data", "#ml", "#db", "#ops",
             "#web", "#go", "plain", "words", "here",
         ];
-        let Hashtags {
+        let Job {
             broker,
             work,
             logs,
@@ -403,7 +368,7 @@ over_stores! {
 #[test]
 fn a_repartitioned_job_reset_by_deleting_its_checkpoint_counts_as_a_fresh_one() {
     const TAGGED: &[&str] = &["#rust", "#kafka", "#spark", "#flink", "plain", "words"];
-    let Hashtags {
+    let Job {
         broker,
         work,
         logs,
@@ -467,43 +432,22 @@ fn a_repartitioned_job_reset_by_deleting_its_checkpoint_counts_as_a_fresh_one() 
 #[test]
 fn sixteen_partitions_per_process_move_on_a_join_and_a_leave_and_count_once() {
     const MANY: i32 = 32;
-    let broker = Arc::new(Broker::start());
-    broker.create_topic("lines", MANY);
-    let work = tempfile::tempdir().unwrap();
-    let logs = Logs::new(work.path(), "cluster-sixteen-partitions-each");
-    let written = Arc::new(Mutex::new(BTreeMap::new()));
-    let stop = Arc::new(AtomicBool::new(false));
-    let writer = producer_over(
-        MANY,
-        Arc::clone(&broker),
-        Arc::clone(&written),
-        Arc::clone(&stop),
-    );
+    let Job {
+        broker,
+        work,
+        logs,
+        written,
+        stop,
+        writer,
+    } = job(MANY, WORDS, |_| true, "cluster-sixteen-partitions-each");
+    let checkpoint = work.path().join("checkpoint");
     let mut children = vec![
-        spawn(
-            &broker,
-            work.path(),
-            &work.path().join("checkpoint"),
-            "many",
-            &logs,
-        ),
-        spawn(
-            &broker,
-            work.path(),
-            &work.path().join("checkpoint"),
-            "many",
-            &logs,
-        ),
+        spawn(&broker, work.path(), &checkpoint, "many", &logs),
+        spawn(&broker, work.path(), &checkpoint, "many", &logs),
     ];
     std::thread::sleep(Duration::from_secs(6));
     assert_nothing_counted_twice(work.path(), &written);
-    children.push(spawn(
-        &broker,
-        work.path(),
-        &work.path().join("checkpoint"),
-        "many",
-        &logs,
-    ));
+    children.push(spawn(&broker, work.path(), &checkpoint, "many", &logs));
     std::thread::sleep(Duration::from_secs(6));
     assert_nothing_counted_twice(work.path(), &written);
     children.remove(0).terminate();

@@ -46,6 +46,8 @@ use std::sync::{Arc, Mutex, OnceLock, mpsc};
 use std::time::Duration;
 
 use object_store::aws::AmazonS3Builder;
+use object_store::azure::MicrosoftAzureBuilder;
+use object_store::gcp::GoogleCloudStorageBuilder;
 use object_store::path::Path as ObjectPath;
 use object_store::{
     BackoffConfig, ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload, RetryConfig,
@@ -102,16 +104,20 @@ pub struct ObjectCheckpoints {
 }
 
 impl ObjectCheckpoints {
-    /// Opens `s3://bucket/prefix`, configured from the environment as
-    /// `AmazonS3Builder::from_env` reads it (`AWS_ENDPOINT`, `AWS_ALLOW_HTTP`,
-    /// `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_REGION`, ...).
+    /// Opens `s3://bucket/prefix` (S3 and the stores that speak its API),
+    /// `gs://bucket/prefix` (Google Cloud Storage) or `az://container/prefix` (Azure Blob
+    /// Storage; `abfs[s]://` URLs too), configured from the environment as `object_store`'s
+    /// builders read it: `AmazonS3Builder::from_env` (`AWS_ENDPOINT`, `AWS_ALLOW_HTTP`,
+    /// `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_REGION`, ...),
+    /// `GoogleCloudStorageBuilder::from_env` (`GOOGLE_SERVICE_ACCOUNT`, ...),
+    /// `MicrosoftAzureBuilder::from_env` (`AZURE_STORAGE_ACCOUNT_NAME`,
+    /// `AZURE_STORAGE_ACCOUNT_KEY`, ...). All three support the conditional writes the
+    /// pointer needs.
     pub fn open(url: &str) -> Result<Self, StreamingError> {
         let config =
             |e: &dyn std::fmt::Display| StreamingError::Config(format!("checkpoint {url:?}: {e}"));
-        let Some(rest) = url.strip_prefix("s3://") else {
-            return Err(config(
-                &"only s3:// object stores are supported (S3 and stores that speak its API)",
-            ));
+        let Some((scheme, rest)) = url.split_once("://") else {
+            return Err(config(&"not a URL"));
         };
         let prefix = rest.split_once('/').map_or("", |(_, p)| p);
         // The HTTP client's TLS takes the process's default crypto provider (the crate is
@@ -122,22 +128,47 @@ impl ObjectCheckpoints {
         // (README, "Checkpoints on an object store"), and this one then stays unused.
         #[allow(deprecated)]
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let store = AmazonS3Builder::from_env()
-            .with_url(url)
-            .with_retry(RetryConfig {
-                backoff: BackoffConfig {
-                    init_backoff: Duration::from_millis(50),
-                    max_backoff: Duration::from_secs(2),
-                    base: 2.0,
-                },
-                max_retries: 30,
-                retry_timeout: RETRY_TIMEOUT,
-            })
-            .build()
-            .map_err(|e| config(&e))?;
+        let retry = RetryConfig {
+            backoff: BackoffConfig {
+                init_backoff: Duration::from_millis(50),
+                max_backoff: Duration::from_secs(2),
+                base: 2.0,
+            },
+            max_retries: 30,
+            retry_timeout: RETRY_TIMEOUT,
+        };
+        let store: Arc<dyn ObjectStore> = match scheme {
+            "s3" | "s3a" => Arc::new(
+                AmazonS3Builder::from_env()
+                    .with_url(url)
+                    .with_retry(retry)
+                    .build()
+                    .map_err(|e| config(&e))?,
+            ),
+            "gs" => Arc::new(
+                GoogleCloudStorageBuilder::from_env()
+                    .with_url(url)
+                    .with_retry(retry)
+                    .build()
+                    .map_err(|e| config(&e))?,
+            ),
+            "az" | "azure" | "abfs" | "abfss" => Arc::new(
+                MicrosoftAzureBuilder::from_env()
+                    .with_url(url)
+                    .with_retry(retry)
+                    .build()
+                    .map_err(|e| config(&e))?,
+            ),
+            other => {
+                return Err(config(&format!(
+                    "no object store is called {other}://: s3:// (S3 and stores that speak \
+                     its API), gs:// (Google Cloud Storage) or az:// (Azure Blob Storage)"
+                )));
+            }
+        };
         Ok(ObjectCheckpoints {
             url: url.trim_end_matches('/').to_string(),
-            store: Arc::new(store),
+            store,
             prefix: ObjectPath::from(prefix),
             nonce: format!("{:016x}", nonce()),
             seen: Mutex::new(None),
@@ -548,4 +579,30 @@ fn unhex(text: &str) -> Option<Vec<u8>> {
         .step_by(2)
         .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_location_names_its_store_by_the_url_scheme() {
+        // Opening builds a client and reads no object: no server is needed.
+        let gcs = ObjectCheckpoints::open("gs://bucket/jobs/word-count").unwrap();
+        assert_eq!(gcs.location(), "gs://bucket/jobs/word-count");
+        assert_eq!(gcs.prefix.as_ref(), "jobs/word-count");
+        let err = ObjectCheckpoints::open("ftp://host/dir")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("s3://") && err.contains("gs://") && err.contains("az://"),
+            "{err}"
+        );
+        assert_eq!(
+            unhex(&hex(b"\x00\x7f\xff log")).unwrap(),
+            b"\x00\x7f\xff log"
+        );
+        assert_eq!(unhex("abc"), None);
+        assert_eq!(unhex("zz"), None);
+    }
 }
