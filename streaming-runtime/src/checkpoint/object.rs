@@ -246,13 +246,7 @@ impl ObjectCheckpoints {
             Some(version) => PutMode::Update(version.clone()),
             None => PutMode::Create,
         };
-        let store = self.store.clone();
-        let path = self.path(POINTER);
-        let put = run(async move {
-            store
-                .put_opts(&path, PutPayload::from(bytes), PutOptions::from(mode))
-                .await
-        })?;
+        let put = self.put_conditional(POINTER, bytes, mode)?;
         match put {
             Ok(result) => {
                 self.remember(Seen {
@@ -293,6 +287,37 @@ impl ObjectCheckpoints {
             return Err(self.refused(&seen, "removal of batch logs"));
         }
         Ok(())
+    }
+
+    /// A conditional write of `name`, retried with backoff for up to [`RETRY_TIMEOUT`]
+    /// when it fails for another reason than its condition. `object_store` retries only
+    /// what is safe to send twice, and a conditional write is not to it; here it is: a
+    /// write applied whose answer was lost is refused when sent again, and the callers
+    /// read the object then to see whose write stands.
+    fn put_conditional(
+        &self,
+        name: &str,
+        bytes: Vec<u8>,
+        mode: PutMode,
+    ) -> Result<object_store::Result<object_store::PutResult>, StreamingError> {
+        let payload = PutPayload::from(bytes);
+        let deadline = std::time::Instant::now() + RETRY_TIMEOUT;
+        let mut backoff = Duration::from_millis(50);
+        loop {
+            let (store, path) = (self.store.clone(), self.path(name));
+            let (payload, options) = (payload.clone(), PutOptions::from(mode.clone()));
+            let put = run(async move { store.put_opts(&path, payload, options).await })?;
+            match put {
+                Err(e @ object_store::Error::Generic { .. })
+                    if std::time::Instant::now() + backoff < deadline =>
+                {
+                    warn!(location = %self.url, object = name, error = %e, backoff_ms = backoff.as_millis() as u64, "a conditional write failed; retrying");
+                    std::thread::sleep(backoff);
+                    backoff = (backoff * 2).min(Duration::from_secs(2));
+                }
+                other => return Ok(other),
+            }
+        }
     }
 
     /// Why the store refused a conditional write of the pointer built on `seen`: another
@@ -461,14 +486,7 @@ impl CheckpointStore for ObjectCheckpoints {
 
     /// `If-None-Match: *` (`PutMode::Create`): the store refuses all but the first.
     fn create(&self, name: &str, bytes: Vec<u8>) -> Result<bool, StreamingError> {
-        let store = self.store.clone();
-        let path = self.path(name);
-        let put = run(async move {
-            let options = PutOptions::from(PutMode::Create);
-            store
-                .put_opts(&path, PutPayload::from(bytes), options)
-                .await
-        })?;
+        let put = self.put_conditional(name, bytes, PutMode::Create)?;
         match put {
             Ok(_) => Ok(true),
             // (A retried create whose first answer was lost is refused too: the caller
