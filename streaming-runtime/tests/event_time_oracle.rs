@@ -121,11 +121,12 @@ proptest! {
         input in batches(),
         d in 0i64..20,
         w in 1i64..15,
-        s_frac in 1i64..=15,
+        s_frac in 1i64..=30,
         o_frac in 0i64..15,
         emit in emits(),
     ) {
-        let s = 1 + (s_frac - 1) % w; // 1 <= s <= w
+        // Slides up to twice the length: windows with gaps between them too.
+        let s = 1 + (s_frac - 1) % (2 * w); // 1 <= s <= 2w
         let o = o_frac % s; // 0 <= o < s
         let (want, want_late) = oracle(&input, d, w, s, o, emit);
         let (got, got_late) = runtime(&input, d, w, s, o, emit);

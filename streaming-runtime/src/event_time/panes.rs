@@ -186,15 +186,37 @@ impl<K: Hash + Ord + Clone, V: Clone> EventAggregation<K, V> for EventWindows<K,
         let mut late = 0;
         let (spec, emit) = (self.spec, self.emit);
         let (length, pane_length) = (spec.length, spec.pane());
-        // The pane the last row went to: rows mostly come in time order, so most find their
-        // pane without a search.
-        let mut last: Option<(i64, &mut KeyedMap<K, V>)> = None;
+        // The pane the last row went to, and whether its rows are late (both the same for
+        // every instant of a pane: window starts and ends are pane boundaries). Rows mostly
+        // come in time order, so most rows find their pane without a search or a division.
+        let mut slot: Option<Slot<'_, K, V>> = None;
         for (t, k, v) in rows {
-            // The latest window covering the row ends last: if it has closed, or the row
-            // falls in a gap between windows, the row is late.
             let t_ms = t.as_millis();
-            let end = spec.last_start(t) + length;
-            if end <= t_ms || (!keep_all && end <= current.as_millis()) {
+            if slot
+                .as_ref()
+                .is_none_or(|s| t_ms < s.start || t_ms >= s.start + pane_length)
+            {
+                if let Some(old) = slot.take() {
+                    old.flush(&mut reduce);
+                }
+                let start = spec.pane_start(t_ms, pane_length);
+                // The latest window covering the pane ends last: if it has closed, or the
+                // pane falls in a gap between windows, its rows are late.
+                let end = spec.last_start_ms(start) + length;
+                let is_late = end <= start || (!keep_all && end <= current.as_millis());
+                let table = if is_late {
+                    None
+                } else {
+                    Some(self.panes.entry(start).or_default())
+                };
+                slot = Some(Slot {
+                    start,
+                    table,
+                    pending: None,
+                });
+            }
+            let Some(slot) = slot.as_mut() else { continue };
+            if slot.table.is_none() {
                 late += 1;
                 late_row(t, k, v);
                 continue;
@@ -206,20 +228,19 @@ impl<K: Hash + Ord + Clone, V: Clone> EventAggregation<K, V> for EventWindows<K,
                         .map(|s| (s, k.clone())),
                 );
             }
-            let pane = spec.pane_start(t_ms, pane_length);
-            if last.as_ref().is_none_or(|(p, _)| *p != pane) {
-                last = Some((pane, self.panes.entry(pane).or_default()));
-            }
-            if let Some((_, table)) = last.as_mut() {
-                match table.entry(k) {
-                    Entry::Occupied(e) => {
-                        e.replace_entry_with(|_, old| Some(reduce(old, v)));
-                    }
-                    Entry::Vacant(e) => {
-                        e.insert(v);
-                    }
+            // A run of rows of one key (a global aggregate's, a key's burst) is reduced
+            // beside the table and goes in once.
+            slot.pending = Some(match slot.pending.take() {
+                Some((pk, pv)) if pk == k => (pk, reduce(pv, v)),
+                Some(other) => {
+                    slot.put(other, &mut reduce);
+                    (k, v)
                 }
-            }
+                None => (k, v),
+            });
+        }
+        if let Some(old) = slot.take() {
+            old.flush(&mut reduce);
         }
         self.late_rows += late;
         match self.emit {
@@ -248,6 +269,37 @@ impl<K: Hash + Ord + Clone, V: Clone> EventAggregation<K, V> for EventWindows<K,
             return Vec::new();
         }
         self.close(Timestamp::from_millis(i64::MAX), true, &mut reduce)
+    }
+}
+
+/// The pane a batch's rows are going to ([`EventWindows::add_batch`]): its table (`None`:
+/// its rows are late) and the value of the key of the rows just before, not yet in it.
+struct Slot<'a, K, V> {
+    start: i64,
+    table: Option<&'a mut KeyedMap<K, V>>,
+    pending: Option<(K, V)>,
+}
+
+impl<K: Hash + Eq, V> Slot<'_, K, V> {
+    /// Reduces `(k, v)` into the pane's table.
+    fn put(&mut self, (k, v): (K, V), reduce: &mut impl FnMut(V, V) -> V) {
+        if let Some(table) = self.table.as_deref_mut() {
+            match table.entry(k) {
+                Entry::Occupied(e) => {
+                    e.replace_entry_with(|_, old| Some(reduce(old, v)));
+                }
+                Entry::Vacant(e) => {
+                    e.insert(v);
+                }
+            }
+        }
+    }
+
+    /// Puts the pending value in: the batch's rows have moved on to another pane or ended.
+    fn flush(mut self, reduce: &mut impl FnMut(V, V) -> V) {
+        if let Some(pending) = self.pending.take() {
+            self.put(pending, reduce);
+        }
     }
 }
 
