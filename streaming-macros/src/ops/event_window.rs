@@ -229,6 +229,33 @@ fn aggregation(op: &Ident, rest: &[TokenTree]) -> syn::Result<(Agg, &'static str
 }
 
 impl EventWindow {
+    /// Fixed windows without a `late(name)` stream fold each run's rows into panes in the
+    /// fused loop (runtime `ops::event_window`, `fold_*`): the rows are never materialised.
+    /// A late stream needs every late row, and a session depends on the other rows.
+    fn folds_in_loop(&self) -> bool {
+        matches!(self.kind, Kind::Fixed { .. }) && self.late.is_none()
+    }
+
+    /// The runtime `WindowSpec` of a fixed window.
+    fn spec(&self, g: &StageContext) -> TokenStream {
+        let rt = g.rt();
+        let Kind::Fixed {
+            length,
+            slide,
+            offset,
+        } = &self.kind
+        else {
+            return quote_spanned!(g.span=> ::core::unreachable!());
+        };
+        let w = length.to_millis_expr("an event-time window's length");
+        let s = slide.to_millis_expr("an event-time window's slide");
+        let o = offset.as_ref().map_or_else(
+            || quote::quote!(0u64),
+            |o| o.to_millis_expr("a window offset"),
+        );
+        quote_spanned!(g.span=> #rt::event_time::WindowSpec::new(#w, #s, #o))
+    }
+
     /// Spark's rules on literal durations: 0 < S ≤ W, offset < S.
     fn check(&self) -> syn::Result<()> {
         let Kind::Fixed {
@@ -287,23 +314,11 @@ impl Operator for EventWindow {
         let emit = Ident::new(self.emit, g.span);
         let emit = quote_spanned!(g.span=> #rt::event_time::Emit::#emit);
         match &self.kind {
-            Kind::Fixed {
-                length,
-                slide,
-                offset,
-            } => {
-                let w = length.to_millis_expr("an event-time window's length");
-                let s = slide.to_millis_expr("an event-time window's slide");
-                let o = offset.as_ref().map_or_else(
-                    || quote::quote!(0u64),
-                    |o| o.to_millis_expr("a window offset"),
-                );
+            Kind::Fixed { .. } => {
+                let spec = self.spec(g);
                 let late = g.late_count_setup();
                 quote_spanned! {g.span=>
-                    let mut #state = #rt::event_time::EventWindows::new(
-                        #rt::event_time::WindowSpec::new(#w, #s, #o),
-                        #emit,
-                    );
+                    let mut #state = #rt::event_time::EventWindows::new(#spec, #emit);
                     #late
                 }
             }
@@ -320,11 +335,51 @@ impl Operator for EventWindow {
     fn state_var(&self, g: &StageContext) -> Option<Ident> {
         Some(g.var("windows"))
     }
+    fn fold(&self, g: &StageContext, it: &Ident) -> TokenStream {
+        if !self.folds_in_loop() {
+            return super::collect_run(g, it);
+        }
+        let (rt, spec) = (g.rt(), self.spec(g));
+        match &self.agg {
+            Agg::Count => quote_spanned!(g.span=> #rt::ops::event_window::fold_count(#it, #spec)),
+            Agg::CountByValue => {
+                quote_spanned!(g.span=> #rt::ops::event_window::fold_count_by_value(#it, #spec))
+            }
+            Agg::ReduceByKey(f) => {
+                let f = f.closure();
+                quote_spanned!(g.span=> #rt::ops::event_window::fold_reduce_by_key(#it, #spec, #f))
+            }
+        }
+    }
+    fn merge(&self, g: &StageContext, a: &Ident, b: &Ident) -> TokenStream {
+        if !self.folds_in_loop() {
+            return super::concat_runs(g, a, b);
+        }
+        let rt = g.rt();
+        let f = match &self.agg {
+            Agg::ReduceByKey(f) => f.closure(),
+            Agg::Count | Agg::CountByValue => quote_spanned!(g.span=> |x: i64, y: i64| x + y),
+        };
+        quote_spanned!(g.span=> #rt::ops::event_window::merge_folded(#a, #b, #f))
+    }
     fn finish(&self, g: &StageContext, acc: &Ident) -> TokenStream {
         let (rt, state, ctx) = (g.rt(), g.var("windows"), g.ctx);
         let marks = &g.watermarks;
         let marks = quote_spanned!(g.span=> &[#(&#marks),*]);
         let late = g.late_count();
+        if self.folds_in_loop() {
+            return match &self.agg {
+                Agg::Count => quote_spanned!(g.span=>
+                    #rt::ops::event_window::count_folded(&mut #state, #ctx, #late, #acc, #marks)),
+                Agg::CountByValue => quote_spanned!(g.span=>
+                    #rt::ops::event_window::reduce_by_key_folded(&mut #state, #ctx, #late, #acc, #marks, |x: i64, y: i64| x + y)),
+                Agg::ReduceByKey(f) => {
+                    let f = f.closure();
+                    quote_spanned!(g.span=>
+                        #rt::ops::event_window::reduce_by_key_folded(&mut #state, #ctx, #late, #acc, #marks, #f))
+                }
+            };
+        }
         let rows = match &self.late {
             Some(name) => {
                 let var = crate::names::stream_var(name);

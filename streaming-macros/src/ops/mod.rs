@@ -228,16 +228,16 @@ pub trait Operator {
     ) -> Option<TokenStream> {
         None
     }
-    /// Barriers and sinks: fold one run's iterator `it` into a partial result.
+    /// Barriers and sinks: fold one run's iterator `it` into a partial result (by default
+    /// the run's elements, collected: [`collect_run`]).
     fn fold(&self, g: &StageContext, it: &Ident) -> TokenStream {
-        let (rt, len) = (g.rt(), g.run_len());
-        quote_spanned!(g.span=> #rt::run_vec::collect_run(#it, #len))
+        collect_run(g, it)
     }
 
-    /// Barriers and sinks: merge partial `b` into `a: &mut Partial`, keeping run order.
+    /// Barriers and sinks: merge partial `b` into `a: &mut Partial`, keeping run order (by
+    /// default the collected runs one after the other: [`concat_runs`]).
     fn merge(&self, g: &StageContext, a: &Ident, b: &Ident) -> TokenStream {
-        let rt = g.rt();
-        quote_spanned!(g.span=> #rt::ops::concat(#a, #b))
+        concat_runs(g, a, b)
     }
 
     /// Barriers: the next batch (a `Vec`) from the merged partial `acc`. Sinks: a statement
@@ -245,6 +245,18 @@ pub trait Operator {
     fn finish(&self, _g: &StageContext, acc: &Ident) -> TokenStream {
         quote!(#acc)
     }
+}
+
+/// [`Operator::fold`]'s default: the run's elements in a `Vec` sized by its input.
+pub fn collect_run(g: &StageContext, it: &Ident) -> TokenStream {
+    let (rt, len) = (g.rt(), g.run_len());
+    quote_spanned!(g.span=> #rt::run_vec::collect_run(#it, #len))
+}
+
+/// [`Operator::merge`]'s default: run `b`'s elements after run `a`'s.
+pub fn concat_runs(g: &StageContext, a: &Ident, b: &Ident) -> TokenStream {
+    let rt = g.rt();
+    quote_spanned!(g.span=> #rt::ops::concat(#a, #b))
 }
 
 type ParseFn = fn(&Ident, &[TokenTree]) -> syn::Result<Box<dyn Operator>>;

@@ -25,7 +25,7 @@ mod watermark;
 mod windows;
 
 pub use dedup::Dedup;
-pub use panes::EventWindows;
+pub use panes::{EventWindows, PaneRuns};
 pub use sessions::Sessions;
 pub use timestamp::{ParseTimestampError, Timestamp, Window};
 pub use watermark::{Watermark, min_watermark, stamp};

@@ -2,7 +2,7 @@
 //! [`super::windows`] defines (which windows a row falls in, when they close, what each emit
 //! mode emits) computed so that a row costs one look-up however many windows cover it.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, btree_map};
 use std::hash::Hash;
 
 use hashbrown::hash_map::{Entry, EntryRef};
@@ -157,11 +157,76 @@ impl<K: Hash + Ord + Clone, V: Clone> EventWindows<K, V> {
     }
 }
 
+impl<K: Hash + Ord + Clone, V: Clone> EventWindows<K, V> {
+    /// Adds rows already reduced by pane and key ([`PaneRuns`]) with the watermark before
+    /// the batch (`current`) and after it (`next`); returns what the emit mode emits, in
+    /// window then key order, and the number of rows dropped as late (a late pane's rows:
+    /// every instant of a pane is late or none is, window ends being pane boundaries).
+    pub fn add_folded(
+        &mut self,
+        runs: PaneRuns<K, V>,
+        current: Timestamp,
+        next: Timestamp,
+        reduce: &mut impl FnMut(V, V) -> V,
+    ) -> (Results<K, V>, u64) {
+        let (spec, emit) = (self.spec, self.emit);
+        let lateness = Lateness {
+            current: current.as_millis(),
+            keep_all: emit == Emit::Complete,
+        };
+        // Windows that closed by the watermark before this batch take none of its rows
+        // (normally already closed at the end of the batch before).
+        let mut out = match emit {
+            Emit::Complete => Vec::new(),
+            emit => self.close(current, emit == Emit::Append, reduce),
+        };
+        let mut changed: BTreeSet<(i64, K)> = BTreeSet::new();
+        let mut late = 0;
+        for (start, (rows, pane)) in runs.panes {
+            if lateness.is_late(&spec, start) {
+                late += rows;
+                continue;
+            }
+            if emit == Emit::Update {
+                for s in spec
+                    .starts_covering(start)
+                    .take_while(|s| s + spec.length > lateness.current)
+                {
+                    changed.extend(pane.keys().map(|k| (s, k.clone())));
+                }
+            }
+            match self.panes.entry(start) {
+                btree_map::Entry::Vacant(e) => {
+                    e.insert(pane);
+                }
+                btree_map::Entry::Occupied(mut e) => merge_into(e.get_mut(), pane, reduce),
+            }
+        }
+        self.late_rows += late;
+        match emit {
+            Emit::Append => out.extend(self.close(next, true, reduce)),
+            Emit::Update => {
+                for (start, k) in changed {
+                    if let Some(v) = self.value(start, &k, reduce) {
+                        out.push(((self.window(start), k), v));
+                    }
+                }
+                let _ = self.close(next, false, reduce);
+            }
+            Emit::Complete => {
+                for start in self.held() {
+                    out.extend(self.compute(start, false, reduce));
+                }
+            }
+        }
+        (out, late)
+    }
+}
+
 impl<K: Hash + Ord + Clone, V: Clone> EventAggregation<K, V> for EventWindows<K, V> {
-    /// Adds a batch's rows `(event time, key, value)` with the watermark before the batch
-    /// (`current`) and after it (`next`), handing each late row to `late_row`; returns what
-    /// the emit mode emits, in window then key order, and the number of rows dropped as
-    /// late.
+    /// Adds a batch's rows `(event time, key, value)`: reduced by pane and key
+    /// ([`PaneRuns`]), each late row handed to `late_row` on the way, then added
+    /// ([`EventWindows::add_folded`]).
     fn add_batch<I, F, L>(
         &mut self,
         rows: I,
@@ -175,95 +240,20 @@ impl<K: Hash + Ord + Clone, V: Clone> EventAggregation<K, V> for EventWindows<K,
         F: FnMut(V, V) -> V,
         L: FnMut(Timestamp, K, V),
     {
-        let keep_all = self.emit == Emit::Complete;
-        // Windows that closed by the watermark before this batch take none of its rows
-        // (normally already closed at the end of the batch before).
-        let mut out = match self.emit {
-            Emit::Complete => Vec::new(),
-            emit => self.close(current, emit == Emit::Append, &mut reduce),
+        let lateness = Lateness {
+            current: current.as_millis(),
+            keep_all: self.emit == Emit::Complete,
         };
-        let mut changed: BTreeSet<(i64, K)> = BTreeSet::new();
         let mut late = 0;
-        let (spec, emit) = (self.spec, self.emit);
-        let (length, pane_length) = (spec.length, spec.pane());
-        // The pane the last row went to, and whether its rows are late (both the same for
-        // every instant of a pane: window starts and ends are pane boundaries). Rows mostly
-        // come in time order, so most rows find their pane without a search or a division.
-        let mut slot: Option<Slot<'_, K, V>> = None;
-        for (t, k, v) in rows {
-            let t_ms = t.as_millis();
-            if slot
-                .as_ref()
-                .is_none_or(|s| t_ms < s.start || t_ms >= s.start + pane_length)
-            {
-                if let Some(old) = slot.take() {
-                    old.flush(&mut reduce);
-                }
-                let start = spec.pane_start(t_ms, pane_length);
-                // The latest window covering the pane ends last: if it has closed, or the
-                // pane falls in a gap between windows, its rows are late.
-                let end = spec.last_start_ms(start) + length;
-                let is_late = end <= start || (!keep_all && end <= current.as_millis());
-                let table = if is_late {
-                    None
-                } else {
-                    Some(self.panes.entry(start).or_default())
-                };
-                slot = Some(Slot {
-                    start,
-                    table,
-                    pending: None,
-                });
-            }
-            let Some(slot) = slot.as_mut() else { continue };
-            if slot.table.is_none() {
-                late += 1;
-                late_row(t, k, v);
-                continue;
-            }
-            if emit == Emit::Update {
-                changed.extend(
-                    spec.starts_covering(t_ms)
-                        .take_while(|s| s + length > current.as_millis())
-                        .map(|s| (s, k.clone())),
-                );
-            }
-            // A run of rows of one key (a global aggregate's, a key's burst) is reduced
-            // beside the table and goes in once.
-            slot.pending = Some(match slot.pending.take() {
-                Some((pk, pv)) if pk == k => (pk, reduce(pv, v)),
-                Some(other) => {
-                    slot.put(other, &mut reduce);
-                    (k, v)
-                }
-                None => (k, v),
-            });
-        }
-        if let Some(old) = slot.take() {
-            old.flush(&mut reduce);
-        }
+        let runs = PaneRuns::fold_rows(rows, self.spec, Some(lateness), &mut reduce, |t, k, v| {
+            late += 1;
+            late_row(t, k, v);
+        });
         self.late_rows += late;
-        match self.emit {
-            Emit::Append => out.extend(self.close(next, true, &mut reduce)),
-            Emit::Update => {
-                for (start, k) in changed {
-                    if let Some(v) = self.value(start, &k, &mut reduce) {
-                        out.push(((self.window(start), k), v));
-                    }
-                }
-                let _ = self.close(next, false, &mut reduce);
-            }
-            Emit::Complete => {
-                for start in self.held() {
-                    out.extend(self.compute(start, false, &mut reduce));
-                }
-            }
-        }
-        (out, late)
+        let (out, late_panes) = self.add_folded(runs, current, next, &mut reduce);
+        (out, late + late_panes)
     }
 
-    /// The end of a finite input: append mode emits every open window (Spark never emits
-    /// the last windows of a finished stream; here `run()` does, as the DStream windows).
     fn end_of_input<F: FnMut(V, V) -> V>(&mut self, mut reduce: F) -> Results<K, V> {
         if self.emit != Emit::Append {
             return Vec::new();
@@ -272,18 +262,141 @@ impl<K: Hash + Ord + Clone, V: Clone> EventAggregation<K, V> for EventWindows<K,
     }
 }
 
-/// The pane a batch's rows are going to ([`EventWindows::add_batch`]): its table (`None`:
+/// Reduces `from`'s values into `into`'s (`into`'s first, as they came first).
+fn merge_into<K: Hash + Eq, V>(
+    into: &mut KeyedMap<K, V>,
+    from: KeyedMap<K, V>,
+    reduce: &mut impl FnMut(V, V) -> V,
+) {
+    into.reserve(from.len());
+    for (k, v) in from {
+        match into.entry(k) {
+            Entry::Occupied(e) => {
+                e.replace_entry_with(|_, old| Some(reduce(old, v)));
+            }
+            Entry::Vacant(e) => {
+                e.insert(v);
+            }
+        }
+    }
+}
+
+/// Which rows are late, when the watermark is known as rows are folded.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Lateness {
+    /// The watermark before the batch, in ms.
+    current: i64,
+    /// Complete mode keeps every window: only a row between windows is late.
+    keep_all: bool,
+}
+
+impl Lateness {
+    /// Whether the rows of the pane starting at `start` are late: the latest window
+    /// covering the pane has closed, or the pane falls in a gap between windows. (Window
+    /// starts and ends are pane boundaries, so every instant of a pane has the same
+    /// answer.)
+    fn is_late(&self, spec: &WindowSpec, start: i64) -> bool {
+        let end = spec.last_start_ms(start) + spec.length;
+        end <= start || (!self.keep_all && end <= self.current)
+    }
+}
+
+/// Rows reduced by pane and key before they reach the store: a batch's, or one run's of a
+/// fused loop (`event_window` folds each run into one, as `reduce_by_key` folds into its
+/// shards, so the rows are never materialised). Per pane: how many rows it took (to count
+/// them if the pane turns out late) and their values reduced by key.
+pub struct PaneRuns<K, V> {
+    panes: BTreeMap<i64, (u64, KeyedMap<K, V>)>,
+}
+
+impl<K: Hash + Eq, V> PaneRuns<K, V> {
+    /// Folds `rows`, handing those `lateness` finds late to `late_row` (with no
+    /// `lateness`, late panes are found when the runs are added to the store).
+    pub(crate) fn fold_rows<F, L>(
+        rows: impl IntoIterator<Item = (Timestamp, K, V)>,
+        spec: WindowSpec,
+        lateness: Option<Lateness>,
+        reduce: &mut F,
+        mut late_row: L,
+    ) -> Self
+    where
+        F: FnMut(V, V) -> V,
+        L: FnMut(Timestamp, K, V),
+    {
+        let pane_length = spec.pane();
+        let mut panes: BTreeMap<i64, (u64, KeyedMap<K, V>)> = BTreeMap::new();
+        // The pane the last row went to: rows mostly come in time order, so most rows find
+        // their pane (and its lateness) without a search or a division.
+        let mut slot: Option<Slot<'_, K, V>> = None;
+        for (t, k, v) in rows {
+            let t_ms = t.as_millis();
+            if slot
+                .as_ref()
+                .is_none_or(|s| t_ms < s.start || t_ms >= s.start + pane_length)
+            {
+                if let Some(old) = slot.take() {
+                    old.flush(reduce);
+                }
+                let start = spec.pane_start(t_ms, pane_length);
+                let late = lateness.is_some_and(|l| l.is_late(&spec, start));
+                slot = Some(Slot {
+                    start,
+                    pane: (!late).then(|| panes.entry(start).or_default()),
+                    pending: None,
+                });
+            }
+            let Some(slot) = slot.as_mut() else { continue };
+            let Some(pane) = slot.pane.as_deref_mut() else {
+                late_row(t, k, v);
+                continue;
+            };
+            pane.0 += 1;
+            // A run of rows of one key (a global aggregate's, a key's burst) is reduced
+            // beside the table and goes in once.
+            slot.pending = Some(match slot.pending.take() {
+                Some((pk, pv)) if pk == k => (pk, reduce(pv, v)),
+                Some(other) => {
+                    slot.put(other, reduce);
+                    (k, v)
+                }
+                None => (k, v),
+            });
+        }
+        if let Some(old) = slot.take() {
+            old.flush(reduce);
+        }
+        PaneRuns { panes }
+    }
+
+    /// Adds `other`'s panes (a later run's) to these.
+    pub fn merge(&mut self, other: PaneRuns<K, V>, reduce: &mut impl FnMut(V, V) -> V) {
+        for (start, (rows, pane)) in other.panes {
+            match self.panes.entry(start) {
+                btree_map::Entry::Vacant(e) => {
+                    e.insert((rows, pane));
+                }
+                btree_map::Entry::Occupied(mut e) => {
+                    let mine = e.get_mut();
+                    mine.0 += rows;
+                    merge_into(&mut mine.1, pane, reduce);
+                }
+            }
+        }
+    }
+}
+
+/// The pane rows are going to ([`PaneRuns::fold_rows`]): its row count and table (`None`:
 /// its rows are late) and the value of the key of the rows just before, not yet in it.
 struct Slot<'a, K, V> {
     start: i64,
-    table: Option<&'a mut KeyedMap<K, V>>,
+    pane: Option<&'a mut (u64, KeyedMap<K, V>)>,
     pending: Option<(K, V)>,
 }
 
 impl<K: Hash + Eq, V> Slot<'_, K, V> {
     /// Reduces `(k, v)` into the pane's table.
     fn put(&mut self, (k, v): (K, V), reduce: &mut impl FnMut(V, V) -> V) {
-        if let Some(table) = self.table.as_deref_mut() {
+        if let Some((_, table)) = self.pane.as_deref_mut() {
             match table.entry(k) {
                 Entry::Occupied(e) => {
                     e.replace_entry_with(|_, old| Some(reduce(old, v)));
@@ -295,7 +408,7 @@ impl<K: Hash + Eq, V> Slot<'_, K, V> {
         }
     }
 
-    /// Puts the pending value in: the batch's rows have moved on to another pane or ended.
+    /// Puts the pending value in: the rows have moved on to another pane or ended.
     fn flush(mut self, reduce: &mut impl FnMut(V, V) -> V) {
         if let Some(pending) = self.pending.take() {
             self.put(pending, reduce);

@@ -3,10 +3,19 @@
 //! added to the windows' state ([`EventWindows`], `Sessions`) with the
 //! watermark of the `event_time` stages upstream (the minimum of theirs), and what the emit
 //! mode emits. At the end of a finite input (`run()`), append mode emits every open window.
+//!
+//! A fixed window without a `late(name)` stream is folded in the fused loop: each run's
+//! rows go straight into panes by key ([`PaneRuns`], the `fold_*` functions), runs merge
+//! pane by pane, and the store takes the panes (`*_folded`), so the rows are never
+//! materialised. With a late stream (it needs each late row) and for sessions (a row's
+//! session depends on the others), the stamped rows are collected and added one by one.
 
 use crate::context::BatchContext;
+use std::hash::Hash;
+
 use crate::event_time::{
-    EventAggregation, EventWindows, Results, Timestamp, Watermark, Window, min_watermark,
+    EventAggregation, EventWindows, PaneRuns, Results, Timestamp, Watermark, Window, WindowSpec,
+    min_watermark,
 };
 use crate::metrics::SourceMetrics;
 use crate::owned::IntoOwned;
@@ -139,4 +148,100 @@ where
     run(state, ctx, late, rows, marks, f, |t, k, v| {
         keep(&mut late_rows, t, (k, v))
     })
+}
+
+/// `count`, one run folded into panes.
+pub fn fold_count<T>(
+    run: impl Iterator<Item = (Timestamp, T)>,
+    spec: WindowSpec,
+) -> PaneRuns<(), i64> {
+    fold(run.map(|(t, _)| (t, (), 1i64)), spec, &mut |a, b| a + b)
+}
+
+/// `count_by_value`, one run folded into panes.
+pub fn fold_count_by_value<T, K>(
+    run: impl Iterator<Item = (Timestamp, T)>,
+    spec: WindowSpec,
+) -> PaneRuns<K, i64>
+where
+    T: IntoOwned<Owned = K>,
+    K: Hash + Eq,
+{
+    fold(
+        run.map(|(t, x)| (t, x.into_owned(), 1i64)),
+        spec,
+        &mut |a, b| a + b,
+    )
+}
+
+/// `reduce_by_key(f)`, one run folded into panes.
+pub fn fold_reduce_by_key<KB, VB, K, V, F>(
+    run: impl Iterator<Item = (Timestamp, (KB, VB))>,
+    spec: WindowSpec,
+    mut f: F,
+) -> PaneRuns<K, V>
+where
+    KB: IntoOwned<Owned = K>,
+    VB: IntoOwned<Owned = V>,
+    K: Hash + Eq,
+    F: FnMut(V, V) -> V,
+{
+    let rows = run.map(|(t, (k, v))| (t, k.into_owned(), v.into_owned()));
+    fold(rows, spec, &mut f)
+}
+
+fn fold<K: Hash + Eq, V>(
+    rows: impl Iterator<Item = (Timestamp, K, V)>,
+    spec: WindowSpec,
+    reduce: &mut impl FnMut(V, V) -> V,
+) -> PaneRuns<K, V> {
+    // No watermark here (the run is folded while the batch is read): late panes are
+    // found, and their rows counted, when the store takes the runs.
+    PaneRuns::fold_rows(rows, spec, None, reduce, |_, _, _| {})
+}
+
+/// Merges a later run's panes into `a`.
+pub fn merge_folded<K: Hash + Eq, V>(
+    a: &mut PaneRuns<K, V>,
+    b: PaneRuns<K, V>,
+    mut f: impl FnMut(V, V) -> V,
+) {
+    a.merge(b, &mut f);
+}
+
+/// The batch's folded runs added to the windows: what the emit mode emits.
+pub fn reduce_by_key_folded<K, V, F>(
+    state: &mut EventWindows<K, V>,
+    ctx: &mut BatchContext<'_>,
+    late: LateCount<'_>,
+    runs: PaneRuns<K, V>,
+    marks: &[&Watermark],
+    mut f: F,
+) -> Results<K, V>
+where
+    K: Hash + Ord + Clone,
+    V: Clone,
+    F: FnMut(V, V) -> V,
+{
+    let (current, next) = min_watermark(marks);
+    let (mut out, n) = state.add_folded(runs, current, next, &mut f);
+    late.add(ctx, n);
+    if ctx.input_ended() {
+        out.extend(state.end_of_input(&mut f));
+    }
+    out
+}
+
+/// `count`'s folded runs: `(window, count)`.
+pub fn count_folded(
+    state: &mut EventWindows<(), i64>,
+    ctx: &mut BatchContext<'_>,
+    late: LateCount<'_>,
+    runs: PaneRuns<(), i64>,
+    marks: &[&Watermark],
+) -> Vec<(Window, i64)> {
+    reduce_by_key_folded(state, ctx, late, runs, marks, |a, b| a + b)
+        .into_iter()
+        .map(|((w, ()), n)| (w, n))
+        .collect()
 }
