@@ -351,6 +351,14 @@ impl JobWriter<'_, '_> {
     fn set_up(&mut self, st: &Stage, g: &StageContext, f: usize) {
         self.setup.extend(st.op.setup(g));
         self.end_batch.extend(st.op.end_of_batch(g));
+        // The store's size after the batch, read once per batch (`StateSize` answers in
+        // O(its tables), never O(rows)).
+        if let Some(v) = st.op.state_var(g) {
+            let (rt, ctx, label) = (g.rt(), g.ctx, &g.label);
+            self.end_batch.extend(quote! {
+                #ctx.report_state(#label, #rt::StateSize::state_stats(&mut #v));
+            });
+        }
         self.state_vars.extend(st.op.state_var(g).map(|v| {
             let stage = format!("the `{}` stage of pipeline statement {}", st.name, f + 1);
             (v, stage)

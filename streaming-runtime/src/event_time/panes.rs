@@ -10,6 +10,7 @@ use hashbrown::hash_map::{Entry, EntryRef};
 use super::windows::{Emit, EventAggregation, Results, WindowSpec};
 use super::{Timestamp, Window};
 use crate::keyed::KeyedMap;
+use crate::state_stats::{StateCounters, StateSize, StateStats, table_bytes};
 
 /// The state of an event-time window aggregation, kept in panes.
 ///
@@ -31,6 +32,8 @@ pub struct EventWindows<K: Hash + Eq, V> {
     closed_through: i64,
     /// Rows dropped as late since the stage began.
     pub late_rows: u64,
+    #[serde(skip)]
+    counters: StateCounters,
 }
 
 impl<K: Hash + Ord + Clone, V: Clone> EventWindows<K, V> {
@@ -42,6 +45,7 @@ impl<K: Hash + Ord + Clone, V: Clone> EventWindows<K, V> {
             panes: BTreeMap::new(),
             closed_through: i64::MIN,
             late_rows: 0,
+            counters: StateCounters::default(),
         }
     }
 
@@ -211,12 +215,14 @@ impl<K: Hash + Ord + Clone, V: Clone> EventAggregation<K, V> for EventWindows<K,
                 last = Some((pane, self.panes.entry(pane).or_default()));
             }
             if let Some((_, table)) = last.as_mut() {
+                self.counters.updated += 1;
                 match table.entry(k) {
                     Entry::Occupied(e) => {
                         e.replace_entry_with(|_, old| Some(reduce(old, v)));
                     }
                     Entry::Vacant(e) => {
                         e.insert(v);
+                        self.counters.inserted += 1;
                     }
                 }
             }
@@ -248,6 +254,20 @@ impl<K: Hash + Ord + Clone, V: Clone> EventAggregation<K, V> for EventWindows<K,
             return Vec::new();
         }
         self.close(Timestamp::from_millis(i64::MAX), true, &mut reduce)
+    }
+}
+
+/// Rows: a key in a pane (a key in two panes counts twice); updated: rows the batch
+/// aggregated; evicted: rows of the panes freed. O(panes).
+impl<K: Hash + Ord + Clone, V: Clone> StateSize for EventWindows<K, V> {
+    fn state_stats(&mut self) -> Option<StateStats> {
+        let (rows, bytes) = self.panes.values().fold((0, 0), |(r, b), p| {
+            (r + p.len(), b + table_bytes::<K, V>(p.capacity()))
+        });
+        let open = self.open_windows() as u64;
+        let mut stats = self.counters.take_from_rows(rows, bytes);
+        stats.open_windows = Some(open);
+        Some(stats)
     }
 }
 

@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 
 use super::windows::{EventAggregation, Results};
 use super::{Emit, Timestamp, Window};
+use crate::state_stats::{StateCounters, StateSize, StateStats, tree_bytes};
 
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 struct Session<V> {
@@ -26,6 +27,8 @@ pub struct Sessions<K: Ord, V> {
     by_key: BTreeMap<K, Vec<Session<V>>>,
     /// Rows dropped as late since the stage began.
     pub late_rows: u64,
+    #[serde(skip)]
+    counters: StateCounters,
 }
 
 impl<K: Ord + Clone, V: Clone> Sessions<K, V> {
@@ -36,6 +39,7 @@ impl<K: Ord + Clone, V: Clone> Sessions<K, V> {
             emit,
             by_key: BTreeMap::new(),
             late_rows: 0,
+            counters: StateCounters::default(),
         }
     }
 
@@ -59,6 +63,21 @@ impl<K: Ord + Clone, V: Clone> Sessions<K, V> {
             !sessions.is_empty()
         });
         out
+    }
+}
+
+/// Rows: keys with open sessions (counting sessions would cost a walk over the keys);
+/// bytes: one session per key; updated: rows added to a session; evicted: keys whose
+/// sessions all closed.
+impl<K: Ord, V> StateSize for Sessions<K, V> {
+    fn state_stats(&mut self) -> Option<StateStats> {
+        let rows = self.by_key.len();
+        let mut stats = self.counters.take_from_rows(
+            rows,
+            tree_bytes::<K, Vec<Session<V>>>(rows) + tree_bytes::<(), Session<V>>(rows),
+        );
+        stats.open_windows = Some(rows as u64);
+        Some(stats)
     }
 }
 
@@ -95,6 +114,9 @@ impl<K: Ord + Clone, V: Clone> EventAggregation<K, V> for Sessions<K, V> {
                 continue;
             }
             let sessions = self.by_key.entry(k).or_default();
+            // A key held has sessions (closing drops a key with none): empty is new.
+            self.counters.updated += 1;
+            self.counters.inserted += u64::from(sessions.is_empty());
             let mut merged = Session {
                 start,
                 end,

@@ -45,6 +45,8 @@ struct Recent {
     batches: VecDeque<BatchInfo>,
     /// Batches recorded since the start (the ring keeps the last [`RETAINED_BATCHES`]).
     total: u64,
+    /// Rows each event-time stage dropped as late since the start (the page's table).
+    late_total: std::collections::BTreeMap<String, u64>,
 }
 
 impl UiState {
@@ -80,6 +82,19 @@ impl UiState {
         }
         recent.batches.push_back(info.clone());
         recent.total += 1;
+        for (stage, n) in &info.late_rows_by_stage {
+            *recent.late_total.entry(stage.clone()).or_default() += n;
+        }
+    }
+
+    /// Rows dropped as late since the start, by stage.
+    fn late_total(&self) -> Vec<(String, u64)> {
+        let recent = self.recent.lock().unwrap_or_else(|e| e.into_inner());
+        recent
+            .late_total
+            .iter()
+            .map(|(s, n)| (s.clone(), *n))
+            .collect()
     }
 
     /// Each source's counters, named uniquely: two sources with one name (two `queue`s)
