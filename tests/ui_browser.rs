@@ -246,6 +246,16 @@ fn the_streaming_page_draws_charts_and_tables_in_chromium() {
         1,
         "one stateful stage: {dom}"
     );
+    // The plan as fused: one flow, its stages in boxes, the window a barrier.
+    assert!(!section_hidden(&dom, "plan"), "plan hidden: {dom}");
+    assert!(
+        dom.contains("class=\"fused\""),
+        "no fused loop drawn: {dom}"
+    );
+    assert!(
+        dom.contains("<span class=\"node barrier\">window</span>"),
+        "the window is not drawn as a barrier: {dom}"
+    );
     assert_eq!(rows_of(&dom, "sources-body"), 1, "one source: {dom}");
     let source = json["sources"][0]["name"].as_str().unwrap();
     assert!(dom.contains(source), "source {source} not shown");

@@ -534,3 +534,38 @@ fn event_time_stages_report_their_windows_state_and_watermark_gap() {
         serde_json::json!([{ "stage": window, "rows": 1 }])
     );
 }
+
+#[test]
+fn the_plan_is_served_as_the_macro_fused_it() {
+    let addr = "127.0.0.1:0";
+    let mut p = stream_pipeline! {
+        batch 1s;
+        ui addr;
+        let words = source queue(vec![vec!["a b", "b"]]) |> flat_map split;
+        words |> map |w| (w, 1i64) |> filter |(_, n)| *n > 0 |> reduce_by_key(+) |> print;
+        words |> count |> print
+    };
+    p.print_to(OutputBuffer::new());
+    p.run_batches(1).unwrap();
+    let ui = p.ui_address().expect("served").to_string();
+    let (status, body) = http::get(&ui, "/api/batches").unwrap();
+    assert_eq!(status, 200, "{body}");
+    let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let plan: serde_json::Value = serde_json::from_str(json["plan"].as_str().unwrap()).unwrap();
+    assert_eq!(plan["fused"], true);
+    assert_eq!(plan["sources"], serde_json::json!(["queue"]));
+    let flows = plan["flows"].as_array().unwrap();
+    assert_eq!(flows.len(), 3, "{plan}");
+    // The named stream read twice is materialised by a flow of its own.
+    assert_eq!(flows[0]["input"]["source"], 0);
+    assert_eq!(flows[0]["output"], "words");
+    // map and filter fused into one loop ended by the barrier; then the sink.
+    assert_eq!(flows[1]["input"]["stream"], "words");
+    let segs = flows[1]["segments"].as_array().unwrap();
+    assert_eq!(segs[0]["adapters"], serde_json::json!(["map", "filter"]));
+    assert_eq!(
+        segs[0]["end"],
+        serde_json::json!({ "name": "reduce_by_key", "role": "barrier" })
+    );
+    assert_eq!(segs.last().unwrap()["end"]["role"], "sink");
+}

@@ -237,9 +237,11 @@ pub fn pipeline(plan: &Plan) -> TokenStream {
     // `ui "addr";`: the streaming page. The text goes with every pipeline, since
     // `Pipeline::ui` can turn the page on after the macro.
     let text = &plan.config.text;
+    // The plan as fused, for the page to draw (a constant: nothing at run time).
+    let described = plan.describe();
     let with_ui = match &plan.config.ui {
-        Some(addr) => quote!(.with_ui(#addr).with_text(#text)),
-        None => quote!(.with_text(#text)),
+        Some(addr) => quote!(.with_ui(#addr).with_text(#text).with_plan(#described)),
+        None => quote!(.with_text(#text).with_plan(#described)),
     };
 
     let items = &plan.items;

@@ -30,6 +30,8 @@ pub const RETAINED_BATCHES: usize = 1000;
 pub struct UiState {
     /// The pipeline's text as the macro saw it (empty for pipelines built by hand).
     pub(crate) text: String,
+    /// The plan as the macro fused it, in JSON (empty for pipelines built by hand).
+    pub(crate) plan: &'static str,
     pub(crate) batch_interval: Duration,
     pub(crate) parallelism: usize,
     pub(crate) checkpoint: Option<String>,
@@ -52,6 +54,7 @@ struct Recent {
 impl UiState {
     pub(crate) fn new(
         text: String,
+        plan: &'static str,
         batch_interval: Duration,
         parallelism: usize,
         checkpoint: Option<String>,
@@ -59,6 +62,7 @@ impl UiState {
     ) -> Self {
         UiState {
             text,
+            plan,
             batch_interval,
             parallelism,
             checkpoint,
@@ -158,7 +162,14 @@ mod tests {
 
     #[test]
     fn the_ring_keeps_the_last_retained_batches_and_counts_all() {
-        let state = UiState::new(String::new(), Duration::from_secs(1), 1, None, Vec::new());
+        let state = UiState::new(
+            String::new(),
+            "",
+            Duration::from_secs(1),
+            1,
+            None,
+            Vec::new(),
+        );
         let n = RETAINED_BATCHES as u64 + 5;
         for k in 1..=n {
             state.record(&batch(k * 1000));

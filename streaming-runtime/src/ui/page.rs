@@ -22,6 +22,9 @@ pub(super) const DEFAULT_LIMIT: usize = 300;
 #[derive(Serialize)]
 pub(super) struct Overview<'a> {
     pipeline: &'a str,
+    /// The plan as the macro fused it: a JSON document in a string (`""` when built by
+    /// hand), which the page parses and draws.
+    plan: &'a str,
     config: Config,
     /// Unix ms at which the page's server started.
     started_ms: u64,
@@ -136,6 +139,7 @@ pub(super) fn overview(state: &UiState, limit: usize) -> Overview<'_> {
     let interval_s = state.batch_interval.as_secs_f64();
     Overview {
         pipeline: &state.text,
+        plan: state.plan,
         config: Config {
             batch_interval_ms: crate::time::duration_ms(state.batch_interval),
             parallelism: state.parallelism,

@@ -269,11 +269,51 @@
     });
   }
 
+  // The plan as fused (static): one row per flow, one box per fused loop.
+  var planDrawn = false;
+  function renderPlan(text) {
+    if (planDrawn || !text) return;
+    planDrawn = true;
+    var plan;
+    try { plan = JSON.parse(text); } catch (e) { return; }
+    var root = document.getElementById("plan-flows");
+    var arrow = function (row) { row.appendChild(el("span", { class: "arrow" }, "\u2192")); };
+    plan.flows.forEach(function (f, i) {
+      var row = el("div", { class: "flow", id: "flow-" + i });
+      if (f.input.source !== undefined) {
+        row.appendChild(el("span", { class: "node source" }, "source " + plan.sources[f.input.source]));
+      } else {
+        row.appendChild(el("span", { class: "node stream" }, f.input.stream));
+      }
+      f.segments.forEach(function (seg) {
+        arrow(row);
+        var box = el("div", { class: "fused", title: plan.fused ? "one fused loop" : "fusion off" });
+        seg.adapters.forEach(function (name, k) {
+          if (k > 0) arrow(box);
+          box.appendChild(el("span", { class: "node" }, name));
+        });
+        if (seg.end) {
+          if (seg.adapters.length) arrow(box);
+          box.appendChild(el("span", { class: "node " + seg.end.role }, seg.end.name));
+        }
+        if (box.childNodes.length) row.appendChild(box); else row.lastChild.remove();
+      });
+      if (f.output) { arrow(row); row.appendChild(el("span", { class: "node stream" }, f.output)); }
+      if (f.feeds !== null && f.feeds !== undefined) {
+        arrow(row);
+        row.appendChild(el("span", { class: "node source" }, plan.sources[f.feeds]));
+      }
+      root.appendChild(row);
+    });
+    document.getElementById("plan").hidden = false;
+  }
+
   function poll() {
     fetch("/api/batches")
       .then(function (r) { return r.json(); })
       .then(function (data) {
         render(data);
+        renderPlan(data.plan);
         var times = data.batches.map(function (b) { return b.time_ms / 1000; });
         renderEventTime(data, times);
         renderState(data, times);
