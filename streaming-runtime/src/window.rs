@@ -443,6 +443,29 @@ mod tests {
     }
 
     #[test]
+    fn state_stats_count_a_batchs_partials_and_the_panes_that_left() {
+        let spec = WindowSpec::new(3000, 1000, 1000).unwrap();
+        let mut w = KeyedWindow::new(spec, BatchTime::ZERO, false);
+        let batches: Vec<Vec<(&str, i64)>> = vec![
+            vec![("a", 1), ("b", 1), ("a", 1)],
+            vec![("a", 1)],
+            vec![],
+            vec![],
+        ];
+        let stats: Vec<(u64, u64, u64)> = (batches.into_iter().enumerate())
+            .map(|(k, b)| {
+                let add = |x: i64, y: i64| x + y;
+                let _ = w.push(t(k as u64 + 1), b, add, None::<fn(i64, i64) -> i64>);
+                let s = w.state_stats().unwrap();
+                assert!(s.bytes > 0);
+                (s.rows, s.updated, s.evicted)
+            })
+            .collect();
+        // At 4 s the first pane (a, b) leaves the 3 s window.
+        assert_eq!(stats, [(2, 3, 0), (3, 1, 0), (3, 0, 0), (1, 0, 2)]);
+    }
+
+    #[test]
     fn inverse_equals_plain_and_drops_keys_that_left() {
         let spec = WindowSpec::new(3000, 1000, 1000).unwrap();
         let mut plain = KeyedWindow::new(spec, BatchTime::ZERO, false);

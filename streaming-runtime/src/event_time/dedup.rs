@@ -146,6 +146,10 @@ mod tests {
         // Older than the watermark (105): late.
         assert!(batch(&mut within, &mut m2, &[(104, "z")]).is_empty());
         assert_eq!(within.late_rows, 1);
+        // Plain: a, b, c, then a again; the watermark at 105 forgot a (100) and b (102);
+        // a (106) and c (115) remain.
+        let s = plain.state_stats().unwrap();
+        assert_eq!((s.rows, s.updated, s.evicted), (2, 4, 2));
         assert!(plain.keys() <= 3 && within.keys() <= 3);
     }
 }

@@ -187,11 +187,18 @@ mod tests {
         );
         assert!(out.is_empty());
         assert_eq!(s.open_sessions(), 3);
+        let stats = |s: &mut Sessions<&str, i64>| {
+            let st = s.state_stats().unwrap();
+            (st.rows, st.updated, st.evicted)
+        };
+        // Rows are keys with sessions.
+        assert_eq!(stats(&mut s), (2, 3, 0));
         // 11 touches [1, 11); 20 then bridges [1, 21) and [30, 40): one session [1, 40)
         // of 4 rows.
         let (out, _) = s.apply([(ts(20), "a", 1), (ts(11), "a", 1)], ts(0), ts(0), add);
         assert!(out.is_empty());
         assert_eq!(s.open_sessions(), 2);
+        assert_eq!(stats(&mut s), (2, 2, 0));
         // The watermark reaches 40: both close.
         let (out, late) = s.apply([(ts(2), "c", 1)], ts(0), ts(40), add);
         assert_eq!(late, 0);
@@ -200,6 +207,8 @@ mod tests {
             .map(|((w, k), v)| (*k, w.start.as_millis() / 1000, w.end.as_millis() / 1000, *v))
             .collect();
         assert_eq!(got, [("a", 1, 40, 4), ("b", 5, 15, 1), ("c", 2, 12, 1)]);
+        // c came and went: three keys' sessions closed.
+        assert_eq!(stats(&mut s), (0, 1, 3));
         // A row whose session would end by the watermark is late.
         let (_, late) = s.apply([(ts(25), "a", 1)], ts(40), ts(40), add);
         assert_eq!((late, s.late_rows), (1, 1));

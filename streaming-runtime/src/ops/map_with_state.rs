@@ -191,5 +191,8 @@ mod tests {
         assert_eq!(m.len(), 1);
         assert_eq!(run(&mut m, 4000, vec![]), [("a".to_string(), 4, true)]);
         assert!(m.is_empty());
+        // Over the four batches: 4 records updated state, and both keys timed out.
+        let s = m.state_stats().unwrap();
+        assert_eq!((s.rows, s.updated, s.evicted), (0, 4, 2));
     }
 }
