@@ -45,8 +45,8 @@ pub use streaming_runtime::{
     BackpressureConfig, BatchInfo, BatchTime, Block, Collector, CompactBuffer, IntoOwned,
     IntoSource, Keyed, LineBlock, Lines, Malformed, MetricsSnapshot, OutputBuffer,
     ParseTimestampError, PartitionLag, Pipeline, PipelineBuilder, PipelineConfig, Receiver,
-    Running, Source, SourceControl, SourceMetrics, SparkDisplay, Store, StreamingError, Timestamp,
-    Window,
+    Running, Source, SourceControl, SourceMetrics, SparkDisplay, StateStats, Store, StreamingError,
+    Timestamp, Window,
 };
 #[doc(inline)]
 pub use streaming_runtime::{block, cluster, event_time, line_feed, object_file, receiver, source};

@@ -390,3 +390,182 @@ fn parse_stages_report_their_malformed_rows() {
     assert_eq!(per_batch, [1, 1]);
     assert_eq!(json["sources"][0]["malformed_rows"], 2);
 }
+
+/// The series of `stage` in the batch `b` of `/api/batches`.
+fn state_of<'a>(b: &'a serde_json::Value, stage: &str) -> &'a serde_json::Value {
+    b["state"]
+        .as_array()
+        .and_then(|s| s.iter().find(|s| s["stage"] == stage))
+        .unwrap_or_else(|| panic!("no state of {stage} in {b}"))
+}
+
+#[test]
+fn stateful_stages_report_their_rows_memory_and_checkpoints() {
+    let dir = tempfile::tempdir().unwrap();
+    let cp = dir.path().to_str().unwrap().to_string();
+    let addr = "127.0.0.1:0";
+    // Batch 1: a and b get state. Batch 2: a updated, c new, b (no values) removed.
+    let mut p = stream_pipeline! {
+        batch 1s;
+        ui addr;
+        checkpoint cp every 1s;
+        source queue(vec![vec![("a", 1i64), ("b", 1)], vec![("a", 1), ("c", 1)]])
+            |> update_state_by_key(|new: Vec<i64>, old: Option<i64>| {
+                if new.is_empty() { None } else { Some(new.into_iter().sum::<i64>() + old.unwrap_or(0)) }
+            })
+            |> print
+    };
+    p.print_to(OutputBuffer::new());
+    p.run_batches(2).unwrap();
+    let ui = p.ui_address().expect("served").to_string();
+    let s = scrape(&ui);
+    let stage = "update_state_by_key (pipeline statement 1)";
+    let labels: &[(&str, &str)] = &[("stage", stage)];
+    assert_eq!(number(value(&s, "streaming_state_rows", labels)), 2.0);
+    assert_eq!(
+        number(value(&s, "streaming_state_rows_updated_total", labels)),
+        4.0
+    );
+    assert_eq!(
+        number(value(&s, "streaming_state_rows_evicted_total", labels)),
+        1.0
+    );
+    // Two `(String, i64)` rows: a table of 4 buckets (capacity 3) of 32 bytes and a
+    // control byte each (`state_stats`' estimate), whatever the capacity, a power of two of
+    // buckets times 33.
+    let bytes = number(value(&s, "streaming_state_bytes", labels));
+    assert!(bytes > 0.0 && bytes % 33.0 == 0.0, "{bytes}");
+
+    // The last checkpoint: its file's size.
+    let newest = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().starts_with("checkpoint-"))
+        .max_by_key(|e| e.file_name())
+        .expect("a checkpoint");
+    let size = newest.metadata().unwrap().len() as f64;
+    assert_eq!(number(value(&s, "streaming_checkpoint_bytes", &[])), size);
+    let Value::Histogram(buckets) = value(&s, "streaming_checkpoint_write_seconds", &[]) else {
+        panic!("not a histogram");
+    };
+    assert_eq!(buckets.last().map(|b| b.count), Some(2.0), "{buckets:?}");
+
+    let (status, body) = http::get(&ui, "/api/batches").unwrap();
+    assert_eq!(status, 200, "{body}");
+    let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let batches = json["batches"].as_array().unwrap();
+    let per_batch: Vec<(u64, u64, u64)> = batches
+        .iter()
+        .map(|b| {
+            let st = state_of(b, stage);
+            let n = |k: &str| st[k].as_u64().unwrap();
+            (n("rows"), n("updated"), n("evicted"))
+        })
+        .collect();
+    assert_eq!(per_batch, [(2, 2, 0), (2, 2, 1)]);
+    assert_eq!(state_of(&batches[1], stage)["bytes"].as_f64(), Some(bytes));
+    assert_eq!(batches[1]["checkpoint_bytes"].as_f64(), Some(size));
+    assert!(
+        batches
+            .iter()
+            .all(|b| b["checkpoint_write_ms"].as_f64().is_some())
+    );
+}
+
+#[test]
+fn event_time_stages_report_their_windows_state_and_watermark_gap() {
+    let addr = "127.0.0.1:0";
+    let mut p = stream_pipeline! {
+        batch 1s;
+        ui addr;
+        source queue(vec![vec![(30i64, "a"), (31, "a"), (32, "b")], vec![(5, "b")], vec![(45, "c")]])
+            |> event_time(|(t, _)| Timestamp::from_secs(*t)) watermark 10s
+            |> map |(_, w)| w
+            |> event_window(10s, 10s) count_by_value
+            |> print
+    };
+    p.print_to(OutputBuffer::new());
+    p.run_batches(3).unwrap();
+    let ui = p.ui_address().expect("served").to_string();
+    let s = scrape(&ui);
+    let window = "event_window (pipeline statement 1)";
+    let labels: &[(&str, &str)] = &[("stage", window)];
+    // Batch 1: a and b in the pane [30 s, 40 s). Batch 3: c at 45 s moves the watermark to
+    // 35 s, no window closed yet, c in [40 s, 50 s): 3 rows.
+    assert_eq!(number(value(&s, "streaming_state_rows", labels)), 3.0);
+    assert_eq!(
+        number(value(&s, "streaming_state_rows_updated_total", labels)),
+        4.0
+    );
+    assert_eq!(
+        number(value(&s, "streaming_state_rows_evicted_total", labels)),
+        0.0
+    );
+    assert!(number(value(&s, "streaming_state_bytes", labels)) > 0.0);
+    assert!(
+        !s.samples.iter().any(|x| x.metric == "streaming_state_rows"
+            && x.labels.get("stage") == Some("event_time (pipeline statement 1)")),
+        "a watermark keeps no rows"
+    );
+
+    let (status, body) = http::get(&ui, "/api/batches").unwrap();
+    assert_eq!(status, 200, "{body}");
+    let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let batches = json["batches"].as_array().unwrap();
+    let open: Vec<u64> = batches
+        .iter()
+        .map(|b| state_of(b, window)["open_windows"].as_u64().unwrap())
+        .collect();
+    assert_eq!(open, [1, 1, 2]);
+    let late: Vec<u64> = batches
+        .iter()
+        .map(|b| b["late_rows"].as_u64().unwrap())
+        .collect();
+    assert_eq!(late, [0, 1, 0]);
+    // The manual clock's batches are at 1 s, 2 s, 3 s; the watermark after them at 22 s,
+    // 22 s, 35 s of event time.
+    let gaps: Vec<i64> = batches
+        .iter()
+        .map(|b| b["watermarks"][0]["gap_ms"].as_i64().unwrap())
+        .collect();
+    assert_eq!(gaps, [1_000 - 22_000, 2_000 - 22_000, 3_000 - 35_000]);
+    assert_eq!(
+        json["late_rows_total"],
+        serde_json::json!([{ "stage": window, "rows": 1 }])
+    );
+}
+
+#[test]
+fn the_plan_is_served_as_the_macro_fused_it() {
+    let addr = "127.0.0.1:0";
+    let mut p = stream_pipeline! {
+        batch 1s;
+        ui addr;
+        let words = source queue(vec![vec!["a b", "b"]]) |> flat_map split;
+        words |> map |w| (w, 1i64) |> filter |(_, n)| *n > 0 |> reduce_by_key(+) |> print;
+        words |> count |> print
+    };
+    p.print_to(OutputBuffer::new());
+    p.run_batches(1).unwrap();
+    let ui = p.ui_address().expect("served").to_string();
+    let (status, body) = http::get(&ui, "/api/batches").unwrap();
+    assert_eq!(status, 200, "{body}");
+    let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let plan: serde_json::Value = serde_json::from_str(json["plan"].as_str().unwrap()).unwrap();
+    assert_eq!(plan["fused"], true);
+    assert_eq!(plan["sources"], serde_json::json!(["queue"]));
+    let flows = plan["flows"].as_array().unwrap();
+    assert_eq!(flows.len(), 3, "{plan}");
+    // The named stream read twice is materialised by a flow of its own.
+    assert_eq!(flows[0]["input"]["source"], 0);
+    assert_eq!(flows[0]["output"], "words");
+    // map and filter fused into one loop ended by the barrier; then the sink.
+    assert_eq!(flows[1]["input"]["stream"], "words");
+    let segs = flows[1]["segments"].as_array().unwrap();
+    assert_eq!(segs[0]["adapters"], serde_json::json!(["map", "filter"]));
+    assert_eq!(
+        segs[0]["end"],
+        serde_json::json!({ "name": "reduce_by_key", "role": "barrier" })
+    );
+    assert_eq!(segs.last().unwrap()["end"]["role"], "sink");
+}

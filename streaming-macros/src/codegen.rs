@@ -237,9 +237,11 @@ pub fn pipeline(plan: &Plan) -> TokenStream {
     // `ui "addr";`: the streaming page. The text goes with every pipeline, since
     // `Pipeline::ui` can turn the page on after the macro.
     let text = &plan.config.text;
+    // The plan as fused, for the page to draw (a constant: nothing at run time).
+    let described = plan.describe();
     let with_ui = match &plan.config.ui {
-        Some(addr) => quote!(.with_ui(#addr).with_text(#text)),
-        None => quote!(.with_text(#text)),
+        Some(addr) => quote!(.with_ui(#addr).with_text(#text).with_plan(#described)),
+        None => quote!(.with_text(#text).with_plan(#described)),
     };
 
     let items = &plan.items;
@@ -351,6 +353,14 @@ impl JobWriter<'_, '_> {
     fn set_up(&mut self, st: &Stage, g: &StageContext, f: usize) {
         self.setup.extend(st.op.setup(g));
         self.end_batch.extend(st.op.end_of_batch(g));
+        // The store's size after the batch, read once per batch (`StateSize` answers in
+        // O(its tables), never O(rows)).
+        if let Some(v) = st.op.state_var(g) {
+            let (rt, ctx, label) = (g.rt(), g.ctx, &g.label);
+            self.end_batch.extend(quote! {
+                #ctx.report_state(#label, #rt::StateSize::state_stats(&mut #v));
+            });
+        }
         self.state_vars.extend(st.op.state_var(g).map(|v| {
             let stage = format!("the `{}` stage of pipeline statement {}", st.name, f + 1);
             (v, stage)

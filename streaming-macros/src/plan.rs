@@ -457,3 +457,88 @@ fn slides(flows: &mut [Flow], p: &Program, cx: &Ctxt) {
         }
     }
 }
+
+/// A JSON string for `s` (names and operator names: escaping quotes and backslashes is
+/// enough, but control characters are escaped too).
+fn json_str(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+impl Plan<'_> {
+    /// The plan as the streaming page draws it, in JSON: the sources; each flow's input (a
+    /// source or a named stream), its segments (the adapters fused into one loop, and the
+    /// barrier or sink that ends it, or none when the segment materialises a stream), the
+    /// stream it names and the added source it feeds. A constant string of the generated
+    /// code: the page costs the batches nothing.
+    pub fn describe(&self) -> String {
+        let sources: Vec<String> = self
+            .sources
+            .iter()
+            .map(|s| match s {
+                PlanSource::Def(d) => json_str(d.kind.name()),
+                PlanSource::Repartitioned { writer, .. } => {
+                    json_str(&format!("{} topic", writer.name))
+                }
+            })
+            .collect();
+        let flows: Vec<String> = self
+            .flows
+            .iter()
+            .map(|f| {
+                let input = match &f.input {
+                    Input::Source(i) => format!("{{\"source\":{i}}}"),
+                    Input::Stream(n) => format!("{{\"stream\":{}}}", json_str(&n.to_string())),
+                };
+                let segments: Vec<String> = f
+                    .segments
+                    .iter()
+                    .map(|seg| {
+                        let stages: Vec<String> = (seg.adapters.iter())
+                            .map(|st| json_str(&st.name.to_string()))
+                            .collect();
+                        let end = seg.end.map_or("null".to_string(), |st| {
+                            let role = match st.def.role {
+                                Role::Sink => "sink",
+                                _ => "barrier",
+                            };
+                            format!(
+                                "{{\"name\":{},\"role\":\"{role}\"}}",
+                                json_str(&st.name.to_string())
+                            )
+                        });
+                        format!(
+                            "{{\"first_id\":{},\"adapters\":[{}],\"end\":{end}}}",
+                            seg.first_id,
+                            stages.join(",")
+                        )
+                    })
+                    .collect();
+                let output = f
+                    .output
+                    .map_or("null".to_string(), |o| json_str(&o.to_string()));
+                let feeds = f.feeds.map_or("null".to_string(), |i| i.to_string());
+                format!(
+                    "{{\"input\":{input},\"segments\":[{}],\"output\":{output},\"feeds\":{feeds}}}",
+                    segments.join(",")
+                )
+            })
+            .collect();
+        format!(
+            "{{\"fused\":{},\"sources\":[{}],\"flows\":[{}]}}",
+            self.config.fused(),
+            sources.join(","),
+            flows.join(",")
+        )
+    }
+}

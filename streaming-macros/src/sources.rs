@@ -33,6 +33,16 @@ pub enum Kind {
     KafkaTask,
 }
 
+impl Kind {
+    /// The kind's name in the DSL (`socket`, `queue`).
+    pub fn name(self) -> &'static str {
+        KINDS
+            .iter()
+            .find(|k| k.kind == self)
+            .map_or("source", |k| k.name)
+    }
+}
+
 struct KindDef {
     name: &'static str,
     kind: Kind,

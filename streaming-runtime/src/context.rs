@@ -27,6 +27,8 @@ pub struct BatchContext<'a> {
     malformed_rows: Vec<(&'static str, u64)>,
     /// Each `event_time` stage's watermark after this batch.
     watermarks: Vec<(&'static str, crate::event_time::Timestamp)>,
+    /// Each stateful stage's state after this batch.
+    state: Vec<(&'static str, crate::state_stats::StateStats)>,
     /// A cluster task's claim on its partition: the built-in sinks check it before writing.
     fence: Option<crate::checkpoint::Fence>,
 }
@@ -52,6 +54,7 @@ impl<'a> BatchContext<'a> {
             late_rows: Vec::new(),
             malformed_rows: Vec::new(),
             watermarks: Vec::new(),
+            state: Vec::new(),
             fence: None,
         }
     }
@@ -110,6 +113,23 @@ impl<'a> BatchContext<'a> {
     /// The watermarks reported in this batch, by stage.
     pub fn watermarks(&self) -> &[(&'static str, crate::event_time::Timestamp)] {
         &self.watermarks
+    }
+
+    /// The stateful stage `stage` ends the batch with `stats` (`None`: it keeps no rows).
+    /// The generated job calls this once per stage at the end of the batch.
+    pub fn report_state(
+        &mut self,
+        stage: &'static str,
+        stats: Option<crate::state_stats::StateStats>,
+    ) {
+        if let Some(s) = stats {
+            self.state.push((stage, s));
+        }
+    }
+
+    /// The state reported in this batch, by stage.
+    pub fn state(&self) -> &[(&'static str, crate::state_stats::StateStats)] {
+        &self.state
     }
 
     /// Rows dropped as late in this batch, by stage.

@@ -54,6 +54,7 @@ pub mod source;
 pub mod sql;
 #[doc(hidden)]
 pub mod state_map;
+pub mod state_stats;
 pub mod store;
 pub mod time;
 #[doc(hidden)]
@@ -87,5 +88,6 @@ pub use show::SparkDisplay;
 pub use sink::collect::Collector;
 pub use source::{IntoSource, Source, SourceControl};
 pub use state_map::StateMap;
+pub use state_stats::{StateSize, StateStats};
 pub use store::Store;
 pub use time::BatchTime;

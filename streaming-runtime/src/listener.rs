@@ -32,6 +32,14 @@ pub struct BatchInfo {
     pub malformed_rows_by_stage: Vec<(String, u64)>,
     /// Each `event_time` stage's watermark after the batch.
     pub watermarks: Vec<(String, crate::event_time::Timestamp)>,
+    /// Each stateful stage's state after the batch (`"update_state_by_key (pipeline
+    /// statement 1)"`): rows, rows updated and evicted by the batch, estimated bytes (see
+    /// [`crate::state_stats`]). Structured Streaming's `stateOperators`.
+    pub state: Vec<(String, crate::state_stats::StateStats)>,
+    /// The size of the checkpoint file this batch wrote, if it wrote one.
+    pub checkpoint_bytes: Option<u64>,
+    /// How long writing that checkpoint took (encoding, the file and its fsyncs).
+    pub checkpoint_write: Option<Duration>,
     /// Why the batch failed (a user function panicked, a sink failed), if it did.
     pub failure: Option<String>,
 }

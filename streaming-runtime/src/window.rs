@@ -22,6 +22,7 @@ use hashbrown::hash_map::Entry;
 use crate::error::StreamingError;
 use crate::keyed::KeyedMap;
 use crate::state_map::StateMap;
+use crate::state_stats::{StateCounters, StateSize, StateStats, table_bytes};
 use crate::time::BatchTime;
 
 /// Window length, slide and the slide of the stream it applies to, in milliseconds.
@@ -98,6 +99,8 @@ pub struct WindowBuffer<T> {
     clock: Clock,
     open: Vec<T>,
     panes: VecDeque<Vec<T>>,
+    #[serde(skip)]
+    counters: StateCounters,
 }
 
 impl<T: Clone> WindowBuffer<T> {
@@ -110,11 +113,14 @@ impl<T: Clone> WindowBuffer<T> {
             },
             open: Vec::new(),
             panes: VecDeque::new(),
+            counters: StateCounters::default(),
         }
     }
 
     /// Adds the batch at `time`; at a slide time returns the window's elements (oldest first).
     pub fn push(&mut self, time: BatchTime, mut batch: Vec<T>) -> Option<Vec<T>> {
+        self.counters.updated += batch.len() as u64;
+        self.counters.inserted += batch.len() as u64;
         self.open.append(&mut batch);
         if self.clock.ends_pane(time) {
             self.panes.push_back(std::mem::take(&mut self.open));
@@ -143,6 +149,8 @@ pub struct KeyedWindow<K, V> {
     panes: VecDeque<StateMap<K, V>>,
     /// The running window result, kept only with an inverse.
     running: Option<StateMap<K, Partial<V>>>,
+    #[serde(skip)]
+    counters: StateCounters,
 }
 
 impl<K: Hash + Eq + Clone, V: Clone> KeyedWindow<K, V> {
@@ -156,6 +164,7 @@ impl<K: Hash + Eq + Clone, V: Clone> KeyedWindow<K, V> {
             open: StateMap::new(),
             panes: VecDeque::new(),
             running: incremental.then(StateMap::new),
+            counters: StateCounters::default(),
         }
     }
 
@@ -236,9 +245,12 @@ impl<K: Hash + Eq + Clone, V: Clone> KeyedWindow<K, V> {
         F: FnMut(V, V) -> V,
         G: FnMut(V, V) -> V,
     {
+        let keys = self.open.len();
         for (k, v) in batch {
+            self.counters.updated += 1;
             combine(&mut self.open, k, v, &mut f);
         }
+        self.counters.inserted += (self.open.len() - keys) as u64;
         if self.clock.ends_pane(time) {
             let pane = std::mem::take(&mut self.open);
             if let Some(running) = &mut self.running {
@@ -303,6 +315,34 @@ impl<K: Hash + Eq + Clone, V: Clone> KeyedWindow<K, V> {
             Some(r) => r.len(),
             None => self.panes.iter().map(|p| p.len()).sum(),
         }
+    }
+}
+
+/// Rows: the elements in the window's panes; updated: the batch's elements; evicted: those
+/// of the panes that left the window. O(panes).
+impl<T> StateSize for WindowBuffer<T> {
+    fn state_stats(&mut self) -> Option<StateStats> {
+        let (rows, capacity) = (self.panes.iter())
+            .chain(std::iter::once(&self.open))
+            .fold((0, 0), |(r, c), p| (r + p.len(), c + p.capacity()));
+        let bytes = (capacity * std::mem::size_of::<T>()) as u64;
+        Some(self.counters.take_from_rows(rows, bytes))
+    }
+}
+
+/// Rows: a key's partial in a pane (a key in three panes counts three times); updated: the
+/// batch's `(key, value)`s combined; evicted: partials of the panes that left the window;
+/// bytes include the running result kept with an inverse function. O(panes).
+impl<K, V> StateSize for KeyedWindow<K, V> {
+    fn state_stats(&mut self) -> Option<StateStats> {
+        let (rows, bytes) = (self.panes.iter())
+            .chain(std::iter::once(&self.open))
+            .fold((0, 0), |(r, b), p| {
+                (r + p.len(), b + table_bytes::<K, V>(p.capacity()))
+            });
+        let running = self.running.as_ref().map_or(0, |r| r.capacity());
+        let bytes = bytes + table_bytes::<K, Partial<V>>(running);
+        Some(self.counters.take_from_rows(rows, bytes))
     }
 }
 
@@ -400,6 +440,29 @@ mod tests {
                 .collect::<Vec<_>>()
         };
         assert_eq!(sorted(outputs), sorted(resumed_outputs));
+    }
+
+    #[test]
+    fn state_stats_count_a_batchs_partials_and_the_panes_that_left() {
+        let spec = WindowSpec::new(3000, 1000, 1000).unwrap();
+        let mut w = KeyedWindow::new(spec, BatchTime::ZERO, false);
+        let batches: Vec<Vec<(&str, i64)>> = vec![
+            vec![("a", 1), ("b", 1), ("a", 1)],
+            vec![("a", 1)],
+            vec![],
+            vec![],
+        ];
+        let stats: Vec<(u64, u64, u64)> = (batches.into_iter().enumerate())
+            .map(|(k, b)| {
+                let add = |x: i64, y: i64| x + y;
+                let _ = w.push(t(k as u64 + 1), b, add, None::<fn(i64, i64) -> i64>);
+                let s = w.state_stats().unwrap();
+                assert!(s.bytes > 0);
+                (s.rows, s.updated, s.evicted)
+            })
+            .collect();
+        // At 4 s the first pane (a, b) leaves the 3 s window.
+        assert_eq!(stats, [(2, 3, 0), (3, 1, 0), (3, 0, 0), (1, 0, 2)]);
     }
 
     #[test]

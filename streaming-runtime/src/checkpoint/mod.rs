@@ -118,10 +118,21 @@ impl CheckpointDir {
         time: BatchTime,
         state: &T,
     ) -> Result<PathBuf, StreamingError> {
+        self.write_sized(time, state).map(|(path, _)| path)
+    }
+
+    /// [`CheckpointDir::write`], with the size of what was written (header and CRC
+    /// included), wherever the store keeps it.
+    pub fn write_sized<T: Serialize>(
+        &self,
+        time: BatchTime,
+        state: &T,
+    ) -> Result<(PathBuf, u64), StreamingError> {
         let bytes = self.encode_file(time, state)?;
+        let size = bytes.len() as u64;
         let target = self.store.publish_checkpoint(time.milliseconds(), bytes)?;
         self.store.prune_checkpoints(KEEP);
-        Ok(PathBuf::from(target))
+        Ok((PathBuf::from(target), size))
     }
 
     /// One file in the checkpoint format: header, CRC32, payload.

@@ -16,6 +16,7 @@ use std::hash::Hash;
 
 use super::{Timestamp, Watermark};
 use crate::state_map::StateMap;
+use crate::state_stats::{StateCounters, StateSize, StateStats, table_bytes};
 
 /// The keys remembered, each with the time it may be forgotten at.
 #[derive(Debug, serde::Serialize, serde::Deserialize)]
@@ -30,6 +31,8 @@ pub struct Dedup<K: Eq + Hash> {
     pub late_rows: u64,
     /// Records dropped as repeats since the stage began.
     pub duplicates: u64,
+    #[serde(skip)]
+    counters: StateCounters,
 }
 
 impl<K: Eq + Hash> Dedup<K> {
@@ -41,6 +44,7 @@ impl<K: Eq + Hash> Dedup<K> {
             seen: StateMap::new(),
             late_rows: 0,
             duplicates: 0,
+            counters: StateCounters::default(),
         }
     }
 
@@ -79,9 +83,20 @@ impl<K: Eq + Hash> Dedup<K> {
             out.push((t, x));
         }
         let next = next.as_millis();
+        self.counters.updated += out.len() as u64;
+        let before = self.seen.len();
         self.seen.retain(|_, until| *until > next);
+        self.counters.evicted += (before - self.seen.len()) as u64;
         self.late_rows += late;
         (out, late)
+    }
+}
+
+/// Updated: keys seen for the first time; evicted: keys the watermark forgot.
+impl<K: Eq + Hash> StateSize for Dedup<K> {
+    fn state_stats(&mut self) -> Option<StateStats> {
+        let bytes = table_bytes::<K, i64>(self.seen.capacity());
+        Some(self.counters.take(self.seen.len(), bytes))
     }
 }
 
@@ -131,6 +146,10 @@ mod tests {
         // Older than the watermark (105): late.
         assert!(batch(&mut within, &mut m2, &[(104, "z")]).is_empty());
         assert_eq!(within.late_rows, 1);
+        // Plain: a, b, c, then a again; the watermark at 105 forgot a (100) and b (102);
+        // a (106) and c (115) remain.
+        let s = plain.state_stats().unwrap();
+        assert_eq!((s.rows, s.updated, s.evicted), (2, 4, 2));
         assert!(plain.keys() <= 3 && within.keys() <= 3);
     }
 }

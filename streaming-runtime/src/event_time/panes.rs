@@ -10,6 +10,7 @@ use hashbrown::hash_map::{Entry, EntryRef};
 use super::windows::{Emit, EventAggregation, Results, WindowSpec};
 use super::{Timestamp, Window};
 use crate::keyed::KeyedMap;
+use crate::state_stats::{StateCounters, StateSize, StateStats, table_bytes};
 
 /// The state of an event-time window aggregation, kept in panes.
 ///
@@ -31,6 +32,8 @@ pub struct EventWindows<K: Hash + Eq, V> {
     closed_through: i64,
     /// Rows dropped as late since the stage began.
     pub late_rows: u64,
+    #[serde(skip)]
+    counters: StateCounters,
 }
 
 impl<K: Hash + Ord + Clone, V: Clone> EventWindows<K, V> {
@@ -42,6 +45,7 @@ impl<K: Hash + Ord + Clone, V: Clone> EventWindows<K, V> {
             panes: BTreeMap::new(),
             closed_through: i64::MIN,
             late_rows: 0,
+            counters: StateCounters::default(),
         }
     }
 
@@ -195,12 +199,11 @@ impl<K: Hash + Ord + Clone, V: Clone> EventWindows<K, V> {
                     changed.extend(pane.keys().map(|k| (s, k.clone())));
                 }
             }
-            match self.panes.entry(start) {
-                btree_map::Entry::Vacant(e) => {
-                    e.insert(pane);
-                }
+            self.counters.updated += rows;
+            self.counters.inserted += match self.panes.entry(start) {
+                btree_map::Entry::Vacant(e) => e.insert(pane).len() as u64,
                 btree_map::Entry::Occupied(mut e) => merge_into(e.get_mut(), pane, reduce),
-            }
+            };
         }
         self.late_rows += late;
         match emit {
@@ -262,13 +265,29 @@ impl<K: Hash + Ord + Clone, V: Clone> EventAggregation<K, V> for EventWindows<K,
     }
 }
 
-/// Reduces `from`'s values into `into`'s (`into`'s first, as they came first).
+/// Rows: a key in a pane (a key in two panes counts twice); updated: rows the batch
+/// aggregated; evicted: rows of the panes freed. O(panes).
+impl<K: Hash + Ord + Clone, V: Clone> StateSize for EventWindows<K, V> {
+    fn state_stats(&mut self) -> Option<StateStats> {
+        let (rows, bytes) = self.panes.values().fold((0, 0), |(r, b), p| {
+            (r + p.len(), b + table_bytes::<K, V>(p.capacity()))
+        });
+        let open = self.open_windows() as u64;
+        let mut stats = self.counters.take_from_rows(rows, bytes);
+        stats.open_windows = Some(open);
+        Some(stats)
+    }
+}
+
+/// Reduces `from`'s values into `into`'s (`into`'s first, as they came first); returns
+/// how many keys were new to `into`.
 fn merge_into<K: Hash + Eq, V>(
     into: &mut KeyedMap<K, V>,
     from: KeyedMap<K, V>,
     reduce: &mut impl FnMut(V, V) -> V,
-) {
+) -> u64 {
     into.reserve(from.len());
+    let mut inserted = 0;
     for (k, v) in from {
         match into.entry(k) {
             Entry::Occupied(e) => {
@@ -276,9 +295,11 @@ fn merge_into<K: Hash + Eq, V>(
             }
             Entry::Vacant(e) => {
                 e.insert(v);
+                inserted += 1;
             }
         }
     }
+    inserted
 }
 
 /// Which rows are late, when the watermark is known as rows are folded.
@@ -378,7 +399,7 @@ impl<K: Hash + Eq, V> PaneRuns<K, V> {
                 btree_map::Entry::Occupied(mut e) => {
                     let mine = e.get_mut();
                     mine.0 += rows;
-                    merge_into(&mut mine.1, pane, reduce);
+                    let _ = merge_into(&mut mine.1, pane, reduce);
                 }
             }
         }

@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 
 use super::windows::{EventAggregation, Results};
 use super::{Emit, Timestamp, Window};
+use crate::state_stats::{StateCounters, StateSize, StateStats, tree_bytes};
 
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 struct Session<V> {
@@ -26,6 +27,8 @@ pub struct Sessions<K: Ord, V> {
     by_key: BTreeMap<K, Vec<Session<V>>>,
     /// Rows dropped as late since the stage began.
     pub late_rows: u64,
+    #[serde(skip)]
+    counters: StateCounters,
 }
 
 impl<K: Ord + Clone, V: Clone> Sessions<K, V> {
@@ -36,6 +39,7 @@ impl<K: Ord + Clone, V: Clone> Sessions<K, V> {
             emit,
             by_key: BTreeMap::new(),
             late_rows: 0,
+            counters: StateCounters::default(),
         }
     }
 
@@ -59,6 +63,21 @@ impl<K: Ord + Clone, V: Clone> Sessions<K, V> {
             !sessions.is_empty()
         });
         out
+    }
+}
+
+/// Rows: keys with open sessions (counting sessions would cost a walk over the keys);
+/// bytes: one session per key; updated: rows added to a session; evicted: keys whose
+/// sessions all closed.
+impl<K: Ord, V> StateSize for Sessions<K, V> {
+    fn state_stats(&mut self) -> Option<StateStats> {
+        let rows = self.by_key.len();
+        let mut stats = self.counters.take_from_rows(
+            rows,
+            tree_bytes::<K, Vec<Session<V>>>(rows) + tree_bytes::<(), Session<V>>(rows),
+        );
+        stats.open_windows = Some(rows as u64);
+        Some(stats)
     }
 }
 
@@ -95,6 +114,9 @@ impl<K: Ord + Clone, V: Clone> EventAggregation<K, V> for Sessions<K, V> {
                 continue;
             }
             let sessions = self.by_key.entry(k).or_default();
+            // A key held has sessions (closing drops a key with none): empty is new.
+            self.counters.updated += 1;
+            self.counters.inserted += u64::from(sessions.is_empty());
             let mut merged = Session {
                 start,
                 end,
@@ -165,11 +187,18 @@ mod tests {
         );
         assert!(out.is_empty());
         assert_eq!(s.open_sessions(), 3);
+        let stats = |s: &mut Sessions<&str, i64>| {
+            let st = s.state_stats().unwrap();
+            (st.rows, st.updated, st.evicted)
+        };
+        // Rows are keys with sessions.
+        assert_eq!(stats(&mut s), (2, 3, 0));
         // 11 touches [1, 11); 20 then bridges [1, 21) and [30, 40): one session [1, 40)
         // of 4 rows.
         let (out, _) = s.apply([(ts(20), "a", 1), (ts(11), "a", 1)], ts(0), ts(0), add);
         assert!(out.is_empty());
         assert_eq!(s.open_sessions(), 2);
+        assert_eq!(stats(&mut s), (2, 2, 0));
         // The watermark reaches 40: both close.
         let (out, late) = s.apply([(ts(2), "c", 1)], ts(0), ts(40), add);
         assert_eq!(late, 0);
@@ -178,6 +207,8 @@ mod tests {
             .map(|((w, k), v)| (*k, w.start.as_millis() / 1000, w.end.as_millis() / 1000, *v))
             .collect();
         assert_eq!(got, [("a", 1, 40, 4), ("b", 5, 15, 1), ("c", 2, 12, 1)]);
+        // c came and went: three keys' sessions closed.
+        assert_eq!(stats(&mut s), (0, 1, 3));
         // A row whose session would end by the watermark is late.
         let (_, late) = s.apply([(ts(25), "a", 1)], ts(40), ts(40), add);
         assert_eq!((late, s.late_rows), (1, 1));

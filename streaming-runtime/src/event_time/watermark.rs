@@ -71,6 +71,13 @@ impl Watermark {
     }
 }
 
+/// A watermark keeps no rows: its stage reports its time instead (`report_watermark`).
+impl crate::state_stats::StateSize for Watermark {
+    fn state_stats(&mut self) -> Option<crate::state_stats::StateStats> {
+        None
+    }
+}
+
 /// With several inputs, Spark's global watermark is the minimum of theirs (the slowest
 /// input decides): `(current, next)`.
 pub fn min_watermark(marks: &[&Watermark]) -> (Timestamp, Timestamp) {

@@ -8,6 +8,7 @@ use std::hash::Hash;
 use crate::keyed::{KeyLookup, Pair};
 use crate::owned::IntoOwned;
 use crate::state_map::StateMap;
+use crate::state_stats::{StateCounters, StateSize, StateStats, table_bytes};
 use crate::time::BatchTime;
 
 /// A key's state as the function sees it: read, replace or remove it.
@@ -54,6 +55,8 @@ impl<S> StateHandle<'_, S> {
 pub struct MapWithState<K, S> {
     state: StateMap<K, (Option<S>, BatchTime)>,
     timeout_ms: Option<u64>,
+    #[serde(skip)]
+    counters: StateCounters,
 }
 
 type Kb<P> = <P as Pair>::Key;
@@ -63,6 +66,7 @@ impl<K: Hash + Eq, S> MapWithState<K, S> {
         MapWithState {
             state: StateMap::new(),
             timeout_ms,
+            counters: StateCounters::default(),
         }
     }
 
@@ -75,10 +79,12 @@ impl<K: Hash + Eq, S> MapWithState<K, S> {
         F: FnMut(&K, Option<P::Value>, &mut StateHandle<'_, S>) -> U,
     {
         let mut out = Vec::with_capacity(batch.len());
+        let mut updated = 0;
         for p in batch {
             let (k, v) = p.into_pair();
             if let Some((key, (state, seen))) = k.find_mut(&mut self.state) {
                 *seen = time;
+                updated += 1;
                 out.push(f(
                     key,
                     Some(v),
@@ -101,9 +107,12 @@ impl<K: Hash + Eq, S> MapWithState<K, S> {
                 ));
                 if state.is_some() {
                     self.state.insert(key, (state, time));
+                    updated += 1;
                 }
             }
         }
+        // Removed and timed-out keys, from the lengths: no count in the closures.
+        let before = self.state.len();
         self.state.retain(|_, (s, _)| s.is_some());
         if let Some(timeout) = self.timeout_ms {
             let expired = |seen: BatchTime| {
@@ -124,6 +133,8 @@ impl<K: Hash + Eq, S> MapWithState<K, S> {
                 false
             });
         }
+        self.counters.updated += updated;
+        self.counters.evicted += (before - self.state.len()) as u64;
         out
     }
 
@@ -134,6 +145,15 @@ impl<K: Hash + Eq, S> MapWithState<K, S> {
 
     pub fn is_empty(&self) -> bool {
         self.state.is_empty()
+    }
+}
+
+/// Rows updated: records whose key had state or got some; evicted: keys removed or timed
+/// out.
+impl<K, S> StateSize for MapWithState<K, S> {
+    fn state_stats(&mut self) -> Option<StateStats> {
+        let bytes = table_bytes::<K, (Option<S>, BatchTime)>(self.state.capacity());
+        Some(self.counters.take(self.state.len(), bytes))
     }
 }
 
@@ -171,5 +191,8 @@ mod tests {
         assert_eq!(m.len(), 1);
         assert_eq!(run(&mut m, 4000, vec![]), [("a".to_string(), 4, true)]);
         assert!(m.is_empty());
+        // Over the four batches: 4 records updated state, and both keys timed out.
+        let s = m.state_stats().unwrap();
+        assert_eq!((s.rows, s.updated, s.evicted), (0, 4, 2));
     }
 }

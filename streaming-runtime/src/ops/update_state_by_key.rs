@@ -8,6 +8,7 @@ use std::hash::Hash;
 use crate::keyed::KeyedMap;
 use crate::owned::IntoOwned;
 use crate::state_map::StateMap;
+use crate::state_stats::{StateCounters, StateSize, StateStats, table_bytes};
 
 /// The state of every key, kept across batches with owned keys.
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -17,12 +18,15 @@ use crate::state_map::StateMap;
 ))]
 pub struct State<K, S> {
     state: StateMap<K, S>,
+    #[serde(skip)]
+    counters: StateCounters,
 }
 
 impl<K: Hash + Eq + Clone, S: Clone> State<K, S> {
     pub fn new() -> Self {
         State {
             state: StateMap::new(),
+            counters: StateCounters::default(),
         }
     }
 
@@ -30,6 +34,7 @@ impl<K: Hash + Eq + Clone, S: Clone> State<K, S> {
     pub fn with_initial<I: IntoIterator<Item = (K, S)>>(initial: I) -> Self {
         State {
             state: initial.into_iter().collect(),
+            counters: StateCounters::default(),
         }
     }
 
@@ -50,14 +55,20 @@ impl<K: Hash + Eq + Clone, S: Clone> State<K, S> {
             let k = k.into_owned();
             let old = self.state.remove(&k);
             // Spark's function takes the values as a sequence: a `Vec` here.
+            let had = old.is_some();
             if let Some(s) = f(values.into_vec(), old) {
                 next.insert(k, s);
+                self.counters.updated += 1;
+            } else if had {
+                self.counters.evicted += 1;
             }
         }
         // Keys with state but no new values this batch.
         for (k, old) in self.state.drain() {
             if let Some(s) = f(Vec::new(), Some(old)) {
                 next.insert(k, s);
+            } else {
+                self.counters.evicted += 1;
             }
         }
         self.state = next;
@@ -70,6 +81,15 @@ impl<K: Hash + Eq + Clone, S: Clone> State<K, S> {
 
     pub fn is_empty(&self) -> bool {
         self.state.is_empty()
+    }
+}
+
+/// Rows updated: keys given new values that kept state; evicted: keys whose update
+/// returned `None`.
+impl<K, S> StateSize for State<K, S> {
+    fn state_stats(&mut self) -> Option<StateStats> {
+        let bytes = table_bytes::<K, S>(self.state.capacity());
+        Some(self.counters.take(self.state.len(), bytes))
     }
 }
 

@@ -61,20 +61,20 @@ impl Pipeline {
             ctx.request_checkpoint();
         }
         let result = prepared.and_then(|()| run_job(&mut self.job, &mut ctx, time));
-        let stats = BatchStats::of(&ctx);
+        let mut stats = BatchStats::of(&ctx);
         let _ = ctx.out().flush();
         let state = ctx.saved_state();
         drop(ctx);
         drop(out);
         if let (Ok(()), Some(cfg)) = (&result, checkpoint) {
-            write_checkpoint(
+            stats.checkpoint = Some(write_checkpoint(
                 cfg,
                 self.config.fence.as_ref(),
                 &self.sources,
                 zero,
                 time,
                 state.unwrap_or_default(),
-            )?;
+            )?);
         }
         let info = stats.info(time, due, started, &result);
         self.batch_done(&info, result.is_ok());
@@ -182,7 +182,7 @@ fn write_checkpoint(
     zero: BatchTime,
     time: BatchTime,
     state: Vec<u8>,
-) -> Result<(), StreamingError> {
+) -> Result<(u64, std::time::Duration), StreamingError> {
     if let Some(fence) = fence {
         fence.check()?;
     }
@@ -193,13 +193,14 @@ fn write_checkpoint(
         sources: sources.iter().map(|s| s.position(time)).collect(),
     };
     let dir = cfg.open()?;
-    let path = dir.write(time, &cp)?;
+    let (path, bytes) = dir.write_sized(time, &cp)?;
+    let took = written.elapsed();
     dir.prune_batches(time);
     for s in sources {
         s.checkpointed(time);
     }
-    debug!(batch = %time, file = %path.display(), ms = written.elapsed().as_secs_f64() * 1e3, "checkpoint written");
-    Ok(())
+    debug!(batch = %time, file = %path.display(), bytes, ms = took.as_secs_f64() * 1e3, "checkpoint written");
+    Ok((bytes, took))
 }
 
 /// What the job reported about its batch, taken from the context before the checkpoint.
@@ -209,6 +210,9 @@ struct BatchStats {
     late_rows_by_stage: Vec<(String, u64)>,
     malformed_rows_by_stage: Vec<(String, u64)>,
     watermarks: Vec<(String, Timestamp)>,
+    state: Vec<(String, crate::state_stats::StateStats)>,
+    /// The checkpoint written after the job: its size and write time.
+    checkpoint: Option<(u64, std::time::Duration)>,
 }
 
 impl BatchStats {
@@ -225,6 +229,10 @@ impl BatchStats {
             watermarks: (ctx.watermarks().iter())
                 .map(|&(stage, t)| (stage.to_string(), t))
                 .collect(),
+            state: (ctx.state().iter())
+                .map(|&(stage, s)| (stage.to_string(), s))
+                .collect(),
+            checkpoint: None,
         }
     }
 
@@ -247,6 +255,9 @@ impl BatchStats {
             malformed_rows: self.malformed_rows_by_stage.iter().map(|(_, n)| n).sum(),
             malformed_rows_by_stage: self.malformed_rows_by_stage,
             watermarks: self.watermarks,
+            state: self.state,
+            checkpoint_bytes: self.checkpoint.map(|(b, _)| b),
+            checkpoint_write: self.checkpoint.map(|(_, d)| d),
             failure: result.as_ref().err().map(ToString::to_string),
         }
     }

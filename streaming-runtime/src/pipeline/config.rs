@@ -24,6 +24,8 @@ pub struct PipelineConfig {
     pub ui: Option<String>,
     /// The pipeline's text, shown on the streaming page.
     pub text: &'static str,
+    /// The plan as fused, in JSON, drawn on the streaming page (empty: built by hand).
+    pub plan: &'static str,
     /// `backpressure on;`: a rate controller limits the sources (see [`crate::rate`]).
     pub backpressure: Option<BackpressureConfig>,
 }
@@ -40,6 +42,7 @@ impl PipelineConfig {
             fence: None,
             ui: None,
             text: "",
+            plan: "",
             backpressure: None,
         }
     }
@@ -91,6 +94,13 @@ impl PipelineConfig {
     /// `ui "addr";`: serve the streaming page and `/metrics` at `addr` while running.
     pub fn with_ui(mut self, addr: impl Into<String>) -> Self {
         self.ui = Some(addr.into());
+        self
+    }
+
+    /// The plan as the macro fused it, in JSON (flows, their fused segments, barriers,
+    /// sinks, named streams), for the streaming page to draw.
+    pub fn with_plan(mut self, plan: &'static str) -> Self {
+        self.plan = plan;
         self
     }
 

@@ -269,6 +269,7 @@ impl Pipeline {
         }
         let state = Arc::new(crate::ui::UiState::new(
             self.config.text.to_string(),
+            self.config.plan,
             self.config.batch_interval,
             self.parallelism(),
             self.config

@@ -36,6 +36,15 @@ pub(super) struct BatchMetrics {
     late_rows: Family<Vec<(String, String)>, Counter>,
     /// Rows each `parse` stage found malformed.
     malformed_rows: Family<Vec<(String, String)>, Counter>,
+    /// Each stateful stage's rows and estimated bytes after the last batch.
+    state_rows: Family<Vec<(String, String)>, Gauge>,
+    state_bytes: Family<Vec<(String, String)>, Gauge>,
+    /// Rows each stateful stage's batches updated and evicted.
+    state_rows_updated: Family<Vec<(String, String)>, Counter>,
+    state_rows_evicted: Family<Vec<(String, String)>, Counter>,
+    /// The last checkpoint's size and write time, and checkpoints written.
+    checkpoint_bytes: Gauge,
+    checkpoint_write: Histogram,
 }
 
 /// Batch timings from 1 ms to about a minute, doubling.
@@ -56,6 +65,12 @@ impl BatchMetrics {
             watermark_ms: Family::default(),
             late_rows: Family::default(),
             malformed_rows: Family::default(),
+            state_rows: Family::default(),
+            state_bytes: Family::default(),
+            state_rows_updated: Family::default(),
+            state_rows_evicted: Family::default(),
+            checkpoint_bytes: Gauge::default(),
+            checkpoint_write: Histogram::new(seconds_buckets()),
         }
     }
 
@@ -81,6 +96,20 @@ impl BatchMetrics {
         }
         for (s, n) in &info.malformed_rows_by_stage {
             self.malformed_rows.get_or_create(&stage(s)).inc_by(*n);
+        }
+        let gauge = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+        for (s, st) in &info.state {
+            let labels = stage(s);
+            self.state_rows.get_or_create(&labels).set(gauge(st.rows));
+            self.state_bytes.get_or_create(&labels).set(gauge(st.bytes));
+            (self.state_rows_updated.get_or_create(&labels)).inc_by(st.updated);
+            (self.state_rows_evicted.get_or_create(&labels)).inc_by(st.evicted);
+        }
+        if let Some(bytes) = info.checkpoint_bytes {
+            self.checkpoint_bytes.set(gauge(bytes));
+        }
+        if let Some(took) = info.checkpoint_write {
+            self.checkpoint_write.observe(took.as_secs_f64());
         }
     }
 }
@@ -138,6 +167,36 @@ pub(super) fn render(state: &UiState) -> Result<String, std::fmt::Error> {
         "streaming_malformed_rows",
         "Rows each parse stage found malformed (kept in its malformed stream, dropped, or failing the batch)",
         m.malformed_rows,
+    );
+    registry.register(
+        "streaming_state_rows",
+        "Rows (keys, or keys of a window's panes) each stateful stage held after the last batch",
+        m.state_rows,
+    );
+    registry.register(
+        "streaming_state_bytes",
+        "Each stateful stage's estimated memory after the last batch: its tables' capacity times entry size (what keys and values own on the heap not counted)",
+        m.state_bytes,
+    );
+    registry.register(
+        "streaming_state_rows_updated",
+        "Rows each stateful stage's batches inserted or changed",
+        m.state_rows_updated,
+    );
+    registry.register(
+        "streaming_state_rows_evicted",
+        "Rows each stateful stage's batches removed (expired, timed out, closed windows, panes out of the window)",
+        m.state_rows_evicted,
+    );
+    registry.register(
+        "streaming_checkpoint_bytes",
+        "Size of the last checkpoint file written",
+        m.checkpoint_bytes,
+    );
+    registry.register(
+        "streaming_checkpoint_write_seconds",
+        "How long each checkpoint took to write (encoding, file, fsyncs)",
+        m.checkpoint_write,
     );
     registry.register_collector(Box::new(SourcesCollector {
         snapshots: state.source_snapshots(),

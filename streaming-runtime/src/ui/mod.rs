@@ -30,6 +30,8 @@ pub const RETAINED_BATCHES: usize = 1000;
 pub struct UiState {
     /// The pipeline's text as the macro saw it (empty for pipelines built by hand).
     pub(crate) text: String,
+    /// The plan as the macro fused it, in JSON (empty for pipelines built by hand).
+    pub(crate) plan: &'static str,
     pub(crate) batch_interval: Duration,
     pub(crate) parallelism: usize,
     pub(crate) checkpoint: Option<String>,
@@ -45,11 +47,14 @@ struct Recent {
     batches: VecDeque<BatchInfo>,
     /// Batches recorded since the start (the ring keeps the last [`RETAINED_BATCHES`]).
     total: u64,
+    /// Rows each event-time stage dropped as late since the start (the page's table).
+    late_total: std::collections::BTreeMap<String, u64>,
 }
 
 impl UiState {
     pub(crate) fn new(
         text: String,
+        plan: &'static str,
         batch_interval: Duration,
         parallelism: usize,
         checkpoint: Option<String>,
@@ -57,6 +62,7 @@ impl UiState {
     ) -> Self {
         UiState {
             text,
+            plan,
             batch_interval,
             parallelism,
             checkpoint,
@@ -80,6 +86,19 @@ impl UiState {
         }
         recent.batches.push_back(info.clone());
         recent.total += 1;
+        for (stage, n) in &info.late_rows_by_stage {
+            *recent.late_total.entry(stage.clone()).or_default() += n;
+        }
+    }
+
+    /// Rows dropped as late since the start, by stage.
+    fn late_total(&self) -> Vec<(String, u64)> {
+        let recent = self.recent.lock().unwrap_or_else(|e| e.into_inner());
+        recent
+            .late_total
+            .iter()
+            .map(|(s, n)| (s.clone(), *n))
+            .collect()
     }
 
     /// Each source's counters, named uniquely: two sources with one name (two `queue`s)
@@ -143,7 +162,14 @@ mod tests {
 
     #[test]
     fn the_ring_keeps_the_last_retained_batches_and_counts_all() {
-        let state = UiState::new(String::new(), Duration::from_secs(1), 1, None, Vec::new());
+        let state = UiState::new(
+            String::new(),
+            "",
+            Duration::from_secs(1),
+            1,
+            None,
+            Vec::new(),
+        );
         let n = RETAINED_BATCHES as u64 + 5;
         for k in 1..=n {
             state.record(&batch(k * 1000));

@@ -22,6 +22,9 @@ pub(super) const DEFAULT_LIMIT: usize = 300;
 #[derive(Serialize)]
 pub(super) struct Overview<'a> {
     pipeline: &'a str,
+    /// The plan as the macro fused it: a JSON document in a string (`""` when built by
+    /// hand), which the page parses and draws.
+    plan: &'a str,
     config: Config,
     /// Unix ms at which the page's server started.
     started_ms: u64,
@@ -30,6 +33,32 @@ pub(super) struct Overview<'a> {
     /// The most recent batches, oldest first.
     batches: Vec<Batch>,
     sources: Vec<Source>,
+    /// Rows each event-time stage dropped as late since the start.
+    late_rows_total: Vec<StageCount>,
+}
+
+#[derive(Serialize)]
+struct StageCount {
+    stage: String,
+    rows: u64,
+}
+
+#[derive(Serialize)]
+struct Watermark {
+    stage: String,
+    /// Unix ms of event time.
+    watermark_ms: i64,
+    /// The batch's time less the watermark: how far event time lags the batch clock
+    /// (Spark's "global watermark gap"); none while the watermark has not moved from its
+    /// start at the epoch.
+    gap_ms: Option<i64>,
+}
+
+#[derive(Serialize)]
+struct State {
+    stage: String,
+    #[serde(flatten)]
+    stats: crate::state_stats::StateStats,
 }
 
 #[derive(Serialize)]
@@ -50,6 +79,16 @@ struct Batch {
     total_delay_ms: f64,
     /// Rows `parse` stages found malformed.
     malformed_rows: u64,
+    /// Rows event-time stages dropped as late, in all and by stage.
+    late_rows: u64,
+    late_rows_by_stage: Vec<StageCount>,
+    /// Each `event_time` stage's watermark after the batch.
+    watermarks: Vec<Watermark>,
+    /// Each stateful stage's state after the batch.
+    state: Vec<State>,
+    /// The checkpoint the batch wrote, if any: its size and write time.
+    checkpoint_bytes: Option<u64>,
+    checkpoint_write_ms: Option<f64>,
     failure: Option<String>,
 }
 
@@ -100,6 +139,7 @@ pub(super) fn overview(state: &UiState, limit: usize) -> Overview<'_> {
     let interval_s = state.batch_interval.as_secs_f64();
     Overview {
         pipeline: &state.text,
+        plan: state.plan,
         config: Config {
             batch_interval_ms: crate::time::duration_ms(state.batch_interval),
             parallelism: state.parallelism,
@@ -121,6 +161,26 @@ pub(super) fn overview(state: &UiState, limit: usize) -> Overview<'_> {
                 processing_ms: ms(b.processing_delay),
                 total_delay_ms: ms(b.total_delay()),
                 malformed_rows: b.malformed_rows,
+                late_rows: b.late_rows,
+                late_rows_by_stage: (b.late_rows_by_stage.into_iter())
+                    .map(|(stage, rows)| StageCount { stage, rows })
+                    .collect(),
+                watermarks: (b.watermarks.into_iter())
+                    .map(|(stage, t)| {
+                        let time = i64::try_from(b.batch_time.milliseconds()).unwrap_or(i64::MAX);
+                        Watermark {
+                            stage,
+                            watermark_ms: t.as_millis(),
+                            gap_ms: (t != crate::event_time::Timestamp::EPOCH)
+                                .then(|| time.saturating_sub(t.as_millis())),
+                        }
+                    })
+                    .collect(),
+                state: (b.state.into_iter())
+                    .map(|(stage, stats)| State { stage, stats })
+                    .collect(),
+                checkpoint_bytes: b.checkpoint_bytes,
+                checkpoint_write_ms: b.checkpoint_write.map(ms),
                 failure: b.failure,
             })
             .collect(),
@@ -132,6 +192,9 @@ pub(super) fn overview(state: &UiState, limit: usize) -> Overview<'_> {
                 counters: counters.into(),
                 kafka_lag: s.partition_lag(),
             })
+            .collect(),
+        late_rows_total: (state.late_total().into_iter())
+            .map(|(stage, rows)| StageCount { stage, rows })
             .collect(),
     }
 }

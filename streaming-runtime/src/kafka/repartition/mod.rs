@@ -489,6 +489,13 @@ where
     Ok(out)
 }
 
+/// The shuffle's bookkeeping is not a keyed state of the pipeline's data: not reported.
+impl crate::state_stats::StateSize for ReceivedUnits {
+    fn state_stats(&mut self) -> Option<crate::state_stats::StateStats> {
+        None
+    }
+}
+
 impl ReceivedUnits {
     /// The (key, value) JSON of the units whose end marker is in `batch` and that were not
     /// handed on before, in marker order; keeps the records of units not ended yet.
