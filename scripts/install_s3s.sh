@@ -13,6 +13,12 @@ VERSION=0.14.1
 ROOT=target/s3s
 BIN=$ROOT/bin/s3s-fs
 
+# One build at a time (scripts/test starts one in the background; a test needing the
+# server meanwhile waits here for it).
+mkdir -p target
+exec 9>target/.install-s3s.lock
+flock 9
+
 if [ ! -x "$BIN" ] || ! "$BIN" --version 2>/dev/null | grep -q "$VERSION"; then
     # No debug info either: a third less to compile and link, and nothing debugs it.
     CARGO_PROFILE_DEV_DEBUG=false cargo install --quiet --locked --debug --version "$VERSION" --features binary \

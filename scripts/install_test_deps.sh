@@ -13,7 +13,7 @@
 #               prints the directory holding initdb, postgres and pg_isready
 #
 # Idempotent (finds what is there first) and safe to run from parallel test binaries: the
-# installs run under one lock, target/.install.lock. With no argument it installs all four
+# installs run under one lock, target/.install.lock (s3s-fs under its own). With no argument it installs all four
 # (what scripts/test and .ci/run do). When an install is impossible (no root and no sudo for
 # apt-get, or no registry) it fails naming the command that would install the tool.
 set -euo pipefail
@@ -23,9 +23,15 @@ mkdir -p target
 
 if [ $# -eq 0 ]; then set -- tansu s3s chromium postgresql; fi
 
-# One install at a time, across processes (apt-get refuses a second concurrent run).
-exec 9>"$root/target/.install.lock"
-flock 9
+# One install at a time, across processes (apt-get refuses a second concurrent run). s3s-fs
+# is a build of its own, under its own lock (scripts/install_s3s.sh): a test that needs
+# tansu does not wait for it.
+locked() {
+    (
+        flock 9
+        "$@"
+    ) 9>"$root/target/.install.lock"
+}
 
 log() { echo "install_test_deps: $*" >&2; }
 
@@ -106,12 +112,25 @@ install_postgresql() {
     return 1
 }
 
+install() {
+    for tool in "$@"; do
+        case "$tool" in
+            tansu) scripts/install_tansu.sh ;;
+            chromium) install_chromium ;;
+            postgresql) install_postgresql ;;
+            *) log "unknown tool: $tool (tansu, s3s, chromium or postgresql)"; exit 2 ;;
+        esac
+    done
+}
+
+others=()
 for tool in "$@"; do
-    case "$tool" in
-        tansu) scripts/install_tansu.sh ;;
-        s3s) scripts/install_s3s.sh ;;
-        chromium) install_chromium ;;
-        postgresql) install_postgresql ;;
-        *) log "unknown tool: $tool (tansu, s3s, chromium or postgresql)"; exit 2 ;;
-    esac
+    if [ "$tool" = s3s ]; then
+        scripts/install_s3s.sh
+    else
+        others+=("$tool")
+    fi
 done
+if [ ${#others[@]} -gt 0 ]; then
+    locked install "${others[@]}"
+fi

@@ -291,73 +291,71 @@ over_stores! {
     }
 }
 
-over_stores! {
-    /// (d) A shuffle: lines land on partitions regardless of the hashtags in them, and
-    /// `cluster_hashtags` re-keys the hashtags through a repartition topic before its window.
-    /// With processes SIGKILLed and restarted, each hashtag is counted exactly once, and the
-    /// top 10 merged from the partitions' rankings (`global`) equals one process's. Over an
-    /// object store the rankings and the shuffle's run id live there too.
-    fn a_repartitioned_job_with_kills_counts_each_hashtag_once_and_ranks_globally(loc) {
-        const TAGGED: &[&str] = &[
-            "#rust", "#kafka", "#spark", "#flink", "#ai", "#cloud", "#data", "#ml", "#db", "#ops",
-            "#web", "#go", "plain", "words", "here",
-        ];
-        let Job {
-            broker,
-            work,
-            logs,
-            written,
-            stop,
-            writer,
-        } = hashtags(TAGGED, "cluster-repartitioned");
-        let spawn = |work: &Path, checkpoint: &Path, group: &str| {
-            spawn_example("cluster_hashtags", &broker, work, checkpoint, group, &logs)
-        };
+/// (d) A shuffle: lines land on partitions regardless of the hashtags in them, and
+/// `cluster_hashtags` re-keys the hashtags through a repartition topic before its window.
+/// With processes SIGKILLed and restarted, each hashtag is counted exactly once, and the
+/// top 10 merged from the partitions' rankings (`global`) equals one process's. (Over an
+/// object store, `tests/object_store.rs` checks the rankings' and the run id's records.)
+#[test]
+fn a_repartitioned_job_with_kills_counts_each_hashtag_once_and_ranks_globally() {
+    const TAGGED: &[&str] = &[
+        "#rust", "#kafka", "#spark", "#flink", "#ai", "#cloud", "#data", "#ml", "#db", "#ops",
+        "#web", "#go", "plain", "words", "here",
+    ];
+    let Job {
+        broker,
+        work,
+        logs,
+        written,
+        stop,
+        writer,
+    } = hashtags(TAGGED, "cluster-repartitioned");
+    let spawn = |work: &Path, checkpoint: &Path, group: &str| {
+        spawn_example("cluster_hashtags", &broker, work, checkpoint, group, &logs)
+    };
 
-        let mut rng = Rng(0x7368_7566_666c);
-        let mut children = vec![
-            spawn(work.path(), loc.path(), "tags"),
-            spawn(work.path(), loc.path(), "tags"),
-        ];
-        std::thread::sleep(Duration::from_secs(5));
-        for _ in 0..3 {
-            std::thread::sleep(Duration::from_millis(500 + rng.below(3000)));
-            assert_nothing_counted_twice(work.path(), &written);
-            let i = rng.below(children.len() as u64) as usize;
-            children[i].kill();
-            std::thread::sleep(Duration::from_millis(rng.below(2000)));
-            children[i] = spawn(work.path(), loc.path(), "tags");
-        }
-        std::thread::sleep(Duration::from_secs(2));
-        let expected = stop_producer_and_check_totals(writer, &stop, &written, work.path(), 90, &logs);
-        // The merged ranking: by count, ties by tag.
-        let mut ranked: Vec<(String, i64)> = expected.clone().into_iter().collect();
-        ranked.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-        let top: BTreeMap<String, i64> = ranked.into_iter().take(10).collect();
-        let top_file = work.path().join("out").join("top.txt");
-        let got = wait_until_equal(|| read_totals(&top_file), &top, Duration::from_secs(30));
-        assert_eq!(
-            got, top,
-            "the merged top 10 is the top 10 of all partitions"
-        );
-        stop_all(children);
-
-        // One process alone over the same topic (its own group, shuffle topic and state).
-        let alone = tempfile::tempdir().unwrap();
-        // (A reference run: a local directory whatever the store under test.)
-        let alone_checkpoint = common::s3::Location::new(common::s3::Store::Local);
-        let single = spawn(alone.path(), alone_checkpoint.path(), "alone");
-        let out = alone.path().join("out");
-        let got = wait_for(|| read_totals_dir(&out), &expected, Duration::from_secs(60));
-        assert_eq!(got, expected, "a single process counts the same");
-        let got = wait_until_equal(
-            || read_totals(&out.join("top.txt")),
-            &top,
-            Duration::from_secs(30),
-        );
-        assert_eq!(got, top, "and ranks the same");
-        stop_all(vec![single]);
+    let mut rng = Rng(0x7368_7566_666c);
+    let checkpoint = work.path().join("checkpoint");
+    let mut children = vec![
+        spawn(work.path(), &checkpoint, "tags"),
+        spawn(work.path(), &checkpoint, "tags"),
+    ];
+    std::thread::sleep(Duration::from_secs(5));
+    for _ in 0..3 {
+        std::thread::sleep(Duration::from_millis(500 + rng.below(3000)));
+        assert_nothing_counted_twice(work.path(), &written);
+        let i = rng.below(children.len() as u64) as usize;
+        children[i].kill();
+        std::thread::sleep(Duration::from_millis(rng.below(2000)));
+        children[i] = spawn(work.path(), &checkpoint, "tags");
     }
+    std::thread::sleep(Duration::from_secs(2));
+    let expected = stop_producer_and_check_totals(writer, &stop, &written, work.path(), 90, &logs);
+    // The merged ranking: by count, ties by tag.
+    let mut ranked: Vec<(String, i64)> = expected.clone().into_iter().collect();
+    ranked.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    let top: BTreeMap<String, i64> = ranked.into_iter().take(10).collect();
+    let top_file = work.path().join("out").join("top.txt");
+    let got = wait_until_equal(|| read_totals(&top_file), &top, Duration::from_secs(30));
+    assert_eq!(
+        got, top,
+        "the merged top 10 is the top 10 of all partitions"
+    );
+    stop_all(children);
+
+    // One process alone over the same topic (its own group, shuffle topic and state).
+    let alone = tempfile::tempdir().unwrap();
+    let single = spawn(alone.path(), &alone.path().join("checkpoint"), "alone");
+    let out = alone.path().join("out");
+    let got = wait_for(|| read_totals_dir(&out), &expected, Duration::from_secs(60));
+    assert_eq!(got, expected, "a single process counts the same");
+    let got = wait_until_equal(
+        || read_totals(&out.join("top.txt")),
+        &top,
+        Duration::from_secs(30),
+    );
+    assert_eq!(got, top, "and ranks the same");
+    stop_all(vec![single]);
 }
 
 /// Resetting a `repartition` job (issue 21, point 1): the processes stop, the checkpoint

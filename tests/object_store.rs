@@ -1,6 +1,7 @@
 //! Checkpoints and fencing on an object store (`checkpoint "s3://bucket/prefix"`), against a
 //! real S3-compatible server (s3s-fs, tests/common/s3.rs): two owners racing for one epoch,
-//! a zombie's late checkpoint and batch log refused by the store itself, and the server stopped and
+//! a zombie's late checkpoint and batch log refused by the store itself, what a cluster
+//! shares beside the checkpoints (the run id, the rankings), and the server stopped and
 //! restarted in the middle of a run. The suite shared with the local directory is
 //! tests/checkpoints.rs (`over_stores!`).
 
@@ -250,4 +251,56 @@ fn old_checkpoints_are_removed_and_only_the_newest_are_kept() {
         files[2].starts_with(&format!("checkpoint-{:020}-", 6000)),
         "{files:?}"
     );
+}
+
+/// What a cluster shares beside its partitions' checkpoints, on the store: the shuffle's
+/// run id is created once (`If-None-Match: *`) by whichever task gets there first, and
+/// every task reads that one. (The two tasks' requests interleave as the epoch race's
+/// above do: s3s-fs checks a condition and writes in two steps, so truly simultaneous
+/// requests would test the server, not us; S3 decides them atomically.)
+#[test]
+fn of_tasks_racing_to_create_the_run_id_exactly_one_creates_it() {
+    let loc = Location::new(Store::Object);
+    let (a, b) = (
+        open_store(loc.path()).unwrap(),
+        open_store(loc.path()).unwrap(),
+    );
+    // Both look first: neither finds a run.
+    assert_eq!(
+        (a.get("shuffle-run").unwrap(), b.get("shuffle-run").unwrap()),
+        (None, None)
+    );
+    assert!(a.create("shuffle-run", b"1\n".to_vec()).unwrap());
+    assert!(
+        !b.create("shuffle-run", b"2\n".to_vec()).unwrap(),
+        "the second is refused"
+    );
+    assert_eq!(
+        b.get("shuffle-run").unwrap().unwrap(),
+        b"1\n",
+        "and reads the first's"
+    );
+}
+
+/// The `global` rankings: records replaced whole, listed by prefix, and a location's
+/// listing holds its own records, not those of the locations below it (a cluster's root
+/// and its partitions' prefixes).
+#[test]
+fn records_are_replaced_whole_and_a_listing_holds_only_the_locations_own() {
+    let loc = Location::new(Store::Object);
+    let root = open_store(loc.path()).unwrap();
+    let ranking = open_store(&loc.path().join("global-1")).unwrap();
+    let partition = open_store(&loc.path().join("lines-0")).unwrap();
+    ranking.put("p0-t1000-e1.json", b"[1]".to_vec()).unwrap();
+    ranking.put("p0-t1000-e1.json", b"[2]".to_vec()).unwrap();
+    ranking.put("p1-t1000-e1.json", b"[3]".to_vec()).unwrap();
+    partition.write_log(1000, b"log".to_vec()).unwrap();
+    root.put("shuffle-run", b"7\n".to_vec()).unwrap();
+    assert_eq!(ranking.get("p0-t1000-e1.json").unwrap().unwrap(), b"[2]");
+    let mut names = ranking.list("p").unwrap();
+    names.sort();
+    assert_eq!(names, ["p0-t1000-e1.json", "p1-t1000-e1.json"]);
+    assert_eq!(root.list("").unwrap(), ["shuffle-run"]);
+    ranking.delete("p0-t1000-e1.json").unwrap();
+    assert_eq!(ranking.get("p0-t1000-e1.json").unwrap(), None);
 }
