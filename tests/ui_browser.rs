@@ -73,6 +73,18 @@ fn rows_of(dom: &str, id: &str) -> usize {
     body[..end].matches("<tr").count()
 }
 
+/// The page's DOM after its scripts ran (`--dump-dom`).
+fn page_dom(chromium: &Path, profile: &Path, url: &str) -> String {
+    let out = headless(profile, url, &["--dump-dom"]);
+    assert!(
+        out.status.success(),
+        "{} --dump-dom failed: {}",
+        chromium.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 /// Whether the section `id` carries `hidden`.
 fn section_hidden(dom: &str, id: &str) -> bool {
     let needle = format!("id=\"{id}\"");
@@ -151,14 +163,7 @@ fn the_event_time_and_state_sections_draw_in_chromium() {
 
     let profile = tempfile::tempdir().unwrap();
     let url = format!("http://{ui}/");
-    let out = headless(profile.path(), &url, &["--dump-dom"]);
-    assert!(
-        out.status.success(),
-        "{} --dump-dom failed: {}",
-        chromium.display(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let dom = String::from_utf8_lossy(&out.stdout);
+    let dom = page_dom(&chromium, profile.path(), &url);
     assert!(
         !section_hidden(&dom, "event-time"),
         "event time hidden: {dom}"
@@ -205,14 +210,7 @@ fn the_streaming_page_draws_charts_and_tables_in_chromium() {
 
     let profile = tempfile::tempdir().unwrap();
     let url = format!("http://{ui}/");
-    let out = headless(profile.path(), &url, &["--dump-dom"]);
-    assert!(
-        out.status.success(),
-        "{} --dump-dom failed: {}",
-        chromium.display(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let dom = String::from_utf8_lossy(&out.stdout);
+    let dom = page_dom(&chromium, profile.path(), &url);
 
     // uPlot built its charts: a timeline and a histogram per statistic, each a canvas.
     assert!(

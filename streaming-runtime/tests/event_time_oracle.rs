@@ -14,7 +14,7 @@ use std::collections::BTreeSet;
 
 use proptest::prelude::*;
 use streaming_runtime::event_time::{
-    Emit, EventAggregation, EventWindows, Timestamp, Watermark, WindowSpec,
+    Emit, EventAggregation, EventWindows, Timestamp, Watermark, Window, WindowSpec,
 };
 use streaming_runtime::ops::event_window;
 
@@ -85,39 +85,16 @@ fn oracle(batches: &[Vec<Row>], d: i64, w: i64, s: i64, o: i64, emit: Emit) -> (
     (outs, late)
 }
 
-fn runtime(batches: &[Vec<Row>], d: i64, w: i64, s: i64, o: i64, emit: Emit) -> (Vec<Out>, u64) {
-    let ms = |x: i64| u64::try_from(x * 1000).unwrap();
-    let mut mark = Watermark::new(ms(d));
-    let mut state: EventWindows<u8, i64> =
-        EventWindows::new(WindowSpec::new(ms(w), ms(s), ms(o)), emit);
-    let mut outs = Vec::new();
-    for batch in batches {
-        for &(t, _) in batch {
-            mark.observe(Timestamp::from_secs(t));
-        }
-        let rows = batch
-            .iter()
-            .map(|&(t, k)| (Timestamp::from_secs(t), k, 1i64));
-        let (out, _) = state.apply(rows, mark.current(), mark.next(), |a, b| a + b);
-        outs.push(
-            out.into_iter()
-                .map(|((win, k), n)| (win.start.as_millis() / 1000, k, n))
-                .collect(),
-        );
-        mark.advance();
-    }
-    (outs, state.late_rows)
-}
+type Results = Vec<((Window, u8), i64)>;
 
-/// The path of a fused `event_window .. count_by_value` without a late stream: each batch
-/// folded into panes in two runs (split at `cut`), merged, then taken by the store, which
-/// finds the late panes itself.
-fn runtime_folded(
+/// The store over `batches` with a watermark `d` seconds behind, each batch's rows given
+/// to the store by `add` (with the watermark before and after the batch).
+fn drive(
     batches: &[Vec<Row>],
     d: i64,
     (w, s, o): (i64, i64, i64),
     emit: Emit,
-    cut: usize,
+    mut add: impl FnMut(&mut EventWindows<u8, i64>, WindowSpec, &[Row], Timestamp, Timestamp) -> Results,
 ) -> (Vec<Out>, u64) {
     let ms = |x: i64| u64::try_from(x * 1000).unwrap();
     let spec = WindowSpec::new(ms(w), ms(s), ms(o));
@@ -128,14 +105,7 @@ fn runtime_folded(
         for &(t, _) in batch {
             mark.observe(Timestamp::from_secs(t));
         }
-        let run = |rows: &[Row]| {
-            let it = rows.iter().map(|&(t, k)| (Timestamp::from_secs(t), k));
-            event_window::fold_count_by_value(it, spec)
-        };
-        let cut = cut.min(batch.len());
-        let mut runs = run(&batch[..cut]);
-        event_window::merge_folded(&mut runs, run(&batch[cut..]), |a, b| a + b);
-        let (out, _) = state.add_folded(runs, mark.current(), mark.next(), &mut |a, b| a + b);
+        let out = add(&mut state, spec, batch, mark.current(), mark.next());
         outs.push(
             out.into_iter()
                 .map(|((win, k), n)| (win.start.as_millis() / 1000, k, n))
@@ -144,6 +114,50 @@ fn runtime_folded(
         mark.advance();
     }
     (outs, state.late_rows)
+}
+
+/// Rows added one by one (`EventAggregation::apply`).
+fn runtime(batches: &[Vec<Row>], d: i64, w: i64, s: i64, o: i64, emit: Emit) -> (Vec<Out>, u64) {
+    drive(
+        batches,
+        d,
+        (w, s, o),
+        emit,
+        |state, _, batch, current, next| {
+            let rows = batch
+                .iter()
+                .map(|&(t, k)| (Timestamp::from_secs(t), k, 1i64));
+            state.apply(rows, current, next, |a, b| a + b).0
+        },
+    )
+}
+
+/// The path of a fused `event_window .. count_by_value` without a late stream: each batch
+/// folded into panes in two runs (split at `cut`), merged, then taken by the store, which
+/// finds the late panes itself.
+fn runtime_folded(
+    batches: &[Vec<Row>],
+    d: i64,
+    window: (i64, i64, i64),
+    emit: Emit,
+    cut: usize,
+) -> (Vec<Out>, u64) {
+    drive(
+        batches,
+        d,
+        window,
+        emit,
+        |state, spec, batch, current, next| {
+            let run = |rows: &[Row]| {
+                let it = rows.iter().map(|&(t, k)| (Timestamp::from_secs(t), k));
+                event_window::fold_count_by_value(it, spec)
+            };
+            let cut = cut.min(batch.len());
+            let mut runs = run(&batch[..cut]);
+            event_window::merge_folded(&mut runs, run(&batch[cut..]), |a, b| a + b);
+            state.add_folded(runs, current, next, &mut |a, b| a + b).0
+        },
+    )
 }
 
 fn batches() -> impl Strategy<Value = Vec<Vec<Row>>> {
