@@ -16,11 +16,11 @@
 //! query, DSL / hand and SQL / hand: the median of the rounds' own ratios and the ratio of
 //! the fastest runs.
 //!
-//! Every form is timed with the allocator settled at its end ([`measured`]): glibc keeps
-//! freed small blocks (the events' strings) in fast bins and merges them only when a large
-//! block is next asked for, so without it a form that allocates a large vec after freeing
-//! events pays for the frees of the form before it, and a loop that allocates no large
-//! block leaves its own frees to be paid by whoever comes next.
+//! The bench runs on mimalloc ([`ALLOCATOR`]). Every form is still timed with the
+//! allocator settled at its end ([`measured`]), which matters under glibc (the earlier
+//! tables): glibc keeps freed small blocks (the events' strings) in fast bins and merges
+//! them only when a large block is next asked for, so a form that allocates a large vec
+//! after freeing events pays for the frees of the form before it.
 //!
 //! `cargo bench --bench nexmark` (about 3 minutes; `NEXMARK_ROUNDS=n` paired rounds, 5 by
 //! default, 0 for none; `NEXMARK_ONLY=q5` one query; `NEXMARK_FORM=dsl` (or `hand`, `sql`)
@@ -41,6 +41,12 @@ use streaming::prelude::*;
 mod queries;
 
 use queries::{AuctionBook, Q1_RATE, Q3State, Q4State, Q6_LAST, Q7Bid};
+
+/// mimalloc, as `examples/nexmark` uses: each event owns three to six strings, and glibc's
+/// frees (with the consolidation of its fast bins, see [`measured`]) were 80% of the hand
+/// q0 loop's instructions; mimalloc's take a tenth of that, so what is timed is the query.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// Events in all: 1 M, or `NEXMARK_EVENTS` (fewer under callgrind), in batches of 100,000.
 static EVENTS: LazyLock<u64> = LazyLock::new(|| {
@@ -225,7 +231,7 @@ fn hand_q6(events: Vec<Vec<Event>>) -> usize {
     let mut out = Vec::new();
     batches(events, |e, _| {
         let Some(e) = e else { return };
-        for (seller, price) in book.step(&e) {
+        for (seller, price) in book.step(queries::Q6Event::of(&e)) {
             let prices = last.entry(seller).or_default();
             prices.push_back(price);
             if prices.len() > Q6_LAST {

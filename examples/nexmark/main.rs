@@ -9,8 +9,15 @@
 //!
 //! A run of a million events or more shows a progress bar on a terminal (`indicatif`);
 //! `--ui ADDR` serves the streaming page and `/metrics` while it runs.
+//!
+//! It runs on mimalloc, as `benches/nexmark.rs` does: every event owns three to six
+//! strings, and under glibc's allocator freeing them was most of a query's instructions
+//! (BENCHMARKS.md, "Nexmark").
 
 mod queries;
+
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use std::time::{Duration, Instant};
 

@@ -107,6 +107,8 @@ pub trait KeyLookup<TK> {
     fn find<'m, W>(&self, index: &'m KeyedMap<TK, W>) -> Option<&'m W>;
     /// The stored key and its value, for updating in place.
     fn find_mut<'m, W>(&self, index: &'m mut KeyedMap<TK, W>) -> Option<(&'m TK, &'m mut W)>;
+    /// Whether this is the stored key `stored` (a run of one key then needs one look-up).
+    fn is(&self, stored: &TK) -> bool;
 }
 
 impl<K: Hash + Eq> KeyLookup<K> for K {
@@ -117,6 +119,10 @@ impl<K: Hash + Eq> KeyLookup<K> for K {
     #[inline]
     fn find_mut<'m, W>(&self, index: &'m mut KeyedMap<K, W>) -> Option<(&'m K, &'m mut W)> {
         index.get_key_value_mut(self)
+    }
+    #[inline]
+    fn is(&self, stored: &K) -> bool {
+        self == stored
     }
 }
 
@@ -132,6 +138,10 @@ impl KeyLookup<String> for &str {
     ) -> Option<(&'m String, &'m mut W)> {
         index.get_key_value_mut(*self)
     }
+    #[inline]
+    fn is(&self, stored: &String) -> bool {
+        *self == stored
+    }
 }
 
 impl KeyLookup<String> for &String {
@@ -145,5 +155,9 @@ impl KeyLookup<String> for &String {
         index: &'m mut KeyedMap<String, W>,
     ) -> Option<(&'m String, &'m mut W)> {
         index.get_key_value_mut(self.as_str())
+    }
+    #[inline]
+    fn is(&self, stored: &String) -> bool {
+        *self == stored
     }
 }

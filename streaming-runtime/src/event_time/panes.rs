@@ -348,28 +348,31 @@ impl<K: Hash + Eq, V> PaneRuns<K, V> {
         let mut panes: BTreeMap<i64, (u64, KeyedMap<K, V>)> = BTreeMap::new();
         // The pane the last row went to: rows mostly come in time order, so most rows find
         // their pane (and its lateness) without a search or a division.
-        let mut slot: Option<Slot<'_, K, V>> = None;
-        for (t, k, v) in rows {
+        let mut slot: Option<Slot<K, V>> = None;
+        // Internal iteration (`for_each`, i.e. `fold`): the rows are a fused run's adapters
+        // (a `flat_map` of the batch), which a `for` loop would drive by `next()`, copying
+        // each element out and testing the adapters' states per row.
+        rows.into_iter().for_each(|(t, k, v)| {
             let t_ms = t.as_millis();
             if slot
                 .as_ref()
                 .is_none_or(|s| t_ms < s.start || t_ms >= s.start + pane_length)
             {
                 if let Some(old) = slot.take() {
-                    old.flush(reduce);
+                    old.flush(&mut panes, reduce);
                 }
                 let start = spec.pane_start(t_ms, pane_length);
                 let late = lateness.is_some_and(|l| l.is_late(&spec, start));
                 slot = Some(Slot {
                     start,
-                    pane: (!late).then(|| panes.entry(start).or_default()),
+                    pane: (!late).then(|| panes.remove(&start).unwrap_or_default()),
                     pending: None,
                 });
             }
-            let Some(slot) = slot.as_mut() else { continue };
-            let Some(pane) = slot.pane.as_deref_mut() else {
+            let Some(slot) = slot.as_mut() else { return };
+            let Some(pane) = slot.pane.as_mut() else {
                 late_row(t, k, v);
-                continue;
+                return;
             };
             pane.0 += 1;
             // A run of rows of one key (a global aggregate's, a key's burst) is reduced
@@ -382,9 +385,9 @@ impl<K: Hash + Eq, V> PaneRuns<K, V> {
                 }
                 None => (k, v),
             });
-        }
+        });
         if let Some(old) = slot.take() {
-            old.flush(reduce);
+            old.flush(&mut panes, reduce);
         }
         PaneRuns { panes }
     }
@@ -406,18 +409,19 @@ impl<K: Hash + Eq, V> PaneRuns<K, V> {
     }
 }
 
-/// The pane rows are going to ([`PaneRuns::fold_rows`]): its row count and table (`None`:
-/// its rows are late) and the value of the key of the rows just before, not yet in it.
-struct Slot<'a, K, V> {
+/// The pane rows are going to ([`PaneRuns::fold_rows`]): its row count and table, taken out
+/// of the runs' panes while rows go to it (`None`: its rows are late), and the value of the
+/// key of the rows just before, not yet in it.
+struct Slot<K, V> {
     start: i64,
-    pane: Option<&'a mut (u64, KeyedMap<K, V>)>,
+    pane: Option<(u64, KeyedMap<K, V>)>,
     pending: Option<(K, V)>,
 }
 
-impl<K: Hash + Eq, V> Slot<'_, K, V> {
+impl<K: Hash + Eq, V> Slot<K, V> {
     /// Reduces `(k, v)` into the pane's table.
     fn put(&mut self, (k, v): (K, V), reduce: &mut impl FnMut(V, V) -> V) {
-        if let Some((_, table)) = self.pane.as_deref_mut() {
+        if let Some((_, table)) = self.pane.as_mut() {
             match table.entry(k) {
                 Entry::Occupied(e) => {
                     e.replace_entry_with(|_, old| Some(reduce(old, v)));
@@ -429,10 +433,18 @@ impl<K: Hash + Eq, V> Slot<'_, K, V> {
         }
     }
 
-    /// Puts the pending value in: the rows have moved on to another pane or ended.
-    fn flush(mut self, reduce: &mut impl FnMut(V, V) -> V) {
+    /// Puts the pending value in and the pane back: the rows have moved on to another pane
+    /// or ended.
+    fn flush(
+        mut self,
+        panes: &mut BTreeMap<i64, (u64, KeyedMap<K, V>)>,
+        reduce: &mut impl FnMut(V, V) -> V,
+    ) {
         if let Some(pending) = self.pending.take() {
             self.put(pending, reduce);
+        }
+        if let Some(pane) = self.pane {
+            panes.insert(self.start, pane);
         }
     }
 }

@@ -80,19 +80,25 @@ impl<K: Hash + Eq, S> MapWithState<K, S> {
     {
         let mut out = Vec::with_capacity(batch.len());
         let mut updated = 0;
-        for p in batch {
+        let mut batch = batch.into_iter().peekable();
+        while let Some(p) = batch.next() {
             let (k, v) = p.into_pair();
             if let Some((key, (state, seen))) = k.find_mut(&mut self.state) {
                 *seen = time;
+                let mut handle = StateHandle {
+                    state,
+                    timing_out: false,
+                };
+                out.push(f(key, Some(v), &mut handle));
                 updated += 1;
-                out.push(f(
-                    key,
-                    Some(v),
-                    &mut StateHandle {
-                        state,
-                        timing_out: false,
-                    },
-                ));
+                // The records right after it with the same key (one key for a whole
+                // stream, as in `map |e| ((), e)`, or keys that come in runs) go to the
+                // same entry without a look-up (a removed state stays in the table, as
+                // `None`, until the batch ends, as it would be found by one).
+                while let Some(p) = batch.next_if(|p| p.key().is(key)) {
+                    out.push(f(key, Some(p.into_pair().1), &mut handle));
+                    updated += 1;
+                }
             } else {
                 // A new key: the only place a key is copied into the state.
                 let key = k.into_owned();
