@@ -44,5 +44,12 @@ mod tests {
         );
         let few = collect_run((0..1000).filter(|x| x % 100 == 0), 1000);
         assert_eq!((few.len(), few.capacity()), (10, 10));
+        // An exact length (a `map`) goes through `extend`; a `flat_map` through `for_each`:
+        // both keep the run's order.
+        let mapped = collect_run((0..1000).map(|x| x * 2), 1000);
+        assert_eq!((mapped.len(), mapped.capacity()), (1000, 1000));
+        assert!(mapped.iter().enumerate().all(|(i, &x)| x == 2 * i));
+        let flat = collect_run((0..4).flat_map(|x| [x, x + 10]), 4);
+        assert_eq!(flat, [0, 10, 1, 11, 2, 12, 3, 13]);
     }
 }
