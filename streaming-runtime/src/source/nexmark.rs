@@ -43,12 +43,16 @@ pub const DEFAULT_FIRST_EVENT_TIME: u64 = 1_700_000_000_000;
 pub const DEFAULT_PER_BATCH: u64 = 10_000;
 
 /// One Nexmark event: a new person, a new auction, or a bid.
+///
+/// Persons and auctions are boxed: an enum is as large as its largest variant, and
+/// unboxed they made every event 168 bytes where a bid, 92% of the events by default,
+/// needs 104. Every stage that moves an event moves a third less.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Event {
     /// A person registers.
-    Person(Person),
+    Person(Box<Person>),
     /// A person opens an auction.
-    Auction(Auction),
+    Auction(Box<Auction>),
     /// A person bids on an auction.
     Bid(Bid),
 }
@@ -56,8 +60,8 @@ pub enum Event {
 impl From<nexmark::event::Event> for Event {
     fn from(e: nexmark::event::Event) -> Self {
         match e {
-            nexmark::event::Event::Person(p) => Event::Person(p),
-            nexmark::event::Event::Auction(a) => Event::Auction(a),
+            nexmark::event::Event::Person(p) => Event::Person(Box::new(p)),
+            nexmark::event::Event::Auction(a) => Event::Auction(Box::new(a)),
             nexmark::event::Event::Bid(b) => Event::Bid(b),
         }
     }
@@ -77,7 +81,7 @@ impl Event {
     #[inline]
     pub fn auction(self) -> Option<Auction> {
         match self {
-            Event::Auction(a) => Some(a),
+            Event::Auction(a) => Some(*a),
             _ => None,
         }
     }
@@ -86,7 +90,7 @@ impl Event {
     #[inline]
     pub fn person(self) -> Option<Person> {
         match self {
-            Event::Person(p) => Some(p),
+            Event::Person(p) => Some(*p),
             _ => None,
         }
     }
