@@ -527,6 +527,29 @@ mod tests {
         BatchTime::from_millis(ms)
     }
 
+    #[test]
+    fn an_event_is_the_size_of_a_bid() {
+        // Every stage that moves an event moves this many bytes: persons and auctions,
+        // 8% of the events, are boxed so that they do not set it.
+        assert!(
+            size_of::<Event>() <= size_of::<Bid>() + 8,
+            "{} bytes",
+            size_of::<Event>()
+        );
+        let e = Event::from(nexmark::event::Event::Person(Person {
+            id: 7,
+            name: "p".into(),
+            email_address: String::new(),
+            credit_card: String::new(),
+            city: String::new(),
+            state: "or".into(),
+            date_time: 5,
+            extra: String::new(),
+        }));
+        assert_eq!((e.date_time(), e.as_person().map(|p| p.id)), (5, Some(7)));
+        assert_eq!(e.person().map(|p| p.state), Some("or".to_string()));
+    }
+
     fn ids(events: &[Event]) -> Vec<u64> {
         events.iter().map(Event::date_time).collect()
     }
