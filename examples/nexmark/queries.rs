@@ -325,7 +325,7 @@ pub struct AuctionBook {
     newest: Option<usize>,
 }
 
-/// What q6 reads of an event: 40 bytes, where the event is 168 and owns strings. The
+/// What q6 reads of an event: 40 bytes, where an event is 112 and owns strings. The
 /// DSL form projects each event to it before `map_with_state`, so that what moves through
 /// the stage is small (Flink's planner likewise reads only the columns a query names).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
