@@ -121,9 +121,20 @@ impl<T: Clone> WindowBuffer<T> {
     pub fn push(&mut self, time: BatchTime, mut batch: Vec<T>) -> Option<Vec<T>> {
         self.counters.updated += batch.len() as u64;
         self.counters.inserted += batch.len() as u64;
-        self.open.append(&mut batch);
+        if self.open.is_empty() {
+            // The pane's first batch: kept as it is, not copied.
+            self.open = batch;
+        } else {
+            self.open.append(&mut batch);
+        }
         if self.clock.ends_pane(time) {
-            self.panes.push_back(std::mem::take(&mut self.open));
+            let mut pane = std::mem::take(&mut self.open);
+            // Kept for the window's length: a batch that a selective filter left mostly
+            // empty (a run's vec is sized by its input) gives its spare capacity back.
+            if pane.len() < pane.capacity() / 2 {
+                pane.shrink_to_fit();
+            }
+            self.panes.push_back(pane);
             while self.panes.len() > self.clock.spec.panes_per_window() {
                 self.panes.pop_front();
             }
@@ -392,6 +403,26 @@ mod tests {
                 None,
                 Some(vec![4, 5, 6])
             ]
+        );
+    }
+
+    #[test]
+    fn a_kept_pane_holds_no_spare_capacity_and_one_batch_is_not_copied() {
+        // Panes of 1 s (the batch interval): every batch ends one.
+        let mut w = WindowBuffer::new(WindowSpec::new(2000, 1000, 1000).unwrap(), BatchTime::ZERO);
+        // A filtered run's vec: sized by its input, mostly empty.
+        let mut filtered = Vec::with_capacity(1000);
+        filtered.extend([1, 2, 3]);
+        let full = vec![4; 8];
+        let full_ptr = full.as_ptr();
+        w.push(t(1), filtered);
+        w.push(t(2), full);
+        let capacities: Vec<_> = w.panes.iter().map(Vec::capacity).collect();
+        assert_eq!(capacities, [3, 8]);
+        assert_eq!(
+            w.panes[1].as_ptr(),
+            full_ptr,
+            "a pane of one batch is that batch's vec"
         );
     }
 

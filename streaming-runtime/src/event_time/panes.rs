@@ -149,7 +149,7 @@ impl<K: Hash + Ord + Clone, V: Clone> EventWindows<K, V> {
                 .filter(|s| s + length > self.closed_through && s + length <= wm)
                 .collect();
             for start in closing {
-                out.extend(self.compute(start, true, reduce));
+                append(&mut out, self.compute(start, true, reduce));
             }
         }
         // A pane is done when the latest window covering it has closed.
@@ -207,7 +207,7 @@ impl<K: Hash + Ord + Clone, V: Clone> EventWindows<K, V> {
         }
         self.late_rows += late;
         match emit {
-            Emit::Append => out.extend(self.close(next, true, reduce)),
+            Emit::Append => append(&mut out, self.close(next, true, reduce)),
             Emit::Update => {
                 for (start, k) in changed {
                     if let Some(v) = self.value(start, &k, reduce) {
@@ -406,6 +406,17 @@ impl<K: Hash + Eq, V> PaneRuns<K, V> {
                 }
             }
         }
+    }
+}
+
+/// Adds `more` to `out`: moved whole when `out` is empty (most batches close one window, or
+/// none), copied behind it otherwise.
+#[inline]
+fn append<T>(out: &mut Vec<T>, more: Vec<T>) {
+    if out.is_empty() {
+        *out = more;
+    } else {
+        out.extend(more);
     }
 }
 

@@ -25,11 +25,37 @@ where
     I: IntoIterator<Item = (K, W)>,
     K: Hash + Eq,
 {
-    let mut map: Index<K, W> = KeyedMap::default();
+    let side = side.into_iter();
+    // Sized for the side up front: a batch's index is built once, and growing it would
+    // rehash every key already in it at each doubling.
+    let mut map: Index<K, W> =
+        KeyedMap::with_capacity_and_hasher(side.size_hint().0, Default::default());
     for (k, w) in side {
         map.entry(k).or_default().push(w);
     }
     map
+}
+
+/// Pushes `(k, (v, wrap(w)))` for each of `ws`: the key and value are cloned for all but
+/// the last match, which takes them, so a key with one match (most of them, in a join
+/// with a dimension or with another query's groups) is never copied. `Err` gives them
+/// back when there is no match.
+#[inline]
+fn push_matches<Kk: Clone, Vv: Clone, W: Clone, R>(
+    out: &mut Vec<(Kk, (Vv, R))>,
+    k: Kk,
+    v: Vv,
+    ws: &[W],
+    wrap: impl Fn(W) -> R,
+) -> Result<(), (Kk, Vv)> {
+    let Some((last, rest)) = ws.split_last() else {
+        return Err((k, v));
+    };
+    for w in rest {
+        out.push((k.clone(), (v.clone(), wrap(w.clone()))));
+    }
+    out.push((k, (v, wrap(last.clone()))));
+    Ok(())
 }
 
 type K<P> = <P as Pair>::Key;
@@ -45,13 +71,12 @@ where
     V<P>: Clone,
     W: Clone,
 {
-    let mut out = Vec::new();
+    // Most joins match a key once or not at all: at most the smaller side's length.
+    let mut out = Vec::with_capacity(batch.len().min(other.len()));
     for p in batch {
         let (k, v) = p.into_pair();
         if let Some(ws) = k.find(other) {
-            for w in ws {
-                out.push((k.clone(), (v.clone(), w.clone())));
-            }
+            let _matched = push_matches(&mut out, k, v, ws, |w| w);
         }
     }
     out
@@ -68,13 +93,9 @@ where
     let mut out = Vec::new();
     for p in batch {
         let (k, v) = p.into_pair();
-        match k.find(other) {
-            Some(ws) if !ws.is_empty() => {
-                for w in ws {
-                    out.push((k.clone(), (v.clone(), Some(w.clone()))));
-                }
-            }
-            _ => out.push((k, (v, None))),
+        let ws = k.find(other).map_or(&[][..], |ws| &ws[..]);
+        if let Err((k, v)) = push_matches(&mut out, k, v, ws, Some) {
+            out.push((k, (v, None)));
         }
     }
     out
