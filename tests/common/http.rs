@@ -2,16 +2,10 @@
 //! the streaming page's endpoints without an HTTP client dependency.
 
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-/// A port nothing listens on right now.
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
+pub use super::install::free_port;
 
 /// `GET path` from `addr` (`host:port`): the status code and the body.
 pub fn get(addr: &str, path: &str) -> std::io::Result<(u16, String)> {

@@ -32,12 +32,7 @@ pub fn tansu() -> PathBuf {
     .clone()
 }
 
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
+pub use install::free_port;
 
 /// A tansu broker on 127.0.0.1.
 pub struct Broker {
@@ -86,15 +81,7 @@ impl Broker {
             .spawn()
             .expect("starting tansu");
         self.child = Some(child);
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while TcpStream::connect(("127.0.0.1", self.port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "tansu did not listen on {}",
-                self.port
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        install::wait_until_listening(self.port, "tansu");
     }
 
     pub fn kill(&mut self) {

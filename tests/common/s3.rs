@@ -8,12 +8,10 @@
 
 #![allow(dead_code)] // each test file uses part of this module
 
-use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
-use std::time::{Duration, Instant};
 
 use super::install;
 
@@ -30,13 +28,6 @@ pub fn s3s() -> PathBuf {
     .clone()
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
-
 /// An s3s-fs server on 127.0.0.1 with the bucket [`BUCKET`].
 pub struct S3Server {
     child: Option<Child>,
@@ -51,7 +42,7 @@ impl S3Server {
         std::fs::create_dir_all(root.path().join("data").join(BUCKET)).expect("the bucket");
         let mut server = S3Server {
             child: None,
-            port: free_port(),
+            port: install::free_port(),
             root,
         };
         server.restart();
@@ -83,17 +74,9 @@ impl S3Server {
         self.wait_until_listening();
     }
 
-    /// Waits for the port to accept connections (the only wait the tests make).
+    /// Waits for the port to accept connections.
     pub fn wait_until_listening(&self) {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while TcpStream::connect(("127.0.0.1", self.port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "s3s-fs did not listen on {}",
-                self.port
-            );
-            std::thread::sleep(Duration::from_millis(10));
-        }
+        install::wait_until_listening(self.port, "s3s-fs");
     }
 
     pub fn kill(&mut self) {
