@@ -25,6 +25,17 @@ pub fn collect_run<I: Iterator>(it: I, input_len: usize) -> Vec<I::Item> {
     out
 }
 
+/// Adds `more` behind `out`: `more` is taken whole when `out` is empty (a run's first
+/// part, a window's first rows, a pane's first batch), copied behind it otherwise.
+#[inline]
+pub fn append<T>(out: &mut Vec<T>, mut more: Vec<T>) {
+    if out.is_empty() {
+        *out = more;
+    } else {
+        out.append(&mut more);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -53,5 +64,16 @@ mod tests {
         assert!(mapped.iter().enumerate().all(|(i, &x)| x == 2 * i));
         let flat = collect_run((0..4).flat_map(|x| [x, x + 10]), 4);
         assert_eq!(flat, [0, 10, 1, 11, 2, 12, 3, 13]);
+    }
+
+    #[test]
+    fn append_takes_the_second_vec_whole_when_the_first_is_empty() {
+        let more = vec![1, 2];
+        let ptr = more.as_ptr();
+        let mut out = Vec::new();
+        append(&mut out, more);
+        assert_eq!(out.as_ptr(), ptr, "taken, not copied");
+        append(&mut out, vec![3]);
+        assert_eq!(out, [1, 2, 3]);
     }
 }

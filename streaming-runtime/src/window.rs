@@ -21,6 +21,7 @@ use hashbrown::hash_map::Entry;
 
 use crate::error::StreamingError;
 use crate::keyed::KeyedMap;
+use crate::run_vec;
 use crate::state_map::StateMap;
 use crate::state_stats::{StateCounters, StateSize, StateStats, table_bytes};
 use crate::time::BatchTime;
@@ -118,15 +119,11 @@ impl<T: Clone> WindowBuffer<T> {
     }
 
     /// Adds the batch at `time`; at a slide time returns the window's elements (oldest first).
-    pub fn push(&mut self, time: BatchTime, mut batch: Vec<T>) -> Option<Vec<T>> {
+    pub fn push(&mut self, time: BatchTime, batch: Vec<T>) -> Option<Vec<T>> {
         self.counters.updated += batch.len() as u64;
         self.counters.inserted += batch.len() as u64;
-        if self.open.is_empty() {
-            // The pane's first batch: kept as it is, not copied.
-            self.open = batch;
-        } else {
-            self.open.append(&mut batch);
-        }
+        // A pane's first batch is kept as it is, not copied.
+        run_vec::append(&mut self.open, batch);
         if self.clock.ends_pane(time) {
             let mut pane = std::mem::take(&mut self.open);
             // Kept for the window's length: a batch that a selective filter left mostly

@@ -10,6 +10,7 @@ use hashbrown::hash_map::{Entry, EntryRef};
 use super::windows::{Emit, EventAggregation, Results, WindowSpec};
 use super::{Timestamp, Window};
 use crate::keyed::KeyedMap;
+use crate::run_vec;
 use crate::state_stats::{StateCounters, StateSize, StateStats, table_bytes};
 
 /// The state of an event-time window aggregation, kept in panes.
@@ -149,7 +150,7 @@ impl<K: Hash + Ord + Clone, V: Clone> EventWindows<K, V> {
                 .filter(|s| s + length > self.closed_through && s + length <= wm)
                 .collect();
             for start in closing {
-                append(&mut out, self.compute(start, true, reduce));
+                run_vec::append(&mut out, self.compute(start, true, reduce));
             }
         }
         // A pane is done when the latest window covering it has closed.
@@ -207,7 +208,7 @@ impl<K: Hash + Ord + Clone, V: Clone> EventWindows<K, V> {
         }
         self.late_rows += late;
         match emit {
-            Emit::Append => append(&mut out, self.close(next, true, reduce)),
+            Emit::Append => run_vec::append(&mut out, self.close(next, true, reduce)),
             Emit::Update => {
                 for (start, k) in changed {
                     if let Some(v) = self.value(start, &k, reduce) {
@@ -406,17 +407,6 @@ impl<K: Hash + Eq, V> PaneRuns<K, V> {
                 }
             }
         }
-    }
-}
-
-/// Adds `more` to `out`: moved whole when `out` is empty (most batches close one window, or
-/// none), copied behind it otherwise.
-#[inline]
-fn append<T>(out: &mut Vec<T>, more: Vec<T>) {
-    if out.is_empty() {
-        *out = more;
-    } else {
-        out.extend(more);
     }
 }
 

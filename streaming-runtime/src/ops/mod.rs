@@ -33,8 +33,8 @@ pub fn collect_vec<I: Iterator>(it: I) -> Vec<I::Item> {
 
 /// Merges two runs' vecs, keeping run order.
 #[inline]
-pub fn concat<T>(a: &mut Vec<T>, mut b: Vec<T>) {
-    a.append(&mut b)
+pub fn concat<T>(a: &mut Vec<T>, b: Vec<T>) {
+    crate::run_vec::append(a, b)
 }
 
 /// A copy of a named stream's batch for one of its several uses.
