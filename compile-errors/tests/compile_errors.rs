@@ -5,8 +5,11 @@
 #[test]
 fn ui() {
     trybuild_checks_its_dependencies_once();
-    #[cfg(feature = "kafka")]
-    librdkafka_is_not_built_for_a_check();
+    let target_dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .parent()
+        .expect("CARGO_TARGET_TMPDIR is target/tmp");
+    trybuild_cargo_config(target_dir);
+    trybuild_shares_the_host_artifacts(target_dir);
 
     let t = trybuild::TestCases::new();
     t.compile_fail("tests/ui/*.rs");
@@ -36,18 +39,21 @@ fn trybuild_checks_its_dependencies_once() {
     unsafe { std::env::set_var("CARGO_ENCODED_RUSTFLAGS", flags.join("\x1f")) };
 }
 
-/// Compile-fail cases are checked, never linked, so trybuild's project needs no librdkafka;
-/// yet rdkafka-sys's build script would compile it from C again in trybuild's own target
-/// directory (a minute of a fresh CI run, on the critical path). Cargo skips the build
-/// script of a `links` library when the configuration overrides it: trybuild runs cargo
-/// in `target/tests/trybuild/<crate>`, so a `.cargo/config.toml` in `target/tests/trybuild`
-/// reaches that cargo and no other. Were trybuild ever to link a case, the link would fail
-/// loudly, naming librdkafka.
-#[cfg(feature = "kafka")]
-fn librdkafka_is_not_built_for_a_check() {
-    let target_dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .parent()
-        .expect("CARGO_TARGET_TMPDIR is target/tmp");
+/// The cargo configuration of trybuild's project. trybuild runs cargo in
+/// `target/tests/trybuild/<crate>`, so a `.cargo/config.toml` in `target/tests/trybuild`
+/// reaches that cargo and no other. It says two things:
+///
+/// - Compile-fail cases are checked, never linked, so they need no librdkafka; yet
+///   rdkafka-sys's build script would compile it from C again in trybuild's target
+///   directory (a minute of a fresh CI run, on the critical path). Cargo skips the build
+///   script of a `links` library when the configuration overrides it. Were trybuild ever to
+///   link a case, the link would fail loudly, naming librdkafka. (Inert without the `kafka`
+///   feature: nothing links `rdkafka` then.)
+/// - Proc macros, build scripts and their dependencies (sqlparser, syn, serde_derive, ...)
+///   are built without debug info, as the workspace's `[profile.dev.build-override]` says:
+///   trybuild passes `--target`, and without the setting cargo would give them the
+///   project's debug info, so they could not be shared (`trybuild_shares_the_host_artifacts`).
+fn trybuild_cargo_config(target_dir: &std::path::Path) {
     let host =
         std::process::Command::new(std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into()))
             .arg("-vV")
@@ -62,10 +68,33 @@ fn librdkafka_is_not_built_for_a_check() {
     let dir = target_dir.join("tests/trybuild/.cargo");
     std::fs::create_dir_all(&dir).expect("creating target/tests/trybuild/.cargo");
     let config = format!(
-        "# Written by compile-errors/tests/compile_errors.rs: trybuild's checks need no\n\
-         # librdkafka, so rdkafka-sys's build script is not run for them.\n\
+        "# Written by compile-errors/tests/compile_errors.rs (`trybuild_cargo_config` says why).\n\
          [target.{host}.rdkafka]\n\
-         rustc-link-lib = [\"static=rdkafka\"]\n"
+         rustc-link-lib = [\"static=rdkafka\"]\n\
+         \n\
+         [profile.dev.build-override]\n\
+         debug = false\n"
     );
     std::fs::write(dir.join("config.toml"), config).expect("writing trybuild's cargo config");
+}
+
+/// trybuild gives its project a target directory of its own (`target/tests/trybuild`), where
+/// every dependency would be built again: the host ones (proc macros, build scripts and
+/// what they use: sqlparser alone is 20 CPU-seconds) are the very artifacts the tests' own
+/// build has just made in `target/debug`, with the same settings. Because trybuild passes
+/// `--target`, the checked crates go to `target/tests/trybuild/<triple>/debug` and only the
+/// host artifacts to `target/tests/trybuild/debug`: that directory is made a link to
+/// `target/debug`, and cargo finds them fresh there (its lock serializes the two builds).
+/// The checked crates are not shared: trybuild's rustflags differ from the tests'.
+fn trybuild_shares_the_host_artifacts(target_dir: &std::path::Path) {
+    let link = target_dir.join("tests/trybuild/debug");
+    match std::fs::symlink_metadata(&link) {
+        Ok(meta) if meta.file_type().is_symlink() => return,
+        // A directory of its own, from before the link.
+        Ok(_) => std::fs::remove_dir_all(&link).expect("removing target/tests/trybuild/debug"),
+        Err(_) => {}
+    }
+    #[cfg(unix)]
+    std::os::unix::fs::symlink("../../debug", &link)
+        .expect("linking target/tests/trybuild/debug to target/debug");
 }
