@@ -92,6 +92,18 @@ impl Fence {
             owner: now,
         })
     }
+
+    /// The error of a write this owner made after [`Fence::check`] passed: when another
+    /// process has claimed the partition meanwhile, the write failed because of that claim
+    /// (the new owner removes a fenced writer's temporary files before it restores, and an
+    /// object store refuses the old owner's publication), and the error says so, as
+    /// `check` would have; otherwise it is returned as it is.
+    pub fn blame(&self, error: StreamingError) -> StreamingError {
+        match self.check() {
+            Err(fenced @ StreamingError::Fenced { .. }) => fenced,
+            _ => error,
+        }
+    }
 }
 
 /// Claims the next epoch of the directory `dir` (its `epochs/`): the exclusive creation
@@ -176,6 +188,36 @@ fn prune(epochs: &Path, newest: u64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The race a paused process lost in CI: its check passed, the new owner claimed the
+    /// partition and removed the old owner's temporary file, and the old owner's rename
+    /// failed with NotFound. That is its fencing, not a failure of the process.
+    #[test]
+    fn a_write_failing_after_a_later_claim_is_blamed_on_the_fencing() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = Fence::acquire(dir.path(), "t-0").unwrap();
+        let lost_file = || {
+            StreamingError::io(
+                "checkpoint t-0: writing",
+                std::io::Error::from(std::io::ErrorKind::NotFound),
+            )
+        };
+        let alone = first.blame(lost_file());
+        assert!(matches!(alone, StreamingError::Io { .. }), "{alone:?}");
+        let _second = Fence::acquire(dir.path(), "t-0").unwrap();
+        let raced = first.blame(lost_file());
+        assert!(
+            matches!(
+                raced,
+                StreamingError::Fenced {
+                    epoch: 1,
+                    owner: 2,
+                    ..
+                }
+            ),
+            "{raced:?}"
+        );
+    }
 
     #[test]
     fn a_later_claim_fences_the_earlier_owner() {

@@ -143,10 +143,21 @@ fn prepare_input(
             let input = BatchInput {
                 sources: sources.iter().map(|s| s.position(time)).collect(),
             };
-            cfg.open()?.write_batch(time, &input)?;
+            cfg.open()?
+                .write_batch(time, &input)
+                .map_err(|e| blamed(fence, e))?;
         }
     }
     Ok(())
+}
+
+/// A write's error, or the fencing's when the partition moved while it was written
+/// ([`Fence::blame`]): a task stopped by its new owner is fenced, not failed.
+fn blamed(fence: Option<&Fence>, e: StreamingError) -> StreamingError {
+    match fence {
+        Some(fence) => fence.blame(e),
+        None => e,
+    }
 }
 
 /// Runs the generated job; a panic in a user function fails the batch instead of the
@@ -193,7 +204,7 @@ fn write_checkpoint(
         sources: sources.iter().map(|s| s.position(time)).collect(),
     };
     let dir = cfg.open()?;
-    let (path, bytes) = dir.write_sized(time, &cp)?;
+    let (path, bytes) = dir.write_sized(time, &cp).map_err(|e| blamed(fence, e))?;
     let took = written.elapsed();
     dir.prune_batches(time);
     for s in sources {
