@@ -156,15 +156,17 @@ impl std::iter::FusedIterator for Words<'_> {}
 pub struct WordsStartingWith<'a, 'p> {
     s: &'a str,
     pos: usize,
-    finder: &'p memchr::memmem::Finder<'p>,
-    /// The prefix holds whitespace: no word starts with it.
-    never: bool,
+    prefix: &'p Prefix,
 }
 
 /// A compiled prefix for [`words_starting_with`]: build it once, scan many lines.
 #[derive(Clone, Debug)]
 pub struct Prefix {
     finder: memchr::memmem::Finder<'static>,
+    /// The prefix is this one byte (`#`, `@`): found by `memchr` itself, without the
+    /// searcher's dispatch, which costs as much as the search in a short line.
+    byte: Option<u8>,
+    /// The prefix holds whitespace: no word starts with it.
     never: bool,
 }
 
@@ -172,7 +174,20 @@ impl Prefix {
     pub fn new(prefix: &str) -> Prefix {
         Prefix {
             finder: memchr::memmem::Finder::new(prefix.as_bytes()).into_owned(),
+            byte: match prefix.as_bytes() {
+                &[b] => Some(b),
+                _ => None,
+            },
             never: prefix.chars().any(char::is_whitespace),
+        }
+    }
+
+    /// The first occurrence of the prefix in `haystack`.
+    #[inline]
+    fn find(&self, haystack: &[u8]) -> Option<usize> {
+        match self.byte {
+            Some(b) => memchr::memchr(b, haystack),
+            None => self.finder.find(haystack),
         }
     }
 }
@@ -181,12 +196,7 @@ impl Prefix {
 /// gives every word.
 #[inline]
 pub fn words_starting_with<'a, 'p>(s: &'a str, prefix: &'p Prefix) -> WordsStartingWith<'a, 'p> {
-    WordsStartingWith {
-        s,
-        pos: 0,
-        finder: &prefix.finder,
-        never: prefix.never,
-    }
+    WordsStartingWith { s, pos: 0, prefix }
 }
 
 impl<'a> Iterator for WordsStartingWith<'a, '_> {
@@ -194,11 +204,13 @@ impl<'a> Iterator for WordsStartingWith<'a, '_> {
 
     #[inline]
     fn next(&mut self) -> Option<&'a str> {
-        if self.never {
+        let prefix = self.prefix;
+        if prefix.never {
             return None;
         }
         let (s, bytes) = (self.s, self.s.as_bytes());
-        if self.finder.needle().is_empty() {
+        let needle_len = prefix.finder.needle().len();
+        if needle_len == 0 {
             // Every word starts with "": plain words.
             let mut rest = Words { s, pos: self.pos };
             let w = rest.next();
@@ -206,11 +218,11 @@ impl<'a> Iterator for WordsStartingWith<'a, '_> {
             return w;
         }
         loop {
-            let found = self.pos + self.finder.find(bytes.get(self.pos..)?)?;
+            let found = self.pos + prefix.find(bytes.get(self.pos..)?)?;
             // The prefix is valid UTF-8, so `found` is a char boundary.
             let end = word_end(s, found);
             self.pos = end.max(found + 1);
-            if starts_word(s, found) && end >= found + self.finder.needle().len() {
+            if starts_word(s, found) && end >= found + needle_len {
                 return s.get(found..end);
             }
             // Inside a word (or cut by whitespace within the prefix): go on after the word.
