@@ -93,6 +93,9 @@ fn trybuild_cargo_config(target_dir: &std::path::Path) {
 /// `target/debug`, and cargo finds them fresh there (its lock serializes the two builds).
 /// The checked crates are not shared: trybuild's rustflags differ from the tests'.
 fn trybuild_shares_the_host_artifacts(target_dir: &std::path::Path) {
+    // The link must not dangle: under `cargo test --release` the tests' own build made
+    // `target/release`, and `target/debug` may not exist yet.
+    std::fs::create_dir_all(target_dir.join("debug")).expect("creating target/debug");
     let link = target_dir.join("tests/trybuild/debug");
     match std::fs::symlink_metadata(&link) {
         Ok(meta) if meta.file_type().is_symlink() => return,
