@@ -428,6 +428,13 @@ impl JobWriter<'_, '_> {
                         self.writers.insert(j, id);
                     })
                     .map(source_var);
+                // A stage reading other streams (`union`, `interval_join`) takes on their
+                // watermarks too, itself and the stages after it: the slowest input decides.
+                for other in st.op.streams_read() {
+                    if let Some(marks) = self.watermarks.get(&other.to_string()) {
+                        watermarks.extend(marks.iter().cloned());
+                    }
+                }
                 let slide = st.input.slide.as_ref();
                 gens.push(StageContext {
                     span: st.name.span(),
@@ -447,12 +454,6 @@ impl JobWriter<'_, '_> {
                     watermarks: watermarks.clone(),
                     label: format!("{} (pipeline statement {})", st.name, f + 1),
                 });
-                // A stage reading other streams (`union`) takes on their watermarks too.
-                for other in st.op.streams_read() {
-                    if let Some(marks) = self.watermarks.get(&other.to_string()) {
-                        watermarks.extend(marks.iter().cloned());
-                    }
-                }
                 if st.def.flags.stamps {
                     // The stage just set up: its watermark variable.
                     watermarks.extend(gens.last().map(|g| g.var("watermark")));

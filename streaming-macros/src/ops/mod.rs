@@ -60,6 +60,7 @@ operators! {
     take,
     global,
     join,
+    interval_join,
     map_with_state,
     parse,
     update_state_by_key,

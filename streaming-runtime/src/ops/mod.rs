@@ -11,6 +11,7 @@ pub mod drop_duplicates;
 pub mod event_window;
 pub mod flat_map_values;
 pub mod group_by_key;
+pub mod interval_join;
 pub mod join;
 pub mod map_values;
 pub mod map_with_state;

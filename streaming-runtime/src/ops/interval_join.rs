@@ -1,0 +1,332 @@
+//! `interval_join(s, lower, upper)`: a join of two streams across batches, bounded by event
+//! time (Flink's interval join; Spark's stream–stream inner join with a time-range
+//! condition). A row of this side at time `t` and a row of `s` at time `u`, both keyed
+//! `k`, are joined when `lower ≤ u − t ≤ upper`, whichever batches they arrive in.
+//!
+//! Each side keeps its rows until the watermark shows that no row still to come can match
+//! them: rows arriving later are on time only if their time is at or after the watermark
+//! (a window's results, stamped with the window's end, arrive in the batch whose watermark
+//! passes it, which is on time for this rule). So a row of this side is freed once the
+//! watermark after the batch passes `t + upper`, a row of `s` once it passes `u − lower`.
+//! A row arriving already past that point is late: it is still joined with what is kept,
+//! but may have missed rows freed before it came, so it is counted as late.
+//!
+//! Matching scans when one side holds few rows (a windowed aggregate's results: one or two
+//! per window) and indexes the smaller side by key otherwise, so joining many rows against
+//! a window's handful costs a comparison per row, not a hash look-up.
+
+use std::hash::Hash;
+
+use crate::context::BatchContext;
+use crate::event_time::{Timestamp, Watermark, min_watermark};
+use crate::keyed::KeyedMap;
+use crate::ops::event_window::LateCount;
+use crate::owned::IntoOwned;
+use crate::state_stats::{StateCounters, StateSize, StateStats};
+
+/// The rows each side keeps: `(time, key, value)`, in arrival order.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+pub struct IntervalJoin<K, V, W> {
+    /// `lower ≤ u − t ≤ upper`, in milliseconds.
+    lower: i64,
+    upper: i64,
+    left: Vec<(Timestamp, K, V)>,
+    right: Vec<(Timestamp, K, W)>,
+    #[serde(skip)]
+    counters: StateCounters,
+}
+
+impl<K, V, W> IntervalJoin<K, V, W> {
+    /// A join of rows whose times differ by `lower ..= upper` milliseconds (the other
+    /// side's time less this side's).
+    pub fn new(lower_ms: i64, upper_ms: i64) -> Self {
+        IntervalJoin {
+            lower: lower_ms,
+            upper: upper_ms,
+            left: Vec::new(),
+            right: Vec::new(),
+            counters: StateCounters::default(),
+        }
+    }
+
+    /// Rows kept, this side's and the other's.
+    pub fn len(&self) -> usize {
+        self.left.len() + self.right.len()
+    }
+
+    /// Whether no row is kept.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Whether this side's row at `t` may still meet a row of the other side arriving when
+    /// the watermark is `w`.
+    fn keeps_left(&self, t: Timestamp, w: Timestamp) -> bool {
+        t.as_millis().saturating_add(self.upper) >= w.as_millis()
+    }
+
+    /// Whether the other side's row at `u` may still meet a row of this side arriving when
+    /// the watermark is `w`.
+    fn keeps_right(&self, u: Timestamp, w: Timestamp) -> bool {
+        u.as_millis().saturating_sub(self.lower) >= w.as_millis()
+    }
+}
+
+/// One side's rows with fewer than this many on the other side are matched by scanning
+/// them; more, and the smaller side is indexed by key.
+const SCAN: usize = 8;
+
+/// Pushes `(k, (v, w))` for every pair of `lefts` × `rights` with equal keys and
+/// `lower ≤ u − t ≤ upper`.
+fn pairs<K, V, W>(
+    lefts: &[(Timestamp, K, V)],
+    rights: &[(Timestamp, K, W)],
+    (lower, upper): (i64, i64),
+    out: &mut Vec<(K, (V, W))>,
+) where
+    K: Hash + Eq + Clone,
+    V: Clone,
+    W: Clone,
+{
+    if lefts.is_empty() || rights.is_empty() {
+        return;
+    }
+    let within = |t: Timestamp, u: Timestamp| {
+        let d = u.as_millis().saturating_sub(t.as_millis());
+        lower <= d && d <= upper
+    };
+    let mut push = |(t, k, v): &(Timestamp, K, V), (u, k2, w): &(Timestamp, K, W)| {
+        if k == k2 && within(*t, *u) {
+            out.push((k.clone(), (v.clone(), w.clone())));
+        }
+    };
+    if rights.len() < SCAN {
+        for r in rights {
+            lefts.iter().for_each(|l| push(l, r));
+        }
+    } else if lefts.len() < SCAN {
+        for l in lefts {
+            rights.iter().for_each(|r| push(l, r));
+        }
+    } else if rights.len() <= lefts.len() {
+        let index = index(rights.iter().map(|(_, k, _)| k));
+        for l in lefts {
+            for &i in index.get(&l.1).map_or(&[][..], |v| &v[..]) {
+                push(l, &rights[i]);
+            }
+        }
+    } else {
+        let index = index(lefts.iter().map(|(_, k, _)| k));
+        for r in rights {
+            for &i in index.get(&r.1).map_or(&[][..], |v| &v[..]) {
+                push(&lefts[i], r);
+            }
+        }
+    }
+}
+
+/// Positions of each key among `keys`.
+fn index<'k, K: Hash + Eq + 'k>(
+    keys: impl ExactSizeIterator<Item = &'k K>,
+) -> KeyedMap<&'k K, smallvec::SmallVec<[usize; 1]>> {
+    let mut map: KeyedMap<&K, smallvec::SmallVec<[usize; 1]>> =
+        KeyedMap::with_capacity_and_hasher(keys.len(), Default::default());
+    for (i, k) in keys.enumerate() {
+        map.entry(k).or_default().push(i);
+    }
+    map
+}
+
+/// One batch: this side's `batch` of stamped pairs and the other stream's batch for the
+/// same time (`(time, (key, value))`) joined with each other and with what both sides
+/// kept; then each side frees what the watermark after the batch shows cannot match again.
+pub fn run<KB, VB, KO, WO, K, V, W>(
+    state: &mut IntervalJoin<K, V, W>,
+    ctx: &mut BatchContext<'_>,
+    late: LateCount<'_>,
+    batch: Vec<(Timestamp, (KB, VB))>,
+    other: Vec<(Timestamp, (KO, WO))>,
+    marks: &[&Watermark],
+) -> Vec<(K, (V, W))>
+where
+    KB: IntoOwned<Owned = K>,
+    VB: IntoOwned<Owned = V>,
+    KO: IntoOwned<Owned = K>,
+    WO: IntoOwned<Owned = W>,
+    K: Hash + Eq + Clone,
+    V: Clone,
+    W: Clone,
+{
+    let (current, next) = min_watermark(marks);
+    let bounds = (state.lower, state.upper);
+    let mut out = Vec::new();
+    let mut late_rows = 0u64;
+
+    // The other side's new rows meet this side's rows kept from earlier batches...
+    let kept_left = state.left.len();
+    let old_right = state.right.len();
+    state.right.reserve(other.len());
+    for (u, (k, w)) in other {
+        late_rows += u64::from(!state.keeps_right(u, current));
+        state.right.push((u, k.into_owned(), w.into_owned()));
+    }
+    pairs(
+        &state.left[..kept_left],
+        &state.right[old_right..],
+        bounds,
+        &mut out,
+    );
+    // ...and this side's new rows meet every row the other side keeps, new ones included.
+    state.left.reserve(batch.len());
+    for (t, (k, v)) in batch {
+        late_rows += u64::from(!state.keeps_left(t, current));
+        state.left.push((t, k.into_owned(), v.into_owned()));
+    }
+    pairs(&state.left[kept_left..], &state.right, bounds, &mut out);
+    let added = (state.left.len() - kept_left) + (state.right.len() - old_right);
+    state.counters.updated += added as u64;
+    if late_rows > 0 {
+        late.add(ctx, late_rows);
+    }
+
+    // Free what no row still to come can match.
+    let before = state.len();
+    let (lower, upper) = bounds;
+    state
+        .left
+        .retain(|(t, ..)| t.as_millis().saturating_add(upper) >= next.as_millis());
+    state
+        .right
+        .retain(|(u, ..)| u.as_millis().saturating_sub(lower) >= next.as_millis());
+    state.counters.evicted += (before - state.len()) as u64;
+    out
+}
+
+impl<K, V, W> StateSize for IntervalJoin<K, V, W> {
+    fn state_stats(&mut self) -> Option<StateStats> {
+        let bytes = self.left.capacity() * std::mem::size_of::<(Timestamp, K, V)>()
+            + self.right.capacity() * std::mem::size_of::<(Timestamp, K, W)>();
+        let rows = self.len();
+        Some(self.counters.take(rows, bytes as u64))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::time::BatchTime;
+
+    fn ts(ms: i64) -> Timestamp {
+        Timestamp::from_millis(ms)
+    }
+
+    /// Runs one batch with a watermark moved to `seen` (delay 0).
+    fn batch(
+        state: &mut IntervalJoin<u32, String, String>,
+        mark: &mut Watermark,
+        left: Vec<(i64, u32, &'static str)>,
+        right: Vec<(i64, u32, &'static str)>,
+        late_seen: &mut u64,
+    ) -> Vec<(u32, (String, String))> {
+        for &(t, ..) in left.iter().chain(&right) {
+            mark.observe(ts(t));
+        }
+        let mut sink = Vec::new();
+        let mut ctx = BatchContext::new(BatchTime::ZERO, BatchTime::ZERO, 1, &mut sink);
+        let late = LateCount {
+            stage: "interval_join",
+            source: None,
+        };
+        let mut out = run(
+            state,
+            &mut ctx,
+            late,
+            left.into_iter().map(|(t, k, v)| (ts(t), (k, v))).collect(),
+            right.into_iter().map(|(t, k, w)| (ts(t), (k, w))).collect(),
+            &[&*mark],
+        );
+        *late_seen += ctx.late_rows().iter().map(|(_, n)| n).sum::<u64>();
+        mark.advance();
+        out.sort();
+        out
+    }
+
+    fn pair(k: u32, v: &str, w: &str) -> (u32, (String, String)) {
+        (k, (v.to_owned(), w.to_owned()))
+    }
+
+    #[test]
+    fn rows_meet_across_batches_within_the_bounds_and_are_freed_after() {
+        // The other side's time is 0 to 10 s after this side's (a window's end after its
+        // rows).
+        let mut s = IntervalJoin::new(0, 10_000);
+        let mut mark = Watermark::new(0);
+        let mut late = 0;
+        let out = batch(
+            &mut s,
+            &mut mark,
+            vec![(1_000, 1, "a"), (2_000, 2, "b")],
+            vec![],
+            &mut late,
+        );
+        assert!(out.is_empty());
+        // A row of the other side 9 s later meets "a" (key 1), not "b" (key 2).
+        let out = batch(&mut s, &mut mark, vec![], vec![(10_000, 1, "x")], &mut late);
+        assert_eq!(out, vec![pair(1, "a", "x")]);
+        // Both sides' rows also meet within one batch; 12.001 s is too far from "b".
+        let out = batch(
+            &mut s,
+            &mut mark,
+            vec![(11_000, 2, "c")],
+            vec![(12_001, 2, "y"), (12_002, 2, "z")],
+            &mut late,
+        );
+        assert_eq!(out, vec![pair(2, "c", "y"), pair(2, "c", "z")]);
+        assert_eq!(late, 0);
+        // The watermark at 12.002 s freed "a" and "b" (their last chance was 11 s and 12 s)
+        // and "x" and "y" (no row of this side can still come before 12.002 s).
+        assert_eq!(s.left.len(), 1);
+        assert_eq!(s.right.len(), 1);
+        // A row of this side behind what was freed is late: counted, still joined.
+        let out = batch(&mut s, &mut mark, vec![(1_500, 1, "d")], vec![], &mut late);
+        assert!(out.is_empty());
+        assert_eq!(late, 1);
+    }
+
+    #[test]
+    fn many_rows_on_both_sides_match_as_a_scan_would() {
+        let mut indexed = Vec::new();
+        let lefts: Vec<(Timestamp, u32, u32)> = (0..100)
+            .map(|i| (ts(i * 10), i as u32 % 7, i as u32))
+            .collect();
+        let rights: Vec<(Timestamp, u32, u32)> = (0..50)
+            .map(|i| (ts(i * 17), i as u32 % 5, i as u32))
+            .collect();
+        pairs(&lefts, &rights, (-30, 40), &mut indexed);
+        pairs(&lefts[..30], &rights, (-30, 40), &mut Vec::new());
+        let mut naive = Vec::new();
+        for (t, k, v) in &lefts {
+            for (u, k2, w) in &rights {
+                let d = u.as_millis() - t.as_millis();
+                if k == k2 && (-30..=40).contains(&d) {
+                    naive.push((*k, (*v, *w)));
+                }
+            }
+        }
+        indexed.sort();
+        naive.sort();
+        assert!(!naive.is_empty());
+        assert_eq!(indexed, naive);
+        // The other way round (more rows on the other side).
+        let mut flipped = Vec::new();
+        pairs(&lefts[..20], &rights, (-30, 40), &mut flipped);
+        let mut naive_flipped: Vec<_> = naive
+            .iter()
+            .copied()
+            .filter(|(_, (v, _))| *v < 20)
+            .collect();
+        flipped.sort();
+        naive_flipped.sort();
+        assert_eq!(flipped, naive_flipped);
+    }
+}
