@@ -127,3 +127,36 @@ proptest! {
         }
     }
 }
+
+/// The other side's time read from its values (`time(f)`): here a window's results, each
+/// at its window's end, the moment they are emitted: a bid meets the maximum of its
+/// window (Nexmark q7's highest bid, in the DSL).
+#[test]
+fn a_windows_results_meet_the_rows_they_came_from_by_the_windows_end() {
+    let out = Collector::new();
+    let bids: Vec<Vec<Row>> = vec![
+        vec![(1_000, 0, 5), (4_000, 0, 9)],
+        vec![(9_999, 0, 9), (12_000, 0, 3)],
+        vec![(25_000, 0, 1)],
+    ];
+    let mut p = stream_pipeline! {
+        batch 1s;
+        let bids = source queue(bids)
+            |> event_time(|&(t, _, _)| Timestamp::from_millis(t)) watermark 0s
+            |> map |(t, _, price)| (price, t);
+        let maxima = bids
+            |> map |(price, _)| ((), price)
+            |> event_window(10s, 10s) reduce_by_key(max)
+            |> map |((w, ()), price)| (price, w);
+        bids
+            |> interval_join(maxima, 1ms, 10s) time(|w| w.end)
+            |> map |(price, (t, w))| (w.start.as_millis(), price, t)
+            |> collect(out)
+    };
+    p.run_batches(3).unwrap();
+    let mut got: Vec<(i64, u32, i64)> = out.batches().into_iter().flat_map(|(_, b)| b).collect();
+    got.sort();
+    // [0, 10 s) closes at the watermark 12 s: its two bids at 9 meet it; [10 s, 20 s)
+    // closes at 25 s.
+    assert_eq!(got, vec![(0, 9, 4_000), (0, 9, 9_999), (10_000, 3, 12_000)]);
+}

@@ -117,7 +117,14 @@ fn watermarks(p: &Program, cx: &Ctxt) {
         if st.def.flags.stamps && st.input.stamped {
             cx.error(st.name.span(), "this path has a watermark already (one `event_time(..) watermark ..` per path, as Spark's one `withWatermark`): remove this one or the one upstream");
         } else if !st.def.flags.stamps && st.def.flags.needs_watermark && !st.input.stamped {
-            cx.error(st.name.span(), format!("`{}` groups rows by event time and needs a watermark upstream: add `|> event_time(|x| x.ts) watermark 10m` before it (the function gets the element by reference and returns a `Timestamp`)", st.name));
+            cx.error(st.name.span(), format!("`{}` works by event time and needs a watermark upstream: add `|> event_time(|x| x.ts) watermark 10m` before it (the function gets the element by reference and returns a `Timestamp`)", st.name));
+        }
+        if let Some(other) = st.op.reads_stamps_of()
+            && p.streams
+                .get(&other.to_string())
+                .is_some_and(|s| !s.stamped)
+        {
+            cx.error(other.span(), format!("`{other}` has no event time: stamp it on its path (`|> event_time(|x| x.ts) watermark 10m`), or say where its values keep their time, `{}({other}, ..) time(|w| w.ts)` (for a window's results mapped to pairs `(key, (window, value))`, its end: `time(|(w, _)| w.end)`)", st.name));
         }
     }
 }

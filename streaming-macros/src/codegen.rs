@@ -452,6 +452,11 @@ impl JobWriter<'_, '_> {
                     selected: selected.clone(),
                     timed: st.input.stamped,
                     watermarks: watermarks.clone(),
+                    other_timed: st
+                        .op
+                        .streams_read()
+                        .first()
+                        .is_some_and(|s| self.plan.stamped.contains(&s.to_string())),
                     label: format!("{} (pipeline statement {})", st.name, f + 1),
                 });
                 if st.def.flags.stamps {

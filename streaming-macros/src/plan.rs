@@ -33,6 +33,8 @@ pub struct Plan<'a> {
     pub unused: Vec<&'a Ident>,
     /// Items the statements declare (the row structs of `sql(..)` queries).
     pub items: Vec<&'a TokenStream>,
+    /// The named streams whose elements are stamped (an `event_time` on their path).
+    pub stamped: std::collections::HashSet<String>,
 }
 
 /// A source of the job: one written in the text, or a topic a `repartition` writes, read
@@ -264,6 +266,12 @@ pub fn build<'a>(p: &'a Program, cx: &Ctxt) -> Option<Plan<'a>> {
         uses,
         unused,
         items: p.statements.iter().map(|s| &s.items).collect(),
+        stamped: p
+            .streams
+            .iter()
+            .filter(|(_, s)| s.stamped)
+            .map(|(n, _)| n.clone())
+            .collect(),
     })
 }
 

@@ -34,6 +34,8 @@ pub struct StageContext<'a> {
     pub timed: bool,
     /// The watermark variables of the `event_time` stages upstream.
     pub watermarks: Vec<Ident>,
+    /// The first stream the stage reads besides its input (`streams_read`) is stamped.
+    pub other_timed: bool,
     /// How messages and metrics name the stage: "`event_window` (pipeline statement 2)".
     pub label: String,
 }
@@ -61,6 +63,7 @@ impl<'a> StageContext<'a> {
             selected: None,
             timed: false,
             watermarks: Vec::new(),
+            other_timed: false,
             label: String::new(),
         }
     }

@@ -1,8 +1,10 @@
-//! `interval_join(s, lower, upper)`: this stream's stamped pairs `(k, v)` joined with the
-//! pairs of `s`, stamped `(Timestamp, (k, w))`, whose time is `lower ..= upper` from theirs
-//! (`-10s`, `0s`, `1h`: the other side's time less this side's), whichever batches they
-//! arrive in; each side keeps its rows until the watermark passes their last chance
-//! (runtime: `ops::interval_join`). Elements out: `(k, (v, w))`, unstamped.
+//! `interval_join(s, lower, upper) [time(f)]`: this stream's stamped pairs `(k, v)` joined
+//! with the pairs `(k, w)` of `s` whose time is `lower ..= upper` from theirs (`-10s`,
+//! `0s`, `1h`: the other side's time less this side's), whichever batches they arrive in;
+//! each side keeps its rows until the watermark passes their last chance (runtime:
+//! `ops::interval_join`). A row of `s` has its stamp for a time (an `event_time` on its
+//! path) or `f(&w)` (a `Timestamp`, or an `Option` of one: `None` never meets). Elements
+//! out: `(k, (v, w))`, unstamped.
 //!
 //! Flink's interval join, and Spark's stream–stream inner join with a time-range
 //! condition; SQL's `JOIN .. ON a.k = b.k AND a.t >= b.t - INTERVAL ..` lowers to it.
@@ -26,7 +28,7 @@ pub const OPERATORS: &[OpDef] = &[OpDef {
     parse,
 }];
 
-const USAGE: &str = "`interval_join(other, -10s, 0s)`: `other`'s rows from 10 s before to the time of this stream's (`other` a stream of `(Timestamp, (key, value))`)";
+const USAGE: &str = "`interval_join(other, -10s, 0s)`: `other`'s pairs from 10 s before to the time of this stream's, by their event time, or `interval_join(other, -10s, 0s) time(|w| w.ts)` by a time read from their values";
 
 /// A bound: a duration, negative with a leading `-`.
 struct Bound {
@@ -60,6 +62,8 @@ pub struct IntervalJoin {
     other: Ident,
     lower: Bound,
     upper: Bound,
+    /// `time(f)`: the other side's time, read from its values.
+    time: Option<args::FnArg>,
 }
 
 fn bound(op: &Ident, tokens: &[TokenTree], span: proc_macro2::Span) -> syn::Result<Bound> {
@@ -81,7 +85,19 @@ fn bound(op: &Ident, tokens: &[TokenTree], span: proc_macro2::Span) -> syn::Resu
 
 pub fn parse(op: &Ident, tokens: &[TokenTree]) -> syn::Result<Box<dyn Operator>> {
     let (inner, span, rest) = args::paren_group(op, tokens, USAGE)?;
-    args::no_more(op, rest, USAGE)?;
+    let time = match rest {
+        [] => None,
+        [TokenTree::Ident(kw), TokenTree::Group(g)]
+            if kw == "time" && g.delimiter() == proc_macro2::Delimiter::Parenthesis =>
+        {
+            let inner: Vec<TokenTree> = g.stream().into_iter().collect();
+            Some(args::function(kw, &inner, 1)?)
+        }
+        _ => {
+            args::no_more(op, rest, USAGE)?;
+            None
+        }
+    };
     let parts: Vec<Vec<TokenTree>> = inner.into_iter().fold(vec![Vec::new()], |mut acc, t| {
         match &t {
             TokenTree::Punct(p) if p.as_char() == ',' => acc.push(Vec::new()),
@@ -119,12 +135,17 @@ pub fn parse(op: &Ident, tokens: &[TokenTree]) -> syn::Result<Box<dyn Operator>>
         other,
         lower,
         upper,
+        time,
     }))
 }
 
 impl Operator for IntervalJoin {
     fn streams_read(&self) -> Vec<&Ident> {
         vec![&self.other]
+    }
+
+    fn reads_stamps_of(&self) -> Option<&Ident> {
+        self.time.is_none().then_some(&self.other)
     }
 
     fn setup(&self, g: &StageContext) -> TokenStream {
@@ -145,7 +166,15 @@ impl Operator for IntervalJoin {
         let (rt, state, ctx) = (g.rt(), g.var("joined"), g.ctx);
         let marks = &g.watermarks;
         let late = g.late_count();
-        let other = (g.stream)(&self.other);
+        let mut other = (g.stream)(&self.other);
+        if let Some(f) = &self.time {
+            let f = f.closure(1);
+            other = if g.other_timed {
+                quote_spanned!(g.span=> #rt::ops::interval_join::restamp_by(#other, #f))
+            } else {
+                quote_spanned!(g.span=> #rt::ops::interval_join::stamp_by(#other, #f))
+            };
+        }
         quote_spanned!(g.span=>
             #rt::ops::interval_join::run(&mut #state, #ctx, #late, #acc, #other, &[#(&#marks),*]))
     }

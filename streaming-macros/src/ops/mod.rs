@@ -109,6 +109,12 @@ pub trait Operator {
         Vec::new()
     }
 
+    /// A stream this stage reads by its elements' event-time stamps, which it must then
+    /// have (`interval_join` without `time(f)`): `check` says so where it has none.
+    fn reads_stamps_of(&self) -> Option<&Ident> {
+        None
+    }
+
     /// Named streams this stage produces besides its output (`late(name)`): each batch's
     /// elements, written by its `finish`.
     fn defines_streams(&self) -> Vec<&Ident> {

@@ -72,6 +72,63 @@ impl<K, V, W> IntervalJoin<K, V, W> {
     }
 }
 
+/// What `time(f)` may give for a row of the other side: its time, or none (SQL's NULL: the
+/// row never meets any). An integer is milliseconds since the epoch.
+pub trait JoinTime {
+    fn join_time(self) -> Option<Timestamp>;
+}
+
+impl JoinTime for Timestamp {
+    #[inline]
+    fn join_time(self) -> Option<Timestamp> {
+        Some(self)
+    }
+}
+
+impl JoinTime for i64 {
+    #[inline]
+    fn join_time(self) -> Option<Timestamp> {
+        Some(Timestamp::from_millis(self))
+    }
+}
+
+impl JoinTime for u64 {
+    #[inline]
+    fn join_time(self) -> Option<Timestamp> {
+        i64::try_from(self).ok().map(Timestamp::from_millis)
+    }
+}
+
+impl<T: JoinTime> JoinTime for Option<T> {
+    #[inline]
+    fn join_time(self) -> Option<Timestamp> {
+        self.and_then(JoinTime::join_time)
+    }
+}
+
+/// `time(f)` over an unstamped other side of pairs `(k, w)`: each stamped with `f(&w)`
+/// (rows without a time dropped).
+pub fn stamp_by<K, W, T: JoinTime>(
+    other: Vec<(K, W)>,
+    mut f: impl FnMut(&W) -> T,
+) -> Vec<(Timestamp, (K, W))> {
+    other
+        .into_iter()
+        .filter_map(|(k, w)| Some((f(&w).join_time()?, (k, w))))
+        .collect()
+}
+
+/// `time(f)` over a stamped other side: its stamps replaced by `f(&w)`.
+pub fn restamp_by<K, W, T: JoinTime>(
+    other: Vec<(Timestamp, (K, W))>,
+    mut f: impl FnMut(&W) -> T,
+) -> Vec<(Timestamp, (K, W))> {
+    other
+        .into_iter()
+        .filter_map(|(_, (k, w))| Some((f(&w).join_time()?, (k, w))))
+        .collect()
+}
+
 /// One side's rows with fewer than this many on the other side are matched by scanning
 /// them; more, and the smaller side is indexed by key.
 const SCAN: usize = 8;
