@@ -322,6 +322,51 @@ fn inner_and_left_joins_of_two_streams_per_batch() {
     assert_eq!(left[1].1, [(Some(s("view")), Some(1), None)]);
 }
 
+/// Spark's stream–stream join with a time range: clicks meet the impressions of their ad
+/// shown up to 5 s before them, across batches, both streams with their own watermark.
+#[test]
+fn a_join_with_a_time_range_meets_rows_across_batches() {
+    let out = Collector::new();
+    let at = |s: i64| Timestamp::from_secs(s);
+    let impressions = vec![
+        vec![(at(1), 7, "i1"), (at(2), 8, "i2")],
+        vec![(at(4), 7, "i3")],
+        vec![],
+    ];
+    let clicks = vec![
+        vec![(at(1), 7, "c1")],                   // i1, same time: met
+        vec![(at(6), 7, "c2"), (at(9), 8, "c3")], // c2 meets i1 (5 s) and i3; c3 is 7 s after i2
+        vec![(at(10), 7, "c4")],                  // 6 s after i3: too late
+    ];
+    let mut p = stream_pipeline! {
+        batch 1s;
+        let impressions = source queue(impressions) |> event_time(|(t, _, _)| *t) watermark 2s;
+        let clicks = source queue(clicks) |> event_time(|(t, _, _)| *t) watermark 2s;
+        sql("SELECT c.id AS click, i.id AS impression
+             FROM clicks AS c(time, ad, id) JOIN impressions AS i(time, ad, id)
+               ON c.ad = i.ad AND c.time BETWEEN i.time AND i.time + INTERVAL '5' SECOND")
+            |> map |r| (r.click.unwrap_or_default(), r.impression.unwrap_or_default())
+            |> collect(out)
+    };
+    p.run_batches(3).unwrap();
+    let batches: Vec<Vec<(String, String)>> = out
+        .batches()
+        .into_iter()
+        .map(|(_, mut b)| {
+            b.sort();
+            b
+        })
+        .collect();
+    assert_eq!(
+        batches,
+        vec![
+            vec![(s("c1"), s("i1"))],
+            vec![(s("c2"), s("i1")), (s("c2"), s("i3"))],
+            vec![]
+        ]
+    );
+}
+
 #[test]
 fn a_stream_joins_a_named_static_table_in_sql_and_in_stages() {
     // `let afinn = table(expr);` names a static table (Spark's temp view over a static

@@ -647,39 +647,41 @@ pub fn q5_sql(events: NexmarkSource, out: &Collector<(i64, usize, u64)>) -> Pipe
     }
 }
 
-/// q7 in SQL: Nexmark's text joins each window's maximum price back to the window's bids
-/// (`B.dateTime BETWEEN window_end - 10 s AND window_end`, a range the subset cannot
-/// join on); here the window's bids are a second windowed GROUP BY over every column
-/// (`count(*)` keeps identical bids' multiplicity), joined to the maxima on the window and
-/// the price. The last stage repeats each row `n` times.
+/// q7 in SQL: Nexmark's text, its subquery (each tumbling window's maximum price) as a
+/// `let` query, joined back to the bids over a time range: a bid meets the maximum of the
+/// window ending within 10 s after it (`b.date_time >= m.endtime - INTERVAL '10' SECOND
+/// AND b.date_time < m.endtime`). Nexmark writes the range `BETWEEN endtime - 10 s AND
+/// endtime`, both ends included, so a bid at a window's very end would also meet the
+/// window before; the half-open range is the window itself, as the hand loop has it. A
+/// window's maximum comes out as the watermark passes its end, and each bid waits for it
+/// (`interval_join`), freed once the watermark is 10 s past it.
 pub fn q7_sql(events: NexmarkSource, out: &Collector<(i64, Q7Bid)>) -> Pipeline {
     let out = out.clone();
     stream_pipeline! {
         batch 1s;
         parallelism { parallelism() };
-        // Read by two queries, the stream is copied for each: only the columns q7 reads are
-        // kept (a projection Flink's planner pushes into its source), so the copy is of
-        // plain tuples, not of each bid's strings.
+        // Read by two queries, the stream is copied for the first: only the columns q7
+        // reads are kept (a projection Flink's planner pushes into its source), so the
+        // copy is of plain tuples, not of each bid's strings.
         let bids = source nexmark(events)
             |> event_time(|e| e.timestamp()) watermark 0s
             |> flat_map |e| e.bid().map(|b| (b.auction, b.price, b.bidder, b.date_time));
-        let maxes = sql("SELECT window.start AS starttime, max(price) AS maxprice
+        let maxes = sql("SELECT window.end AS endtime, max(price) AS maxprice
                          FROM bids AS b(auction, price, bidder, date_time)
                          GROUP BY window(date_time, '10 seconds')");
-        let windowed = sql("SELECT window.start AS starttime, auction, price, bidder, date_time,
-                            count(*) AS n FROM bids AS b(auction, price, bidder, date_time)
-                            GROUP BY window(date_time, '10 seconds'), auction, price, bidder, date_time");
-        sql("SELECT b.starttime, b.auction, b.price, b.bidder, b.date_time, b.n FROM windowed AS b
-             JOIN maxes AS m ON b.starttime = m.starttime AND b.price = m.maxprice")
-            |> flat_map |r| {
+        sql("SELECT b.auction, b.price, b.bidder, b.date_time, m.endtime
+             FROM bids AS b(auction, price, bidder, date_time)
+             JOIN maxes AS m ON b.price = m.maxprice
+              AND b.date_time >= m.endtime - INTERVAL '10' SECOND AND b.date_time < m.endtime")
+            |> map |r| {
+                // SQL's BIGINT columns back to the bid's own types.
                 let bid = (
                     r.auction.unwrap_or_default() as usize,
                     r.price.unwrap_or_default() as usize,
                     r.bidder.unwrap_or_default() as usize,
                     r.date_time.unwrap_or_default() as u64,
                 );
-                let start = r.starttime.map_or(0, |t| t.as_millis());
-                std::iter::repeat_n((start, bid), r.n.unwrap_or_default() as usize)
+                (r.endtime.map_or(0, |t| t.as_millis() - 10_000), bid)
             }
             |> collect(out)
     }

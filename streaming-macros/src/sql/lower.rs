@@ -25,7 +25,7 @@ use syn::{Ident, LitStr};
 
 use super::checks::UnaryCheck;
 use super::expr::{FromShape, Scope, Writer, field_ident};
-use super::query::{self, Agg, Expr, Query, SelectItem, TimeWindow};
+use super::query::{self, Agg, BinOp, Expr, Query, SelectItem, TimeWindow};
 use crate::names::rt_at;
 use crate::parse::Tables;
 
@@ -728,17 +728,18 @@ impl Lowering<'_> {
         let keyed = |keys: &[TokenStream]| quote_spanned!(s=> |#row| ((#(#keys,)*), #row));
         let (first, rest) = (&all_some[0], &all_some[1..]);
         let not_null = quote_spanned!(s=> |#p| #first #(&& #rest)*);
-        let op = if j.left_outer {
-            "left_outer_join"
-        } else {
-            "join"
+        let range = self.time_range(j, right, &right_scope)?;
+        let op = match (&range, j.left_outer) {
+            (Some(_), _) => "interval_join",
+            (None, true) => "left_outer_join",
+            (None, false) => "join",
         };
         stages.push(self.stage("map", keyed(&left_keys)));
         if !j.left_outer {
             stages.push(self.stage("filter", not_null.clone()));
         }
         // A static table: its rows keyed the same way, indexed once by `join(table(..))`.
-        if let Some(table) = self.right_table {
+        if let (Some(table), None) = (self.right_table, &range) {
             let keyed = keyed(&right_keys);
             let rows = quote_spanned! {s=>
                 ::core::iter::Iterator::filter(
@@ -754,12 +755,127 @@ impl Lowering<'_> {
             self.stage("map", keyed(&right_keys)),
             self.stage("filter", not_null),
         ];
-        stages.push(self.stage(op, quote_spanned!(s=> (#other))));
+        stages.push(match range {
+            // Across batches: the other side at its time column's value.
+            Some((lower, upper, time)) => {
+                let ms = |n: i64| {
+                    let mut l: Literal = format!("{}ms", n.unsigned_abs())
+                        .parse()
+                        .unwrap_or_else(|_| Literal::u64_unsuffixed(n.unsigned_abs()));
+                    l.set_span(s);
+                    if n < 0 {
+                        quote_spanned!(s=> - #l)
+                    } else {
+                        quote_spanned!(s=> #l)
+                    }
+                };
+                let (lower, upper) = (ms(lower), ms(upper));
+                self.stage(
+                    op,
+                    quote_spanned!(s=> (#other, #lower, #upper) time(|#row| #time)),
+                )
+            }
+            None => self.stage(op, quote_spanned!(s=> (#other))),
+        });
         Ok(Some((
             other,
             Ident::new(&right.stream, s),
             right_stages.into_iter().filter_map(split_stage).collect(),
         )))
+    }
+
+    /// ON's time range, `l.t >= r.u - INTERVAL '10' SECOND AND l.t < r.u` (or BETWEEN), as
+    /// the bounds of `r.u − l.t` in milliseconds and `r.u`'s value (`None`: no range, a
+    /// join per batch). This side's time is its event time (its `event_time` stamp), as
+    /// for `GROUP BY window(t, ..)`; the other's is its column's value, which must be when
+    /// its rows come (a window's end for a windowed GROUP BY's results).
+    fn time_range(
+        &self,
+        j: &query::Join,
+        right: &FromShape,
+        right_scope: &Scope<'_>,
+    ) -> Result<Option<(i64, i64, TokenStream)>, String> {
+        if j.range.is_empty() {
+            return Ok(None);
+        }
+        const USAGE: &str = "write this stream's time column against the other's, give or take an interval, `ON a.k = b.k AND a.t >= b.t - INTERVAL '10' SECOND AND a.t < b.t` (or `a.t BETWEEN .. AND ..`)";
+        if j.left_outer {
+            return Err(format!(
+                "a LEFT JOIN with a time range is not in the subset yet, an inner JOIN is: {USAGE}"
+            ));
+        }
+        if self.right_table.is_some() {
+            return Err(format!(
+                "a time range joins two streams, and `{}` is a table: drop the range to join the table every batch",
+                right.stream
+            ));
+        }
+        // `column` or `column ± INTERVAL ..` of the other stream: (column, milliseconds).
+        let other_time = |e: &Expr| -> Option<(String, i64)> {
+            let (c, offset) = match e {
+                Expr::Column(c) => (c, 0),
+                Expr::Binary(c, op @ (BinOp::Add | BinOp::Sub), i) => {
+                    let (Expr::Column(c), Expr::Str(text)) = (&**c, &**i) else {
+                        return None;
+                    };
+                    let ms = i64::try_from(query::duration_ms(text)?).ok()?;
+                    (c, if *op == BinOp::Sub { -ms } else { ms })
+                }
+                _ => return None,
+            };
+            self.reads(&Expr::Column(c.clone()), right)
+                .then(|| (c.clone(), offset))
+        };
+        let this_time = |e: &Expr| match e {
+            Expr::Column(c) if !self.reads(e, right) => Some(c.clone()),
+            _ => None,
+        };
+        let (mut lower, mut upper) = (None::<i64>, None::<i64>);
+        let mut columns: Option<(String, String)> = None;
+        for (a, op, b) in &j.range {
+            // As `this.t OP other.u + c`.
+            let (t, op, (u, c)) = match (this_time(a), other_time(b), this_time(b), other_time(a)) {
+                (Some(t), Some(u), ..) => (t, *op, u),
+                (.., Some(t), Some(u)) => (
+                    t,
+                    match op {
+                        BinOp::Lt => BinOp::Gt,
+                        BinOp::Le => BinOp::Ge,
+                        BinOp::Gt => BinOp::Lt,
+                        _ => BinOp::Le,
+                    },
+                    u,
+                ),
+                _ => return Err(format!("`{a} {} {b}`: {USAGE}", op_text(*op))),
+            };
+            match &columns {
+                Some((t0, u0)) if *t0 != t || *u0 != u => {
+                    return Err(format!(
+                        "a JOIN's time range reads one time column of each stream (`{t0}` and `{u0}`), not `{t}` and `{u}`"
+                    ));
+                }
+                _ => columns = Some((t, u)),
+            }
+            // On d = u − t: t ≥ u + c is d ≤ −c; t > u + c is d ≤ −c − 1 (milliseconds);
+            // t ≤ u + c is d ≥ −c; t < u + c is d ≥ −c + 1.
+            let (c, tighter_upper, tighter_lower) = (c, &mut upper, &mut lower);
+            match op {
+                BinOp::Ge => *tighter_upper = Some(tighter_upper.map_or(-c, |x| x.min(-c))),
+                BinOp::Gt => *tighter_upper = Some(tighter_upper.map_or(-c - 1, |x| x.min(-c - 1))),
+                BinOp::Le => *tighter_lower = Some(tighter_lower.map_or(-c, |x| x.max(-c))),
+                _ => *tighter_lower = Some(tighter_lower.map_or(-c + 1, |x| x.max(-c + 1))),
+            }
+        }
+        let (Some(lower), Some(upper), Some((_, u))) = (lower, upper, columns) else {
+            return Err(format!(
+                "a JOIN's time range needs a bound on each side, so that each stream's rows can be freed once the watermark passes them: {USAGE}"
+            ));
+        };
+        if lower > upper {
+            return Err("the JOIN's time range is empty: no rows could ever meet".into());
+        }
+        let time = self.w.expr(&Expr::Column(u), right_scope)?;
+        Ok(Some((lower, upper, time)))
     }
 
     /// Whether `e` reads a column qualified with `shape`'s name.
@@ -798,6 +914,16 @@ impl Lowering<'_> {
     fn stage(&self, name: &str, args: TokenStream) -> TokenStream {
         let name = Ident::new(name, self.span);
         quote_spanned!(self.span=> #name #args)
+    }
+}
+
+/// A comparison's operator as SQL writes it.
+fn op_text(op: BinOp) -> &'static str {
+    match op {
+        BinOp::Lt => "<",
+        BinOp::Le => "<=",
+        BinOp::Gt => ">",
+        _ => ">=",
     }
 }
 

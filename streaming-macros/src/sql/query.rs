@@ -28,12 +28,16 @@ pub struct From {
     pub name: String,
 }
 
-/// An equi-join of the FROM stream with another.
+/// An equi-join of the FROM stream with another, per batch or, with a time range, across
+/// batches.
 pub struct Join {
     pub left_outer: bool,
     pub right: From,
     /// `ON` as pairs of equal expressions (either side may be written first).
     pub on: Vec<(Expr, Expr)>,
+    /// `ON`'s comparisons (`<`, `<=`, `>`, `>=`, and BETWEEN's two): a time range between
+    /// the two streams' times.
+    pub range: Vec<(Expr, BinOp, Expr)>,
 }
 
 pub enum SelectItem {
@@ -316,12 +320,13 @@ fn from(t: &sql::TableWithJoins) -> Result<(From, Option<Join>), Unsupported> {
             let sql::JoinConstraint::On(on) = constraint else {
                 return unsupported(format_args!("`{j}` without ON (write `ON a.k = b.k`)"));
             };
-            let mut pairs = Vec::new();
-            equalities(&expr(on)?, &mut pairs)?;
+            let (mut pairs, mut range) = (Vec::new(), Vec::new());
+            conditions(&expr(on)?, &mut pairs, &mut range)?;
             Some(Join {
                 left_outer,
                 right: table(&j.relation)?,
                 on: pairs,
+                range,
             })
         }
         [_, more @ ..] => {
@@ -331,18 +336,27 @@ fn from(t: &sql::TableWithJoins) -> Result<(From, Option<Join>), Unsupported> {
     Ok((left, join))
 }
 
-/// `a.x = b.y AND a.z = b.w`: the pairs.
-fn equalities(e: &Expr, out: &mut Vec<(Expr, Expr)>) -> Result<(), Unsupported> {
+/// `a.x = b.y AND a.t >= b.u - INTERVAL '10' SECOND AND ..`: the equal pairs, and the
+/// comparisons (a time range).
+fn conditions(
+    e: &Expr,
+    pairs: &mut Vec<(Expr, Expr)>,
+    range: &mut Vec<(Expr, BinOp, Expr)>,
+) -> Result<(), Unsupported> {
     match e {
         Expr::Binary(a, BinOp::And, b) => {
-            equalities(a, out)?;
-            equalities(b, out)
+            conditions(a, pairs, range)?;
+            conditions(b, pairs, range)
         }
         Expr::Binary(a, BinOp::Eq, b) => {
-            out.push(((**a).clone(), (**b).clone()));
+            pairs.push(((**a).clone(), (**b).clone()));
             Ok(())
         }
-        _ => Err("a JOIN's ON holds equalities of the two streams' columns joined by AND, such as `ON a.k = b.k`".into()),
+        Expr::Binary(a, op @ (BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge), b) => {
+            range.push(((**a).clone(), *op, (**b).clone()));
+            Ok(())
+        }
+        _ => Err("a JOIN's ON holds equalities of the two streams' columns joined by AND, such as `ON a.k = b.k`, and optionally a time range between their times, such as `AND a.t BETWEEN b.t - INTERVAL '10' SECOND AND b.t`".into()),
     }
 }
 
@@ -412,6 +426,29 @@ fn expr(e: &sql::Expr) -> Result<Expr, Unsupported> {
             sql::UnaryOperator::Plus => expr(inner)?,
             other => return unsupported(format_args!("the operator `{other}`")),
         },
+        // `x BETWEEN a AND b` is `x >= a AND x <= b` (both ends included).
+        E::Between {
+            expr: inner,
+            negated,
+            low,
+            high,
+        } => {
+            let x = expr(inner)?;
+            let both = Expr::Binary(
+                Box::new(Expr::Binary(
+                    Box::new(x.clone()),
+                    BinOp::Ge,
+                    Box::new(expr(low)?),
+                )),
+                BinOp::And,
+                Box::new(Expr::Binary(Box::new(x), BinOp::Le, Box::new(expr(high)?))),
+            );
+            if *negated {
+                Expr::Not(Box::new(both))
+            } else {
+                both
+            }
+        }
         E::IsNull(inner) => Expr::IsNull(Box::new(expr(inner)?), false),
         E::IsNotNull(inner) => Expr::IsNull(Box::new(expr(inner)?), true),
         E::Like {
