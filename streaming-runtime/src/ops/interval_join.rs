@@ -11,9 +11,13 @@
 //! A row arriving already past that point is late: it is still joined with what is kept,
 //! but may have missed rows freed before it came, so it is counted as late.
 //!
-//! Matching scans when one side holds few rows (a windowed aggregate's results: one or two
-//! per window) and indexes the smaller side by key otherwise, so joining many rows against
-//! a window's handful costs a comparison per row, not a hash look-up.
+//! This side's rows are kept as they came, a chunk per batch with its earliest and latest
+//! time: a row of `s` reads only the chunks its range overlaps, and a chunk is freed whole
+//! once the watermark passes its latest row's last chance (rows are neither copied again
+//! nor shifted while they wait). Matching scans when one side holds few rows (a windowed
+//! aggregate's results: one or two per window) and indexes the smaller side by key
+//! otherwise, so joining many rows against a window's handful costs a comparison per row,
+//! not a hash look-up.
 
 use std::hash::Hash;
 
@@ -24,16 +28,25 @@ use crate::ops::event_window::LateCount;
 use crate::owned::IntoOwned;
 use crate::state_stats::{StateCounters, StateSize, StateStats};
 
-/// The rows each side keeps: `(time, key, value)`, in arrival order.
+/// The rows each side keeps: this side's in a chunk per batch, the other's (few, in the
+/// joins this serves) as `(time, key, value)` in arrival order.
 #[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub struct IntervalJoin<K, V, W> {
     /// `lower ≤ u − t ≤ upper`, in milliseconds.
     lower: i64,
     upper: i64,
-    left: Vec<(Timestamp, K, V)>,
+    left: Vec<Chunk<K, V>>,
     right: Vec<(Timestamp, K, W)>,
     #[serde(skip)]
     counters: StateCounters,
+}
+
+/// One batch's rows of this side, with the span of their times.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct Chunk<K, V> {
+    rows: Vec<(Timestamp, K, V)>,
+    earliest: i64,
+    latest: i64,
 }
 
 impl<K, V, W> IntervalJoin<K, V, W> {
@@ -51,7 +64,7 @@ impl<K, V, W> IntervalJoin<K, V, W> {
 
     /// Rows kept, this side's and the other's.
     pub fn len(&self) -> usize {
-        self.left.len() + self.right.len()
+        self.left.iter().map(|c| c.rows.len()).sum::<usize>() + self.right.len()
     }
 
     /// Whether no row is kept.
@@ -59,10 +72,10 @@ impl<K, V, W> IntervalJoin<K, V, W> {
         self.len() == 0
     }
 
-    /// Whether this side's row at `t` may still meet a row of the other side arriving when
-    /// the watermark is `w`.
-    fn keeps_left(&self, t: Timestamp, w: Timestamp) -> bool {
-        t.as_millis().saturating_add(self.upper) >= w.as_millis()
+    /// Whether this side's row at `t` (in ms) may still meet a row of the other side
+    /// arriving when the watermark is `w`.
+    fn keeps_left(&self, t: i64, w: Timestamp) -> bool {
+        t.saturating_add(self.upper) >= w.as_millis()
     }
 
     /// Whether the other side's row at `u` may still meet a row of this side arriving when
@@ -133,10 +146,10 @@ pub fn restamp_by<K, W, T: JoinTime>(
 /// them; more, and the smaller side is indexed by key.
 const SCAN: usize = 8;
 
-/// Pushes `(k, (v, w))` for every pair of `lefts` × `rights` with equal keys and
-/// `lower ≤ u − t ≤ upper`.
+/// Pushes `(k, (v, w))` for every pair of `lefts` (chunks of this side) × `rights` with
+/// equal keys and `lower ≤ u − t ≤ upper`.
 fn pairs<K, V, W>(
-    lefts: &[(Timestamp, K, V)],
+    lefts: &[&[(Timestamp, K, V)]],
     rights: &[(Timestamp, K, W)],
     (lower, upper): (i64, i64),
     out: &mut Vec<(K, (V, W))>,
@@ -145,7 +158,8 @@ fn pairs<K, V, W>(
     V: Clone,
     W: Clone,
 {
-    if lefts.is_empty() || rights.is_empty() {
+    let n_left: usize = lefts.iter().map(|c| c.len()).sum();
+    if n_left == 0 || rights.is_empty() {
         return;
     }
     let within = |t: Timestamp, u: Timestamp| {
@@ -157,37 +171,40 @@ fn pairs<K, V, W>(
             out.push((k.clone(), (v.clone(), w.clone())));
         }
     };
+    let all_left = || lefts.iter().flat_map(|c| c.iter());
     if rights.len() < SCAN {
         for r in rights {
-            lefts.iter().for_each(|l| push(l, r));
+            all_left().for_each(|l| push(l, r));
         }
-    } else if lefts.len() < SCAN {
-        for l in lefts {
+    } else if n_left < SCAN {
+        for l in all_left() {
             rights.iter().for_each(|r| push(l, r));
         }
-    } else if rights.len() <= lefts.len() {
-        let index = index(rights.iter().map(|(_, k, _)| k));
-        for l in lefts {
+    } else if rights.len() <= n_left {
+        let index = index(rights.iter().map(|(_, k, _)| k), rights.len());
+        for l in all_left() {
             for &i in index.get(&l.1).map_or(&[][..], |v| &v[..]) {
                 push(l, &rights[i]);
             }
         }
     } else {
-        let index = index(lefts.iter().map(|(_, k, _)| k));
+        let lefts_flat: Vec<&(Timestamp, K, V)> = all_left().collect();
+        let index = index(lefts_flat.iter().map(|(_, k, _)| k), lefts_flat.len());
         for r in rights {
             for &i in index.get(&r.1).map_or(&[][..], |v| &v[..]) {
-                push(&lefts[i], r);
+                push(lefts_flat[i], r);
             }
         }
     }
 }
 
-/// Positions of each key among `keys`.
+/// Positions of each key among `keys` (`n` of them).
 fn index<'k, K: Hash + Eq + 'k>(
-    keys: impl ExactSizeIterator<Item = &'k K>,
+    keys: impl Iterator<Item = &'k K>,
+    n: usize,
 ) -> KeyedMap<&'k K, smallvec::SmallVec<[usize; 1]>> {
     let mut map: KeyedMap<&K, smallvec::SmallVec<[usize; 1]>> =
-        KeyedMap::with_capacity_and_hasher(keys.len(), Default::default());
+        KeyedMap::with_capacity_and_hasher(n, Default::default());
     for (i, k) in keys.enumerate() {
         map.entry(k).or_default().push(i);
     }
@@ -216,42 +233,71 @@ where
 {
     let (current, next) = min_watermark(marks);
     let bounds = (state.lower, state.upper);
+    let (lower, upper) = bounds;
     let mut out = Vec::new();
     let mut late_rows = 0u64;
 
-    // The other side's new rows meet this side's rows kept from earlier batches...
-    let kept_left = state.left.len();
+    // The other side's new rows meet this side's rows kept from earlier batches, in the
+    // chunks their ranges overlap...
     let old_right = state.right.len();
     state.right.reserve(other.len());
     for (u, (k, w)) in other {
         late_rows += u64::from(!state.keeps_right(u, current));
         state.right.push((u, k.into_owned(), w.into_owned()));
     }
-    pairs(
-        &state.left[..kept_left],
-        &state.right[old_right..],
-        bounds,
-        &mut out,
-    );
-    // ...and this side's new rows meet every row the other side keeps, new ones included.
-    state.left.reserve(batch.len());
-    for (t, (k, v)) in batch {
-        late_rows += u64::from(!state.keeps_left(t, current));
-        state.left.push((t, k.into_owned(), v.into_owned()));
+    let new_right = &state.right[old_right..];
+    if let (Some(first), Some(last)) = (
+        new_right.iter().map(|r| r.0.as_millis()).min(),
+        new_right.iter().map(|r| r.0.as_millis()).max(),
+    ) {
+        // Rows at t meet rows at u for t in u − upper ..= u − lower.
+        let (from, to) = (first.saturating_sub(upper), last.saturating_sub(lower));
+        let chunks: Vec<&[(Timestamp, K, V)]> = state
+            .left
+            .iter()
+            .filter(|c| c.earliest <= to && c.latest >= from)
+            .map(|c| &c.rows[..])
+            .collect();
+        pairs(&chunks, new_right, bounds, &mut out);
     }
-    pairs(&state.left[kept_left..], &state.right, bounds, &mut out);
-    let added = (state.left.len() - kept_left) + (state.right.len() - old_right);
-    state.counters.updated += added as u64;
+
+    // ...and this side's new rows, a chunk of their own, meet every row the other side
+    // keeps, new ones included.
+    let (mut earliest, mut latest) = (i64::MAX, i64::MIN);
+    let rows: Vec<(Timestamp, K, V)> = batch
+        .into_iter()
+        .map(|(t, (k, v))| {
+            earliest = earliest.min(t.as_millis());
+            latest = latest.max(t.as_millis());
+            (t, k.into_owned(), v.into_owned())
+        })
+        .collect();
+    if !rows.is_empty() {
+        if !state.keeps_left(earliest, current) {
+            let late = rows
+                .iter()
+                .filter(|(t, ..)| !state.keeps_left(t.as_millis(), current))
+                .count();
+            late_rows += late as u64;
+        }
+        pairs(&[&rows[..]], &state.right, bounds, &mut out);
+        state.counters.updated += rows.len() as u64;
+        state.left.push(Chunk {
+            rows,
+            earliest,
+            latest,
+        });
+    }
+    state.counters.updated += (state.right.len() - old_right) as u64;
     if late_rows > 0 {
         late.add(ctx, late_rows);
     }
 
-    // Free what no row still to come can match.
+    // Free what no row still to come can match: a chunk once its latest row is past.
     let before = state.len();
-    let (lower, upper) = bounds;
     state
         .left
-        .retain(|(t, ..)| t.as_millis().saturating_add(upper) >= next.as_millis());
+        .retain(|c| c.latest.saturating_add(upper) >= next.as_millis());
     state
         .right
         .retain(|(u, ..)| u.as_millis().saturating_sub(lower) >= next.as_millis());
@@ -261,7 +307,9 @@ where
 
 impl<K, V, W> StateSize for IntervalJoin<K, V, W> {
     fn state_stats(&mut self) -> Option<StateStats> {
-        let bytes = self.left.capacity() * std::mem::size_of::<(Timestamp, K, V)>()
+        let left: usize = self.left.iter().map(|c| c.rows.capacity()).sum();
+        let bytes = left * std::mem::size_of::<(Timestamp, K, V)>()
+            + self.left.capacity() * std::mem::size_of::<Chunk<K, V>>()
             + self.right.capacity() * std::mem::size_of::<(Timestamp, K, W)>();
         let rows = self.len();
         Some(self.counters.take(rows, bytes as u64))
@@ -342,7 +390,7 @@ mod tests {
         assert_eq!(late, 0);
         // The watermark at 12.002 s freed "a" and "b" (their last chance was 11 s and 12 s)
         // and "x" and "y" (no row of this side can still come before 12.002 s).
-        assert_eq!(s.left.len(), 1);
+        assert_eq!(s.left.iter().map(|c| c.rows.len()).sum::<usize>(), 1);
         assert_eq!(s.right.len(), 1);
         // A row of this side behind what was freed is late: counted, still joined.
         let out = batch(&mut s, &mut mark, vec![(1_500, 1, "d")], vec![], &mut late);
@@ -359,8 +407,12 @@ mod tests {
         let rights: Vec<(Timestamp, u32, u32)> = (0..50)
             .map(|i| (ts(i * 17), i as u32 % 5, i as u32))
             .collect();
-        pairs(&lefts, &rights, (-30, 40), &mut indexed);
-        pairs(&lefts[..30], &rights, (-30, 40), &mut Vec::new());
+        pairs(
+            &[&lefts[..40], &lefts[40..]],
+            &rights,
+            (-30, 40),
+            &mut indexed,
+        );
         let mut naive = Vec::new();
         for (t, k, v) in &lefts {
             for (u, k2, w) in &rights {
@@ -376,7 +428,7 @@ mod tests {
         assert_eq!(indexed, naive);
         // The other way round (more rows on the other side).
         let mut flipped = Vec::new();
-        pairs(&lefts[..20], &rights, (-30, 40), &mut flipped);
+        pairs(&[&lefts[..20]], &rights, (-30, 40), &mut flipped);
         let mut naive_flipped: Vec<_> = naive
             .iter()
             .copied()
