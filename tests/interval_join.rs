@@ -160,3 +160,64 @@ fn a_windows_results_meet_the_rows_they_came_from_by_the_windows_end() {
     // closes at 25 s.
     assert_eq!(got, vec![(0, 9, 4_000), (0, 9, 9_999), (10_000, 3, 12_000)]);
 }
+
+/// A checkpointed pipeline stopped mid-run and restarted gives what an uninterrupted one
+/// does: both sides' kept rows come back with the checkpoint (here a SQL time-range join,
+/// whose kept rows are the other query's rows).
+#[test]
+fn kept_rows_are_restored_from_a_checkpoint() {
+    let input = || -> Vec<Vec<Row>> {
+        vec![
+            vec![(1_000, 0, 5), (4_000, 0, 9)],
+            vec![(9_000, 0, 9), (11_000, 0, 2)],
+            vec![(13_000, 0, 7)], // the watermark 13 s closes [0, 10 s) here
+            vec![(16_000, 0, 7)],
+            vec![(25_000, 0, 1)], // and [10 s, 20 s) here
+            vec![],
+        ]
+    };
+    let pipeline = |dir: &std::path::Path, out: &Collector<(i64, i64, i64)>| {
+        let (dir, out) = (dir.to_path_buf(), out.clone());
+        stream_pipeline! {
+            batch 1s;
+            checkpoint dir every 2s;
+            let bids = source queue(input())
+                |> event_time(|&(t, _, _)| Timestamp::from_millis(t)) watermark 0s
+                |> map |(t, _, price)| (t, price as i64);
+            let maxes = sql("SELECT window.end AS endtime, max(price) AS maxprice
+                             FROM bids AS b(t, price) GROUP BY window(t, '10 seconds')");
+            sql("SELECT m.endtime, b.price, b.t FROM bids AS b(t, price) JOIN maxes AS m
+                 ON b.price = m.maxprice AND b.t BETWEEN m.endtime - INTERVAL '10' SECOND AND m.endtime - INTERVAL '1' MILLISECOND")
+                |> map |r| (r.endtime.map_or(0, |t| t.as_millis()), r.price.unwrap_or(0), r.t.unwrap_or(0))
+                |> collect(out)
+        }
+    };
+    let straight_dir = tempfile::tempdir().unwrap();
+    let straight = Collector::new();
+    pipeline(straight_dir.path(), &straight)
+        .run_batches(6)
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let first = Collector::new();
+    pipeline(dir.path(), &first).run_batches(2).unwrap(); // checkpointed at 2 s, then "crashes"
+    let resumed = Collector::new();
+    pipeline(dir.path(), &resumed).run_batches(4).unwrap();
+    let all = |c: &Collector<(i64, i64, i64)>| {
+        let mut v: Vec<_> = c.batches().into_iter().flat_map(|(_, b)| b).collect();
+        v.sort();
+        v
+    };
+    assert_eq!(
+        all(&straight),
+        vec![
+            (10_000, 9, 4_000),
+            (10_000, 9, 9_000),
+            (20_000, 7, 13_000),
+            (20_000, 7, 16_000)
+        ]
+    );
+    let mut both = all(&first);
+    both.extend(all(&resumed));
+    both.sort();
+    assert_eq!(both, all(&straight));
+}

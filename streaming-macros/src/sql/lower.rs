@@ -638,7 +638,9 @@ impl Lowering<'_> {
             }
 
             /// A row of the query's result.
-            #[derive(::core::fmt::Debug, ::core::clone::Clone, ::core::cmp::PartialEq, ::streaming::__private::serde::Serialize)]
+            // Deserialize too: a stage that keeps rows across batches (a time-range JOIN's
+            // other side) checkpoints them.
+            #[derive(::core::fmt::Debug, ::core::clone::Clone, ::core::cmp::PartialEq, ::streaming::__private::serde::Serialize, ::streaming::__private::serde::Deserialize)]
             #[serde(crate = "::streaming::__private::serde")]
             #[allow(non_camel_case_types)]
             pub struct #name<#(#params),*> {
