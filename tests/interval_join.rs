@@ -78,7 +78,7 @@ fn rows_meet_whichever_batch_they_arrive_in() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(64))]
+    #![proptest_config(ProptestConfig::with_cases(256))]
 
     /// Rows on time (each batch's rows at or after the watermark from before it) all meet,
     /// whatever the batches, under bounds before, around, after and at one instant.
@@ -86,19 +86,20 @@ proptest! {
     fn every_pair_within_the_bounds_meets_once(
         steps in proptest::collection::vec(
             (
-                proptest::collection::vec((0i64..3, 0u8..3), 0..6),
-                proptest::collection::vec((0i64..3, 0u8..3), 0..4),
+                proptest::collection::vec((0usize..4, 0u8..3), 0..6),
+                proptest::collection::vec((0usize..4, 0u8..3), 0..4),
             ),
             1..8,
         ),
     ) {
-        // Batch b's rows are at b × 3 s to (b + 1) × 3 s, at 0, 1.5 or 3 s (so that times
-        // often differ by a bound exactly, and a row can be at the watermark): on time for
-        // a watermark without delay.
-        let number = |b: usize, rows: &[(i64, u8)], first: u32| -> Vec<Row> {
+        // Batch b's rows are at b × 3 s + 1 ms, 1, 2 or 3 s, so that times often differ by
+        // a bound exactly, and a batch's earliest row can be 1 ms above the watermark (the
+        // latest time before it, delay 0): on time.
+        const AT: [i64; 4] = [1, 1_000, 2_000, 3_000];
+        let number = |b: usize, rows: &[(usize, u8)], first: u32| -> Vec<Row> {
             rows.iter()
                 .enumerate()
-                .map(|(i, (dt, k))| (b as i64 * 3_000 + dt * 1_500, *k, first + i as u32))
+                .map(|(i, (dt, k))| (b as i64 * 3_000 + AT[*dt], *k, first + i as u32))
                 .collect()
         };
         let left: Vec<Vec<Row>> = steps.iter().enumerate().map(|(b, (l, _))| number(b, l, 1000 * b as u32)).collect();
@@ -115,12 +116,12 @@ proptest! {
                 |> event_time(|&(t, _, _)| Timestamp::from_millis(t)) watermark 0s
                 |> map |(_, k, v)| (k, v);
             this |> interval_join(other, -4s, -1s) |> collect(before);
-            this |> interval_join(other, -2500ms, 1500ms) |> collect(around);
-            this |> interval_join(other, 0s, 7s) |> collect(after);
+            this |> interval_join(other, -3s, 3s) |> collect(around);
+            this |> interval_join(other, 0s, 6s) |> collect(after);
             this |> interval_join(other, 0s, 0s) |> collect(instant)
         };
         p.run_batches(left.len() as u64).unwrap();
-        for (out, (lower, upper)) in outs.iter().zip([(-4_000, -1_000), (-2_500, 1_500), (0, 7_000), (0, 0)]) {
+        for (out, (lower, upper)) in outs.iter().zip([(-4_000, -1_000), (-3_000, 3_000), (0, 6_000), (0, 0)]) {
             let mut got: Vec<(u8, (u32, u32))> = out.batches().into_iter().flat_map(|(_, b)| b).collect();
             got.sort();
             prop_assert_eq!(got, naive(&left, &right, lower, upper), "bounds {} ..= {}", lower, upper);

@@ -4,12 +4,14 @@
 //! `k`, are joined when `lower ≤ u − t ≤ upper`, whichever batches they arrive in.
 //!
 //! Each side keeps its rows until the watermark shows that no row still to come can match
-//! them: rows arriving later are on time only if their time is at or after the watermark
-//! (a window's results, stamped with the window's end, arrive in the batch whose watermark
-//! passes it, which is on time for this rule). So a row of this side is freed once the
-//! watermark after the batch passes `t + upper`, a row of `s` once it passes `u − lower`.
-//! A row arriving already past that point is late: it is still joined with what is kept,
-//! but may have missed rows freed before it came, so it is counted as late.
+//! them. As everywhere in event time, a time at or below the watermark is too old (Spark's
+//! `<=`): a row arriving later is on time if its time is above the watermark from before
+//! its batch (a window's results, at the window's end, come in the batch whose watermark
+//! reaches it, so they are on time). So a row of this side is freed once the watermark
+//! after the batch reaches `t + upper`, a row of `s` once it reaches `u − lower`, and every
+//! pair of rows on time meets. A row at or below the watermark from before its batch is
+//! late: it is still joined with what is kept, but may have missed rows freed before it
+//! came, so it is counted (where Spark drops it).
 //!
 //! This side's rows are kept as they came, a chunk per batch with its earliest and latest
 //! time: a row of `s` reads only the chunks its range overlaps, and a chunk is freed whole
@@ -70,18 +72,6 @@ impl<K, V, W> IntervalJoin<K, V, W> {
     /// Whether no row is kept.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
-    }
-
-    /// Whether this side's row at `t` (in ms) may still meet a row of the other side
-    /// arriving when the watermark is `w`.
-    fn keeps_left(&self, t: i64, w: Timestamp) -> bool {
-        t.saturating_add(self.upper) >= w.as_millis()
-    }
-
-    /// Whether the other side's row at `u` may still meet a row of this side arriving when
-    /// the watermark is `w`.
-    fn keeps_right(&self, u: Timestamp, w: Timestamp) -> bool {
-        u.as_millis().saturating_sub(self.lower) >= w.as_millis()
     }
 }
 
@@ -242,7 +232,7 @@ where
     let old_right = state.right.len();
     state.right.reserve(other.len());
     for (u, (k, w)) in other {
-        late_rows += u64::from(!state.keeps_right(u, current));
+        late_rows += u64::from(u <= current);
         state.right.push((u, k.into_owned(), w.into_owned()));
     }
     let new_right = &state.right[old_right..];
@@ -273,12 +263,8 @@ where
         })
         .collect();
     if !rows.is_empty() {
-        if !state.keeps_left(earliest, current) {
-            let late = rows
-                .iter()
-                .filter(|(t, ..)| !state.keeps_left(t.as_millis(), current))
-                .count();
-            late_rows += late as u64;
+        if earliest <= current.as_millis() {
+            late_rows += rows.iter().filter(|(t, ..)| *t <= current).count() as u64;
         }
         pairs(&[&rows[..]], &state.right, bounds, &mut out);
         state.counters.updated += rows.len() as u64;
@@ -295,12 +281,15 @@ where
 
     // Free what no row still to come can match: a chunk once its latest row is past.
     let before = state.len();
+    // A row of this side at t meets rows of the other up to t + upper, and the other's at
+    // u rows of this side from u − lower: once that is at or below the watermark, no row
+    // on time can reach it.
     state
         .left
-        .retain(|c| c.latest.saturating_add(upper) >= next.as_millis());
+        .retain(|c| c.latest.saturating_add(upper) > next.as_millis());
     state
         .right
-        .retain(|(u, ..)| u.as_millis().saturating_sub(lower) >= next.as_millis());
+        .retain(|(u, ..)| u.as_millis().saturating_sub(lower) > next.as_millis());
     state.counters.evicted += (before - state.len()) as u64;
     out
 }
@@ -389,9 +378,10 @@ mod tests {
         assert_eq!(out, vec![pair(2, "c", "y"), pair(2, "c", "z")]);
         assert_eq!(late, 0);
         // The watermark at 12.002 s freed "a" and "b" (their last chance was 11 s and 12 s)
-        // and "x" and "y" (no row of this side can still come before 12.002 s).
+        // and the other side's rows (a row of this side on time is after 12.002 s): "c"
+        // is kept until 21 s.
         assert_eq!(s.left.iter().map(|c| c.rows.len()).sum::<usize>(), 1);
-        assert_eq!(s.right.len(), 1);
+        assert_eq!(s.right.len(), 0);
         // A row of this side behind what was freed is late: counted, still joined.
         let out = batch(&mut s, &mut mark, vec![(1_500, 1, "d")], vec![], &mut late);
         assert!(out.is_empty());
