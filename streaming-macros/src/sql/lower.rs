@@ -394,13 +394,7 @@ impl Lowering<'_> {
         };
         if let Some(window) = window {
             stages.push(self.keyed_map(&keys, &inits, row, scope)?);
-            let ms = |n: u64| {
-                let mut l: Literal = format!("{n}ms")
-                    .parse()
-                    .unwrap_or_else(|_| Literal::u64_unsuffixed(n));
-                l.set_span(s);
-                l
-            };
+            let ms = |n: u64| self.millis(n);
             let emit = self.emit.map(|m| quote_spanned!(s=> emit #m));
             stages.push(match window {
                 TimeWindow::Fixed { length, slide } => {
@@ -741,7 +735,7 @@ impl Lowering<'_> {
             stages.push(self.stage("filter", not_null.clone()));
         }
         // A static table: its rows keyed the same way, indexed once by `join(table(..))`.
-        if let (Some(table), None) = (self.right_table, &range) {
+        if let Some(table) = self.right_table {
             let keyed = keyed(&right_keys);
             let rows = quote_spanned! {s=>
                 ::core::iter::Iterator::filter(
@@ -761,10 +755,7 @@ impl Lowering<'_> {
             // Across batches: the other side at its time column's value.
             Some((lower, upper, time)) => {
                 let ms = |n: i64| {
-                    let mut l: Literal = format!("{}ms", n.unsigned_abs())
-                        .parse()
-                        .unwrap_or_else(|_| Literal::u64_unsuffixed(n.unsigned_abs()));
-                    l.set_span(s);
+                    let l = self.millis(n.unsigned_abs());
                     if n < 0 {
                         quote_spanned!(s=> - #l)
                     } else {
@@ -860,12 +851,12 @@ impl Lowering<'_> {
             }
             // On d = u − t: t ≥ u + c is d ≤ −c; t > u + c is d ≤ −c − 1 (milliseconds);
             // t ≤ u + c is d ≥ −c; t < u + c is d ≥ −c + 1.
-            let (c, tighter_upper, tighter_lower) = (c, &mut upper, &mut lower);
+            // Several bounds on one side: the tightest holds.
             match op {
-                BinOp::Ge => *tighter_upper = Some(tighter_upper.map_or(-c, |x| x.min(-c))),
-                BinOp::Gt => *tighter_upper = Some(tighter_upper.map_or(-c - 1, |x| x.min(-c - 1))),
-                BinOp::Le => *tighter_lower = Some(tighter_lower.map_or(-c, |x| x.max(-c))),
-                _ => *tighter_lower = Some(tighter_lower.map_or(-c + 1, |x| x.max(-c + 1))),
+                BinOp::Ge => upper = Some(upper.map_or(-c, |x| x.min(-c))),
+                BinOp::Gt => upper = Some(upper.map_or(-c - 1, |x| x.min(-c - 1))),
+                BinOp::Le => lower = Some(lower.map_or(-c, |x| x.max(-c))),
+                _ => lower = Some(lower.map_or(-c + 1, |x| x.max(-c + 1))),
             }
         }
         let (Some(lower), Some(upper), Some((_, u))) = (lower, upper, columns) else {
@@ -910,6 +901,15 @@ impl Lowering<'_> {
     fn is_key(&self, e: &Expr) -> bool {
         let q = self.q;
         (q.distinct && q.group_by.is_empty()) || self.is_window(e) || q.group_by.contains(e)
+    }
+
+    /// A duration literal of `n` milliseconds, as the DSL's stages read one (`500ms`).
+    fn millis(&self, n: u64) -> Literal {
+        let mut l: Literal = format!("{n}ms")
+            .parse()
+            .unwrap_or_else(|_| Literal::u64_unsuffixed(n));
+        l.set_span(self.span);
+        l
     }
 
     /// A stage as the DSL would spell it: its name and its argument tokens.

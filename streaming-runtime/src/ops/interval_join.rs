@@ -275,9 +275,7 @@ where
         });
     }
     state.counters.updated += (state.right.len() - old_right) as u64;
-    if late_rows > 0 {
-        late.add(ctx, late_rows);
-    }
+    late.add_joined(ctx, late_rows);
 
     // Free what no row still to come can match: a chunk once its latest row is past.
     let before = state.len();
