@@ -6,6 +6,9 @@
 use proptest::prelude::*;
 use streaming::prelude::*;
 
+mod common;
+use common::sorted;
+
 /// `(milliseconds, key, value)`, stamped with its time and joined as `(key, value)`.
 type Row = (i64, u8, u32);
 
@@ -53,16 +56,8 @@ fn rows_meet_whichever_batch_they_arrive_in() {
     };
     p.on_batch_completed(move |info| seen.lock().unwrap().push(info.state.clone()));
     p.run_batches(3).unwrap();
-    let batches: Vec<Vec<(u8, (u32, u32))>> = out
-        .batches()
-        .into_iter()
-        .map(|(_, mut b)| {
-            b.sort();
-            b
-        })
-        .collect();
     assert_eq!(
-        batches,
+        sorted(&out),
         vec![
             vec![(7, (1, 100))],
             vec![(7, (2, 100)), (7, (2, 300))],

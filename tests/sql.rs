@@ -349,16 +349,8 @@ fn a_join_with_a_time_range_meets_rows_across_batches() {
             |> collect(out)
     };
     p.run_batches(3).unwrap();
-    let batches: Vec<Vec<(String, String)>> = out
-        .batches()
-        .into_iter()
-        .map(|(_, mut b)| {
-            b.sort();
-            b
-        })
-        .collect();
     assert_eq!(
-        batches,
+        sorted(&out),
         vec![
             vec![(s("c1"), s("i1"))],
             vec![(s("c2"), s("i1")), (s("c2"), s("i3"))],
