@@ -162,6 +162,18 @@ impl Operator for IntervalJoin {
         Some(g.var("joined"))
     }
 
+    /// Each run is folded into a chunk of owned rows as the loop reads it (the store keeps
+    /// the chunk as it is).
+    fn fold(&self, g: &StageContext, it: &Ident) -> TokenStream {
+        let (rt, len) = (g.rt(), g.run_len());
+        quote_spanned!(g.span=> #rt::ops::interval_join::fold(#it, #len))
+    }
+
+    fn merge(&self, g: &StageContext, a: &Ident, b: &Ident) -> TokenStream {
+        let rt = g.rt();
+        quote_spanned!(g.span=> #rt::ops::interval_join::merge(#a, #b))
+    }
+
     fn finish(&self, g: &StageContext, acc: &Ident) -> TokenStream {
         let (rt, state, ctx) = (g.rt(), g.var("joined"), g.ctx);
         let marks = &g.watermarks;

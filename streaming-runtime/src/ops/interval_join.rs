@@ -43,12 +43,43 @@ pub struct IntervalJoin<K, V, W> {
     counters: StateCounters,
 }
 
-/// One batch's rows of this side, with the span of their times.
+/// One batch's rows of this side, with the span of their times: what the fused loop folds
+/// each run into ([`fold`]), runs merged in order ([`merge`]), and what the store keeps.
 #[derive(Debug, serde::Serialize, serde::Deserialize)]
-struct Chunk<K, V> {
+pub struct Chunk<K, V> {
     rows: Vec<(Timestamp, K, V)>,
     earliest: i64,
     latest: i64,
+}
+
+/// Folds a run of stamped pairs into a chunk, each owned as it is read where it lies in the
+/// batch (the run is never collected as it came, then copied again).
+#[inline]
+pub fn fold<I, KB, VB, K, V>(it: I, input_len: usize) -> Chunk<K, V>
+where
+    I: Iterator<Item = (Timestamp, (KB, VB))>,
+    KB: IntoOwned<Owned = K>,
+    VB: IntoOwned<Owned = V>,
+{
+    let mut chunk = Chunk {
+        rows: Vec::with_capacity(it.size_hint().0.max(input_len)),
+        earliest: i64::MAX,
+        latest: i64::MIN,
+    };
+    it.for_each(|(t, (k, v))| {
+        chunk.earliest = chunk.earliest.min(t.as_millis());
+        chunk.latest = chunk.latest.max(t.as_millis());
+        chunk.rows.push((t, k.into_owned(), v.into_owned()));
+    });
+    chunk
+}
+
+/// Puts run `b`'s chunk behind run `a`'s.
+#[inline]
+pub fn merge<K, V>(a: &mut Chunk<K, V>, b: Chunk<K, V>) {
+    crate::run_vec::append(&mut a.rows, b.rows);
+    a.earliest = a.earliest.min(b.earliest);
+    a.latest = a.latest.max(b.latest);
 }
 
 impl<K, V, W> IntervalJoin<K, V, W> {
@@ -201,20 +232,19 @@ fn index<'k, K: Hash + Eq + 'k>(
     map
 }
 
-/// One batch: this side's `batch` of stamped pairs and the other stream's batch for the
-/// same time (`(time, (key, value))`) joined with each other and with what both sides
-/// kept; then each side frees what the watermark after the batch shows cannot match again.
-pub fn run<KB, VB, KO, WO, K, V, W>(
+/// One batch: this side's rows (its runs folded into one chunk) and the other stream's
+/// batch for the same time (`(time, (key, value))`) joined with each other and with what
+/// both sides kept; then each side frees what the watermark after the batch shows cannot
+/// match again.
+pub fn run<KO, WO, K, V, W>(
     state: &mut IntervalJoin<K, V, W>,
     ctx: &mut BatchContext<'_>,
     late: LateCount<'_>,
-    batch: Vec<(Timestamp, (KB, VB))>,
+    chunk: Chunk<K, V>,
     other: Vec<(Timestamp, (KO, WO))>,
     marks: &[&Watermark],
 ) -> Vec<(K, (V, W))>
 where
-    KB: IntoOwned<Owned = K>,
-    VB: IntoOwned<Owned = V>,
     KO: IntoOwned<Owned = K>,
     WO: IntoOwned<Owned = W>,
     K: Hash + Eq + Clone,
@@ -253,26 +283,13 @@ where
 
     // ...and this side's new rows, a chunk of their own, meet every row the other side
     // keeps, new ones included.
-    let (mut earliest, mut latest) = (i64::MAX, i64::MIN);
-    let rows: Vec<(Timestamp, K, V)> = batch
-        .into_iter()
-        .map(|(t, (k, v))| {
-            earliest = earliest.min(t.as_millis());
-            latest = latest.max(t.as_millis());
-            (t, k.into_owned(), v.into_owned())
-        })
-        .collect();
-    if !rows.is_empty() {
-        if earliest <= current.as_millis() {
-            late_rows += rows.iter().filter(|(t, ..)| *t <= current).count() as u64;
+    if !chunk.rows.is_empty() {
+        if chunk.earliest <= current.as_millis() {
+            late_rows += chunk.rows.iter().filter(|(t, ..)| *t <= current).count() as u64;
         }
-        pairs(&[&rows[..]], &state.right, bounds, &mut out);
-        state.counters.updated += rows.len() as u64;
-        state.left.push(Chunk {
-            rows,
-            earliest,
-            latest,
-        });
+        pairs(&[&chunk.rows[..]], &state.right, bounds, &mut out);
+        state.counters.updated += chunk.rows.len() as u64;
+        state.left.push(chunk);
     }
     state.counters.updated += (state.right.len() - old_right) as u64;
     late.add_joined(ctx, late_rows);
@@ -329,11 +346,13 @@ mod tests {
             stage: "interval_join",
             source: None,
         };
+        let left: Vec<_> = left.into_iter().map(|(t, k, v)| (ts(t), (k, v))).collect();
+        let n = left.len();
         let mut out = run(
             state,
             &mut ctx,
             late,
-            left.into_iter().map(|(t, k, v)| (ts(t), (k, v))).collect(),
+            fold(left.into_iter(), n),
             right.into_iter().map(|(t, k, w)| (ts(t), (k, w))).collect(),
             &[&*mark],
         );
