@@ -290,6 +290,31 @@ struct StreamValues {
 }
 
 impl StreamValues {
+    /// A named stream as a flow's input. A reader other than the last whose first segment
+    /// is fused (`fused_first`) reads the shared batch, cloning each element as its loop
+    /// reads it (`rt::par::Shared`), rather than a copy of the batch made first; otherwise
+    /// as [`StreamValues::value`].
+    fn flow_input(&self, name: &Ident, windowed_input: bool, fused_first: bool) -> TokenStream {
+        let last = self
+            .remaining
+            .borrow()
+            .get(&name.to_string())
+            .is_none_or(|&left| left <= 1);
+        let windowed = self
+            .windowed
+            .get(&name.to_string())
+            .copied()
+            .unwrap_or(false);
+        if last || windowed || windowed_input || !fused_first {
+            return self.value(name, windowed_input);
+        }
+        if let Some(left) = self.remaining.borrow_mut().get_mut(&name.to_string()) {
+            *left -= 1;
+        }
+        let (rt, var) = (rt(), stream_var(name));
+        quote!(#rt::par::shared(&#var))
+    }
+
     /// A named stream's value for one use. A windowed stream is an `Option` (present at its
     /// slide times); `as_option: false` asks for its elements (empty when absent).
     fn value(&self, name: &Ident, as_option: bool) -> TokenStream {
@@ -615,7 +640,10 @@ impl JobWriter<'_, '_> {
         }
         code = quote!(#receive #code);
         if let Input::Stream(name) = &flow.input {
-            let value = streams.value(name, flow.input_windowed);
+            // The first segment runs its fused loop over the input (`par::run`), which can
+            // read a shared batch; `fusion off` materialises a lone adapter's input.
+            let fused_first = plan.config.fused() && !flow.segments.is_empty();
+            let value = streams.flow_input(name, flow.input_windowed, fused_first);
             code = if flow.input_windowed {
                 quote! {
                     if let ::core::option::Option::Some(mut #input) = #value {

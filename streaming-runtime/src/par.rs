@@ -82,6 +82,42 @@ impl<T: Send> IntoChunks for Vec<T> {
     }
 }
 
+/// A named stream's batch as one of its readers other than the last reads it: the runs are
+/// slices of the batch the readers share, and each element is cloned as the fused loop
+/// reads it, instead of the whole batch copied into a vec of the reader's own first
+/// (written, then read again: a second pass over memory for every element). A reader whose
+/// loop borrows its input (`flat_map split` first) borrows the shared elements themselves.
+pub struct Shared<'a, T>(&'a Vec<T>);
+
+/// The batch of a stream read more than once, for one of its readers but the last.
+#[inline]
+pub fn shared<T: crate::ops::FanOut>(batch: &Vec<T>) -> Shared<'_, T> {
+    Shared(batch)
+}
+
+impl<'a, T: Clone + Sync> IntoChunks for &mut Shared<'a, T> {
+    type Chunk = std::iter::Cloned<std::slice::Iter<'a, T>>;
+    fn element_count(&self) -> usize {
+        self.0.len()
+    }
+    fn into_chunks(self, n: usize) -> Vec<Self::Chunk> {
+        let all: &'a [T] = self.0;
+        split_evenly(all.len(), n)
+            .map(|(a, b)| all.get(a..b).unwrap_or_default().iter().cloned())
+            .collect()
+    }
+}
+
+impl<'a, T: Sync> IntoChunks for &Shared<'a, T> {
+    type Chunk = &'a [T];
+    fn element_count(&self) -> usize {
+        self.0.len()
+    }
+    fn into_chunks(self, n: usize) -> Vec<&'a [T]> {
+        self.0.into_chunks(n)
+    }
+}
+
 thread_local! {
     /// The number of the run this thread is folding (see [`current_run`]).
     static RUN: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
