@@ -5,6 +5,7 @@
 use streaming::prelude::*;
 
 mod common;
+use common::straight_and_restarted;
 
 /// A line `"<seconds> <word>"` as (event time, word).
 fn parse_line(line: &str) -> (Timestamp, &str) {
@@ -234,16 +235,8 @@ fn windows_and_watermark_are_restored_from_a_checkpoint() {
                 |> collect(out)
         }
     };
-    let straight_dir = tempfile::tempdir().unwrap();
-    let straight = Collector::new();
-    pipeline(straight_dir.path(), &straight)
-        .run_batches(6)
-        .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let first = Collector::new();
-    pipeline(dir.path(), &first).run_batches(3).unwrap(); // checkpointed at 2 s, then "crashes"
-    let resumed = Collector::new();
-    pipeline(dir.path(), &resumed).run_batches(4).unwrap(); // batch 3 again, then 4..6
+    // Checkpointed at 2 s, stopped after batch 3, restarted: batch 3 again, then 4..6.
+    let (straight, _, resumed) = straight_and_restarted(pipeline, 6, 3, 4);
     let rows = |c: &Collector<((Window, String), i64)>, from_ms: u64| -> Vec<_> {
         c.batches()
             .into_iter()

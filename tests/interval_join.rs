@@ -7,7 +7,7 @@ use proptest::prelude::*;
 use streaming::prelude::*;
 
 mod common;
-use common::sorted;
+use common::{sorted, straight_and_restarted};
 
 /// `(milliseconds, key, value)`, stamped with its time and joined as `(key, value)`.
 type Row = (i64, u8, u32);
@@ -188,16 +188,8 @@ fn kept_rows_are_restored_from_a_checkpoint() {
                 |> collect(out)
         }
     };
-    let straight_dir = tempfile::tempdir().unwrap();
-    let straight = Collector::new();
-    pipeline(straight_dir.path(), &straight)
-        .run_batches(6)
-        .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let first = Collector::new();
-    pipeline(dir.path(), &first).run_batches(2).unwrap(); // checkpointed at 2 s, then "crashes"
-    let resumed = Collector::new();
-    pipeline(dir.path(), &resumed).run_batches(4).unwrap();
+    // Checkpointed at 2 s, stopped right after it, restarted for batches 3..6.
+    let (straight, first, resumed) = straight_and_restarted(pipeline, 6, 2, 4);
     let all = |c: &Collector<(i64, i64, i64)>| {
         let mut v: Vec<_> = c.batches().into_iter().flat_map(|(_, b)| b).collect();
         v.sort();

@@ -32,6 +32,27 @@ pub fn times_and_values<T: Ord + Clone>(c: &Collector<T>) -> Vec<(u64, Vec<T>)> 
         .collect()
 }
 
+/// A checkpointed pipeline run three ways, each with a collector of its own: straight
+/// through `total` batches in one checkpoint directory, and in another stopped after
+/// `first` batches (as if it crashed) then restarted for `resumed` more. Returns the
+/// collectors: (straight, before the stop, after the restart).
+pub fn straight_and_restarted<T: Clone + Send + 'static>(
+    pipeline: impl Fn(&std::path::Path, &Collector<T>) -> Pipeline,
+    total: u64,
+    first: u64,
+    resumed: u64,
+) -> (Collector<T>, Collector<T>, Collector<T>) {
+    let outs = (Collector::new(), Collector::new(), Collector::new());
+    let straight_dir = tempfile::tempdir().unwrap();
+    pipeline(straight_dir.path(), &outs.0)
+        .run_batches(total)
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    pipeline(dir.path(), &outs.1).run_batches(first).unwrap();
+    pipeline(dir.path(), &outs.2).run_batches(resumed).unwrap();
+    outs
+}
+
 pub fn s(x: &str) -> String {
     x.to_string()
 }
