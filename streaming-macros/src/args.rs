@@ -308,6 +308,18 @@ fn is_last_token(input: ParseStream) -> bool {
     fork.is_empty()
 }
 
+/// A group's contents split at its top-level commas (`(10s, 5s, offset 1s)`: three parts;
+/// a comma inside a nested group stays in its part).
+pub fn comma_separated(inner: TokenStream) -> Vec<Vec<TokenTree>> {
+    inner.into_iter().fold(vec![Vec::new()], |mut acc, t| {
+        match &t {
+            TokenTree::Punct(p) if p.as_char() == ',' => acc.push(Vec::new()),
+            _ => acc.last_mut().into_iter().for_each(|v| v.push(t.clone())),
+        }
+        acc
+    })
+}
+
 /// The contents of `( ... )` directly after an operator name, and what follows it.
 pub fn paren_group<'t>(
     op: &Ident,

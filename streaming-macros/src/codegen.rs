@@ -290,29 +290,36 @@ struct StreamValues {
 }
 
 impl StreamValues {
+    /// Counts one use of `name`; whether it was the last (which may take the value).
+    fn take_use(&self, name: &Ident) -> bool {
+        let mut rem = self.remaining.borrow_mut();
+        let left = rem.entry(name.to_string()).or_insert(1);
+        *left = left.saturating_sub(1);
+        *left == 0
+    }
+
+    /// Whether `name` exists only at some batches (an `Option`).
+    fn is_windowed(&self, name: &Ident) -> bool {
+        self.windowed
+            .get(&name.to_string())
+            .copied()
+            .unwrap_or(false)
+    }
+
     /// A named stream as a flow's input. A reader other than the last whose first segment
     /// is fused (`fused_first`) reads the shared batch, cloning each element as its loop
     /// reads it (`rt::par::Shared`), rather than a copy of the batch made first; otherwise
     /// as [`StreamValues::value`].
     fn flow_input(&self, name: &Ident, windowed_input: bool, fused_first: bool) -> TokenStream {
-        let last = self
-            .remaining
-            .borrow()
-            .get(&name.to_string())
-            .is_none_or(|&left| left <= 1);
-        let windowed = self
-            .windowed
-            .get(&name.to_string())
-            .copied()
-            .unwrap_or(false);
-        if last || windowed || windowed_input || !fused_first {
+        if self.is_windowed(name) || windowed_input || !fused_first {
             return self.value(name, windowed_input);
         }
-        if let Some(left) = self.remaining.borrow_mut().get_mut(&name.to_string()) {
-            *left -= 1;
-        }
         let (rt, var) = (rt(), stream_var(name));
-        quote!(#rt::par::shared(&#var))
+        if self.take_use(name) {
+            quote!(#var)
+        } else {
+            quote!(#rt::par::shared(&#var))
+        }
     }
 
     /// A named stream's value for one use. A windowed stream is an `Option` (present at its
@@ -320,18 +327,8 @@ impl StreamValues {
     fn value(&self, name: &Ident, as_option: bool) -> TokenStream {
         let rt = rt();
         let var = stream_var(name);
-        let mut rem = self.remaining.borrow_mut();
-        let left = rem.entry(name.to_string()).or_insert(1);
-        *left = left.saturating_sub(1);
-        let last = *left == 0;
-        match (
-            self.windowed
-                .get(&name.to_string())
-                .copied()
-                .unwrap_or(false),
-            as_option,
-            last,
-        ) {
+        let last = self.take_use(name);
+        match (self.is_windowed(name), as_option, last) {
             (false, _, true) => quote!(#var),
             (false, _, false) => quote!(#rt::ops::fan_out(&#var)),
             (true, true, true) => quote!(#var),

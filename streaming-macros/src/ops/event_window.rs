@@ -67,13 +67,7 @@ pub struct EventWindow {
 
 pub fn parse(op: &Ident, tokens: &[TokenTree]) -> syn::Result<Box<dyn Operator>> {
     let (inner, span, rest) = args::paren_group(op, tokens, USAGE)?;
-    let parts: Vec<Vec<TokenTree>> = inner.into_iter().fold(vec![Vec::new()], |mut acc, t| {
-        match &t {
-            TokenTree::Punct(p) if p.as_char() == ',' => acc.push(Vec::new()),
-            _ => acc.last_mut().into_iter().for_each(|v| v.push(t.clone())),
-        }
-        acc
-    });
+    let parts = args::comma_separated(inner);
     let one = |p: &[TokenTree]| match p {
         [d] => duration::parse(d),
         _ => Err(syn::Error::new(span, format!("`{op}` takes {USAGE}"))),

@@ -98,13 +98,7 @@ pub fn parse(op: &Ident, tokens: &[TokenTree]) -> syn::Result<Box<dyn Operator>>
             None
         }
     };
-    let parts: Vec<Vec<TokenTree>> = inner.into_iter().fold(vec![Vec::new()], |mut acc, t| {
-        match &t {
-            TokenTree::Punct(p) if p.as_char() == ',' => acc.push(Vec::new()),
-            _ => acc.last_mut().into_iter().for_each(|v| v.push(t.clone())),
-        }
-        acc
-    });
+    let parts = args::comma_separated(inner);
     let [other, lower, upper] = parts.as_slice() else {
         return Err(syn::Error::new(
             span,

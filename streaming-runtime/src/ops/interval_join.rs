@@ -140,10 +140,10 @@ impl<T: JoinTime> JoinTime for Option<T> {
     }
 }
 
-/// `time(f)` over an unstamped other side of pairs `(k, w)`: each stamped with `f(&w)`
-/// (rows without a time dropped).
+/// `time(f)`: the other side's pairs `(k, w)` stamped with `f(&w)` (rows without a time
+/// dropped); a stamped other side's own stamps are dropped first (`restamp_by`).
 pub fn stamp_by<K, W, T: JoinTime>(
-    other: Vec<(K, W)>,
+    other: impl IntoIterator<Item = (K, W)>,
     mut f: impl FnMut(&W) -> T,
 ) -> Vec<(Timestamp, (K, W))> {
     other
@@ -155,12 +155,9 @@ pub fn stamp_by<K, W, T: JoinTime>(
 /// `time(f)` over a stamped other side: its stamps replaced by `f(&w)`.
 pub fn restamp_by<K, W, T: JoinTime>(
     other: Vec<(Timestamp, (K, W))>,
-    mut f: impl FnMut(&W) -> T,
+    f: impl FnMut(&W) -> T,
 ) -> Vec<(Timestamp, (K, W))> {
-    other
-        .into_iter()
-        .filter_map(|(_, (k, w))| Some((f(&w).join_time()?, (k, w))))
-        .collect()
+    stamp_by(other.into_iter().map(|(_, pair)| pair), f)
 }
 
 /// One side's rows with fewer than this many on the other side are matched by scanning
