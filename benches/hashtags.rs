@@ -20,6 +20,14 @@
 //! without `ui "..";` (the page polled every second) the same way, interleaved.
 
 use std::collections::{HashMap, VecDeque};
+
+/// mimalloc, as `benches/nexmark.rs` uses, for every variant alike (the hand loops too).
+/// Under glibc's allocator a batch's few MiB of maps and batch copies are given back to
+/// the kernel at the batch's end whenever they cross its trim threshold, which moves with
+/// the sizes freed before, and come back as fresh zeroed pages the next batch: a page
+/// fault per 4 KiB, or not, by the luck of the sizes (BENCHMARKS.md, "Hashtags").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::hint::black_box;
 
 use criterion::measurement::WallTime;

@@ -11,6 +11,8 @@
 //! that code is compiled in the user's crate, and hidden from these docs because they
 //! change with the macro.
 
+#[doc(hidden)]
+pub mod append_only_map;
 pub mod block;
 #[doc(hidden)]
 pub mod checkpoint;

@@ -1,9 +1,12 @@
 //! `reduce_by_key(f)`: per batch, one `(key, value)` per key, values combined with `f`.
 //! Keys are kept as they come (a `&str` borrowed from the batch stays borrowed), so a
-//! batch's aggregation allocates only for the map itself.
+//! batch's aggregation allocates only for the map itself: an [`AppendOnlyMap`], whose
+//! lookups are prefetched ahead of the pairs combined (a batch's map seldom fits in cache),
+//! its table kept from one batch to the next in the stage's [`SizeHint`].
 
 use hashbrown::hash_map::Entry;
 
+use crate::append_only_map::AppendOnlyMap;
 use crate::keyed::{Keyed, KeyedMap};
 
 type K<I> = <<I as Iterator>::Item as Keyed>::Key;
@@ -73,23 +76,25 @@ pub struct Sharded<K, V> {
 }
 
 struct Shard<K, V> {
-    map: KeyedMap<K, V>,
+    map: AppendOnlyMap<K, V>,
     /// Runs' pairs not folded yet, in run order.
     pending: Vec<Vec<(K, V)>>,
 }
 
 impl<K: std::hash::Hash + Eq, V> Shard<K, V> {
     /// Folds the pending pairs into the map, in run order.
-    fn settle(&mut self, f: &impl Fn(V, V) -> V, capacity: usize) {
+    fn settle(&mut self, f: &impl Fn(V, V) -> V, capacity: usize, hint: &SizeHint) {
         if self.pending.is_empty() {
             return;
         }
-        self.map.reserve(capacity.saturating_sub(self.map.len()));
-        for run in std::mem::take(&mut self.pending) {
-            for (k, v) in run {
-                combine(&mut self.map, k, v, &mut |a, b| f(a, b));
-            }
+        if self.map.is_empty() {
+            self.map = hint.map(capacity);
+        } else {
+            self.map.reserve(capacity.saturating_sub(self.map.len()));
         }
+        let runs = std::mem::take(&mut self.pending);
+        self.map
+            .combine_all(runs.into_iter().flatten(), &mut |a, b| f(a, b));
     }
 
     fn pending_len(&self) -> usize {
@@ -138,7 +143,7 @@ where
         let shards = lists
             .into_iter()
             .map(|list| Shard {
-                map: KeyedMap::default(),
+                map: AppendOnlyMap::default(),
                 pending: vec![list],
             })
             .collect();
@@ -152,14 +157,24 @@ where
     } else {
         hint.keys() * 2 / 3 / shards
     };
-    let mut maps: Vec<KeyedMap<K<I>, V<I>>> = (0..shards)
-        .map(|_| KeyedMap::with_capacity_and_hasher(capacity, ahash::RandomState::new()))
-        .collect();
-    for item in it {
-        let (k, v) = item.into_key_value();
-        items += 1;
-        if let Some(map) = maps.get_mut(shard_of(&by, &k, shards)) {
-            combine(map, k, v, &mut f);
+    let mut maps: Vec<AppendOnlyMap<K<I>, V<I>>> =
+        (0..shards).map(|_| hint.map(capacity)).collect();
+    if let [map] = &mut maps[..] {
+        // One thread: the pairs straight into the map, each slot prefetched ahead.
+        map.combine_all(
+            it.map(|item| {
+                items += 1;
+                item.into_key_value()
+            }),
+            &mut f,
+        );
+    } else {
+        for item in it {
+            let (k, v) = item.into_key_value();
+            items += 1;
+            if let Some(map) = maps.get_mut(shard_of(&by, &k, shards)) {
+                map.combine(k, v, &mut f);
+            }
         }
     }
     let shards = maps
@@ -186,7 +201,9 @@ where
     let pairs = a.shards.iter_mut().zip(b.shards).collect();
     on_threads(pairs, threads, |(x, y)| {
         x.pending.extend(y.pending);
-        merge(&mut x.map, y.map, &f);
+        // One resize at most (many of `y`'s keys are new to `x`), not one per doubling.
+        x.map.reserve(y.map.len());
+        x.map.combine_all(y.map, &mut |a, b| f(a, b));
     });
 }
 
@@ -232,7 +249,7 @@ fn settle<'a, K, V, F, R>(
     sharded: &'a mut Sharded<K, V>,
     f: &F,
     hint: &SizeHint,
-    then: impl Fn(&'a KeyedMap<K, V>) -> R + Sync,
+    then: impl Fn(&'a AppendOnlyMap<K, V>) -> R + Sync,
     then_reads_all: bool,
 ) -> Vec<R>
 where
@@ -255,7 +272,7 @@ where
     let capacity = hint.keys() / shards;
     let items = sharded.items;
     let out = on_threads(sharded.shards.iter_mut().collect(), threads, |s| {
-        s.settle(f, capacity);
+        s.settle(f, capacity, hint);
         let s: &'a Shard<K, V> = s;
         (s.map.len(), then(&s.map))
     });
@@ -277,7 +294,9 @@ where
     settle(&mut sharded, &f, hint, |_| (), false);
     let mut out = Vec::with_capacity(out_keys(&sharded));
     for shard in sharded.shards {
-        out.extend(shard.map);
+        let (slots, entries) = shard.map.into_parts();
+        out.extend(entries);
+        hint.keep_slots(slots);
     }
     out
 }
@@ -306,16 +325,22 @@ where
         |map| select.first_refs(map.iter().map(|(k, v)| (k, v.clone()))),
         true,
     );
-    select.pick(firsts.into_iter().flatten())
+    let first = select.pick(firsts.into_iter().flatten());
+    for shard in sharded.shards {
+        hint.keep_slots(shard.map.into_parts().0);
+    }
+    first
 }
 
 /// The sizes of a stage's last batch (distinct keys, pairs): the next batch's maps start at
 /// that size instead of growing (and rehashing) from empty, and a parallel batch chooses
-/// how to fold (see [`Sharded`]).
+/// how to fold (see [`Sharded`]). It also keeps the last batch's map tables for the next
+/// batch's maps (a table holds no keys, so it outlives the batch its keys borrowed from).
 #[derive(Debug, Default)]
 pub struct SizeHint {
     keys: std::sync::atomic::AtomicUsize,
     items: std::sync::atomic::AtomicUsize,
+    spare_slots: std::sync::Mutex<Vec<Vec<u64>>>,
 }
 
 impl SizeHint {
@@ -333,6 +358,23 @@ impl SizeHint {
         self.items
             .store(items, std::sync::atomic::Ordering::Relaxed);
     }
+    /// A map for `keys` keys, on a spare table when there is one.
+    fn map<K, V>(&self, keys: usize) -> AppendOnlyMap<K, V> {
+        let spare = self
+            .spare_slots
+            .lock()
+            .ok()
+            .and_then(|mut spare| spare.pop());
+        AppendOnlyMap::with_slots(keys, spare.unwrap_or_default())
+    }
+
+    /// Keeps a finished map's table for the next batch.
+    fn keep_slots(&self, slots: Vec<u64>) {
+        if let Ok(mut spare) = self.spare_slots.lock() {
+            spare.push(slots);
+        }
+    }
+
     /// Whether the last batch's keys came fewer than twice each on average (none seen yet:
     /// no).
     fn keys_repeat_seldom(&self) -> bool {
