@@ -50,14 +50,16 @@ impl<K, V> AppendOnlyMap<K, V> {
 
     /// An empty map that takes `keys` keys before it grows, its table in `slots` (a spare
     /// one from an earlier map, [`into_parts`](Self::into_parts): a batch's table is large,
-    /// and one allocated anew each batch costs the kernel's fresh zeroed pages each time).
-    pub fn with_slots(keys: usize, mut slots: Vec<u64>) -> Self {
+    /// and one allocated anew each batch costs the kernel's fresh zeroed pages each time),
+    /// hashing with `hasher` (shared with whoever hashes keys for [`combine_hashed`]
+    /// (Self::combine_hashed)).
+    pub fn with_slots(keys: usize, mut slots: Vec<u64>, hasher: ahash::RandomState) -> Self {
         slots.clear();
         slots.resize(slots_for(keys), 0);
         AppendOnlyMap {
             slots,
             entries: Vec::with_capacity(keys),
-            hasher: ahash::RandomState::new(),
+            hasher,
         }
     }
 
@@ -138,10 +140,21 @@ impl<K: Hash + Eq, V> AppendOnlyMap<K, V> {
         pairs: impl IntoIterator<Item = (K, V)>,
         f: &mut impl FnMut(V, V) -> V,
     ) {
+        let hasher = self.hasher.clone();
+        let hashed = pairs.into_iter().map(|(k, v)| (hasher.hash_one(&k), k, v));
+        self.combine_all_hashed(hashed, f);
+    }
+
+    /// [`combine_all`](Self::combine_all) for pairs hashed already, with this map's hasher.
+    #[inline]
+    pub fn combine_all_hashed(
+        &mut self,
+        pairs: impl IntoIterator<Item = (u64, K, V)>,
+        f: &mut impl FnMut(V, V) -> V,
+    ) {
         let mut waiting: [Option<(u64, K, V)>; AHEAD] = std::array::from_fn(|_| None);
         let mut n = 0usize;
-        for (k, v) in pairs {
-            let h = self.hasher.hash_one(&k);
+        for (h, k, v) in pairs {
             self.prefetch(h);
             // The pair that came `AHEAD` before this one waits in this place.
             if let Some((h, k, v)) = waiting[n % AHEAD].replace((h, k, v)) {
@@ -157,8 +170,9 @@ impl<K: Hash + Eq, V> AppendOnlyMap<K, V> {
         }
     }
 
+    /// [`combine`](Self::combine) for a pair hashed already, `h`, with this map's hasher.
     #[inline(always)]
-    fn combine_hashed(&mut self, h: u64, k: K, v: V, f: &mut impl FnMut(V, V) -> V) {
+    pub fn combine_hashed(&mut self, h: u64, k: K, v: V, f: &mut impl FnMut(V, V) -> V) {
         let mask = self.mask();
         let mut i = h as usize & mask;
         loop {

@@ -77,9 +77,13 @@ pub struct Sharded<K, V> {
 
 struct Shard<K, V> {
     map: AppendOnlyMap<K, V>,
-    /// Runs' pairs not folded yet, in run order.
-    pending: Vec<Vec<(K, V)>>,
+    /// Runs' pairs not folded yet, in run order, with their hashes (by the stage's hasher,
+    /// as the map's slots).
+    pending: Vec<Vec<Hashed<K, V>>>,
 }
+
+/// A pair with its key's hash.
+type Hashed<K, V> = (u64, K, V);
 
 impl<K: std::hash::Hash + Eq, V> Shard<K, V> {
     /// Folds the pending pairs into the map, in run order.
@@ -94,7 +98,7 @@ impl<K: std::hash::Hash + Eq, V> Shard<K, V> {
         }
         let runs = std::mem::take(&mut self.pending);
         self.map
-            .combine_all(runs.into_iter().flatten(), &mut |a, b| f(a, b));
+            .combine_all_hashed(runs.into_iter().flatten(), &mut |a, b| f(a, b));
     }
 
     fn pending_len(&self) -> usize {
@@ -102,18 +106,14 @@ impl<K: std::hash::Hash + Eq, V> Shard<K, V> {
     }
 }
 
-/// The hasher that assigns keys to shards (fixed seeds: the runs of a batch must agree).
-fn shard_hasher() -> ahash::RandomState {
-    ahash::RandomState::with_seeds(0x5eed, 0x5ca1e, 0xba7c4, 0x5a4d)
-}
-
+/// The shard of a key hashed to `h` (by the stage's hasher, [`SizeHint`]'s): from the
+/// hash's high bits, which a map's slots take their tags from but not their places.
 #[inline]
-fn shard_of<K: std::hash::Hash>(by: &ahash::RandomState, k: &K, shards: usize) -> usize {
+fn shard_of(h: u64, shards: usize) -> usize {
     if shards <= 1 {
         return 0;
     }
-    // The high bits: the shard maps hash with other seeds, so this does not skew them.
-    ((by.hash_one(k) >> 32) as usize) % shards
+    ((h >> 32) as usize) % shards
 }
 
 /// `reduce_by_key` with `parallelism` > 1: folds a run into `shards` shards (sized from
@@ -126,18 +126,19 @@ where
     F: FnMut(V<I>, V<I>) -> V<I>,
 {
     let shards = shards.max(1);
-    let by = shard_hasher();
+    let hasher = &hint.hasher;
     let mut items = 0;
     if shards > 1 && hint.keys_repeat_seldom() {
         // Each of about `shards` runs sends a `1/shards` part of its pairs to each shard.
         let capacity = hint.items() / shards / shards + 16;
-        let mut lists: Vec<Vec<(K<I>, V<I>)>> =
+        let mut lists: Vec<Vec<Hashed<K<I>, V<I>>>> =
             (0..shards).map(|_| Vec::with_capacity(capacity)).collect();
         for item in it {
             let (k, v) = item.into_key_value();
             items += 1;
-            if let Some(list) = lists.get_mut(shard_of(&by, &k, shards)) {
-                list.push((k, v));
+            let h = hasher.hash_one(&k);
+            if let Some(list) = lists.get_mut(shard_of(h, shards)) {
+                list.push((h, k, v));
             }
         }
         let shards = lists
@@ -172,8 +173,9 @@ where
         for item in it {
             let (k, v) = item.into_key_value();
             items += 1;
-            if let Some(map) = maps.get_mut(shard_of(&by, &k, shards)) {
-                map.combine(k, v, &mut f);
+            let h = hasher.hash_one(&k);
+            if let Some(map) = maps.get_mut(shard_of(h, shards)) {
+                map.combine_hashed(h, k, v, &mut f);
             }
         }
     }
@@ -341,6 +343,9 @@ pub struct SizeHint {
     keys: std::sync::atomic::AtomicUsize,
     items: std::sync::atomic::AtomicUsize,
     spare_slots: std::sync::Mutex<Vec<Vec<u64>>>,
+    /// The stage's hasher, its random keys chosen once: the runs of a batch agree on a
+    /// key's shard, and a pair is hashed once, for its shard and its map's slot alike.
+    hasher: ahash::RandomState,
 }
 
 impl SizeHint {
@@ -365,7 +370,7 @@ impl SizeHint {
             .lock()
             .ok()
             .and_then(|mut spare| spare.pop());
-        AppendOnlyMap::with_slots(keys, spare.unwrap_or_default())
+        AppendOnlyMap::with_slots(keys, spare.unwrap_or_default(), self.hasher.clone())
     }
 
     /// Keeps a finished map's table for the next batch.
