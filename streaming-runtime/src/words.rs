@@ -74,10 +74,7 @@ fn word_end(s: &str, i: usize) -> usize {
         // check those one by one. A byte above `~` that is not a character's first byte is
         // never taken for whitespace (`whitespace_at` looks for first bytes only).
         let space_or_beyond = simd::splat(0x21);
-        let is_whitespace = |j: usize| match bytes[j] {
-            b @ 0..0x80 => ASCII_WS[b as usize],
-            _ => whitespace_at(s, j).is_some(),
-        };
+        let is_whitespace = |j: usize| whitespace_at(s, j).is_some();
         return simd::first(bytes, i, |c| simd::lt(c, space_or_beyond), is_whitespace)
             .unwrap_or(bytes.len());
     }

@@ -30,36 +30,28 @@ pub struct LateCount<'a> {
 impl LateCount<'_> {
     /// Counts `n` late rows, dropped by a window.
     pub(crate) fn add(&self, ctx: &mut BatchContext<'_>, n: u64) {
-        if self.count(ctx, n) {
-            tracing::debug!(
-                stage = self.stage,
-                rows = n,
-                "late rows dropped (their windows had closed)"
-            );
-        }
+        self.count(ctx, n, "late rows dropped (their windows had closed)");
     }
 
     /// Counts `n` late rows that a join still joined with what it kept (`interval_join`).
     pub(crate) fn add_joined(&self, ctx: &mut BatchContext<'_>, n: u64) {
-        if self.count(ctx, n) {
-            tracing::debug!(
-                stage = self.stage,
-                rows = n,
-                "late rows joined with the rows still kept (rows they would have met may have been freed)"
-            );
-        }
+        self.count(
+            ctx,
+            n,
+            "late rows joined with the rows still kept (rows they would have met may have been freed)",
+        );
     }
 
-    /// Counts `n` late rows for the batch and the source; whether there were any.
-    fn count(&self, ctx: &mut BatchContext<'_>, n: u64) -> bool {
+    /// Counts `n` late rows for the batch and the source, and logs `what` befell them.
+    fn count(&self, ctx: &mut BatchContext<'_>, n: u64, what: &'static str) {
         if n == 0 {
-            return false;
+            return;
         }
         ctx.add_late_rows(self.stage, n);
         if let Some(m) = self.source {
             m.add_late_rows(n);
         }
-        true
+        tracing::debug!(stage = self.stage, rows = n, "{what}");
     }
 }
 

@@ -144,7 +144,7 @@ where
         let shards = lists
             .into_iter()
             .map(|list| Shard {
-                map: AppendOnlyMap::default(),
+                map: hint.placeholder_map(),
                 pending: vec![list],
             })
             .collect();
@@ -371,6 +371,13 @@ impl SizeHint {
             .ok()
             .and_then(|mut spare| spare.pop());
         AppendOnlyMap::with_slots(keys, spare.unwrap_or_default(), self.hasher.clone())
+    }
+
+    /// An empty map without a table of its own yet (a shard whose pairs wait in lists:
+    /// its settle takes a spare table sized for them), hashing as the stage does, as every
+    /// map of the stage must for pairs hashed ahead to land in their slots.
+    fn placeholder_map<K, V>(&self) -> AppendOnlyMap<K, V> {
+        AppendOnlyMap::with_slots(0, Vec::new(), self.hasher.clone())
     }
 
     /// Keeps a finished map's table for the next batch.
