@@ -158,8 +158,10 @@ fn a_windows_results_meet_the_rows_they_came_from_by_the_windows_end() {
 }
 
 /// A checkpointed pipeline stopped mid-run and restarted gives what an uninterrupted one
-/// does: both sides' kept rows come back with the checkpoint (here a SQL time-range join,
-/// whose kept rows are the other query's rows).
+/// does: the kept rows come back with the checkpoint. Two SQL joins of the bids back onto
+/// their window's maximum: one over the window itself, lowered to the rows at each
+/// window's maximum (kept in the window's state), one over the window and its end
+/// instant, joined as written (`interval_join`, whose kept rows are both sides' rows).
 #[test]
 fn kept_rows_are_restored_from_a_checkpoint() {
     let input = || -> Vec<Vec<Row>> {
@@ -172,8 +174,10 @@ fn kept_rows_are_restored_from_a_checkpoint() {
             vec![],
         ]
     };
-    let pipeline = |dir: &std::path::Path, out: &Collector<(i64, i64, i64)>| {
-        let (dir, out) = (dir.to_path_buf(), out.clone());
+    // (joined as written, window end, price, time)
+    type Out = (bool, i64, i64, i64);
+    let pipeline = |dir: &std::path::Path, out: &Collector<Out>| {
+        let (dir, out, written) = (dir.to_path_buf(), out.clone(), out.clone());
         stream_pipeline! {
             batch 1s;
             checkpoint dir every 2s;
@@ -184,28 +188,159 @@ fn kept_rows_are_restored_from_a_checkpoint() {
                              FROM bids AS b(t, price) GROUP BY window(t, '10 seconds')");
             sql("SELECT m.endtime, b.price, b.t FROM bids AS b(t, price) JOIN maxes AS m
                  ON b.price = m.maxprice AND b.t BETWEEN m.endtime - INTERVAL '10' SECOND AND m.endtime - INTERVAL '1' MILLISECOND")
-                |> map |r| (r.endtime.map_or(0, |t| t.as_millis()), r.price.unwrap_or(0), r.t.unwrap_or(0))
-                |> collect(out)
+                |> map |r| (false, r.endtime.map_or(0, |t| t.as_millis()), r.price.unwrap_or(0), r.t.unwrap_or(0))
+                |> collect(out);
+            sql("SELECT m.endtime, b.price, b.t FROM bids AS b(t, price) JOIN maxes AS m
+                 ON b.price = m.maxprice AND b.t BETWEEN m.endtime - INTERVAL '10' SECOND AND m.endtime")
+                |> map |r| (true, r.endtime.map_or(0, |t| t.as_millis()), r.price.unwrap_or(0), r.t.unwrap_or(0))
+                |> collect(written)
         }
     };
     // Checkpointed at 2 s, stopped right after it, restarted for batches 3..6.
     let (straight, first, resumed) = straight_and_restarted(pipeline, 6, 2, 4);
-    let all = |c: &Collector<(i64, i64, i64)>| {
+    let all = |c: &Collector<Out>| {
         let mut v: Vec<_> = c.batches().into_iter().flat_map(|(_, b)| b).collect();
         v.sort();
         v
     };
-    assert_eq!(
-        all(&straight),
-        vec![
-            (10_000, 9, 4_000),
-            (10_000, 9, 9_000),
-            (20_000, 7, 13_000),
-            (20_000, 7, 16_000)
-        ]
-    );
+    // No bid is at a window's end: both forms meet the same rows.
+    let rows = [
+        (10_000, 9, 4_000),
+        (10_000, 9, 9_000),
+        (20_000, 7, 13_000),
+        (20_000, 7, 16_000),
+    ];
+    let expected: Vec<Out> = [false, true]
+        .into_iter()
+        .flat_map(|w| rows.map(|(e, p, t)| (w, e, p, t)))
+        .collect();
+    assert_eq!(all(&straight), expected);
     let mut both = all(&first);
     both.extend(all(&resumed));
     both.sort();
     assert_eq!(both, all(&straight));
+}
+
+/// `(milliseconds, price)`: prices from a small range, so windows have ties, and NULL.
+type Bid = (i64, Option<i64>);
+
+/// What a join of the bids back onto their windows' extreme gives, pair by pair: `(the
+/// window's start, price, time)` for each bid whose price is the MAX (`max`) or MIN of
+/// the window of `length` ms starting at `start`, for each window the bid's time is in
+/// `start ..= start + length` (`closed`) or `start .. start + length`. A NULL price meets
+/// nothing. The last window (the one `open` is in) has not closed.
+fn rows_at(bids: &[Bid], length: i64, max: bool, closed: bool, open: i64) -> Vec<(i64, i64, i64)> {
+    let start_of = |t: i64| t.div_euclid(length) * length;
+    let mut out = Vec::new();
+    let mut starts: Vec<i64> = bids.iter().map(|&(t, _)| start_of(t)).collect();
+    starts.sort();
+    starts.dedup();
+    for start in starts.into_iter().filter(|&s| s != start_of(open)) {
+        let prices = bids
+            .iter()
+            .filter(|&&(t, _)| start_of(t) == start)
+            .filter_map(|&(_, p)| p);
+        let Some(extreme) = (if max { prices.max() } else { prices.min() }) else {
+            continue;
+        };
+        let end = start + length;
+        for &(t, p) in bids {
+            let within = (start..end).contains(&t) || (closed && t == end);
+            if within && p == Some(extreme) {
+                out.push((start, extreme, t));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    /// A join back onto the bids' windowed MAX or MIN gives every bid at its window's
+    /// extreme, ties and all, whether it is lowered to the rows at the extreme (the range
+    /// is the window itself, at its end or its start) or joined as written (the range
+    /// takes in the window's end too, so a bid at a window's end meets both windows).
+    #[test]
+    fn a_join_back_onto_the_windows_extreme_gives_the_rows_at_it(
+        steps in proptest::collection::vec(
+            proptest::collection::vec((0usize..4, prop::option::weighted(0.8, 0i64..4)), 0..6),
+            1..8,
+        ),
+    ) {
+        // Batch b's bids at b × 3 s + 1 ms, 1, 2 or 3 s: on time (after the watermark, the
+        // latest time before them), often at a 3 s window's end. A last bid, NULL, far on
+        // closes every window but its own.
+        const AT: [i64; 4] = [1, 1_000, 2_000, 3_000];
+        const OPEN: i64 = 1_000_000;
+        let mut batches: Vec<Vec<Bid>> = steps
+            .iter()
+            .enumerate()
+            .map(|(b, rows)| rows.iter().map(|&(dt, p)| (b as i64 * 3_000 + AT[dt], p)).collect())
+            .collect();
+        batches.push(vec![(OPEN, None)]);
+        let bids: Vec<Bid> = batches.iter().flatten().copied().collect();
+        let outs = [Collector::new(), Collector::new(), Collector::new()];
+        let [max_end, min_start, as_written] = outs.clone();
+        let input = batches.clone();
+        let mut p = stream_pipeline! {
+            batch 1s;
+            let bids = source queue(input)
+                |> event_time(|&(t, _)| Timestamp::from_millis(t)) watermark 0s;
+            let maxes = sql("SELECT window.end AS e, max(price) AS top
+                             FROM bids AS b(t, price) GROUP BY window(t, '3 seconds')");
+            let mins = sql("SELECT min(price) AS low, window.start AS s
+                            FROM bids AS x(t, price) GROUP BY window(t, '3 seconds')");
+            sql("SELECT m.e, b.price, b.t FROM bids AS b(t, price) JOIN maxes AS m
+                 ON m.top = b.price AND b.t >= m.e - INTERVAL '3' SECOND AND b.t < m.e")
+                |> map |r| (r.e.map_or(0, |e| e.as_millis() - 3_000), r.price.unwrap_or(-1), r.t.unwrap_or(-1))
+                |> collect(max_end);
+            sql("SELECT n.s, price, t FROM bids AS b(t, price) JOIN mins AS n
+                 ON price = n.low AND t < n.s + INTERVAL '3' SECOND AND t >= n.s")
+                |> map |r| (r.s.map_or(0, |s| s.as_millis()), r.price.unwrap_or(-1), r.t.unwrap_or(-1))
+                |> collect(min_start);
+            sql("SELECT m.e, b.price, b.t FROM bids AS b(t, price) JOIN maxes AS m
+                 ON b.price = m.top AND b.t BETWEEN m.e - INTERVAL '3' SECOND AND m.e")
+                |> map |r| (r.e.map_or(0, |e| e.as_millis() - 3_000), r.price.unwrap_or(-1), r.t.unwrap_or(-1))
+                |> collect(as_written)
+        };
+        p.run_batches(batches.len() as u64).unwrap();
+        let all = |c: &Collector<(i64, i64, i64)>| {
+            let mut v: Vec<_> = c.batches().into_iter().flat_map(|(_, b)| b).collect();
+            v.sort();
+            v
+        };
+        prop_assert_eq!(all(&outs[0]), rows_at(&bids, 3_000, true, false, OPEN));
+        prop_assert_eq!(all(&outs[1]), rows_at(&bids, 3_000, false, false, OPEN));
+        prop_assert_eq!(all(&outs[2]), rows_at(&bids, 3_000, true, true, OPEN));
+    }
+}
+
+/// Lowered to the rows at the maximum, the join holds a window's leaders, not its rows:
+/// after 1,000 bids in one open window, its state is one window's (the join as written
+/// kept every bid).
+#[test]
+fn a_window_keeps_only_the_rows_at_its_maximum() {
+    let bids: Vec<Vec<Bid>> = vec![(1..=1_000).map(|i| (i, Some(i % 10))).collect()];
+    let out = Collector::new();
+    let stats = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = stats.clone();
+    let mut p = stream_pipeline! {
+        batch 1s;
+        let bids = source queue(bids)
+            |> event_time(|&(t, _)| Timestamp::from_millis(t)) watermark 0s;
+        let maxes = sql("SELECT window.end AS endtime, max(price) AS maxprice
+                         FROM bids AS b(t, price) GROUP BY window(t, '10 seconds')");
+        sql("SELECT b.t FROM bids AS b(t, price) JOIN maxes AS m ON b.price = m.maxprice
+             AND b.t >= m.endtime - INTERVAL '10' SECOND AND b.t < m.endtime")
+            |> collect(out)
+    };
+    p.on_batch_completed(move |info| seen.lock().unwrap().push(info.state.clone()));
+    p.run_batches(1).unwrap();
+    let stats = stats.lock().unwrap();
+    let state = stats.last().cloned().unwrap_or_default();
+    let rows: u64 = state.iter().map(|(_, s)| s.rows).sum();
+    assert_eq!(rows, 1, "{state:?}");
+    assert!(out.batches().iter().all(|(_, b)| b.is_empty()));
 }

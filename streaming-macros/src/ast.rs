@@ -85,6 +85,10 @@ pub struct Statement {
     pub span: Span,
     /// Items its code needs declared (a `sql(..)` query's row struct).
     pub items: TokenStream,
+    /// Streams a `sql(..)` query reads that none of its stages do: a query it joins and
+    /// computes again itself (a join back onto a windowed MAX). Not unused, though nothing
+    /// may read them.
+    pub reads: Vec<Ident>,
 }
 
 pub enum Head {

@@ -26,7 +26,10 @@ pub fn program(input: TokenStream, cx: &Ctxt) -> Option<Program> {
     };
     let mut statements = Vec::new();
     let mut lines = Vec::new();
-    let tables = tables(&tokens);
+    let catalog = Catalog {
+        tables: tables(&tokens),
+        queries: queries(&tokens),
+    };
     config.models = models(&tokens, cx);
     for stmt in tokens.split(|t| matches!(t, TokenTree::Punct(p) if p.as_char() == ';')) {
         let Some(first) = stmt.first() else { continue };
@@ -42,9 +45,20 @@ pub fn program(input: TokenStream, cx: &Ctxt) -> Option<Program> {
             // `let name = table(expr);`: read by the stages and queries that join it.
         } else if model_statement(stmt).is_some() {
             // `let m = kmeans(..)..;`: read by the stages that train or predict with it.
-        } else if let Some(s) = statement(stmt, &tables, &config.models, cx) {
+        } else if let Some(s) = statement(stmt, &catalog, &config.models, cx) {
             statements.extend(s);
         }
+    }
+    // A query planned from what the query it joins computes keeps other state than the
+    // join as written (the rows at a window's maximum, not every row): its checkpoints are
+    // another pipeline's, refused by the fingerprint, not misread.
+    let computed_again: Vec<String> = statements
+        .iter()
+        .flat_map(|s| &s.reads)
+        .map(|r| format!("{r} computed again"))
+        .collect();
+    if !computed_again.is_empty() {
+        config.fingerprint ^= fnv1a(&computed_again.join(";"));
     }
     config.text = lines.join(";\n");
     if !config.batch_line {
@@ -255,10 +269,41 @@ fn split_pipes(tokens: &[TokenTree]) -> Vec<(&[TokenTree], Span)> {
 /// `join(table(expr))` written there would be.
 pub type Tables = std::collections::HashMap<String, TokenStream>;
 
+/// A pipeline's streams that are a query and nothing more, `let name = sql("..");`, by
+/// name: the text a query joining one may read, to plan the join from what the other
+/// side computes (a join back onto a windowed MAX, `sql::lower`).
+pub type Queries = std::collections::HashMap<String, String>;
+
+/// What a query may read besides its FROM stream: the pipeline's tables, and the queries
+/// it may join.
+pub struct Catalog {
+    pub tables: Tables,
+    pub queries: Queries,
+}
+
 fn tables(tokens: &[TokenTree]) -> Tables {
     tokens
         .split(|t| matches!(t, TokenTree::Punct(p) if p.as_char() == ';'))
         .filter_map(table_statement)
+        .collect()
+}
+
+/// `let name = sql("..");`, without an emit mode or stages after it.
+fn queries(tokens: &[TokenTree]) -> Queries {
+    tokens
+        .split(|t| matches!(t, TokenTree::Punct(p) if p.as_char() == ';'))
+        .filter_map(|stmt| match stmt {
+            [
+                TokenTree::Ident(kw),
+                TokenTree::Ident(name),
+                TokenTree::Punct(eq),
+                body @ ..,
+            ] if kw == "let" && eq.as_char() == '=' => match sql_query(body)? {
+                (text, None) => Some((name.to_string(), text.value())),
+                (_, Some(_)) => None,
+            },
+            _ => None,
+        })
         .collect()
 }
 
@@ -410,7 +455,7 @@ fn with_table(
 /// A statement, and the hidden ones a `sql(..)` head needs (a JOIN's keyed other side).
 fn statement(
     stmt: &[TokenTree],
-    tables: &Tables,
+    catalog: &Catalog,
     models: &[ModelDef],
     cx: &Ctxt,
 ) -> Option<Vec<Statement>> {
@@ -440,14 +485,16 @@ fn statement(
     let mut complete = true;
     let mut items = TokenStream::new();
     let mut extra = Vec::new();
+    let mut reads = Vec::new();
     let head = match sql_query(head_tokens) {
         // `sql("..")`: its FROM stream, read through the stages the query lowers to.
-        Some((text, emit)) => match crate::sql::lower(&text, emit, tables) {
+        Some((text, emit)) => match crate::sql::lower(&text, emit, catalog) {
             Ok(lowered) => {
                 for (name, tokens) in &lowered.stages {
                     complete &= push_stage(&mut stages, name, tokens, cx);
                 }
                 items = lowered.items;
+                reads = lowered.reads;
                 for (binding, from, extra_stages) in lowered.extra {
                     let mut st = Vec::new();
                     for (name, tokens) in &extra_stages {
@@ -460,6 +507,7 @@ fn statement(
                         complete: true,
                         span,
                         items: TokenStream::new(),
+                        reads: Vec::new(),
                     });
                 }
                 Head::Stream(lowered.from)
@@ -476,7 +524,7 @@ fn statement(
         match tokens.first() {
             Some(TokenTree::Ident(name)) => {
                 check_model(name, &tokens[1..], models, cx);
-                let args = with_table(name, &tokens[1..], tables);
+                let args = with_table(name, &tokens[1..], &catalog.tables);
                 let args = args.as_deref().unwrap_or(&tokens[1..]);
                 complete &= push_stage(&mut stages, name, args, cx);
             }
@@ -496,6 +544,7 @@ fn statement(
             complete,
             span,
             items,
+            reads,
         },
     );
     Some(extra)

@@ -126,18 +126,40 @@ pub fn build<'a>(p: &'a Program, cx: &Ctxt) -> Option<Plan<'a>> {
         .enumerate()
         .filter_map(|(i, s)| s.binding.as_ref().map(|b| (b.to_string(), i)))
         .collect();
-    // Uses of each name, and whether all of them are as a head.
+    // Uses of each name by the statements that run, and whether all of them are as a
+    // head. A named stream nothing reads does not run, and its own reads do not count
+    // (so the stream it reads may be spliced into its one other user): repeated until
+    // no more are found, as one dead stream may be another's only reader.
     let mut uses: HashMap<String, usize> = HashMap::new();
     let mut head_only: HashMap<String, bool> = HashMap::new();
-    for s in &p.statements {
-        if let Head::Stream(n) = &s.head {
-            *uses.entry(n.to_string()).or_default() += 1;
-        }
-        for st in &s.stages {
-            for n in st.op.streams_read() {
+    let mut dead = vec![false; p.statements.len()];
+    loop {
+        uses.clear();
+        head_only.clear();
+        for (s, _) in p.statements.iter().zip(&dead).filter(|(_, d)| !**d) {
+            if let Head::Stream(n) = &s.head {
                 *uses.entry(n.to_string()).or_default() += 1;
-                head_only.insert(n.to_string(), false);
             }
+            for st in &s.stages {
+                for n in st.op.streams_read() {
+                    *uses.entry(n.to_string()).or_default() += 1;
+                    head_only.insert(n.to_string(), false);
+                }
+            }
+        }
+        let mut found = false;
+        for (s, d) in p.statements.iter().zip(&mut dead) {
+            if !*d
+                && s.binding
+                    .as_ref()
+                    .is_some_and(|b| !uses.contains_key(&b.to_string()))
+            {
+                *d = true;
+                found = true;
+            }
+        }
+        if !found {
+            break;
         }
     }
     // A stream a stage defines (`late(name)`) is always materialised.
@@ -158,10 +180,18 @@ pub fn build<'a>(p: &'a Program, cx: &Ctxt) -> Option<Plan<'a>> {
 
     let mut flows = Vec::new();
     let mut unused = Vec::new();
+    let read_by_queries: Vec<String> = p
+        .statements
+        .iter()
+        .flat_map(|s| &s.reads)
+        .map(ToString::to_string)
+        .collect();
     for (i, s) in p.statements.iter().enumerate() {
         let output = match &s.binding {
             Some(b) if !uses.contains_key(&b.to_string()) => {
-                unused.push(b);
+                if !read_by_queries.contains(&b.to_string()) {
+                    unused.push(b);
+                }
                 continue;
             }
             Some(b) if inlined(&b.to_string()) => continue, // spliced into its one user

@@ -501,6 +501,15 @@ impl Writer {
 }
 
 impl FromShape {
+    /// The shape FROM (or JOIN) gives a stream.
+    pub fn of(f: &super::query::From) -> FromShape {
+        FromShape {
+            name: f.name.clone(),
+            stream: f.stream.clone(),
+            columns: f.columns.clone(),
+        }
+    }
+
     /// Whether `table` (a column's qualifier) names this stream.
     pub fn is_named(&self, table: &str) -> bool {
         table == self.name || table == self.stream

@@ -27,7 +27,9 @@ use super::checks::UnaryCheck;
 use super::expr::{FromShape, Scope, Writer, field_ident};
 use super::query::{self, Agg, BinOp, Expr, Query, SelectItem, TimeWindow};
 use crate::names::rt_at;
-use crate::parse::Tables;
+use crate::parse::{Catalog, Queries};
+
+mod extreme_join;
 
 /// What a query becomes: its FROM stream, the stages reading it, and the items (its row
 /// struct) the pipeline's code must declare.
@@ -44,13 +46,17 @@ pub struct Lowered {
     /// Statements the query needs besides its own: a JOIN's other side, keyed
     /// (`let binding = from |> stages;`).
     pub extra: Vec<Extra>,
+    /// A query it joins and computes again itself ([`extreme_join`]), not read by its
+    /// stages.
+    pub reads: Vec<Ident>,
 }
 
 /// Each query's row struct gets a name of its own within the expansion.
 static QUERIES: AtomicUsize = AtomicUsize::new(0);
 
 /// The stages for the query `text`; `Err` is a message for the query's span.
-pub fn lower(text: &LitStr, emit: Option<&Ident>, tables: &Tables) -> Result<Lowered, String> {
+pub fn lower(text: &LitStr, emit: Option<&Ident>, catalog: &Catalog) -> Result<Lowered, String> {
+    let tables = &catalog.tables;
     let q = query::read(&text.value())?;
     if tables.contains_key(&q.from.stream) {
         return Err(format!(
@@ -60,19 +66,15 @@ pub fn lower(text: &LitStr, emit: Option<&Ident>, tables: &Tables) -> Result<Low
     }
     let span = text.span();
     let n = QUERIES.fetch_add(1, Ordering::Relaxed);
-    let shape = |f: &query::From| FromShape {
-        name: f.name.clone(),
-        stream: f.stream.clone(),
-        columns: f.columns.clone(),
-    };
     let l = Lowering {
         q: &q,
         emit,
         w: Writer::new(span, n),
         span,
-        shape: shape(&q.from),
-        right: q.join.as_ref().map(|j| shape(&j.right)),
+        shape: FromShape::of(&q.from),
+        right: q.join.as_ref().map(|j| FromShape::of(&j.right)),
         right_table: q.join.as_ref().and_then(|j| tables.get(&j.right.stream)),
+        queries: &catalog.queries,
         n,
     };
     l.lower()
@@ -89,6 +91,8 @@ struct Lowering<'q> {
     right: Option<FromShape>,
     /// A JOIN's other side when it is a static table: its expression.
     right_table: Option<&'q TokenStream>,
+    /// The pipeline's streams that are a query, whose text a join may read.
+    queries: &'q Queries,
     /// The query's number in the expansion (its row struct's and hidden streams' names).
     n: usize,
 }
@@ -112,9 +116,18 @@ impl Lowering<'_> {
         let row = self.var("__r");
         let mut stages = Vec::new();
         let mut extra = Vec::new();
+        let mut extra_items = TokenStream::new();
+        let mut reads = Vec::new();
         let scope = match (&q.join, &self.right) {
             (Some(j), Some(right)) => {
-                extra.extend(self.join(j, right, &row, &mut stages)?);
+                match self.extreme_join(j, right, &row) {
+                    Some((joined, items)) => {
+                        stages.extend(joined);
+                        extra_items = items;
+                        reads.push(Ident::new(&j.right.stream, s));
+                    }
+                    None => extra.extend(self.join(j, right, &row, &mut stages)?),
+                }
                 Scope::Joined {
                     row: &row,
                     left: &self.shape,
@@ -224,8 +237,9 @@ impl Lowering<'_> {
         Ok(Lowered {
             from: Ident::new(&q.from.stream, s),
             stages: stages.into_iter().filter_map(split_stage).collect(),
-            items: quote::quote!(#items #checks),
+            items: quote::quote!(#items #checks #extra_items),
             extra,
+            reads,
         })
     }
 
@@ -724,7 +738,7 @@ impl Lowering<'_> {
         let keyed = |keys: &[TokenStream]| quote_spanned!(s=> |#row| ((#(#keys,)*), #row));
         let (first, rest) = (&all_some[0], &all_some[1..]);
         let not_null = quote_spanned!(s=> |#p| #first #(&& #rest)*);
-        let range = self.time_range(j, right, &right_scope)?;
+        let range = self.time_range(j, right)?;
         let op = match (&range, j.left_outer) {
             (Some(_), _) => "interval_join",
             (None, true) => "left_outer_join",
@@ -753,7 +767,11 @@ impl Lowering<'_> {
         ];
         stages.push(match range {
             // Across batches: the other side at its time column's value.
-            Some((lower, upper, time)) => {
+            Some(TimeRange {
+                lower,
+                upper,
+                other_time,
+            }) => {
                 let ms = |n: i64| {
                     let l = self.millis(n.unsigned_abs());
                     if n < 0 {
@@ -763,6 +781,7 @@ impl Lowering<'_> {
                     }
                 };
                 let (lower, upper) = (ms(lower), ms(upper));
+                let time = self.w.expr(&Expr::Column(other_time), &right_scope)?;
                 self.stage(
                     op,
                     quote_spanned!(s=> (#other, #lower, #upper) time(|#row| #time)),
@@ -778,16 +797,11 @@ impl Lowering<'_> {
     }
 
     /// ON's time range, `l.t >= r.u - INTERVAL '10' SECOND AND l.t < r.u` (or BETWEEN), as
-    /// the bounds of `r.u − l.t` in milliseconds and `r.u`'s value (`None`: no range, a
+    /// the bounds of `r.u − l.t` in milliseconds and the column `r.u` (`None`: no range, a
     /// join per batch). This side's time is its event time (its `event_time` stamp), as
     /// for `GROUP BY window(t, ..)`; the other's is its column's value, which must be when
     /// its rows come (a window's end for a windowed GROUP BY's results).
-    fn time_range(
-        &self,
-        j: &query::Join,
-        right: &FromShape,
-        right_scope: &Scope<'_>,
-    ) -> Result<Option<(i64, i64, TokenStream)>, String> {
+    fn time_range(&self, j: &query::Join, right: &FromShape) -> Result<Option<TimeRange>, String> {
         if j.range.is_empty() {
             return Ok(None);
         }
@@ -867,8 +881,11 @@ impl Lowering<'_> {
         if lower > upper {
             return Err("the JOIN's time range is empty: no rows could ever meet".into());
         }
-        let time = self.w.expr(&Expr::Column(u), right_scope)?;
-        Ok(Some((lower, upper, time)))
+        Ok(Some(TimeRange {
+            lower,
+            upper,
+            other_time: u,
+        }))
     }
 
     /// Whether `e` reads a column qualified with `shape`'s name.
@@ -917,6 +934,15 @@ impl Lowering<'_> {
         let name = Ident::new(name, self.span);
         quote_spanned!(self.span=> #name #args)
     }
+}
+
+/// A JOIN's time range: `other_time − this side's time` within `lower ..= upper`
+/// milliseconds.
+struct TimeRange {
+    lower: i64,
+    upper: i64,
+    /// The other stream's time column, as ON names it (`m.endtime`).
+    other_time: String,
 }
 
 /// A comparison's operator as SQL writes it.

@@ -788,6 +788,33 @@ impl Expr {
     }
 }
 
+impl Expr {
+    /// Calls `f` on this expression and every one inside it, outside in, to change them.
+    pub fn visit_mut(&mut self, f: &mut dyn FnMut(&mut Expr)) {
+        f(self);
+        match self {
+            Expr::Binary(a, _, b) => {
+                a.visit_mut(f);
+                b.visit_mut(f);
+            }
+            Expr::Not(a) | Expr::Neg(a) | Expr::IsNull(a, _) | Expr::Cast(a, _) => a.visit_mut(f),
+            Expr::Like { expr, .. } => expr.visit_mut(f),
+            Expr::Case { whens, otherwise } => {
+                for (c, r) in whens {
+                    c.visit_mut(f);
+                    r.visit_mut(f);
+                }
+                if let Some(o) = otherwise {
+                    o.visit_mut(f);
+                }
+            }
+            Expr::Func(_, args) => args.iter_mut().for_each(|a| a.visit_mut(f)),
+            Expr::Agg(_, Some(a)) => a.visit_mut(f),
+            _ => {}
+        }
+    }
+}
+
 /// An expression as SQL text, for messages: `sum(price * 2)`, `lower(name) LIKE 'a%'`.
 impl std::fmt::Display for Expr {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
