@@ -652,17 +652,17 @@ pub fn q5_sql(events: NexmarkSource, out: &Collector<(i64, usize, u64)>) -> Pipe
 /// window ending within 10 s after it (`b.date_time >= m.endtime - INTERVAL '10' SECOND
 /// AND b.date_time < m.endtime`). Nexmark writes the range `BETWEEN endtime - 10 s AND
 /// endtime`, both ends included, so a bid at a window's very end would also meet the
-/// window before; the half-open range is the window itself, as the hand loop has it. A
-/// window's maximum comes out as the watermark passes its end, and each bid waits for it
-/// (`interval_join`), freed once the watermark is 10 s past it.
+/// window before; the half-open range is the window itself, as the hand loop has it.
+/// Being a join back onto the window's own maximum, the macro computes it as the bids at
+/// each window's running maximum (the DSL form's plan), without the bids waiting for the
+/// maximum in a join; `maxes` is then read by nothing and does not run.
 pub fn q7_sql(events: NexmarkSource, out: &Collector<(i64, Q7Bid)>) -> Pipeline {
     let out = out.clone();
     stream_pipeline! {
         batch 1s;
         parallelism { parallelism() };
-        // Read by two queries, the stream is copied for the first: only the columns q7
-        // reads are kept (a projection Flink's planner pushes into its source), so the
-        // copy is of plain tuples, not of each bid's strings.
+        // Only the columns q7 reads are kept (a projection Flink's planner pushes into
+        // its source): a window holds plain tuples, not each bid's strings.
         let bids = source nexmark(events)
             |> event_time(|e| e.timestamp()) watermark 0s
             |> flat_map |e| e.bid().map(|b| (b.auction, b.price, b.bidder, b.date_time));
