@@ -786,10 +786,9 @@ impl Expr {
             _ => {}
         }
     }
-}
 
-impl Expr {
-    /// Calls `f` on this expression and every one inside it, outside in, to change them.
+    /// Calls `f` on this expression and every one inside it, outside in, to change them
+    /// (the same walk as [`Expr::visit`]).
     pub fn visit_mut(&mut self, f: &mut dyn FnMut(&mut Expr)) {
         f(self);
         match self {
