@@ -344,3 +344,98 @@ fn a_window_keeps_only_the_rows_at_its_maximum() {
     assert_eq!(rows, 1, "{state:?}");
     assert!(out.batches().iter().all(|(_, b)| b.is_empty()));
 }
+
+/// `(milliseconds, key, price)`: keys and prices from small ranges, and NULL.
+type KeyedBid = (i64, Option<i64>, Option<i64>);
+
+/// `(window start, group's key, price, time)` for each bid and each group of its
+/// `length` ms window whose MAX it equals: of its own key's group alone (`own`; a NULL key
+/// meets no group), or of any group (NULL keys making a group, as GROUP BY has them).
+fn keyed_rows_at_max(
+    bids: &[KeyedBid],
+    length: i64,
+    own: bool,
+    open: i64,
+) -> Vec<(i64, i64, i64, i64)> {
+    let start_of = |t: i64| t.div_euclid(length) * length;
+    let mut groups: Vec<(i64, Option<i64>)> =
+        bids.iter().map(|&(t, k, _)| (start_of(t), k)).collect();
+    groups.sort();
+    groups.dedup();
+    let mut out = Vec::new();
+    for (start, key) in groups.into_iter().filter(|&(s, _)| s != start_of(open)) {
+        let in_group = |&&(t, k, _): &&KeyedBid| start_of(t) == start && k == key;
+        let Some(max) = bids
+            .iter()
+            .filter(in_group)
+            .filter_map(|&(_, _, p)| p)
+            .max()
+        else {
+            continue;
+        };
+        for &(t, k, p) in bids {
+            let meets =
+                start_of(t) == start && p == Some(max) && (!own || (k.is_some() && k == key));
+            if meets {
+                out.push((start, key.unwrap_or(-1), max, t));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    /// Grouped by a key besides the window, the join back onto each group's MAX is
+    /// lowered to the rows at it when ON equates the key too; without the key in ON, a
+    /// bid meets the maximum of every group of its window that it equals, and the join is
+    /// made as written.
+    #[test]
+    fn a_join_back_onto_each_keys_windowed_maximum_gives_the_rows_at_it(
+        steps in proptest::collection::vec(
+            proptest::collection::vec(
+                (0usize..4, prop::option::weighted(0.8, 0i64..3), prop::option::weighted(0.8, 0i64..3)),
+                0..6,
+            ),
+            1..8,
+        ),
+    ) {
+        const AT: [i64; 4] = [1, 1_000, 2_000, 3_000];
+        const OPEN: i64 = 1_000_000;
+        let mut batches: Vec<Vec<KeyedBid>> = steps
+            .iter()
+            .enumerate()
+            .map(|(b, rows)| rows.iter().map(|&(dt, k, p)| (b as i64 * 3_000 + AT[dt], k, p)).collect())
+            .collect();
+        batches.push(vec![(OPEN, None, None)]);
+        let bids: Vec<KeyedBid> = batches.iter().flatten().copied().collect();
+        let outs = [Collector::new(), Collector::new()];
+        let [own, any] = outs.clone();
+        let input = batches.clone();
+        let mut p = stream_pipeline! {
+            batch 1s;
+            let bids = source queue(input)
+                |> event_time(|&(t, _, _)| Timestamp::from_millis(t)) watermark 0s;
+            let maxes = sql("SELECT k, window.end AS e, max(price) AS top
+                             FROM bids AS b(t, k, price) GROUP BY window(t, '3 seconds'), k");
+            sql("SELECT m.e, m.k, b.price, b.t FROM bids AS b(t, k, price) JOIN maxes AS m
+                 ON b.price = m.top AND m.k = b.k AND b.t >= m.e - INTERVAL '3' SECOND AND b.t < m.e")
+                |> map |r| (r.e.map_or(0, |e| e.as_millis() - 3_000), r.k.unwrap_or(-1), r.price.unwrap_or(-1), r.t.unwrap_or(-1))
+                |> collect(own);
+            sql("SELECT m.e, m.k, b.price, b.t FROM bids AS b(t, k, price) JOIN maxes AS m
+                 ON b.price = m.top AND b.t >= m.e - INTERVAL '3' SECOND AND b.t < m.e")
+                |> map |r| (r.e.map_or(0, |e| e.as_millis() - 3_000), r.k.unwrap_or(-1), r.price.unwrap_or(-1), r.t.unwrap_or(-1))
+                |> collect(any)
+        };
+        p.run_batches(batches.len() as u64).unwrap();
+        let all = |c: &Collector<(i64, i64, i64, i64)>| {
+            let mut v: Vec<_> = c.batches().into_iter().flat_map(|(_, b)| b).collect();
+            v.sort();
+            v
+        };
+        prop_assert_eq!(all(&outs[0]), keyed_rows_at_max(&bids, 3_000, true, OPEN));
+        prop_assert_eq!(all(&outs[1]), keyed_rows_at_max(&bids, 3_000, false, OPEN));
+    }
+}

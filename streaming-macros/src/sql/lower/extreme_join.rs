@@ -7,9 +7,9 @@
 //! sql("SELECT .. FROM bids AS b(..) JOIN maxes AS m ON b.price = m.maxprice
 //!      AND b.t >= m.endtime - INTERVAL '10' SECOND AND b.t < m.endtime")
 //!
-//!   bids |> flat_map |r| Some(((), RowsAtMax::new(price, r)?))  a row and its value, NULL left out
+//!   bids |> flat_map |r| Some((keys, RowsAtMax::new(price, r)?))  a row and its value (NULL: none)
 //!        |> event_window(10s, 10s) reduce_by_key(merge)    the rows tied at the maximum
-//!        |> flat_map |((w, ()), a)| (row, maxes' row)      maxes' row built from w and the max
+//!        |> flat_map |((w, keys), a)| (row, maxes' row)    maxes' row from w, keys and the max
 //! ```
 //!
 //! Joined as written (`interval_join`), every row of the stream waits until its window's
@@ -19,12 +19,14 @@
 //!
 //! The rewrite applies only where it gives exactly the join's rows: the other side is a
 //! `let` query and nothing more (no stages after it, no emit mode), over the same stream
-//! with the same columns, grouped by one tumbling window alone, with one MAX or MIN and no
-//! WHERE, HAVING, DISTINCT, ORDER BY or LIMIT; the JOIN is inner, with one equality, of
-//! the aggregate's own expression with the column holding the aggregate, and a time range
-//! that is the window itself (at the column holding the window's end or start). Anything
-//! else is joined as written. Both sides window the stream's event-time stamp, as any
-//! windowed GROUP BY does.
+//! with the same columns, grouped by one tumbling window and any keys, with one MAX or MIN
+//! and no WHERE, HAVING, DISTINCT, ORDER BY or LIMIT; the JOIN is inner, its equalities
+//! the aggregate's own expression with the column holding the aggregate and each GROUP BY
+//! key's expression with the column holding it (so a row meets its own group's extreme
+//! alone; the elements are then keyed by the group as the window is), and its time range
+//! the window itself (at the column holding the window's end or start). Anything else is
+//! joined as written. Both sides window the stream's event-time stamp, as any windowed
+//! GROUP BY does.
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote_spanned};
@@ -37,15 +39,15 @@ use crate::sql::query::{self, Agg, Expr, Join, TimeWindow};
 
 impl Lowering<'_> {
     /// The stages giving the join's elements `((), (row, other row))` and the items they
-    /// need, when the JOIN is one onto a windowed MAX or MIN of the stream's own rows
-    /// (`None`: it is joined as written).
+    /// need, when the JOIN is one onto a windowed MAX or MIN (per group) of the stream's
+    /// own rows (`None`: it is joined as written).
     pub(super) fn extreme_join(
         &self,
         j: &Join,
         right: &FromShape,
         row: &Ident,
     ) -> Option<(Vec<TokenStream>, TokenStream)> {
-        if j.left_outer || j.on.len() != 1 || self.right_table.is_some() {
+        if j.left_outer || self.right_table.is_some() {
             return None;
         }
         // The other side's rows are its row struct, read by field.
@@ -62,10 +64,22 @@ impl Lowering<'_> {
         if !plain || m.from.stream != self.q.from.stream || m.from.columns != self.q.from.columns {
             return None;
         }
-        let [Expr::TimeWindow(TimeWindow::Fixed { length, slide })] = m.group_by[..] else {
+        // One tumbling window, and any keys besides.
+        let mut windows = m.group_by.iter().filter_map(|g| match g {
+            Expr::TimeWindow(TimeWindow::Fixed { length, slide }) if length == slide => {
+                Some(*length)
+            }
+            _ => None,
+        });
+        let (Some(length), None) = (windows.next(), windows.next()) else {
             return None;
         };
-        if length != slide {
+        let group_keys: Vec<&Expr> = m
+            .group_by
+            .iter()
+            .filter(|g| !matches!(g, Expr::TimeWindow(_)))
+            .collect();
+        if group_keys.iter().any(|k| k.has_agg()) {
             return None;
         }
         let n = QUERIES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -92,26 +106,49 @@ impl Lowering<'_> {
         let [aggregate @ Expr::Agg(agg @ (Agg::Max | Agg::Min), Some(arg))] = &aggs[..] else {
             return None;
         };
+        let in_other = |e: &Expr| canonical(e, &other.shape, false);
+        let group_keys: Vec<Expr> = group_keys
+            .into_iter()
+            .map(in_other)
+            .collect::<Option<_>>()?;
 
-        // ON: this side's value of the aggregate's expression, equal to the column holding
-        // the aggregate.
+        // ON: this side's value of the aggregate's expression equal to the column holding
+        // the aggregate, and each GROUP BY key's expression equal to the column holding
+        // it (every key: a row meets its own group's extreme, not another's).
         let other_column = |e: &Expr| -> Option<&Column<'_>> {
             let Expr::Column(c) = e else { return None };
             let (t, c) = c.split_once('.')?;
             right.is_named(t).then_some(())?;
             columns.iter().find(|x| x.field == c)
         };
-        let (a, b) = &j.on[0];
-        let (value, at) = match (other_column(b), other_column(a)) {
-            (Some(c), _) => (a, c),
-            (None, Some(c)) => (b, c),
-            (None, None) => return None,
-        };
-        if at.expr != aggregate
-            || canonical(value, &self.shape, true)? != canonical(arg, &other.shape, false)?
-        {
+        if j.on.len() != 1 + group_keys.len() {
             return None;
         }
+        let mut value = None;
+        let mut keys: Vec<Option<&Expr>> = vec![None; group_keys.len()];
+        for (a, b) in &j.on {
+            let (this, at) = match (other_column(b), other_column(a)) {
+                (Some(c), _) => (a, c),
+                (None, Some(c)) => (b, c),
+                (None, None) => return None,
+            };
+            let this_expr = canonical(this, &self.shape, true)?;
+            if at.expr == aggregate {
+                if value.is_some() || this_expr != in_other(arg)? {
+                    return None;
+                }
+                value = Some(this);
+                continue;
+            }
+            let held = in_other(at.expr)?;
+            let i = group_keys.iter().position(|k| *k == held)?;
+            if keys[i].is_some() || this_expr != group_keys[i] {
+                return None;
+            }
+            keys[i] = Some(this);
+        }
+        let value = value?;
+        let keys: Vec<&Expr> = keys.into_iter().collect::<Option<_>>()?;
 
         // The time range: the window itself, at the column holding its end or its start
         // (`u − t` within `1 ..= length`, or `1 − length ..= 0`, in milliseconds).
@@ -134,34 +171,60 @@ impl Lowering<'_> {
         // The stages.
         let s = self.span;
         let rt = rt_at(s);
-        let value = self
-            .w
-            .expr(
-                value,
-                &Scope::Row {
-                    row,
-                    from: &self.shape,
-                },
-            )
-            .ok()?;
+        let this_row = Scope::Row {
+            row,
+            from: &self.shape,
+        };
+        let value = self.w.expr(value, &this_row).ok()?;
+        let key_values = keys
+            .iter()
+            .map(|k| {
+                let v = self.w.expr(k, &this_row).ok()?;
+                Some(quote_spanned!(s=> #rt::sql::agg::key(#v)))
+            })
+            .collect::<Option<Vec<_>>>()?;
         let acc = match agg {
             Agg::Max => format_ident!("RowsAtMax", span = s),
             _ => format_ident!("RowsAtMin", span = s),
         };
-        let (w, a, v, rows, x) = (
+        let (w, a, v, rows, x, k) = (
             self.var("__w"),
             self.var("__a"),
             self.var("__v0"),
             self.var("__rows"),
             self.var("__x"),
+            self.var("__k"),
         );
+        let keep = self.var("__keep");
+        // Whether no key is NULL (`true && ..` would be the user's clippy warning: the
+        // code carries the query's span).
+        let not_null = (0..keys.len())
+            .map(|i| {
+                let i = syn::Index {
+                    index: i as u32,
+                    span: s,
+                };
+                quote_spanned!(s=> ::core::option::Option::is_some(&#k.#i))
+            })
+            .reduce(|a, b| quote_spanned!(s=> #a && #b))
+            .unwrap_or_else(|| quote_spanned!(s=> true));
+        let key_vars: Vec<Ident> = (0..keys.len())
+            .map(|i| self.var(&format!("__g{i}")))
+            .collect();
         let aggs = [(aggregate.clone(), v.clone())];
+        let grouped_keys: Vec<(Expr, Ident)> = m
+            .group_by
+            .iter()
+            .filter(|g| !matches!(g, Expr::TimeWindow(_)))
+            .cloned()
+            .zip(key_vars.iter().cloned())
+            .collect();
         let aliases: Vec<(String, Expr)> = columns
             .iter()
             .map(|c| (c.label.to_owned(), c.expr.clone()))
             .collect();
         let grouped = Scope::Grouped {
-            keys: &[],
+            keys: &grouped_keys,
             aggs: &aggs,
             aliases: &aliases,
             window: Some(&w),
@@ -177,14 +240,19 @@ impl Lowering<'_> {
         let length = self.millis(length.unsigned_abs());
         let ej = quote_spanned!(s=> #rt::sql::extreme_join);
         let stages = vec![
-            // A row whose value is NULL meets nothing: not kept. The others are kept across
-            // batches, so owned.
+            // A row whose value or key is NULL meets nothing, as in the join: not kept.
+            // The others are kept across batches, so owned.
             self.stage(
                 "flat_map",
                 quote_spanned!(s=> |#row| {
+                    let #k = (#(#key_values,)*);
+                    let #keep = #not_null;
                     let #x = #rt::sql::owned(#value);
                     let #row = #rt::IntoOwned::into_owned(#row);
-                    ::core::option::Option::map(#ej::#acc::new(#x, #row), |#a| ((), #a))
+                    ::core::option::Option::filter(
+                        ::core::option::Option::map(#ej::#acc::new(#x, #row), |#a| (#k, #a)),
+                        |_| #keep,
+                    )
                 }),
             ),
             self.stage(
@@ -193,7 +261,9 @@ impl Lowering<'_> {
             ),
             self.stage(
                 "flat_map",
-                quote_spanned!(s=> |((#w, ()), #a)| {
+                quote_spanned!(s=> |((#w, #k), #a)| {
+                    #[allow(unused_variables)]
+                    let (#(#key_vars,)*) = #k;
                     let (#v, #rows) = #ej::#acc::into_rows(#a);
                     #ej::joined(#rows, #name { #(#fields),* })
                 }),
