@@ -107,3 +107,21 @@ pub struct Stage {
     /// parsed).
     pub input: StreamProps,
 }
+
+/// A pipeline's named static tables: `let name = table(expr);`. A name stands for its
+/// expression wherever a stage or a query joins it (`join(name)`, `JOIN name`), so the
+/// expression is evaluated once for each of those, when the pipeline is built, as the
+/// `join(table(expr))` written there would be.
+pub type Tables = HashMap<String, TokenStream>;
+
+/// A pipeline's streams that are a query and nothing more, `let name = sql("..");`, by
+/// name: the text a query joining one may read, to plan the join from what the other
+/// side computes (a join back onto a windowed MAX, `sql::lower`).
+pub type Queries = HashMap<String, String>;
+
+/// What a query may read besides its FROM stream: the pipeline's tables, and the queries
+/// it may join.
+pub struct Catalog {
+    pub tables: Tables,
+    pub queries: Queries,
+}

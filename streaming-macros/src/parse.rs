@@ -4,7 +4,10 @@
 
 use proc_macro2::{Span, TokenStream, TokenTree};
 
-use crate::ast::{Backpressure, Checkpoint, Config, Head, ModelDef, Program, Stage, Statement};
+use crate::ast::{
+    Backpressure, Catalog, Checkpoint, Config, Head, ModelDef, Program, Queries, Stage, Statement,
+    Tables,
+};
 use crate::ctxt::Ctxt;
 use crate::{duration, ops, sources};
 
@@ -261,24 +264,6 @@ fn split_pipes(tokens: &[TokenTree]) -> Vec<(&[TokenTree], Span)> {
     }
     parts.push((&tokens[start..], pipe_span));
     parts
-}
-
-/// A pipeline's named static tables: `let name = table(expr);`. A name stands for its
-/// expression wherever a stage or a query joins it (`join(name)`, `JOIN name`), so the
-/// expression is evaluated once for each of those, when the pipeline is built, as the
-/// `join(table(expr))` written there would be.
-pub type Tables = std::collections::HashMap<String, TokenStream>;
-
-/// A pipeline's streams that are a query and nothing more, `let name = sql("..");`, by
-/// name: the text a query joining one may read, to plan the join from what the other
-/// side computes (a join back onto a windowed MAX, `sql::lower`).
-pub type Queries = std::collections::HashMap<String, String>;
-
-/// What a query may read besides its FROM stream: the pipeline's tables, and the queries
-/// it may join.
-pub struct Catalog {
-    pub tables: Tables,
-    pub queries: Queries,
 }
 
 fn tables(tokens: &[TokenTree]) -> Tables {

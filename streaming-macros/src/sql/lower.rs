@@ -26,8 +26,8 @@ use syn::{Ident, LitStr};
 use super::checks::UnaryCheck;
 use super::expr::{FromShape, Scope, Writer, field_ident};
 use super::query::{self, Agg, BinOp, Expr, Query, SelectItem, TimeWindow};
+use crate::ast::{Catalog, Queries};
 use crate::names::rt_at;
-use crate::parse::{Catalog, Queries};
 
 mod extreme_join;
 
