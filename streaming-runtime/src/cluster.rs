@@ -7,6 +7,6 @@
 pub use crate::checkpoint::Fence;
 #[cfg(feature = "object-store")]
 pub use crate::checkpoint::object::ObjectCheckpoints;
-pub use crate::checkpoint::store::{CheckpointStore, open as open_store};
+pub use crate::checkpoint::{CheckpointStore, open_store};
 #[cfg(feature = "kafka")]
 pub use crate::kafka::{KafkaCluster, Task};

@@ -17,23 +17,19 @@
 //! `epoch` file's value as the floor of the next claim.
 //!
 //! The claims are kept by the partition's [`CheckpointStore`]: the `epochs/` directory
-//! above for a directory, a conditional write of the pointer object on an object store
+//! above for a directory (`local.rs`), a conditional write of the pointer object on an object store
 //! ([`Fence::acquire_in`], see `object.rs`).
 //!
 //! The epoch lives beside the checkpoint rather than being Kafka's group generation
 //! because the generation is not exposed by the client, and because the checkpoint
 //! directory is what every process already shares (on one machine, or on shared storage).
 
-use std::fs::{self, File, OpenOptions};
-use std::io::ErrorKind;
 use std::path::Path;
 use std::sync::Arc;
 
-use super::store::{CheckpointStore, LocalStore};
+use super::local::LocalStore;
+use super::store::CheckpointStore;
 use crate::error::StreamingError;
-
-/// Claims kept in `epochs/` below the newest (older ones are removed by each new claim).
-const KEEP: u64 = 8;
 
 /// One owner's claim on a partition's state (cheap to clone).
 #[derive(Clone, Debug)]
@@ -57,7 +53,7 @@ impl Fence {
     }
 
     /// Claims the next epoch in a checkpoint store (a directory or an object store, see
-    /// [`super::store::open`]). Give the pipeline the same store
+    /// [`super::open_store`]). Give the pipeline the same store
     /// ([`crate::pipeline::PipelineConfig::with_checkpoint_store`]): on an object store
     /// the claim also moves the pointer its checkpoints are published by, so a previous
     /// owner's next publication is refused by the store itself.
@@ -102,85 +98,6 @@ impl Fence {
         match self.check() {
             Err(fenced @ StreamingError::Fenced { .. }) => fenced,
             _ => error,
-        }
-    }
-}
-
-/// Claims the next epoch of the directory `dir` (its `epochs/`): the exclusive creation
-/// of the epoch's file, made durable before the claim counts.
-pub(crate) fn claim_in_dir(dir: &Path) -> Result<u64, StreamingError> {
-    let epochs = dir.join("epochs");
-    fs::create_dir_all(&epochs)
-        .map_err(|e| StreamingError::io(format!("creating {}", epochs.display()), e))?;
-    let mut epoch = highest(&epochs)?.max(legacy_epoch(dir)?) + 1;
-    loop {
-        let file = epochs.join(epoch.to_string());
-        match OpenOptions::new().write(true).create_new(true).open(&file) {
-            Ok(f) => {
-                f.sync_all()
-                    .and_then(|()| File::open(&epochs)?.sync_all())
-                    .map_err(|e| StreamingError::io(format!("syncing {}", file.display()), e))?;
-                break;
-            }
-            // Another process claimed this epoch first: the next one is ours to try.
-            Err(e) if e.kind() == ErrorKind::AlreadyExists => epoch += 1,
-            Err(e) => {
-                return Err(StreamingError::io(
-                    format!("creating {}", file.display()),
-                    e,
-                ));
-            }
-        }
-    }
-    prune(&epochs, epoch);
-    Ok(epoch)
-}
-
-/// The highest epoch claimed in `epochs` (0 when none is).
-pub(crate) fn highest(epochs: &Path) -> Result<u64, StreamingError> {
-    let entries = match fs::read_dir(epochs) {
-        Ok(entries) => entries,
-        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(0),
-        Err(e) => {
-            return Err(StreamingError::io(
-                format!("reading {}", epochs.display()),
-                e,
-            ));
-        }
-    };
-    Ok(entries
-        .flatten()
-        .filter_map(|e| e.file_name().to_str()?.parse::<u64>().ok())
-        .max()
-        .unwrap_or(0))
-}
-
-/// The epoch of a directory claimed before `epochs/` existed (its `epoch` file), or 0.
-fn legacy_epoch(dir: &Path) -> Result<u64, StreamingError> {
-    let file = dir.join("epoch");
-    match fs::read_to_string(&file) {
-        Ok(text) => text.trim().parse().map_err(|_| StreamingError::BadPath {
-            path: file.clone(),
-            reason: format!("not an epoch number: {text:?}"),
-        }),
-        Err(e) if e.kind() == ErrorKind::NotFound => Ok(0),
-        Err(e) => Err(StreamingError::io(format!("reading {}", file.display()), e)),
-    }
-}
-
-/// Removes claims more than [`KEEP`] below `newest` (they can only fence the fenced).
-fn prune(epochs: &Path, newest: u64) {
-    let Ok(entries) = fs::read_dir(epochs) else {
-        return;
-    };
-    for e in entries.flatten() {
-        let old = e
-            .file_name()
-            .to_str()
-            .and_then(|n| n.parse::<u64>().ok())
-            .is_some_and(|n| n + KEEP < newest);
-        if old {
-            let _ = fs::remove_file(e.path());
         }
     }
 }
@@ -272,7 +189,10 @@ mod tests {
         let left = std::fs::read_dir(dir.path().join("epochs"))
             .unwrap()
             .count();
-        assert!(left <= KEEP as usize + 1, "{left} claims left");
+        assert!(
+            left <= super::super::local::KEEP_CLAIMS as usize + 1,
+            "{left} claims left"
+        );
         assert!(fences[19].check().is_ok() && fences[0].check().is_err());
     }
 }

@@ -23,12 +23,14 @@
 //! that a process presumed dead does not overwrite the state of the one that took over.
 
 mod fence;
+mod local;
 #[cfg(feature = "object-store")]
 pub mod object;
 pub mod store;
 
 pub use fence::Fence;
-pub use store::{CheckpointStore, LocalStore};
+pub use local::LocalStore;
+pub use store::CheckpointStore;
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -93,7 +95,7 @@ impl CheckpointDir {
         }
     }
 
-    /// Over a store [`store::open`] opened (a directory or an object store).
+    /// Over a store [`open_store`] opened (a directory or an object store).
     pub fn with_store(store: Arc<dyn CheckpointStore>, fingerprint: u64) -> Self {
         CheckpointDir {
             dir: PathBuf::from(store.location()),
@@ -356,7 +358,7 @@ impl CheckpointConfig {
         let store = match self.store.0.get() {
             Some(store) => store.clone(),
             None => {
-                let opened = store::open(&self.dir)?;
+                let opened = open_store(&self.dir)?;
                 // One batch thread opens it; were there two, both would use the first.
                 self.store.0.get_or_init(|| opened).clone()
             }
@@ -485,9 +487,46 @@ pub const fn fingerprint(text: &str) -> u64 {
     hash
 }
 
+/// Opens the store a `checkpoint "LOCATION"` names: `s3://bucket/prefix` is an object
+/// store (with the feature `object-store`), anything else a local directory.
+pub fn open_store(location: &Path) -> Result<Arc<dyn CheckpointStore>, StreamingError> {
+    match location.to_str() {
+        Some(url) if is_url(url) => open_url(url),
+        _ => Ok(Arc::new(LocalStore::new(location))),
+    }
+}
+
+/// A location that names an object store rather than a directory.
+pub fn is_url(location: &str) -> bool {
+    location.split_once("://").is_some_and(|(scheme, _)| {
+        !scheme.is_empty() && scheme.chars().all(|c| c.is_ascii_alphanumeric())
+    })
+}
+
+#[cfg(feature = "object-store")]
+fn open_url(url: &str) -> Result<Arc<dyn CheckpointStore>, StreamingError> {
+    Ok(Arc::new(object::ObjectCheckpoints::open(url)?))
+}
+
+#[cfg(not(feature = "object-store"))]
+fn open_url(url: &str) -> Result<Arc<dyn CheckpointStore>, StreamingError> {
+    Err(StreamingError::Config(format!(
+        "checkpoint {url:?}: an object store location needs the `object-store` feature of \
+         the `streaming` crate"
+    )))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn urls_and_directories() {
+        assert!(is_url("s3://bucket/prefix"));
+        assert!(!is_url("/tmp/cp"));
+        assert!(!is_url("relative/dir"));
+        assert!(!is_url("://x"));
+    }
     use std::collections::BTreeMap;
 
     type State = (BTreeMap<String, i64>, u64);

@@ -52,7 +52,7 @@ enum Shared {
 impl Shared {
     fn store(&mut self) -> Result<&Arc<dyn CheckpointStore>, StreamingError> {
         if let Shared::Location(location) = self {
-            *self = Shared::Open(crate::checkpoint::store::open(location)?);
+            *self = Shared::Open(crate::checkpoint::open_store(location)?);
         }
         match self {
             Shared::Open(store) => Ok(store),

@@ -281,7 +281,7 @@ impl KafkaCluster {
         // The partition's store (a directory, or a prefix of an object store): the fence is
         // claimed in it and the pipeline checkpoints through the same one, so that on an
         // object store a later owner's claim makes the store refuse this one's writes.
-        let store = crate::checkpoint::store::open(&dir)?;
+        let store = crate::checkpoint::open_store(&dir)?;
         let fence = Fence::acquire_in(
             Arc::clone(&store),
             format!("partition {} of {}", p, self.topic),

@@ -49,7 +49,7 @@ pub(super) fn fresh_run() -> u64 {
 /// object store): two tasks starting together agree on one id, the loser reading the
 /// winner's.
 pub(super) fn cluster_run(root: &Path) -> Result<u64, StreamingError> {
-    let store = crate::checkpoint::store::open(root)?;
+    let store = crate::checkpoint::open_store(root)?;
     run_in(store.as_ref())
 }
 
