@@ -221,6 +221,27 @@ fn kept_rows_are_restored_from_a_checkpoint() {
     assert_eq!(both, all(&straight));
 }
 
+/// Batch b's rows at b × 3 s + 1 ms, 1, 2 or 3 s (`AT[dt]` for a step's `(dt, row)`): on
+/// time (after the watermark, the latest time before them), often at a 3 s window's end.
+/// Then `last`, at `OPEN`, far on: it closes every window but its own.
+fn at_times<T, R>(steps: &[Vec<(usize, T)>], row: impl Fn(i64, &T) -> R, last: R) -> Vec<Vec<R>> {
+    const AT: [i64; 4] = [1, 1_000, 2_000, 3_000];
+    let mut batches: Vec<Vec<R>> = steps
+        .iter()
+        .enumerate()
+        .map(|(b, rows)| {
+            rows.iter()
+                .map(|(dt, r)| row(b as i64 * 3_000 + AT[*dt], r))
+                .collect()
+        })
+        .collect();
+    batches.push(vec![last]);
+    batches
+}
+
+/// The time of [`at_times`]' last row.
+const OPEN: i64 = 1_000_000;
+
 /// `(milliseconds, price)`: prices from a small range, so windows have ties, and NULL.
 type Bid = (i64, Option<i64>);
 
@@ -269,17 +290,7 @@ proptest! {
             1..8,
         ),
     ) {
-        // Batch b's bids at b × 3 s + 1 ms, 1, 2 or 3 s: on time (after the watermark, the
-        // latest time before them), often at a 3 s window's end. A last bid, NULL, far on
-        // closes every window but its own.
-        const AT: [i64; 4] = [1, 1_000, 2_000, 3_000];
-        const OPEN: i64 = 1_000_000;
-        let mut batches: Vec<Vec<Bid>> = steps
-            .iter()
-            .enumerate()
-            .map(|(b, rows)| rows.iter().map(|&(dt, p)| (b as i64 * 3_000 + AT[dt], p)).collect())
-            .collect();
-        batches.push(vec![(OPEN, None)]);
+        let batches: Vec<Vec<Bid>> = at_times(&steps, |t, &p| (t, p), (OPEN, None));
         let bids: Vec<Bid> = batches.iter().flatten().copied().collect();
         let outs = [Collector::new(), Collector::new(), Collector::new()];
         let [max_end, min_start, as_written] = outs.clone();
@@ -396,20 +407,13 @@ proptest! {
     fn a_join_back_onto_each_keys_windowed_maximum_gives_the_rows_at_it(
         steps in proptest::collection::vec(
             proptest::collection::vec(
-                (0usize..4, prop::option::weighted(0.8, 0i64..3), prop::option::weighted(0.8, 0i64..3)),
+                (0usize..4, (prop::option::weighted(0.8, 0i64..3), prop::option::weighted(0.8, 0i64..3))),
                 0..6,
             ),
             1..8,
         ),
     ) {
-        const AT: [i64; 4] = [1, 1_000, 2_000, 3_000];
-        const OPEN: i64 = 1_000_000;
-        let mut batches: Vec<Vec<KeyedBid>> = steps
-            .iter()
-            .enumerate()
-            .map(|(b, rows)| rows.iter().map(|&(dt, k, p)| (b as i64 * 3_000 + AT[dt], k, p)).collect())
-            .collect();
-        batches.push(vec![(OPEN, None, None)]);
+        let batches: Vec<Vec<KeyedBid>> = at_times(&steps, |t, &(k, p)| (t, k, p), (OPEN, None, None));
         let bids: Vec<KeyedBid> = batches.iter().flatten().copied().collect();
         let outs = [Collector::new(), Collector::new()];
         let [own, any] = outs.clone();
