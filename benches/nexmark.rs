@@ -14,7 +14,8 @@
 //! Then, as `benches/sql.rs` does, rounds time the forms back to back (this machine is
 //! shared and its load moves between one variant's seconds and the next's) and print, per
 //! query, DSL / hand and SQL / hand: the median of the rounds' own ratios and the ratio of
-//! the fastest runs.
+//! the fastest runs, then the fastest runs' times (so a ratio that moves shows which side
+//! moved).
 //!
 //! The bench runs on mimalloc ([`ALLOCATOR`]). Every form is still timed with the
 //! allocator settled at its end ([`measured`]), which matters under glibc (the earlier
