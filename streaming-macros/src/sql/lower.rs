@@ -179,13 +179,7 @@ impl Lowering<'_> {
         if aggregates {
             ordered = self.grouped(&name, &columns, &row, &scope, &mut stages)?;
         } else if !wildcard {
-            let fields = columns
-                .iter()
-                .map(|c| {
-                    let (f, e) = (&c.field, self.w.expr(c.expr, &scope)?);
-                    Ok(quote_spanned!(s=> #f: #rt::sql::owned(#e)))
-                })
-                .collect::<Result<Vec<_>, String>>()?;
+            let fields = self.fields(&columns, &scope)?;
             stages.push(self.stage("map", quote_spanned!(s=> |#row| #name { #(#fields),* })));
         }
 
@@ -370,10 +364,7 @@ impl Lowering<'_> {
                 (_, None) => return Err(format!("`{}` needs a column", e)),
             });
         }
-        let aliases: Vec<(String, Expr)> = columns
-            .iter()
-            .map(|c| (c.label.to_owned(), c.expr.clone()))
-            .collect();
+        let aliases = aliases(columns);
         let w = self.var("__w");
         let grouped = Scope::Grouped {
             keys: &keys,
@@ -381,13 +372,7 @@ impl Lowering<'_> {
             aliases: &aliases,
             window: window.is_some().then_some(&w),
         };
-        let fields = columns
-            .iter()
-            .map(|c| {
-                let (f, e) = (&c.field, self.w.expr(c.expr, &grouped)?);
-                Ok(quote_spanned!(s=> #f: #rt::sql::owned(#e)))
-            })
-            .collect::<Result<Vec<_>, String>>()?;
+        let fields = self.fields(columns, &grouped)?;
         let having = match &q.having {
             Some(h) => {
                 let h = self.w.condition(h, &grouped)?;
@@ -506,6 +491,40 @@ impl Lowering<'_> {
             }
         }
         Ok(false)
+    }
+
+    /// The row struct's fields: each column's value in `scope`, owned.
+    fn fields(
+        &self,
+        columns: &[Column<'_>],
+        scope: &Scope<'_>,
+    ) -> Result<Vec<TokenStream>, String> {
+        let s = self.span;
+        let rt = rt_at(s);
+        columns
+            .iter()
+            .map(|c| {
+                let (f, e) = (&c.field, self.w.expr(c.expr, scope)?);
+                Ok(quote_spanned!(s=> #f: #rt::sql::owned(#e)))
+            })
+            .collect()
+    }
+
+    /// Whether no part of the key tuple `key` (of `n` `Option`s) is NULL: a key that has
+    /// one meets nothing in a join, as in SQL. (With no parts, `true`: never `true && ..`,
+    /// which clippy would lint in the user's code, the code carrying the query's span.)
+    fn all_some(&self, key: &TokenStream, n: usize) -> TokenStream {
+        let s = self.span;
+        (0..n)
+            .map(|i| {
+                let i = syn::Index {
+                    index: i as u32,
+                    span: s,
+                };
+                quote_spanned!(s=> ::core::option::Option::is_some(&#key.#i))
+            })
+            .reduce(|a, b| quote_spanned!(s=> #a && #b))
+            .unwrap_or_else(|| quote_spanned!(s=> true))
     }
 
     /// The `map` to `(key, accumulators)` that grouping starts with. A key that is the
@@ -726,18 +745,9 @@ impl Lowering<'_> {
             right_keys.push(quote_spanned!(s=> #rt::sql::agg::key(#r)));
         }
         let p = self.var("__p");
-        let all_some: Vec<TokenStream> = (0..j.on.len())
-            .map(|i| {
-                let i = syn::Index {
-                    index: i as u32,
-                    span: s,
-                };
-                quote_spanned!(s=> ::core::option::Option::is_some(&#p.0.#i))
-            })
-            .collect();
         let keyed = |keys: &[TokenStream]| quote_spanned!(s=> |#row| ((#(#keys,)*), #row));
-        let (first, rest) = (&all_some[0], &all_some[1..]);
-        let not_null = quote_spanned!(s=> |#p| #first #(&& #rest)*);
+        let all_some = self.all_some(&quote_spanned!(s=> #p.0), j.on.len());
+        let not_null = quote_spanned!(s=> |#p| #all_some);
         let range = self.time_range(j, right)?;
         let op = match (&range, j.left_outer) {
             (Some(_), _) => "interval_join",
@@ -943,6 +953,15 @@ struct TimeRange {
     upper: i64,
     /// The other stream's time column, as ON names it (`m.endtime`).
     other_time: String,
+}
+
+/// Each output column's label and expression: what an alias in HAVING (or a query's
+/// column read after grouping) stands for.
+fn aliases(columns: &[Column<'_>]) -> Vec<(String, Expr)> {
+    columns
+        .iter()
+        .map(|c| (c.label.to_owned(), c.expr.clone()))
+        .collect()
 }
 
 /// A comparison's operator as SQL writes it.

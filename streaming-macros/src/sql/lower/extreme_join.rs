@@ -74,12 +74,12 @@ impl Lowering<'_> {
         let (Some(length), None) = (windows.next(), windows.next()) else {
             return None;
         };
-        let group_keys: Vec<&Expr> = m
+        let group_by: Vec<&Expr> = m
             .group_by
             .iter()
             .filter(|g| !matches!(g, Expr::TimeWindow(_)))
             .collect();
-        if group_keys.iter().any(|k| k.has_agg()) {
+        if group_by.iter().any(|k| k.has_agg()) {
             return None;
         }
         let n = QUERIES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -107,9 +107,9 @@ impl Lowering<'_> {
             return None;
         };
         let in_other = |e: &Expr| canonical(e, &other.shape, false);
-        let group_keys: Vec<Expr> = group_keys
-            .into_iter()
-            .map(in_other)
+        let group_keys: Vec<Expr> = group_by
+            .iter()
+            .map(|k| in_other(k))
             .collect::<Option<_>>()?;
 
         // ON: this side's value of the aggregate's expression equal to the column holding
@@ -168,9 +168,38 @@ impl Lowering<'_> {
             return None;
         }
 
-        // The stages.
+        // The other query's row, from the window, the group's keys and the extreme: built
+        // first, so that nothing of this query is written unless the rewrite holds.
         let s = self.span;
         let rt = rt_at(s);
+        let (w, a, v, rows, x, k, keep) = (
+            self.var("__w"),
+            self.var("__a"),
+            self.var("__v0"),
+            self.var("__rows"),
+            self.var("__x"),
+            self.var("__k"),
+            self.var("__keep"),
+        );
+        let key_vars: Vec<Ident> = (0..keys.len())
+            .map(|i| self.var(&format!("__g{i}")))
+            .collect();
+        let grouped_keys: Vec<(Expr, Ident)> = group_by
+            .into_iter()
+            .cloned()
+            .zip(key_vars.iter().cloned())
+            .collect();
+        let aggs = [(aggregate.clone(), v.clone())];
+        let aliases = super::aliases(&columns);
+        let grouped = Scope::Grouped {
+            keys: &grouped_keys,
+            aggs: &aggs,
+            aliases: &aliases,
+            window: Some(&w),
+        };
+        let fields = other.fields(&columns, &grouped).ok()?;
+
+        // This query's side: each row's value and group.
         let this_row = Scope::Row {
             row,
             from: &self.shape,
@@ -183,59 +212,11 @@ impl Lowering<'_> {
                 Some(quote_spanned!(s=> #rt::sql::agg::key(#v)))
             })
             .collect::<Option<Vec<_>>>()?;
+        let not_null = self.all_some(&quote_spanned!(s=> #k), keys.len());
         let acc = match agg {
             Agg::Max => format_ident!("RowsAtMax", span = s),
             _ => format_ident!("RowsAtMin", span = s),
         };
-        let (w, a, v, rows, x, k) = (
-            self.var("__w"),
-            self.var("__a"),
-            self.var("__v0"),
-            self.var("__rows"),
-            self.var("__x"),
-            self.var("__k"),
-        );
-        let keep = self.var("__keep");
-        // Whether no key is NULL (`true && ..` would be the user's clippy warning: the
-        // code carries the query's span).
-        let not_null = (0..keys.len())
-            .map(|i| {
-                let i = syn::Index {
-                    index: i as u32,
-                    span: s,
-                };
-                quote_spanned!(s=> ::core::option::Option::is_some(&#k.#i))
-            })
-            .reduce(|a, b| quote_spanned!(s=> #a && #b))
-            .unwrap_or_else(|| quote_spanned!(s=> true));
-        let key_vars: Vec<Ident> = (0..keys.len())
-            .map(|i| self.var(&format!("__g{i}")))
-            .collect();
-        let aggs = [(aggregate.clone(), v.clone())];
-        let grouped_keys: Vec<(Expr, Ident)> = m
-            .group_by
-            .iter()
-            .filter(|g| !matches!(g, Expr::TimeWindow(_)))
-            .cloned()
-            .zip(key_vars.iter().cloned())
-            .collect();
-        let aliases: Vec<(String, Expr)> = columns
-            .iter()
-            .map(|c| (c.label.to_owned(), c.expr.clone()))
-            .collect();
-        let grouped = Scope::Grouped {
-            keys: &grouped_keys,
-            aggs: &aggs,
-            aliases: &aliases,
-            window: Some(&w),
-        };
-        let fields = columns
-            .iter()
-            .map(|c| {
-                let (f, e) = (&c.field, other.w.expr(c.expr, &grouped).ok()?);
-                Some(quote_spanned!(s=> #f: #rt::sql::owned(#e)))
-            })
-            .collect::<Option<Vec<_>>>()?;
         let name = format_ident!("__SqlRow{}", n, span = s);
         let length = self.millis(length.unsigned_abs());
         let ej = quote_spanned!(s=> #rt::sql::extreme_join);
