@@ -44,9 +44,9 @@ pub use streaming_runtime::{into_owned_by_identity, spark_display_via_display};
 pub use streaming_runtime::{
     BackpressureConfig, BatchInfo, BatchTime, Block, Collector, CompactBuffer, IntoOwned,
     IntoSource, Keyed, LineBlock, Lines, Malformed, MetricsSnapshot, OutputBuffer,
-    ParseTimestampError, PartitionLag, Pipeline, PipelineBuilder, PipelineConfig, Receiver,
-    Running, Source, SourceControl, SourceMetrics, SparkDisplay, StateStats, Store, StreamingError,
-    Timestamp, Window,
+    ParseTimestampError, PartitionLag, Pipeline, PipelineBuilder, PipelineConfig, Receiver, RowsAt,
+    RowsAtMax, RowsAtMin, Running, Source, SourceControl, SourceMetrics, SparkDisplay, StateStats,
+    Store, StreamingError, Timestamp, Window,
 };
 #[doc(inline)]
 pub use streaming_runtime::{block, cluster, event_time, line_feed, object_file, receiver, source};

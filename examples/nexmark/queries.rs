@@ -19,6 +19,7 @@ use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde::{Deserialize, Serialize};
+use streaming::RowsAtMax;
 use streaming::nexmark::{Bid, Event, NexmarkSource};
 use streaming::prelude::*;
 
@@ -467,61 +468,6 @@ pub fn q6(events: NexmarkSource, out: &Collector<(usize, f64)>) -> Pipeline {
     }
 }
 
-/// A maximum and every key that reached it (q5's auctions with the most bids, q7's bids
-/// with the highest price). The first key is held inline: most windows have one winner, so
-/// reducing a window's rows allocates nothing for most of them (a `Vec` per row was a
-/// third of q7's time).
-#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
-pub struct Ties<K> {
-    max: u64,
-    first: K,
-    rest: Vec<K>,
-}
-
-impl<K> Ties<K> {
-    /// `key` alone at `max`.
-    pub fn new(max: u64, key: K) -> Self {
-        Ties {
-            max,
-            first: key,
-            rest: Vec::new(),
-        }
-    }
-
-    /// The higher of the two, ties keeping the keys of both (`a`'s first).
-    #[inline]
-    pub fn max(a: Self, b: Self) -> Self {
-        match a.max.cmp(&b.max) {
-            std::cmp::Ordering::Greater => a,
-            std::cmp::Ordering::Less => b,
-            std::cmp::Ordering::Equal => {
-                let mut a = a;
-                a.rest.push(b.first);
-                a.rest.extend(b.rest);
-                a
-            }
-        }
-    }
-
-    /// The maximum.
-    pub fn value(&self) -> u64 {
-        self.max
-    }
-
-    /// The keys that reached the maximum, in the order they were reduced.
-    pub fn into_keys(self) -> impl Iterator<Item = K> {
-        std::iter::once(self.first).chain(self.rest)
-    }
-}
-
-/// Windowed stages keep their values as they are given (a `Ties` owns its keys).
-impl<K: Send + 'static> streaming::IntoOwned for Ties<K> {
-    type Owned = Self;
-    fn into_owned(self) -> Self {
-        self
-    }
-}
-
 /// q5, hot items: for each hopping window of 10 s sliding by 2 s, `(window start ms,
 /// auction, bids)` of the auction(s) with the most bids in it. The per-window counts come
 /// out of `event_window .. count_by_value` when the watermark closes the window (all of a
@@ -535,11 +481,11 @@ pub fn q5(events: NexmarkSource, out: &Collector<(i64, usize, u64)>) -> Pipeline
             |> event_time(|e| e.timestamp()) watermark 0s
             |> flat_map |e| e.bid().map(|b| b.auction)
             |> event_window(10s, 2s) count_by_value
-            |> map |((w, auction), n)| (w.start.as_millis(), Ties::new(n as u64, auction))
-            |> reduce_by_key(Ties::max)
+            |> map |((w, auction), n)| (w.start.as_millis(), RowsAtMax::of(n as u64, auction))
+            |> reduce_by_key(RowsAtMax::merge)
             |> flat_map |(start, top)| {
-                let n = top.value();
-                top.into_keys().map(move |a| (start, a, n))
+                let (n, auctions) = top.into_rows();
+                auctions.map(move |a| (start, a, n))
             }
             |> collect(out)
     }
@@ -558,9 +504,9 @@ pub fn q7(events: NexmarkSource, out: &Collector<(i64, Q7Bid)>) -> Pipeline {
         source nexmark(events)
             |> event_time(|e| e.timestamp()) watermark 0s
             |> flat_map |e| e.bid()
-            |> map |b| ((), Ties::new(b.price as u64, (b.auction, b.price, b.bidder, b.date_time)))
-            |> event_window(10s, 10s) reduce_by_key(Ties::max)
-            |> flat_map |((w, _), top)| top.into_keys().map(move |b| (w.start.as_millis(), b))
+            |> map |b| ((), RowsAtMax::of(b.price as u64, (b.auction, b.price, b.bidder, b.date_time)))
+            |> event_window(10s, 10s) reduce_by_key(RowsAtMax::merge)
+            |> flat_map |((w, _), top)| top.into_rows().1.map(move |b| (w.start.as_millis(), b))
             |> collect(out)
     }
 }

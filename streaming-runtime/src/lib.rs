@@ -44,6 +44,7 @@ pub mod pipeline;
 pub mod rate;
 pub mod receiver;
 #[doc(hidden)]
+pub mod rows_at;
 pub mod run_vec;
 mod scheduler;
 #[doc(hidden)]
@@ -85,6 +86,7 @@ pub use owned::IntoOwned;
 pub use pipeline::{OutputBuffer, Pipeline, PipelineBuilder, PipelineConfig};
 pub use rate::BackpressureConfig;
 pub use receiver::Receiver;
+pub use rows_at::{RowsAt, RowsAtMax, RowsAtMin};
 pub use scheduler::Running;
 pub use show::SparkDisplay;
 pub use sink::collect::Collector;

@@ -246,6 +246,7 @@ impl Lowering<'_> {
                     #[allow(unused_variables)]
                     let (#(#key_vars,)*) = #k;
                     let (#v, #rows) = #ej::#acc::into_rows(#a);
+                    let #v = ::core::option::Option::Some(#v);
                     #ej::joined(#rows, #name { #(#fields),* })
                 }),
             ),
